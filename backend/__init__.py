@@ -1,0 +1,1 @@
+"""Clinical Co-Pilot backend: plain Python, never imports streamlit."""

@@ -1,0 +1,115 @@
+"""Clinical notes (``PatientNotes``) and medication history (``PatientHistory``), keyed patient_id + timestamp (ms).
+
+``timestamp`` is a DynamoDB reserved word: every expression names it through
+``ExpressionAttributeNames`` (``#ts``). Inserts are conditional
+(``attribute_not_exists``): a colliding timestamp is bumped by 1 ms, never overwritten.
+Versioned updates are conditional on ``version``.
+
+``changed_since`` uses the GSI ``changed-index``: each note carries
+``change_shard`` (one of ``CHANGE_SHARDS`` buckets, from the patient id) and
+``updated_at``; the query reads ``updated_at >= since`` from every shard, newest
+first, and merges — bounded reads, no Scan, writes spread over the shards.
+The table has a stream (NEW_AND_OLD_IMAGES) for consumers outside the app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from typing import Any, Generic, TypeVar
+
+from backend.adapters.dynamodb.base import Table, av, from_item, to_item
+from backend.adapters.dynamodb.tables import HISTORY, NOTES
+from backend.domain.errors import ConcurrentUpdate, NotFound
+from backend.domain.models import HistoryEntry, Note, Page, now_ms
+
+R = TypeVar("R", Note, HistoryEntry)
+CHANGE_SHARDS = 4
+_MAX_BUMPS = 1000
+_KEYS = ("patient_id", "timestamp")
+_TS = {"#ts": "timestamp"}
+
+
+def change_shard(patient_id: str) -> str:
+    """Stable shard of a patient's notes in ``changed-index`` (not Python's salted ``hash``)."""
+    return str(int(hashlib.sha256(patient_id.encode()).hexdigest()[:8], 16) % CHANGE_SHARDS)
+
+
+class _Timeline(Generic[R]):
+    table: str
+    model: type[R]
+    label: str
+
+    def __init__(self, client: Any, prefix: str = "") -> None:
+        self._t = Table(client, prefix + self.table)
+
+    def _extra(self, record: R) -> dict[str, Any]:
+        return {}
+
+    def _key(self, patient_id: str, timestamp: int) -> dict[str, Any]:
+        return {"patient_id": av(patient_id), "timestamp": av(timestamp)}
+
+    def add(self, record: R) -> R:
+        for bump in range(_MAX_BUMPS):
+            candidate = record.model_copy(update={"timestamp": record.timestamp + bump})
+            # Conditional on the sort key too: ``timestamp`` must be aliased (reserved word).
+            if self._t.put_new(to_item(candidate, **self._extra(candidate)), "timestamp"):
+                return candidate
+        raise ConcurrentUpdate(f"Could not find a free timestamp for this {self.label}; try again.")
+
+    def get(self, patient_id: str, timestamp: int) -> R:
+        item = self._t.get(self._key(patient_id, timestamp))
+        if item is None:
+            raise NotFound(f"No {self.label} {timestamp} for patient {patient_id}.")
+        return from_item(self.model, item)
+
+    def list_for_patient(self, patient_id: str, cursor: str | None = None, limit: int = 50) -> Page[R]:
+        items, nxt = self._t.query_page(
+            _KEYS,
+            limit,
+            cursor,
+            KeyConditionExpression="patient_id = :p",
+            ExpressionAttributeValues={":p": av(patient_id)},
+            ScanIndexForward=False,
+        )
+        return Page[R](items=[from_item(self.model, i) for i in items], next_cursor=nxt)
+
+
+class DynamoNoteStore(_Timeline[Note]):
+    table = NOTES
+    model = Note
+    label = "note"
+
+    def _extra(self, record: Note) -> dict[str, Any]:
+        return {"change_shard": change_shard(record.patient_id)}
+
+    def update(self, note: Note, expected_version: int) -> Note:
+        stored = note.model_copy(update={"version": expected_version + 1, "updated_at": now_ms()})
+        self._t.put_versioned(
+            to_item(stored, **self._extra(stored)),
+            self._key(note.patient_id, note.timestamp),
+            expected_version,
+            f"note {note.timestamp} for patient {note.patient_id}",
+        )
+        return stored
+
+    def changed_since(self, since: int, limit: int = 100) -> list[Note]:
+        streams = []
+        for shard in range(CHANGE_SHARDS):
+            items = self._t.query_all(
+                max_items=limit,
+                IndexName="changed-index",
+                KeyConditionExpression="change_shard = :s AND updated_at >= :since",
+                ExpressionAttributeValues={":s": av(str(shard)), ":since": av(since)},
+                ScanIndexForward=False,
+                Limit=limit,
+            )
+            streams.append([from_item(Note, i) for i in items])
+        merged = heapq.merge(*streams, key=lambda n: n.updated_at, reverse=True)
+        return [n for _, n in zip(range(limit), merged, strict=False)]
+
+
+class DynamoHistoryStore(_Timeline[HistoryEntry]):
+    table = HISTORY
+    model = HistoryEntry
+    label = "history entry"

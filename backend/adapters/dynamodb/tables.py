@@ -1,0 +1,176 @@
+"""The DynamoDB tables: one definition shared by the adapter, ``python -m backend aws create-tables`` and infra.
+
+Each :class:`TableDef` renders to ``CreateTable`` parameters (:meth:`TableDef.create_params`);
+``infra/template.yaml`` declares the same keys and indexes (a test compares them).
+All tables are on-demand (PAY_PER_REQUEST), so GSIs carry no throughput settings.
+
+| table            | key                                   | indexes                                                  |
+|------------------|---------------------------------------|----------------------------------------------------------|
+| Patients         | patient_id                            | phone-index (phone, created_at); created-index (entity, created_key) |
+| PatientNameIndex | token_bucket + token_key              | -                                                        |
+| PatientNotes     | patient_id + timestamp (N), stream    | changed-index (change_shard, updated_at)                 |
+| PatientHistory   | patient_id + timestamp (N)            | -                                                        |
+| HealthMetrics    | patient_id + metric_day               | LSI day-index (day_metric); marker-index (marker, patient_id) |
+| Jobs             | job_id                                | status-index (status, updated_at); patient-index (patient_id, updated_at) |
+| AuditLog         | pk ("ACTOR#name") + sk ("at#seq")     | patient-index (patient_pk, sk); all-index (entity, sk)   |
+| Users            | username                              | entity-index (entity, username)                          |
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+PATIENTS = "Patients"
+PATIENT_NAME_INDEX = "PatientNameIndex"
+NOTES = "PatientNotes"
+HISTORY = "PatientHistory"
+METRICS = "HealthMetrics"
+JOBS = "Jobs"
+AUDIT = "AuditLog"
+USERS = "Users"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+    local: bool = False
+
+    def key_schema(self) -> list[dict[str, str]]:
+        schema = [{"AttributeName": self.hash_key, "KeyType": "HASH"}]
+        if self.range_key:
+            schema.append({"AttributeName": self.range_key, "KeyType": "RANGE"})
+        return schema
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """A table: its base name, key, attribute types of every key attribute, and indexes."""
+
+    name: str
+    hash_key: str
+    range_key: str | None
+    attributes: dict[str, str]  # attribute name -> "S" | "N"
+    indexes: tuple[Index, ...] = ()
+    stream: bool = False
+    ttl_attribute: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def key_schema(self) -> list[dict[str, str]]:
+        return Index("primary", self.hash_key, self.range_key).key_schema()
+
+    def create_params(self, prefix: str = "") -> dict[str, Any]:
+        """Keyword arguments for ``client.create_table`` (on-demand billing)."""
+        params: dict[str, Any] = {
+            "TableName": prefix + self.name,
+            "KeySchema": self.key_schema(),
+            "AttributeDefinitions": [{"AttributeName": k, "AttributeType": t} for k, t in sorted(self.attributes.items())],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        gsis = [i for i in self.indexes if not i.local]
+        lsis = [i for i in self.indexes if i.local]
+        if gsis:
+            params["GlobalSecondaryIndexes"] = [
+                {"IndexName": i.name, "KeySchema": i.key_schema(), "Projection": {"ProjectionType": "ALL"}} for i in gsis
+            ]
+        if lsis:
+            params["LocalSecondaryIndexes"] = [
+                {"IndexName": i.name, "KeySchema": i.key_schema(), "Projection": {"ProjectionType": "ALL"}} for i in lsis
+            ]
+        if self.stream:
+            params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        return params
+
+
+TABLES: tuple[TableDef, ...] = (
+    TableDef(
+        PATIENTS,
+        "patient_id",
+        None,
+        {"patient_id": "S", "phone": "S", "created_at": "N", "entity": "S", "created_key": "S"},
+        (Index("phone-index", "phone", "created_at"), Index("created-index", "entity", "created_key")),
+    ),
+    TableDef(PATIENT_NAME_INDEX, "token_bucket", "token_key", {"token_bucket": "S", "token_key": "S"}),
+    TableDef(
+        NOTES,
+        "patient_id",
+        "timestamp",
+        {"patient_id": "S", "timestamp": "N", "change_shard": "S", "updated_at": "N"},
+        (Index("changed-index", "change_shard", "updated_at"),),
+        stream=True,
+    ),
+    TableDef(HISTORY, "patient_id", "timestamp", {"patient_id": "S", "timestamp": "N"}),
+    TableDef(
+        METRICS,
+        "patient_id",
+        "metric_day",
+        {"patient_id": "S", "metric_day": "S", "day_metric": "S", "marker": "S"},
+        (Index("day-index", "patient_id", "day_metric", local=True), Index("marker-index", "marker", "patient_id")),
+    ),
+    TableDef(
+        JOBS,
+        "job_id",
+        None,
+        {"job_id": "S", "status": "S", "patient_id": "S", "updated_at": "N"},
+        (Index("status-index", "status", "updated_at"), Index("patient-index", "patient_id", "updated_at")),
+    ),
+    TableDef(
+        AUDIT,
+        "pk",
+        "sk",
+        {"pk": "S", "sk": "S", "patient_pk": "S", "entity": "S"},
+        (Index("patient-index", "patient_pk", "sk"), Index("all-index", "entity", "sk")),
+    ),
+    TableDef(USERS, "username", None, {"username": "S", "entity": "S"}, (Index("entity-index", "entity", "username"),)),
+)
+
+BY_NAME: dict[str, TableDef] = {t.name: t for t in TABLES}
+
+
+def create_tables(client: Any, prefix: str = "", wait: bool = True) -> list[str]:
+    """Create every table that does not exist yet under ``prefix``; returns the names created.
+
+    Args:
+        client: a boto3 DynamoDB client (any endpoint: AWS or DynamoDB Local).
+        prefix: prepended to each base name (e.g. ``"demo-"``).
+        wait: block until the new tables are ACTIVE.
+    """
+    existing: set[str] = set()
+    for page in client.get_paginator("list_tables").paginate():
+        existing.update(page.get("TableNames", []))
+    created = []
+    for table in TABLES:
+        params = table.create_params(prefix)
+        if params["TableName"] in existing:
+            continue
+        client.create_table(**params)
+        created.append(params["TableName"])
+    if wait:
+        for name in created:
+            _wait_active(client, name)
+    return created
+
+
+def _wait_active(client: Any, name: str, timeout: float = 600.0) -> None:
+    # Polls faster than boto3's waiter (20 s delay): DynamoDB Local is ACTIVE at once, AWS in seconds.
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while time.monotonic() < deadline:
+        status = client.describe_table(TableName=name)["Table"]["TableStatus"]
+        if status == "ACTIVE":
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+    raise TimeoutError(f"table {name} is not ACTIVE after {timeout:.0f} s")
+
+
+def delete_tables(client: Any, prefix: str) -> None:
+    """Drop the tables of ``prefix`` (tests and the bench clean up with this; never used by the app)."""
+    for table in TABLES:
+        try:
+            client.delete_table(TableName=prefix + table.name)
+        except client.exceptions.ResourceNotFoundException:
+            continue

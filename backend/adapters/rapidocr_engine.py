@@ -1,0 +1,187 @@
+"""Offline OCR with rapidocr 3.x (PP-OCR models shipped inside the wheel, run by onnxruntime).
+
+The engine loads lazily on the first page and then stays in memory (~700 MB peak): build one
+:class:`RapidOcrEngine` per process (:func:`shared_engine` does that). Calls are serialised by a lock:
+on a small CPU two pages at once are not faster, only twice the memory.
+
+rapidocr returns one box per detected text run. :func:`reading_order` turns those into lines of the page
+the way a person reads them: it estimates the page's skew from the boxes themselves, so runs on the same
+printed line of a photo taken at a slight angle are still joined, then sorts lines top to bottom and runs
+left to right.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from backend.domain.errors import ProviderUnavailable, UnsupportedInput
+from backend.ports import OcrLine
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class _Run:
+    text: str
+    box: tuple[Point, ...]
+    score: float
+    x: float  # centre, in deskewed coordinates
+    y: float
+    height: float
+
+
+class RapidOcrEngine:
+    """:class:`backend.ports.OcrEngine` over rapidocr; models load on first use.
+
+    Args:
+        threads: onnxruntime intra-op threads; defaults to the number of cores.
+        text_score: runs recognised with a lower confidence are dropped.
+        ocr: an already built ``rapidocr.RapidOCR`` (tests, or a caller that shares one).
+    """
+
+    name = "rapidocr"
+
+    def __init__(self, threads: int | None = None, text_score: float = 0.5, ocr: Any = None) -> None:
+        self._threads = threads or os.cpu_count() or 1
+        self._text_score = text_score
+        self._ocr = ocr
+        self._lock = threading.Lock()
+        self.load_seconds: float | None = None
+
+    def load(self) -> Any:
+        """Build the rapidocr pipeline and its three onnx sessions, once. Returns the pipeline."""
+        with self._lock:
+            return self._load_locked()
+
+    def _load_locked(self) -> Any:
+        if self._ocr is not None:
+            return self._ocr
+        started = time.perf_counter()
+        try:
+            from rapidocr import RapidOCR  # heavy import (onnxruntime, cv2): only when OCR is used
+
+            params = {
+                "Global.log_level": "warning",
+                "Global.text_score": self._text_score,
+                "EngineConfig.onnxruntime.intra_op_num_threads": self._threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            }
+            ocr = RapidOCR(params=params)
+            # Sessions are created lazily by rapidocr; create them now so load time is paid here, once.
+            ocr._load_det_model()
+            ocr._load_cls_model()
+            ocr._load_rec_model()
+        except Exception as e:  # an unusable install must say so, not fail deep inside a request
+            raise ProviderUnavailable(
+                f"The offline OCR engine could not start ({e}). Reinstall the requirements."
+            ) from e
+        self._ocr = ocr
+        self.load_seconds = time.perf_counter() - started
+        return ocr
+
+    def read_image(self, image_bytes: bytes | Image.Image | np.ndarray, page: int = 0) -> list[OcrLine]:
+        """Recognise the text of one page image.
+
+        Args:
+            image_bytes: encoded image bytes (PNG/JPEG...), a PIL image, or an RGB ``uint8`` array.
+            page: page number stamped on every line.
+
+        Returns:
+            Lines in reading order; boxes are polygons in pixel coordinates of the given image.
+        """
+        image = _as_pil(image_bytes)
+        with self._lock:
+            ocr = self._load_locked()
+            try:
+                result = ocr(image)
+            except Exception as e:
+                raise ProviderUnavailable(f"The offline OCR engine failed on page {page + 1} ({e}).") from e
+        if result.boxes is None or result.txts is None:
+            return []
+        runs = [
+            (tuple((float(x), float(y)) for x, y in box), str(text), float(score))
+            for box, text, score in zip(result.boxes.tolist(), result.txts, result.scores or (), strict=False)
+            if str(text).strip()
+        ]
+        return reading_order(runs, page)
+
+
+def _as_pil(image: bytes | Image.Image | np.ndarray) -> Image.Image:
+    if isinstance(image, Image.Image):
+        pil = image
+    elif isinstance(image, np.ndarray):
+        pil = Image.fromarray(image)
+    else:
+        try:
+            pil = Image.open(io.BytesIO(image))
+            pil.load()
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+            raise UnsupportedInput("This page could not be read as an image. Upload a JPEG, PNG or PDF.") from e
+    return pil if pil.mode in ("RGB", "L") else pil.convert("RGB")
+
+
+@cache
+def shared_engine() -> RapidOcrEngine:
+    """The process-wide engine (models load on its first page)."""
+    return RapidOcrEngine()
+
+
+def page_skew(boxes: list[tuple[Point, ...]]) -> float:
+    """Median angle (radians) of the top edges of wide boxes: how far the page is turned."""
+    angles = []
+    for box in boxes:
+        (x0, y0), (x1, y1) = box[0], box[1]
+        width, height = math.dist(box[0], box[1]), math.dist(box[0], box[3])
+        if width > 2 * height:  # short runs ("Rx") give noisy angles
+            angles.append(math.atan2(y1 - y0, x1 - x0))
+    return statistics.median(angles) if angles else 0.0
+
+
+def reading_order(runs: list[tuple[tuple[Point, ...], str, float]], page: int = 0) -> list[OcrLine]:
+    """Group text runs ``(box, text, score)`` into lines, top to bottom, each left to right.
+
+    Boxes are 4-point polygons starting at the top-left corner, clockwise (rapidocr's order).
+    """
+    if not runs:
+        return []
+    angle = page_skew([box for box, _, _ in runs])
+    cos, sin = math.cos(angle), math.sin(angle)
+    items = []
+    for box, text, score in runs:
+        cx = sum(p[0] for p in box) / len(box)
+        cy = sum(p[1] for p in box) / len(box)
+        # Rotate the centre by -angle so lines of a turned page become horizontal.
+        items.append(_Run(text, box, score, cx * cos + cy * sin, -cx * sin + cy * cos, math.dist(box[0], box[3])))
+    items.sort(key=lambda r: r.y)
+    lines: list[list[_Run]] = []
+    for run in items:
+        current = lines[-1] if lines else None
+        if current is not None:
+            mean_y = sum(r.y for r in current) / len(current)
+            if abs(run.y - mean_y) < 0.5 * min(run.height, max(r.height for r in current)):
+                current.append(run)
+                continue
+        lines.append([run])
+    return [_merge(sorted(line, key=lambda r: r.x), page) for line in lines]
+
+
+def _merge(line: list[_Run], page: int) -> OcrLine:
+    if len(line) == 1:
+        return OcrLine(text=line[0].text.strip(), box=line[0].box, score=line[0].score, page=page)
+    xs = [p[0] for r in line for p in r.box]
+    ys = [p[1] for r in line for p in r.box]
+    box = ((min(xs), min(ys)), (max(xs), min(ys)), (max(xs), max(ys)), (min(xs), max(ys)))
+    chars = sum(len(r.text) for r in line)
+    score = sum(r.score * len(r.text) for r in line) / chars
+    return OcrLine(text=" ".join(r.text.strip() for r in line), box=box, score=score, page=page)

@@ -1,0 +1,86 @@
+"""Versioned schema. Append a new script to change it; never edit an applied one.
+
+Rows keep the entity as JSON in ``body``; key and index columns beside it.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE patients (
+        patient_id TEXT PRIMARY KEY,
+        phone TEXT,
+        created_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX patients_phone ON patients(phone);
+    CREATE INDEX patients_created ON patients(created_at DESC, patient_id DESC);
+    CREATE TABLE patient_name_tokens (
+        token TEXT NOT NULL,
+        patient_id TEXT NOT NULL REFERENCES patients(patient_id) ON DELETE CASCADE,
+        PRIMARY KEY (token, patient_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        patient_id TEXT,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX audit_patient ON audit_log(patient_id, seq DESC);
+    CREATE INDEX audit_actor ON audit_log(actor, seq DESC);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    CREATE TABLE notes (
+        patient_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (patient_id, ts)
+    );
+    CREATE INDEX notes_updated ON notes(updated_at DESC);
+    CREATE TABLE history (
+        patient_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (patient_id, ts)
+    );
+    CREATE TABLE metrics (
+        patient_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        day TEXT NOT NULL,
+        value REAL NOT NULL,
+        unit TEXT NOT NULL,
+        n_samples INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (patient_id, metric, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE jobs (
+        job_id TEXT PRIMARY KEY,
+        patient_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX jobs_patient ON jobs(patient_id, updated_at DESC);
+    CREATE INDEX jobs_status ON jobs(status, updated_at);
+    CREATE TABLE queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL,
+        visible_at REAL NOT NULL,
+        receipt TEXT,
+        receive_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX queue_visible ON queue(visible_at)
+    """,
+]

@@ -1,0 +1,70 @@
+"""Builds the live adapters from Settings: the only module that knows which adapter is in use."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.config import Settings
+from backend.ports import BlobStore, JobQueue, RecordStore
+
+
+@dataclass
+class App:
+    """The services' view of the running system: ports plus settings."""
+
+    settings: Settings
+    stores: RecordStore
+    blobs: BlobStore
+    queue: JobQueue
+    providers: dict[str, str]
+    engines: dict[str, Any] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def engine(self, name: str, factory: Callable[[], Any]) -> Any:
+        """Build ``name`` once per process (heavy models) and reuse it."""
+        with self._lock:
+            if name not in self.engines:
+                self.engines[name] = factory()
+            return self.engines[name]
+
+
+def build_stores(settings: Settings) -> RecordStore:
+    kind = settings.resolved("store")
+    if kind == "dynamodb":
+        from backend.adapters.dynamodb import open_dynamodb_store
+
+        return open_dynamodb_store(prefix=settings.table_prefix, region=settings.aws_region)
+    from backend.adapters.sqlite import open_sqlite_store
+
+    return open_sqlite_store(settings.db_path)
+
+
+def build_blobs(settings: Settings) -> BlobStore:
+    if settings.resolved("blobs") == "s3":
+        from backend.adapters.s3_blobs import S3BlobStore
+
+        return S3BlobStore(settings.s3_bucket, kms_key_id=settings.s3_kms_key_id or None)
+    from backend.adapters.local_blobs import LocalBlobStore
+
+    return LocalBlobStore(settings.blob_root)
+
+
+def build_queue(settings: Settings) -> JobQueue:
+    if settings.resolved("queue") == "sqs":
+        from backend.adapters.sqs_queue import SqsJobQueue
+
+        return SqsJobQueue(settings.sqs_queue_url)
+    from backend.adapters.sqlite_queue import SqliteJobQueue
+
+    return SqliteJobQueue(settings.db_path)
+
+
+def build_app(settings: Settings | None = None) -> App:
+    """Open stores, blobs and queue for ``settings`` (read from the environment when None)."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    providers = {port: settings.resolved(port) for port in ("store", "blobs", "queue", "stt", "ocr", "llm")}
+    return App(settings=settings, stores=build_stores(settings), blobs=build_blobs(settings), queue=build_queue(settings), providers=providers)

@@ -1,0 +1,114 @@
+"""One Settings object: env vars (prefix ``COPILOT_``) and optional ``.streamlit/secrets.toml``.
+
+Provider choice per port: ``auto`` picks the cloud engine when its credentials
+or endpoint are configured, else the offline one; each can be forced.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SECRETS_FILE = Path(".streamlit/secrets.toml")
+
+
+class _SecretsTomlSource(PydanticBaseSettingsSource):
+    """Reads top-level ``copilot_*`` keys (or a ``[copilot]`` table) from ``.streamlit/secrets.toml``."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = Path(os.environ.get("COPILOT_SECRETS_FILE", str(SECRETS_FILE)))
+        if not path.is_file():
+            return {}
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        table = dict(data.get("copilot", {}))
+        for key, value in data.items():
+            if key.lower().startswith("copilot_") and not isinstance(value, dict):
+                table[key.lower().removeprefix("copilot_")] = value
+        return {k.lower(): v for k, v in table.items() if k.lower() in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Env vars win over secrets.toml, which wins over defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    demo: bool = False
+    default_region: str = "IN"
+    session_idle_minutes: int = 30
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    nurse_can_sign: bool = False
+
+    store: Literal["auto", "sqlite", "dynamodb"] = "auto"
+    blobs: Literal["auto", "local", "s3"] = "auto"
+    queue: Literal["auto", "sqlite", "sqs"] = "auto"
+    stt: Literal["auto", "whisper", "sphinx", "transcribe", "gemini"] = "auto"
+    ocr: Literal["auto", "rapidocr", "textract"] = "auto"
+    llm: Literal["auto", "rules", "gemini"] = "auto"
+
+    table_prefix: str = ""
+    s3_bucket: str = ""
+    s3_kms_key_id: str = ""
+    sqs_queue_url: str = ""
+    sqs_dlq_url: str = ""
+    aws_region: str = Field(default_factory=lambda: os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "ap-south-1")))
+
+    gemini_api_key: SecretStr | None = None
+    gemini_model: str = "gemini-2.5-flash"
+
+    whisper_model: str = ""  # folder (or hub name on machines with internet); default: <data_dir>/models/faster-whisper-base
+    max_audio_minutes: int = 60
+    max_upload_mb: int = 200
+    max_pdf_pages: int = 20
+    worker_threads: int = 1
+    job_max_attempts: int = 3
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _SecretsTomlSource(settings_cls))
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "copilot.sqlite3"
+
+    @property
+    def blob_root(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def has_aws(self) -> bool:
+        """True when an AWS credential chain or endpoint is visible in the environment."""
+        keys = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE")
+        return any(os.environ.get(k) for k in keys)
+
+    def resolved(self, port: str) -> str:
+        """The concrete provider name for ``port`` after applying ``auto``."""
+        choice = str(getattr(self, port))
+        if choice != "auto":
+            return choice
+        aws = self.has_aws
+        gemini = self.gemini_api_key is not None
+        return {
+            "store": "dynamodb" if aws and self.table_prefix else "sqlite",
+            "blobs": "s3" if aws and self.s3_bucket else "local",
+            "queue": "sqs" if aws and self.sqs_queue_url else "sqlite",
+            "stt": "whisper",
+            "ocr": "rapidocr",
+            "llm": "gemini" if gemini else "rules",
+        }[port]

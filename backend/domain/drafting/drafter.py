@@ -1,0 +1,129 @@
+"""``draft_note``: transcript segments -> a SOAP draft whose every sentence names its evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from backend.domain.drafting import facts
+from backend.domain.drafting.compose import _answer_polarity, candidates, guess_sex, select
+from backend.domain.drafting.meds import find_medications
+from backend.domain.drafting.model import KIND_SECTION, SOAP_SECTIONS, Draft, DraftSentence
+from backend.domain.drafting.negation import find_symptoms
+from backend.domain.drafting.text import Pronouns
+from backend.domain.drafting.units import Unit, build_units
+from backend.domain.drafting.vitals import find_vitals
+from backend.domain.models import Segment
+
+# The note keeps about this share of the words spoken (reference notes of ACI-Bench: ~1/3 of the dialogue).
+LENGTH_RATIO = 0.30
+MIN_WORDS, MAX_WORDS = 60, 650
+VITAL_LABELS = {
+    "bp": "Blood pressure", "hr": "Heart rate", "temperature": "Temperature", "spo2": "Oxygen saturation",
+    "rr": "Respiratory rate", "weight": "Weight", "glucose": "Blood glucose",
+}  # fmt: skip
+
+
+def _symptoms(units: list[Unit]) -> list[dict[str, Any]]:
+    """Symptoms with presence, merged by name (an affirmed mention wins over a denial: it must be seen)."""
+    merged: dict[str, dict[str, Any]] = {}
+
+    def add(name: str, present: bool, ids: list[int]) -> None:
+        item = merged.setdefault(name, {"name": name, "present": present, "segment_ids": []})
+        if present and not item["present"]:
+            item["present"], item["segment_ids"] = True, []
+        if present == item["present"]:
+            item["segment_ids"].extend(s for s in ids if s not in item["segment_ids"])
+
+    for i, unit in enumerate(units):
+        if unit.question:
+            nxt = units[i + 1] if i + 1 < len(units) else None
+            if unit.speaker != "patient" and nxt is not None and nxt.speaker == "patient":
+                polarity = _answer_polarity(nxt)
+                if polarity is not None:
+                    for f in find_symptoms(unit.norm):
+                        if not f.hypothetical:
+                            add(f.name, f.present and polarity == "yes", unit.segment_ids + nxt.segment_ids)
+            continue
+        for f in find_symptoms(unit.norm):
+            if not f.hypothetical:
+                add(f.name, f.present, unit.segment_ids)
+    return list(merged.values())
+
+
+def _vitals(units: list[Unit]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for unit in units:
+        if unit.question:
+            continue
+        for v in find_vitals(unit.norm):
+            item: dict[str, Any] = {"kind": v.kind, "value": v.value, "unit": v.unit, "plausible": v.plausible}
+            if not v.plausible:
+                item["reason"] = v.reason
+            item["segment_ids"] = list(unit.segment_ids)
+            found.append(item)
+    return found
+
+
+def draft_note(
+    segments: Sequence[Segment],
+    *,
+    max_words: int | None = None,
+    extract_medications: Callable[[str], list[Any]] | None = None,
+) -> Draft:
+    """Draft a SOAP note from a consultation transcript, offline and by rules.
+
+    Nothing is added that the transcript does not say: sentences are the speakers' own, rewritten to the third
+    person; medications come only from the shared medication parser; doubtful items are marked unverified.
+
+    Args:
+        segments: transcript segments in time order, with speakers when known.
+        max_words: length budget of the narrative (default: ~30% of the words spoken).
+        extract_medications: ``extract_mentions``-compatible function (default: ``backend.domain.medications``).
+
+    Returns:
+        The ``Draft``; ``Draft.to_note_parts()`` gives what a ``Note`` stores.
+    """
+    units = build_units(segments)
+    draft = Draft()
+    if not units:
+        return draft
+    pronouns = Pronouns.for_sex(guess_sex(units))
+    spoken = sum(len(u.raw.split()) for u in units)
+    budget = max_words or max(MIN_WORDS, min(MAX_WORDS, int(spoken * LENGTH_RATIO)))
+
+    sentences: list[DraftSentence] = []
+    complaint = facts.chief_complaint(units)
+    if complaint:
+        text = complaint["text"][0].upper() + complaint["text"][1:] + "."
+        sentences.append(DraftSentence(section="subjective", kind="chief_complaint", text=text,
+                                       segment_ids=complaint["segment_ids"]))  # fmt: skip
+    vitals = _vitals(units)
+    for v in vitals:
+        text = f"{VITAL_LABELS[v['kind']]}: {v['value']} {v['unit']}."
+        sentences.append(DraftSentence(section="objective", kind="vitals", text=text, segment_ids=v["segment_ids"],
+                                       unverified=not v["plausible"]))  # fmt: skip
+    for cand in select(candidates(units, pronouns), budget):
+        sentences.append(DraftSentence(section=KIND_SECTION[cand.kind], kind=cand.kind, text=cand.text,
+                                       segment_ids=cand.segment_ids, unverified=cand.unverified))  # fmt: skip
+    follow_up = facts.follow_up(units)
+    if follow_up:
+        sentences.append(DraftSentence(section="plan", kind="plan", text=f"Follow up {follow_up['text']}.",
+                                       segment_ids=follow_up["segment_ids"]))  # fmt: skip
+
+    draft.sentences = sentences
+    draft.sections = {
+        name: " ".join(s.text for s in sentences if s.section == name and s.kind != "chief_complaint")
+        for name in SOAP_SECTIONS
+    }
+    draft.medications = find_medications(units, extract_medications)
+    draft.fields = {
+        "chief_complaint": complaint,
+        "symptoms": _symptoms(units),
+        "vitals": vitals,
+        "diagnoses": facts.diagnoses(units),
+        "allergies": facts.allergies(units),
+        "follow_up": follow_up,
+        "patient_pronouns": pronouns.subject,
+    }
+    return draft

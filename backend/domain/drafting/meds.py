@@ -1,0 +1,91 @@
+"""Medications said in the consultation, via the shared medication parser, with a started/continued/stopped status.
+
+The drafter never names a drug itself: every medication comes from ``backend.domain.medications`` and keeps the
+segment ids it was heard in; a name that parser could not verify stays ``verified=False`` for the clinician.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from backend.domain.drafting.rules import phrase_regex, sections
+from backend.domain.drafting.units import Unit
+from backend.domain.models import Evidence, Medication
+
+# Status cues count only this close to the mention (characters), so "stop the lisinopril, start metformin"
+# gives each drug its own status.
+_WINDOW = 40
+
+
+@cache
+def _extractor() -> Callable[[str], list[Any]] | None:
+    """``extract_mentions`` of the shared parser, or None while it is not installed."""
+    try:
+        from backend.domain.medications import extract_mentions
+    except ImportError:
+        return None
+    return extract_mentions  # type: ignore[no-any-return]
+
+
+@cache
+def _status_regexes() -> list[tuple[str, re.Pattern[str]]]:
+    table = sections()["medication_status"]
+    return [(status, phrase_regex(table[status])) for status in ("stopped", "started", "continued")]
+
+
+def _status(text: str, start: int, end: int) -> str | None:
+    """Nearest status cue around a mention: the closest one wins, a stop cue before a start cue on ties."""
+    best: tuple[int, int, str] | None = None
+    for rank, (status, regex) in enumerate(_status_regexes()):
+        for m in regex.finditer(text):
+            if m.end() <= start:
+                distance = start - m.end()
+            elif m.start() >= end:
+                distance = m.start() - end
+            else:
+                continue
+            if distance <= _WINDOW and (best is None or (distance, rank) < best[:2]):
+                best = (distance, rank, status)
+    return best[2] if best else None
+
+
+def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | None = None) -> list[Medication]:
+    """Medications mentioned in the transcript, merged by name; the last stated status wins.
+
+    Args:
+        units: sentences of the consultation.
+        extract: ``extract_mentions(text) -> list[MedMention]`` (defaults to the shared parser; None while absent).
+
+    Returns:
+        One ``Medication`` per drug with ``evidence.segment_ids`` of every sentence that named it.
+    """
+    extract = extract or _extractor()
+    if extract is None:
+        return []
+    merged: dict[str, Medication] = {}
+    for unit in units:
+        # The parser reads the sentence as said (case, digits) but statuses are read on the normalised text.
+        for mention in extract(unit.raw):
+            med: Medication = mention.medication
+            key = med.name.lower()
+            verbatim = unit.raw[mention.start : mention.end].lower()
+            pos = unit.norm.find(verbatim) if verbatim else -1
+            status = _status(unit.norm, pos, pos + len(verbatim)) if pos >= 0 else None
+            if unit.question and status == "continued":
+                status = None  # "are you taking X?" is not yet an answer
+            if key not in merged:
+                merged[key] = med.model_copy(deep=True)
+                merged[key].evidence = Evidence(segment_ids=[], quote=unit.raw)
+            current = merged[key]
+            for field in ("strength", "form", "route", "frequency", "duration", "instructions"):
+                if getattr(current, field) is None and getattr(med, field) is not None:
+                    setattr(current, field, getattr(med, field))
+            if status is not None:
+                current.status = status
+            for sid in unit.segment_ids:
+                if sid not in current.evidence.segment_ids:
+                    current.evidence.segment_ids.append(sid)
+    return list(merged.values())

@@ -1,0 +1,54 @@
+"""``render_note_text``: a draft as note text with the headings clinicians expect."""
+
+from __future__ import annotations
+
+from backend.domain.drafting.model import Draft, DraftSentence
+from backend.domain.models import Medication
+
+_HEADINGS = [
+    ("chief_complaint", "CHIEF COMPLAINT"),
+    ("hpi", "HISTORY OF PRESENT ILLNESS"),
+    ("medications", "MEDICATIONS"),
+    ("ros", "REVIEW OF SYSTEMS"),
+    ("vitals", "VITALS"),
+    ("exam", "PHYSICAL EXAM"),
+    ("results", "RESULTS"),
+    ("assessment", "ASSESSMENT AND PLAN"),
+]
+
+
+def _sentence(s: DraftSentence) -> str:
+    return f"{s.text} [unverified]" if s.unverified else s.text
+
+
+def _medication_line(med: Medication) -> str:
+    parts = [med.name] + [p for p in (med.strength, med.route, med.frequency, med.duration) if p]
+    line = " ".join(parts)
+    if med.status:
+        line += f" ({med.status})"
+    if not med.verified:
+        line += " [unverified]"
+    return f"- {line}"
+
+
+def render_note_text(draft: Draft) -> str:
+    """The draft as plain note text: a heading per part, one paragraph (or list) under each.
+
+    Parts without content are left out; ASSESSMENT AND PLAN holds the assessment sentences then the plan.
+    Items the clinician must check end with "[unverified]".
+    """
+    blocks: list[str] = []
+    for kind, heading in _HEADINGS:
+        if kind == "medications":
+            lines = [_medication_line(m) for m in draft.medications]
+            body = "\n".join(lines)
+        elif kind == "assessment":
+            chosen = draft.sentences_of("assessment") + draft.sentences_of("plan")
+            body = " ".join(_sentence(s) for s in chosen)
+        elif kind in {"ros", "vitals"}:
+            body = "\n".join(_sentence(s) for s in draft.sentences_of(kind))
+        else:
+            body = " ".join(_sentence(s) for s in draft.sentences_of(kind))
+        if body.strip():
+            blocks.append(f"{heading}\n\n{body.strip()}")
+    return "\n\n".join(blocks) + ("\n" if blocks else "")

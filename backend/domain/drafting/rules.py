@@ -1,0 +1,123 @@
+"""Rule files of the drafter (``backend/data/drafting``), read once per process."""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "drafting"
+
+
+def _toml(name: str) -> dict[str, Any]:
+    with (DATA_DIR / name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _csv_rows(name: str) -> list[dict[str, str]]:
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as fh:
+        lines = [line for line in fh if line.strip() and not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+def phrase_regex(phrases: list[str]) -> re.Pattern[str]:
+    """One case-insensitive regex matching any phrase on word boundaries, longest first."""
+    ordered = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
+    body = "|".join(re.escape(p) for p in ordered)
+    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w'-])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Canonical names and the regex that finds any of their synonyms."""
+
+    regex: re.Pattern[str]
+    canonical: dict[str, str]  # lower-cased synonym -> canonical name
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, canonical)`` of every mention in ``text``."""
+        return [(m.start(), m.end(), self.canonical[m.group(0).lower()]) for m in self.regex.finditer(text)]
+
+
+def _lexicon(name: str) -> Lexicon:
+    canonical: dict[str, str] = {}
+    for row in _csv_rows(name):
+        for synonym in row["synonyms"].split("|"):
+            canonical.setdefault(synonym.strip().lower(), row["name"].strip())
+    return Lexicon(phrase_regex(list(canonical)), canonical)
+
+
+@cache
+def symptoms() -> Lexicon:
+    """Symptom lexicon (``symptoms.csv``)."""
+    return _lexicon("symptoms.csv")
+
+
+@cache
+def diagnoses() -> Lexicon:
+    """Condition lexicon (``diagnoses.csv``)."""
+    return _lexicon("diagnoses.csv")
+
+
+@cache
+def negation_cues() -> dict[str, re.Pattern[str]]:
+    """Negation cue regexes by kind: pre, post, pseudo, term, hypo (``negation_cues.csv``)."""
+    kinds: dict[str, list[str]] = {}
+    for row in _csv_rows("negation_cues.csv"):
+        kinds.setdefault(row["kind"].strip(), []).append(row["cue"])
+    return {kind: phrase_regex(cues) for kind, cues in kinds.items()}
+
+
+@cache
+def vitals() -> dict[str, dict[str, Any]]:
+    """Vital-sign patterns and plausible ranges by kind (``vitals.toml``), patterns compiled."""
+    table = _toml("vitals.toml")
+    for spec in table.values():
+        spec["compiled"] = [re.compile(p, re.IGNORECASE) for p in spec["patterns"]]
+    return table
+
+
+@cache
+def sections() -> dict[str, Any]:
+    """Section routing cues, chief-complaint, follow-up and allergy rules (``sections.toml``)."""
+    table = _toml("sections.toml")
+    for kind in ("exam", "results", "assessment", "plan", "hpi"):
+        table[kind]["regex"] = phrase_regex(table[kind]["cues"])
+    table["chief_complaint"]["regex"] = phrase_regex(table["chief_complaint"]["cues"])
+    table["chief_complaint"]["question_regex"] = phrase_regex(table["chief_complaint"]["questions"])
+    table["follow_up"]["compiled"] = [re.compile(p, re.IGNORECASE) for p in table["follow_up"]["patterns"]]
+    table["allergies"]["compiled"] = [re.compile(p, re.IGNORECASE) for p in table["allergies"]["patterns"]]
+    table["allergies"]["none_regex"] = phrase_regex(table["allergies"]["none"])
+    return table
+
+
+@cache
+def text_rules() -> dict[str, Any]:
+    """Filler, opener, small-talk, verb and question rules (``text.toml``)."""
+    table = _toml("text.toml")
+    table["filler_regex"] = phrase_regex(table["fillers"])
+    table["opener_regex"] = re.compile(
+        r"^(?:" + "|".join(re.escape(o) for o in sorted(table["openers"], key=len, reverse=True)) + r")(?![\w'-])[\s,.!]*",
+        re.IGNORECASE,
+    )
+    table["chit_chat_regex"] = phrase_regex(table["chit_chat"])
+    table["question_regex"] = re.compile(
+        r"^(?:"
+        + "|".join(re.escape(q) for q in sorted(table["question_prefixes"], key=len, reverse=True))
+        + r")(?![\w'-])\s*",
+        re.IGNORECASE,
+    )
+    table["verb_set"] = frozenset(table["verbs"])
+    table["yes_set"] = frozenset(table["answers_yes"])
+    table["no_set"] = frozenset(table["answers_no"])
+    return table
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """Words that carry no content (``text.toml``)."""
+    return frozenset(text_rules()["stopwords"])

@@ -1,0 +1,109 @@
+"""Canonical names, unit conversion, plausibility and de-duplication of sample frames (vectorised)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from backend.domain.metrics.catalog import MetricCatalog
+from backend.domain.metrics.report import MAX_LISTED_REJECTIONS, ImportLog
+from backend.domain.metrics.samples import SAMPLE_COLUMNS, empty_frame
+
+
+def assign_patient(frame: pd.DataFrame, patient_id: str | None, log: ImportLog) -> pd.DataFrame:
+    """Fill or check the patient of every row.
+
+    With ``patient_id`` (the patient chosen in the UI) rows without one get it and rows naming
+    another patient are rejected; without it, every row must name its patient.
+    """
+    ids = frame["patient_id"].fillna("").astype("str").str.strip()
+    if patient_id is not None:
+        ids = ids.mask(ids == "", patient_id)
+        bad = (ids != patient_id).to_numpy()
+        _reject(frame, bad, lambda r: f"patient_id '{r}' is not the selected patient ({patient_id})", ids, log)
+    else:
+        bad = (ids == "").to_numpy()
+        _reject(frame, bad, lambda r: "no patient_id on this row", ids, log)
+    out = frame.loc[~bad].copy()
+    out["patient_id"] = ids[~bad]
+    return out
+
+
+def normalise(frame: pd.DataFrame, catalog: MetricCatalog, log: ImportLog) -> pd.DataFrame:
+    """Canonical metric names, canonical units, plausible values only.
+
+    Unknown metric names are listed in the log (not per line); rows with an unknown unit or an
+    impossible value are rejected with the reason. Returns the clean frame.
+    """
+    if frame.empty:
+        return empty_frame()
+    frame = frame.dropna(subset=["ts", "value"])
+    raw_names = frame["metric"].astype("str")
+    mapping = {raw: catalog.canonical(raw) for raw in raw_names.unique()}
+    canonical = raw_names.map(mapping)
+    for raw, count in raw_names[canonical.isna()].value_counts().items():
+        log.unknown_metric(str(raw), int(count))
+    frame = frame.loc[canonical.notna()].copy()
+    frame["metric"] = canonical[canonical.notna()]
+    frame["unit"] = frame["unit"].fillna("").astype("str").str.strip()
+
+    values = frame["value"].to_numpy(dtype="float64").copy()
+    keep = np.ones(len(frame), dtype=bool)
+    metrics = frame["metric"].to_numpy()
+    units = frame["unit"].str.lower().to_numpy()
+    for (metric, unit), idx in frame.groupby(["metric", units], sort=False).indices.items():
+        spec = catalog.metrics[metric]
+        conv = spec.units.get(unit)
+        if conv is None:
+            keep[idx] = False
+            accepted = ", ".join(sorted(u for u in spec.units if u)) or spec.unit
+            _reject_idx(frame, idx, f"unit '{frame['unit'].iloc[idx[0]]}' is not a unit of {metric} (use {accepted})", log)
+            continue
+        v = values[idx]
+        if spec.fraction_to_percent and conv == (1.0, 0.0):
+            v = np.where(v <= 1.0, v * 100.0, v)
+        values[idx] = v * conv[0] + conv[1]
+    frame["value"] = values
+
+    low = frame["metric"].map({m: s.plausible[0] for m, s in catalog.metrics.items()}).to_numpy(dtype="float64")
+    high = frame["metric"].map({m: s.plausible[1] for m, s in catalog.metrics.items()}).to_numpy(dtype="float64")
+    impossible = keep & ((values < low) | (values > high) | ~np.isfinite(values))
+    if impossible.any():
+        where = np.flatnonzero(impossible)
+        listed = where[:MAX_LISTED_REJECTIONS]
+        reasons = [_range_reason(catalog, str(metrics[i]), float(values[i])) for i in listed]
+        log.reject_many(frame["line"].to_numpy()[listed].tolist(), reasons, total=len(where))
+        keep &= ~impossible
+    return frame.loc[keep, SAMPLE_COLUMNS]
+
+
+def deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Drop repeated readings (same patient, metric, instant and source; the later row wins)."""
+    before = len(frame)
+    out = frame.drop_duplicates(subset=["patient_id", "metric", "ts", "source"], keep="last")
+    return out, before - len(out)
+
+
+def _range_reason(catalog: MetricCatalog, metric: str, value: float) -> str:
+    spec = catalog.metrics[metric]
+    low, high = spec.plausible
+    reason = f"{spec.label} {value:g} {spec.unit} is impossible (plausible {low:g}–{high:g} {spec.unit})"
+    if metric == "temperature" and 80.0 <= value <= 115.0:
+        reason += "; if it is °F, give the unit °F"
+    if metric == "spo2" and value > 100.0:
+        reason += "; SpO2 cannot exceed 100 %"
+    return reason
+
+
+def _reject(frame: pd.DataFrame, bad: np.ndarray, reason_of: object, raw: pd.Series, log: ImportLog) -> None:
+    if not bad.any():
+        return
+    where = np.flatnonzero(bad)
+    listed = where[:MAX_LISTED_REJECTIONS]
+    reasons = [reason_of(raw.iloc[i]) for i in listed]  # type: ignore[operator]
+    log.reject_many(frame["line"].to_numpy()[listed].tolist(), reasons, total=len(where))
+
+
+def _reject_idx(frame: pd.DataFrame, idx: np.ndarray, reason: str, log: ImportLog) -> None:
+    listed = idx[:MAX_LISTED_REJECTIONS]
+    log.reject_many(frame["line"].to_numpy()[listed].tolist(), [reason] * len(listed), total=len(idx))

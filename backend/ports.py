@@ -1,0 +1,202 @@
+"""Ports: the interfaces services depend on. Adapters implement them.
+
+Every store adapter (SQLite, DynamoDB) passes the same contract tests.
+Writes that must not clobber raise :class:`AlreadyExists`; versioned updates
+raise :class:`ConcurrentUpdate` when ``expected_version`` is stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backend.domain.models import (
+    AuditEvent,
+    HistoryEntry,
+    Job,
+    JobStatus,
+    MetricDay,
+    Note,
+    Page,
+    Patient,
+    Segment,
+    User,
+)
+
+
+class PatientStore(Protocol):
+    def add(self, patient: Patient) -> None:
+        """Insert; raises AlreadyExists if the patient_id is taken."""
+
+    def get(self, patient_id: str) -> Patient:
+        """Raises NotFound."""
+
+    def update(self, patient: Patient, expected_version: int) -> Patient:
+        """Store ``patient`` with version+1 if the stored version is ``expected_version``."""
+
+    def find_by_phone(self, phone: str) -> list[Patient]: ...
+
+    def search_name(self, fragment: str, limit: int = 20) -> list[Patient]:
+        """Patients whose name contains every word of ``fragment`` as a word prefix (case-insensitive)."""
+
+    def list_page(self, cursor: str | None = None, limit: int = 25) -> Page[Patient]:
+        """All patients, newest first."""
+
+    def count(self) -> int: ...
+
+
+class UserStore(Protocol):
+    def add(self, user: User) -> None: ...
+
+    def get(self, username: str) -> User:
+        """Raises NotFound."""
+
+    def update(self, user: User, expected_version: int) -> User: ...
+
+    def list_all(self) -> list[User]: ...
+
+
+class AuditLog(Protocol):
+    """Append-only: there is no update or delete."""
+
+    def append(self, event: AuditEvent) -> None: ...
+
+    def query(
+        self,
+        *,
+        patient_id: str | None = None,
+        actor: str | None = None,
+        since: int | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[AuditEvent]:
+        """Newest first; filter by patient or by actor (not both)."""
+
+
+class NoteStore(Protocol):
+    def add(self, note: Note) -> Note:
+        """Insert; if the timestamp collides for that patient, bump it until free. Returns what was stored."""
+
+    def get(self, patient_id: str, timestamp: int) -> Note: ...
+
+    def update(self, note: Note, expected_version: int) -> Note: ...
+
+    def list_for_patient(self, patient_id: str, cursor: str | None = None, limit: int = 50) -> Page[Note]:
+        """Newest first."""
+
+    def changed_since(self, since: int, limit: int = 100) -> list[Note]:
+        """Notes created or updated at or after ``since`` (epoch ms), newest first."""
+
+
+class HistoryStore(Protocol):
+    def add(self, entry: HistoryEntry) -> HistoryEntry: ...
+
+    def get(self, patient_id: str, timestamp: int) -> HistoryEntry: ...
+
+    def list_for_patient(self, patient_id: str, cursor: str | None = None, limit: int = 50) -> Page[HistoryEntry]: ...
+
+
+class MetricStore(Protocol):
+    def upsert_days(self, days: Iterable[MetricDay]) -> int:
+        """Insert or replace daily values (idempotent). Returns how many were written."""
+
+    def days(self, patient_id: str, metric: str | None = None, start: str | None = None, end: str | None = None) -> list[MetricDay]:
+        """Ascending by day; ``start``/``end`` are inclusive ISO dates."""
+
+    def patients_with_metrics(self) -> list[str]: ...
+
+
+class JobStore(Protocol):
+    def add(self, job: Job) -> None: ...
+
+    def get(self, job_id: str) -> Job: ...
+
+    def update(self, job: Job, expected_version: int) -> Job: ...
+
+    def list_for_patient(self, patient_id: str, limit: int = 50) -> list[Job]: ...
+
+    def list_by_status(self, status: JobStatus, limit: int = 100) -> list[Job]: ...
+
+    def delete(self, job_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RecordStore:
+    """All record ports of one backend (SQLite or DynamoDB)."""
+
+    patients: PatientStore
+    users: UserStore
+    audit: AuditLog
+    notes: NoteStore
+    history: HistoryStore
+    metrics: MetricStore
+    jobs: JobStore
+
+
+class BlobStore(Protocol):
+    """Content-addressed bytes: the key is derived from the content (sha256)."""
+
+    def put(self, data: bytes, content_type: str = "application/octet-stream", prefix: str = "blob") -> str:
+        """Store atomically; returns the key. Storing the same bytes twice returns the same key."""
+
+    def put_stream(self, stream: BinaryIO, content_type: str = "application/octet-stream", prefix: str = "blob") -> str: ...
+
+    def get(self, key: str) -> bytes:
+        """Raises NotFound."""
+
+    def open(self, key: str) -> Iterator[bytes]:
+        """Stream the content in chunks."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    job_id: str
+    receipt: str
+    receive_count: int = 1
+
+
+class JobQueue(Protocol):
+    """At-least-once delivery; handlers must be idempotent."""
+
+    def send(self, job_id: str) -> None: ...
+
+    def receive(self, wait_seconds: float = 1.0, visibility_seconds: int = 120) -> QueueMessage | None: ...
+
+    def ack(self, message: QueueMessage) -> None:
+        """Remove the message for good."""
+
+    def extend(self, message: QueueMessage, visibility_seconds: int) -> None:
+        """Keep the message hidden while work goes on."""
+
+    def release(self, message: QueueMessage) -> None:
+        """Make the message visible again now (retry)."""
+
+
+class Transcriber(Protocol):
+    name: str
+    low_accuracy: bool
+
+    def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
+        """16 kHz mono float32 samples in [-1, 1]; segments with start/end seconds out."""
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    text: str
+    box: tuple[tuple[float, float], ...]  # polygon in pixel coordinates of its page
+    score: float
+    page: int = 0
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def read_image(self, image_bytes: bytes, page: int = 0) -> list[OcrLine]: ...

@@ -1,0 +1,106 @@
+"""Idempotent demo data: accounts, ~20 synthetic patients, notes, medication lists and 90 days of wearable metrics."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from backend.domain.errors import NotFound
+from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role, Segment, now_ms
+from backend.ports import RecordStore
+from backend.services.auth import ensure_user
+
+DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo_patients.json"
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    display_name: str
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """The demo sign-ins (shown on the login page in demo mode only)."""
+    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    return [DemoAccount(**u) for u in data["users"]]
+
+
+def demo_patient_id(i: int) -> str:
+    return f"PAT_de{i:06x}"
+
+
+def seed_demo(stores: RecordStore, metrics_for: Callable[[str, int], int] | None = None, days: int = 90) -> int:
+    """Create what is missing of the demo set; returns how many patients were created.
+
+    Args:
+        stores: the record store.
+        metrics_for: called as ``metrics_for(patient_id, seed)`` to write wearable days for a new patient.
+        days: how far back the demo history reaches.
+    """
+    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    for account in demo_accounts():
+        ensure_user(stores, account.username, account.password, Role(account.role), account.display_name)
+    rng = random.Random(7)
+    created = 0
+    start = now_ms() - days * DAY_MS
+    for i, name in enumerate(data["names"], start=1):
+        pid = demo_patient_id(i)
+        try:
+            stores.patients.get(pid)
+            continue
+        except NotFound:
+            pass
+        phone = f"+9198{rng.randrange(10**7, 10**8):08d}"
+        dob = date(1950 + rng.randrange(50), rng.randrange(1, 13), rng.randrange(1, 28)).isoformat()
+        sex = "female" if name.split()[0] in _FEMALE else "male"
+        stores.patients.add(Patient(patient_id=pid, name=name, phone=phone, dob=dob, sex=sex, created_by="demo", created_at=start + i))
+        visit = data["visits"][i % len(data["visits"])]
+        _add_visit_note(stores, pid, visit, start + rng.randrange(5, days - 5) * DAY_MS)
+        if i % 2 == 0:
+            meds = data["medication_lists"][i % len(data["medication_lists"])]
+            stores.history.add(
+                HistoryEntry(
+                    patient_id=pid,
+                    timestamp=start + rng.randrange(1, days // 2) * DAY_MS,
+                    source="demo",
+                    medications=[Medication(**m) for m in meds],
+                    extracted_text="\n".join(m["verbatim"] for m in meds),
+                    author="demo",
+                )
+            )
+        if metrics_for is not None:
+            metrics_for(pid, i)
+        created += 1
+    return created
+
+
+def _add_visit_note(stores: RecordStore, patient_id: str, visit: dict[str, object], ts: int) -> None:
+    sentences = [str(visit[k]) for k in ("subjective", "objective", "assessment", "plan")]
+    segments = [Segment(id=n, start=n * 6.0, end=n * 6.0 + 5.5, text=s) for n, s in enumerate(sentences)]
+    sections = dict(zip(("subjective", "objective", "assessment", "plan"), sentences, strict=True))
+    meds = [Medication(**m) for m in visit["medications"]]  # type: ignore[attr-defined]
+    stores.notes.add(
+        Note(
+            patient_id=patient_id,
+            timestamp=ts,
+            status=NoteStatus.SIGNED,
+            author="nurse",
+            signer="doctor",
+            signed_at=ts + 3_600_000,
+            transcript=segments,
+            sections=sections,
+            fields={"chief_complaint": {"text": visit["complaint"], "segment_ids": [0]}},
+            medications=meds,
+            updated_at=ts,
+        )
+    )
+
+
+_FEMALE = {"Sita", "Priya", "Lakshmi", "Fatima", "Anita", "Meena", "Kavya", "Sunita", "Neha", "Deepa"}

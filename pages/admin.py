@@ -1,0 +1,89 @@
+"""Admin: users (admins), audit trail (admins and doctors), engines in use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from backend.domain.errors import CopilotError
+from backend.domain.models import Role
+from backend.services import auth
+from backend.services.access import Permission
+from backend.services.audit import audit_trail
+from ui.runtime import get_app, require_principal
+
+app, principal = get_app(), require_principal()
+st.title("Admin")
+
+tabs = []
+if principal.can(Permission.MANAGE_USERS):
+    tabs.append("Users")
+tabs.append("Audit trail")
+if principal.can(Permission.MANAGE_PROVIDERS):
+    tabs.append("Engines")
+panes = dict(zip(tabs, st.tabs(tabs), strict=True))
+
+if "Users" in panes:
+    with panes["Users"]:
+        users = auth.list_users(app.stores, principal)
+        st.dataframe(
+            [{"username": u.username, "role": u.role.value, "name": u.display_name, "disabled": u.disabled} for u in users],
+            hide_index=True,
+            use_container_width=True,
+        )
+        with st.form("admin_add_user"):
+            st.markdown("**Add a user**")
+            username = st.text_input("Username", key="admin_new_username", max_chars=64)
+            role = st.selectbox("Role", [r.value for r in Role], key="admin_new_role")
+            display = st.text_input("Display name", key="admin_new_display", max_chars=80)
+            password = st.text_input("Initial password", type="password", key="admin_new_password")
+            if st.form_submit_button("Add user"):
+                try:
+                    auth.create_user(app.stores, principal, username, password, Role(role), display)
+                except CopilotError as e:
+                    st.error(e.message)
+                else:
+                    st.success(f"Added {username}.")
+                    st.rerun()
+        names = [u.username for u in users]
+        target = st.selectbox("User", names, key="admin_target")
+        col1, col2 = st.columns(2)
+        if col1.button("Disable", key="admin_disable"):
+            try:
+                auth.set_disabled(app.stores, principal, target, True)
+                st.rerun()
+            except CopilotError as e:
+                st.error(e.message)
+        if col2.button("Enable", key="admin_enable"):
+            auth.set_disabled(app.stores, principal, target, False)
+            st.rerun()
+
+with panes["Audit trail"]:
+    col1, col2 = st.columns(2)
+    patient_filter = col1.text_input("Patient ID", key="admin_audit_patient", max_chars=20)
+    actor_filter = col2.text_input("User", key="admin_audit_actor", max_chars=64)
+    try:
+        page = audit_trail(app.stores, principal, patient_id=patient_filter.strip(), actor=actor_filter.strip().lower(), limit=200)
+    except CopilotError as e:
+        st.error(e.message)
+    else:
+        st.dataframe(
+            [
+                {
+                    "when (UTC)": datetime.fromtimestamp(e.at / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    "user": e.actor,
+                    "role": e.role,
+                    "action": e.action,
+                    "patient": e.patient_id or "",
+                    "detail": e.detail,
+                }
+                for e in page.items
+            ],
+            hide_index=True,
+            use_container_width=True,
+        )
+
+if "Engines" in panes:
+    with panes["Engines"]:
+        st.dataframe([{"port": k, "engine": v} for k, v in app.providers.items()], hide_index=True)

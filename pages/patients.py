@@ -1,0 +1,82 @@
+"""Patients: search, browse, register, view and edit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from backend.domain.errors import CopilotError
+from backend.domain.patients import SEXES
+from backend.services.patients import PatientInput, get_patient, list_patients, register_patient, update_patient
+from ui.runtime import get_app, require_principal
+from ui.safe import md_escape
+from ui.widgets import SELECTED, patient_label, pick_patient
+
+app, principal = get_app(), require_principal()
+region = app.settings.default_region
+st.title("Patients")
+
+find_tab, list_tab, new_tab = st.tabs(["Find", "All patients", "Register"])
+
+with find_tab:
+    patient = pick_patient("patients_find")
+    if patient is not None:
+        st.subheader(patient.name)
+        st.markdown(
+            f"**ID** {patient.patient_id} · **Phone** {md_escape(patient.phone or '—')} · **DOB** {patient.dob or '—'} · "
+            f"**Sex** {patient.sex or '—'} · **External ID** {md_escape(patient.external_id or '—')}"
+        )
+        with st.expander("Edit details"):
+            with st.form("patients_edit_form"):
+                name = st.text_input("Name", value=patient.name, max_chars=200, key="patients_edit_name")
+                phone = st.text_input("Phone", value=patient.phone or "", key="patients_edit_phone")
+                dob = st.text_input("Date of birth (YYYY-MM-DD)", value=patient.dob or "", key="patients_edit_dob")
+                sex = st.selectbox("Sex", ["", *SEXES], index=(["", *SEXES].index(patient.sex or "")), key="patients_edit_sex")
+                ext = st.text_input("External ID", value=patient.external_id or "", key="patients_edit_ext")
+                if st.form_submit_button("Save changes"):
+                    try:
+                        update_patient(app.stores, principal, patient.patient_id, patient.version, PatientInput(name, phone, dob, sex, ext), region)
+                    except CopilotError as e:
+                        st.error(e.message)
+                    else:
+                        st.success("Saved.")
+                        st.rerun()
+
+with list_tab:
+    cursors: list[str | None] = st.session_state.setdefault("patients_cursors", [None])
+    try:
+        page = list_patients(app.stores, principal, cursors[-1], limit=25)
+    except CopilotError as e:
+        st.error(e.message)
+    else:
+        st.dataframe(
+            [{"name": p.name, "phone": p.phone, "dob": p.dob, "sex": p.sex, "id": p.patient_id} for p in page.items],
+            hide_index=True,
+            use_container_width=True,
+        )
+        left, right = st.columns(2)
+        if left.button("◀ Previous", disabled=len(cursors) == 1, key="patients_prev"):
+            cursors.pop()
+            st.rerun()
+        if right.button("Next ▶", disabled=page.next_cursor is None, key="patients_next"):
+            cursors.append(page.next_cursor)
+            st.rerun()
+
+with new_tab:
+    with st.form("patients_new_form", clear_on_submit=False):
+        name = st.text_input("Full name *", max_chars=200, key="patients_new_name")
+        phone = st.text_input("Phone (mobile)", key="patients_new_phone", help=f"Numbers without a country code are read as region {region}.")
+        dob = st.text_input("Date of birth (YYYY-MM-DD)", key="patients_new_dob")
+        sex = st.selectbox("Sex", ["", *SEXES], key="patients_new_sex")
+        ext = st.text_input("External ID (optional)", key="patients_new_ext")
+        submitted = st.form_submit_button("Register patient", type="primary")
+    if submitted:
+        try:
+            reg = register_patient(app.stores, principal, PatientInput(name, phone, dob, sex, ext), region)
+        except CopilotError as e:
+            st.error(e.message)
+        else:
+            st.session_state[SELECTED] = reg.patient.patient_id
+            st.success(f"Registered {md_escape(patient_label(reg.patient))}.")
+            if reg.same_phone:
+                others = ", ".join(md_escape(patient_label(p)) for p in reg.same_phone)
+                st.warning(f"Note: this phone number is also registered for {others}. Check this is not a duplicate.")

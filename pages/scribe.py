@@ -1,0 +1,12 @@
+"""Recording consultations (Scribe) — placeholder until its capability lands."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.runtime import require_principal
+from ui.widgets import not_built
+
+require_principal()
+st.title("Scribe")
+not_built("Recording consultations (Scribe)")

@@ -1,0 +1,54 @@
+"""Widgets shared by pages: the patient picker and error display."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from backend.domain.errors import CopilotError, NotFound
+from backend.domain.models import Patient
+from backend.services.patients import get_patient, search_patients
+from ui.runtime import get_app, require_principal
+from ui.safe import md_escape
+
+SELECTED = "selected_patient_id"
+
+
+def patient_label(p: Patient) -> str:
+    return f"{p.name} · {p.phone or 'no phone'} · {p.patient_id}"
+
+
+def pick_patient(key: str) -> Patient | None:
+    """Search box + choice; remembers the chosen patient across pages for this session."""
+    app, principal = get_app(), require_principal()
+    query = st.text_input("Find patient (name, phone or ID)", key=f"{key}_query", max_chars=200)
+    options: list[Patient] = []
+    if query.strip():
+        try:
+            options = search_patients(app.stores, principal, query, app.settings.default_region)
+        except CopilotError as e:
+            st.error(e.message)
+    chosen_id = st.session_state.get(SELECTED)
+    if not options and chosen_id:
+        try:
+            options = [get_patient(app.stores, principal, chosen_id)]
+        except NotFound:
+            st.session_state[SELECTED] = None
+    if not options:
+        if query.strip():
+            st.caption("No patient matches. Register new patients on the Patients page.")
+        return None
+    ids = [p.patient_id for p in options]
+    index = ids.index(chosen_id) if chosen_id in ids else 0
+    patient = st.selectbox("Patient", options, index=index, format_func=patient_label, key=f"{key}_patient")
+    if patient is not None:
+        st.session_state[SELECTED] = patient.patient_id
+    return patient
+
+
+def show_error(error: CopilotError) -> None:
+    st.error(md_escape(error.message))
+
+
+def not_built(what: str) -> None:
+    """Honest placeholder for a page whose capability has not landed yet."""
+    st.info(f"{what} is not built yet in this version of Clinical Co-Pilot.")
