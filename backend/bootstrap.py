@@ -30,6 +30,32 @@ class App:
                 self.engines[name] = factory()
             return self.engines[name]
 
+    def speech(self) -> Any:
+        """The loaded speech engine (``.transcriber`` and ``.fallback_reason``), built on first use."""
+        return self.engine("stt", lambda: build_transcriber(self.settings))
+
+    def scribe_deps(self) -> Any:
+        from backend.adapters.pyav_codec import PyAvCodec
+        from backend.services.scribe import ScribeDeps, ScribeLimits
+
+        s = self.settings
+        limits = ScribeLimits(max_seconds=s.max_audio_minutes * 60, max_bytes=s.max_upload_mb * 1024 * 1024, max_attempts=s.job_max_attempts)
+        return ScribeDeps(
+            stores=self.stores,
+            blobs=self.blobs,
+            queue=self.queue,
+            codec=PyAvCodec(),
+            transcriber=lambda: self.speech().transcriber,
+            draft=draft_parts,
+            limits=limits,
+        )
+
+    def handle_job(self, job_id: str) -> None:
+        """The worker's handler for every job kind."""
+        from backend.services.scribe import process_job
+
+        process_job(self.scribe_deps(), job_id)
+
 
 def build_stores(settings: Settings) -> RecordStore:
     kind = settings.resolved("store")
@@ -60,6 +86,19 @@ def build_queue(settings: Settings) -> JobQueue:
     from backend.adapters.sqlite_queue import SqliteJobQueue
 
     return SqliteJobQueue(settings.db_path)
+
+
+def build_transcriber(settings: Settings) -> Any:
+    from backend.adapters.whisper_stt import load_transcriber
+
+    return load_transcriber(settings.whisper_model or None, settings.data_dir)
+
+
+def draft_parts(segments: Any) -> Any:
+    """Offline drafting: segments -> (sections, fields, medications)."""
+    from backend.domain.drafting import draft_note
+
+    return draft_note(segments).to_note_parts()
 
 
 def build_app(settings: Settings | None = None) -> App:

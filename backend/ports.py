@@ -200,3 +200,23 @@ class OcrEngine(Protocol):
     name: str
 
     def read_image(self, image_bytes: bytes, page: int = 0) -> list[OcrLine]: ...
+
+
+@dataclass(frozen=True)
+class AudioProbe:
+    duration_s: float | None
+    codec: str
+    sample_rate: int
+    channels: int
+
+
+class AudioCodec(Protocol):
+    """Validates and decodes recordings (PyAV in the default build)."""
+
+    def probe(self, data: bytes, max_bytes: int) -> AudioProbe:
+        """Header check only; raises UnsupportedInput for empty, non-audio, damaged or oversized files."""
+
+    def decode(self, data: bytes, max_seconds: float, max_bytes: int) -> tuple[NDArray[np.float32], list[str]]:
+        """16 kHz mono float32 samples and warnings (e.g. truncated file)."""
+
+    def is_silent(self, samples: NDArray[np.float32]) -> bool: ...

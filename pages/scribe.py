@@ -1,12 +1,92 @@
-"""Recording consultations (Scribe) — placeholder until its capability lands."""
+"""Scribe: record or upload a consultation, follow the job, review and sign the draft."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.runtime import require_principal
-from ui.widgets import not_built
+from backend.domain.errors import CopilotError
+from backend.domain.models import JobStatus, NoteStatus
+from backend.services import scribe
+from backend.services.notes import list_notes
+from ui.note_review import review_note, when
+from ui.runtime import get_app, require_principal
+from ui.safe import md_escape
+from ui.widgets import pick_patient
 
-require_principal()
+app, principal = get_app(), require_principal()
+deps = app.scribe_deps()
 st.title("Scribe")
-not_built("Recording consultations (Scribe)")
+
+patient = pick_patient("scribe")
+if patient is None:
+    st.info("Choose a patient to record a consultation.")
+    st.stop()
+
+STATUS = {
+    JobStatus.QUEUED: "⏳ queued",
+    JobStatus.TRANSCRIBING: "🎧 transcribing",
+    JobStatus.DRAFTING: "✍️ drafting",
+    JobStatus.READY: "✅ ready for review",
+    JobStatus.FAILED: "⚠️ failed",
+}
+
+
+def submit(data: bytes, filename: str, source: str) -> None:
+    try:
+        job = scribe.submit_recording(deps, principal, patient.patient_id, data, filename, source)
+    except CopilotError as e:
+        st.error(md_escape(e.message))
+    else:
+        st.success(f"Recording saved. Job {job.job_id} is queued — you can leave this page and come back.")
+
+
+record_tab, upload_tab = st.tabs(["Record", "Upload audio"])
+with record_tab:
+    audio = st.audio_input("Record the consultation", sample_rate=16000, key="scribe_audio")
+    if audio is not None and st.button("Create draft from recording", type="primary", key="scribe_submit_recording"):
+        submit(audio.getvalue(), "recording.wav", "browser")
+with upload_tab:
+    upload = st.file_uploader(
+        "Audio file (wav, mp3, m4a, ogg, webm, flac)",
+        type=sorted(scribe.AUDIO_TYPES),
+        key="scribe_upload",
+    )
+    if upload is not None and st.button("Create draft from file", type="primary", key="scribe_submit_upload"):
+        submit(upload.getvalue(), upload.name, "upload")
+
+
+@st.fragment(run_every=2.0)
+def jobs_panel() -> None:
+    jobs = scribe.list_jobs(deps, principal, patient.patient_id)
+    if not jobs:
+        st.caption("No recordings yet for this patient.")
+        return
+    st.markdown("**Recordings**")
+    for job in jobs[:10]:
+        cols = st.columns([3, 2, 4, 1, 1])
+        cols[0].markdown(f"{when(job.created_at)} · {md_escape(str(job.params.get('filename', '')))}")
+        cols[1].markdown(STATUS[job.status])
+        cols[2].markdown(md_escape(job.error or ""))
+        if job.status is JobStatus.FAILED:
+            if cols[3].button("Retry", key=f"scribe_retry_{job.job_id}"):
+                scribe.retry_job(deps, principal, job.job_id)
+                st.rerun()
+            if cols[4].button("Delete", key=f"scribe_delete_{job.job_id}"):
+                scribe.delete_job(deps, principal, job.job_id)
+                st.rerun()
+    if any(j.status is JobStatus.READY for j in jobs) and st.session_state.get("scribe_seen_ready") != jobs[0].job_id:
+        st.session_state["scribe_seen_ready"] = jobs[0].job_id
+        st.rerun(scope="app")
+
+
+jobs_panel()
+
+st.divider()
+st.subheader("Review")
+drafts = [n for n in list_notes(app.stores, principal, patient.patient_id, limit=20).items]
+if not drafts:
+    st.caption("No notes yet.")
+    st.stop()
+labels = [f"{when(n.timestamp)} · {'draft' if n.status is NoteStatus.DRAFT else 'signed'}" for n in drafts]
+choice = st.selectbox("Note", range(len(drafts)), format_func=lambda i: labels[i], key="scribe_note_choice")
+review_note(principal, drafts[choice], key=f"scribe_review_{drafts[choice].timestamp}")

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,11 @@ _SPELLING = {"milligrams": "mg", "milligram": "mg", "percent": "%", "okay": "ok"
 
 
 def _words_to_digits(tokens: list[str]) -> list[str]:
-    """Replace runs of English number words by their value ("five hundred" -> "500", "ten thirty" -> "10 30")."""
+    """Replace runs of English number words by their value ("five hundred" -> "500", "ten thirty" -> "10 30").
+
+    "a hundred" is 100, "and" inside a number is dropped ("a hundred and twenty" -> "120"),
+    "one point five" -> "1.5"; "|" marks a punctuation boundary that a number never crosses.
+    """
     out: list[str] = []
     value: int | None = None
     last = ""  # kind of the previous number word: unit, teen, tens, scale
@@ -52,8 +57,13 @@ def _words_to_digits(tokens: list[str]) -> list[str]:
             out.append(str(value))
         value, last = None, ""
 
-    for tok in tokens:
-        if tok in _UNITS:
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if tok == "a" and nxt in _SCALES and value is None:
+            value, last = 1, "unit"
+        elif tok == "and" and last == "scale" and (nxt in _UNITS or nxt in _TENS):
+            continue
+        elif tok in _UNITS:
             n = _UNITS[tok]
             kind = "teen" if n >= 10 else "unit"
             if value is None or last == "scale" or (last == "tens" and kind == "unit"):
@@ -77,7 +87,9 @@ def _words_to_digits(tokens: list[str]) -> list[str]:
             flush()
             out.append(tok)
     flush()
-    return out
+    # "1 point 5" -> "1.5" (Whisper writes decimals as digits)
+    joined = re.sub(r"\b(\d+) point (\d)\b", r"\1.\2", " ".join(out))
+    return [t for t in joined.split() if t != "|"]
 
 
 def normalise(text: str) -> str:
@@ -88,8 +100,8 @@ def normalise(text: str) -> str:
     t = re.sub(r"(\d)\s*mg\b", r"\1 mg", t)
     t = re.sub(r"(\d)\s*%", r"\1 percent", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)  # 1,000 -> 1000
-    t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)  # keep decimal points only
-    t = re.sub(r"[^\w\s.%'-]|_", " ", t)
+    t = re.sub(r"(?<!\d)\.|\.(?!\d)|[,;:!?]", " | ", t)  # keep decimal points; punctuation ends a number
+    t = re.sub(r"[^\w\s.%'|-]|_", " ", t)
     t = t.replace("'", "")
     tokens: list[str] = []
     for raw in t.split():
@@ -158,19 +170,122 @@ def synthesise_dialogue(dialogue: str, seconds: float = 60.0) -> tuple[NDArray[n
     return np.concatenate(pieces) if pieces else np.zeros(0, np.float32), "\n".join(texts)
 
 
-def make_from_aci(csv_path: Path, out_dir: Path, n: int, seconds: float) -> list[Path]:
-    """Write ``aci_XX.wav`` + ``aci_XX.txt`` for the first ``n`` dialogues of an ACI-Bench CSV."""
-    from tests_support_wav import write_wav  # type: ignore[import-not-found]  # noqa: F401 - replaced below
-
-    raise NotImplementedError
-
-
 def _write_wav(samples: NDArray[np.float32], path: Path) -> None:
-    import wave
-
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(SAMPLE_RATE)
         w.writeframes(pcm.tobytes())
+
+
+def make_from_aci(csv_path: Path, out_dir: Path, n: int, seconds: float = 60.0) -> list[Path]:
+    """Write ``aci_NN.wav`` + ``aci_NN.txt`` for the first ``n`` dialogues of an ACI-Bench CSV."""
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("espeak-ng is needed to synthesise speech (Debian/Ubuntu: apt-get install espeak-ng)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv.field_size_limit(10_000_000)
+    with csv_path.open(newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("dialogue")][:n]
+    written = []
+    for i, row in enumerate(rows):
+        samples, reference = synthesise_dialogue(row["dialogue"], seconds)
+        wav = out_dir / f"aci_{i:02d}.wav"
+        _write_wav(samples, wav)
+        wav.with_suffix(".txt").write_text(reference + "\n", encoding="utf-8")
+        written.append(wav)
+    return written
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+def pairs(audio_dir: Path) -> list[tuple[Path, Path]]:
+    """(audio, reference) pairs of a folder, sorted by name."""
+    found = []
+    for audio in sorted(audio_dir.iterdir()):
+        ref = audio.with_suffix(".txt")
+        if audio.suffix.lower() in AUDIO_EXTS and ref.is_file():
+            found.append((audio, ref))
+    return found
+
+
+def _build(args: argparse.Namespace) -> tuple[Any, float]:
+    started = time.perf_counter()
+    if args.engine == "sphinx":
+        from backend.adapters.sphinx_stt import SphinxTranscriber
+
+        return SphinxTranscriber(), time.perf_counter() - started
+    from backend.adapters.whisper_stt import WhisperTranscriber, resolve_model
+    from backend.config import Settings
+
+    settings = Settings()
+    model = resolve_model(args.model or settings.whisper_model, settings.data_dir)
+    engine = WhisperTranscriber(model, beam_size=args.beam, prompt_mode=args.prompt_mode)
+    return engine, time.perf_counter() - started
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--audio-dir", type=Path, required=True, help="folder of X.wav (or mp3, ogg ...) + X.txt pairs")
+    parser.add_argument(
+        "--make-from-aci", type=Path, metavar="CSV", help="first synthesise clips from this ACI-Bench CSV"
+    )
+    parser.add_argument("--n", type=int, default=10, help="how many dialogues to synthesise (with --make-from-aci)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each synthesised excerpt")
+    parser.add_argument("--engine", choices=("whisper", "sphinx"), default="whisper")
+    parser.add_argument(
+        "--model", help="Whisper model folder or hub id (default: COPILOT_WHISPER_MODEL or provisioned)"
+    )
+    parser.add_argument("--beam", type=int, default=2, help="Whisper beam size")
+    parser.add_argument("--prompt-mode", choices=("hotwords", "initial", "none"), default="hotwords")
+    parser.add_argument("--partial", action="store_true", help="score the live fast path (transcribe_partial)")
+    parser.add_argument("--limit", type=int, default=0, help="score at most this many files (0 = all)")
+    parser.add_argument("--show", action="store_true", help="print reference and hypothesis of each file")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.make_from_aci:
+        make_from_aci(args.make_from_aci, args.audio_dir, args.n, args.seconds)
+    found = pairs(args.audio_dir)[: args.limit or None]
+    if not found:
+        raise SystemExit(f"no audio + .txt pairs in {args.audio_dir}")
+    engine, load_s = _build(args)
+    rows: list[dict[str, Any]] = []
+    refs: list[str] = []
+    hyps: list[str] = []
+    total_audio = total_proc = 0.0
+    for audio_path, ref_path in found:
+        samples = decode_audio(audio_path.read_bytes())
+        started = time.perf_counter()
+        fn = engine.transcribe_partial if args.partial else engine.transcribe
+        hypothesis = " ".join(s.text for s in fn(samples))
+        took = time.perf_counter() - started
+        reference = ref_path.read_text(encoding="utf-8")
+        seconds = len(samples) / SAMPLE_RATE
+        refs.append(normalise(reference))
+        hyps.append(normalise(hypothesis))
+        total_audio += seconds
+        total_proc += took
+        rows.append(
+            {
+                "file": audio_path.name,
+                "seconds": round(seconds, 1),
+                "wer": round(wer(reference, hypothesis), 4),
+                "rtf": round(took / seconds, 3) if seconds else None,
+            }
+        )
+        if args.show:
+            print(f"== {audio_path.name}\nREF: {refs[-1]}\nHYP: {hyps[-1]}")
+    overall = jiwer.wer([r or "<empty>" for r in refs], hyps)
+    return {
+        "engine": getattr(engine, "name", args.engine),
+        "files": len(rows),
+        "audio_seconds": round(total_audio, 1),
+        "wer": round(float(overall), 4),
+        "rtf": round(total_proc / total_audio, 3) if total_audio else None,
+        "model_load_seconds": round(load_s, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "beam": args.beam if args.engine == "whisper" else None,
+        "prompt_mode": args.prompt_mode if args.engine == "whisper" else None,
+        "per_file": rows,
+    }

@@ -15,6 +15,7 @@ import pandas as pd
 
 from backend.domain.errors import UnsupportedInput
 from backend.domain.metrics import ImportLog, parse_timestamps
+from backend.domain.metrics.samples import to_numbers
 from backend.domain.metrics.catalog import normalise_name
 from backend.domain.metrics.report import MAX_LISTED_REJECTIONS
 
@@ -66,10 +67,10 @@ def is_text(head: bytes) -> bool:
 def parse_values(raw: pd.Series, lines: np.ndarray, log: ImportLog, what: str = "value") -> pd.Series:
     """Numbers from text cells; cells that are not numbers are rejected with their line."""
     text = raw.astype("str").str.strip()
-    values = pd.to_numeric(text, errors="coerce")
+    values = to_numbers(text)
     bad = values.isna().to_numpy()
     if bad.any():  # a decimal comma ("36,6") from a semicolon-separated spreadsheet export
-        values[bad] = pd.to_numeric(text[bad].str.replace(",", ".", regex=False), errors="coerce")
+        values[bad] = to_numbers(text[bad].str.replace(",", ".", regex=False))
         bad = values.isna().to_numpy()
     if bad.any():
         where = np.flatnonzero(bad)[:MAX_LISTED_REJECTIONS]
@@ -80,7 +81,7 @@ def parse_values(raw: pd.Series, lines: np.ndarray, log: ImportLog, what: str = 
 
 def parse_times(raw: pd.Series, lines: np.ndarray, log: ImportLog, tz: str | tzinfo) -> pd.Series:
     """UTC timestamps from text cells; unparseable cells are rejected with their line."""
-    ts = parse_timestamps(raw.astype("str").str.strip(), tz)
+    ts = parse_timestamps(raw.astype("str").str.strip(), tz).reset_index(drop=True)
     bad = ts.isna().to_numpy()
     if bad.any():
         where = np.flatnonzero(bad)[:MAX_LISTED_REJECTIONS]

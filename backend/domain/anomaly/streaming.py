@@ -14,12 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-Z_HALF = 5.0  # robust z at which the anomaly score is 0.5
+# Fixed design constants (chosen once, not per file): see the module docstring.
+Z_HALF = 5.0  # lowest robust z at which the anomaly score reaches 0.5
 MIN_ACF = 0.6  # autocorrelation a cycle needs in the opening rows to be used
-SHORT = 6  # rows in the short-term mean
+SHORT = 3  # rows in the short-term mean
 REF_Q = 0.99  # quantile of the series' own past z-scores taken as "usual"
-REF_K = 1.5
-REF_SPAN = 0  # an alarm needs a z this many times the usual one
+REF_K = 1.5  # an alarm needs a z this many times the usual one
+QUIET = 0.5  # rows kept quiet after an alarm, as a multiple of the probation length
 
 
 def _trailing(s: pd.Series, window: int, min_periods: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,19 +83,13 @@ def stream_scores(values: np.ndarray, probation: int) -> np.ndarray:
     z_level = _robust_z(s, window, floor)
     z_diff = _robust_z(s.diff(), window, floor)
     short_mean = s.rolling(SHORT, min_periods=SHORT).mean()
-    z_short = _robust_z(short_mean, window, floor / np.sqrt(SHORT)) / 1.0
+    z_short = _robust_z(short_mean, window, floor / np.sqrt(SHORT))
     z = np.fmax(np.fmax(z_level, z_diff), z_short)
     # self-calibration: how extreme is today's z against the z-scores this series usually shows?
-    past_z = pd.Series(z).shift(1)
-    if REF_SPAN == 0:
-        usual = past_z.expanding(min_periods=max(learn // 2, 5)).quantile(REF_Q).to_numpy()
-    elif REF_SPAN < 0:
-        usual = np.full(n, float(np.nanquantile(z[learn // 4 : learn], REF_Q)) if learn < n else np.nan)
-    else:
-        usual = past_z.rolling(REF_SPAN * learn, min_periods=max(learn // 2, 5)).quantile(REF_Q).to_numpy()
+    usual = pd.Series(z).shift(1).expanding(min_periods=max(learn // 2, 5)).quantile(REF_Q).to_numpy()
     half = np.fmax(Z_HALF, REF_K * np.nan_to_num(usual, nan=np.inf))
     score = z**2 / (z**2 + half**2)
-    return _suppress(score, quiet=learn)
+    return _suppress(score, quiet=int(QUIET * learn))
 
 
 def _suppress(score: np.ndarray, quiet: int, level: float = 0.5) -> np.ndarray:

@@ -13,7 +13,10 @@ from backend.domain.drafting.units import Unit
 from backend.domain.drafting.vitals import find_vitals
 
 _ROUTED = ("exam", "results", "assessment", "plan")
-_PHASE_OF = {"exam": 1, "results": 2, "assessment": 3, "plan": 3}
+# Phases of a visit: history (0) -> examination (1) -> assessment and plan (3). Results may be discussed at any
+# time, so they do not move the phase; a statement without cues belongs to the phase the visit is in.
+_PHASE_OF = {"exam": 1, "assessment": 3, "plan": 3}
+_PHASE_DEFAULT = {0: "hpi", 1: "exam", 3: "plan"}
 _AUX = re.compile(r"^(are|were|do|did|have|has|can|is|will|would)\s+you\s+(.+)$")
 _STRONG_PLAN = re.compile(
     r"\b(?:i am going to|we are going to|i will|we will|prescribe|order|refer|recommend|follow up|come back|let us)\b"
@@ -64,7 +67,7 @@ def _route(norm: str, phase: int) -> str:
     best = max(scores, key=lambda k: scores[k])
     if scores[best] > 0:
         return best
-    return {0: "hpi", 1: "exam", 2: "results", 3: "plan"}[phase]
+    return _PHASE_DEFAULT[phase]
 
 
 def _answer_polarity(answer: Unit) -> str | None:
@@ -129,9 +132,9 @@ def candidates(units: list[Unit], pronouns: Pronouns) -> list[Candidate]:
             continue
         words = content_words(cleaned)
         content = [w for w in words if w not in stop]
-        if len(words) < 3 or len(content) < 2:
-            continue
         clinical = _clinical_hits(cleaned)
+        if len(words) < 3 or len(content) < 2 or (len(content) < 3 and not clinical):
+            continue
         if unit.speaker == "doctor":
             kind = _route(cleaned, phase)
             if kind in _PHASE_OF and _PHASE_OF[kind] > phase and (kind != "plan" or phase > 0 or clinical == 0):

@@ -111,6 +111,8 @@ def text_rules() -> dict[str, Any]:
         + r")(?![\w'-])\s*",
         re.IGNORECASE,
     )
+    table["run_on_regex"] = re.compile(r"\s(?=(?:" + "|".join(table["run_on_boundaries"]) + "))", re.IGNORECASE)
+    table["question_start_regex"] = re.compile(r"^(?:" + "|".join(table["question_starts"]) + ")", re.IGNORECASE)
     table["verb_set"] = frozenset(table["verbs"])
     table["yes_set"] = frozenset(table["answers_yes"])
     table["no_set"] = frozenset(table["answers_no"])

@@ -21,9 +21,9 @@ _CONTRACTIONS = [
     (r"\b(it|that|there|what|he|she|where|who|how|here)\s*'s\b", r"\1 is"),
     (r"\blet\s*'s\b", "let us"),
     (r"\s+'s\b", "'s"),
-    (r"\bgonna\b", "going to"),
-    (r"\bwanna\b", "want to"),
-    (r"\bgotta\b", "have to"),
+    (r"\bgon\s?na\b", "going to"),
+    (r"\bwan\s?na\b", "want to"),
+    (r"\bgot\s?ta\b", "have to"),
     (r"\bcause\b", "because"),
 ]
 _CONTRACTIONS_RE = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
@@ -32,27 +32,32 @@ _STUTTER = re.compile(r"\b(\w+(?:'\w+)?)(?:\s*,?\s+\1\b)+", re.IGNORECASE)
 _CUT_WORD = re.compile(r"(?<!\S)\w+-(?=\s|$)")
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
 _MULTI_COMMA = re.compile(r"(?:\s*,){2,}")
+# Subject opening a sentence when the sex is known ("" = the pronoun itself).
+LEAD_KNOWN = "the patient"
+# Sentences longer than this many words are searched for unpunctuated sentence boundaries.
+RUN_ON_WORDS = 15
 _POINT = re.compile(r"\b(\d+) point (\d+)\b")
 _WORD = re.compile(r"[a-z0-9]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Pronouns:
-    """The words used for the patient: subject, object, possessive, reflexive."""
+    """The words used for the patient: subject, object, possessive, reflexive, and the subject opening a sentence."""
 
     subject: str = "the patient"
-    object: str = "the patient"
-    possessive: str = "the patient's"
+    object: str = "them"
+    possessive: str = "their"
     reflexive: str = "themselves"
-    third_singular: bool = True  # "the patient has", "she has"
+    third_singular: bool = True  # "she has" / "they have"
+    lead: str = "the patient"  # subject at the start of a sentence (singular)
 
     @classmethod
     def for_sex(cls, sex: str | None) -> Pronouns:
-        """Pronouns for "female"/"male"; anything else keeps "the patient"."""
+        """Pronouns for "female"/"male"; otherwise "they" (and "the patient" opening a sentence)."""
         if sex == "female":
-            return cls("she", "her", "her", "herself")
+            return cls("she", "her", "her", "herself", True, LEAD_KNOWN or "she")
         if sex == "male":
-            return cls("he", "him", "his", "himself")
+            return cls("he", "him", "his", "himself", True, LEAD_KNOWN or "he")
         return cls()
 
 
@@ -61,22 +66,45 @@ def normalise(text: str) -> str:
     out = text.lower().replace("’", "'")
     for regex, repl in _CONTRACTIONS_RE:
         out = regex.sub(repl, out)
+    out = _STUTTER.sub(r"\1", out)  # before numbers: "four four days" is a stutter, not 44
     out = spoken_numbers_to_digits(out)
     out = _POINT.sub(r"\1.\2", out)
     return re.sub(r"\s+", " ", out).strip()
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of ``text`` (split after . ? ! followed by space)."""
+    """Character spans of the sentences of ``text``: after . ? ! followed by space, and in long unpunctuated
+    runs before discourse markers and question starts ("... last night okay now do you have chills")."""
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
         if text[start : m.start()].strip():
-            spans.append((start, m.start()))
+            spans.extend(_split_run_on(text, start, m.start()))
         start = m.end()
     if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
+        spans.extend(_split_run_on(text, start, len(text.rstrip())))
     return spans
+
+
+def _split_run_on(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if len(text[start:end].split()) <= RUN_ON_WORDS:
+        return [(start, end)]
+    cuts = [start]
+    for m in text_rules()["run_on_regex"].finditer(text, start, end):
+        cut = m.end()
+        if len(text[cuts[-1] : cut].split()) >= 3 and len(text[cut:end].split()) >= 3:
+            cuts.append(cut)
+    cuts.append(end)
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if text[a:b].strip()]
+
+
+def looks_like_question(raw: str, norm: str) -> bool:
+    """A question mark, or (unpunctuated speech) a question start after the openers ("okay so do you ...")."""
+    if raw.rstrip().endswith("?"):
+        return True
+    if raw.rstrip()[-1:] in {".", "!"} or len(raw.split()) > RUN_ON_WORDS:
+        return False
+    return bool(text_rules()["question_start_regex"].match(strip_fillers(norm)))
 
 
 def content_words(text: str) -> list[str]:
@@ -130,7 +158,7 @@ def _third_singular(verb: str) -> str:
 
 
 _OBJECT_CONTEXT = re.compile(
-    r"(?:to|for|with|at|on|about|from|give|gave|see|send|put|get|let|tell|ask|help|check|examine|refer|"
+    r"^(?:to|for|with|at|on|about|from|give|gave|see|send|put|get|let|tell|ask|help|check|examine|refer|"
     r"prescribe|want|need|recommend|bring|call|have|make|keep|start|take|show|told|asked|thank|"
     r"like|of|into|by|want|expect|encourage|advise)$",
     re.IGNORECASE,
@@ -155,21 +183,27 @@ def to_third_person(text: str, speaker: str, pronouns: Pronouns) -> str:
     else:
         return text
     verbs = text_rules()["verb_set"]
-    subj = pronouns.subject
 
     def preceded_by_object_context(source: str, start: int) -> bool:
         words = source[:start].split()
         return bool(words) and bool(_OBJECT_CONTEXT.search(words[-1]))
 
+    def subject(start: int) -> tuple[str, bool]:
+        if start == 0:
+            return pronouns.lead, True
+        return pronouns.subject, pronouns.third_singular
+
     def subject_verb(m: re.Match[str]) -> str:
         if preceded_by_object_context(m.string, m.start()):
             return f"{pronouns.object} {m.group(1)}"
+        subj, singular = subject(m.start())
         verb = m.group(1).lower()
-        be = {"am": "is", "are": "is", "was": "was", "were": "was"}
-        if verb in be:
-            return f"{subj} {be[verb] if pronouns.third_singular else verb}"
-        if verb in verbs and pronouns.third_singular:
-            return f"{subj} {_third_singular(verb)}"
+        if verb in {"am", "are", "is"}:
+            return f"{subj} {'is' if singular else 'are'}"
+        if verb in {"was", "were"}:
+            return f"{subj} {'was' if singular else 'were'}"
+        if verb in verbs:
+            return f"{subj} {_third_singular(verb) if singular else verb}"
         return f"{subj} {m.group(1)}"
 
     out = re.sub(rf"\b{refl}\b", pronouns.reflexive, text, flags=re.IGNORECASE)
@@ -181,7 +215,9 @@ def to_third_person(text: str, speaker: str, pronouns: Pronouns) -> str:
     def lone(m: re.Match[str]) -> str:
         if speaker == "patient" and m.group(0).lower() == "me":
             return pronouns.object
-        return pronouns.object if preceded_by_object_context(m.string, m.start()) else subj
+        if preceded_by_object_context(m.string, m.start()):
+            return pronouns.object
+        return subject(m.start())[0]
 
     out = re.sub(rf"\b(?:{first}|{obj})\b", lone, out, flags=re.IGNORECASE)
     return out

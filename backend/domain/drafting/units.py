@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from backend.domain.drafting.text import normalise, split_sentences
+from backend.domain.drafting.text import looks_like_question, normalise, split_sentences
 from backend.domain.models import Segment
 
 _DOCTOR = re.compile(r"doctor|\bdr\b|clinician|physician|provider|nurse|\bmd\b|practitioner", re.IGNORECASE)
@@ -35,9 +35,7 @@ class Unit:
     norm: str
     segment_ids: list[int] = field(default_factory=list)
 
-    @property
-    def question(self) -> bool:
-        return self.raw.rstrip().endswith("?")
+    question: bool = False
 
 
 def build_units(segments: Sequence[Segment]) -> list[Unit]:
@@ -66,7 +64,9 @@ def build_units(segments: Sequence[Segment]) -> list[Unit]:
         for start, end in split_sentences(text):
             ids = [sid for a, b, sid in offsets if a < end and start < b]
             raw = text[start:end].strip()
-            units.append(Unit(len(units), turn_no, speaker_role(turn[0].speaker), raw, normalise(raw), ids))
+            norm = normalise(raw)
+            role = speaker_role(turn[0].speaker)
+            units.append(Unit(len(units), turn_no, role, raw, norm, ids, looks_like_question(raw, norm)))
         turn_no += 1
         turn.clear()
 

@@ -90,6 +90,11 @@ def strength(text: str) -> Found | None:
     return None
 
 
+def is_dose_amount(value: str) -> bool:
+    """True for an amount per dose ("2 puffs", "1 drop") rather than a strength of the product."""
+    return re.fullmatch(r"[\d.]+ (?:puffs?|drops?|sprays?)", value) is not None
+
+
 def _first_cue(table: str, text: str) -> Found | None:
     best: Found | None = None
     for value, pattern in cue_patterns(table):
@@ -237,6 +242,8 @@ def duration(text: str) -> Found | None:
         raw_n = m.group(1).lower()
         if raw_n in {"a", "an"} and not re.match(r"(?:x|×|\*|for)\s", m.group(0), re.IGNORECASE):
             continue  # "a day" is a frequency ("twice a day"), "for a week" is a duration
+        if re.search(r"(?:after|in|every|within)\s*$", text[: m.start()], re.IGNORECASE):
+            continue  # "repeat after 1 week", "every 2 weeks": not how long to take it
         n = int(raw_n) if raw_n.isdigit() else _WORD_NUMBERS[raw_n]
         return Found(_plural(n, _duration_unit(m.group(2))), m.start(), m.end())
     return None

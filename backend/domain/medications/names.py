@@ -23,6 +23,9 @@ from backend.domain.medications.lexicon import brand_key, brands, inn_names, sto
 MIN_FUZZY_LENGTH = 6
 MIN_SIMILARITY = 0.8
 _OCR_DIGITS = {"0": ("o",), "1": ("l", "i"), "5": ("s",), "8": ("b",), "|": ("l",)}
+_SALTS = frozenset(
+    "hydrochloride hcl tartrate succinate maleate mesylate besylate fumarate hyclate monohydrate trihydrate".split()
+)
 _SPLIT_COMBO = re.compile(r"\s*(?:/|,\s*and\s+|\s+and\s+|,\s*|\s+\+\s+)\s*")
 
 
@@ -48,9 +51,16 @@ class DrugMatch:
     drugbank_ids: tuple[str, ...] = field(default=(), compare=False)
 
 
+def _base(name: str) -> str:
+    """``name`` without an organic salt suffix ("tolterodine tartrate" -> "tolterodine")."""
+    words = name.split()
+    return " ".join(words[:-1]) if len(words) > 1 and words[-1] in _SALTS else name
+
+
 def _to_inn(name: str) -> tuple[str, ...]:
-    """INN components of one dictionary canonical name (splits combinations)."""
+    """INN components of one dictionary canonical name (splits combinations, drops salt suffixes)."""
     table = inn_names()
+    name = _base(name)
     if name in table:
         return table[name]
     parts = [p for p in _SPLIT_COMBO.split(name) if p]
@@ -58,7 +68,7 @@ def _to_inn(name: str) -> tuple[str, ...]:
         return (name,)
     out: list[str] = []
     for part in parts:
-        out.extend(table.get(part, (part,)))
+        out.extend(table.get(_base(part), (_base(part),)))
     return tuple(out)
 
 

@@ -21,11 +21,15 @@ from backend.domain.models import Evidence, Medication
 
 MAX_WORDS = 4
 _TOKEN = re.compile(r"[A-Za-z0-9µ|][A-Za-z0-9µ|'’\-]*")
-_GLUED = re.compile(r"([A-Za-z]{3,})(\d{2,}(?:\.\d+)?)")  # "Dolo650", "Augmentin625"
+_GLUED = re.compile(r"([A-Za-z]{3,})(\d{2,}(?:\.\d+)?[A-Za-z%]{0,4})")  # "Dolo650", "Atenolol50mg"
 _COMBINE = re.compile(r"\s*(?:\+|/|&|and|with|plus)\s*", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.!?;](?=\s|$)|\n")
 _ABBREVIATIONS = frozenset({"tab", "tabs", "cap", "caps", "syp", "syr", "inj", "dr", "mr", "mrs", "ms", "vs", "no", "oint"})
-_NUMBER_AFTER = re.compile(r"[\s-]*(\d{1,4}(?:\.\d+)?)(?![\d./-]|\s*[-–+]\s*\d)(?!\s?(?:times?\b|x\s*(?:\d|daily|a day))))")
+_NUMBER_AFTER = re.compile(
+    r"[\s-]*(\d{1,4}(?:\.\d+)?)(?![\d./-]|\s*[-–+]\s*\d)(?!\s?(?:times?\b|x\s*(?:\d|daily|a day)))"
+    r"(?!\s*(?:units?|u|puffs?|drops?|ml|sprays?|mg|mcg|g|iu|%|tabs?|tablets?|caps?|capsules?|min|mins|minutes?)(?![A-Za-z]))",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -74,16 +78,19 @@ def _is_cue_word(word: str) -> bool:
     return word.lower() in stoplist()
 
 
-def _lookup_token(token: str, correct: bool) -> DrugMatch | None:
+def _lookup_token(token: str, correct: bool) -> tuple[DrugMatch | None, int]:
+    """Match of one token and how many of its characters the name uses."""
     match = exact_lookup(token)
     if match is None and "-" in token:
         head, _, tail = token.partition("-")
-        # "Telma-40" is Telma 40 mg, but "Pan-D" is a different product from "Pan": letters stop it.
+        # "Dolo-650" is Dolo 650 mg, but "Pan-D" is a different product from "Pan": letters stop it.
         if tail.replace(".", "").isdigit():
-            match = exact_lookup(head)
+            head_match = exact_lookup(head)
+            if head_match is not None:
+                return head_match, len(head)
     if match is None and correct and not _is_cue_word(token):
         match = lookup_name(token, correct=True)
-    return match
+    return match, len(token)
 
 
 def find_names(text: str, *, correct: bool = False, strict_ambiguous: bool = True) -> list[_Hit]:
@@ -105,12 +112,16 @@ def find_names(text: str, *, correct: bool = False, strict_ambiguous: bool = Tru
             if any(g.strip(" -") for g in gaps):
                 continue  # never join words across punctuation
             surface = text[window[0].start : window[-1].end]
-            match = _lookup_token(surface, correct) if k == 1 else exact_lookup(surface)
+            if k == 1:
+                match, used = _lookup_token(surface, correct)
+            else:
+                match, used = exact_lookup(surface), len(surface)
             if match is None:
                 continue
             if match.ambiguous and strict_ambiguous and not _trusted_ambiguous(text, window[0]):
                 continue
-            found = _Hit(window[0].start, window[-1].end, surface, match)
+            end = window[0].start + used
+            found = _Hit(window[0].start, end, text[window[0].start : end], match)
             i += k
             break
         if found is None:
@@ -162,8 +173,8 @@ def _fill(med_text: str, name_span: tuple[int, int], match: DrugMatch | None, an
     freq = fields.frequency(rest)
     rest = fields.mask(rest, freq)
     strength = fields.strength(rest)
-    if strength is None and match is not None and match.bare_unit:
-        bare = _NUMBER_AFTER.match(rest, name_span[1])
+    if (strength is None or fields.is_dose_amount(strength.value)) and match is not None and match.bare_unit:
+        bare = _NUMBER_AFTER.match(med_text, name_span[1])  # adjacent in the original text, not across masks
         if bare:
             strength = fields.Found(f"{bare.group(1)} {match.bare_unit}", bare.start(1), bare.end(1))
     rest = fields.mask(rest, strength)

@@ -45,27 +45,31 @@ def daily_aggregates(frame: pd.DataFrame, catalog: MetricCatalog, tz: str | tzin
     if frame.empty:
         return empty_days()
     local = frame["ts"].dt.tz_convert(tz)
+    metric = frame["metric"].astype("category")
     work = pd.DataFrame(
         {
-            "patient_id": frame["patient_id"].to_numpy(),
-            "metric": frame["metric"].to_numpy(),
-            "day": local.dt.tz_localize(None).dt.floor("D").to_numpy(),
-            "night": (local.dt.hour < NIGHT_END_HOUR).to_numpy(),
-            "value": frame["value"].to_numpy(dtype="float64"),
-            "source": frame["source"].astype("str").to_numpy(),
+            "patient_id": frame["patient_id"].astype("category"),
+            "metric": metric,
+            "day": local.dt.tz_localize(None).dt.floor("D"),
+            "night": local.dt.hour < NIGHT_END_HOUR,
+            "value": frame["value"].astype("float64"),
+            "source": frame["source"].astype("category"),
         }
-    )
-    kind = work["metric"].map({m: s.daily for m, s in catalog.metrics.items()})
+    ).reset_index(drop=True)
+    kinds = np.array([catalog.metrics[m].daily for m in metric.cat.categories], dtype=object)
+    kind = kinds[metric.cat.codes.to_numpy()]
     parts = [
         _mean(work[kind == "mean"]),
         _night_mean(work[kind == "night_mean"]),
         _sum(work[kind == "sum"]),
-        _resting(work[kind == "rest"], work[work["metric"] == "heart_rate"]),
+        _resting(work[kind == "rest"], work[(work["metric"] == "heart_rate").to_numpy()]),
     ]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return empty_days()
     days = pd.concat(parts, ignore_index=True)
+    days["patient_id"] = days["patient_id"].astype("str")
+    days["metric"] = days["metric"].astype("str")
     days["unit"] = days["metric"].map({m: s.unit for m, s in catalog.metrics.items()})
     days["day"] = pd.to_datetime(days["day"]).dt.strftime("%Y-%m-%d")
     days["value"] = days["value"].round(3)
@@ -79,7 +83,7 @@ _KEYS = ["patient_id", "metric", "day"]
 def _mean(work: pd.DataFrame) -> pd.DataFrame:
     if work.empty:
         return empty_days()
-    out = work.groupby(_KEYS, sort=False)["value"].agg(value="mean", n_samples="size").reset_index()
+    out = work.groupby(_KEYS, sort=False, observed=True)["value"].agg(value="mean", n_samples="size").reset_index()
     return out
 
 
@@ -87,7 +91,7 @@ def _night_mean(work: pd.DataFrame) -> pd.DataFrame:
     if work.empty:
         return empty_days()
     night_value = work["value"].where(work["night"])
-    g = work.assign(night_value=night_value).groupby(_KEYS, sort=False)
+    g = work.assign(night_value=night_value).groupby(_KEYS, sort=False, observed=True)
     agg = g.agg(all_mean=("value", "mean"), all_n=("value", "size"), night_mean=("night_value", "mean"), night_n=("night_value", "count"))
     has_night = agg["night_n"] > 0
     agg["value"] = np.where(has_night, agg["night_mean"], agg["all_mean"])
@@ -98,8 +102,8 @@ def _night_mean(work: pd.DataFrame) -> pd.DataFrame:
 def _sum(work: pd.DataFrame) -> pd.DataFrame:
     if work.empty:
         return empty_days()
-    per_source = work.groupby([*_KEYS, "source"], sort=False)["value"].agg(["sum", "size"]).reset_index()
-    g = per_source.groupby(_KEYS, sort=False)
+    per_source = work.groupby([*_KEYS, "source"], sort=False, observed=True)["value"].agg(["sum", "size"]).reset_index()
+    g = per_source.groupby(_KEYS, sort=False, observed=True)
     out = g.agg(value=("sum", "max"), n_samples=("size", "sum")).reset_index()
     return out
 
@@ -109,10 +113,10 @@ def _resting(rest: pd.DataFrame, hr: pd.DataFrame) -> pd.DataFrame:
     if hr.empty:
         return direct
     night = hr[hr["night"]]
-    g_night = night.groupby(["patient_id", "day"], sort=False)["value"]
+    g_night = night.groupby(["patient_id", "day"], sort=False, observed=True)["value"]
     from_night = pd.DataFrame({"value": g_night.quantile(0.10), "n_samples": g_night.size()})
     from_night = from_night[from_night["n_samples"] >= _MIN_NIGHT_HR]
-    g_all = hr.groupby(["patient_id", "day"], sort=False)["value"]
+    g_all = hr.groupby(["patient_id", "day"], sort=False, observed=True)["value"]
     from_day = pd.DataFrame({"value": g_all.quantile(0.05), "n_samples": g_all.size()})
     derived = pd.concat([from_night, from_day[~from_day.index.isin(from_night.index)]]).reset_index()
     derived["metric"] = "resting_hr"

@@ -38,26 +38,39 @@ def normalise(frame: pd.DataFrame, catalog: MetricCatalog, log: ImportLog) -> pd
     if frame.empty:
         return empty_frame()
     frame = frame.dropna(subset=["ts", "value"])
-    raw_names = frame["metric"].astype("str")
-    mapping = {raw: catalog.canonical(raw) for raw in raw_names.unique()}
-    canonical = raw_names.map(mapping)
-    for raw, count in raw_names[canonical.isna()].value_counts().items():
-        log.unknown_metric(str(raw), int(count))
-    frame = frame.loc[canonical.notna()].copy()
-    frame["metric"] = canonical[canonical.notna()]
-    frame["unit"] = frame["unit"].fillna("").astype("str").str.strip()
+    # Factorize once: a file has a handful of distinct metric names and units, not a million.
+    raw_codes, raw_uniques = pd.factorize(frame["metric"].astype("str"))
+    canonical_of = [catalog.canonical(str(raw)) for raw in raw_uniques]
+    categories = sorted({m for m in canonical_of if m})
+    code_map = np.array([categories.index(m) if m else -1 for m in canonical_of] + [-1], dtype="int64")
+    codes = code_map[raw_codes]  # raw code -1 (missing name) maps to the trailing -1
+    known = codes >= 0
+    if not known.all():
+        counts = np.bincount(raw_codes[(~known) & (raw_codes >= 0)], minlength=len(raw_uniques))
+        for i in np.flatnonzero(counts):
+            log.unknown_metric(str(raw_uniques[i]), int(counts[i]))
+    frame = frame.loc[known].copy()
+    if frame.empty:
+        return empty_frame()
+    frame["metric"] = pd.Categorical.from_codes(codes[known], categories=categories)
 
     values = frame["value"].to_numpy(dtype="float64").copy()
     keep = np.ones(len(frame), dtype=bool)
-    metrics = frame["metric"].to_numpy()
-    units = frame["unit"].str.lower().to_numpy()
-    for (metric, unit), idx in frame.groupby(["metric", units], sort=False).indices.items():
+    metric_codes = frame["metric"].cat.codes.to_numpy().astype("int64")
+    unit_codes, unit_uniques = pd.factorize(frame["unit"].fillna("").astype("str"))
+    width = len(unit_uniques) + 1
+    pair = metric_codes * width + unit_codes
+    for key in np.unique(pair):
+        idx = np.flatnonzero(pair == key)
+        metric = categories[int(key) // width]
+        unit_raw = str(unit_uniques[int(key) % width]).strip()
+        unit = unit_raw.lower()
         spec = catalog.metrics[metric]
         conv = spec.units.get(unit)
         if conv is None:
             keep[idx] = False
             accepted = ", ".join(sorted(u for u in spec.units if u)) or spec.unit
-            _reject_idx(frame, idx, f"unit '{frame['unit'].iloc[idx[0]]}' is not a unit of {metric} (use {accepted})", log)
+            _reject_idx(frame, idx, f"unit '{unit_raw}' is not a unit of {metric} (use {accepted})", log)
             continue
         v = values[idx]
         if spec.fraction_to_percent and conv == (1.0, 0.0):
@@ -65,13 +78,13 @@ def normalise(frame: pd.DataFrame, catalog: MetricCatalog, log: ImportLog) -> pd
         values[idx] = v * conv[0] + conv[1]
     frame["value"] = values
 
-    low = frame["metric"].map({m: s.plausible[0] for m, s in catalog.metrics.items()}).to_numpy(dtype="float64")
-    high = frame["metric"].map({m: s.plausible[1] for m, s in catalog.metrics.items()}).to_numpy(dtype="float64")
+    low = np.array([catalog.metrics[m].plausible[0] for m in categories])[metric_codes]
+    high = np.array([catalog.metrics[m].plausible[1] for m in categories])[metric_codes]
     impossible = keep & ((values < low) | (values > high) | ~np.isfinite(values))
     if impossible.any():
         where = np.flatnonzero(impossible)
         listed = where[:MAX_LISTED_REJECTIONS]
-        reasons = [_range_reason(catalog, str(metrics[i]), float(values[i])) for i in listed]
+        reasons = [_range_reason(catalog, categories[metric_codes[i]], float(values[i])) for i in listed]
         log.reject_many(frame["line"].to_numpy()[listed].tolist(), reasons, total=len(where))
         keep &= ~impossible
     return frame.loc[keep, SAMPLE_COLUMNS]

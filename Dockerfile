@@ -1,0 +1,22 @@
+# Clinical Co-Pilot: the Streamlit app with offline engines. Build: docker build -t clinical-copilot .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    COPILOT_DATA_DIR=/data
+
+RUN useradd --create-home --uid 10001 copilot && mkdir -p /data && chown copilot /data
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt && pip check
+
+COPY --chown=copilot . .
+USER copilot
+# Fetch and verify the offline speech model into the image's data dir at build time.
+RUN python -m backend provision --dest /app/models/faster-whisper-base
+ENV COPILOT_WHISPER_MODEL=/app/models/faster-whisper-base
+
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status == 200 else 1)"
+CMD ["python", "-m", "streamlit", "run", "streamlit_app.py", "--server.port=8501", "--server.address=0.0.0.0"]

@@ -1,0 +1,97 @@
+"""Reviewing, editing, signing and amending notes. Signed notes never change; an amendment is a new version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.domain.errors import ValidationFailed
+from backend.domain.models import Medication, Note, NoteStatus, Page, now_ms
+from backend.ports import RecordStore
+from backend.services.access import Permission, Principal, record, require
+
+SECTIONS = ("subjective", "objective", "assessment", "plan")
+MAX_SECTION = 20_000
+
+
+def get_note(stores: RecordStore, principal: Principal, patient_id: str, timestamp: int) -> Note:
+    require(principal, Permission.READ_PATIENTS)
+    note = stores.notes.get(patient_id, timestamp)
+    record(stores.audit, principal, "note.read", patient_id, str(timestamp))
+    return note
+
+
+def list_notes(stores: RecordStore, principal: Principal, patient_id: str, cursor: str | None = None, limit: int = 50) -> Page[Note]:
+    require(principal, Permission.READ_PATIENTS)
+    page = stores.notes.list_for_patient(patient_id, cursor, limit)
+    record(stores.audit, principal, "note.list", patient_id)
+    return page
+
+
+def save_draft(
+    stores: RecordStore,
+    principal: Principal,
+    note: Note,
+    sections: dict[str, str],
+    medications: list[Medication] | None = None,
+    fields: dict[str, Any] | None = None,
+) -> Note:
+    """Store the clinician's edits of a draft (optimistic: fails if someone else saved first)."""
+    require(principal, Permission.EDIT_NOTES)
+    if note.status is NoteStatus.SIGNED:
+        raise ValidationFailed("This note is signed and cannot change. Create an amendment instead.")
+    clean = {k: (sections.get(k) or "").strip() for k in SECTIONS}
+    too_long = [k for k, v in clean.items() if len(v) > MAX_SECTION]
+    if too_long:
+        raise ValidationFailed(f"The {too_long[0]} section is over {MAX_SECTION:,} characters; shorten it.")
+    update: dict[str, Any] = {"sections": clean, "fields": {**note.fields, **(fields or {}), "edited_by": principal.username}}
+    if medications is not None:
+        update["medications"] = medications
+    saved = stores.notes.update(note.model_copy(update=update), note.version)
+    record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
+    return saved
+
+
+def sign_note(stores: RecordStore, principal: Principal, note: Note) -> Note:
+    """Sign a draft: from now on it is immutable."""
+    require(principal, Permission.SIGN_NOTES)
+    if note.status is NoteStatus.SIGNED:
+        raise ValidationFailed("This note is already signed.")
+    if not any((note.sections.get(k) or "").strip() for k in SECTIONS):
+        raise ValidationFailed("The note is empty; write at least one section before signing.")
+    signed = stores.notes.update(
+        note.model_copy(update={"status": NoteStatus.SIGNED, "signer": principal.username, "signed_at": now_ms()}), note.version
+    )
+    record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
+    return signed
+
+
+def amend_note(stores: RecordStore, principal: Principal, note: Note) -> Note:
+    """Start an amendment of a signed note: a new draft that points at the original, which stays as it was."""
+    require(principal, Permission.EDIT_NOTES)
+    if note.status is not NoteStatus.SIGNED:
+        raise ValidationFailed("Only signed notes are amended; edit the draft directly.")
+    draft = note.model_copy(
+        update={
+            "status": NoteStatus.DRAFT,
+            "timestamp": now_ms(),
+            "amends": note.timestamp,
+            "signer": None,
+            "signed_at": None,
+            "author": principal.username,
+            "version": 1,
+            "updated_at": now_ms(),
+        },
+        deep=True,
+    )
+    stored = stores.notes.add(draft)
+    record(stores.audit, principal, "note.amend", note.patient_id, f"{note.timestamp} -> {stored.timestamp}")
+    return stored
+
+
+def version_chain(stores: RecordStore, principal: Principal, note: Note) -> list[Note]:
+    """The note and every earlier version it amends, newest first."""
+    require(principal, Permission.READ_PATIENTS)
+    chain = [note]
+    while chain[-1].amends is not None and len(chain) < 50:
+        chain.append(stores.notes.get(note.patient_id, chain[-1].amends))
+    return chain

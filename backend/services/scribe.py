@@ -1,0 +1,218 @@
+"""The durable scribe pipeline: recording -> blob -> job -> transcript -> draft note.
+
+Audio is stored before any processing. A job is claimed with a versioned write
+and a lease, so at-least-once delivery never produces two notes: the handler
+first looks for a note already made for the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, UnsupportedInput, ValidationFailed
+from backend.domain.models import Job, JobStatus, Note, Segment, now_ms
+from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcriber
+from backend.services.access import Permission, Principal, record, require
+
+log = logging.getLogger(__name__)
+LEASE_MS = 5 * 60 * 1000  # a worker that died mid-job loses its claim after this
+AUDIO_TYPES = {"wav", "mp3", "m4a", "aac", "ogg", "oga", "opus", "webm", "flac", "mp4"}
+IN_PROGRESS = (JobStatus.QUEUED, JobStatus.TRANSCRIBING, JobStatus.DRAFTING)
+NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
+
+
+@dataclass(frozen=True)
+class ScribeLimits:
+    max_seconds: float = 3600
+    max_bytes: int = 200 * 1024 * 1024
+    max_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class ScribeDeps:
+    """What the pipeline needs; built by bootstrap (``App.scribe_deps()``)."""
+
+    stores: RecordStore
+    blobs: BlobStore
+    queue: JobQueue
+    codec: AudioCodec
+    transcriber: Any  # () -> Transcriber, resolved lazily so submitting never waits for the model
+    draft: Any  # (segments) -> (sections, fields, medications)
+    limits: ScribeLimits = ScribeLimits()
+
+
+def submit_recording(deps: ScribeDeps, principal: Principal, patient_id: str, data: bytes, filename: str, source: str = "upload") -> Job:
+    """Validate the recording, store it, create a queued job. Bad bytes are refused before anything is stored."""
+    require(principal, Permission.RECORD)
+    deps.stores.patients.get(patient_id)
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext and ext not in AUDIO_TYPES:
+        raise UnsupportedInput(f"“{filename[:80]}” is not an audio file. Upload {', '.join(sorted(AUDIO_TYPES))}.")
+    probe = deps.codec.probe(data, deps.limits.max_bytes)
+    if probe.duration_s is not None and probe.duration_s > deps.limits.max_seconds:
+        raise UnsupportedInput(
+            f"This recording lasts {probe.duration_s / 60:.0f} minutes; the limit is {deps.limits.max_seconds / 60:.0f} minutes. Split it and upload the parts."
+        )
+    key = deps.blobs.put(data, content_type=f"audio/{ext or 'wav'}", prefix="audio")
+    job = Job(
+        job_id=f"JOB_{secrets.token_hex(8)}",
+        kind="scribe",
+        patient_id=patient_id,
+        blob_key=key,
+        created_by=principal.username,
+        params={"filename": filename[:200], "source": source, "duration_s": probe.duration_s, "codec": probe.codec},
+    )
+    deps.stores.jobs.add(job)
+    deps.queue.send(job.job_id)
+    record(deps.stores.audit, principal, "scribe.submit", patient_id, f"{job.job_id} {probe.codec} {probe.duration_s or 0:.0f}s")
+    return job
+
+
+def process_job(deps: ScribeDeps, job_id: str) -> None:
+    """Worker handler (idempotent). Expected failures end the job as ``failed`` with the reason; others are retried."""
+    try:
+        job = _claim(deps.stores, job_id)
+    except NotFound:
+        log.info("job %s no longer exists (deleted); dropping the message", job_id)
+        return
+    if job is None:
+        return
+    try:
+        note = _existing_note(deps.stores, job) or _run(deps, job)
+    except CopilotError as e:
+        _finish(deps.stores, job_id, status=JobStatus.FAILED, error=e.message)
+        return
+    except Exception as e:
+        current = deps.stores.jobs.get(job_id)
+        if current.attempts >= deps.limits.max_attempts:
+            _finish(deps.stores, job_id, status=JobStatus.FAILED, error=f"Processing failed {current.attempts} times ({type(e).__name__}). Retry later or contact support.")
+            return
+        _finish(deps.stores, job_id, status=JobStatus.QUEUED, error=f"Attempt {current.attempts} failed; retrying.", lease=0)
+        raise
+    _finish(deps.stores, job_id, status=JobStatus.READY, error=None, note_ts=note.timestamp)
+
+
+def _run(deps: ScribeDeps, job: Job) -> Note:
+    samples, warnings = deps.codec.decode(deps.blobs.get(job.blob_key), deps.limits.max_seconds, deps.limits.max_bytes)
+    if deps.codec.is_silent(samples):
+        raise ValidationFailed(NO_SPEECH)
+    transcriber: Transcriber = deps.transcriber()
+    segments: list[Segment] = transcriber.transcribe(samples)
+    if not any(s.text.strip() for s in segments):
+        raise ValidationFailed(NO_SPEECH)
+    job = _set_status(deps.stores, job.job_id, JobStatus.DRAFTING)
+    sections, fields, medications = deps.draft(segments)
+    if warnings:
+        fields = {**fields, "audio_warnings": warnings}
+    if getattr(transcriber, "low_accuracy", False):
+        fields = {**fields, "low_accuracy_engine": transcriber.name}
+    note = Note(
+        patient_id=job.patient_id,
+        author=job.created_by,
+        job_id=job.job_id,
+        audio_key=job.blob_key,
+        transcript=segments,
+        sections=sections,
+        fields=fields,
+        medications=medications,
+    )
+    return deps.stores.notes.add(note)
+
+
+def _existing_note(stores: RecordStore, job: Job) -> Note | None:
+    """The note a previous delivery of this job already made (crash between note and job update)."""
+    if job.result_note_ts is not None:
+        try:
+            return stores.notes.get(job.patient_id, job.result_note_ts)
+        except NotFound:
+            pass
+    for note in stores.notes.list_for_patient(job.patient_id, limit=50).items:
+        if note.job_id == job.job_id:
+            return note
+    return None
+
+
+def _claim(stores: RecordStore, job_id: str) -> Job | None:
+    """Take the job for this worker, or None if it is done, failed, or leased by a live worker."""
+    job = stores.jobs.get(job_id)
+    now = now_ms()
+    if job.status in (JobStatus.READY, JobStatus.FAILED):
+        return None
+    if job.status is not JobStatus.QUEUED and int(job.params.get("lease_until", 0)) > now:
+        return None
+    params = {**job.params, "lease_until": now + LEASE_MS}
+    try:
+        return stores.jobs.update(
+            job.model_copy(update={"status": JobStatus.TRANSCRIBING, "attempts": job.attempts + 1, "params": params}), job.version
+        )
+    except ConcurrentUpdate:
+        return None  # another worker claimed it first
+
+
+def _set_status(stores: RecordStore, job_id: str, status: JobStatus) -> Job:
+    job = stores.jobs.get(job_id)
+    return stores.jobs.update(job.model_copy(update={"status": status}), job.version)
+
+
+def _finish(stores: RecordStore, job_id: str, *, status: JobStatus, error: str | None, note_ts: int | None = None, lease: int | None = None) -> None:
+    for _ in range(5):
+        job = stores.jobs.get(job_id)
+        update: dict[str, Any] = {"status": status, "error": error}
+        if note_ts is not None:
+            update["result_note_ts"] = note_ts
+        if lease is not None:
+            update["params"] = {**job.params, "lease_until": lease}
+        try:
+            stores.jobs.update(job.model_copy(update=update), job.version)
+            return
+        except ConcurrentUpdate:
+            continue
+    raise ConcurrentUpdate()
+
+
+def retry_job(deps: ScribeDeps, principal: Principal, job_id: str) -> Job:
+    """Put a failed job back in the queue (its audio is still stored)."""
+    require(principal, Permission.RECORD)
+    job = deps.stores.jobs.get(job_id)
+    if job.status is not JobStatus.FAILED:
+        raise ValidationFailed("Only failed jobs can be retried.")
+    job = deps.stores.jobs.update(job.model_copy(update={"status": JobStatus.QUEUED, "attempts": 0, "error": None}), job.version)
+    deps.queue.send(job_id)
+    record(deps.stores.audit, principal, "scribe.retry", job.patient_id, job_id)
+    return job
+
+
+def delete_job(deps: ScribeDeps, principal: Principal, job_id: str) -> None:
+    """Remove a failed job and its audio (unless another job of the patient uses the same audio)."""
+    require(principal, Permission.RECORD)
+    job = deps.stores.jobs.get(job_id)
+    if job.status is not JobStatus.FAILED:
+        raise ValidationFailed("Only failed jobs can be deleted; finished recordings belong to their note.")
+    deps.stores.jobs.delete(job_id)
+    others = [j for j in deps.stores.jobs.list_for_patient(job.patient_id, limit=200) if j.blob_key == job.blob_key]
+    if not others:
+        deps.blobs.delete(job.blob_key)
+    record(deps.stores.audit, principal, "scribe.delete_job", job.patient_id, job_id)
+
+
+def list_jobs(deps: ScribeDeps, principal: Principal, patient_id: str) -> list[Job]:
+    require(principal, Permission.READ_PATIENTS)
+    return deps.stores.jobs.list_for_patient(patient_id)
+
+
+def resume_interrupted(deps: ScribeDeps, single_process: bool = True) -> int:
+    """At start-up: re-send jobs left queued or mid-way (idempotent handling makes duplicates harmless).
+
+    With ``single_process`` (local mode) nobody else can hold a lease, so leases of jobs left mid-way are cleared.
+    """
+    count = 0
+    for status in IN_PROGRESS:
+        for job in deps.stores.jobs.list_by_status(status, limit=1000):
+            if single_process and status is not JobStatus.QUEUED:
+                _finish(deps.stores, job.job_id, status=JobStatus.QUEUED, error=None, lease=0)
+            deps.queue.send(job.job_id)
+            count += 1
+    return count

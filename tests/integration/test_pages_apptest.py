@@ -1,0 +1,94 @@
+"""Every page renders for every role that can see it; signed-out users see only the sign-in page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from backend.domain.models import Role
+from backend.services.access import Principal
+from tests.conftest import ROOT
+
+PAGES = {
+    Role.NURSE: ["patients", "scribe", "digitize", "timeline", "health_metrics"],
+    Role.DOCTOR: ["dashboard", "patients", "scribe", "digitize", "timeline", "health_metrics", "ask", "admin"],
+    Role.ADMIN: ["admin"],
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("apptest-data")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("COPILOT_DATA_DIR", str(path))
+    mp.setenv("COPILOT_DEMO", "1")
+    mp.chdir(ROOT)
+    from backend.bootstrap import build_app
+    from backend.config import Settings
+    from backend.services.demo import seed_demo
+
+    seed_demo(build_app(Settings()).stores)
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield path
+    st.cache_resource.clear()
+    mp.undo()
+
+
+def app_for(role: Role | None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    if role is not None:
+        at.session_state["auth_principal"] = Principal(role.value, role)
+    return at
+
+
+def test_signed_out_sees_only_sign_in() -> None:
+    at = app_for(None).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [":material/stethoscope: Clinical Co-Pilot"]
+    assert at.text_input(key="login_username") is not None
+    texts = " ".join(m.value for m in at.markdown)
+    assert "Ram Kumar" not in texts and "PAT_" not in texts
+    assert "Demo accounts" in texts
+
+
+def test_wrong_password_shows_error_and_stays_signed_out() -> None:
+    at = app_for(None).run()
+    at.text_input(key="login_username").set_value("nurse")
+    at.text_input(key="login_password").set_value("not the password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["Wrong username or password."]
+    assert at.session_state["auth_principal"] is None
+
+
+def test_sign_in_with_demo_account() -> None:
+    at = app_for(None).run()
+    at.text_input(key="login_username").set_value("doctor")
+    at.text_input(key="login_password").set_value("doctor-demo")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state["auth_principal"] == Principal("doctor", Role.DOCTOR)
+
+
+@pytest.mark.parametrize(("role", "page"), [(r, p) for r, pages in PAGES.items() for p in pages])
+def test_page_renders_for_role(role: Role, page: str) -> None:
+    at = app_for(role).run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    assert at.title, f"{page} shows no title for {role}"
+
+
+def test_patients_page_registers_and_rejects_bad_phone() -> None:
+    at = app_for(Role.NURSE).run()
+    at.switch_page("pages/patients.py").run()
+    at.text_input(key="patients_new_name").set_value("Test Person")
+    at.text_input(key="patients_new_phone").set_value("12")
+    at.button(key="FormSubmitter:patients_new_form-Register patient").click().run()
+    assert any("not a valid phone number" in e.value for e in at.error)
+    at.text_input(key="patients_new_phone").set_value("9845011111")
+    at.button(key="FormSubmitter:patients_new_form-Register patient").click().run()
+    assert any("Registered Test Person" in s.value for s in at.success)
