@@ -37,6 +37,7 @@ def submit(data: bytes, filename: str, source: str) -> None:
     except CopilotError as e:
         st.error(md_escape(e.message))
     else:
+        st.session_state.setdefault("scribe_submitted", set()).add(job.job_id)
         st.success(f"Recording saved. Job {job.job_id} is queued — you can leave this page and come back.")
 
 
@@ -74,8 +75,12 @@ def jobs_panel() -> None:
             if cols[4].button("Delete", key=f"scribe_delete_{job.job_id}"):
                 scribe.delete_job(deps, principal, job.job_id)
                 st.rerun()
-    if any(j.status is JobStatus.READY for j in jobs) and st.session_state.get("scribe_seen_ready") != jobs[0].job_id:
-        st.session_state["scribe_seen_ready"] = jobs[0].job_id
+    # A job of this session just finished: open its draft for review.
+    mine: set[str] = st.session_state.setdefault("scribe_submitted", set())
+    finished = [j for j in jobs if j.job_id in mine and j.status is JobStatus.READY and j.result_note_ts]
+    if finished:
+        mine.difference_update(j.job_id for j in finished)
+        st.session_state["scribe_note_choice"] = finished[0].result_note_ts
         st.rerun(scope="app")
 
 
@@ -83,10 +88,15 @@ jobs_panel()
 
 st.divider()
 st.subheader("Review")
-drafts = [n for n in list_notes(app.stores, principal, patient.patient_id, limit=20).items]
+drafts = list_notes(app.stores, principal, patient.patient_id, limit=20).items
 if not drafts:
     st.caption("No notes yet.")
     st.stop()
-labels = [f"{when(n.timestamp)} · {'draft' if n.status is NoteStatus.DRAFT else 'signed'}" for n in drafts]
-choice = st.selectbox("Note", range(len(drafts)), format_func=lambda i: labels[i], key="scribe_note_choice")
-review_note(principal, drafts[choice], key=f"scribe_review_{drafts[choice].timestamp}")
+by_ts = {n.timestamp: n for n in drafts}
+choice = st.selectbox(
+    "Note",
+    list(by_ts),
+    format_func=lambda ts: f"{when(ts)} · {by_ts[ts].status.value}" + (" (amendment)" if by_ts[ts].amends else ""),
+    key="scribe_note_choice",
+)
+review_note(principal, by_ts[choice], key=f"scribe_review_{choice}")

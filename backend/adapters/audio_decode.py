@@ -33,7 +33,17 @@ _MIN_SECONDS = 0.1
 # Damaged packets skipped before a file is given up on.
 _MAX_BAD_PACKETS = 50
 # Leading bytes of the containers we accept: a file that starts like one of them but fails is damaged, not foreign.
-_AUDIO_MAGIC = (b"RIFF", b"OggS", b"fLaC", b"ID3", b"\x1a\x45\xdf\xa3", b"\xff\xf1", b"\xff\xf9", b"\xff\xfb", b"\xff\xf3")
+_AUDIO_MAGIC = (
+    b"RIFF",
+    b"OggS",
+    b"fLaC",
+    b"ID3",
+    b"\x1a\x45\xdf\xa3",
+    b"\xff\xf1",
+    b"\xff\xf9",
+    b"\xff\xfb",
+    b"\xff\xf3",
+)
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,10 @@ DENIED = frozenset(
 
 
 def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS, **extra: Any) -> Config:
-    """Botocore config with adaptive retries (client-side rate limiting + backoff on throttling)."""
+    """Botocore config with adaptive retries (client-side rate limiting + backoff on throttling).
+
+    ``max_attempts`` is botocore's retry count after the first try (so 5 -> up to 6 requests).
+    """
     return Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, **extra)
 
 

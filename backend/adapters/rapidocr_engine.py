@@ -29,6 +29,7 @@ from backend.domain.errors import ProviderUnavailable, UnsupportedInput
 from backend.ports import OcrLine
 
 Point = tuple[float, float]
+DET_MAX_SIDE = 1280
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,17 @@ class RapidOcrEngine:
     Args:
         threads: onnxruntime intra-op threads; defaults to the number of cores.
         text_score: runs recognised with a lower confidence are dropped.
+        det_max_side: text detection runs on a copy whose long side is at most this many pixels.
         ocr: an already built ``rapidocr.RapidOCR`` (tests, or a caller that shares one).
     """
 
     name = "rapidocr"
 
-    def __init__(self, threads: int | None = None, text_score: float = 0.5, ocr: Any = None) -> None:
+    def __init__(
+        self, threads: int | None = None, text_score: float = 0.5, det_max_side: int = DET_MAX_SIDE, ocr: Any = None
+    ) -> None:
         self._threads = threads or os.cpu_count() or 1
+        self._det_max_side = det_max_side
         self._text_score = text_score
         self._ocr = ocr
         self._lock = threading.Lock()
@@ -76,6 +81,10 @@ class RapidOcrEngine:
                 "Global.text_score": self._text_score,
                 "EngineConfig.onnxruntime.intra_op_num_threads": self._threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                # Find text on a smaller copy (detection cost grows with pixels); rapidocr still crops
+                # each line from the full image, so recognition keeps every pixel.
+                "Det.limit_type": "max",
+                "Det.limit_side_len": self._det_max_side,
             }
             ocr = RapidOCR(params=params)
             # Sessions are created lazily by rapidocr; create them now so load time is paid here, once.

@@ -53,5 +53,11 @@ class SphinxTranscriber:
             for utt in segmenter.segment(io.BytesIO(pcm)):
                 text = self._decode(utt.pcm)
                 if text:
-                    out.append(Segment(id=len(out), start=round(utt.start_time, 2), end=round(utt.end_time, 2), text=text))
+                    out.append(
+                        Segment(id=len(out), start=round(utt.start_time, 2), end=round(utt.end_time, 2), text=text)
+                    )
         return out
+
+    def transcribe_partial(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
+        """Same as :meth:`transcribe` (pocketsphinx has no cheaper mode); keeps the live path engine-agnostic."""
+        return self.transcribe(samples, language)

@@ -38,7 +38,9 @@ class SqsJobQueue:
         client: a boto3 SQS client; built (adaptive retries) when None.
     """
 
-    def __init__(self, queue_url: str, client: Any = None, endpoint_url: str | None = None, region: str | None = None) -> None:
+    def __init__(
+        self, queue_url: str, client: Any = None, endpoint_url: str | None = None, region: str | None = None
+    ) -> None:
         if not queue_url:
             raise ValidationFailed("No SQS queue URL is configured; set COPILOT_SQS_QUEUE_URL.")
         self.queue_url = queue_url
@@ -97,7 +99,9 @@ class SqsJobQueue:
             "get_queue_attributes",
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         ).get("Attributes", {})
-        return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
+        return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(
+            attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
+        )
 
 
 def create_queues(client: Any, name: str, max_receives: int = 5, visibility_seconds: int = 300) -> tuple[str, str]:
@@ -107,12 +111,18 @@ def create_queues(client: Any, name: str, max_receives: int = 5, visibility_seco
         (queue_url, dlq_url). Idempotent: existing queues with the same attributes are reused.
     """
     try:
-        dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})[
+            "QueueUrl"
+        ]
         dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)})
         url = client.create_queue(
             QueueName=name,
-            Attributes={"RedrivePolicy": policy, "VisibilityTimeout": str(visibility_seconds), "ReceiveMessageWaitTimeSeconds": "20"},
+            Attributes={
+                "RedrivePolicy": policy,
+                "VisibilityTimeout": str(visibility_seconds),
+                "ReceiveMessageWaitTimeSeconds": "20",
+            },
         )["QueueUrl"]
     except (ClientError, BotoCoreError) as e:
         raise map_error(e, SERVICE, f"queue {name}") from e

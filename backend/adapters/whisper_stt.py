@@ -99,9 +99,17 @@ class WhisperTranscriber:
         self.beam_size = beam_size
         self.language = language
         self.prompt_mode = prompt_mode
-        self._model = _load_model(
-            str(Path(model).expanduser()) if is_path else model, threads or os.cpu_count() or 1, compute_type
-        )
+        threads = threads or os.cpu_count() or 1
+        if is_path:
+            self._model = _load_model(str(Path(model).expanduser()), threads, compute_type)
+            return
+        try:
+            self._model = _load_model(model, threads, compute_type)
+        except ModelNotReady as e:
+            raise ModelNotReady(
+                f"The speech model '{model}' is a hub name and could not be fetched (no internet?) — leave "
+                "COPILOT_WHISPER_MODEL empty to use the provisioned folder, or point it at a model folder."
+            ) from e
 
     def _prompt_kwargs(self) -> dict[str, Any]:
         if self.prompt_mode == "initial":

@@ -49,7 +49,9 @@ def _client(service: str, args: argparse.Namespace) -> Any:
     from backend.adapters.aws_errors import retry_config
 
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-south-1"
-    return boto3.session.Session().client(service, endpoint_url=args.endpoint_url, region_name=region, config=retry_config())
+    return boto3.session.Session().client(
+        service, endpoint_url=args.endpoint_url, region_name=region, config=retry_config()
+    )
 
 
 def _create_tables(args: argparse.Namespace) -> int:
@@ -90,7 +92,9 @@ def _create_bucket(args: argparse.Namespace) -> int:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_encryption(
             Bucket=name,
-            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
         )
         s3.put_public_access_block(
             Bucket=name,

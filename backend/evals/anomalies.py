@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from backend.domain.anomaly import load_rules
-from backend.domain.anomaly.nab import PROFILES, normalised, perfect_labels, probation_length, score_file, window_indices
+from backend.domain.anomaly.nab import (
+    PROFILES,
+    normalised,
+    perfect_labels,
+    probation_length,
+    score_file,
+    window_indices,
+)
 from backend.domain.anomaly.streaming import rolling_zscore_scores, stream_scores
 from backend.domain.errors import ValidationFailed
 
@@ -81,7 +88,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         by_detector = {
             "copilot": labels,
             "rolling_z3": ref_labels,
-            "random_same_budget": _random_same_budget(n, int(labels[probation_length(n):].sum()), RANDOM_SEED + k),
+            "random_same_budget": _random_same_budget(n, int(labels[probation_length(n) :].sum()), RANDOM_SEED + k),
             "null": np.zeros(n, dtype=np.int8),
             "perfect": perfect_labels(n, wins),
         }
@@ -100,12 +107,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.out is not None:
             target = args.out / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            out = pd.DataFrame({"timestamp": frame["timestamp"], "value": values, "anomaly_score": scores, "label": labels})
+            out = pd.DataFrame(
+                {"timestamp": frame["timestamp"], "value": values, "anomaly_score": scores, "label": labels}
+            )
             out.to_csv(target, index=False, float_format="%.6g")
     _print_rows(rows)
-    scores_by_detector = {
-        det: {p: round(normalised(*totals[det][p]), 2) for p in PROFILES} for det in detectors
-    }
+    scores_by_detector = {det: {p: round(normalised(*totals[det][p]), 2) for p in PROFILES} for det in detectors}
     return {
         "files": len(rows),
         "windows": sum(r["windows"] for r in rows),
@@ -119,7 +126,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _print_rows(rows: list[dict[str, Any]]) -> None:
     """Per-file raw scores of our detector (NAB normalises only the totals)."""
-    print(f"{'file':60} {'rows':>6} {'win':>3} {'tp':>3} {'fp':>3} {'fn':>3} {'standard':>9} {'low_FP':>8} {'low_FN':>8}")
+    print(
+        f"{'file':60} {'rows':>6} {'win':>3} {'tp':>3} {'fp':>3} {'fn':>3} {'standard':>9} {'low_FP':>8} {'low_FN':>8}"
+    )
     for r in rows:
         print(
             f"{r['file']:60} {r['rows']:6d} {r['windows']:3d} {r['tp']:3d} {r['fp']:3d} {r['fn']:3d} "

@@ -28,14 +28,12 @@ from backend.adapters.audio_decode import SAMPLE_RATE, decode_audio
 
 AUDIO_EXTS = (".wav", ".mp3", ".m4a", ".ogg", ".opus", ".webm", ".flac")
 
-_UNITS = {
-    w: i
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen".split()
-    )
-}
-_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+_NUMBER_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+)
+_UNITS = {w: i for i, w in enumerate(_NUMBER_WORDS.split())}
+_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}  # noqa: SIM905
 _SCALES = {"hundred": 100, "thousand": 1000}
 _FILLERS = {"uh", "um", "umm", "uhm", "hmm", "mm", "mmm", "hm", "ah", "er", "erm", "mhm", "uh-huh", "mm-hmm", "huh"}
 _SPELLING = {"milligrams": "mg", "milligram": "mg", "percent": "%", "okay": "ok", "kinda": "kind of"}
@@ -100,6 +98,7 @@ def normalise(text: str) -> str:
     t = re.sub(r"(\d)\s*mg\b", r"\1 mg", t)
     t = re.sub(r"(\d)\s*%", r"\1 percent", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)  # 1,000 -> 1000
+    t = t.replace("/", " slash ")  # speech says "slash" (120/80, dates): both spellings meet there
     t = re.sub(r"(?<!\d)\.|\.(?!\d)|[,;:!?]", " | ", t)  # keep decimal points; punctuation ends a number
     t = re.sub(r"[^\w\s.%'|-]|_", " ", t)
     t = t.replace("'", "")
@@ -253,13 +252,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     refs: list[str] = []
     hyps: list[str] = []
-    total_audio = total_proc = 0.0
+    total_audio = total_proc = total_cpu = 0.0
     for audio_path, ref_path in found:
         samples = decode_audio(audio_path.read_bytes())
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         fn = engine.transcribe_partial if args.partial else engine.transcribe
         hypothesis = " ".join(s.text for s in fn(samples))
         took = time.perf_counter() - started
+        total_cpu += time.process_time() - cpu_started
         reference = ref_path.read_text(encoding="utf-8")
         seconds = len(samples) / SAMPLE_RATE
         refs.append(normalise(reference))
@@ -283,6 +283,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "audio_seconds": round(total_audio, 1),
         "wer": round(float(overall), 4),
         "rtf": round(total_proc / total_audio, 3) if total_audio else None,
+        # CPU-seconds per audio second (all threads): comparable across busy and idle machines.
+        "cpu_per_audio_second": round(total_cpu / total_audio, 3) if total_audio else None,
         "model_load_seconds": round(load_s, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "beam": args.beam if args.engine == "whisper" else None,

@@ -114,7 +114,13 @@ def score(rows: list[dict[str, Any]], max_errors: int = 0) -> dict[str, Any]:
             line_ok = line_ok and gold == pred
         exact += line_ok
         if not line_ok and len(errors) < max_errors:
-            errors.append({"text": row["text"], "gold": {f: row.get(f) for f in FIELDS}, "pred": {f: predicted.get(f) for f in FIELDS}})
+            errors.append(
+                {
+                    "text": row["text"],
+                    "gold": {f: row.get(f) for f in FIELDS},
+                    "pred": {f: predicted.get(f) for f in FIELDS},
+                }
+            )
     tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
     result: dict[str, Any] = {"lines": len(rows), "micro": _prf(tp, fp, fn)}
     result["per_field"] = {f: _prf(*c) for f, c in counts.items()}

@@ -25,7 +25,9 @@ REQUIRED = ("section_header", "section_text", "dialogue")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``eval meds``."""
-    parser.add_argument("--mts", required=True, type=Path, help="MTS-Dialog CSV (ID, section_header, section_text, dialogue)")
+    parser.add_argument(
+        "--mts", required=True, type=Path, help="MTS-Dialog CSV (ID, section_header, section_text, dialogue)"
+    )
     parser.add_argument("--header", default="medications", help="section_header to score (case-insensitive)")
     parser.add_argument("--errors", type=int, default=0, help="also return up to N rows with a mismatch")
 
@@ -37,7 +39,9 @@ def gold_names(section_text: str) -> set[str]:
 
 def predicted_names(dialogue: str) -> set[str]:
     """Generic names of the drugs ``extract_mentions`` finds in a dialogue."""
-    return {c.strip() for m in extract_mentions(dialogue) if m.medication.verified for c in m.medication.name.split(" + ")}
+    return {
+        c.strip() for m in extract_mentions(dialogue) if m.medication.verified for c in m.medication.name.split(" + ")
+    }
 
 
 def load_rows(path: Path, header: str) -> list[dict[str, str]]:
@@ -64,7 +68,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         fp += len(pred - gold)
         fn += len(gold - pred)
         if gold != pred and len(errors) < args.errors:
-            errors.append({"id": row.get("ID"), "gold": sorted(gold), "pred": sorted(pred), "note": row["section_text"]})
+            errors.append(
+                {"id": row.get("ID"), "gold": sorted(gold), "pred": sorted(pred), "note": row["section_text"]}
+            )
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0

@@ -55,7 +55,8 @@ class DynamoAuditLog:
             keys = ("pk", "sk", "patient_pk")
             if actor is not None:
                 # Both filters: the patient's trail is the smaller set; the actor is checked per item.
-                params["FilterExpression"] = "actor = :actor"
+                params["FilterExpression"] = "#actor = :actor"
+                names["#actor"] = "actor"
                 values[":actor"] = av(actor)
         elif actor is not None:
             values[":h"] = av(f"ACTOR#{actor}")

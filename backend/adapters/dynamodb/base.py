@@ -26,7 +26,9 @@ _DESER = TypeDeserializer()
 SERVICE = "DynamoDB"
 
 
-def make_client(client: Any = None, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 5) -> Any:
+def make_client(
+    client: Any = None, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 5
+) -> Any:
     """Return ``client`` or build one (adaptive retries); ``AWS_ENDPOINT_URL`` is honoured by boto3 itself."""
     if client is not None:
         return client
@@ -47,7 +49,9 @@ def _to_dynamo(value: Any) -> Any:
 
 def _from_dynamo(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        exponent = value.as_tuple().exponent
+        # "72" stays an int; "72.5" (or a normalised "7.2E+1") becomes a float, as pydantic expects.
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
     if isinstance(value, dict):
         return {k: _from_dynamo(v) for k, v in value.items()}
     if isinstance(value, list | set):
@@ -106,7 +110,9 @@ class Table:
             raise map_error(e, SERVICE, f"table {self.name}") from e
 
     def get(self, key: dict[str, Any], consistent: bool = True) -> dict[str, Any] | None:
-        item: dict[str, Any] | None = self.call("get_item", TableName=self.name, Key=key, ConsistentRead=consistent).get("Item")
+        item: dict[str, Any] | None = self.call(
+            "get_item", TableName=self.name, Key=key, ConsistentRead=consistent
+        ).get("Item")
         return item
 
     def put_new(self, item: dict[str, Any], key_attr: str) -> bool:

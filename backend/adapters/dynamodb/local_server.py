@@ -56,9 +56,11 @@ class DynamoDBLocal:
         self._log: Any = None
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> DynamoDBLocal:
+    def start(self, timeout: float = 120.0) -> DynamoDBLocal:
         if not self.java:
-            raise StoreUnavailable("Java is not installed; DynamoDB Local needs a JRE 17+ (e.g. apt-get install openjdk-17-jre-headless).")
+            raise StoreUnavailable(
+                "Java is not installed; DynamoDB Local needs a JRE 17+ (e.g. apt-get install openjdk-17-jre-headless)."
+            )
         lib = self.jar.parent / "DynamoDBLocal_lib"
         cmd = [
             self.java,
@@ -73,7 +75,7 @@ class DynamoDBLocal:
             str(self.port),
         ]
         # stderr goes to a file, not a pipe: a pipe nobody drains would block the server once full.
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             cmd, cwd=self.jar.parent, stdout=subprocess.DEVNULL, stderr=self._log
         )
@@ -103,7 +105,8 @@ class DynamoDBLocal:
         from backend.adapters.aws_errors import retry_config
 
         return boto3.session.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local ignores them, region_name="us-east-1"
         ).client("dynamodb", endpoint_url=self.endpoint_url, config=retry_config(max_attempts))
 
     def stop(self) -> None:
@@ -123,5 +126,7 @@ class DynamoDBLocal:
     def __enter__(self) -> DynamoDBLocal:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

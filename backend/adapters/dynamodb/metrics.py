@@ -36,11 +36,7 @@ class DynamoMetricStore:
             # BatchWriteItem refuses two puts of one key in a request: the last value wins, as in an upsert.
             by_key = {(d.patient_id, d.metric, d.day): d for d in batch}
             requests = [
-                {
-                    "PutRequest": {
-                        "Item": to_item(d, metric_day=f"{d.metric}#{d.day}", day_metric=f"{d.day}#{d.metric}")
-                    }
-                }
+                {"PutRequest": {"Item": to_item(d, metric_day=f"{d.metric}#{d.day}", day_metric=f"{d.day}#{d.metric}")}}
                 for d in by_key.values()
             ]
             requests += [

@@ -93,6 +93,14 @@ class DynamoNoteStore(_Timeline[Note]):
         )
         return stored
 
+    def bulk_load(self, notes: list[Note]) -> int:
+        """BatchWriteItem many notes at once (seeding and benchmarks on fresh tables only).
+
+        Unlike :meth:`add` this is unconditional: a note with an existing key replaces it.
+        """
+        self._t.batch_write([{"PutRequest": {"Item": to_item(n, **self._extra(n))}} for n in notes])
+        return len(notes)
+
     def changed_since(self, since: int, limit: int = 100) -> list[Note]:
         streams = []
         for shard in range(CHANGE_SHARDS):

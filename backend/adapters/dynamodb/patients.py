@@ -79,11 +79,15 @@ class DynamoPatientStore:
                 }
             }
         ]
-        actions += [{"Put": {"TableName": self._names.name, "Item": self._token_item(w, patient)}} for w in self._words(patient)]
+        actions += [
+            {"Put": {"TableName": self._names.name, "Item": self._token_item(w, patient)}} for w in self._words(patient)
+        ]
         try:
             self._transact(actions)
         except ClientError as e:
-            if error_code(e) == "TransactionCanceledException" and cancellation_codes(e)[:1] == ["ConditionalCheckFailed"]:
+            if error_code(e) == "TransactionCanceledException" and cancellation_codes(e)[:1] == [
+                "ConditionalCheckFailed"
+            ]:
                 raise AlreadyExists(f"Patient {patient.patient_id} already exists.") from e
             raise map_error(e, SERVICE, f"table {self._t.name}") from e
         except BotoCoreError as e:
@@ -107,14 +111,23 @@ class DynamoPatientStore:
             }
         ]
         actions += [
-            {"Delete": {"TableName": self._names.name, "Key": {"token_bucket": av(w[0]), "token_key": av(f"{w}#{old.patient_id}")}}}
+            {
+                "Delete": {
+                    "TableName": self._names.name,
+                    "Key": {"token_bucket": av(w[0]), "token_key": av(f"{w}#{old.patient_id}")},
+                }
+            }
             for w in old_words - new_words
         ]
-        actions += [{"Put": {"TableName": self._names.name, "Item": self._token_item(w, stored)}} for w in new_words - old_words]
+        actions += [
+            {"Put": {"TableName": self._names.name, "Item": self._token_item(w, stored)}} for w in new_words - old_words
+        ]
         try:
             self._transact(actions)
         except ClientError as e:
-            if error_code(e) == "TransactionCanceledException" and cancellation_codes(e)[:1] == ["ConditionalCheckFailed"]:
+            if error_code(e) == "TransactionCanceledException" and cancellation_codes(e)[:1] == [
+                "ConditionalCheckFailed"
+            ]:
                 raise ConcurrentUpdate() from e
             raise map_error(e, SERVICE, f"table {self._t.name}") from e
         except BotoCoreError as e:

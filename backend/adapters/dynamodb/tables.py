@@ -4,16 +4,16 @@ Each :class:`TableDef` renders to ``CreateTable`` parameters (:meth:`TableDef.cr
 ``infra/template.yaml`` declares the same keys and indexes (a test compares them).
 All tables are on-demand (PAY_PER_REQUEST), so GSIs carry no throughput settings.
 
-| table            | key                                   | indexes                                                  |
-|------------------|---------------------------------------|----------------------------------------------------------|
-| Patients         | patient_id                            | phone-index (phone, created_at); created-index (entity, created_key) |
-| PatientNameIndex | token_bucket + token_key              | -                                                        |
-| PatientNotes     | patient_id + timestamp (N), stream    | changed-index (change_shard, updated_at)                 |
-| PatientHistory   | patient_id + timestamp (N)            | -                                                        |
-| HealthMetrics    | patient_id + metric_day               | LSI day-index (day_metric); marker-index (marker, patient_id) |
-| Jobs             | job_id                                | status-index (status, updated_at); patient-index (patient_id, updated_at) |
-| AuditLog         | pk ("ACTOR#name") + sk ("at#seq")     | patient-index (patient_pk, sk); all-index (entity, sk)   |
-| Users            | username                              | entity-index (entity, username)                          |
+Tables (key; indexes):
+
+* Patients: patient_id; GSI phone-index (phone, created_at), GSI created-index (entity, created_key)
+* PatientNameIndex: token_bucket + token_key (word-prefix name search, see patients.py)
+* PatientNotes: patient_id + timestamp (N), stream; GSI changed-index (change_shard, updated_at)
+* PatientHistory: patient_id + timestamp (N)
+* HealthMetrics: patient_id + metric_day; LSI day-index (day_metric); GSI marker-index (marker, patient_id)
+* Jobs: job_id; GSI status-index (status, updated_at), GSI patient-index (patient_id, updated_at)
+* AuditLog: pk ("ACTOR#name") + sk ("at#seq"); GSI patient-index (patient_pk, sk), GSI all-index (entity, sk)
+* Users: username; GSI entity-index (entity, username)
 """
 
 from __future__ import annotations
@@ -67,18 +67,22 @@ class TableDef:
         params: dict[str, Any] = {
             "TableName": prefix + self.name,
             "KeySchema": self.key_schema(),
-            "AttributeDefinitions": [{"AttributeName": k, "AttributeType": t} for k, t in sorted(self.attributes.items())],
+            "AttributeDefinitions": [
+                {"AttributeName": k, "AttributeType": t} for k, t in sorted(self.attributes.items())
+            ],
             "BillingMode": "PAY_PER_REQUEST",
         }
         gsis = [i for i in self.indexes if not i.local]
         lsis = [i for i in self.indexes if i.local]
         if gsis:
             params["GlobalSecondaryIndexes"] = [
-                {"IndexName": i.name, "KeySchema": i.key_schema(), "Projection": {"ProjectionType": "ALL"}} for i in gsis
+                {"IndexName": i.name, "KeySchema": i.key_schema(), "Projection": {"ProjectionType": "ALL"}}
+                for i in gsis
             ]
         if lsis:
             params["LocalSecondaryIndexes"] = [
-                {"IndexName": i.name, "KeySchema": i.key_schema(), "Projection": {"ProjectionType": "ALL"}} for i in lsis
+                {"IndexName": i.name, "KeySchema": i.key_schema(), "Projection": {"ProjectionType": "ALL"}}
+                for i in lsis
             ]
         if self.stream:
             params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}

@@ -29,7 +29,10 @@ class DynamoUserStore:
     def update(self, user: User, expected_version: int) -> User:
         stored = user.model_copy(update={"version": expected_version + 1})
         self._t.put_versioned(
-            to_item(stored, entity=_ENTITY), {"username": av(user.username)}, expected_version, f"user {user.username!r}"
+            to_item(stored, entity=_ENTITY),
+            {"username": av(user.username)},
+            expected_version,
+            f"user {user.username!r}",
         )
         return stored
 

@@ -15,9 +15,9 @@ import pandas as pd
 
 from backend.domain.errors import UnsupportedInput
 from backend.domain.metrics import ImportLog, parse_timestamps
-from backend.domain.metrics.samples import to_numbers
 from backend.domain.metrics.catalog import normalise_name
 from backend.domain.metrics.report import MAX_LISTED_REJECTIONS
+from backend.domain.metrics.samples import to_numbers
 
 TIME_HINT = "use ISO 8601 like 2024-03-01T07:30:00+05:30, a date like 2024-03-01, or epoch seconds"
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\[(](?P<unit>[^\])]*)[\])]\s*$")
@@ -74,7 +74,9 @@ def parse_values(raw: pd.Series, lines: np.ndarray, log: ImportLog, what: str = 
         bad = values.isna().to_numpy()
     if bad.any():
         where = np.flatnonzero(bad)[:MAX_LISTED_REJECTIONS]
-        reasons = [f"no {what}" if text.iloc[i] == "" else f"{what} '{text.iloc[i][:40]}' is not a number" for i in where]
+        reasons = [
+            f"no {what}" if text.iloc[i] == "" else f"{what} '{text.iloc[i][:40]}' is not a number" for i in where
+        ]
         log.reject_many(lines[where].tolist(), reasons, total=int(bad.sum()))
     return values
 

@@ -23,12 +23,20 @@ from backend.domain.metrics import SAMPLE_COLUMNS, ImportLog
 
 FORMAT = "csv_long"
 HEADER = ["patient_id", "timestamp", "metric", "value", "unit"]
-_ALIASES = {"time": "timestamp", "datetime": "timestamp", "date_time": "timestamp", "ts": "timestamp", "patient": "patient_id"}
+_ALIASES = {
+    "time": "timestamp",
+    "datetime": "timestamp",
+    "date_time": "timestamp",
+    "ts": "timestamp",
+    "patient": "patient_id",
+}
 _REQUIRED = ("timestamp", "metric", "value")
 BLOCK_BYTES = 4 << 20
 
 
-def read_csv_long(stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC", block_bytes: int = BLOCK_BYTES) -> Iterator[pd.DataFrame]:
+def read_csv_long(
+    stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC", block_bytes: int = BLOCK_BYTES
+) -> Iterator[pd.DataFrame]:
     """Stream sample frames from a long-format CSV.
 
     Rows with the wrong number of fields, a value that is not a number or a timestamp that is not
@@ -67,8 +75,12 @@ def read_csv_long(stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC", bl
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(column_names=columns, use_threads=False, block_size=block_bytes),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+            ),
         )
         next_line = 2
         for batch in reader:
@@ -80,7 +92,9 @@ def read_csv_long(stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC", bl
             table.columns = names
             yield _frame(table, lines, log, tz)
     except pa.ArrowInvalid as e:
-        raise UnsupportedInput(f"This CSV cannot be read: {str(e)[:200]}. Save it as CSV (UTF-8) and upload it again.") from e
+        raise UnsupportedInput(
+            f"This CSV cannot be read: {str(e)[:200]}. Save it as CSV (UTF-8) and upload it again."
+        ) from e
 
 
 def _line_numbers(start: int, count: int, invalid: list[int]) -> np.ndarray:
@@ -92,7 +106,11 @@ def _line_numbers(start: int, count: int, invalid: list[int]) -> np.ndarray:
 
 def _frame(table: pd.DataFrame, lines: np.ndarray, log: ImportLog, tz: str | tzinfo) -> pd.DataFrame:
     def column(name: str) -> pd.Series:
-        return table[name].str.strip().reset_index(drop=True) if name in table else pd.Series([""] * len(table), dtype="str")
+        return (
+            table[name].str.strip().reset_index(drop=True)
+            if name in table
+            else pd.Series([""] * len(table), dtype="str")
+        )
 
     metric = column("metric")
     value_text = column("value")

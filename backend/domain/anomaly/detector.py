@@ -77,7 +77,18 @@ def _episodes_of(ws: WideScores, j: int, metric: str, days: pd.DatetimeIndex, cf
         value, base, z = float(ws.value[peak, j]), float(ws.baseline[peak, j]), float(ws.z[peak, j])
         text = explain_metric(rule, value, base, z, int(ws.run[peak, j]), cfg.window_days)
         out.append(
-            Episode(metric, days[a].date(), days[b].date(), value, base, z, rule.direction, text, "metric", days[a + fired[0]].date())
+            Episode(
+                metric,
+                days[a].date(),
+                days[b].date(),
+                value,
+                base,
+                z,
+                rule.direction,
+                text,
+                "metric",
+                days[a + fired[0]].date(),
+            )
         )
     return out
 
@@ -97,8 +108,21 @@ def _illness_episodes(
                 text = explain_metric(rule, ws.value[peak, j], ws.baseline[peak, j], ws.z[peak, j], 1, cfg.window_days)
                 parts.append(text.rsplit(", first day", 1)[0])
                 top = max(top, float(dz))
-        text = explain_illness(float(score[peak]), parts, peak - a + 1)
-        out.append(Episode("illness", days[a].date(), days[b].date(), float(score[peak]), 0.0, top, "up", text, "illness", days[a].date()))
+        text = explain_illness(float(score[peak]), parts, int(peak - a + 1))
+        out.append(
+            Episode(
+                "illness",
+                days[a].date(),
+                days[b].date(),
+                float(score[peak]),
+                0.0,
+                top,
+                "up",
+                text,
+                "illness",
+                days[a].date(),
+            )
+        )
     return out
 
 
@@ -118,25 +142,51 @@ def detect(daily: pd.DataFrame, rules: MetricRules | None = None) -> DetectionRe
     long = _long_form(daily)
     long = long[long["metric"].isin(list(cfg.metrics))]
     if long.empty:
-        return DetectionResult(per_day=pd.DataFrame(columns=["day", "metric", "value", "baseline", "band_low",
-                                                             "band_high", "robust_z", "is_anomaly", "explanation"]))
-    metrics = [m for m in cfg.metrics if m in set(long["metric"])]
+        return DetectionResult(
+            per_day=pd.DataFrame(
+                columns=[
+                    "day",
+                    "metric",
+                    "value",
+                    "baseline",
+                    "band_low",
+                    "band_high",
+                    "robust_z",
+                    "is_anomaly",
+                    "explanation",
+                ]
+            )
+        )
+    present = set(long["metric"].unique())
+    metrics = [m for m in cfg.metrics if m in present]
     days = pd.date_range(long["day"].min(), long["day"].max(), freq="D")
-    wide = long.pivot_table(index="day", columns="metric", values="value", aggfunc="mean").reindex(index=days, columns=metrics)
+    wide = long.pivot_table(index="day", columns="metric", values="value", aggfunc="mean").reindex(
+        index=days, columns=metrics
+    )
     raw = wide.to_numpy(dtype=float)
     ws = score_wide(raw, [cfg.metrics[m] for m in metrics], cfg)
 
     ti, mj = np.nonzero(~np.isnan(raw))
     order = np.lexsort((ti, mj))
     ti, mj = ti[order], mj[order]
-    per_day = pd.DataFrame({
-        "day": days[ti], "metric": np.array(metrics, dtype=object)[mj], "value": raw[ti, mj],
-        "baseline": ws.baseline[ti, mj], "band_low": ws.band_low[ti, mj], "band_high": ws.band_high[ti, mj],
-        "robust_z": ws.z[ti, mj], "is_anomaly": ws.anomaly[ti, mj],
-    })
+    per_day = pd.DataFrame(
+        {
+            "day": days[ti],
+            "metric": np.array(metrics, dtype=object)[mj],
+            "value": raw[ti, mj],
+            "baseline": ws.baseline[ti, mj],
+            "band_low": ws.band_low[ti, mj],
+            "band_high": ws.band_high[ti, mj],
+            "robust_z": ws.z[ti, mj],
+            "is_anomaly": ws.anomaly[ti, mj],
+        }
+    )
     per_day["explanation"] = [
-        explain_metric(cfg.metrics[metrics[j]], ws.value[t, j], ws.baseline[t, j], ws.z[t, j], int(ws.run[t, j]), cfg.window_days)
-        if ws.anomaly[t, j] else ""
+        explain_metric(
+            cfg.metrics[metrics[j]], ws.value[t, j], ws.baseline[t, j], ws.z[t, j], int(ws.run[t, j]), cfg.window_days
+        )
+        if ws.anomaly[t, j]
+        else ""
         for t, j in zip(ti, mj, strict=True)
     ]
     score, alert = illness_score({m: ws.dz[:, [j]] for j, m in enumerate(metrics)}, cfg)
@@ -165,12 +215,14 @@ def detect_many(daily: pd.DataFrame, rules: MetricRules | None = None) -> pd.Dat
     cfg = rules or load_rules()
     long = _long_form(daily, extra=("patient_id",))
     long = long[long["metric"].isin(list(cfg.metrics))]
-    metrics = [m for m in cfg.metrics if m in set(long["metric"])]
+    present = set(long["metric"].unique())
+    metrics = [m for m in cfg.metrics if m in present]
     cols = ["patient_id", "day", "metric", "robust_z", "is_anomaly", "illness_score"]
     if long.empty:
         return pd.DataFrame(columns=cols)
     n_m = len(metrics)
-    m_code = pd.Categorical(long["metric"], categories=metrics).codes.astype(np.int64)
+    raw_m_code, m_names = pd.factorize(long["metric"])
+    m_code = np.array([metrics.index(m) for m in m_names], dtype=np.int64)[raw_m_code]
     p_code, patients = pd.factorize(long["patient_id"])
     day_int = long["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
     t_idx = day_int - day_int.min()
@@ -194,7 +246,14 @@ def detect_many(daily: pd.DataFrame, rules: MetricRules | None = None) -> pd.Dat
         z_out[rows] = ws.z[t_idx[rows], col]
         a_out[rows] = ws.anomaly[t_idx[rows], col]
         s_out[rows] = score[t_idx[rows], local_p]
-    return pd.DataFrame({
-        "patient_id": np.asarray(patients)[p_code], "day": long["day"].to_numpy(), "metric": long["metric"].to_numpy(),
-        "robust_z": z_out, "is_anomaly": a_out, "illness_score": s_out,
-    })
+    return pd.DataFrame(
+        {
+            # categoricals: millions of rows without millions of Python strings
+            "patient_id": pd.Categorical.from_codes(p_code, categories=patients),
+            "day": long["day"].to_numpy(),
+            "metric": pd.Categorical.from_codes(m_code, categories=metrics),
+            "robust_z": z_out,
+            "is_anomaly": a_out,
+            "illness_score": s_out,
+        }
+    )

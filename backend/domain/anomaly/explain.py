@@ -29,7 +29,8 @@ def explain_metric(rule: MetricRule, value: float, baseline: float, robust_z: fl
     unit = f" {rule.unit}" if rule.unit else ""
     return (
         f"{rule.display} {_fmt(value, rule.decimals)}{unit}, {_fmt(abs(dev), rule.decimals)} {side} the "
-        f"{window_days}-day median of {_fmt(baseline, rule.decimals)} ({abs(robust_z):.1f} robust SD), {days_running(run)}"
+        f"{window_days}-day median of {_fmt(baseline, rule.decimals)} ({abs(robust_z):.1f} robust SD), "
+        f"{days_running(run)}"
     )
 
 

@@ -82,7 +82,8 @@ def _weights(n: int, wins: list[tuple[int, int]], profile: CostProfile) -> tuple
     weight = np.empty(n)
     win_id = np.full(n, -1, dtype=np.int64)
     max_tp = float(scaled_sigmoid(-1.0))
-    prev_right, prev_width = None, None
+    prev_right: int | None = None
+    prev_width = 1.0
     cursor = 0
     for k, (a, b) in enumerate([*wins, (n, n - 1)]):
         # rows between the previous window (or the file start) and this one: false positives

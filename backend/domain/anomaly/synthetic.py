@@ -64,9 +64,9 @@ def synth_patient_days(
         "hrv": np.round(hrv0 * np.exp(_ar1(rng, days, 0.97, 0.06) + rng.normal(0, 0.09, days)) * (1 - 0.25 * effect)),
         "temperature_dev": np.round(_ar1(rng, days, 0.9, 0.08) + rng.normal(0, 0.12, days) + temp_up, 2),
         "spo2": np.clip(np.round(rng.normal(97, 0.4) + rng.normal(0, 0.7, days) - 1.5 * effect), 85, 100),
-        "sleep_hours": np.round(
-            rng.normal(7.2, 0.5) + 0.4 * weekend + rng.normal(0, 0.6, days) - 1.2 * effect, 2
-        ).clip(2, 12),
+        "sleep_hours": np.round(rng.normal(7.2, 0.5) + 0.4 * weekend + rng.normal(0, 0.6, days) - 1.2 * effect, 2).clip(
+            2, 12
+        ),
         "steps": np.round(
             rng.normal(8000, 1500) * (1 + 0.15 * weekend) * np.exp(rng.normal(0, 0.18, days)) * (1 - 0.55 * effect)
         ),

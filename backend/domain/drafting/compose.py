@@ -38,7 +38,7 @@ class Candidate:
 
 
 def guess_sex(units: list[Unit]) -> str | None:
-    """"female"/"male" when the transcript says so ("a 58 year old male", "she"), else None."""
+    """ "female"/"male" when the transcript says so ("a 58 year old male", "she"), else None."""
     text = " ".join(u.norm for u in units if u.speaker != "patient")
     explicit = re.search(r"\b\d+[- ]year[- ]old (female|woman|lady|girl|male|man|gentleman|boy)\b", text)
     if explicit:
@@ -61,7 +61,10 @@ def _route(norm: str, phase: int) -> str:
     """Part of the note for a clinician's statement: the strongest cue, else the part the visit is in."""
     table = sections()
     scores = {kind: table[kind]["weight"] * len(table[kind]["regex"].findall(norm)) for kind in _ROUTED}
-    if phase == 0 and not _STRONG_PLAN.search(norm):
+    strong_plan = bool(_STRONG_PLAN.search(norm))
+    if strong_plan:
+        scores["plan"] += 2.0  # "come back ... to recheck your blood pressure" is a plan, not an exam finding
+    if phase == 0 and not strong_plan:
         scores["plan"] = 0.0  # while taking the history, "taking"/"diet" are history, not plan
         scores["assessment"] *= 0.5
     best = max(scores, key=lambda k: scores[k])
@@ -85,7 +88,10 @@ def _answer_polarity(answer: Unit) -> str | None:
 
 
 def _question_answer(question: Unit, answer: Unit, pronouns: Pronouns) -> Candidate | None:
-    """ "Any fever?" + "no." -> "The patient denies fever." ; "are you taking your meds?" + "yes" -> "... is taking ..." """
+    """A short answer to a yes/no question as a statement.
+
+    "Any fever?" + "no." -> "The patient denies fever."; "are you taking your meds?" + "yes" -> "... is taking ...".
+    """
     polarity = _answer_polarity(answer)
     if polarity is None:
         return None

@@ -11,7 +11,9 @@ from backend.domain.drafting.rules import negation_cues, phrase_regex, sections
 from backend.domain.drafting.units import Unit
 
 _CC_STOP = re.compile(r"\s*(?:[,.?!;]| who | which | that | and i | so | because | since | but | as well)")
-_CC_LEADING = re.compile(r"^(?:(?:a|an|the|your|her|his|my|their|the patient's|some|this|that|evaluation of|follow-up of)\s+)+")
+_CC_LEADING = re.compile(
+    r"^(?:(?:a|an|the|your|her|his|my|their|the patient's|some|this|that|evaluation of|follow-up of)\s+)+"
+)
 
 
 def chief_complaint(units: list[Unit]) -> dict[str, Any] | None:
@@ -97,7 +99,9 @@ def diagnoses(units: list[Unit]) -> list[dict[str, Any]]:
             if negators.search(before):
                 continue
             possible = bool(uncertain.search(unit.norm))
-            item = merged.setdefault(name, {"text": name, "certainty": "possible", "unverified": True, "segment_ids": []})
+            item = merged.setdefault(
+                name, {"text": name, "certainty": "possible", "unverified": True, "segment_ids": []}
+            )
             if not possible:
                 item["certainty"], item["unverified"] = "stated", False
             for sid in unit.segment_ids:

@@ -52,6 +52,14 @@ def _status(text: str, start: int, end: int) -> str | None:
     return best[2] if best else None
 
 
+def _drop_borrowed_fields(med: Medication, after: str) -> None:
+    """Forget a strength whose number is not said after the drug's name (it belongs to another drug)."""
+    if med.strength:
+        number = re.match(r"\s*([\d.]+)", med.strength)
+        if number and not re.search(rf"(?<![\d.]){re.escape(number.group(1))}(?![\d])", after):
+            med.strength = None
+
+
 def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | None = None) -> list[Medication]:
     """Medications mentioned in the transcript, merged by name; the last stated status wins.
 
@@ -67,18 +75,18 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
         return []
     merged: dict[str, Medication] = {}
     for unit in units:
-        # The parser reads the sentence as said (case, digits) but statuses are read on the normalised text.
-        for mention in extract(unit.raw):
-            med: Medication = mention.medication
+        # The normalised sentence has digits for spoken numbers ("forty milligrams" -> "40 milligrams").
+        for mention in extract(unit.norm):
+            med: Medication = mention.medication.model_copy(deep=True)
             key = med.name.lower()
-            verbatim = unit.raw[mention.start : mention.end].lower()
-            pos = unit.norm.find(verbatim) if verbatim else -1
-            status = _status(unit.norm, pos, pos + len(verbatim)) if pos >= 0 else None
+            status = _status(unit.norm, mention.start, mention.end) or med.status
             if unit.question and status == "continued":
                 status = None  # "are you taking X?" is not yet an answer
+            _drop_borrowed_fields(med, unit.norm[mention.start :])
             if key not in merged:
-                merged[key] = med.model_copy(deep=True)
-                merged[key].evidence = Evidence(segment_ids=[], quote=unit.raw)
+                merged[key] = med
+                med.status = None
+                med.evidence = Evidence(segment_ids=[], quote=unit.raw)
             current = merged[key]
             for field in ("strength", "form", "route", "frequency", "duration", "instructions"):
                 if getattr(current, field) is None and getattr(med, field) is not None:

@@ -1,4 +1,7 @@
-"""NegEx/ConText-style symptom findings: "denies fever" -> fever absent; "no chest pain but has cough" -> cough present."""
+"""NegEx/ConText-style symptom findings.
+
+"denies fever" -> fever absent; "no chest pain but has cough" -> chest pain absent, cough present.
+"""
 
 from __future__ import annotations
 

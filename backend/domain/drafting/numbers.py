@@ -26,6 +26,10 @@ def _is_number_word(word: str) -> bool:
     return all(p in _NUMBER_WORDS for p in parts)
 
 
+def _number_follows(tokens: list[tuple[str, int, int]], j: int) -> bool:
+    return j + 1 < len(tokens) and _is_number_word(tokens[j + 1][0])
+
+
 def _integer(words: list[str]) -> int | None:
     """Value of a run of number words; handles "one twenty" (120) and "one oh one" (101) as said of vitals."""
     flat: list[str] = []
@@ -107,9 +111,15 @@ def spoken_numbers_to_digits(text: str) -> str:
                 if decimals and decimals[0] == "point":
                     decimals.pop(0)
                 j += 1
-            elif w == "and" and run and run[-1] == "hundred" and j + 1 < len(tokens) and _is_number_word(tokens[j + 1][0]):
+            elif (
+                w == "and"
+                and run
+                and run[-1] == "hundred"
+                and j + 1 < len(tokens)
+                and _is_number_word(tokens[j + 1][0])
+            ):
                 j += 1
-            elif w == "point" and run and not decimals and j + 1 < len(tokens) and _is_number_word(tokens[j + 1][0]):
+            elif w == "point" and run and not decimals and _number_follows(tokens, j):
                 decimals.append("point")
                 j += 1
             else:

@@ -99,9 +99,12 @@ def sections() -> dict[str, Any]:
 def text_rules() -> dict[str, Any]:
     """Filler, opener, small-talk, verb and question rules (``text.toml``)."""
     table = _toml("text.toml")
-    table["filler_regex"] = phrase_regex(table["fillers"])
+    # A filler takes its commas with it: "feeling, uh, tired" -> "feeling tired".
+    table["filler_regex"] = re.compile(r",?\s*(?:" + phrase_regex(table["fillers"]).pattern + r")\s*,?", re.IGNORECASE)
     table["opener_regex"] = re.compile(
-        r"^(?:" + "|".join(re.escape(o) for o in sorted(table["openers"], key=len, reverse=True)) + r")(?![\w'-])[\s,.!]*",
+        r"^(?:"
+        + "|".join(re.escape(o) for o in sorted(table["openers"], key=len, reverse=True))
+        + r")(?![\w'-])[\s,.!]*",
         re.IGNORECASE,
     )
     table["chit_chat_regex"] = phrase_regex(table["chit_chat"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -20,11 +21,12 @@ _CONTRACTIONS = [
     (r"\b(i|you|we|they|he|she)\s*'d\b", r"\1 would"),
     (r"\b(it|that|there|what|he|she|where|who|how|here)\s*'s\b", r"\1 is"),
     (r"\blet\s*'s\b", "let us"),
+    (r"\b(it|that|there|he|she|what|who) is (been|got|gotten|had)\b", r"\1 has \2"),
     (r"\s+'s\b", "'s"),
     (r"\bgon\s?na\b", "going to"),
     (r"\bwan\s?na\b", "want to"),
     (r"\bgot\s?ta\b", "have to"),
-    (r"\bcause\b", "because"),
+    (r"(?<![\w'])'cause\b", "because"),
 ]
 _CONTRACTIONS_RE = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
@@ -95,7 +97,7 @@ def _split_run_on(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if len(text[cuts[-1] : cut].split()) >= 3 and len(text[cut:end].split()) >= 3:
             cuts.append(cut)
     cuts.append(end)
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if text[a:b].strip()]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if text[a:b].strip()]
 
 
 def looks_like_question(raw: str, norm: str) -> bool:
@@ -157,10 +159,13 @@ def _third_singular(verb: str) -> str:
     return verb + "s"
 
 
+_FINITE = frozenset(
+    "am are is was were have has had do does did can could will would should may might must feel".split()
+)
 _OBJECT_CONTEXT = re.compile(
     r"^(?:to|for|with|at|on|about|from|give|gave|see|send|put|get|let|tell|ask|help|check|examine|refer|"
     r"prescribe|want|need|recommend|bring|call|have|make|keep|start|take|show|told|asked|thank|"
-    r"like|of|into|by|want|expect|encourage|advise)$",
+    r"like|of|into|by|want|expect|encourage|advise|saw|seen|met|meet|continue|hear|heard|brought|put|placed)$",
     re.IGNORECASE,
 )
 
@@ -194,10 +199,11 @@ def to_third_person(text: str, speaker: str, pronouns: Pronouns) -> str:
         return pronouns.subject, pronouns.third_singular
 
     def subject_verb(m: re.Match[str]) -> str:
-        if preceded_by_object_context(m.string, m.start()):
+        verb = m.group(1).lower()
+        # "like you are doing" is a subject even after an object-taking verb; "want you to" is an object.
+        if verb not in _FINITE and preceded_by_object_context(m.string, m.start()):
             return f"{pronouns.object} {m.group(1)}"
         subj, singular = subject(m.start())
-        verb = m.group(1).lower()
         if verb in {"am", "are", "is"}:
             return f"{subj} {'is' if singular else 'are'}"
         if verb in {"was", "were"}:

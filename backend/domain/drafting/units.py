@@ -14,7 +14,7 @@ _PATIENT = re.compile(r"^\s*(?:the\s+)?patient\s*$|^\s*pt\s*$", re.IGNORECASE)
 
 
 def speaker_role(speaker: str | None) -> str:
-    """"doctor", "patient", "other" (a relative, an interpreter) or "unknown" (no diarization)."""
+    """ "doctor", "patient", "other" (a relative, an interpreter) or "unknown" (no diarization)."""
     if not speaker or not speaker.strip():
         return "unknown"
     if _DOCTOR.search(speaker):

@@ -30,7 +30,7 @@ def _load() -> dict[str, dict[str, Any]]:
         path = Path(spec.origin).parent / _DATA_FILE
         if path.is_file():
             with bz2.open(path, "rb") as f:
-                data: dict[str, dict[str, Any]] = pickle.load(f)  # nosec B301 - trusted package data
+                data: dict[str, dict[str, Any]] = pickle.load(f)  # noqa: S301  # nosec B301 - trusted package data
             return data
     # The package layout changed: use its public module (slower, but the same tables).
     from drug_named_entity_recognition import drugs_finder

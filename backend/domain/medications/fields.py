@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 from backend.domain.medications.lexicon import bounded, cue_patterns, frequency_rules, vocab
 
-
 AS_NEEDED = "as needed"
 
 
@@ -74,19 +73,19 @@ def strength(text: str) -> Found | None:
         left = _num(m.group(1)) + (f" {_unit(m.group(2))}" if m.group(2) else "")
         right = _num(m.group(3)) + (f" {_unit(m.group(4))}" if m.group(4) else "")
         return Found(f"{left}/{right}".replace(" %", "%"), m.start(), m.end())
-    m = _SINGLE.search(text)
-    if m:
-        unit = _unit(m.group(2)) or m.group(2)
-        value = f"{_num(m.group(1))}%" if unit == "%" else f"{_num(m.group(1))} {unit}"
-        if m.group(3):
-            value += f"/{m.group(3).lower()}"
-        return Found(value, m.start(), m.end())
-    m = _DOSE.search(text)
-    if m:
-        unit = _DOSE_UNITS[m.group(2).lower()]
-        if float(m.group(1)) == 1 and unit != "ml":
+    single = _SINGLE.search(text)
+    if single:
+        unit = _unit(single.group(2)) or single.group(2)
+        value = f"{_num(single.group(1))}%" if unit == "%" else f"{_num(single.group(1))} {unit}"
+        if single.group(3):
+            value += f"/{single.group(3).lower()}"
+        return Found(value, single.start(), single.end())
+    dose = _DOSE.search(text)
+    if dose:
+        unit = _DOSE_UNITS[dose.group(2).lower()]
+        if float(dose.group(1)) == 1 and unit != "ml":
             unit = unit[:-1]  # "1 drop", "1 puff"
-        return Found(f"{m.group(1)} {unit}", m.start(), m.end())
+        return Found(f"{dose.group(1)} {unit}", dose.start(), dose.end())
     return None
 
 
@@ -207,13 +206,13 @@ def _duration_re() -> tuple[re.Pattern[str], dict[str, str]]:
     unit_of: dict[str, str] = {}
     alternatives: list[str] = []
     for canonical, alts in table.items():
-        for alt in alts:  # type: ignore[union-attr]
+        for alt in list(alts):  # type: ignore[call-overload]
             alternatives.append(alt)
             unit_of[alt] = canonical
     words = "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True))
     units = "|".join(f"(?:{a})" for a in sorted(alternatives, key=len, reverse=True))
     pattern = re.compile(
-        rf"(?:(?:x|×|\*|for|since|past|over)\s*)?(?<![A-Za-z0-9.])(\d+|{words})\s*-?\s*({units})(?![A-Za-z0-9])",
+        rf"(?<![A-Za-z0-9.])(?:(?:x|×|\*|for|since|past|over)\s*)?(?<![0-9.])(\d+|{words})\s*-?\s*({units})(?![A-Za-z0-9])",
         re.IGNORECASE,
     )
     return pattern, unit_of

@@ -24,7 +24,7 @@ MIN_FUZZY_LENGTH = 6
 MIN_SIMILARITY = 0.8
 _OCR_DIGITS = {"0": ("o",), "1": ("l", "i"), "5": ("s",), "8": ("b",), "|": ("l",)}
 _SALTS = frozenset(
-    "hydrochloride hcl tartrate succinate maleate mesylate besylate fumarate hyclate monohydrate trihydrate".split()
+    {"hydrochloride", "hcl", "tartrate", "succinate", "maleate", "mesylate", "besylate", "fumarate", "hyclate"}
 )
 _SPLIT_COMBO = re.compile(r"\s*(?:/|,\s*and\s+|\s+and\s+|,\s*|\s+\+\s+)\s*")
 

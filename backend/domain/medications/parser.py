@@ -11,6 +11,7 @@ name as written; ``evidence.quote`` the line or clause it came from.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -22,9 +23,12 @@ from backend.domain.models import Evidence, Medication
 MAX_WORDS = 4
 _TOKEN = re.compile(r"[A-Za-z0-9µ|][A-Za-z0-9µ|'’\-]*")
 _GLUED = re.compile(r"([A-Za-z]{3,})(\d{2,}(?:\.\d+)?[A-Za-z%]{0,4})")  # "Dolo650", "Atenolol50mg"
+_JOINER = re.compile(r",|\b(?:and|but|then|plus|also|as well as)\b", re.IGNORECASE)
 _COMBINE = re.compile(r"\s*(?:\+|/|&|and|with|plus)\s*", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.!?;](?=\s|$)|\n")
-_ABBREVIATIONS = frozenset({"tab", "tabs", "cap", "caps", "syp", "syr", "inj", "dr", "mr", "mrs", "ms", "vs", "no", "oint"})
+_ABBREVIATIONS = frozenset(
+    {"tab", "tabs", "cap", "caps", "syp", "syr", "inj", "dr", "mr", "mrs", "ms", "vs", "no", "oint"}
+)
 _NUMBER_AFTER = re.compile(
     r"[\s-]*(\d{1,4}(?:\.\d+)?)(?![\d./-]|\s*[-–+]\s*\d)(?!\s?(?:times?\b|x\s*(?:\d|daily|a day)))"
     r"(?!\s*(?:units?|u|puffs?|drops?|ml|sprays?|mg|mcg|g|iu|%|tabs?|tablets?|caps?|capsules?|min|mins|minutes?)(?![A-Za-z]))",
@@ -108,7 +112,7 @@ def find_names(text: str, *, correct: bool = False, strict_ambiguous: bool = Tru
         found: _Hit | None = None
         for k in range(min(MAX_WORDS, len(tokens) - i), 0, -1):
             window = tokens[i : i + k]
-            gaps = [text[a.end : b.start] for a, b in zip(window, window[1:], strict=False)]
+            gaps = [text[a.end : b.start] for a, b in itertools.pairwise(window)]
             if any(g.strip(" -") for g in gaps):
                 continue  # never join words across punctuation
             surface = text[window[0].start : window[-1].end]
@@ -276,6 +280,14 @@ def _clause_bounds(ends: list[int], length: int, start: int, end: int) -> tuple[
     return left, right
 
 
+def _split_point(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the gap between two drugs splits: the last "and"/"but"/comma in it, else its edges."""
+    last = None
+    for m in _JOINER.finditer(text, start, end):
+        last = m
+    return (last.start(), last.end()) if last else (end, start)
+
+
 def extract_mentions(text: str) -> list[MedMention]:
     """Every drug mention in free text (exact names only), fields filled from its own clause.
 
@@ -289,9 +301,9 @@ def extract_mentions(text: str) -> list[MedMention]:
     for idx, hit in enumerate(hits):
         left, right = _clause_bounds(ends, len(text), hit.start, hit.end)
         if idx > 0 and hits[idx - 1].end > left:
-            left = hits[idx - 1].end
+            left = _split_point(text, hits[idx - 1].end, hit.start)[1]
         if idx + 1 < len(hits) and hits[idx + 1].start < right:
-            right = hits[idx + 1].start
+            right = _split_point(text, hit.end, hits[idx + 1].start)[0]
         clause = text[left:right]
         med = _medication(clause, (hit.start - left, hit.end - left), hit.match, clause.strip())
         mentions.append(MedMention(start=hit.start, end=hit.end, medication=med))

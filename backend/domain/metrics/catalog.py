@@ -57,7 +57,9 @@ class MetricCatalog:
         try:
             return self.metrics[name]
         except KeyError:
-            raise ValidationFailed(f"Unknown metric '{name}'. Known metrics: {', '.join(sorted(self.metrics))}.") from None
+            raise ValidationFailed(
+                f"Unknown metric '{name}'. Known metrics: {', '.join(sorted(self.metrics))}."
+            ) from None
 
     @property
     def stored(self) -> list[str]:

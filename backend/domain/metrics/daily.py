@@ -34,7 +34,12 @@ _MIN_NIGHT_HR = 3
 
 def empty_days() -> pd.DataFrame:
     """A daily frame with no rows."""
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "int64" if c == "n_samples" else "object") for c in DAY_COLUMNS})
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype="float64" if c == "value" else "int64" if c == "n_samples" else "object")
+            for c in DAY_COLUMNS
+        }
+    )
 
 
 def daily_aggregates(frame: pd.DataFrame, catalog: MetricCatalog, tz: str | tzinfo = "UTC") -> pd.DataFrame:
@@ -92,7 +97,12 @@ def _night_mean(work: pd.DataFrame) -> pd.DataFrame:
         return empty_days()
     night_value = work["value"].where(work["night"])
     g = work.assign(night_value=night_value).groupby(_KEYS, sort=False, observed=True)
-    agg = g.agg(all_mean=("value", "mean"), all_n=("value", "size"), night_mean=("night_value", "mean"), night_n=("night_value", "count"))
+    agg = g.agg(
+        all_mean=("value", "mean"),
+        all_n=("value", "size"),
+        night_mean=("night_value", "mean"),
+        night_n=("night_value", "count"),
+    )
     has_night = agg["night_n"] > 0
     agg["value"] = np.where(has_night, agg["night_mean"], agg["all_mean"])
     agg["n_samples"] = np.where(has_night, agg["night_n"], agg["all_n"])

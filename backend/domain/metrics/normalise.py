@@ -37,7 +37,10 @@ def normalise(frame: pd.DataFrame, catalog: MetricCatalog, log: ImportLog) -> pd
     """
     if frame.empty:
         return empty_frame()
-    frame = frame.dropna(subset=["ts", "value"])
+    unreadable = (frame["ts"].isna() | frame["value"].isna()).to_numpy()
+    if unreadable.any():
+        _reject_idx(frame, np.flatnonzero(unreadable), "time or value cannot be read", log)
+        frame = frame.loc[~unreadable]
     # Factorize once: a file has a handful of distinct metric names and units, not a million.
     raw_codes, raw_uniques = pd.factorize(frame["metric"].astype("str"))
     canonical_of = [catalog.canonical(str(raw)) for raw in raw_uniques]
@@ -93,7 +96,16 @@ def normalise(frame: pd.DataFrame, catalog: MetricCatalog, log: ImportLog) -> pd
 def deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Drop repeated readings (same patient, metric, instant and source; the later row wins)."""
     before = len(frame)
-    out = frame.drop_duplicates(subset=["patient_id", "metric", "ts", "source"], keep="last")
+    # Integer codes instead of strings: hashing four int columns is several times faster.
+    keys = pd.DataFrame(
+        {
+            "p": pd.factorize(frame["patient_id"])[0],
+            "m": pd.factorize(frame["metric"])[0],
+            "t": frame["ts"].array.asi8,
+            "s": pd.factorize(frame["source"])[0],
+        }
+    )
+    out = frame.loc[~keys.duplicated(keep="last").to_numpy()]
     return out, before - len(out)
 
 

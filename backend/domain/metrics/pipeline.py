@@ -26,7 +26,11 @@ class Aggregated:
 
 
 def aggregate(
-    frames: Iterable[pd.DataFrame], catalog: MetricCatalog, log: ImportLog, patient_id: str | None = None, tz: str | tzinfo = "UTC"
+    frames: Iterable[pd.DataFrame],
+    catalog: MetricCatalog,
+    log: ImportLog,
+    patient_id: str | None = None,
+    tz: str | tzinfo = "UTC",
 ) -> Aggregated:
     """Check, normalise and de-duplicate every frame of an import, then aggregate per day.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 MAX_LISTED_REJECTIONS = 1000  # a 1M-row file of garbage must not produce a 1M-line report
@@ -17,7 +18,7 @@ class ImportLog:
     rejected_total: int = 0
     unknown: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
-    tz_hint: str | None = None  # a time zone the file itself names (Ultrahuman, Apple offsets)
+    tz_hint: str | tzinfo | None = None  # a time zone the file itself names (Ultrahuman, Apple offsets)
 
     def reject(self, line: int, reason: str) -> None:
         """Record one rejected line (1-based line or record number; 0 when the source has none)."""
@@ -45,6 +46,7 @@ class ImportReport:
     imported_samples: int = 0
     duplicates: int = 0
     days_written: int = 0
+    days_unchanged: int = 0  # of days_written, already stored with the same value (re-import)
     days_by_metric: dict[str, int] = field(default_factory=dict)
     first_day: str | None = None
     last_day: str | None = None

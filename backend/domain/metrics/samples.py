@@ -128,6 +128,13 @@ def iter_samples(frames: Iterable[pd.DataFrame]) -> Iterator[Sample]:
     for frame in frames:
         epoch = frame["ts"].astype("int64") / 1e9
         for line, pid, ts, metric, value, unit, source in zip(
-            frame["line"], frame["patient_id"], epoch, frame["metric"], frame["value"], frame["unit"], frame["source"], strict=True
+            frame["line"],
+            frame["patient_id"],
+            epoch,
+            frame["metric"],
+            frame["value"],
+            frame["unit"],
+            frame["source"],
+            strict=True,
         ):
             yield Sample(str(pid), float(ts), str(metric), float(value), str(unit), str(source), int(line))

@@ -22,6 +22,7 @@ def test_query_filters_and_order(record_store: RecordStore) -> None:
     assert [e.at for e in log.query(actor="asha", since=2500).items] == [4000, 3000]
     assert [e.action for e in log.query(patient_id="PAT_00000001", since=1500).items] == ["note.sign"]
     assert log.query(actor="nobody").items == []
+    assert [e.at for e in log.query(patient_id="PAT_00000001", actor="ravi").items] == [2000]
 
 
 def test_pages_cover_everything_once(record_store: RecordStore) -> None:

@@ -24,7 +24,11 @@ def test_ranges_and_metric_filter(record_store: RecordStore) -> None:
     m = record_store.metrics
     m.upsert_days([_day("P1", metric, d, float(d)) for metric in ("hrv", "resting_hr", "hr") for d in range(1, 8)])
     m.upsert_days([_day("P2", "hrv", 1, 50.0)])
-    assert [d.day for d in m.days("P1", "hrv", "2025-03-03", "2025-03-05")] == ["2025-03-03", "2025-03-04", "2025-03-05"]
+    assert [d.day for d in m.days("P1", "hrv", "2025-03-03", "2025-03-05")] == [
+        "2025-03-03",
+        "2025-03-04",
+        "2025-03-05",
+    ]
     assert [d.metric for d in m.days("P1", "hr")] == ["hr"] * 7
     both = m.days("P1", start="2025-03-06")
     assert [(d.day, d.metric) for d in both] == [

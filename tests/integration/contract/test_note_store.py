@@ -19,7 +19,9 @@ def test_note_round_trip_keeps_nested_data(record_store: RecordStore) -> None:
         transcript=[Segment(id=0, start=0.0, end=2.5, text="fever since two days", speaker="patient")],
         sections={"subjective": "Fever x2 days", "plan": ""},
         fields={"temperature_c": 38.4, "tags": ["fever"], "nested": {"ok": True, "n": 3}},
-        medications=[Medication(name="paracetamol", strength="650 mg", evidence=Evidence(segment_ids=[0], quote="dolo"))],
+        medications=[
+            Medication(name="paracetamol", strength="650 mg", evidence=Evidence(segment_ids=[0], quote="dolo"))
+        ],
     )
     stored = record_store.notes.add(note)
     assert record_store.notes.get(note.patient_id, stored.timestamp) == note

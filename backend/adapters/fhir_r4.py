@@ -1,0 +1,193 @@
+"""FHIR R4 Bundle of one patient, built and validated with ``fhir.resources`` (R4B models carry R4's shapes).
+
+Resources: Patient; each signed note as a DocumentReference (text/plain attachment, amendments linked with
+``relatesTo: replaces``); one MedicationStatement per reconciled drug; one Observation per daily metric value
+with its LOINC code and UCUM unit (``data/fhir_codes.toml``). Validation checks structure, not code values.
+"""
+
+from __future__ import annotations
+
+import base64
+import tomllib
+import uuid
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from backend.domain.errors import ValidationFailed
+from backend.domain.models import MetricDay, Note, Patient
+from backend.domain.reconcile import ActiveMed
+
+CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "fhir_codes.toml"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+ID_SYSTEM = "urn:clinical-copilot:patient-id"
+NOTE_SYSTEM = "urn:clinical-copilot:note"
+PROGRESS_NOTE = {"system": LOINC, "code": "11506-3", "display": "Progress note"}
+_NS = uuid.UUID("5b0c8a52-27b1-4c3e-9a39-7f3c0e1b2d64")  # fixed: the same record always gets the same id
+_SECTIONS = ("subjective", "objective", "assessment", "plan")
+
+
+@lru_cache(maxsize=1)
+def metric_codes() -> dict[str, dict[str, str]]:
+    """Metric name -> {loinc, display, ucum, unit, category}."""
+    return dict(tomllib.loads(CODES_FILE.read_text(encoding="utf-8"))["metrics"])
+
+
+def _uid(*parts: object) -> str:
+    return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
+
+
+def _instant(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
+
+
+def note_text(note: Note) -> str:
+    """The note as plain text: sections in SOAP order, then medications."""
+    keys = [k for k in _SECTIONS if note.sections.get(k)] + [k for k in note.sections if k not in _SECTIONS and note.sections[k]]
+    parts = [f"{k.capitalize()}:\n{note.sections[k].strip()}" for k in keys]
+    if note.medications:
+        lines = [" ".join(x for x in (m.name, m.strength, m.frequency, m.duration) if x) for m in note.medications]
+        parts.append("Medications:\n" + "\n".join(f"- {line}" for line in lines))
+    return "\n\n".join(parts)
+
+
+def _patient(p: Patient) -> dict[str, Any]:
+    words = p.name.split()
+    name: dict[str, Any] = {"text": p.name, "given": words[:-1] or words}
+    if len(words) > 1:
+        name["family"] = words[-1]
+    res: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": _uid(p.patient_id, "patient"),
+        "identifier": [{"system": ID_SYSTEM, "value": p.patient_id}],
+        "name": [name],
+        "gender": p.sex if p.sex in ("female", "male", "other") else "unknown",
+    }
+    if p.phone:
+        res["telecom"] = [{"system": "phone", "value": p.phone}]
+    if p.dob:
+        res["birthDate"] = p.dob
+    return res
+
+
+def _document(note: Note, subject: dict[str, str], exported: set[int], superseded: set[int]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "id": _uid(note.patient_id, "note", note.timestamp),
+        "identifier": [{"system": NOTE_SYSTEM, "value": f"{note.patient_id}/{note.timestamp}"}],
+        "status": "superseded" if note.timestamp in superseded else "current",
+        "docStatus": "amended" if note.amends is not None else "final",
+        "type": {"coding": [PROGRESS_NOTE], "text": "Clinical note"},
+        "subject": subject,
+        "date": _instant(note.signed_at or note.timestamp),
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain; charset=utf-8",
+                    "data": base64.b64encode(note_text(note).encode()).decode(),
+                    "title": f"Clinical note {_instant(note.timestamp)[:10]}",
+                    "creation": _instant(note.timestamp),
+                }
+            }
+        ],
+    }
+    if note.author:
+        res["author"] = [{"display": note.author}]
+    if note.signer:
+        res["authenticator"] = {"display": note.signer}
+    if note.amends is not None and note.amends in exported:
+        res["relatesTo"] = [{"code": "replaces", "target": {"reference": "urn:uuid:" + _uid(note.patient_id, "note", note.amends)}}]
+    return res
+
+
+def _medication(patient_id: str, med: ActiveMed, subject: dict[str, str], exported: set[int]) -> dict[str, Any]:
+    period = {"start": _instant(med.first_seen)}
+    if med.status == "stopped":
+        period["end"] = _instant(med.last_seen)
+    res: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": _uid(patient_id, "med", med.name.casefold()),
+        "status": med.status,
+        "medicationCodeableConcept": {"text": med.name},
+        "subject": subject,
+        "effectivePeriod": period,
+        "dateAsserted": _instant(med.last_seen),
+    }
+    dose = " ".join(x for x in (med.strength, med.frequency) if x)
+    if dose:
+        res["dosage"] = [{"text": dose}]
+    notes = [] if med.verified else [{"text": "Name not verified against the drug dictionary; shown as written."}]
+    if med.conflict:
+        notes.append({"text": med.conflict_detail})
+    notes += [{"text": change} for change in med.changes]
+    if notes:
+        res["note"] = notes
+    derived = [
+        {"reference": "urn:uuid:" + _uid(patient_id, "note", s["timestamp"])}
+        for s in med.sources
+        if s.get("kind") == "note" and s.get("timestamp") in exported
+    ]
+    if derived:
+        res["derivedFrom"] = derived
+    return res
+
+
+def _observation(day: MetricDay, code: dict[str, str], subject: dict[str, str]) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": _uid(day.patient_id, "metric", day.metric, day.day),
+        "status": "final",
+        "category": [{"coding": [{"system": CATEGORY, "code": code["category"]}]}],
+        "code": {"coding": [{"system": LOINC, "code": code["loinc"], "display": code["display"]}], "text": code["display"]},
+        "subject": subject,
+        "effectiveDateTime": day.day,
+        "valueQuantity": {"value": day.value, "unit": code["unit"], "system": UCUM, "code": code["ucum"]},
+    }
+
+
+def build_bundle(patient: Patient, signed_notes: list[Note], meds: list[ActiveMed], days: list[MetricDay], generated_ms: int) -> dict[str, Any]:
+    """A validated FHIR R4 ``collection`` Bundle as a JSON-ready dict.
+
+    Args:
+        patient: the patient.
+        signed_notes: signed notes only (drafts are not part of the record).
+        meds: the reconciled medication list.
+        days: daily metric values; metrics without a LOINC code in ``fhir_codes.toml`` are skipped.
+        generated_ms: the bundle's timestamp (epoch ms).
+
+    Raises:
+        ValidationFailed: the bundle did not validate (a bug or a malformed stored value).
+    """
+    pid = patient.patient_id
+    patient_res = _patient(patient)
+    subject = {"reference": f"urn:uuid:{patient_res['id']}", "display": patient.name}
+    exported = {n.timestamp for n in signed_notes}
+    superseded = {n.amends for n in signed_notes if n.amends is not None}
+    resources = [patient_res]
+    resources += [_document(n, subject, exported, superseded) for n in sorted(signed_notes, key=lambda n: n.timestamp)]
+    resources += [_medication(pid, m, subject, exported) for m in meds]
+    codes = metric_codes()
+    resources += [_observation(d, codes[d.metric], subject) for d in days if d.metric in codes]
+    bundle = {
+        "resourceType": "Bundle",
+        "id": _uid(pid, "bundle", generated_ms),
+        "type": "collection",
+        "timestamp": _instant(generated_ms),
+        "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
+    }
+    try:
+        model = Bundle.model_validate(bundle)
+    except ValueError as e:  # pydantic.ValidationError is a ValueError
+        raise ValidationFailed(f"The FHIR export of {pid} did not validate: {str(e)[:300]}") from e
+    out: dict[str, Any] = model.model_dump(mode="json")
+    return out
+
+
+def parse_bundle(text: str | bytes) -> Bundle:
+    """Parse and validate a Bundle from JSON (R4 shapes)."""
+    return Bundle.model_validate_json(text)

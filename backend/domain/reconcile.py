@@ -1,0 +1,195 @@
+"""Active medication list reconciled across signed notes and digitized documents (pure).
+
+Rules:
+- Only signed notes count (a draft is not yet the clinician's word); digitized documents always count.
+- Drugs are grouped by their (generic) name exactly as stored, case- and accent-folded. Nothing is
+  fuzzy-matched, so an unverified name is never merged into a different drug: it stays its own entry,
+  marked ``verified=False``.
+- ``Medication.status == "stopped"`` ends a drug; a later mention restarts it.
+- A different strength from a *different* source within ``conflict_window_ms`` of the previous mention is a
+  conflict (flagged for the doctor), not a dose change; further apart it is a dose change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from backend.domain.models import Medication
+from backend.domain.text import fold
+
+DAY_MS = 86_400_000
+DEFAULT_CONFLICT_WINDOW_MS = 3 * DAY_MS  # a prescription is often digitized a day or two after the visit note
+
+
+@dataclass(frozen=True)
+class MedSource:
+    """One note or document and the medication lines it holds."""
+
+    kind: Literal["note", "document"]
+    timestamp: int
+    signed: bool
+    ref: dict[str, Any]
+    medications: list[Medication]
+
+
+@dataclass
+class ActiveMed:
+    """One drug of the reconciled list."""
+
+    name: str
+    strength: str | None
+    frequency: str | None
+    sources: list[dict[str, Any]]
+    first_seen: int
+    last_seen: int
+    status: Literal["active", "stopped"] = "active"
+    changes: list[str] = field(default_factory=list)
+    conflict: bool = False
+    conflict_detail: str = ""
+    verified: bool = False
+    verbatim: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    source: MedSource
+    med: Medication
+
+
+def day_of(ms: int) -> str:
+    """ISO date (UTC) of an epoch-ms timestamp."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()
+
+
+_STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(mcg|µg|ug|mg|g|ml|iu|units?|%)\b")
+_TO_BASE = {
+    "g": ("mg", 1000.0),
+    "mcg": ("mg", 0.001),
+    "µg": ("mg", 0.001),
+    "ug": ("mg", 0.001),
+    "unit": ("iu", 1.0),
+    "units": ("iu", 1.0),
+}
+
+
+def strength_key(strength: str | None) -> str | None:
+    """Comparable form of a strength: ``"0.5 g"``, ``"500mg"`` and ``"500 MG"`` are the same dose."""
+    if not strength or not strength.strip():
+        return None
+    text = fold(strength)
+    parts = []
+    for number, unit in _STRENGTH.findall(text):
+        base, scale = _TO_BASE.get(unit, (unit, 1.0))
+        parts.append(f"{float(number) * scale:g}{base}")
+    return "+".join(parts) if parts else re.sub(r"\s+", "", text)
+
+
+def _freq_key(frequency: str | None) -> str | None:
+    return re.sub(r"\s+", " ", fold(frequency)).strip() if frequency and frequency.strip() else None
+
+
+def _counts(source: MedSource) -> bool:
+    return source.kind == "document" or source.signed
+
+
+def _ref_label(source: MedSource) -> str:
+    return f"{source.kind} {day_of(source.timestamp)}"
+
+
+def reconcile(sources: Iterable[MedSource], conflict_window_ms: int = DEFAULT_CONFLICT_WINDOW_MS) -> list[ActiveMed]:
+    """Reconcile medication mentions into one list: active drugs first, then stopped, each by name.
+
+    Args:
+        sources: notes and documents in any order; drafts are ignored.
+        conflict_window_ms: mentions closer than this from different sources are "the same time".
+
+    Returns:
+        One ActiveMed per drug name with its sources, first/last seen, changes and conflict flag.
+    """
+    by_drug: dict[str, list[_Mention]] = {}
+    for source in sorted((s for s in sources if _counts(s)), key=lambda s: s.timestamp):
+        for med in source.medications:
+            key = fold(med.name).strip()
+            if key:
+                by_drug.setdefault(key, []).append(_Mention(source, med))
+    meds = [_one_drug(mentions, conflict_window_ms) for mentions in by_drug.values()]
+    return sorted(meds, key=lambda m: (m.status != "active", fold(m.name)))
+
+
+def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
+    first = mentions[0]
+    out = ActiveMed(
+        name=first.med.name,
+        strength=None,
+        frequency=None,
+        sources=[],
+        first_seen=first.source.timestamp,
+        last_seen=first.source.timestamp,
+        verified=any(m.med.verified for m in mentions),
+    )
+    prev: _Mention | None = None  # the last mention that gave a strength
+    for m in mentions:
+        when = day_of(m.source.timestamp)
+        if m.source.ref not in out.sources:
+            out.sources.append(m.source.ref)
+        if m.med.verbatim and m.med.verbatim not in out.verbatim:
+            out.verbatim.append(m.med.verbatim)
+        out.last_seen = m.source.timestamp
+        if (m.med.status or "").lower() == "stopped":
+            if out.status == "active":
+                out.changes.append(f"stopped on {when}")
+            out.status = "stopped"
+            continue
+        if m is first:
+            verb = "started" if (m.med.status or "").lower() == "started" else "first recorded"
+            out.changes.append(f"{verb} on {when}")
+        elif out.status == "stopped":
+            out.changes.append(f"restarted on {when}")
+            out.status = "active"
+        _apply_strength(out, prev, m, window, when)
+        if m.med.strength and strength_key(m.med.strength):
+            prev = m
+        new_freq = _freq_key(m.med.frequency)
+        if new_freq and out.frequency and new_freq != _freq_key(out.frequency):
+            out.changes.append(f"frequency changed {out.frequency} -> {m.med.frequency} on {when}")
+        if new_freq:
+            out.frequency = m.med.frequency
+    _current_conflict(out, mentions, window)
+    return out
+
+
+def _apply_strength(out: ActiveMed, prev: _Mention | None, m: _Mention, window: int, when: str) -> None:
+    new = strength_key(m.med.strength)
+    if new is None:
+        return
+    if prev is not None and out.strength is not None and new != strength_key(out.strength):
+        same_time = m.source.timestamp - prev.source.timestamp <= window and m.source.ref != prev.source.ref
+        if same_time:
+            was, now = f"{out.strength} ({_ref_label(prev.source)})", f"{m.med.strength} ({_ref_label(m.source)})"
+            out.changes.append(f"conflicting doses {was} vs {now}")
+        elif prev.source.ref != m.source.ref:
+            out.changes.append(f"dose changed {out.strength} -> {m.med.strength} on {when}")
+    out.strength = m.med.strength
+
+
+def _current_conflict(out: ActiveMed, mentions: list[_Mention], window: int) -> None:
+    """Flag the drug when the sources around its latest mention disagree on the dose."""
+    recent = [
+        m
+        for m in mentions
+        if out.last_seen - m.source.timestamp <= window
+        and strength_key(m.med.strength)
+        and (m.med.status or "").lower() != "stopped"
+    ]
+    doses: dict[str, list[str]] = {}
+    for m in recent:
+        doses.setdefault(strength_key(m.med.strength) or "", []).append(f"{m.med.strength} ({_ref_label(m.source)})")
+    if len(doses) > 1 and len({str(m.source.ref) for m in recent}) > 1:
+        out.conflict = True
+        out.conflict_detail = f"{out.name}: different doses from different sources: " + " vs ".join(
+            v[0] for v in doses.values()
+        )

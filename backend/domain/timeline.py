@@ -1,0 +1,191 @@
+"""One chronological stream of a patient's notes, medication lists, documents and anomaly episodes (pure).
+
+Items are ordered newest first by ``(timestamp, kind, key)``; the paging cursor is the sort key of the last
+item shown, so a note added while a doctor pages does not shift or repeat the items that follow.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from backend.domain.errors import ValidationFailed
+from backend.domain.models import HistoryEntry, Note
+
+Kind = Literal["note", "medications", "document", "anomaly"]
+KINDS: tuple[Kind, ...] = ("note", "medications", "document", "anomaly")
+_SUMMARY_CHARS = 240
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One entry of the timeline. ``ref`` locates the record (patient_id + timestamp, or days for anomalies)."""
+
+    kind: Kind
+    timestamp: int
+    title: str
+    summary: str
+    ref: dict[str, Any]
+    status: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[int, str, str]:
+        return (
+            self.timestamp,
+            self.kind,
+            str(self.ref.get("timestamp", self.ref.get("start_day", ""))) + str(self.ref.get("metric", "")),
+        )
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    items: list[TimelineItem]
+    next_cursor: str | None = None
+    total: int = 0  # items matching the filters (all pages)
+
+
+def day_start_ms(day: str | date) -> int:
+    """Epoch ms of 00:00 UTC of an ISO day."""
+    d = date.fromisoformat(day) if isinstance(day, str) else day
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
+
+
+def _clip(text: str, n: int = _SUMMARY_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def note_items(notes: Iterable[Note]) -> list[TimelineItem]:
+    """Notes with their version links: ``amends`` (older version) and ``amended_by`` (newer versions)."""
+    notes = list(notes)
+    amended_by: dict[int, list[int]] = {}
+    for n in notes:
+        if n.amends is not None:
+            amended_by.setdefault(n.amends, []).append(n.timestamp)
+    out = []
+    for n in notes:
+        complaint = n.fields.get("chief_complaint")
+        headline = complaint.get("text", "") if isinstance(complaint, dict) else str(complaint or "")
+        body = n.sections.get("assessment") or n.sections.get("subjective") or next(iter(n.sections.values()), "")
+        status = n.status.value
+        if n.timestamp in amended_by:
+            status = f"{status} (amended)"
+        title = "Amendment" if n.amends is not None else "Note"
+        ref: dict[str, Any] = {"patient_id": n.patient_id, "timestamp": n.timestamp, "version": n.version}
+        if n.amends is not None:
+            ref["amends"] = n.amends
+        if n.timestamp in amended_by:
+            ref["amended_by"] = sorted(amended_by[n.timestamp])
+        detail = {
+            "author": n.author,
+            "signer": n.signer,
+            "signed_at": n.signed_at,
+            "medications": [m.name for m in n.medications],
+            "has_audio": bool(n.audio_key),
+        }
+        summary = _clip(f"{headline}. {body}" if headline else body)
+        out.append(
+            TimelineItem(
+                "note", n.timestamp, f"{title}: {headline}" if headline else title, summary, ref, status, detail
+            )
+        )
+    return out
+
+
+def history_items(entries: Iterable[HistoryEntry]) -> list[TimelineItem]:
+    """A history entry with a stored original is a document; without one it is a medication list."""
+    out = []
+    for e in entries:
+        meds = ", ".join(
+            m.name + (f" {m.strength}" if m.strength else "") + ("" if m.verified else " (unverified)")
+            for m in e.medications
+        )
+        ref: dict[str, Any] = {"patient_id": e.patient_id, "timestamp": e.timestamp}
+        detail: dict[str, Any] = {"source": e.source, "medication_count": len(e.medications)}
+        if e.document_key:
+            ref["document_key"] = e.document_key
+            detail["document_mime"] = e.document_mime
+            title = f"Document ({len(e.medications)} medication(s))"
+            summary = _clip(meds or e.extracted_text)
+            out.append(TimelineItem("document", e.timestamp, title, summary, ref, "digitized", detail))
+        else:
+            out.append(
+                TimelineItem(
+                    "medications",
+                    e.timestamp,
+                    f"Medication list ({len(e.medications)})",
+                    _clip(meds),
+                    ref,
+                    e.source,
+                    detail,
+                )
+            )
+    return out
+
+
+def anomaly_items(patient_id: str, episodes: Iterable[Mapping[str, Any]]) -> list[TimelineItem]:
+    """Anomaly episodes (``start_day``, ``end_day``, ``metric``, ``explanation``), placed at their first day."""
+    out = []
+    for ep in episodes:
+        start, end = str(ep["start_day"]), str(ep.get("end_day") or ep["start_day"])
+        metric = str(ep.get("metric", ""))
+        ref = {"patient_id": patient_id, "start_day": start, "end_day": end, "metric": metric}
+        span = start if start == end else f"{start} to {end}"
+        title = f"Anomaly: {metric.replace('_', ' ')} ({span})"
+        out.append(
+            TimelineItem("anomaly", day_start_ms(start), title, _clip(str(ep.get("explanation", ""))), ref, "episode")
+        )
+    return out
+
+
+def _end_ms(item: TimelineItem) -> int:
+    if item.kind == "anomaly":
+        return day_start_ms(item.ref["end_day"]) + 86_399_999
+    return item.timestamp
+
+
+def encode_cursor(key: tuple[int, str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[int, str, str] | None:
+    if not cursor:
+        return None
+    try:
+        ts, kind, tie = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return int(ts), str(kind), str(tie)
+    except (ValueError, TypeError) as e:
+        raise ValidationFailed("This page link is no longer valid; reload the timeline from the start.") from e
+
+
+def select_page(
+    items: Iterable[TimelineItem],
+    kinds: set[str] | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> TimelinePage:
+    """Filter by kind and by time (inclusive; an episode counts when any of its days overlaps), sort, page."""
+    if kinds is not None and (unknown := set(kinds) - set(KINDS)):
+        raise ValidationFailed(f"Unknown timeline kind(s): {', '.join(sorted(unknown))}. Use: {', '.join(KINDS)}.")
+    if limit < 1:
+        raise ValidationFailed("The page size must be at least 1.")
+    chosen = [
+        it
+        for it in items
+        if (kinds is None or it.kind in kinds)
+        and (start_ms is None or _end_ms(it) >= start_ms)
+        and (end_ms is None or it.timestamp <= end_ms)
+    ]
+    chosen.sort(key=lambda it: it.sort_key, reverse=True)
+    after = decode_cursor(cursor)
+    rest = [it for it in chosen if it.sort_key < after] if after else chosen
+    page = rest[:limit]
+    nxt = encode_cursor(page[-1].sort_key) if len(rest) > limit else None
+    return TimelinePage(items=page, next_cursor=nxt, total=len(chosen))

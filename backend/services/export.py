@@ -1,0 +1,63 @@
+"""Exports of one patient's record: a FHIR R4 Bundle and a printable HTML summary. Both are audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from backend.adapters.fhir_r4 import build_bundle
+from backend.domain.models import MetricDay, NoteStatus, now_ms
+from backend.domain.reconcile import reconcile
+from backend.domain.summary_html import render_summary
+from backend.ports import RecordStore
+from backend.services.access import Permission, Principal, record, require
+from backend.services.timeline import all_history, all_notes, medication_sources
+
+EpisodesFor = Callable[[str], list[Mapping[str, Any]]]
+
+
+def export_bundle(stores: RecordStore, principal: Principal, patient_id: str) -> dict[str, Any]:
+    """The patient's FHIR R4 ``collection`` Bundle (validated) as a JSON-ready dict.
+
+    Holds the Patient, signed notes (DocumentReference), the reconciled medications (MedicationStatement) and
+    every daily metric with a LOINC code (Observation). Drafts are not exported.
+
+    Raises:
+        PermissionDenied (needs EXPORT), NotFound (unknown patient).
+    """
+    require(principal, Permission.EXPORT)
+    patient = stores.patients.get(patient_id)
+    notes = all_notes(stores, patient_id)
+    meds = reconcile(medication_sources(notes, all_history(stores, patient_id)))
+    signed = [n for n in notes if n.status is NoteStatus.SIGNED]
+    days = stores.metrics.days(patient_id)
+    bundle = build_bundle(patient, signed, meds, days, now_ms())
+    record(stores.audit, principal, "export.fhir", patient_id, f"entries={len(bundle.get('entry', []))}")
+    return bundle
+
+
+def _latest_per_metric(days: list[MetricDay]) -> list[MetricDay]:
+    latest: dict[str, MetricDay] = {}
+    for d in days:  # ascending by day: the last one wins
+        latest[d.metric] = d
+    return sorted(latest.values(), key=lambda d: d.metric)
+
+
+def summary_html(
+    stores: RecordStore,
+    principal: Principal,
+    patient_id: str,
+    episodes_for: EpisodesFor | None = None,
+    recent_notes: int = 5,
+) -> str:
+    """A printable HTML summary: demographics, reconciled medications, recent signed notes, latest metrics, anomalies."""
+    require(principal, Permission.EXPORT)
+    patient = stores.patients.get(patient_id)
+    notes = all_notes(stores, patient_id)
+    meds = reconcile(medication_sources(notes, all_history(stores, patient_id)))
+    signed = [n for n in notes if n.status is NoteStatus.SIGNED][:recent_notes]
+    latest = _latest_per_metric(stores.metrics.days(patient_id))
+    episodes = list(episodes_for(patient_id)) if episodes_for else []
+    page = render_summary(patient, meds, signed, latest, episodes, now_ms())
+    record(stores.audit, principal, "export.summary", patient_id)
+    return page

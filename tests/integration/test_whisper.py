@@ -1,0 +1,104 @@
+"""Real faster-whisper on espeak-ng speech; the pocketsphinx fallback; the factory's banner reason."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backend.adapters.audio_decode import SAMPLE_RATE, decode_audio
+from backend.adapters.whisper_model import ModelNotReady
+from backend.adapters.whisper_stt import LoadedTranscriber, WhisperTranscriber, drug_prompt, load_transcriber
+from backend.evals.asr import normalise
+from tests.helpers.speech import encode_audio, espeak_available, synth_samples, synth_wav, whisper, whisper_model_dir
+
+pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+__all__ = ["whisper", "whisper_model_dir"]  # fixtures imported for pytest
+
+SENTENCE = "The patient takes metformin 500 milligrams twice daily and reports a headache."
+
+
+@pytest.fixture(scope="module")
+def sentence_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synth_wav(SENTENCE, tmp_path_factory.mktemp("speech") / "sentence.wav")
+
+
+def test_drug_dose_and_symptom_come_through(whisper: WhisperTranscriber, sentence_wav: Path) -> None:
+    samples = decode_audio(sentence_wav.read_bytes())
+    segments = whisper.transcribe(samples)
+    text = normalise(" ".join(s.text for s in segments))
+    assert "metformin" in text
+    assert "500 mg" in text
+    assert "twice daily" in text
+    assert "headache" in text
+
+
+def test_segments_are_numbered_and_timed(whisper: WhisperTranscriber) -> None:
+    first = synth_samples("The blood pressure is one hundred and forty over ninety.")
+    second = synth_samples("Start amlodipine five milligrams once a day.")
+    gap = np.zeros(3 * SAMPLE_RATE, dtype=np.float32)
+    audio = np.concatenate([gap, first, gap, second])
+    segments = whisper.transcribe(audio)
+    assert segments
+    assert [s.id for s in segments] == list(range(len(segments)))
+    assert all(0 <= s.start < s.end <= len(audio) / SAMPLE_RATE + 0.5 for s in segments)
+    assert all(a.end <= b.start + 0.01 for a, b in itertools.pairwise(segments))
+    # Times refer to the original audio even though the VAD cut the leading silence out.
+    assert segments[0].start >= 2.0
+    text = normalise(" ".join(s.text for s in segments))
+    assert "140 over 90" in text
+    assert "amlodipine" in text and "5 mg" in text
+
+
+def test_indian_brands_from_the_prompt(whisper: WhisperTranscriber) -> None:
+    assert "Dolo 650" in drug_prompt() and "Pan-D" in drug_prompt()
+    segments = whisper.transcribe(synth_samples("Take Dolo 650 for fever and Glycomet after meals."))
+    text = " ".join(s.text for s in segments).lower()
+    assert "dolo" in text
+    assert "glycomet" in text
+
+
+def test_silence_gives_no_segments(whisper: WhisperTranscriber) -> None:
+    assert whisper.transcribe(np.zeros(5 * SAMPLE_RATE, dtype=np.float32)) == []
+    assert whisper.transcribe(np.zeros(0, dtype=np.float32)) == []
+
+
+def test_browser_webm_opus_end_to_end(whisper: WhisperTranscriber) -> None:
+    webm = encode_audio(synth_samples("She reports chest pain since Monday."), "webm", "libopus", 48_000)
+    text = normalise(" ".join(s.text for s in whisper.transcribe(decode_audio(webm))))
+    assert "chest pain" in text
+
+
+def test_partial_fast_path_on_a_rolling_buffer(whisper: WhisperTranscriber) -> None:
+    samples = synth_samples("Fever and vomiting for three days.")
+    text = normalise(" ".join(s.text for s in whisper.transcribe_partial(samples)))
+    assert "fever" in text and "vomiting" in text and "3 days" in text
+
+
+def test_unverified_folder_is_refused(tmp_path: Path, whisper_model_dir: Path) -> None:
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        (tmp_path / name).write_bytes((whisper_model_dir / name).read_bytes())
+    (tmp_path / "model.bin").write_bytes(b"\0" * 1024)
+    with pytest.raises(ModelNotReady, match="provision"):
+        WhisperTranscriber(tmp_path)
+
+
+def test_factory_prefers_whisper(whisper_model_dir: Path, whisper: WhisperTranscriber) -> None:
+    loaded = load_transcriber(str(whisper_model_dir), Path("unused"))
+    assert isinstance(loaded, LoadedTranscriber)
+    assert loaded.fallback_reason is None
+    assert loaded.transcriber.name == "whisper-faster-whisper-base"
+    assert loaded.transcriber.low_accuracy is False
+
+
+def test_factory_falls_back_to_sphinx_with_a_reason(tmp_path: Path) -> None:
+    loaded = load_transcriber(None, tmp_path)  # nothing provisioned under this data dir
+    assert loaded.transcriber.name == "pocketsphinx"
+    assert loaded.transcriber.low_accuracy is True
+    assert loaded.fallback_reason is not None
+    assert "python -m backend provision" in loaded.fallback_reason
+    # The fallback really transcribes: a short clear phrase gives words with times.
+    segments = loaded.transcriber.transcribe(synth_samples("hello", speed=120))
+    assert segments and all(s.end > s.start for s in segments)

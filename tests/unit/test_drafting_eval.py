@@ -1,0 +1,40 @@
+"""``eval notes``: ACI-Bench dialogues become segments, drafts beat the copy baseline on real rows."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pytest
+
+from backend.domain.errors import ValidationFailed
+from backend.evals import notes
+
+ROOT = Path(__file__).resolve().parents[2]
+VALID = Path(os.environ.get("COPILOT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "aci-bench" / "valid.csv"
+
+
+def test_dialogue_turns_become_segments_with_speakers_and_times() -> None:
+    segs = notes.dialogue_to_segments("[doctor] hi , how are you ?\n[patient] i have a cough .\nstill coughing\n")
+    assert [(s.id, s.speaker) for s in segs] == [(0, "doctor"), (1, "patient")]
+    assert segs[1].text == "i have a cough . still coughing"
+    assert segs[0].start == 0 and segs[0].end <= segs[1].start < segs[1].end
+
+
+def test_a_csv_without_the_columns_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "other.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed, match="dialogue, note"):
+        notes.read_rows(bad, None)
+    with pytest.raises(ValidationFailed, match="does not exist"):
+        notes.read_rows(tmp_path / "missing.csv", None)
+
+
+@pytest.mark.skipif(not VALID.is_file(), reason="ACI-Bench data not available")
+def test_drafts_beat_copying_the_transcript_on_aci_bench() -> None:
+    result = notes.run(argparse.Namespace(aci=VALID, limit=4, show=None, json=False))
+    assert result["rows"] == 4
+    assert result["drafter"]["rouge1"] > result["copy_baseline"]["rouge1"] + 5
+    assert result["drafter"]["rouge1"] > 40
+    assert result["mean_words_draft"] < 1.5 * result["mean_words_reference"]
