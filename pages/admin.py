@@ -30,7 +30,7 @@ if "Users" in panes:
         st.dataframe(
             [{"username": u.username, "role": u.role.value, "name": u.display_name, "disabled": u.disabled} for u in users],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
         with st.form("admin_add_user"):
             st.markdown("**Add a user**")
@@ -81,7 +81,7 @@ with panes["Audit trail"]:
                 for e in page.items
             ],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
 
 if "Engines" in panes:

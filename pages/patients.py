@@ -51,7 +51,7 @@ with list_tab:
         st.dataframe(
             [{"name": p.name, "phone": p.phone, "dob": p.dob, "sex": p.sex, "id": p.patient_id} for p in page.items],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
         left, right = st.columns(2)
         if left.button("◀ Previous", disabled=len(cursors) == 1, key="patients_prev"):

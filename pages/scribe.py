@@ -23,11 +23,11 @@ if patient is None:
     st.stop()
 
 STATUS = {
-    JobStatus.QUEUED: "⏳ queued",
-    JobStatus.TRANSCRIBING: "🎧 transcribing",
-    JobStatus.DRAFTING: "✍️ drafting",
-    JobStatus.READY: "✅ ready for review",
-    JobStatus.FAILED: "⚠️ failed",
+    JobStatus.QUEUED: ":material/hourglass_empty: queued",
+    JobStatus.TRANSCRIBING: ":material/hearing: transcribing",
+    JobStatus.DRAFTING: ":material/edit_note: drafting",
+    JobStatus.READY: ":material/task_alt: ready for review",
+    JobStatus.FAILED: ":material/error: failed",
 }
 
 

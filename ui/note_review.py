@@ -65,7 +65,7 @@ def _meds_from_rows(rows: list[dict[str, Any]], original: list[Medication]) -> l
 def review_note(principal: Principal, note: Note, key: str) -> None:
     """The review panel for one note."""
     app = get_app()
-    status = "✅ signed" if note.status is NoteStatus.SIGNED else "📝 draft — not yet signed"
+    status = ":material/verified: signed" if note.status is NoteStatus.SIGNED else ":material/edit_note: draft — not yet signed"
     st.markdown(f"**Note of {when(note.timestamp)}** · {status} · author {md_escape(note.author)}" + (f" · signed by {md_escape(note.signer)} {when(note.signed_at)}" if note.signer else ""))
     if note.fields.get("low_accuracy_engine"):
         st.warning("This transcript comes from the low-accuracy fallback speech engine: check every word against the audio.")
@@ -108,7 +108,7 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             disabled=not editable,
             column_config={"verified": st.column_config.CheckboxColumn("verified", disabled=True, help="Name found in the drug dictionary")},
             key=f"{key}_meds",
-            use_container_width=True,
+            width="stretch",
         )
         _vitals(note)
         c1, c2, c3 = st.columns(3)
@@ -140,7 +140,7 @@ def _vitals(note: Note) -> None:
         return
     st.markdown("**Vital signs**")
     st.dataframe(
-        [{"vital": v["kind"], "value": v["value"], "unit": v.get("unit", ""), "check": "ok" if v.get("plausible", True) else f"⚠ {v.get('reason', 'implausible')}"} for v in vitals],
+        [{"vital": v["kind"], "value": v["value"], "unit": v.get("unit", ""), "check": "ok" if v.get("plausible", True) else f"check: {v.get('reason', 'implausible')}"} for v in vitals],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )

@@ -156,15 +156,23 @@ def _check_duration(duration_s: float | None, max_seconds: float) -> None:
         )
 
 
-def probe_audio(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> AudioInfo:
+def probe_audio(data: bytes, max_seconds: float | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> AudioInfo:
     """Read the container header only: fast validation before the bytes are stored.
 
+    Args:
+        data: The file's bytes.
+        max_seconds: When given, reject a recording whose header says it is longer.
+        max_bytes: Largest accepted file.
+
     Raises:
-        UnsupportedInput: empty, too large, not audio, no audio track or undecodable codec.
+        UnsupportedInput: empty, too large, not audio, no audio track, undecodable codec, or too long.
     """
     _check_size(data, max_bytes)
     with _open(data) as container:
-        return _info(container, _audio_stream(container))
+        info = _info(container, _audio_stream(container))
+    if max_seconds is not None:
+        _check_duration(info.duration_s, max_seconds)
+    return info
 
 
 def decode_audio_report(

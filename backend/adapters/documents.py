@@ -30,7 +30,7 @@ DEFAULT_MAX_PAGES = 20
 DEFAULT_MAX_PIXELS = 50_000_000
 RENDER_DPI = 200
 MAX_LONG_SIDE = 2000  # rapidocr shrinks anything larger to 2000 px itself: don't carry the extra pixels around
-PREVIEW_LONG_SIDE = 1200
+PREVIEW_LONG_SIDE = 1000
 MIN_TEXT_LAYER_CHARS = 16  # fewer characters than this (a scanner's stamp) means the page is an image
 Kind = Literal["jpeg", "png", "webp", "tiff", "pdf"]
 MIME_TYPES: dict[str, str] = {
@@ -258,14 +258,19 @@ def _pdf_page(page: object, index: int) -> PageImage | PageText:
 
 @dataclass(frozen=True)
 class PageResult:
-    """The text of one page. ``lines`` boxes are pixels of an image of ``size``; the preview is that image, smaller."""
+    """The text of one page.
+
+    ``lines`` boxes are pixels of an image of ``size``; ``image_preview`` is that page, smaller (long side
+    ``PREVIEW_LONG_SIDE``), as PNG for rendered PDF pages and JPEG for photos (a PNG of a noisy photo is
+    ten times larger and slower to write). Both formats display as they are (``st.image`` takes the bytes).
+    """
 
     index: int
     lines: tuple[OcrLine, ...]
     text: str
     source: Literal["text-layer", "ocr"]
     size: tuple[int, int]
-    image_png_preview: bytes
+    image_preview: bytes
     seconds: float = 0.0
 
 
@@ -280,7 +285,8 @@ def ocr_document(pages: list[PageImage | PageText], engine: OcrEngine) -> Docume
 
     Args:
         pages: the output of :func:`load_document`.
-        engine: any :class:`backend.ports.OcrEngine` (it receives each page as PNG bytes).
+        engine: any :class:`backend.ports.OcrEngine`. It receives each page as PNG bytes, or as the PIL
+            image itself when it declares ``accepts_images = True`` (saves encoding and decoding a page).
 
     Returns:
         Pages in order; ``full_text`` joins page texts with a blank line.
@@ -289,23 +295,25 @@ def ocr_document(pages: list[PageImage | PageText], engine: OcrEngine) -> Docume
     for page in pages:
         started = time.perf_counter()
         if isinstance(page, PageText):
-            result = PageResult(
-                page.index, page.lines, page.text, "text-layer", page.preview.size, _png(page.preview), 0.0
-            )
-        else:
-            # Lossless and fast to encode: the engine must see exactly the pixels we prepared.
-            lines = tuple(engine.read_image(_png(page.image, compress_level=1), page=page.index))
-            preview = page.image.copy()
-            preview.thumbnail((PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE), Image.Resampling.LANCZOS)
-            text = "\n".join(line.text for line in lines)
-            result = PageResult(
-                page.index, lines, text, "ocr", page.image.size, _png(preview), time.perf_counter() - started
-            )
-        results.append(result)
+            preview = _encode(page.preview, "PNG")
+            results.append(PageResult(page.index, page.lines, page.text, "text-layer", page.preview.size, preview))
+            continue
+        source = page.image if getattr(engine, "accepts_images", False) else _encode(page.image, "PNG", fast=True)
+        lines = tuple(engine.read_image(source, page=page.index))  # type: ignore[arg-type]
+        small = page.image.copy()
+        small.thumbnail((PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE), Image.Resampling.BILINEAR)
+        preview = _encode(small, "PNG" if page.source == "pdf-render" else "JPEG")
+        text = "\n".join(line.text for line in lines)
+        seconds = time.perf_counter() - started
+        results.append(PageResult(page.index, lines, text, "ocr", page.image.size, preview, seconds))
     return DocumentText(tuple(results), "\n\n".join(r.text for r in results if r.text))
 
 
-def _png(image: Image.Image, compress_level: int = 6) -> bytes:
+def _encode(image: Image.Image, fmt: Literal["PNG", "JPEG"], fast: bool = False) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=compress_level)
+    if fmt == "PNG":
+        # Lossless: an engine must see exactly the pixels we prepared.
+        image.save(out, format="PNG", compress_level=1 if fast else 6)
+    else:
+        image.save(out, format="JPEG", quality=80)
     return out.getvalue()

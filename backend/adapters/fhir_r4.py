@@ -48,7 +48,9 @@ def _instant(ms: int) -> str:
 
 def note_text(note: Note) -> str:
     """The note as plain text: sections in SOAP order, then medications."""
-    keys = [k for k in _SECTIONS if note.sections.get(k)] + [k for k in note.sections if k not in _SECTIONS and note.sections[k]]
+    keys = [k for k in _SECTIONS if note.sections.get(k)] + [
+        k for k in note.sections if k not in _SECTIONS and note.sections[k]
+    ]
     parts = [f"{k.capitalize()}:\n{note.sections[k].strip()}" for k in keys]
     if note.medications:
         lines = [" ".join(x for x in (m.name, m.strength, m.frequency, m.duration) if x) for m in note.medications]
@@ -101,7 +103,9 @@ def _document(note: Note, subject: dict[str, str], exported: set[int], supersede
     if note.signer:
         res["authenticator"] = {"display": note.signer}
     if note.amends is not None and note.amends in exported:
-        res["relatesTo"] = [{"code": "replaces", "target": {"reference": "urn:uuid:" + _uid(note.patient_id, "note", note.amends)}}]
+        res["relatesTo"] = [
+            {"code": "replaces", "target": {"reference": "urn:uuid:" + _uid(note.patient_id, "note", note.amends)}}
+        ]
     return res
 
 
@@ -143,14 +147,19 @@ def _observation(day: MetricDay, code: dict[str, str], subject: dict[str, str]) 
         "id": _uid(day.patient_id, "metric", day.metric, day.day),
         "status": "final",
         "category": [{"coding": [{"system": CATEGORY, "code": code["category"]}]}],
-        "code": {"coding": [{"system": LOINC, "code": code["loinc"], "display": code["display"]}], "text": code["display"]},
+        "code": {
+            "coding": [{"system": LOINC, "code": code["loinc"], "display": code["display"]}],
+            "text": code["display"],
+        },
         "subject": subject,
         "effectiveDateTime": day.day,
         "valueQuantity": {"value": day.value, "unit": code["unit"], "system": UCUM, "code": code["ucum"]},
     }
 
 
-def build_bundle(patient: Patient, signed_notes: list[Note], meds: list[ActiveMed], days: list[MetricDay], generated_ms: int) -> dict[str, Any]:
+def build_bundle(
+    patient: Patient, signed_notes: list[Note], meds: list[ActiveMed], days: list[MetricDay], generated_ms: int
+) -> dict[str, Any]:
     """A validated FHIR R4 ``collection`` Bundle as a JSON-ready dict.
 
     Args:

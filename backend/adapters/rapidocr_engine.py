@@ -53,6 +53,7 @@ class RapidOcrEngine:
     """
 
     name = "rapidocr"
+    accepts_images = True  # read_image takes PIL images as well as bytes (see documents.ocr_document)
 
     def __init__(
         self, threads: int | None = None, text_score: float = 0.5, det_max_side: int = DET_MAX_SIDE, ocr: Any = None

@@ -22,9 +22,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def demo_metrics_writer(app: Any) -> Any:
-    """Writes synthetic wearable days when the metrics module is available."""
-    try:
-        from backend.services.demo_metrics import write_demo_metrics
-    except ImportError:
-        return None
+    """Writes synthetic wearable days for each new demo patient."""
+    from backend.services.demo_metrics import write_demo_metrics
+
     return lambda patient_id, seed: write_demo_metrics(app.stores, patient_id, seed)

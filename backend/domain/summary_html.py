@@ -11,9 +11,12 @@ from backend.domain.reconcile import ActiveMed, day_of
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;color:#111;max-width:60em}
-h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;border-bottom:1px solid #999;margin-top:1.5em}
-table{border-collapse:collapse;width:100%} th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
-.muted{color:#555} .flag{color:#a40000;font-weight:600} .note{margin:.6em 0;padding:.4em .6em;border-left:3px solid #999}
+h1{font-size:1.5em;margin-bottom:.2em}
+h2{font-size:1.15em;border-bottom:1px solid #999;margin-top:1.5em}
+table{border-collapse:collapse;width:100%}
+th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
+.muted{color:#555} .flag{color:#a40000;font-weight:600}
+.note{margin:.6em 0;padding:.4em .6em;border-left:3px solid #999}
 @media print{body{margin:0} h2{page-break-after:avoid} .note{page-break-inside:avoid}}
 """
 
@@ -34,9 +37,10 @@ def _meds_table(meds: list[ActiveMed]) -> str:
             flags.append(m.conflict_detail)
         flag_html = "".join(f"<div class='flag'>{_e(f)}</div>" for f in flags)
         changes = "; ".join(m.changes)
+        seen = f"{day_of(m.first_seen)} – {day_of(m.last_seen)}"
         rows.append(
             f"<tr><td>{_e(m.name)}{flag_html}</td><td>{_e(m.strength or '')}</td><td>{_e(m.frequency or '')}</td>"
-            f"<td>{_e(m.status)}</td><td>{_e(day_of(m.first_seen))} – {_e(day_of(m.last_seen))}</td><td>{_e(changes)}</td></tr>"
+            f"<td>{_e(m.status)}</td><td>{_e(seen)}</td><td>{_e(changes)}</td></tr>"
         )
     head = "<tr><th>Medication</th><th>Strength</th><th>Frequency</th><th>Status</th><th>Seen</th><th>Changes</th></tr>"
     return f"<table>{head}{''.join(rows)}</table>"
@@ -59,7 +63,7 @@ def _metrics(latest: list[MetricDay]) -> str:
     if not latest:
         return "<p class='muted'>No wearable data.</p>"
     rows = "".join(
-        f"<tr><td>{_e(d.metric.replace('_', ' '))}</td><td>{_e(f'{d.value:g}')} {_e(d.unit)}</td><td>{_e(d.day)}</td></tr>"
+        f"<tr><td>{_e(d.metric.replace('_', ' '))}</td><td>{_e(f'{d.value:g} {d.unit}')}</td><td>{_e(d.day)}</td></tr>"
         for d in latest
     )
     return f"<table><tr><th>Metric</th><th>Latest value</th><th>Day</th></tr>{rows}</table>"
@@ -69,7 +73,8 @@ def _episodes(episodes: list[Mapping[str, Any]]) -> str:
     if not episodes:
         return "<p class='muted'>No anomaly episodes.</p>"
     items = "".join(
-        f"<li><b>{_e(ep.get('metric'))}</b> {_e(ep.get('start_day'))} – {_e(ep.get('end_day'))}: {_e(ep.get('explanation'))}</li>"
+        f"<li><b>{_e(ep.get('metric'))}</b> {_e(ep.get('start_day'))} – {_e(ep.get('end_day'))}: "
+        f"{_e(ep.get('explanation'))}</li>"
         for ep in episodes
     )
     return f"<ul>{items}</ul>"

@@ -32,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", type=Path, help="folder of X.png|jpg|pdf + X.txt pairs")
     parser.add_argument("--make", type=int, default=0, metavar="N", help="first generate N synthetic prescriptions")
     parser.add_argument("--out", type=Path, help="where --make writes (default: a temporary folder)")
-    parser.add_argument("--degrade", action="store_true", help="--make phone-photo-like images (rotated, blurred, JPEG 40)")
+    parser.add_argument(
+        "--degrade", action="store_true", help="--make phone-photo-like images (rotated, blurred, JPEG 40)"
+    )
     parser.add_argument("--target", type=float, help="CER target (default 0.02 clean, 0.08 with --degrade)")
 
 
@@ -71,7 +73,11 @@ def evaluate_folder(folder: Path, target_cer: float, engine: RapidOcrEngine | No
     started = time.perf_counter()
     engine.load()
     load_s = time.perf_counter() - started
-    rows, truths, hyps, page_seconds = [], [], [], []
+    rows: list[dict[str, Any]] = []
+    truths: list[str] = []
+    hyps: list[str] = []
+    page_seconds: list[float] = []
+    per_file: list[float] = []
     for image_path, truth_path in pairs:
         truth = normalise(truth_path.read_text(encoding="utf-8"))
         t0 = time.perf_counter()
@@ -85,9 +91,9 @@ def evaluate_folder(folder: Path, target_cer: float, engine: RapidOcrEngine | No
         truths.append(truth)
         hyps.append(hyp)
         page_seconds.append(seconds / len(document.pages))
-        rows.append({"file": image_path.name, "cer": round(jiwer.cer(truth, hyp), 4), "s_per_page": round(seconds, 3)})
+        per_file.append(float(jiwer.cer(truth, hyp)))
+        rows.append({"file": image_path.name, "cer": round(per_file[-1], 4), "s_per_page": round(seconds, 3)})
     cer = float(jiwer.cer(truths, hyps)) if truths else 1.0  # corpus CER: all edits / all truth characters
-    per_file = [r["cer"] for r in rows if "cer" in r]
     return {
         "folder": str(folder),
         "files": len(pairs),

@@ -9,42 +9,43 @@ one of the retrieved passages. Every citation is checked against the store befor
 
 from __future__ import annotations
 
-import hashlib
-import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from backend.adapters.bm25_index import Bm25Index
-from backend.domain.errors import CopilotError, NotFound, ValidationFailed
-from backend.domain.models import HistoryEntry, Note, NoteStatus, now_ms
+from backend.domain.errors import CopilotError, ValidationFailed
+from backend.domain.models import NoteStatus
 from backend.domain.reconcile import day_of, reconcile
 from backend.domain.text import name_tokens
-from backend.domain.timeline import day_start_ms
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.ask_index import (
+    AskIndexCache,
+    CitationKind,
+    MetricPassages,
+    Passage,
+    PatientIndex,
+    citation_exists,
+    patient_index,
+    recency,
+)
 from backend.services.timeline import all_history, all_notes, medication_sources
 
-CitationKind = Literal["note", "document", "metric_day"]
-MetricPassages = Callable[[str], list[Mapping[str, Any]]]  # patient_id -> [{day, metric, text}]
-Llm = Callable[[str, list["Passage"]], tuple[str, list[str]]]  # (question, passages) -> (text, cited passage ids)
+Llm = Callable[[str, list[Passage]], tuple[str, list[str]]]  # (question, passages) -> (text, cited passage ids)
 
 NO_ANSWER = "No record of this patient mentions that."
 MAX_QUESTION = 1000
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_CHUNK_CHARS = 400
-
-
-@dataclass
-class Passage:
-    id: str
-    kind: CitationKind
-    ref: dict[str, Any]
-    label: str
-    text: str
-    score: float = 0.0
+__all__ = [
+    "NO_ANSWER",
+    "Answer",
+    "AskIndexCache",
+    "Citation",
+    "Passage",
+    "PatientMatch",
+    "ask",
+    "citation_exists",
+    "search_by_medication_or_diagnosis",
+]
 
 
 @dataclass(frozen=True)
@@ -65,218 +66,14 @@ class Answer:
     note: str = ""  # why the generated answer was not used, if it was not
 
 
-@dataclass
-class _PatientIndex:
-    passages: list[Passage]
-    index: Bm25Index
-    built_at: int
-    heads: tuple[int | None, int | None]
-    metric_fp: str
-    note_versions: dict[int, int] = field(default_factory=dict)  # timestamp -> version of each indexed note
-    groups: list[list[Passage]] = field(default_factory=list)  # passages sharing one indexed text, newest first
-
-
-@dataclass
-class AskIndexCache:
-    """Per-patient indexes, reused while the patient's records are unchanged (LRU, thread-safe).
-
-    Build one per process (e.g. in ``App.engines``) and pass it to :func:`ask`.
-    """
-
-    max_patients: int = 16
-    _items: OrderedDict[str, _PatientIndex] = field(default_factory=OrderedDict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    builds: int = 0
-
-    def get(self, patient_id: str) -> _PatientIndex | None:
-        with self._lock:
-            hit = self._items.get(patient_id)
-            if hit is not None:
-                self._items.move_to_end(patient_id)
-            return hit
-
-    def put(self, patient_id: str, entry: _PatientIndex) -> None:
-        with self._lock:
-            self.builds += 1
-            self._items[patient_id] = entry
-            self._items.move_to_end(patient_id)
-            while len(self._items) > self.max_patients:
-                self._items.popitem(last=False)
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text or "") if len(s.strip()) > 2]
-
-
-def _med_line(m: Any) -> str:
-    parts = [m.name, m.strength, m.form, m.route, m.frequency, m.duration, m.instructions]
-    line = " ".join(p for p in parts if p)
-    extra = [
-        f"written as {m.verbatim}" if m.verbatim and m.verbatim != m.name else "",
-        m.status or "",
-        "" if m.verified else "name unverified",
-    ]
-    return f"Medication: {line}" + "".join(f"; {e}" for e in extra if e)
-
-
-def note_passages(note: Note) -> list[Passage]:
-    """One passage per sentence of each section, and one per medication line."""
-    day = day_of(note.timestamp)
-    draft = " (draft)" if note.status is NoteStatus.DRAFT else ""
-    out = []
-    for section, text in note.sections.items():
-        for i, sentence in enumerate(_sentences(text)):
-            ref = {"patient_id": note.patient_id, "timestamp": note.timestamp, "section": section}
-            out.append(
-                Passage(f"note:{note.timestamp}:{section}:{i}", "note", ref, f"Note {day}{draft}, {section}", sentence)
-            )
-    for i, med in enumerate(note.medications):
-        ref = {"patient_id": note.patient_id, "timestamp": note.timestamp, "section": "medications", "line": i}
-        out.append(
-            Passage(f"note:{note.timestamp}:med:{i}", "note", ref, f"Note {day}{draft}, medications", _med_line(med))
-        )
-    return out
-
-
-def history_passages(entry: HistoryEntry) -> list[Passage]:
-    """One passage per medication line and per ~400-character chunk of the document's text."""
-    day = day_of(entry.timestamp)
-    what = "Document" if entry.document_key else "Medication list"
-    out = []
-    for i, med in enumerate(entry.medications):
-        ref = {"patient_id": entry.patient_id, "timestamp": entry.timestamp, "line": i}
-        out.append(
-            Passage(f"doc:{entry.timestamp}:med:{i}", "document", ref, f"{what} {day}, line {i + 1}", _med_line(med))
-        )
-    chunk, chunks = "", []
-    for line in (entry.extracted_text or "").splitlines():
-        if chunk and len(chunk) + len(line) > _CHUNK_CHARS:
-            chunks.append(chunk)
-            chunk = ""
-        chunk = f"{chunk}\n{line}".strip()
-    if chunk:
-        chunks.append(chunk)
-    for j, text in enumerate(chunks):
-        ref = {"patient_id": entry.patient_id, "timestamp": entry.timestamp, "chunk": j}
-        out.append(Passage(f"doc:{entry.timestamp}:text:{j}", "document", ref, f"{what} {day}, text", text))
-    return out
-
-
-def _metric_passages(patient_id: str, rows: list[Mapping[str, Any]]) -> list[Passage]:
-    out = []
-    for r in rows:
-        day, metric = str(r["day"]), str(r.get("metric", ""))
-        ref = {"patient_id": patient_id, "day": day, "metric": metric}
-        out.append(
-            Passage(
-                f"metric:{day}:{metric}",
-                "metric_day",
-                ref,
-                f"Health data {day}, {metric.replace('_', ' ')}",
-                str(r["text"]),
-            )
-        )
-    return out
-
-
-def _heads(stores: RecordStore, patient_id: str) -> tuple[int | None, int | None]:
-    notes = stores.notes.list_for_patient(patient_id, None, 1).items
-    history = stores.history.list_for_patient(patient_id, None, 1).items
-    return (notes[0].timestamp if notes else None, history[0].timestamp if history else None)
-
-
-def _fresh(
-    stores: RecordStore, patient_id: str, entry: _PatientIndex, heads: tuple[int | None, int | None], metric_fp: str
-) -> bool:
-    if entry.heads != heads or entry.metric_fp != metric_fp:
-        return False
-    changed = stores.notes.changed_since(entry.built_at, 200)
-    # A full page means we cannot tell whether this patient is among the changes: rebuild to be safe.
-    if len(changed) >= 200:
-        return False
-    return all(entry.note_versions.get(n.timestamp) == n.version for n in changed if n.patient_id == patient_id)
-
-
-def patient_index(
-    stores: RecordStore,
-    patient_id: str,
-    cache: AskIndexCache | None = None,
-    metric_passages: MetricPassages | None = None,
-) -> _PatientIndex:
-    """The patient's passages and BM25 index, rebuilt only when a note/document was added or changed."""
-    rows = list(metric_passages(patient_id)) if metric_passages else []
-    metric_fp = hashlib.sha256(
-        repr([(r.get("day"), r.get("metric"), r.get("text")) for r in rows]).encode()
-    ).hexdigest()
-    heads = _heads(stores, patient_id)
-    hit = cache.get(patient_id) if cache else None
-    if hit is not None and _fresh(stores, patient_id, hit, heads, metric_fp):
-        return hit
-    built_at = now_ms()
-    notes = all_notes(stores, patient_id)
-    passages = [p for n in notes for p in note_passages(n)]
-    passages += [p for e in all_history(stores, patient_id) for p in history_passages(e)]
-    passages += _metric_passages(patient_id, rows)
-    # Identical texts (the same prescription line every month) are indexed once: faster to build, and
-    # boilerplate repeated across records does not dilute the rarity of real findings.
-    by_text: dict[str, list[Passage]] = {}
-    for p in passages:
-        by_text.setdefault(_index_text(p), []).append(p)
-    groups = [sorted(g, key=_recency, reverse=True) for g in by_text.values()]
-    index = Bm25Index(list(by_text))
-    entry = _PatientIndex(passages, index, built_at, heads, metric_fp, {n.timestamp: n.version for n in notes}, groups)
-    if cache is not None:
-        cache.put(patient_id, entry)
-    return entry
-
-
-def citation_exists(stores: RecordStore, patient_id: str, passage: Passage) -> bool:
-    """True when the passage's record is in the store, belongs to ``patient_id`` and still holds the text."""
-    ref = passage.ref
-    if ref.get("patient_id") != patient_id:
-        return False
-    try:
-        if passage.kind == "note":
-            note = stores.notes.get(patient_id, int(ref["timestamp"]))
-            if ref.get("section") == "medications":
-                return (
-                    int(ref["line"]) < len(note.medications)
-                    and _med_line(note.medications[int(ref["line"])]) == passage.text
-                )
-            return passage.text in (note.sections.get(str(ref.get("section")), "") or "")
-        if passage.kind == "document":
-            entry = stores.history.get(patient_id, int(ref["timestamp"]))
-            if "line" in ref:
-                return (
-                    int(ref["line"]) < len(entry.medications)
-                    and _med_line(entry.medications[int(ref["line"])]) == passage.text
-                )
-            return all(line in entry.extracted_text for line in passage.text.splitlines())
-        day = str(ref["day"])
-        return bool(stores.metrics.days(patient_id, None, day, day))
-    except (NotFound, KeyError, ValueError):
-        return False
-
-
-def _recency(p: Passage) -> int:
-    if "timestamp" in p.ref:
-        return int(p.ref["timestamp"])
-    return day_start_ms(str(p.ref.get("day", "1970-01-01")))
-
-
-def _index_text(p: Passage) -> str:
-    section = str(p.ref.get("section", ""))  # "plan", "assessment" ... so "what is the plan?" finds plans
-    return " ".join(f"{section} {p.text}".lower().split())
-
-
 def _retrieve(
-    stores: RecordStore, patient_id: str, entry: _PatientIndex, question: str, top_k: int, min_score: float
+    stores: RecordStore, patient_id: str, entry: PatientIndex, question: str, top_k: int, min_score: float
 ) -> list[Passage]:
     """Best passages (ties: newest first), each the newest record holding that text whose citation resolves."""
     ranked = [
         (score, entry.groups[i]) for i, score in entry.index.search(question, entry.index.size) if score > min_score
     ]
-    ranked.sort(key=lambda c: (-round(c[0], 3), -_recency(c[1][0])))
+    ranked.sort(key=lambda c: (-round(c[0], 3), -recency(c[1][0])))
     hits: list[Passage] = []
     for score, group in ranked:
         p = next((p for p in group if citation_exists(stores, patient_id, p)), None)

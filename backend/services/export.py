@@ -50,7 +50,7 @@ def summary_html(
     episodes_for: EpisodesFor | None = None,
     recent_notes: int = 5,
 ) -> str:
-    """A printable HTML summary: demographics, reconciled medications, recent signed notes, latest metrics, anomalies."""
+    """Printable HTML summary: demographics, reconciled medications, recent signed notes, latest metrics, anomalies."""
     require(principal, Permission.EXPORT)
     patient = stores.patients.get(patient_id)
     notes = all_notes(stores, patient_id)

@@ -76,7 +76,7 @@ def build_timeline(
     """
     require(principal, Permission.READ_PATIENTS)
     stores.patients.get(patient_id)  # NotFound for an unknown patient rather than an empty timeline
-    want = kinds if kinds is not None else None
+    want = kinds
     items = []
     if want is None or "note" in want:
         items += note_items(all_notes(stores, patient_id))

@@ -32,6 +32,7 @@ __all__ = [
     "encrypted_pdf",
     "image_pdf",
     "jpeg_bytes",
+    "merge_pdfs",
     "png_bytes",
     "prescription_text",
     "random_medication_lines",
@@ -117,4 +118,18 @@ def encrypted_pdf() -> bytes:
         # /O and /U are 32 arbitrary bytes: no password, the empty one included, reproduces /U.
         b"<< /Filter /Standard /V 1 /R 2 /P -44 /O <%s> /U <%s> >>" % (b"ab" * 32, b"cd" * 32),
     ]
-    return _assemble(objects, b"/Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>] ")
+    return _assemble(
+        objects, b"/Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>] "
+    )
+
+
+def merge_pdfs(*pdfs: bytes) -> bytes:
+    """One PDF with the pages of ``pdfs`` in order (pdfium copies the pages as they are)."""
+    import pypdfium2 as pdfium
+
+    merged = pdfium.PdfDocument.new()
+    for data in pdfs:
+        merged.import_pages(pdfium.PdfDocument(data))
+    out = io.BytesIO()
+    merged.save(out)
+    return out.getvalue()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     stores = open_sqlite_store(Settings(data_dir=path).db_path)
     seed_demo(stores)
     stores.metrics.upsert_days(
-        [MetricDay(patient_id=PATIENT, metric="resting_hr", day=f"2024-05-{d:02d}", value=60 + d, unit="bpm") for d in range(1, 11)]
+        [
+            MetricDay(patient_id=PATIENT, metric="resting_hr", day=f"2024-05-{d:02d}", value=60 + d, unit="bpm")
+            for d in range(1, 11)
+        ]
     )
     return path
 
@@ -47,10 +51,11 @@ def test_fhir_export_command_writes_a_valid_bundle(data_dir: Path, tmp_path: Pat
     )
     assert proc.returncode == 0, proc.stderr
     bundle = parse_bundle(out.read_text(encoding="utf-8"))
-    kinds = Counter(type(e.resource).__name__ for e in bundle.entry)
+    resources: list[Any] = [e.resource for e in bundle.entry or []]
+    kinds = Counter(type(r).__name__ for r in resources)
     assert kinds["Patient"] == 1 and kinds["DocumentReference"] == 1 and kinds["Observation"] == 10
     assert kinds["MedicationStatement"] == 3  # telmisartan (note) + salbutamol + Xyzolin (medication list)
-    values = sorted(float(e.resource.valueQuantity.value) for e in bundle.entry if type(e.resource).__name__ == "Observation")
+    values = sorted(float(r.valueQuantity.value) for r in resources if type(r).__name__ == "Observation")
     assert values == [60.0 + d for d in range(1, 11)]
     stores = open_sqlite_store(Settings(data_dir=data_dir).db_path)
     event = stores.audit.query(patient_id=PATIENT).items[0]

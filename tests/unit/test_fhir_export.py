@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from fhir.resources.R4B.documentreference import DocumentReference
@@ -62,18 +63,33 @@ def _seed(stores: RecordStore) -> None:
             ],
         )
     )
-    stores.notes.add(Note(patient_id=PID, timestamp=T0 + 40 * DAY, status=NoteStatus.DRAFT, sections={"plan": "DRAFT-ONLY text."}))
-    stores.history.add(
-        HistoryEntry(patient_id=PID, timestamp=T0 + DAY, medications=[Medication(name="atorvastatin", strength="10 mg", verified=True), Medication(name="Xyzolin", verified=False)])
+    stores.notes.add(
+        Note(patient_id=PID, timestamp=T0 + 40 * DAY, status=NoteStatus.DRAFT, sections={"plan": "DRAFT-ONLY text."})
     )
-    days = [MetricDay(patient_id=PID, metric=m, day=f"2024-03-0{d}", value=v + d, unit="") for m, (_, _, v) in EXPECTED.items() for d in (1, 2)]
-    days.append(MetricDay(patient_id=PID, metric="temperature_dev", day="2024-03-01", value=0.3))  # no LOINC code: not exported
+    stores.history.add(
+        HistoryEntry(
+            patient_id=PID,
+            timestamp=T0 + DAY,
+            medications=[
+                Medication(name="atorvastatin", strength="10 mg", verified=True),
+                Medication(name="Xyzolin", verified=False),
+            ],
+        )
+    )
+    days = [
+        MetricDay(patient_id=PID, metric=m, day=f"2024-03-0{d}", value=v + d, unit="")
+        for m, (_, _, v) in EXPECTED.items()
+        for d in (1, 2)
+    ]
+    days.append(
+        MetricDay(patient_id=PID, metric="temperature_dev", day="2024-03-01", value=0.3)
+    )  # no LOINC code: not exported
     stores.metrics.upsert_days(days)
 
 
-def _resources(bundle: dict, kind: type) -> list:
+def _resources(bundle: dict[str, Any], kind: type) -> list[Any]:
     parsed = parse_bundle(json.dumps(bundle))
-    return [e.resource for e in parsed.entry if isinstance(e.resource, kind)]
+    return [e.resource for e in parsed.entry or [] if isinstance(e.resource, kind)]
 
 
 def test_round_trip_keeps_patient_notes_medications_and_metrics(stores: RecordStore) -> None:
@@ -83,8 +99,14 @@ def test_round_trip_keeps_patient_notes_medications_and_metrics(stores: RecordSt
     text = json.dumps(bundle)
 
     (patient,) = _resources(bundle, FhirPatient)
-    assert patient.name[0].text == "Ram Kumar" and patient.name[0].family == "Kumar" and patient.name[0].given == ["Ram"]
-    assert patient.telecom[0].value == "+919812345678" and str(patient.birthDate) == "1961-04-02" and patient.gender == "male"
+    assert (
+        patient.name[0].text == "Ram Kumar" and patient.name[0].family == "Kumar" and patient.name[0].given == ["Ram"]
+    )
+    assert (
+        patient.telecom[0].value == "+919812345678"
+        and str(patient.birthDate) == "1961-04-02"
+        and patient.gender == "male"
+    )
     assert patient.identifier[0].value == PID
 
     docs = sorted(_resources(bundle, DocumentReference), key=lambda d: d.date)
@@ -103,7 +125,9 @@ def test_round_trip_keeps_patient_notes_medications_and_metrics(stores: RecordSt
     assert meds["metformin"].status == "active" and meds["metformin"].dosage[0].text == "1000 mg twice daily"
     assert meds["atorvastatin"].status == "stopped" and meds["atorvastatin"].effectivePeriod.end is not None
     assert any("not verified" in n.text for n in meds["Xyzolin"].note)
-    assert meds["metformin"].derivedFrom and all(r.reference.startswith("urn:uuid:") for r in meds["metformin"].derivedFrom)
+    assert meds["metformin"].derivedFrom and all(
+        r.reference.startswith("urn:uuid:") for r in meds["metformin"].derivedFrom
+    )
 
     observations = _resources(bundle, Observation)
     assert len(observations) == 2 * len(EXPECTED)
@@ -134,9 +158,22 @@ def test_export_needs_the_export_permission_and_is_audited(stores: RecordStore) 
 def test_summary_html_escapes_everything_stored(stores: RecordStore) -> None:
     stores.patients.add(Patient(patient_id=PID, name="<script>alert(1)</script> Kumar"))
     stores.notes.add(
-        Note(patient_id=PID, timestamp=T0, status=NoteStatus.SIGNED, sections={"plan": "Take <b>2</b> & rest"}, medications=[Medication(name="x<img src=y>", verified=False)])
+        Note(
+            patient_id=PID,
+            timestamp=T0,
+            status=NoteStatus.SIGNED,
+            sections={"plan": "Take <b>2</b> & rest"},
+            medications=[Medication(name="x<img src=y>", verified=False)],
+        )
     )
-    page = summary_html(stores, DOCTOR, PID, episodes_for=lambda pid: [{"metric": "hrv", "start_day": "2024-03-02", "end_day": "2024-03-03", "explanation": "HRV <low>"}])
+    page = summary_html(
+        stores,
+        DOCTOR,
+        PID,
+        episodes_for=lambda pid: [
+            {"metric": "hrv", "start_day": "2024-03-02", "end_day": "2024-03-03", "explanation": "HRV <low>"}
+        ],
+    )
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Take &lt;b&gt;2&lt;/b&gt; &amp; rest" in page and "x&lt;img src=y&gt;" in page and "HRV &lt;low&gt;" in page
     assert "name not verified" in page and page.startswith("<!doctype html>")

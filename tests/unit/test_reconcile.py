@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from backend.domain.models import Medication
-from backend.domain.reconcile import DAY_MS, MedSource, reconcile, strength_key
+from backend.domain.reconcile import DAY_MS, ActiveMed, MedSource, reconcile, strength_key
 
 T0 = 1_700_000_000_000  # 2023-11-14
 
 
-def med(name: str, strength: str | None = None, frequency: str | None = None, status: str | None = None, verified: bool = True) -> Medication:
-    return Medication(name=name, verbatim=f"{name} {strength or ''}".strip(), strength=strength, frequency=frequency, status=status, verified=verified)
+def med(
+    name: str,
+    strength: str | None = None,
+    frequency: str | None = None,
+    status: str | None = None,
+    verified: bool = True,
+) -> Medication:
+    return Medication(
+        name=name,
+        verbatim=f"{name} {strength or ''}".strip(),
+        strength=strength,
+        frequency=frequency,
+        status=status,
+        verified=verified,
+    )
 
 
 def note(day: int, *meds: Medication, signed: bool = True) -> MedSource:
@@ -22,12 +35,17 @@ def doc(day: int, *meds: Medication) -> MedSource:
     return MedSource("document", ts, False, {"kind": "document", "timestamp": ts}, list(meds))
 
 
-def by_name(sources: list[MedSource]) -> dict[str, object]:
+def by_name(sources: list[MedSource]) -> dict[str, ActiveMed]:
     return {m.name: m for m in reconcile(sources)}
 
 
 def test_started_then_dose_changed_months_later() -> None:
-    meds = by_name([note(0, med("metformin", "500 mg", "twice daily", "started")), note(90, med("metformin", "1000 mg", "twice daily"))])
+    meds = by_name(
+        [
+            note(0, med("metformin", "500 mg", "twice daily", "started")),
+            note(90, med("metformin", "1000 mg", "twice daily")),
+        ]
+    )
     m = meds["metformin"]
     assert m.status == "active" and m.strength == "1000 mg"
     assert m.changes == ["started on 2023-11-14", "dose changed 500 mg -> 1000 mg on 2024-02-12"]
@@ -39,13 +57,22 @@ def test_stopped_drug_is_stopped_and_a_later_mention_restarts_it() -> None:
     stopped = by_name([note(0, med("amlodipine", "5 mg")), note(10, med("amlodipine", status="stopped"))])["amlodipine"]
     assert stopped.status == "stopped" and stopped.changes[-1] == "stopped on 2023-11-24"
     restarted = by_name(
-        [note(0, med("amlodipine", "5 mg")), note(10, med("amlodipine", status="stopped")), note(40, med("amlodipine", "5 mg"))]
+        [
+            note(0, med("amlodipine", "5 mg")),
+            note(10, med("amlodipine", status="stopped")),
+            note(40, med("amlodipine", "5 mg")),
+        ]
     )["amlodipine"]
     assert restarted.status == "active" and "restarted on 2023-12-24" in restarted.changes
 
 
 def test_active_drugs_are_listed_before_stopped_ones() -> None:
-    order = [m.name for m in reconcile([note(0, med("zinc", "20 mg"), med("aspirin", "75 mg")), note(5, med("aspirin", status="stopped"))])]
+    order = [
+        m.name
+        for m in reconcile(
+            [note(0, med("zinc", "20 mg"), med("aspirin", "75 mg")), note(5, med("aspirin", status="stopped"))]
+        )
+    ]
     assert order == ["zinc", "aspirin"]
 
 
@@ -63,24 +90,39 @@ def test_different_doses_from_two_sources_at_the_same_time_are_a_conflict() -> N
 
 
 def test_an_old_conflict_resolved_by_later_agreeing_sources_is_history_not_a_flag() -> None:
-    m = by_name([note(0, med("metformin", "500 mg")), doc(1, med("metformin", "1000 mg")), note(60, med("metformin", "1000 mg"))])["metformin"]
+    m = by_name(
+        [
+            note(0, med("metformin", "500 mg")),
+            doc(1, med("metformin", "1000 mg")),
+            note(60, med("metformin", "1000 mg")),
+        ]
+    )["metformin"]
     assert not m.conflict
     assert any(c.startswith("conflicting doses 500 mg") for c in m.changes)
 
 
 def test_same_dose_written_differently_is_not_a_change() -> None:
     assert strength_key("0.5 g") == strength_key("500mg") == strength_key("500 MG")
-    m = by_name([note(0, med("metformin", "500 mg")), doc(1, med("metformin", "500mg")), note(30, med("metformin", "0.5 g"))])["metformin"]
+    m = by_name(
+        [note(0, med("metformin", "500 mg")), doc(1, med("metformin", "500mg")), note(30, med("metformin", "0.5 g"))]
+    )["metformin"]
     assert not m.conflict and not any("dose changed" in c for c in m.changes)
 
 
 def test_frequency_change_is_reported() -> None:
-    m = by_name([note(0, med("metformin", "500 mg", "once daily")), note(30, med("metformin", "500 mg", "twice daily"))])["metformin"]
+    m = by_name(
+        [note(0, med("metformin", "500 mg", "once daily")), note(30, med("metformin", "500 mg", "twice daily"))]
+    )["metformin"]
     assert "frequency changed once daily -> twice daily on 2023-12-14" in m.changes and m.frequency == "twice daily"
 
 
 def test_unverified_names_stay_separate_and_marked() -> None:
-    meds = reconcile([doc(0, med("Xyzolin", "10 mg", verified=False), med("cetirizine", "10 mg")), note(2, med("xyzolin", "10 mg", verified=False))])
+    meds = reconcile(
+        [
+            doc(0, med("Xyzolin", "10 mg", verified=False), med("cetirizine", "10 mg")),
+            note(2, med("xyzolin", "10 mg", verified=False)),
+        ]
+    )
     names = {m.name.lower(): m for m in meds}
     assert set(names) == {"xyzolin", "cetirizine"}  # never folded into a similar-looking real drug
     assert names["xyzolin"].verified is False and names["cetirizine"].verified is True

@@ -29,7 +29,14 @@ def _patient(stores: RecordStore, pid: str = PID, name: str = "Ram Kumar") -> No
 def _note(stores: RecordStore, day: int, status: NoteStatus = NoteStatus.SIGNED, pid: str = PID, **kw: Any) -> Note:
     ts = T0 + day * DAY
     return stores.notes.add(
-        Note(patient_id=pid, timestamp=ts, status=status, sections={"assessment": f"Assessment of day {day}."}, updated_at=ts, **kw)
+        Note(
+            patient_id=pid,
+            timestamp=ts,
+            status=status,
+            sections={"assessment": f"Assessment of day {day}."},
+            updated_at=ts,
+            **kw,
+        )
     )
 
 
@@ -37,9 +44,23 @@ def _seed(stores: RecordStore) -> dict[str, Any]:
     _patient(stores)
     n1 = _note(stores, 0, fields={"chief_complaint": {"text": "Fever"}})
     n2 = _note(stores, 10, NoteStatus.DRAFT)
-    meds = stores.history.add(HistoryEntry(patient_id=PID, timestamp=T0 + 5 * DAY, source="demo", medications=[Medication(name="metformin", strength="500 mg", verified=True)]))
+    meds = stores.history.add(
+        HistoryEntry(
+            patient_id=PID,
+            timestamp=T0 + 5 * DAY,
+            source="demo",
+            medications=[Medication(name="metformin", strength="500 mg", verified=True)],
+        )
+    )
     doc = stores.history.add(
-        HistoryEntry(patient_id=PID, timestamp=T0 + 6 * DAY, source="digitize:image", document_key="img/abc", document_mime="image/png", medications=[Medication(name="Xyzolin", verified=False)])
+        HistoryEntry(
+            patient_id=PID,
+            timestamp=T0 + 6 * DAY,
+            source="digitize:image",
+            document_key="img/abc",
+            document_mime="image/png",
+            medications=[Medication(name="Xyzolin", verified=False)],
+        )
     )
     return {"n1": n1, "n2": n2, "meds": meds, "doc": doc}
 
@@ -47,7 +68,14 @@ def _seed(stores: RecordStore) -> dict[str, Any]:
 def _episodes(calls: list[str]) -> Any:
     def episodes_for(patient_id: str) -> list[dict[str, Any]]:
         calls.append(patient_id)
-        return [{"start_day": "2024-03-08", "end_day": "2024-03-09", "metric": "resting_hr", "explanation": "Resting HR 78 vs usual 62 for 2 days."}]
+        return [
+            {
+                "start_day": "2024-03-08",
+                "end_day": "2024-03-09",
+                "metric": "resting_hr",
+                "explanation": "Resting HR 78 vs usual 62 for 2 days.",
+            }
+        ]
 
     return episodes_for
 
@@ -66,7 +94,12 @@ def test_merges_all_kinds_newest_first(stores: RecordStore) -> None:
     assert page.items[0].status == "draft" and page.items[-1].status == "signed"
     assert page.items[-1].title == "Note: Fever"
     assert by_kind["document"].ref["document_key"] == "img/abc" and "unverified" in by_kind["document"].summary
-    assert by_kind["anomaly"].ref == {"patient_id": PID, "start_day": "2024-03-08", "end_day": "2024-03-09", "metric": "resting_hr"}
+    assert by_kind["anomaly"].ref == {
+        "patient_id": PID,
+        "start_day": "2024-03-08",
+        "end_day": "2024-03-09",
+        "metric": "resting_hr",
+    }
     assert "78" in by_kind["anomaly"].summary
     assert page.next_cursor is None and page.total == 5
 
@@ -77,10 +110,19 @@ def test_filters_by_kind_and_date_without_computing_unwanted_anomalies(stores: R
     notes_only = build_timeline(stores, DOCTOR, PID, kinds={"note"}, episodes_for=_episodes(calls))
     assert {i.kind for i in notes_only.items} == {"note"} and len(notes_only.items) == 2
     assert calls == []  # anomaly detection is not run when anomalies are filtered out
-    window = build_timeline(stores, DOCTOR, PID, start_ms=T0 + 6 * DAY, end_ms=T0 + 8 * DAY - 1, episodes_for=_episodes(calls))
+    window = build_timeline(
+        stores, DOCTOR, PID, start_ms=T0 + 6 * DAY, end_ms=T0 + 8 * DAY - 1, episodes_for=_episodes(calls)
+    )
     assert [i.kind for i in window.items] == ["anomaly", "document"]
     # an episode that began before the window but runs into it still shows
-    late = build_timeline(stores, DOCTOR, PID, kinds={"anomaly"}, start_ms=day_start_ms("2024-03-09") + 3600_000, episodes_for=_episodes(calls))
+    late = build_timeline(
+        stores,
+        DOCTOR,
+        PID,
+        kinds={"anomaly"},
+        start_ms=day_start_ms("2024-03-09") + 3600_000,
+        episodes_for=_episodes(calls),
+    )
     assert len(late.items) == 1
 
 
@@ -92,7 +134,7 @@ def test_pages_cover_everything_once_even_when_a_note_arrives_between_pages(stor
     assert len(first.items) == 3 and first.next_cursor and first.total == 7
     _note(stores, 100)  # newer than everything: must not shift the next pages
     seen = [i.timestamp for i in first.items]
-    cursor = first.next_cursor
+    cursor: str | None = first.next_cursor
     while cursor:
         page = build_timeline(stores, DOCTOR, PID, limit=3, cursor=cursor)
         seen += [i.timestamp for i in page.items]
@@ -106,7 +148,10 @@ def test_amendments_are_linked_both_ways(stores: RecordStore) -> None:
     signed = sign_note(stores, DOCTOR, original)
     amendment = amend_note(stores, DOCTOR, signed)
     items = {i.ref["timestamp"]: i for i in build_timeline(stores, DOCTOR, PID).items}
-    assert items[amendment.timestamp].ref["amends"] == original.timestamp and items[amendment.timestamp].title == "Amendment"
+    assert (
+        items[amendment.timestamp].ref["amends"] == original.timestamp
+        and items[amendment.timestamp].title == "Amendment"
+    )
     assert items[original.timestamp].ref["amended_by"] == [amendment.timestamp]
     assert items[original.timestamp].status == "signed (amended)"
 
@@ -142,11 +187,20 @@ def test_dashboard_lists_drafts_with_names_and_recent_activity(stores: RecordSto
     _patient(stores)
     _patient(stores, "PAT_0000bbbb", "Sita Devi")
     since = now_ms()
-    draft = stores.notes.add(Note(patient_id="PAT_0000bbbb", status=NoteStatus.DRAFT, author="asha", fields={"chief_complaint": {"text": "Cough"}}))
+    draft = stores.notes.add(
+        Note(
+            patient_id="PAT_0000bbbb",
+            status=NoteStatus.DRAFT,
+            author="asha",
+            fields={"chief_complaint": {"text": "Cough"}},
+        )
+    )
     stores.notes.add(Note(patient_id=PID, status=NoteStatus.SIGNED, sections={"plan": "Rest."}))
     build_timeline(stores, NURSE, PID)
     summary = dashboard_summary(stores, DOCTOR, since)
-    assert [(d.patient_id, d.patient_name, d.timestamp, d.headline) for d in summary.drafts] == [("PAT_0000bbbb", "Sita Devi", draft.timestamp, "Cough")]
+    assert [(d.patient_id, d.patient_name, d.timestamp, d.headline) for d in summary.drafts] == [
+        ("PAT_0000bbbb", "Sita Devi", draft.timestamp, "Cough")
+    ]
     assert [e.action for e in summary.recent_activity] == ["timeline.read"]
     again = dashboard_summary(stores, DOCTOR, since)
     assert [e.action for e in again.recent_activity] == ["timeline.read"]  # its own reads are not "activity"
@@ -157,7 +211,13 @@ def test_active_medications_service_reconciles_and_audits(stores: RecordStore) -
     _patient(stores)
     _note(stores, 0, medications=[Medication(name="metformin", strength="500 mg", verified=True)])
     _note(stores, 1, NoteStatus.DRAFT, medications=[Medication(name="insulin", verified=True)])
-    stores.history.add(HistoryEntry(patient_id=PID, timestamp=T0 + 2 * DAY, medications=[Medication(name="metformin", strength="1000 mg", verified=True)]))
+    stores.history.add(
+        HistoryEntry(
+            patient_id=PID,
+            timestamp=T0 + 2 * DAY,
+            medications=[Medication(name="metformin", strength="1000 mg", verified=True)],
+        )
+    )
     meds = active_medications(stores, DOCTOR, PID)
     assert [m.name for m in meds] == ["metformin"] and meds[0].conflict
     assert stores.audit.query(patient_id=PID).items[0].action == "medications.read"

@@ -160,7 +160,10 @@ def _third_singular(verb: str) -> str:
 
 
 _FINITE = frozenset(
-    "am are is was were have has had do does did can could will would should may might must feel".split()
+    {
+        *("am", "are", "is", "was", "were", "have", "has", "had", "do", "does", "did"),
+        *("can", "could", "will", "would", "should", "may", "might", "must", "feel"),
+    }
 )
 _OBJECT_CONTEXT = re.compile(
     r"^(?:to|for|with|at|on|about|from|give|gave|see|send|put|get|let|tell|ask|help|check|examine|refer|"

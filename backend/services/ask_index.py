@@ -1,0 +1,244 @@
+"""The per-patient passage index behind Ask: what is indexed, when it is rebuilt, and whether a citation resolves.
+
+Passages: each sentence of each note section, each medication line (notes and history entries), each ~400-character
+chunk of a document's extracted text, and optional anomaly-day summaries. The index is cached per patient and
+rebuilt when a note or history entry was added or changed (checked with cheap key queries on every ask).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from backend.adapters.bm25_index import Bm25Index
+from backend.domain.errors import NotFound
+from backend.domain.models import HistoryEntry, Note, NoteStatus, now_ms
+from backend.domain.reconcile import day_of
+from backend.domain.timeline import day_start_ms
+from backend.ports import RecordStore
+from backend.services.timeline import all_history, all_notes
+
+CitationKind = Literal["note", "document", "metric_day"]
+MetricPassages = Callable[[str], list[Mapping[str, Any]]]  # patient_id -> [{day, metric, text}]
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_CHUNK_CHARS = 400
+
+
+@dataclass
+class Passage:
+    id: str
+    kind: CitationKind
+    ref: dict[str, Any]
+    label: str
+    text: str
+    score: float = 0.0
+
+
+@dataclass
+class PatientIndex:
+    passages: list[Passage]
+    index: Bm25Index
+    built_at: int
+    heads: tuple[int | None, int | None]
+    metric_fp: str
+    note_versions: dict[int, int] = field(default_factory=dict)  # timestamp -> version of each indexed note
+    groups: list[list[Passage]] = field(default_factory=list)  # passages sharing one indexed text, newest first
+
+
+@dataclass
+class AskIndexCache:
+    """Per-patient indexes, reused while the patient's records are unchanged (LRU, thread-safe).
+
+    Build one per process (e.g. in ``App.engines``) and pass it to :func:`ask`.
+    """
+
+    max_patients: int = 16
+    _items: OrderedDict[str, PatientIndex] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    builds: int = 0
+
+    def get(self, patient_id: str) -> PatientIndex | None:
+        with self._lock:
+            hit = self._items.get(patient_id)
+            if hit is not None:
+                self._items.move_to_end(patient_id)
+            return hit
+
+    def put(self, patient_id: str, entry: PatientIndex) -> None:
+        with self._lock:
+            self.builds += 1
+            self._items[patient_id] = entry
+            self._items.move_to_end(patient_id)
+            while len(self._items) > self.max_patients:
+                self._items.popitem(last=False)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text or "") if len(s.strip()) > 2]
+
+
+def _med_line(m: Any) -> str:
+    parts = [m.name, m.strength, m.form, m.route, m.frequency, m.duration, m.instructions]
+    line = " ".join(p for p in parts if p)
+    extra = [
+        f"written as {m.verbatim}" if m.verbatim and m.verbatim != m.name else "",
+        m.status or "",
+        "" if m.verified else "name unverified",
+    ]
+    return f"Medication: {line}" + "".join(f"; {e}" for e in extra if e)
+
+
+def note_passages(note: Note) -> list[Passage]:
+    """One passage per sentence of each section, and one per medication line."""
+    day = day_of(note.timestamp)
+    draft = " (draft)" if note.status is NoteStatus.DRAFT else ""
+    out = []
+    for section, text in note.sections.items():
+        for i, sentence in enumerate(_sentences(text)):
+            ref = {"patient_id": note.patient_id, "timestamp": note.timestamp, "section": section}
+            out.append(
+                Passage(f"note:{note.timestamp}:{section}:{i}", "note", ref, f"Note {day}{draft}, {section}", sentence)
+            )
+    for i, med in enumerate(note.medications):
+        ref = {"patient_id": note.patient_id, "timestamp": note.timestamp, "section": "medications", "line": i}
+        out.append(
+            Passage(f"note:{note.timestamp}:med:{i}", "note", ref, f"Note {day}{draft}, medications", _med_line(med))
+        )
+    return out
+
+
+def history_passages(entry: HistoryEntry) -> list[Passage]:
+    """One passage per medication line and per ~400-character chunk of the document's text."""
+    day = day_of(entry.timestamp)
+    what = "Document" if entry.document_key else "Medication list"
+    out = []
+    for i, med in enumerate(entry.medications):
+        ref = {"patient_id": entry.patient_id, "timestamp": entry.timestamp, "line": i}
+        out.append(
+            Passage(f"doc:{entry.timestamp}:med:{i}", "document", ref, f"{what} {day}, line {i + 1}", _med_line(med))
+        )
+    chunk, chunks = "", []
+    for line in (entry.extracted_text or "").splitlines():
+        if chunk and len(chunk) + len(line) > _CHUNK_CHARS:
+            chunks.append(chunk)
+            chunk = ""
+        chunk = f"{chunk}\n{line}".strip()
+    if chunk:
+        chunks.append(chunk)
+    for j, text in enumerate(chunks):
+        ref = {"patient_id": entry.patient_id, "timestamp": entry.timestamp, "chunk": j}
+        out.append(Passage(f"doc:{entry.timestamp}:text:{j}", "document", ref, f"{what} {day}, text", text))
+    return out
+
+
+def _metric_passages(patient_id: str, rows: list[Mapping[str, Any]]) -> list[Passage]:
+    out = []
+    for r in rows:
+        day, metric = str(r["day"]), str(r.get("metric", ""))
+        ref = {"patient_id": patient_id, "day": day, "metric": metric}
+        out.append(
+            Passage(
+                f"metric:{day}:{metric}",
+                "metric_day",
+                ref,
+                f"Health data {day}, {metric.replace('_', ' ')}",
+                str(r["text"]),
+            )
+        )
+    return out
+
+
+def _heads(stores: RecordStore, patient_id: str) -> tuple[int | None, int | None]:
+    notes = stores.notes.list_for_patient(patient_id, None, 1).items
+    history = stores.history.list_for_patient(patient_id, None, 1).items
+    return (notes[0].timestamp if notes else None, history[0].timestamp if history else None)
+
+
+def _fresh(
+    stores: RecordStore, patient_id: str, entry: PatientIndex, heads: tuple[int | None, int | None], metric_fp: str
+) -> bool:
+    if entry.heads != heads or entry.metric_fp != metric_fp:
+        return False
+    changed = stores.notes.changed_since(entry.built_at, 200)
+    # A full page means we cannot tell whether this patient is among the changes: rebuild to be safe.
+    if len(changed) >= 200:
+        return False
+    return all(entry.note_versions.get(n.timestamp) == n.version for n in changed if n.patient_id == patient_id)
+
+
+def patient_index(
+    stores: RecordStore,
+    patient_id: str,
+    cache: AskIndexCache | None = None,
+    metric_passages: MetricPassages | None = None,
+) -> PatientIndex:
+    """The patient's passages and BM25 index, rebuilt only when a note/document was added or changed."""
+    rows = list(metric_passages(patient_id)) if metric_passages else []
+    metric_fp = hashlib.sha256(
+        repr([(r.get("day"), r.get("metric"), r.get("text")) for r in rows]).encode()
+    ).hexdigest()
+    heads = _heads(stores, patient_id)
+    hit = cache.get(patient_id) if cache else None
+    if hit is not None and _fresh(stores, patient_id, hit, heads, metric_fp):
+        return hit
+    built_at = now_ms()
+    notes = all_notes(stores, patient_id)
+    passages = [p for n in notes for p in note_passages(n)]
+    passages += [p for e in all_history(stores, patient_id) for p in history_passages(e)]
+    passages += _metric_passages(patient_id, rows)
+    # Identical texts (the same prescription line every month) are indexed once: faster to build, and
+    # boilerplate repeated across records does not dilute the rarity of real findings.
+    by_text: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_text.setdefault(_index_text(p), []).append(p)
+    groups = [sorted(g, key=recency, reverse=True) for g in by_text.values()]
+    index = Bm25Index(list(by_text))
+    entry = PatientIndex(passages, index, built_at, heads, metric_fp, {n.timestamp: n.version for n in notes}, groups)
+    if cache is not None:
+        cache.put(patient_id, entry)
+    return entry
+
+
+def citation_exists(stores: RecordStore, patient_id: str, passage: Passage) -> bool:
+    """True when the passage's record is in the store, belongs to ``patient_id`` and still holds the text."""
+    ref = passage.ref
+    if ref.get("patient_id") != patient_id:
+        return False
+    try:
+        if passage.kind == "note":
+            note = stores.notes.get(patient_id, int(ref["timestamp"]))
+            if ref.get("section") == "medications":
+                return (
+                    int(ref["line"]) < len(note.medications)
+                    and _med_line(note.medications[int(ref["line"])]) == passage.text
+                )
+            return passage.text in (note.sections.get(str(ref.get("section")), "") or "")
+        if passage.kind == "document":
+            entry = stores.history.get(patient_id, int(ref["timestamp"]))
+            if "line" in ref:
+                return (
+                    int(ref["line"]) < len(entry.medications)
+                    and _med_line(entry.medications[int(ref["line"])]) == passage.text
+                )
+            return all(line in entry.extracted_text for line in passage.text.splitlines())
+        day = str(ref["day"])
+        return bool(stores.metrics.days(patient_id, None, day, day))
+    except (NotFound, KeyError, ValueError):
+        return False
+
+
+def recency(p: Passage) -> int:
+    if "timestamp" in p.ref:
+        return int(p.ref["timestamp"])
+    return day_start_ms(str(p.ref.get("day", "1970-01-01")))
+
+
+def _index_text(p: Passage) -> str:
+    section = str(p.ref.get("section", ""))  # "plan", "assessment" ... so "what is the plan?" finds plans
+    return " ".join(f"{section} {p.text}".lower().split())

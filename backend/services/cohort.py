@@ -1,0 +1,36 @@
+"""The doctor's cohort view: patients whose wearable data shows anomalies recently, worst first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from backend.charts.metrics import cohort_rows
+from backend.domain.anomaly import detect_many
+from backend.ports import RecordStore
+from backend.services.access import Permission, Principal, record, require
+
+_LOOKBACK_DAYS = 120  # enough history for the 28-day baseline plus its minimum
+
+
+def recent_anomalies(stores: RecordStore, principal: Principal, days: int = 7) -> list[dict[str, Any]]:
+    """Rows of :func:`cohort_rows` for every patient with metrics (one query per patient)."""
+    require(principal, Permission.READ_PATIENTS)
+    since = (pd.Timestamp.today().normalize() - pd.Timedelta(days=_LOOKBACK_DAYS)).date().isoformat()
+    frames = []
+    names: dict[str, str] = {}
+    for pid in stores.metrics.patients_with_metrics():
+        rows = stores.metrics.days(pid, start=since)
+        if rows:
+            frames.append(pd.DataFrame([{"patient_id": pid, "day": r.day, "metric": r.metric, "value": r.value} for r in rows]))
+    if not frames:
+        return []
+    scored = detect_many(pd.concat(frames, ignore_index=True))
+    out = cohort_rows(scored, days=days, as_of=pd.Timestamp.today().normalize())
+    for row in out:
+        if row["patient_id"] not in names:
+            names[row["patient_id"]] = stores.patients.get(row["patient_id"]).name
+        row["name"] = names[row["patient_id"]]
+    record(stores.audit, principal, "metrics.cohort", detail=f"{len(out)} patient(s)")
+    return out
