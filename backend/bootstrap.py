@@ -50,6 +50,17 @@ class App:
             limits=limits,
         )
 
+    def episodes(self) -> Any:
+        """Per-process anomaly episode cache (timeline, Ask, summaries)."""
+        from backend.services.anomalies import EpisodeCache
+
+        return self.engine("episodes", lambda: EpisodeCache(self.stores))
+
+    def ask_cache(self) -> Any:
+        from backend.services.ask_index import AskIndexCache
+
+        return self.engine("ask_index", AskIndexCache)
+
     def handle_job(self, job_id: str) -> None:
         """The worker's handler for every job kind."""
         from backend.services.scribe import process_job

@@ -1,12 +1,73 @@
-"""Asking questions across records — placeholder until its capability lands."""
+"""Ask: questions about one patient answered from their records with citations; cross-patient search."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.runtime import require_principal
-from ui.widgets import not_built
+from backend.domain.errors import CopilotError
+from backend.services.ask import ask, search_by_medication_or_diagnosis
+from ui.runtime import get_app, require_principal
+from ui.safe import md_escape
+from ui.widgets import SELECTED, patient_label, pick_patient
 
-require_principal()
+app, principal = get_app(), require_principal()
 st.title("Ask")
-not_built("Asking questions across records")
+one_tab, all_tab = st.tabs(["About one patient", "Across patients"])
+
+
+def open_citation(patient_id: str, ref: dict[str, object]) -> None:
+    """Show the cited record on the Timeline page, opened."""
+    st.session_state[SELECTED] = patient_id
+    st.session_state["timeline_focus"] = {k: v for k, v in ref.items() if k in ("timestamp", "day", "start_day")}
+    st.switch_page("pages/timeline.py")
+
+
+with one_tab:
+    patient = pick_patient("ask")
+    if patient is not None:
+        with st.form("ask_form"):
+            question = st.text_input("Question", placeholder="e.g. Is she on metformin? When was her last fever?", max_chars=1000, key="ask_question")
+            asked = st.form_submit_button("Ask", type="primary")
+        if asked:
+            try:
+                st.session_state["ask_answer"] = (
+                    patient.patient_id,
+                    ask(app.stores, principal, patient.patient_id, question, cache=app.ask_cache(), metric_passages=app.episodes().metric_passages),
+                )
+            except CopilotError as e:
+                st.error(md_escape(e.message))
+        pid, answer = st.session_state.get("ask_answer", (None, None))
+        if answer is not None and pid == patient.patient_id:
+            st.markdown("**Answer**")
+            st.markdown(md_escape(answer.text))
+            if answer.note:
+                st.caption(md_escape(answer.note))
+            if answer.citations:
+                st.markdown("**Sources**")
+                for i, c in enumerate(answer.citations, start=1):
+                    col1, col2 = st.columns([5, 1])
+                    col1.markdown(f"[{i}] **{md_escape(c.label)}** — {md_escape(c.snippet)}")
+                    if col2.button("Open", key=f"ask_open_{i}"):
+                        open_citation(patient.patient_id, c.ref)
+            with st.expander("Passages retrieved"):
+                for p in answer.passages:
+                    st.markdown(f"`{p.score:.2f}` **{md_escape(p.label)}** — {md_escape(p.text[:300])}")
+
+with all_tab:
+    with st.form("ask_search_form"):
+        term = st.text_input("Medication or diagnosis", placeholder="metformin", max_chars=100, key="ask_term")
+        searched = st.form_submit_button("Find patients")
+    if searched:
+        try:
+            matches = search_by_medication_or_diagnosis(app.stores, principal, term)
+        except CopilotError as e:
+            st.error(md_escape(e.message))
+        else:
+            if not matches:
+                st.info("No patient's records mention that.")
+            for m in matches:
+                col1, col2 = st.columns([5, 1])
+                col1.markdown(f"**{md_escape(patient_label(m.patient))}** — {md_escape('; '.join(m.evidence[:2]))}")
+                if col2.button("Timeline", key=f"ask_pt_{m.patient.patient_id}"):
+                    st.session_state[SELECTED] = m.patient.patient_id
+                    st.switch_page("pages/timeline.py")

@@ -1,12 +1,64 @@
-"""The doctor's dashboard — placeholder until its capability lands."""
+"""The doctor's home: drafts waiting for signature, patients with recent anomalies, recent activity — refreshed live."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.runtime import require_principal
-from ui.widgets import not_built
+from backend.domain.models import now_ms
+from backend.services.cohort import recent_anomalies
+from backend.services.timeline import changed_since, dashboard_summary
+from ui.note_review import when
+from ui.runtime import get_app, require_principal
+from ui.safe import md_escape
+from ui.widgets import SELECTED
 
-require_principal()
+DAY_MS = 86_400_000
+app, principal = get_app(), require_principal()
 st.title("Dashboard")
-not_built("The doctor's dashboard")
+st.session_state.setdefault("dashboard_checked", now_ms())
+
+
+@st.fragment(run_every=5.0)
+def watch_for_changes() -> None:
+    """Cheap poll: only notes changed since the last look; a full refresh only when something changed."""
+    since = st.session_state["dashboard_checked"]
+    fresh = changed_since(app.stores, principal, since)
+    st.session_state["dashboard_checked"] = now_ms()
+    st.caption(f"Live: checked at {when(st.session_state['dashboard_checked'])[11:16]} UTC")
+    if fresh:
+        st.rerun(scope="app")
+
+
+watch_for_changes()
+summary = dashboard_summary(app.stores, principal, since_ms=now_ms() - 7 * DAY_MS)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(f"Drafts waiting for signature ({len(summary.drafts)})")
+    if not summary.drafts:
+        st.caption("Nothing to sign.")
+    for d in summary.drafts[:20]:
+        c1, c2 = st.columns([4, 1])
+        c1.markdown(f"**{md_escape(d.patient_name)}** · {when(d.timestamp)[:16]} · by {md_escape(d.author)}  \n{md_escape(d.headline or 'no chief complaint')}")
+        if c2.button("Review", key=f"dash_review_{d.patient_id}_{d.timestamp}"):
+            st.session_state[SELECTED] = d.patient_id
+            st.session_state["scribe_note_choice"] = d.timestamp
+            st.switch_page("pages/scribe.py")
+with right:
+    st.subheader("Patients with anomalies (7 days)")
+    rows = recent_anomalies(app.stores, principal, days=7)
+    if not rows:
+        st.caption("No anomalies in the last 7 days.")
+    for r in rows[:10]:
+        c1, c2 = st.columns([4, 1])
+        c1.markdown(f"**{md_escape(r['name'])}** · illness score {r['score']:.2f} · {', '.join(r['metrics'])}")
+        if c2.button("Open", key=f"dash_metrics_{r['patient_id']}"):
+            st.session_state[SELECTED] = r["patient_id"]
+            st.switch_page("pages/health_metrics.py")
+
+st.subheader("Recent activity")
+st.dataframe(
+    [{"when": when(e.at)[:16], "user": e.actor, "action": e.action, "patient": e.patient_id or ""} for e in summary.recent_activity],
+    hide_index=True,
+    width="stretch",
+)

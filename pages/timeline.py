@@ -1,12 +1,138 @@
-"""The patient timeline — placeholder until its capability lands."""
+"""Timeline: one patient's notes, medication lists, documents and anomalies; reconciled medications; exports."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, date, datetime, time
+
 import streamlit as st
 
-from ui.runtime import require_principal
-from ui.widgets import not_built
+from backend.domain.errors import CopilotError
+from backend.services.access import Permission
+from backend.services.export import export_bundle, summary_html
+from backend.services.notes import get_note
+from backend.services.timeline import active_medications, build_timeline
+from ui.note_review import review_note, when
+from ui.runtime import get_app, require_principal
+from ui.safe import md_escape
+from ui.widgets import pick_patient
 
-require_principal()
+KINDS = {"note": "Notes", "medications": "Medication lists", "document": "Documents", "anomaly": "Anomalies"}
+ICONS = {"note": ":material/description:", "medications": ":material/medication:", "document": ":material/draft:", "anomaly": ":material/monitor_heart:"}
+FOCUS = "timeline_focus"
+
+app, principal = get_app(), require_principal()
 st.title("Timeline")
-not_built("The patient timeline")
+patient = pick_patient("timeline")
+if patient is None:
+    st.info("Choose a patient to see their timeline.")
+    st.stop()
+
+episodes_for = app.episodes().episodes
+meds_tab, stream_tab, export_tab = st.tabs(["Active medications", "Timeline", "Export"])
+
+with meds_tab:
+    meds = active_medications(app.stores, principal, patient.patient_id)
+    if not meds:
+        st.caption("No medications recorded in signed notes or digitized documents.")
+    else:
+        st.dataframe(
+            [
+                {
+                    "medication": m.name + ("" if m.verified else "  (unverified)"),
+                    "strength": m.strength,
+                    "frequency": m.frequency,
+                    "status": m.status,
+                    "first seen": when(m.first_seen)[:10],
+                    "last seen": when(m.last_seen)[:10],
+                    "changes": "; ".join(m.changes),
+                    "conflict": m.conflict_detail if m.conflict else "",
+                    "sources": len(m.sources),
+                }
+                for m in meds
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        conflicts = [m for m in meds if m.conflict]
+        if conflicts:
+            st.warning("Conflicting doses between sources: " + "; ".join(md_escape(f"{m.name}: {m.conflict_detail}") for m in conflicts))
+        if any(not m.verified for m in meds):
+            st.info("Names marked (unverified) were not found in the drug dictionary: check them against the source document.")
+
+with stream_tab:
+    c1, c2 = st.columns([2, 2])
+    kinds = c1.multiselect("Show", list(KINDS), default=list(KINDS), format_func=KINDS.get, key="timeline_kinds")
+    span = c2.date_input("Dates", value=(), key="timeline_dates")
+    start_ms = end_ms = None
+    if isinstance(span, tuple) and len(span) == 2:
+        start_ms = int(datetime.combine(span[0], time.min, UTC).timestamp() * 1000)
+        end_ms = int(datetime.combine(span[1], time.max, UTC).timestamp() * 1000)
+    cursors: list[str | None] = st.session_state.setdefault(f"timeline_cursors_{patient.patient_id}", [None])
+    try:
+        page = build_timeline(
+            app.stores, principal, patient.patient_id, set(kinds) or None, start_ms, end_ms, cursors[-1], 20, episodes_for
+        )
+    except CopilotError as e:
+        st.error(md_escape(e.message))
+        st.stop()
+    focus = st.session_state.get(FOCUS) or {}
+    st.caption(f"{page.total} item(s)")
+    for item in page.items:
+        focused = focus and all(item.ref.get(k) == v for k, v in focus.items())
+        label = f"{ICONS[item.kind]} {when(item.timestamp)[:16]} · {item.title}" + (f" · {item.status}" if item.status else "")
+        with st.expander(label, expanded=bool(focused)):
+            st.markdown(md_escape(item.summary))
+            if item.kind == "note":
+                if st.toggle("Open the note", key=f"timeline_open_{item.timestamp}", value=bool(focused)):
+                    note = get_note(app.stores, principal, patient.patient_id, int(item.ref["timestamp"]))
+                    review_note(principal, note, key=f"timeline_note_{note.timestamp}")
+            elif item.kind in ("medications", "document"):
+                entry = app.stores.history.get(patient.patient_id, int(item.ref["timestamp"]))
+                if entry.medications:
+                    st.dataframe(
+                        [{"name": m.name, "as written": m.verbatim, "strength": m.strength, "frequency": m.frequency, "verified": m.verified} for m in entry.medications],
+                        hide_index=True,
+                        width="stretch",
+                    )
+                if entry.document_key:
+                    try:
+                        original = app.blobs.get(entry.document_key)
+                    except CopilotError as e:
+                        st.error(e.message)
+                    else:
+                        if (entry.document_mime or "").startswith("image/"):
+                            st.image(original, width=320, caption="Original document")
+                        st.download_button(
+                            "Open the original", original, file_name=f"document-{entry.timestamp}", mime=entry.document_mime or "application/octet-stream", key=f"timeline_doc_{entry.timestamp}"
+                        )
+    left, right = st.columns(2)
+    if left.button("◀ Newer", disabled=len(cursors) == 1, key="timeline_newer"):
+        cursors.pop()
+        st.rerun()
+    if right.button("Older ▶", disabled=page.next_cursor is None, key="timeline_older"):
+        cursors.append(page.next_cursor)
+        st.rerun()
+
+with export_tab:
+    if not principal.can(Permission.EXPORT):
+        st.info("Exports are available to doctors.")
+    else:
+        if st.button("Prepare FHIR R4 bundle", key="timeline_fhir"):
+            bundle = export_bundle(app.stores, principal, patient.patient_id)
+            st.download_button(
+                "Download FHIR bundle (JSON)",
+                json.dumps(bundle, indent=1),
+                file_name=f"{patient.patient_id}-fhir-r4.json",
+                mime="application/fhir+json",
+                key="timeline_fhir_download",
+            )
+        if st.button("Prepare printable summary", key="timeline_summary"):
+            html = summary_html(app.stores, principal, patient.patient_id, episodes_for=episodes_for)
+            st.download_button(
+                "Download summary (HTML, print to PDF from the browser)",
+                html,
+                file_name=f"{patient.patient_id}-summary-{date.today()}.html",
+                mime="text/html",
+                key="timeline_summary_download",
+            )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from pathlib import Path
 
 import jiwer
@@ -14,13 +13,13 @@ from backend.adapters.documents import PageImage, load_document, ocr_document
 from backend.adapters.rapidocr_engine import RapidOcrEngine, shared_engine
 from backend.evals.ocr import TARGET_CER_CLEAN, TARGET_CER_DEGRADED, evaluate_folder, normalise
 from tests.helpers.prescriptions import (
+    MEDICATION_LINES,
     degrade_to_jpeg,
     image_pdf,
     jpeg_bytes,
     merge_pdfs,
     png_bytes,
     prescription_text,
-    random_medication_lines,
     render_prescription,
     text_pdf,
 )
@@ -35,9 +34,9 @@ def engine() -> RapidOcrEngine:
 
 
 def _lines(seed: int) -> list[str]:
-    rng = random.Random(seed)
-    others = [f"{i}. {line}" for i, line in enumerate(rng.sample(random_medication_lines(rng, 8), 3), start=2)]
-    return [f"1. {METFORMIN}", *(re.sub(r"^\d+\. ", f"{i}. ", o) for i, o in enumerate(others, start=2))]
+    """Metformin first, then three other medication lines, numbered."""
+    others = random.Random(seed).sample([m for m in MEDICATION_LINES if "Metformin" not in m], 3)
+    return [f"{i}. {line}" for i, line in enumerate([METFORMIN, *others], start=1)]
 
 
 def _cer(truth: str, text: str) -> float:

@@ -39,7 +39,9 @@ def test_a_turned_page_keeps_its_lines() -> None:
     # 3 degrees clockwise: the right-hand run of the first line sits ~50 px lower than its left-hand run,
     # lower than the start of the next line; without deskewing it would be put on the wrong line.
     runs = []
-    for row, (left, right) in enumerate([("Dr. S. Iyer, MBBS, DNB", "Reg. No. KMC 22302"), ("Patient: Ram", "Date: 1/2")]):
+    for row, (left, right) in enumerate(
+        [("Dr. S. Iyer, MBBS, DNB", "Reg. No. KMC 22302"), ("Patient: Ram", "Date: 1/2")]
+    ):
         y = 200 + 60 * row
         runs.append((_box(100, y, 700, angle_deg=3), left, 0.9))
         runs.append((_box(1050, y, 300, angle_deg=3), right, 0.9))

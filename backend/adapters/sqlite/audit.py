@@ -26,7 +26,8 @@ class SqliteAuditLog:
         cursor: str | None = None,
         limit: int = 50,
     ) -> Page[AuditEvent]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if patient_id is not None:
             where.append("patient_id = ?")
             params.append(patient_id)

@@ -1,0 +1,115 @@
+"""Cloud engine first, offline engine when the cloud one is unavailable (quota, outage, timeout, bad key).
+
+Each wrapper implements the same port as the engines it wraps. Only :class:`ProviderUnavailable` hands
+over to the offline engine; any other error (a bug, bad input) surfaces unchanged. ``last_fallback`` holds
+the banner text of the most recent hand-over (``None`` after a call the cloud engine served), and
+``last_error`` the most recent cloud failure, for the providers page. The drafter also writes the banner
+into the note's fields (``engine_fallback``) so it survives a worker in another process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backend.domain.errors import ProviderUnavailable
+from backend.domain.models import Medication, Segment
+from backend.ports import OcrEngine, OcrLine, Transcriber
+
+log = logging.getLogger(__name__)
+DraftParts = tuple[dict[str, str], dict[str, Any], list[Medication]]
+Drafter = Callable[[Sequence[Segment]], DraftParts]
+
+
+def banner(kind: str, cloud: str, offline: str, reason: str) -> str:
+    """The page banner for one hand-over."""
+    return f"{kind} by the offline engine ({offline}) because {cloud} is unavailable: {reason}"
+
+
+class _Fallback:
+    """Shared bookkeeping: which engine served last and why the cloud one did not."""
+
+    def __init__(self, kind: str, cloud_name: str, offline_name: str) -> None:
+        self._kind = kind
+        self.cloud_name = cloud_name
+        self.offline_name = offline_name
+        self.last_fallback: str | None = None
+        self.last_error: str | None = None
+        self.last_engine: str | None = None
+        self._lock = threading.Lock()
+
+    def _served_by_cloud(self) -> None:
+        with self._lock:
+            self.last_fallback, self.last_engine = None, self.cloud_name
+
+    def _fell_back(self, error: ProviderUnavailable) -> str:
+        message = banner(self._kind, self.cloud_name, self.offline_name, error.message)
+        log.warning("%s", message)
+        with self._lock:
+            self.last_fallback, self.last_error, self.last_engine = message, error.message, self.offline_name
+        return message
+
+
+class FallbackDrafter(_Fallback):
+    """``(segments) -> (sections, fields, medications)``: Gemini, else the rule-based drafter."""
+
+    def __init__(self, cloud: Drafter, offline: Drafter, cloud_name: str = "gemini", offline_name: str = "rules") -> None:
+        super().__init__("Drafted", cloud_name, offline_name)
+        self.cloud, self.offline = cloud, offline
+
+    def __call__(self, segments: Sequence[Segment]) -> DraftParts:
+        try:
+            parts = self.cloud(segments)
+        except ProviderUnavailable as e:
+            message = self._fell_back(e)
+            sections, fields, medications = self.offline(segments)
+            return sections, {**fields, "engine": self.offline_name, "engine_fallback": message}, medications
+        self._served_by_cloud()
+        return parts
+
+
+class FallbackTranscriber(_Fallback):
+    """A ``Transcriber``: AWS Transcribe or Gemini, else the offline speech engine."""
+
+    def __init__(self, cloud: Transcriber, offline: Transcriber) -> None:
+        super().__init__("Transcribed", cloud.name, offline.name)
+        self.cloud, self.offline = cloud, offline
+        self.name = cloud.name
+
+    @property
+    def low_accuracy(self) -> bool:
+        """True when the engine that served the last call is a low-accuracy one."""
+        engine = self.offline if self.last_engine == self.offline_name else self.cloud
+        return bool(getattr(engine, "low_accuracy", False))
+
+    def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
+        try:
+            segments = self.cloud.transcribe(samples, language)
+        except ProviderUnavailable as e:
+            self._fell_back(e)
+            return self.offline.transcribe(samples, language)
+        self._served_by_cloud()
+        return segments
+
+
+class FallbackOcr(_Fallback):
+    """An ``OcrEngine``: Textract, else the offline OCR engine."""
+
+    def __init__(self, cloud: OcrEngine, offline: OcrEngine) -> None:
+        super().__init__("Read", cloud.name, offline.name)
+        self.cloud, self.offline = cloud, offline
+        self.name = cloud.name
+
+    def read_image(self, image_bytes: bytes, page: int = 0) -> list[OcrLine]:
+        try:
+            lines = self.cloud.read_image(image_bytes, page)
+        except ProviderUnavailable as e:
+            self._fell_back(e)
+            return self.offline.read_image(image_bytes, page)
+        self._served_by_cloud()
+        return lines

@@ -1,0 +1,279 @@
+"""A thin, safe wrapper over the ``google-genai`` SDK (``from google import genai``).
+
+What it adds to the SDK:
+
+- retries with exponential backoff and full jitter on 408/429/5xx and on transport errors (timeouts,
+  refused connections), honouring the server's ``RetryInfo.retryDelay`` on 429; the SDK's own retries are
+  left off so there is one retry policy to reason about;
+- a timeout on every request (``HttpOptions.timeout`` is in milliseconds);
+- every failure that should hand over to the offline engine becomes :class:`ProviderUnavailable`;
+- structured replies are re-validated from ``response.text`` with pydantic (the SDK sets ``parsed=None``
+  on invalid JSON), ``finish_reason`` is checked first (``MAX_TOKENS`` = truncated: refused, never
+  repaired), and ``json-repair`` is tried only on complete (``STOP``) replies;
+- the API key never appears in logs, reprs or error messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx2
+import json_repair
+from google import genai
+from google.genai import errors, types
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from backend.domain.errors import ProviderUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T", bound=BaseModel)
+
+DEFAULT_MODEL = "gemini-2.5-flash"
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+_OK_FINISH = {types.FinishReason.STOP, types.FinishReason.FINISH_REASON_UNSPECIFIED, None}
+_RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: attempt n waits uniform(0, min(max_delay, base * 2**n))."""
+
+    attempts: int = 4  # including the first request
+    base_delay: float = 1.0
+    max_delay: float = 20.0
+
+    def delay(self, attempt: int, rand: Callable[[], float]) -> float:
+        return rand() * min(self.max_delay, self.base_delay * (2**attempt))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The first candidate of a reply: its text and why the model stopped."""
+
+    text: str
+    finish_reason: str
+
+
+class GeminiClient:
+    """One configured model behind the Gemini API.
+
+    Args:
+        api_key: the Gemini API key (kept as a ``SecretStr``; only handed to the SDK).
+        model: model name, e.g. ``gemini-2.5-flash``.
+        base_url: another endpoint (tests point this at a local server; proxies).
+        timeout_s: per-request timeout in seconds.
+        retry: the retry policy for 408/429/5xx and transport errors.
+        max_output_tokens: default cap of the reply length.
+        client: an already built ``genai.Client`` (then ``api_key``/``base_url``/``timeout_s`` are unused).
+        sleep, rand: injectable for tests (no real waiting).
+    """
+
+    def __init__(
+        self,
+        api_key: SecretStr | str | None,
+        model: str = DEFAULT_MODEL,
+        *,
+        base_url: str | None = None,
+        timeout_s: float = 60.0,
+        retry: RetryPolicy = RetryPolicy(),
+        max_output_tokens: int = 8192,
+        client: genai.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        secret = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key or "")
+        if client is None and not secret.get_secret_value():
+            raise ProviderUnavailable(
+                "No Gemini API key is configured — set COPILOT_GEMINI_API_KEY or use the offline engines."
+            )
+        self._secret = secret
+        self.model = model
+        self.retry = retry
+        self.max_output_tokens = max_output_tokens
+        self._sleep = sleep
+        self._rand = rand
+        self._client = client or genai.Client(
+            api_key=secret.get_secret_value(),
+            http_options=types.HttpOptions(base_url=base_url, timeout=int(timeout_s * 1000)),
+        )
+
+    def __repr__(self) -> str:
+        return f"GeminiClient(model={self.model!r})"
+
+    @property
+    def name(self) -> str:
+        return f"gemini:{self.model}"
+
+    def _scrub(self, text: str) -> str:
+        key = self._secret.get_secret_value()
+        return text.replace(key, "***") if key else text
+
+    def _server_delay(self, error: errors.APIError) -> float | None:
+        """``RetryInfo.retryDelay`` ("12s") of a 429 reply, if the server sent one."""
+        details = error.details.get("error", {}).get("details", []) if isinstance(error.details, dict) else []
+        for d in details if isinstance(details, list) else []:
+            if isinstance(d, dict) and str(d.get("@type", "")).endswith("RetryInfo"):
+                match = _RETRY_DELAY.match(str(d.get("retryDelay", "")))
+                if match:
+                    return min(float(match.group(1)), self.retry.max_delay)
+        return None
+
+    def call(self, what: str, fn: Callable[[], Any]) -> Any:
+        """Run one SDK call with the retry policy; failures become ProviderUnavailable naming ``what``."""
+        for attempt in range(self.retry.attempts):
+            last = attempt == self.retry.attempts - 1
+            try:
+                return fn()
+            except errors.APIError as e:
+                status = e.status or ""
+                if e.code not in RETRY_STATUS or last:
+                    raise ProviderUnavailable(self._explain(what, e.code, status, e.message or "")) from None
+                delay = self._server_delay(e) if e.code == 429 else None
+                log.info("gemini %s: HTTP %s %s, retry %d", what, e.code, status, attempt + 1)
+            except httpx2.TransportError as e:
+                if last:
+                    kind = "timed out" if isinstance(e, httpx2.TimeoutException) else "could not be reached"
+                    raise ProviderUnavailable(f"Gemini {kind} ({what}) after {self.retry.attempts} attempts.") from None
+                delay = None
+                log.info("gemini %s: %s, retry %d", what, type(e).__name__, attempt + 1)
+            self._sleep(delay if delay is not None else self.retry.delay(attempt, self._rand))
+        raise AssertionError("unreachable")
+
+    def _explain(self, what: str, code: int, status: str, message: str) -> str:
+        detail = self._scrub(message)[:200]
+        if code == 429:
+            return (
+                f"Gemini quota exceeded or rate-limited ({what}; 429 {status}). The offline engine is used meanwhile."
+            )
+        if code >= 500 or code == 408:
+            return f"Gemini is unavailable ({what}; {code} {status}). The offline engine is used meanwhile."
+        if code in (401, 403):
+            return f"Gemini refused the API key ({code} {status}): check COPILOT_GEMINI_API_KEY. {detail}".strip()
+        if code == 404:
+            return f"Gemini model {self.model!r} was not found (404): check COPILOT_GEMINI_MODEL."
+        return f"Gemini rejected the request ({what}; {code} {status}): {detail}".strip()
+
+    def generate(
+        self,
+        what: str,
+        contents: Any,
+        *,
+        system: str | None = None,
+        schema: type[BaseModel] | None = None,
+        max_output_tokens: int | None = None,
+        temperature: float = 0.0,
+    ) -> Reply:
+        """One ``generate_content`` call; returns the first candidate's text and finish reason.
+
+        Raises:
+            ProviderUnavailable: after retries, or when the reply has no candidate (blocked prompt).
+        """
+        config = types.GenerateContentConfig(
+            system_instruction=system,
+            temperature=temperature,
+            max_output_tokens=max_output_tokens or self.max_output_tokens,
+            response_mime_type="application/json" if schema is not None else None,
+            response_schema=schema,
+        )
+        response = self.call(
+            what, lambda: self._client.models.generate_content(model=self.model, contents=contents, config=config)
+        )
+        if not response.candidates:
+            feedback = getattr(response, "prompt_feedback", None)
+            reason = getattr(feedback, "block_reason", None) if feedback else None
+            raise ProviderUnavailable(f"Gemini returned no answer ({what}; blocked: {reason or 'unknown reason'}).")
+        candidate = response.candidates[0]
+        finish = candidate.finish_reason
+        parts = candidate.content.parts if candidate.content and candidate.content.parts else []
+        text = "".join(p.text for p in parts if p.text and not p.thought)
+        return Reply(text=text, finish_reason=finish.value if finish is not None else "")
+
+    def generate_json(self, what: str, contents: Any, schema: type[T], **kwargs: Any) -> T:
+        """``generate`` with a response schema, then validate ``response.text`` with ``schema`` ourselves.
+
+        A reply cut off at the token limit (``MAX_TOKENS``) is refused: repairing it would silently drop the
+        end of the note. Other stop reasons (SAFETY, RECITATION ...) are refused too. Only a complete reply
+        that is not valid JSON goes through ``json-repair``, and is validated again.
+        """
+        reply = self.generate(what, contents, schema=schema, **kwargs)
+        if reply.finish_reason == types.FinishReason.MAX_TOKENS.value:
+            raise ProviderUnavailable(f"Gemini reply truncated ({what}: it hit the output token limit); not used.")
+        if reply.finish_reason not in {f.value for f in _OK_FINISH if f is not None} | {""}:
+            raise ProviderUnavailable(f"Gemini stopped early ({what}: finish reason {reply.finish_reason}); not used.")
+        return parse_json_reply(reply.text, schema, what)
+
+    def upload(self, data: bytes, mime_type: str, *, wait_s: float = 120.0) -> types.File:
+        """Upload through the Files API and wait until the file is ACTIVE (audio is processed server-side)."""
+        file = self.call(
+            "file upload",
+            lambda: self._client.files.upload(
+                file=io.BytesIO(data), config=types.UploadFileConfig(mime_type=mime_type)
+            ),
+        )
+        deadline = time.monotonic() + wait_s
+        delay = 1.0
+        while file.state == types.FileState.PROCESSING:
+            if time.monotonic() > deadline:
+                self.delete_file(file.name)
+                raise ProviderUnavailable("Gemini took too long to process the uploaded audio.")
+            self._sleep(delay)
+            delay = min(delay * 2, 10.0)
+            file = self.call("file status", functools.partial(self._client.files.get, name=str(file.name)))
+        if file.state == types.FileState.FAILED:
+            self.delete_file(file.name)
+            raise ProviderUnavailable("Gemini could not process the uploaded audio (file state FAILED).")
+        return file
+
+    def delete_file(self, name: str | None) -> None:
+        """Delete an uploaded file now rather than after the API's 48-hour expiry (it holds patient audio)."""
+        if not name:
+            return
+        try:
+            self.call("file delete", lambda: self._client.files.delete(name=name))
+        except ProviderUnavailable as e:
+            log.warning("could not delete uploaded file %s: %s", name, e.message)
+
+    def check(self) -> str:
+        """A cheap authenticated call (model metadata) for the providers page; raises ProviderUnavailable."""
+        info = self.call("connection test", lambda: self._client.models.get(model=self.model))
+        return f"Gemini reachable; model {getattr(info, 'name', None) or self.model} available."
+
+
+def parse_json_reply(text: str, schema: type[T], what: str = "reply") -> T:
+    """Validate a complete reply against ``schema``; try ``json-repair`` once if it is not valid JSON."""
+    try:
+        return schema.model_validate_json(text)
+    except ValidationError as first:
+        try:
+            json.loads(text)
+            structure = _short(first)
+            raise ProviderUnavailable(
+                f"Gemini reply did not match the expected structure ({what}): {structure}"
+            ) from None
+        except json.JSONDecodeError:
+            pass
+    repaired = json_repair.repair_json(text, return_objects=True)
+    if not isinstance(repaired, dict):
+        raise ProviderUnavailable(f"Gemini reply was not valid JSON ({what}) and could not be repaired.")
+    try:
+        result = schema.model_validate(repaired)
+    except ValidationError as e:
+        raise ProviderUnavailable(f"Gemini reply was not valid JSON ({what}): {_short(e)}") from None
+    log.info("gemini %s: malformed JSON repaired", what)
+    return result
+
+
+def _short(error: ValidationError) -> str:
+    problems = error.errors()
+    if not problems:
+        return "invalid"
+    return f"{'.'.join(str(p) for p in problems[0]['loc'])}: {problems[0]['msg']}"

@@ -1,0 +1,139 @@
+"""Note drafting with Gemini: transcript segments (with ids) in, a grounded SOAP draft out.
+
+Returns the same triple as the offline drafter (``Draft.to_note_parts()``): ``(sections, fields,
+medications)``, where ``fields["sentences"]`` holds the sentences with their evidence and
+``fields["unsupported"]`` lists what the grounding check removed ("not found in the recording").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from backend.adapters.gemini.client import GeminiClient
+from backend.adapters.gemini.schemas import NoteDraftReply
+from backend.domain.grounding import CitedFact, CitedSentence, DrugFinder, ground_draft
+from backend.domain.models import Evidence, Medication, Segment
+
+SOAP = ("subjective", "objective", "assessment", "plan")
+KINDS = {"chief_complaint", "hpi", "ros", "vitals", "exam", "results", "assessment", "plan"}
+SYSTEM = """You draft clinical notes from a consultation transcript for a clinician to review and sign.
+Rules:
+- Use only what the transcript says. Never add a drug, dose, number, vital sign, diagnosis or plan that was not said.
+- Every sentence and item must cite the ids of the transcript segments that say it (segment_ids).
+- Keep numbers exactly as said. Write doses, vitals and durations with digits.
+- Denied symptoms are written as denied ("She denies fever."), not as present.
+- If something is unclear, leave it out: the clinician will read the transcript.
+- Sections: subjective (complaint, history, symptoms), objective (vitals, examination, results),
+  assessment (diagnoses/problems discussed), plan (medications, tests, advice, follow-up)."""
+
+Verifier = Callable[[str], bool]  # drug name -> is it a known drug (dictionary or brand table)
+
+
+def _default_verifier(name: str) -> bool:
+    from backend.domain.medications import lookup_name
+
+    return lookup_name(name, correct=False) is not None
+
+
+def _default_drug_finder(text: str) -> list[str]:
+    from backend.domain.medications import extract_mentions
+
+    return [m.medication.name for m in extract_mentions(text)]
+
+
+def transcript_prompt(segments: Sequence[Segment]) -> str:
+    """The transcript as the model sees it: one ``[id] speaker: text`` line per segment."""
+    lines = [f"[{s.id}] {s.speaker or 'speaker'}: {s.text.strip()}" for s in segments if s.text.strip()]
+    return "Transcript segments:\n" + "\n".join(lines) + "\n\nDraft the SOAP note as JSON with cited segment ids."
+
+
+class GeminiDrafter:
+    """Callable ``(segments) -> (sections, fields, medications)``; raises ProviderUnavailable to fall back.
+
+    Args:
+        client: the configured Gemini client.
+        synonyms: folded diagnosis -> other names that ground it (see ``backend.domain.grounding``).
+        verify: tells whether a drug name is known (sets ``Medication.verified``); default: the shared dictionary.
+        find_drugs: drug names in a sentence, for the sentence check; default: the shared medication parser.
+    """
+
+    def __init__(
+        self,
+        client: GeminiClient,
+        *,
+        synonyms: Mapping[str, Sequence[str]] | None = None,
+        verify: Verifier | None = None,
+        find_drugs: DrugFinder | None = None,
+    ) -> None:
+        self.client = client
+        self.name = client.name
+        self._synonyms = synonyms or {}
+        self._verify = verify or _default_verifier
+        self._find_drugs = find_drugs or _default_drug_finder
+
+    def __call__(self, segments: Sequence[Segment]) -> tuple[dict[str, str], dict[str, Any], list[Medication]]:
+        reply = self.client.generate_json("note drafting", transcript_prompt(segments), NoteDraftReply, system=SYSTEM)
+        return self.to_note_parts(reply, segments)
+
+    def to_note_parts(
+        self, reply: NoteDraftReply, segments: Sequence[Segment]
+    ) -> tuple[dict[str, str], dict[str, Any], list[Medication]]:
+        """Ground a validated reply against ``segments`` and shape it like the offline drafter's output."""
+        sentences = [
+            CitedSentence(
+                section=s.section if s.section in SOAP else "subjective",
+                kind=s.kind if s.kind in KINDS else "hpi",
+                text=s.text.strip(),
+                segment_ids=s.segment_ids,
+            )
+            for s in reply.sentences
+            if s.text.strip()
+        ]
+        meds = [
+            Medication(
+                name=m.name.strip(),
+                verbatim=m.verbatim.strip(),
+                strength=m.strength,
+                route=m.route,
+                frequency=m.frequency,
+                duration=m.duration,
+                status=m.status,
+                evidence=Evidence(segment_ids=m.segment_ids, quote=m.verbatim.strip()),
+            )
+            for m in reply.medications
+            if m.name.strip()
+        ]
+        grounded = ground_draft(
+            segments,
+            sentences=sentences,
+            medications=meds,
+            vitals=[
+                CitedFact(name=v.kind, value=v.value, unit=v.unit or "", segment_ids=v.segment_ids)
+                for v in reply.vitals
+            ],
+            diagnoses=[CitedFact(name=d.name, segment_ids=d.segment_ids) for d in reply.diagnoses],
+            follow_up=[
+                CitedSentence(section="plan", kind="plan", text=f.text, segment_ids=f.segment_ids)
+                for f in reply.follow_up
+            ],
+            synonyms=self._synonyms,
+            find_drugs=self._find_drugs,
+        )
+        sections = {name: " ".join(s.text for s in grounded.sentences if s.section == name) for name in SOAP}
+        if grounded.follow_up:
+            follow = " ".join(f.text for f in grounded.follow_up)
+            sections["plan"] = f"{sections['plan']} {follow}".strip()
+        medications = [m.model_copy(update={"verified": self._verify(m.name)}) for m in grounded.medications]
+        fields: dict[str, Any] = {
+            "sentences": [{**s.model_dump(), "unverified": False} for s in [*grounded.sentences, *grounded.follow_up]],
+            "vitals": [
+                {"kind": v.name, "value": v.value, "unit": v.unit, "segment_ids": v.segment_ids}
+                for v in grounded.vitals
+            ],
+            "diagnoses": [{"name": d.name, "segment_ids": d.segment_ids} for d in grounded.diagnoses],
+            "follow_up": [{"text": f.text, "segment_ids": f.segment_ids} for f in grounded.follow_up],
+            "unsupported": grounded.unsupported,
+            "engine": self.name,
+        }
+        return sections, fields, medications
