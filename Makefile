@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-DYNAMO_LOCAL_VERSION := 3.0.0
+DYNAMO_LOCAL_VERSION := 11.1.0
 
 .PHONY: run test lint typecheck pytest venv provision seed tools bench clean
 

@@ -50,6 +50,26 @@ class App:
             limits=limits,
         )
 
+    def ocr(self) -> Any:
+        """The OCR engine, loaded once per process."""
+        from backend.adapters.rapidocr_engine import shared_engine
+
+        return self.engine("ocr", shared_engine)
+
+    def digitize_deps(self) -> Any:
+        from backend.adapters import documents
+        from backend.services.digitize import DigitizeDeps
+
+        return DigitizeDeps(
+            stores=self.stores,
+            blobs=self.blobs,
+            ocr=self.ocr,
+            load_document=documents.load_document,
+            read_pages=documents.ocr_document,
+            mime_of=lambda data: documents.MIME_TYPES[documents.detect_kind(data)],
+            max_pages=self.settings.max_pdf_pages,
+        )
+
     def episodes(self) -> Any:
         """Per-process anomaly episode cache (timeline, Ask, summaries)."""
         from backend.services.anomalies import EpisodeCache
@@ -93,7 +113,7 @@ def build_queue(settings: Settings) -> JobQueue:
     if settings.resolved("queue") == "sqs":
         from backend.adapters.sqs_queue import SqsJobQueue
 
-        return SqsJobQueue(settings.sqs_queue_url)
+        return SqsJobQueue(settings.sqs_queue_url, region=settings.aws_region)
     from backend.adapters.sqlite_queue import SqliteJobQueue
 
     return SqliteJobQueue(settings.db_path)

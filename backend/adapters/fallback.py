@@ -58,7 +58,9 @@ class _Fallback:
 class FallbackDrafter(_Fallback):
     """``(segments) -> (sections, fields, medications)``: Gemini, else the rule-based drafter."""
 
-    def __init__(self, cloud: Drafter, offline: Drafter, cloud_name: str = "gemini", offline_name: str = "rules") -> None:
+    def __init__(
+        self, cloud: Drafter, offline: Drafter, cloud_name: str = "gemini", offline_name: str = "rules"
+    ) -> None:
         super().__init__("Drafted", cloud_name, offline_name)
         self.cloud, self.offline = cloud, offline
 

@@ -69,10 +69,9 @@ class GroundedDraft(BaseModel):
 
 
 def _canon_number(raw: str) -> str:
-    text = raw.replace(",", "")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.lstrip("0") or "0"
+    whole, _, fraction = raw.replace(",", "").partition(".")
+    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
 
 
 def numbers_in(text: str) -> list[str]:

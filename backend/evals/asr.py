@@ -236,7 +236,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", help="Whisper model folder or hub id (default: COPILOT_WHISPER_MODEL or provisioned)"
     )
     parser.add_argument("--beam", type=int, default=2, help="Whisper beam size")
-    parser.add_argument("--prompt-mode", choices=("hotwords", "initial", "none"), default="hotwords")
+    parser.add_argument("--prompt-mode", choices=("initial", "hotwords", "none"), default="initial")
     parser.add_argument("--partial", action="store_true", help="score the live fast path (transcribe_partial)")
     parser.add_argument("--limit", type=int, default=0, help="score at most this many files (0 = all)")
     parser.add_argument("--show", action="store_true", help="print reference and hypothesis of each file")

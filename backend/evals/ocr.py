@@ -54,14 +54,14 @@ def find_pairs(folder: Path) -> list[tuple[Path, Path]]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    if not args.images and not args.make:
+        raise SystemExit("Give --images DIR (pairs of X.png + X.txt), or --make N [--out DIR] [--degrade].")
+    target = args.target or (TARGET_CER_DEGRADED if args.degrade else TARGET_CER_CLEAN)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = args.images or args.out or Path(tmp)
+        folder: Path = args.out or args.images or Path(tmp)
         if args.make:
-            make_samples(args.make, args.out or folder, degrade=args.degrade)
-            folder = args.out or folder
-        if folder is None or not folder.is_dir():
-            raise SystemExit("Give --images DIR (pairs of X.png + X.txt), or --make N [--out DIR].")
-        return evaluate_folder(folder, args.target or (TARGET_CER_DEGRADED if args.degrade else TARGET_CER_CLEAN))
+            make_samples(args.make, folder, degrade=args.degrade)
+        return evaluate_folder(folder, target)
 
 
 def evaluate_folder(folder: Path, target_cer: float, engine: RapidOcrEngine | None = None) -> dict[str, Any]:

@@ -98,3 +98,10 @@ def wait_idle(page: Page) -> None:
     """Wait until Streamlit has finished the current run."""
     page.wait_for_timeout(300)
     page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
+
+
+def goto(page: Page, title: str) -> None:
+    """Open a page from the sidebar (keeps the websocket session, hence the sign-in) and wait for it."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title).first.wait_for()
+    wait_idle(page)

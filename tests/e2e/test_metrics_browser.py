@@ -7,7 +7,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from backend.domain.anomaly.synthetic import synth_patient_days
-from tests.e2e.conftest import login, wait_idle
+from tests.e2e.conftest import goto, login, wait_idle
 
 
 def write_wide_csv(path: Path) -> Path:
@@ -26,8 +26,7 @@ def test_import_csv_then_chart_marks_anomaly(server: str, page: Page, artifacts:
     page.get_by_role("button", name="Register patient").click()
     expect(page.get_by_text("Registered Metric Testpatient")).to_be_visible()
 
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Health metrics").click()
-    wait_idle(page)
+    goto(page, "Health metrics")
     page.get_by_role("tab", name="Import").click()
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
     page.get_by_role("button", name="Import", exact=True).click()

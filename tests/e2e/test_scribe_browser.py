@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login, start_server, wait_idle
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, goto, login, start_server, wait_idle
 from tests.helpers.speech import synth_wav
 
 CONSULTATION = (
@@ -40,7 +40,7 @@ def test_record_draft_edit_sign(mic_browser: tuple[Browser, str], artifacts: Pat
     page: Page = context.new_page()
     page.set_default_timeout(60_000)
     login(page, url, "doctor", "doctor-demo")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Scribe").click()
+    goto(page, "Scribe")
     page.get_by_role("textbox", name="Find patient (name, phone or ID)", exact=True).fill("ram kumar")
     page.keyboard.press("Enter")
     wait_idle(page)

@@ -151,3 +151,10 @@ def test_meds_eval_on_mts_validation(shared_data: Path) -> None:
     assert result["rows"] > 0
     assert result["f1"] >= 0.8
     json.dumps(result)
+
+
+def test_letterhead_words_are_not_corrected_into_drugs() -> None:
+    # "Medical" is one edit from the barbital brand "Medinal": without prescription context it stays text.
+    assert parse_line("Lotus Medical Centre") is None
+    med = parse_line("Tab. Metf0rmin 500 mg BD")
+    assert med is not None and med.name == "metformin" and med.corrected_from

@@ -106,7 +106,8 @@ class DynamoDBLocal:
 
         return boto3.session.Session(
             aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local ignores them, region_name="us-east-1"
+            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local ignores credentials
+            region_name="us-east-1",
         ).client("dynamodb", endpoint_url=self.endpoint_url, config=retry_config(max_attempts))
 
     def stop(self) -> None:

@@ -85,7 +85,7 @@ class GeminiClient:
         base_url: str | None = None,
         timeout_s: float = 60.0,
         retry: RetryPolicy = RetryPolicy(),
-        max_output_tokens: int = 8192,
+        max_output_tokens: int = 16384,  # thinking models spend part of it before answering
         client: genai.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,

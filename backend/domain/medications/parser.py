@@ -246,7 +246,12 @@ def parse_line(text: str) -> Medication | None:
     hits = find_names(text, correct=True, strict_ambiguous=False)
     if hits:
         span, match = _combine(text, hits)
-        return _medication(text, span, match, text.strip())
+        med = _medication(text, span, match, text.strip())
+        # A corrected spelling is trusted only on a line that reads like a prescription: "Lotus Medical
+        # Centre" must not become barbital (Medical ~ Medinal) on a letterhead.
+        if match.corrected_from and not (med.strength or med.form or med.frequency):
+            return None
+        return med
     unknown = _unknown_name(text)
     if unknown is None:
         return None
