@@ -21,6 +21,7 @@ class App:
     queue: JobQueue
     providers: dict[str, str]
     engines: dict[str, Any] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM)
+    registry: Any = field(default_factory=lambda: _registry())
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def engine(self, name: str, factory: Callable[[], Any]) -> Any:
@@ -32,7 +33,49 @@ class App:
 
     def speech(self) -> Any:
         """The loaded speech engine (``.transcriber`` and ``.fallback_reason``), built on first use."""
-        return self.engine("stt", lambda: build_transcriber(self.settings))
+        loaded = self.engine("stt", lambda: build_transcriber(self.settings, self.gemini))
+        self.registry.register("stt", self.providers["stt"], loaded.transcriber)
+        return loaded
+
+    def gemini(self) -> Any:
+        """One Gemini client per process (only when the LLM or speech port is set to Gemini)."""
+        from backend.adapters.gemini import GeminiClient, RetryPolicy
+
+        s = self.settings
+        return self.engine(
+            "gemini",
+            lambda: GeminiClient(
+                s.gemini_api_key,
+                s.gemini_model,
+                base_url=s.gemini_base_url or None,
+                timeout_s=s.gemini_timeout_s,
+                retry=RetryPolicy(attempts=s.gemini_max_attempts),
+            ),
+        )
+
+    def drafter(self) -> Any:
+        """segments -> (sections, fields, medications): Gemini with the offline drafter as fallback, or offline only."""
+        if self.providers["llm"] != "gemini":
+            return draft_parts
+
+        def build() -> Any:
+            from backend.adapters.fallback import FallbackDrafter
+            from backend.adapters.gemini import GeminiDrafter
+
+            client = self.gemini()
+            drafter = FallbackDrafter(GeminiDrafter(client), draft_parts, cloud_name=client.name)
+            self.registry.register("llm", "gemini", drafter)
+            return drafter
+
+        return self.engine("drafter", build)
+
+    def answerer(self) -> Any:
+        """The Ask service's grounded LLM, or None offline."""
+        if self.providers["llm"] != "gemini":
+            return None
+        from backend.adapters.gemini import GeminiAnswerer
+
+        return self.engine("answerer", lambda: GeminiAnswerer(self.gemini()))
 
     def scribe_deps(self) -> Any:
         from backend.adapters.pyav_codec import PyAvCodec
@@ -46,15 +89,29 @@ class App:
             queue=self.queue,
             codec=PyAvCodec(),
             transcriber=lambda: self.speech().transcriber,
-            draft=draft_parts,
+            draft=self.drafter(),
             limits=limits,
         )
 
     def ocr(self) -> Any:
-        """The OCR engine, loaded once per process."""
-        from backend.adapters.rapidocr_engine import shared_engine
+        """The OCR engine, loaded once per process (Textract in front of rapidocr when configured)."""
 
-        return self.engine("ocr", shared_engine)
+        def build() -> Any:
+            from backend.adapters.rapidocr_engine import shared_engine
+
+            offline = shared_engine()
+            if self.providers["ocr"] != "textract":
+                return offline
+            from backend.adapters.aws_textract import TextractOcr
+            from backend.adapters.fallback import FallbackOcr
+
+            s = self.settings
+            features = [f.strip().upper() for f in s.textract_features.split(",") if f.strip()] or None
+            return FallbackOcr(TextractOcr(features=features, bucket=s.s3_bucket or None, region=s.aws_region), offline)
+
+        engine = self.engine("ocr", build)
+        self.registry.register("ocr", self.providers["ocr"], engine)
+        return engine
 
     def digitize_deps(self) -> Any:
         from backend.adapters import documents
@@ -119,10 +176,39 @@ def build_queue(settings: Settings) -> JobQueue:
     return SqliteJobQueue(settings.db_path)
 
 
-def build_transcriber(settings: Settings) -> Any:
-    from backend.adapters.whisper_stt import load_transcriber
+def _registry() -> Any:
+    from backend.services.providers import ProviderRegistry
 
-    return load_transcriber(settings.whisper_model or None, settings.data_dir)
+    return ProviderRegistry()
+
+
+def build_transcriber(settings: Settings, gemini: Callable[[], Any] | None = None) -> Any:
+    """Whisper (or pocketsphinx); a cloud engine in front of it when configured, the offline one as fallback."""
+    from backend.adapters.whisper_stt import LoadedTranscriber, load_transcriber
+
+    offline = load_transcriber(settings.whisper_model or None, settings.data_dir)
+    kind = settings.resolved("stt")
+    if kind not in ("transcribe", "gemini"):
+        return offline
+    from backend.adapters.fallback import FallbackTranscriber
+
+    cloud: Any
+    if kind == "transcribe":
+        from backend.adapters.aws_transcribe import AwsTranscribeTranscriber
+
+        cloud = AwsTranscribeTranscriber(
+            settings.s3_bucket,
+            language=settings.transcribe_language,
+            region=settings.aws_region,
+            kms_key_id=settings.s3_kms_key_id or None,
+            max_speakers=settings.transcribe_max_speakers,
+        )
+    else:
+        from backend.adapters.gemini import GeminiTranscriber
+
+        assert gemini is not None
+        cloud = GeminiTranscriber(gemini())
+    return LoadedTranscriber(FallbackTranscriber(cloud, offline.transcriber), offline.fallback_reason)
 
 
 def draft_parts(segments: Any) -> Any:

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
 
     gemini_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"
+    gemini_timeout_s: float = 60.0
+    gemini_max_attempts: int = 4
+    gemini_base_url: str = ""  # only for tests and proxies
+    transcribe_language: str = "en-US"
+    transcribe_max_speakers: int = 3
+    textract_features: str = ""  # e.g. "TABLES,FORMS" to use AnalyzeDocument
 
     whisper_model: str = ""  # folder (or hub name on machines with internet); default: <data_dir>/models/faster-whisper-base
     max_audio_minutes: int = 60

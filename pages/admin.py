@@ -11,7 +11,9 @@ from backend.domain.models import Role
 from backend.services import auth
 from backend.services.access import Permission
 from backend.services.audit import audit_trail
+from backend.services.providers import provider_statuses, test_provider
 from ui.runtime import get_app, require_principal
+from ui.safe import md_escape
 
 app, principal = get_app(), require_principal()
 st.title("Admin")
@@ -86,4 +88,18 @@ with panes["Audit trail"]:
 
 if "Engines" in panes:
     with panes["Engines"]:
-        st.dataframe([{"port": k, "engine": v} for k, v in app.providers.items()], hide_index=True)
+        st.markdown("Which engine serves each part of the app, its last error, and a connection test. Storage: " + ", ".join(f"**{k}** {app.providers[k]}" for k in ("store", "blobs", "queue")))
+        starters = {"stt": app.speech, "ocr": app.ocr, "llm": app.drafter}
+        for row in provider_statuses(principal, app.registry, app.providers):
+            c1, c2, c3 = st.columns([3, 4, 1])
+            state = ":green[live]" if row.live else (":orange[fallback]" if row.fallback else ":grey[not started]")
+            c1.markdown(f"**{row.label}** · {row.configured} ({'cloud' if row.cloud else 'offline'}) · {state}")
+            c2.caption(md_escape(row.fallback or row.last_error or ""))
+            if c3.button("Test", key=f"admin_test_{row.port}"):
+                with st.spinner("Starting and testing the engine…"):
+                    try:
+                        starters[row.port]()
+                    except CopilotError as e:
+                        st.error(md_escape(e.message))
+                    ok, message = test_provider(principal, app.registry, app.stores.audit, row.port)
+                (st.success if ok else st.error)(md_escape(message))

@@ -32,7 +32,7 @@ with one_tab:
             try:
                 st.session_state["ask_answer"] = (
                     patient.patient_id,
-                    ask(app.stores, principal, patient.patient_id, question, cache=app.ask_cache(), metric_passages=app.episodes().metric_passages),
+                    ask(app.stores, principal, patient.patient_id, question, cache=app.ask_cache(), metric_passages=app.episodes().metric_passages, llm=app.answerer()),
                 )
             except CopilotError as e:
                 st.error(md_escape(e.message))

@@ -17,6 +17,9 @@ app, principal = get_app(), require_principal()
 deps = app.scribe_deps()
 st.title("Scribe")
 
+loaded = app.engines.get("stt")
+if loaded is not None and loaded.fallback_reason:
+    st.warning(md_escape(loaded.fallback_reason))
 patient = pick_patient("scribe")
 if patient is None:
     st.info("Choose a patient to record a consultation.")

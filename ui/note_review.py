@@ -67,6 +67,8 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
     app = get_app()
     status = ":material/verified: signed" if note.status is NoteStatus.SIGNED else ":material/edit_note: draft — not yet signed"
     st.markdown(f"**Note of {when(note.timestamp)}** · {status} · author {md_escape(note.author)}" + (f" · signed by {md_escape(note.signer)} {when(note.signed_at)}" if note.signer else ""))
+    if note.fields.get("engine_fallback"):
+        st.warning(md_escape(str(note.fields["engine_fallback"])))
     if note.fields.get("low_accuracy_engine"):
         st.warning("This transcript comes from the low-accuracy fallback speech engine: check every word against the audio.")
     for w in note.fields.get("audio_warnings", []):

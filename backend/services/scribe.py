@@ -109,8 +109,10 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
         fields = {**fields, "audio_warnings": warnings}
     if getattr(transcriber, "low_accuracy", False):
         fields = {**fields, "low_accuracy_engine": transcriber.name}
+    unsupported = [str(u) for u in fields.pop("unsupported", [])] if isinstance(fields, dict) else []
     note = Note(
         patient_id=job.patient_id,
+        unsupported=unsupported,
         author=job.created_by,
         job_id=job.job_id,
         audio_key=job.blob_key,
