@@ -47,7 +47,7 @@ with one_tab:
                 for i, c in enumerate(answer.citations, start=1):
                     col1, col2 = st.columns([5, 1])
                     col1.markdown(f"[{i}] **{md_escape(c.label)}** — {md_escape(c.snippet)}")
-                    if col2.button("Open", key=f"ask_open_{i}"):
+                    if col2.button("Open in timeline", key=f"ask_open_{i}"):
                         open_citation(patient.patient_id, c.ref)
             with st.expander("Passages retrieved"):
                 for p in answer.passages:

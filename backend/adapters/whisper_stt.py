@@ -80,10 +80,12 @@ class WhisperTranscriber:
         beam_size: Beam for the batch path (``transcribe``); ``transcribe_partial`` always decodes greedily.
         language: Language used when a call passes none; ``None`` lets Whisper detect it (slower, riskier).
         prompt_mode: How the drug list is given: ``initial`` (Whisper's initial prompt; it conditions the
-            first window and then rolls off as the transcript grows), ``hotwords`` (repeated in every 30 s
-            window: no better on drug names, sometimes derails long dialogue), or ``none`` (brands get lost:
-            "Dolo 650" -> "no 650").
+            first 30 s window, and later ones too when ``condition_on_previous_text``), ``hotwords``
+            (repeated in every window: no better on drug names, sometimes derails long dialogue), or ``none``
+            (brands get lost: "Dolo 650" -> "no 650").
         verify: Check the folder's hashes before loading (skip only in tests that just verified it).
+        condition_on_previous_text: Feed each 30 s window the previous window's text. Off by default: on
+            espeak-ng consultations it let a misheard window derail the next ones (repetition loops).
     """
 
     low_accuracy = False
@@ -97,6 +99,7 @@ class WhisperTranscriber:
         prompt_mode: PromptMode = "initial",
         compute_type: str = "int8",
         verify: bool = True,
+        condition_on_previous_text: bool = False,
     ) -> None:
         model = str(model_dir)
         is_path = isinstance(model_dir, Path) or looks_like_path(model)
@@ -106,6 +109,7 @@ class WhisperTranscriber:
         self.beam_size = beam_size
         self.language = language
         self.prompt_mode = prompt_mode
+        self.condition_on_previous_text = condition_on_previous_text
         threads = threads or os.cpu_count() or 1
         if is_path:
             self._model = _load_model(str(Path(model).expanduser()), threads, compute_type)
@@ -146,6 +150,7 @@ class WhisperTranscriber:
             # faster-whisper's default VAD settings (2 s silence splits chunks) scored best: short splits
             # (0.5 s) cut conversational turns apart and lose context (WER 0.110 vs 0.096 on 4 clips).
             vad_filter=True,
+            condition_on_previous_text=self.condition_on_previous_text,
             **self._prompt_kwargs(),
         )
 

@@ -220,7 +220,9 @@ def _build(args: argparse.Namespace) -> tuple[Any, float]:
 
     settings = Settings()
     model = resolve_model(args.model or settings.whisper_model, settings.data_dir)
-    engine = WhisperTranscriber(model, beam_size=args.beam, prompt_mode=args.prompt_mode)
+    engine = WhisperTranscriber(
+        model, beam_size=args.beam, prompt_mode=args.prompt_mode, condition_on_previous_text=args.condition
+    )
     return engine, time.perf_counter() - started
 
 
@@ -237,6 +239,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--beam", type=int, default=2, help="Whisper beam size")
     parser.add_argument("--prompt-mode", choices=("initial", "hotwords", "none"), default="initial")
+    parser.add_argument("--condition", action="store_true", help="condition each window on the previous text")
     parser.add_argument("--partial", action="store_true", help="score the live fast path (transcribe_partial)")
     parser.add_argument("--limit", type=int, default=0, help="score at most this many files (0 = all)")
     parser.add_argument("--show", action="store_true", help="print reference and hypothesis of each file")

@@ -62,11 +62,18 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = start_server(tmp_path_factory.mktemp("e2e-data"))
-    yield url
+def server_info(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One demo server for the session: (url, its data dir)."""
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    proc, url = start_server(data_dir)
+    yield url, data_dir
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def server(server_info: tuple[str, Path]) -> str:
+    return server_info[0]
 
 
 @pytest.fixture(scope="session")
