@@ -23,7 +23,9 @@ P = {
     "scribe": st.Page("pages/scribe.py", title="Scribe", icon=":material/mic:", url_path="scribe"),
     "digitize": st.Page("pages/digitize.py", title="Digitize", icon=":material/document_scanner:", url_path="digitize"),
     "timeline": st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:", url_path="timeline"),
-    "metrics": st.Page("pages/health_metrics.py", title="Health metrics", icon=":material/monitor_heart:", url_path="health-metrics"),
+    "metrics": st.Page(
+        "pages/health_metrics.py", title="Health metrics", icon=":material/monitor_heart:", url_path="health-metrics"
+    ),
     "ask": st.Page("pages/ask.py", title="Ask", icon=":material/forum:", url_path="ask"),
     "admin": st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
 }

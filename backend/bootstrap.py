@@ -82,7 +82,11 @@ class App:
         from backend.services.scribe import ScribeDeps, ScribeLimits
 
         s = self.settings
-        limits = ScribeLimits(max_seconds=s.max_audio_minutes * 60, max_bytes=s.max_upload_mb * 1024 * 1024, max_attempts=s.job_max_attempts)
+        limits = ScribeLimits(
+            max_seconds=s.max_audio_minutes * 60,
+            max_bytes=s.max_upload_mb * 1024 * 1024,
+            max_attempts=s.job_max_attempts,
+        )
         return ScribeDeps(
             stores=self.stores,
             blobs=self.blobs,
@@ -223,4 +227,10 @@ def build_app(settings: Settings | None = None) -> App:
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     providers = {port: settings.resolved(port) for port in ("store", "blobs", "queue", "stt", "ocr", "llm")}
-    return App(settings=settings, stores=build_stores(settings), blobs=build_blobs(settings), queue=build_queue(settings), providers=providers)
+    return App(
+        settings=settings,
+        stores=build_stores(settings),
+        blobs=build_blobs(settings),
+        queue=build_queue(settings),
+        providers=providers,
+    )

@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     s3_kms_key_id: str = ""
     sqs_queue_url: str = ""
     sqs_dlq_url: str = ""
-    aws_region: str = Field(default_factory=lambda: os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "ap-south-1")))
+    aws_region: str = Field(
+        default_factory=lambda: os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "ap-south-1"))
+    )
 
     gemini_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"
@@ -71,7 +73,9 @@ class Settings(BaseSettings):
     transcribe_max_speakers: int = 3
     textract_features: str = ""  # e.g. "TABLES,FORMS" to use AnalyzeDocument
 
-    whisper_model: str = ""  # folder (or hub name on machines with internet); default: <data_dir>/models/faster-whisper-base
+    whisper_model: str = (
+        ""  # folder (or hub name on machines with internet); default: <data_dir>/models/faster-whisper-base
+    )
     max_audio_minutes: int = 60
     max_upload_mb: int = 200
     max_pdf_pages: int = 20
@@ -100,7 +104,13 @@ class Settings(BaseSettings):
     @property
     def has_aws(self) -> bool:
         """True when an AWS credential chain or endpoint is visible in the environment."""
-        keys = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE")
+        keys = (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+        )
         return any(os.environ.get(k) for k in keys)
 
     def resolved(self, port: str) -> str:

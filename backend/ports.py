@@ -104,7 +104,9 @@ class MetricStore(Protocol):
     def upsert_days(self, days: Iterable[MetricDay]) -> int:
         """Insert or replace daily values (idempotent). Returns how many were written."""
 
-    def days(self, patient_id: str, metric: str | None = None, start: str | None = None, end: str | None = None) -> list[MetricDay]:
+    def days(
+        self, patient_id: str, metric: str | None = None, start: str | None = None, end: str | None = None
+    ) -> list[MetricDay]:
         """Ascending by day; ``start``/``end`` are inclusive ISO dates."""
 
     def patients_with_metrics(self) -> list[str]: ...
@@ -143,7 +145,9 @@ class BlobStore(Protocol):
     def put(self, data: bytes, content_type: str = "application/octet-stream", prefix: str = "blob") -> str:
         """Store atomically; returns the key. Storing the same bytes twice returns the same key."""
 
-    def put_stream(self, stream: BinaryIO, content_type: str = "application/octet-stream", prefix: str = "blob") -> str: ...
+    def put_stream(
+        self, stream: BinaryIO, content_type: str = "application/octet-stream", prefix: str = "blob"
+    ) -> str: ...
 
     def get(self, key: str) -> bytes:
         """Raises NotFound."""
@@ -182,7 +186,10 @@ class JobQueue(Protocol):
 
 class Transcriber(Protocol):
     name: str
-    low_accuracy: bool
+
+    @property
+    def low_accuracy(self) -> bool:
+        """True for engines whose transcripts need a visible warning (the pocketsphinx fallback)."""
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         """16 kHz mono float32 samples in [-1, 1]; segments with start/end seconds out."""

@@ -30,7 +30,10 @@ if "Users" in panes:
     with panes["Users"]:
         users = auth.list_users(app.stores, principal)
         st.dataframe(
-            [{"username": u.username, "role": u.role.value, "name": u.display_name, "disabled": u.disabled} for u in users],
+            [
+                {"username": u.username, "role": u.role.value, "name": u.display_name, "disabled": u.disabled}
+                for u in users
+            ],
             hide_index=True,
             width="stretch",
         )
@@ -66,7 +69,9 @@ with panes["Audit trail"]:
     patient_filter = col1.text_input("Patient ID", key="admin_audit_patient", max_chars=20)
     actor_filter = col2.text_input("User", key="admin_audit_actor", max_chars=64)
     try:
-        page = audit_trail(app.stores, principal, patient_id=patient_filter.strip(), actor=actor_filter.strip().lower(), limit=200)
+        page = audit_trail(
+            app.stores, principal, patient_id=patient_filter.strip(), actor=actor_filter.strip().lower(), limit=200
+        )
     except CopilotError as e:
         st.error(e.message)
     else:
@@ -88,7 +93,10 @@ with panes["Audit trail"]:
 
 if "Engines" in panes:
     with panes["Engines"]:
-        st.markdown("Which engine serves each part of the app, its last error, and a connection test. Storage: " + ", ".join(f"**{k}** {app.providers[k]}" for k in ("store", "blobs", "queue")))
+        st.markdown(
+            "Which engine serves each part of the app, its last error, and a connection test. Storage: "
+            + ", ".join(f"**{k}** {app.providers[k]}" for k in ("store", "blobs", "queue"))
+        )
         starters = {"stt": app.speech, "ocr": app.ocr, "llm": app.drafter}
         for row in provider_statuses(principal, app.registry, app.providers):
             c1, c2, c3 = st.columns([3, 4, 1])

@@ -26,13 +26,26 @@ with one_tab:
     patient = pick_patient("ask")
     if patient is not None:
         with st.form("ask_form"):
-            question = st.text_input("Question", placeholder="e.g. Is she on metformin? When was her last fever?", max_chars=1000, key="ask_question")
+            question = st.text_input(
+                "Question",
+                placeholder="e.g. Is she on metformin? When was her last fever?",
+                max_chars=1000,
+                key="ask_question",
+            )
             asked = st.form_submit_button("Ask", type="primary")
         if asked:
             try:
                 st.session_state["ask_answer"] = (
                     patient.patient_id,
-                    ask(app.stores, principal, patient.patient_id, question, cache=app.ask_cache(), metric_passages=app.episodes().metric_passages, llm=app.answerer()),
+                    ask(
+                        app.stores,
+                        principal,
+                        patient.patient_id,
+                        question,
+                        cache=app.ask_cache(),
+                        metric_passages=app.episodes().metric_passages,
+                        llm=app.answerer(),
+                    ),
                 )
             except CopilotError as e:
                 st.error(md_escape(e.message))

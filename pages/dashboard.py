@@ -39,7 +39,9 @@ with left:
         st.caption("Nothing to sign.")
     for d in summary.drafts[:20]:
         c1, c2 = st.columns([4, 1])
-        c1.markdown(f"**{md_escape(d.patient_name)}** · {when(d.timestamp)[:16]} · by {md_escape(d.author)}  \n{md_escape(d.headline or 'no chief complaint')}")
+        c1.markdown(
+            f"**{md_escape(d.patient_name)}** · {when(d.timestamp)[:16]} · by {md_escape(d.author)}  \n{md_escape(d.headline or 'no chief complaint')}"
+        )
         if c2.button("Review", key=f"dash_review_{d.patient_id}_{d.timestamp}"):
             st.session_state[SELECTED] = d.patient_id
             st.session_state["scribe_note_choice"] = d.timestamp
@@ -58,7 +60,10 @@ with right:
 
 st.subheader("Recent activity")
 st.dataframe(
-    [{"when": when(e.at)[:16], "user": e.actor, "action": e.action, "patient": e.patient_id or ""} for e in summary.recent_activity],
+    [
+        {"when": when(e.at)[:16], "user": e.actor, "action": e.action, "patient": e.patient_id or ""}
+        for e in summary.recent_activity
+    ],
     hide_index=True,
     width="stretch",
 )

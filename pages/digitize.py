@@ -14,7 +14,18 @@ from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import pick_patient
 
-COLUMNS = ["name", "verbatim", "strength", "form", "route", "frequency", "duration", "instructions", "verified", "corrected_from"]
+COLUMNS = [
+    "name",
+    "verbatim",
+    "strength",
+    "form",
+    "route",
+    "frequency",
+    "duration",
+    "instructions",
+    "verified",
+    "corrected_from",
+]
 app, principal = get_app(), require_principal()
 deps = app.digitize_deps()
 st.title("Digitize")
@@ -26,7 +37,11 @@ if patient is None:
 
 upload_tab, camera_tab = st.tabs(["Upload", "Camera"])
 with upload_tab:
-    upload = st.file_uploader("Prescription or medication list (JPEG, PNG, WebP, TIFF or PDF)", type=["jpg", "jpeg", "png", "webp", "tif", "tiff", "pdf", "heic"], key="digitize_upload")
+    upload = st.file_uploader(
+        "Prescription or medication list (JPEG, PNG, WebP, TIFF or PDF)",
+        type=["jpg", "jpeg", "png", "webp", "tif", "tiff", "pdf", "heic"],
+        key="digitize_upload",
+    )
 with camera_tab:
     photo = st.camera_input("Take a photo of the document", key="digitize_camera")
 source = upload or photo
@@ -51,14 +66,21 @@ st.subheader("What was read")
 for page in reading.pages:
     boxes = [f.box for f in reading.found if f.page == page.index]
     left, right = st.columns([1, 1])
-    left.image(outline_boxes(page.image_preview, page.size, boxes), caption=f"Page {page.index + 1} ({'text layer' if page.source == 'text-layer' else 'OCR'}) — medication lines outlined")
-    right.text_area(f"Text of page {page.index + 1}", page.text, height=300, disabled=True, key=f"digitize_text_{page.index}")
+    left.image(
+        outline_boxes(page.image_preview, page.size, boxes),
+        caption=f"Page {page.index + 1} ({'text layer' if page.source == 'text-layer' else 'OCR'}) — medication lines outlined",
+    )
+    right.text_area(
+        f"Text of page {page.index + 1}", page.text, height=300, disabled=True, key=f"digitize_text_{page.index}"
+    )
 
 st.subheader("Medications")
 meds = reading.medications
 unverified = [m.verbatim or m.name for m in meds if not m.verified]
 if unverified:
-    st.warning("Not found in the drug dictionary — check against the document: " + ", ".join(md_escape(n) for n in unverified))
+    st.warning(
+        "Not found in the drug dictionary — check against the document: " + ", ".join(md_escape(n) for n in unverified)
+    )
 corrected = [f"{m.name} (read as “{m.corrected_from}”)" for m in meds if m.corrected_from]
 if corrected:
     st.info("Corrected reading errors: " + ", ".join(md_escape(c) for c in corrected))
@@ -66,7 +88,9 @@ rows = st.data_editor(
     [{c: getattr(m, c) for c in COLUMNS} for m in meds],
     num_rows="dynamic",
     column_config={
-        "verified": st.column_config.CheckboxColumn("verified", disabled=True, help="Name found in the drug dictionary"),
+        "verified": st.column_config.CheckboxColumn(
+            "verified", disabled=True, help="Name found in the drug dictionary"
+        ),
         "corrected_from": st.column_config.TextColumn("corrected from", disabled=True),
         "verbatim": st.column_config.TextColumn("as written", disabled=True),
     },
@@ -82,7 +106,9 @@ def edited(rows: list[dict[str, Any]]) -> list[Medication]:
         if not name:
             continue
         base = meds[i] if i < len(meds) else Medication(name=name, verbatim=name)
-        values = {c: (row.get(c) or None) for c in COLUMNS if c not in ("name", "verbatim", "verified", "corrected_from")}
+        values = {
+            c: (row.get(c) or None) for c in COLUMNS if c not in ("name", "verbatim", "verified", "corrected_from")
+        }
         out.append(base.model_copy(update={**values, "name": name, "verified": base.verified and name == base.name}))
     return out
 
@@ -94,4 +120,6 @@ if st.button("Save to patient history", type="primary", key="digitize_save"):
         st.error(md_escape(e.message))
     else:
         del st.session_state["digitize_reading"]
-        st.success(f"Saved {len(entry.medications)} medication(s) with the original document. They are on the patient's timeline.")
+        st.success(
+            f"Saved {len(entry.medications)} medication(s) with the original document. They are on the patient's timeline."
+        )

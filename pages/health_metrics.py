@@ -34,9 +34,12 @@ with panes["Patient"]:
         else:
             last = daily["day"].max()
             last_day = last.date() if hasattr(last, "date") else date.fromisoformat(str(last))
-            first_day = max(last_day - timedelta(days=89), (daily["day"].min().date() if hasattr(daily["day"].min(), "date") else last_day))
+            first_day = max(
+                last_day - timedelta(days=89),
+                (daily["day"].min().date() if hasattr(daily["day"].min(), "date") else last_day),
+            )
             chosen = st.date_input("Date range", value=(first_day, last_day), key="metrics_range")
-            start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (first_day, last_day))
+            start, end = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (first_day, last_day)
             view = build_patient_page(daily, start=start, end=end)
             if view.episodes:
                 st.markdown("**Anomalies in this range**")
@@ -55,10 +58,24 @@ with panes["Import"]:
         "Apple Health `export.xml`/`export.zip`, or a FHIR R4 Observation bundle."
     )
     c1, c2 = st.columns(2)
-    c1.download_button("Long CSV template", (TEMPLATES / "metrics_long_template.csv").read_bytes(), "metrics_long_template.csv", "text/csv", key="metrics_tpl_long")
-    c2.download_button("Wide CSV template", (TEMPLATES / "metrics_wide_template.csv").read_bytes(), "metrics_wide_template.csv", "text/csv", key="metrics_tpl_wide")
+    c1.download_button(
+        "Long CSV template",
+        (TEMPLATES / "metrics_long_template.csv").read_bytes(),
+        "metrics_long_template.csv",
+        "text/csv",
+        key="metrics_tpl_long",
+    )
+    c2.download_button(
+        "Wide CSV template",
+        (TEMPLATES / "metrics_wide_template.csv").read_bytes(),
+        "metrics_wide_template.csv",
+        "text/csv",
+        key="metrics_tpl_wide",
+    )
     target = st.session_state.get(SELECTED)
-    st.caption(f"Rows without a patient_id go to the selected patient: {target or 'none selected (choose one in the Patient tab)'}")
+    st.caption(
+        f"Rows without a patient_id go to the selected patient: {target or 'none selected (choose one in the Patient tab)'}"
+    )
     upload = st.file_uploader("Health data file", type=["csv", "json", "xml", "zip"], key="metrics_upload")
     if upload is not None and st.button("Import", type="primary", key="metrics_import"):
         try:

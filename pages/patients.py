@@ -6,7 +6,7 @@ import streamlit as st
 
 from backend.domain.errors import CopilotError
 from backend.domain.patients import SEXES
-from backend.services.patients import PatientInput, get_patient, list_patients, register_patient, update_patient
+from backend.services.patients import PatientInput, list_patients, register_patient, update_patient
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import SELECTED, patient_label, pick_patient
@@ -25,21 +25,29 @@ with find_tab:
             f"**ID** {patient.patient_id} · **Phone** {md_escape(patient.phone or '—')} · **DOB** {patient.dob or '—'} · "
             f"**Sex** {patient.sex or '—'} · **External ID** {md_escape(patient.external_id or '—')}"
         )
-        with st.expander("Edit details"):
-            with st.form("patients_edit_form"):
-                name = st.text_input("Name", value=patient.name, max_chars=200, key="patients_edit_name")
-                phone = st.text_input("Phone", value=patient.phone or "", key="patients_edit_phone")
-                dob = st.text_input("Date of birth (YYYY-MM-DD)", value=patient.dob or "", key="patients_edit_dob")
-                sex = st.selectbox("Sex", ["", *SEXES], index=(["", *SEXES].index(patient.sex or "")), key="patients_edit_sex")
-                ext = st.text_input("External ID", value=patient.external_id or "", key="patients_edit_ext")
-                if st.form_submit_button("Save changes"):
-                    try:
-                        update_patient(app.stores, principal, patient.patient_id, patient.version, PatientInput(name, phone, dob, sex, ext), region)
-                    except CopilotError as e:
-                        st.error(e.message)
-                    else:
-                        st.success("Saved.")
-                        st.rerun()
+        with st.expander("Edit details"), st.form("patients_edit_form"):
+            name = st.text_input("Name", value=patient.name, max_chars=200, key="patients_edit_name")
+            phone = st.text_input("Phone", value=patient.phone or "", key="patients_edit_phone")
+            dob = st.text_input("Date of birth (YYYY-MM-DD)", value=patient.dob or "", key="patients_edit_dob")
+            sex = st.selectbox(
+                "Sex", ["", *SEXES], index=(["", *SEXES].index(patient.sex or "")), key="patients_edit_sex"
+            )
+            ext = st.text_input("External ID", value=patient.external_id or "", key="patients_edit_ext")
+            if st.form_submit_button("Save changes"):
+                try:
+                    update_patient(
+                        app.stores,
+                        principal,
+                        patient.patient_id,
+                        patient.version,
+                        PatientInput(name, phone, dob, sex, ext),
+                        region,
+                    )
+                except CopilotError as e:
+                    st.error(e.message)
+                else:
+                    st.success("Saved.")
+                    st.rerun()
 
 with list_tab:
     cursors: list[str | None] = st.session_state.setdefault("patients_cursors", [None])
@@ -64,7 +72,11 @@ with list_tab:
 with new_tab:
     with st.form("patients_new_form", clear_on_submit=False):
         name = st.text_input("Full name *", max_chars=200, key="patients_new_name")
-        phone = st.text_input("Phone (mobile)", key="patients_new_phone", help=f"Numbers without a country code are read as region {region}.")
+        phone = st.text_input(
+            "Phone (mobile)",
+            key="patients_new_phone",
+            help=f"Numbers without a country code are read as region {region}.",
+        )
         dob = st.text_input("Date of birth (YYYY-MM-DD)", key="patients_new_dob")
         sex = st.selectbox("Sex", ["", *SEXES], key="patients_new_sex")
         ext = st.text_input("External ID (optional)", key="patients_new_ext")

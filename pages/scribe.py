@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from backend.domain.errors import CopilotError
-from backend.domain.models import JobStatus, NoteStatus
+from backend.domain.models import JobStatus
 from backend.services import scribe
 from backend.services.notes import list_notes
 from ui.note_review import review_note, when

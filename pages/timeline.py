@@ -18,7 +18,12 @@ from ui.safe import md_escape
 from ui.widgets import pick_patient
 
 KINDS = {"note": "Notes", "medications": "Medication lists", "document": "Documents", "anomaly": "Anomalies"}
-ICONS = {"note": ":material/description:", "medications": ":material/medication:", "document": ":material/draft:", "anomaly": ":material/monitor_heart:"}
+ICONS = {
+    "note": ":material/description:",
+    "medications": ":material/medication:",
+    "document": ":material/draft:",
+    "anomaly": ":material/monitor_heart:",
+}
 FOCUS = "timeline_focus"
 
 app, principal = get_app(), require_principal()
@@ -56,9 +61,14 @@ with meds_tab:
         )
         conflicts = [m for m in meds if m.conflict]
         if conflicts:
-            st.warning("Conflicting doses between sources: " + "; ".join(md_escape(f"{m.name}: {m.conflict_detail}") for m in conflicts))
+            st.warning(
+                "Conflicting doses between sources: "
+                + "; ".join(md_escape(f"{m.name}: {m.conflict_detail}") for m in conflicts)
+            )
         if any(not m.verified for m in meds):
-            st.info("Names marked (unverified) were not found in the drug dictionary: check them against the source document.")
+            st.info(
+                "Names marked (unverified) were not found in the drug dictionary: check them against the source document."
+            )
 
 with stream_tab:
     c1, c2 = st.columns([2, 2])
@@ -71,7 +81,15 @@ with stream_tab:
     cursors: list[str | None] = st.session_state.setdefault(f"timeline_cursors_{patient.patient_id}", [None])
     try:
         page = build_timeline(
-            app.stores, principal, patient.patient_id, set(kinds) or None, start_ms, end_ms, cursors[-1], 20, episodes_for
+            app.stores,
+            principal,
+            patient.patient_id,
+            set(kinds) or None,
+            start_ms,
+            end_ms,
+            cursors[-1],
+            20,
+            episodes_for,
         )
     except CopilotError as e:
         st.error(md_escape(e.message))
@@ -80,7 +98,9 @@ with stream_tab:
     st.caption(f"{page.total} item(s)")
     for item in page.items:
         focused = focus and all(item.ref.get(k) == v for k, v in focus.items())
-        label = f"{ICONS[item.kind]} {when(item.timestamp)[:16]} · {item.title}" + (f" · {item.status}" if item.status else "")
+        label = f"{ICONS[item.kind]} {when(item.timestamp)[:16]} · {item.title}" + (
+            f" · {item.status}" if item.status else ""
+        )
         with st.expander(label, expanded=bool(focused)):
             st.markdown(md_escape(item.summary))
             if item.kind == "note":
@@ -91,7 +111,16 @@ with stream_tab:
                 entry = app.stores.history.get(patient.patient_id, int(item.ref["timestamp"]))
                 if entry.medications:
                     st.dataframe(
-                        [{"name": m.name, "as written": m.verbatim, "strength": m.strength, "frequency": m.frequency, "verified": m.verified} for m in entry.medications],
+                        [
+                            {
+                                "name": m.name,
+                                "as written": m.verbatim,
+                                "strength": m.strength,
+                                "frequency": m.frequency,
+                                "verified": m.verified,
+                            }
+                            for m in entry.medications
+                        ],
                         hide_index=True,
                         width="stretch",
                     )
@@ -104,7 +133,11 @@ with stream_tab:
                         if (entry.document_mime or "").startswith("image/"):
                             st.image(original, width=320, caption="Original document")
                         st.download_button(
-                            "Open the original", original, file_name=f"document-{entry.timestamp}", mime=entry.document_mime or "application/octet-stream", key=f"timeline_doc_{entry.timestamp}"
+                            "Open the original",
+                            original,
+                            file_name=f"document-{entry.timestamp}",
+                            mime=entry.document_mime or "application/octet-stream",
+                            key=f"timeline_doc_{entry.timestamp}",
                         )
     left, right = st.columns(2)
     if left.button("◀ Newer", disabled=len(cursors) == 1, key="timeline_newer"):

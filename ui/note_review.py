@@ -56,28 +56,50 @@ def _meds_from_rows(rows: list[dict[str, Any]], original: list[Medication]) -> l
         if not str(row.get("name") or "").strip():
             continue
         base = original[i] if i < len(original) else Medication(name=str(row["name"]))
-        values = {c: (row.get(c) if row.get(c) not in ("", None) else None) for c in MED_COLUMNS if c not in ("name", "verified")}
+        values = {
+            c: (row.get(c) if row.get(c) not in ("", None) else None)
+            for c in MED_COLUMNS
+            if c not in ("name", "verified")
+        }
         changed_name = str(row["name"]).strip() != base.name
-        out.append(base.model_copy(update={**values, "name": str(row["name"]).strip(), "verified": base.verified and not changed_name}))
+        out.append(
+            base.model_copy(
+                update={**values, "name": str(row["name"]).strip(), "verified": base.verified and not changed_name}
+            )
+        )
     return out
 
 
 def review_note(principal: Principal, note: Note, key: str) -> None:
     """The review panel for one note."""
     app = get_app()
-    status = ":material/verified: signed" if note.status is NoteStatus.SIGNED else ":material/edit_note: draft — not yet signed"
-    st.markdown(f"**Note of {when(note.timestamp)}** · {status} · author {md_escape(note.author)}" + (f" · signed by {md_escape(note.signer)} {when(note.signed_at)}" if note.signer else ""))
+    status = (
+        ":material/verified: signed"
+        if note.status is NoteStatus.SIGNED
+        else ":material/edit_note: draft — not yet signed"
+    )
+    st.markdown(
+        f"**Note of {when(note.timestamp)}** · {status} · author {md_escape(note.author)}"
+        + (f" · signed by {md_escape(note.signer)} {when(note.signed_at)}" if note.signer else "")
+    )
     if note.fields.get("engine_fallback"):
         st.warning(md_escape(str(note.fields["engine_fallback"])))
     if note.fields.get("low_accuracy_engine"):
-        st.warning("This transcript comes from the low-accuracy fallback speech engine: check every word against the audio.")
+        st.warning(
+            "This transcript comes from the low-accuracy fallback speech engine: check every word against the audio."
+        )
     for w in note.fields.get("audio_warnings", []):
         st.warning(md_escape(w))
     unverified = [m.name for m in note.medications if not m.verified]
     if unverified:
-        st.warning("Unverified medication names (not in the drug dictionary) — check them: " + ", ".join(md_escape(n) for n in unverified))
+        st.warning(
+            "Unverified medication names (not in the drug dictionary) — check them: "
+            + ", ".join(md_escape(n) for n in unverified)
+        )
     if note.unsupported:
-        st.warning("Not found in the recording (removed from the draft): " + "; ".join(md_escape(u) for u in note.unsupported))
+        st.warning(
+            "Not found in the recording (removed from the draft): " + "; ".join(md_escape(u) for u in note.unsupported)
+        )
 
     left, right = st.columns([3, 2])
     with right:
@@ -100,7 +122,9 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
     with left:
         editable = note.status is NoteStatus.DRAFT and principal.can(Permission.EDIT_NOTES)
         sections = {
-            s: st.text_area(s.capitalize(), value=note.sections.get(s, ""), height=130, disabled=not editable, key=f"{key}_{s}")
+            s: st.text_area(
+                s.capitalize(), value=note.sections.get(s, ""), height=130, disabled=not editable, key=f"{key}_{s}"
+            )
             for s in SECTIONS
         }
         st.markdown("**Medications**")
@@ -108,7 +132,11 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             _meds_frame(note.medications),
             num_rows="dynamic" if editable else "fixed",
             disabled=not editable,
-            column_config={"verified": st.column_config.CheckboxColumn("verified", disabled=True, help="Name found in the drug dictionary")},
+            column_config={
+                "verified": st.column_config.CheckboxColumn(
+                    "verified", disabled=True, help="Name found in the drug dictionary"
+                )
+            },
             key=f"{key}_meds",
             width="stretch",
         )
@@ -119,12 +147,20 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 save_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
                 st.success("Draft saved.")
                 st.rerun()
-            if note.status is NoteStatus.DRAFT and principal.can(Permission.SIGN_NOTES) and c2.button("Sign note", type="primary", key=f"{key}_sign"):
+            if (
+                note.status is NoteStatus.DRAFT
+                and principal.can(Permission.SIGN_NOTES)
+                and c2.button("Sign note", type="primary", key=f"{key}_sign")
+            ):
                 saved = save_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
                 sign_note(app.stores, principal, saved)
                 st.success("Signed. The note is now on the patient's timeline and can no longer change.")
                 st.rerun()
-            if note.status is NoteStatus.SIGNED and principal.can(Permission.EDIT_NOTES) and c3.button("Amend", key=f"{key}_amend"):
+            if (
+                note.status is NoteStatus.SIGNED
+                and principal.can(Permission.EDIT_NOTES)
+                and c3.button("Amend", key=f"{key}_amend")
+            ):
                 amend_note(app.stores, principal, note)
                 st.success("Amendment started as a new draft; the signed version is kept.")
                 st.rerun()
@@ -142,7 +178,15 @@ def _vitals(note: Note) -> None:
         return
     st.markdown("**Vital signs**")
     st.dataframe(
-        [{"vital": v["kind"], "value": v["value"], "unit": v.get("unit", ""), "check": "ok" if v.get("plausible", True) else f"check: {v.get('reason', 'implausible')}"} for v in vitals],
+        [
+            {
+                "vital": v["kind"],
+                "value": v["value"],
+                "unit": v.get("unit", ""),
+                "check": "ok" if v.get("plausible", True) else f"check: {v.get('reason', 'implausible')}",
+            }
+            for v in vitals
+        ],
         hide_index=True,
         width="stretch",
     )

@@ -12,7 +12,9 @@ from backend.ports import AudioProbe
 class PyAvCodec:
     def probe(self, data: bytes, max_bytes: int) -> AudioProbe:
         info = audio_decode.probe_audio(data, max_bytes=max_bytes)
-        return AudioProbe(duration_s=info.duration_s, codec=info.codec, sample_rate=info.sample_rate, channels=info.channels)
+        return AudioProbe(
+            duration_s=info.duration_s, codec=info.codec, sample_rate=info.sample_rate, channels=info.channels
+        )
 
     def decode(self, data: bytes, max_seconds: float, max_bytes: int) -> tuple[NDArray[np.float32], list[str]]:
         report = audio_decode.decode_audio_report(data, max_seconds=max_seconds, max_bytes=max_bytes)

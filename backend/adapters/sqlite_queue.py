@@ -45,7 +45,9 @@ class SqliteJobQueue:
                 "UPDATE queue SET visible_at = ?, receipt = ?, receive_count = receive_count + 1 WHERE seq = ?",
                 (now + visibility_seconds, receipt, row["seq"]),
             )
-        return QueueMessage(job_id=row["job_id"], receipt=f"{row['seq']}:{receipt}", receive_count=row["receive_count"] + 1)
+        return QueueMessage(
+            job_id=row["job_id"], receipt=f"{row['seq']}:{receipt}", receive_count=row["receive_count"] + 1
+        )
 
     def ack(self, message: QueueMessage) -> None:
         seq, receipt = message.receipt.split(":", 1)

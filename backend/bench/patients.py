@@ -16,10 +16,58 @@ from backend.services.access import Principal
 from backend.services.patients import PatientInput, register_patient, search_patients
 
 TARGET_MEDIAN_MS = 20.0
-_FIRST = ["Ram", "Sita", "Arjun", "Priya", "Mohammed", "Lakshmi", "Rahul", "Fatima", "Suresh", "Anita", "Gurpreet", "Meena",
-          "Joseph", "Kavya", "Vikram", "Sunita", "Harish", "Neha", "Abdul", "Deepa", "Aarav", "Ishaan", "Zoya", "Rohan"]
-_LAST = ["Kumar", "Devi", "Sharma", "Nair", "Iqbal", "Iyer", "Verma", "Begum", "Reddy", "Desai", "Singh", "Kumari",
-         "DSouza", "Menon", "Patel", "Yadav", "Rao", "Gupta", "Rahman", "Pillai", "Bose", "Chatterjee", "Khan", "Joshi"]
+_FIRST = [
+    "Ram",
+    "Sita",
+    "Arjun",
+    "Priya",
+    "Mohammed",
+    "Lakshmi",
+    "Rahul",
+    "Fatima",
+    "Suresh",
+    "Anita",
+    "Gurpreet",
+    "Meena",
+    "Joseph",
+    "Kavya",
+    "Vikram",
+    "Sunita",
+    "Harish",
+    "Neha",
+    "Abdul",
+    "Deepa",
+    "Aarav",
+    "Ishaan",
+    "Zoya",
+    "Rohan",
+]
+_LAST = [
+    "Kumar",
+    "Devi",
+    "Sharma",
+    "Nair",
+    "Iqbal",
+    "Iyer",
+    "Verma",
+    "Begum",
+    "Reddy",
+    "Desai",
+    "Singh",
+    "Kumari",
+    "DSouza",
+    "Menon",
+    "Patel",
+    "Yadav",
+    "Rao",
+    "Gupta",
+    "Rahman",
+    "Pillai",
+    "Bose",
+    "Chatterjee",
+    "Khan",
+    "Joshi",
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -29,7 +29,9 @@ TARGET_RSS_MB = 1500.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--aci", type=Path, default=Path("../shared/data/aci-bench/valid.csv"), help="dialogues to speak")
+    parser.add_argument(
+        "--aci", type=Path, default=Path("../shared/data/aci-bench/valid.csv"), help="dialogues to speak"
+    )
     parser.add_argument("--runs", type=int, default=3, help="jobs after the first (which pays the model load)")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--model", default="", help="whisper model folder (default: the provisioned one under ./data)")
@@ -80,7 +82,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "audio_seconds": round(float(np.mean([len(c) / SAMPLE_RATE for c in clips])), 1),
         "first_job_s_incl_model_load": round(first_s, 2),
-        "ready_s": {"median": round(ready["median_ms"] / 1000, 2), "p95": round(ready["p95_ms"] / 1000, 2), "n": ready["n"]},
+        "ready_s": {
+            "median": round(ready["median_ms"] / 1000, 2),
+            "p95": round(ready["p95_ms"] / 1000, 2),
+            "n": ready["n"],
+        },
         "pipeline_rtf_median": round(rtf_median, 3),
         "peak_rss_mb": round(rss_mb),
         "targets": {"ready_s": TARGET_READY_S, "rtf": TARGET_RTF, "rss_mb": TARGET_RSS_MB},

@@ -7,7 +7,9 @@ import io
 from PIL import Image, ImageDraw
 
 
-def outline_boxes(preview_png: bytes, page_size: tuple[int, int], boxes: list[tuple[tuple[float, float], ...]]) -> bytes:
+def outline_boxes(
+    preview_png: bytes, page_size: tuple[int, int], boxes: list[tuple[tuple[float, float], ...]]
+) -> bytes:
     """The preview with each box (in page pixels) outlined; returns PNG bytes."""
     image = Image.open(io.BytesIO(preview_png)).convert("RGB")
     sx, sy = image.width / max(page_size[0], 1), image.height / max(page_size[1], 1)

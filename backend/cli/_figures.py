@@ -27,7 +27,9 @@ def register_kinds(sub: Any, command: str, help_text: str, package: ModuleType) 
     parser = sub.add_parser(command, help=help_text)
     kinds = parser.add_subparsers(dest="kind", required=True)
     for name, module in sorted(discover(package).items()):
-        kind_parser = kinds.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None)
+        kind_parser = kinds.add_parser(
+            name, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None
+        )
         kind_parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
         module.add_arguments(kind_parser)
         kind_parser.set_defaults(func=_runner(module))

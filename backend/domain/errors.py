@@ -30,7 +30,9 @@ class AlreadyExists(CopilotError):
 class ConcurrentUpdate(CopilotError):
     """A versioned write lost against another writer."""
 
-    def __init__(self, message: str = "This record was changed by someone else — reload it and apply your edit again.") -> None:
+    def __init__(
+        self, message: str = "This record was changed by someone else — reload it and apply your edit again."
+    ) -> None:
         super().__init__(message)
 
 

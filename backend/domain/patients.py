@@ -47,7 +47,9 @@ def normalise_phone(phone: str, region: str = "IN") -> str:
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as e:
-        raise ValidationFailed(f"{raw!r} is not a phone number. Enter digits, e.g. 98765 43210 or +91 98765 43210.") from e
+        raise ValidationFailed(
+            f"{raw!r} is not a phone number. Enter digits, e.g. 98765 43210 or +91 98765 43210."
+        ) from e
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationFailed(
             f"{raw!r} is not a valid phone number for region {region}. Check the digits, or add the country code (+…)."

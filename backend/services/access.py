@@ -68,5 +68,11 @@ def require(principal: Principal | None, permission: Permission) -> Principal:
 def record(audit: AuditLog, principal: Principal, action: str, patient_id: str | None = None, detail: str = "") -> None:
     """Append one line to the audit trail."""
     audit.append(
-        AuditEvent(actor=principal.username, role=principal.role.value, action=action, patient_id=patient_id, detail=detail[:500])
+        AuditEvent(
+            actor=principal.username,
+            role=principal.role.value,
+            action=action,
+            patient_id=patient_id,
+            detail=detail[:500],
+        )
     )

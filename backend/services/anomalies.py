@@ -52,4 +52,11 @@ class EpisodeCache:
 
     def metric_passages(self, patient_id: str) -> list[dict[str, Any]]:
         """Ask passages: one per anomaly episode, cited by its first day."""
-        return [{"day": e["start_day"], "metric": e["metric"], "text": f"{e['start_day']} to {e['end_day']}: {e['explanation']}"} for e in self.episodes(patient_id)]
+        return [
+            {
+                "day": e["start_day"],
+                "metric": e["metric"],
+                "text": f"{e['start_day']} to {e['end_day']}: {e['explanation']}",
+            }
+            for e in self.episodes(patient_id)
+        ]

@@ -18,4 +18,6 @@ def audit_trail(
     limit: int = 50,
 ) -> Page[AuditEvent]:
     require(principal, Permission.READ_AUDIT)
-    return stores.audit.query(patient_id=patient_id or None, actor=actor or None, since=since, cursor=cursor, limit=limit)
+    return stores.audit.query(
+        patient_id=patient_id or None, actor=actor or None, since=since, cursor=cursor, limit=limit
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ def principal_of(user: User, nurse_can_sign: bool = False) -> Principal:
     return Principal(username=user.username, role=user.role, extra=extra)
 
 
-def login(stores: RecordStore, username: str, password: str, policy: LoginPolicy = LoginPolicy(), nurse_can_sign: bool = False) -> Principal:
+def login(
+    stores: RecordStore, username: str, password: str, policy: LoginPolicy = LoginPolicy(), nurse_can_sign: bool = False
+) -> Principal:
     """Check the password. Failures are counted; too many lock the account for a while.
 
     Raises:
@@ -56,18 +59,25 @@ def login(stores: RecordStore, username: str, password: str, policy: LoginPolicy
     now = now_ms()
     if user.locked_until > now:
         minutes = max(1, round((user.locked_until - now) / 60000))
-        raise AuthenticationFailed(f"Too many failed sign-ins: this account is locked for about {minutes} more minute(s).")
+        raise AuthenticationFailed(
+            f"Too many failed sign-ins: this account is locked for about {minutes} more minute(s)."
+        )
     if user.disabled:
         _verify(user.password_hash, password)
         raise AuthenticationFailed("Wrong username or password.")
     if not _verify(user.password_hash, password):
         failures = user.failed_attempts + 1
         locked_until = now + policy.lock_minutes * 60_000 if failures >= policy.max_failures else 0
-        _save(stores, user.model_copy(update={"failed_attempts": 0 if locked_until else failures, "locked_until": locked_until}))
+        _save(
+            stores,
+            user.model_copy(update={"failed_attempts": 0 if locked_until else failures, "locked_until": locked_until}),
+        )
         if failures > 2:
             time.sleep(min(policy.slowdown_seconds * (failures - 2), 3.0))
         if locked_until:
-            raise AuthenticationFailed(f"Too many failed sign-ins: this account is locked for {policy.lock_minutes} minutes.")
+            raise AuthenticationFailed(
+                f"Too many failed sign-ins: this account is locked for {policy.lock_minutes} minutes."
+            )
         raise AuthenticationFailed("Wrong username or password.")
     if user.failed_attempts or user.locked_until:
         _save(stores, user.model_copy(update={"failed_attempts": 0, "locked_until": 0}))
@@ -76,7 +86,9 @@ def login(stores: RecordStore, username: str, password: str, policy: LoginPolicy
     return principal
 
 
-def create_user(stores: RecordStore, actor: Principal | None, username: str, password: str, role: Role, display_name: str = "") -> User:
+def create_user(
+    stores: RecordStore, actor: Principal | None, username: str, password: str, role: Role, display_name: str = ""
+) -> User:
     """Add a user as a signed-in admin. ``actor`` None is allowed only while no user exists (first-run admin)."""
     if actor is not None:
         require(actor, Permission.MANAGE_USERS)
@@ -92,8 +104,12 @@ def add_user(stores: RecordStore, username: str, password: str, role: Role, disp
     """Validate and store a user (the operator's CLI path; pages go through :func:`create_user`)."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise ValidationFailed("Usernames are 2–64 characters: lowercase letters, digits, or . _ - @ + (an e-mail address works).")
-    user = User(username=username, role=role, password_hash=hash_password(password), display_name=display_name.strip()[:80])
+        raise ValidationFailed(
+            "Usernames are 2–64 characters: lowercase letters, digits, or . _ - @ + (an e-mail address works)."
+        )
+    user = User(
+        username=username, role=role, password_hash=hash_password(password), display_name=display_name.strip()[:80]
+    )
     try:
         stores.users.add(user)
     except AlreadyExists as e:
@@ -105,7 +121,10 @@ def set_password(stores: RecordStore, actor: Principal | None, username: str, pa
     if actor is not None and actor.username != username:
         require(actor, Permission.MANAGE_USERS)
     user = stores.users.get(username)
-    stores.users.update(user.model_copy(update={"password_hash": hash_password(password), "failed_attempts": 0, "locked_until": 0}), user.version)
+    stores.users.update(
+        user.model_copy(update={"password_hash": hash_password(password), "failed_attempts": 0, "locked_until": 0}),
+        user.version,
+    )
     if actor is not None:
         record(stores.audit, actor, "user.password", detail=username)
 
@@ -133,10 +152,8 @@ def ensure_user(stores: RecordStore, username: str, password: str, role: Role, d
         stores.users.get(username)
     except NotFound:
         user = User(username=username, role=role, password_hash=hash_password(password), display_name=display_name)
-        try:
+        with contextlib.suppress(AlreadyExists):
             stores.users.add(user)
-        except AlreadyExists:
-            pass
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -147,10 +164,9 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def _save(stores: RecordStore, user: User) -> None:
-    try:
+    # A parallel sign-in updated the counters; losing one count is harmless.
+    with contextlib.suppress(ConcurrentUpdate):
         stores.users.update(user, user.version)
-    except ConcurrentUpdate:
-        pass  # a parallel sign-in updated the counters; losing one count is harmless
 
 
 def principal_for_sso(stores: RecordStore, email: str, nurse_can_sign: bool = False) -> Principal:
@@ -158,7 +174,9 @@ def principal_for_sso(stores: RecordStore, email: str, nurse_can_sign: bool = Fa
     try:
         user = stores.users.get(email.strip().lower())
     except NotFound:
-        raise AuthenticationFailed(f"{email} has no account here yet: ask an administrator to add it with a role.") from None
+        raise AuthenticationFailed(
+            f"{email} has no account here yet: ask an administrator to add it with a role."
+        ) from None
     if user.disabled:
         raise AuthenticationFailed("This account is disabled.")
     principal = principal_of(user, nurse_can_sign)

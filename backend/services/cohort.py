@@ -23,7 +23,9 @@ def recent_anomalies(stores: RecordStore, principal: Principal, days: int = 7) -
     for pid in stores.metrics.patients_with_metrics():
         rows = stores.metrics.days(pid, start=since)
         if rows:
-            frames.append(pd.DataFrame([{"patient_id": pid, "day": r.day, "metric": r.metric, "value": r.value} for r in rows]))
+            frames.append(
+                pd.DataFrame([{"patient_id": pid, "day": r.day, "metric": r.metric, "value": r.value} for r in rows])
+            )
     if not frames:
         return []
     scored = detect_many(pd.concat(frames, ignore_index=True))

@@ -6,7 +6,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from backend.domain.errors import NotFound
@@ -60,7 +60,9 @@ def seed_demo(stores: RecordStore, metrics_for: Callable[[str, int], int] | None
         phone = f"+9198{rng.randrange(10**7, 10**8):08d}"
         dob = date(1950 + rng.randrange(50), rng.randrange(1, 13), rng.randrange(1, 28)).isoformat()
         sex = "female" if name.split()[0] in _FEMALE else "male"
-        stores.patients.add(Patient(patient_id=pid, name=name, phone=phone, dob=dob, sex=sex, created_by="demo", created_at=start + i))
+        stores.patients.add(
+            Patient(patient_id=pid, name=name, phone=phone, dob=dob, sex=sex, created_by="demo", created_at=start + i)
+        )
         visit = data["visits"][i % len(data["visits"])]
         _add_visit_note(stores, pid, visit, start + rng.randrange(5, days - 5) * DAY_MS)
         if i % 2 == 0:

@@ -70,7 +70,13 @@ def read_document(deps: DigitizeDeps, principal: Principal, patient_id: str, dat
         for line in page.lines
         if (med := _parse(line)) is not None
     ][:MAX_MEDICATIONS]
-    record(deps.stores.audit, principal, "digitize.read", patient_id, f"{len(document.pages)} page(s), {len(found)} medication(s)")
+    record(
+        deps.stores.audit,
+        principal,
+        "digitize.read",
+        patient_id,
+        f"{len(document.pages)} page(s), {len(found)} medication(s)",
+    )
     return Reading(filename=filename[:200], mime=mime, pages=list(document.pages), text=document.full_text, found=found)
 
 
@@ -107,5 +113,7 @@ def save_digitized(
             author=principal.username,
         )
     )
-    record(deps.stores.audit, principal, "digitize.save", patient_id, f"{entry.timestamp} {len(medications)} medication(s)")
+    record(
+        deps.stores.audit, principal, "digitize.save", patient_id, f"{entry.timestamp} {len(medications)} medication(s)"
+    )
     return entry

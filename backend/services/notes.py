@@ -20,7 +20,9 @@ def get_note(stores: RecordStore, principal: Principal, patient_id: str, timesta
     return note
 
 
-def list_notes(stores: RecordStore, principal: Principal, patient_id: str, cursor: str | None = None, limit: int = 50) -> Page[Note]:
+def list_notes(
+    stores: RecordStore, principal: Principal, patient_id: str, cursor: str | None = None, limit: int = 50
+) -> Page[Note]:
     require(principal, Permission.READ_PATIENTS)
     page = stores.notes.list_for_patient(patient_id, cursor, limit)
     record(stores.audit, principal, "note.list", patient_id)
@@ -43,7 +45,10 @@ def save_draft(
     too_long = [k for k, v in clean.items() if len(v) > MAX_SECTION]
     if too_long:
         raise ValidationFailed(f"The {too_long[0]} section is over {MAX_SECTION:,} characters; shorten it.")
-    update: dict[str, Any] = {"sections": clean, "fields": {**note.fields, **(fields or {}), "edited_by": principal.username}}
+    update: dict[str, Any] = {
+        "sections": clean,
+        "fields": {**note.fields, **(fields or {}), "edited_by": principal.username},
+    }
     if medications is not None:
         update["medications"] = medications
     saved = stores.notes.update(note.model_copy(update=update), note.version)
@@ -59,7 +64,8 @@ def sign_note(stores: RecordStore, principal: Principal, note: Note) -> Note:
     if not any((note.sections.get(k) or "").strip() for k in SECTIONS):
         raise ValidationFailed("The note is empty; write at least one section before signing.")
     signed = stores.notes.update(
-        note.model_copy(update={"status": NoteStatus.SIGNED, "signer": principal.username, "signed_at": now_ms()}), note.version
+        note.model_copy(update={"status": NoteStatus.SIGNED, "signer": principal.username, "signed_at": now_ms()}),
+        note.version,
     )
     record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
     return signed

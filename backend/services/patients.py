@@ -57,7 +57,14 @@ def register_patient(stores: RecordStore, principal: Principal, data: PatientInp
     return Registration(patient=patient, same_phone=same_phone)
 
 
-def update_patient(stores: RecordStore, principal: Principal, patient_id: str, expected_version: int, data: PatientInput, region: str = "IN") -> Patient:
+def update_patient(
+    stores: RecordStore,
+    principal: Principal,
+    patient_id: str,
+    expected_version: int,
+    data: PatientInput,
+    region: str = "IN",
+) -> Patient:
     """Edit demographics; raises ConcurrentUpdate if someone else saved first."""
     require(principal, Permission.WRITE_PATIENTS)
     current = stores.patients.get(patient_id)
@@ -76,7 +83,9 @@ def get_patient(stores: RecordStore, principal: Principal, patient_id: str) -> P
     return patient
 
 
-def search_patients(stores: RecordStore, principal: Principal, query: str, region: str = "IN", limit: int = 20) -> list[Patient]:
+def search_patients(
+    stores: RecordStore, principal: Principal, query: str, region: str = "IN", limit: int = 20
+) -> list[Patient]:
     """By patient ID, phone number (any common format) or name words (each a word prefix)."""
     require(principal, Permission.READ_PATIENTS)
     query = query.strip()[:200]
@@ -98,6 +107,8 @@ def search_patients(stores: RecordStore, principal: Principal, query: str, regio
     return found[:limit]
 
 
-def list_patients(stores: RecordStore, principal: Principal, cursor: str | None = None, limit: int = 25) -> Page[Patient]:
+def list_patients(
+    stores: RecordStore, principal: Principal, cursor: str | None = None, limit: int = 25
+) -> Page[Patient]:
     require(principal, Permission.READ_PATIENTS)
     return stores.patients.list_page(cursor, limit)

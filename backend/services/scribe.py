@@ -44,7 +44,9 @@ class ScribeDeps:
     limits: ScribeLimits = ScribeLimits()
 
 
-def submit_recording(deps: ScribeDeps, principal: Principal, patient_id: str, data: bytes, filename: str, source: str = "upload") -> Job:
+def submit_recording(
+    deps: ScribeDeps, principal: Principal, patient_id: str, data: bytes, filename: str, source: str = "upload"
+) -> Job:
     """Validate the recording, store it, create a queued job. Bad bytes are refused before anything is stored."""
     require(principal, Permission.RECORD)
     deps.stores.patients.get(patient_id)
@@ -67,7 +69,13 @@ def submit_recording(deps: ScribeDeps, principal: Principal, patient_id: str, da
     )
     deps.stores.jobs.add(job)
     deps.queue.send(job.job_id)
-    record(deps.stores.audit, principal, "scribe.submit", patient_id, f"{job.job_id} {probe.codec} {probe.duration_s or 0:.0f}s")
+    record(
+        deps.stores.audit,
+        principal,
+        "scribe.submit",
+        patient_id,
+        f"{job.job_id} {probe.codec} {probe.duration_s or 0:.0f}s",
+    )
     return job
 
 
@@ -88,9 +96,16 @@ def process_job(deps: ScribeDeps, job_id: str) -> None:
     except Exception as e:
         current = deps.stores.jobs.get(job_id)
         if current.attempts >= deps.limits.max_attempts:
-            _finish(deps.stores, job_id, status=JobStatus.FAILED, error=f"Processing failed {current.attempts} times ({type(e).__name__}). Retry later or contact support.")
+            _finish(
+                deps.stores,
+                job_id,
+                status=JobStatus.FAILED,
+                error=f"Processing failed {current.attempts} times ({type(e).__name__}). Retry later or contact support.",
+            )
             return
-        _finish(deps.stores, job_id, status=JobStatus.QUEUED, error=f"Attempt {current.attempts} failed; retrying.", lease=0)
+        _finish(
+            deps.stores, job_id, status=JobStatus.QUEUED, error=f"Attempt {current.attempts} failed; retrying.", lease=0
+        )
         raise
     _finish(deps.stores, job_id, status=JobStatus.READY, error=None, note_ts=note.timestamp)
 
@@ -148,7 +163,8 @@ def _claim(stores: RecordStore, job_id: str) -> Job | None:
     params = {**job.params, "lease_until": now + LEASE_MS}
     try:
         return stores.jobs.update(
-            job.model_copy(update={"status": JobStatus.TRANSCRIBING, "attempts": job.attempts + 1, "params": params}), job.version
+            job.model_copy(update={"status": JobStatus.TRANSCRIBING, "attempts": job.attempts + 1, "params": params}),
+            job.version,
         )
     except ConcurrentUpdate:
         return None  # another worker claimed it first
@@ -159,7 +175,15 @@ def _set_status(stores: RecordStore, job_id: str, status: JobStatus) -> Job:
     return stores.jobs.update(job.model_copy(update={"status": status}), job.version)
 
 
-def _finish(stores: RecordStore, job_id: str, *, status: JobStatus, error: str | None, note_ts: int | None = None, lease: int | None = None) -> None:
+def _finish(
+    stores: RecordStore,
+    job_id: str,
+    *,
+    status: JobStatus,
+    error: str | None,
+    note_ts: int | None = None,
+    lease: int | None = None,
+) -> None:
     for _ in range(5):
         job = stores.jobs.get(job_id)
         update: dict[str, Any] = {"status": status, "error": error}
@@ -181,7 +205,9 @@ def retry_job(deps: ScribeDeps, principal: Principal, job_id: str) -> Job:
     job = deps.stores.jobs.get(job_id)
     if job.status is not JobStatus.FAILED:
         raise ValidationFailed("Only failed jobs can be retried.")
-    job = deps.stores.jobs.update(job.model_copy(update={"status": JobStatus.QUEUED, "attempts": 0, "error": None}), job.version)
+    job = deps.stores.jobs.update(
+        job.model_copy(update={"status": JobStatus.QUEUED, "attempts": 0, "error": None}), job.version
+    )
     deps.queue.send(job_id)
     record(deps.stores.audit, principal, "scribe.retry", job.patient_id, job_id)
     return job

@@ -42,7 +42,17 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
     subprocess.run([sys.executable, "-m", "backend", "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = (data_dir / "streamlit.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -52,7 +62,7 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
                     return proc, url
         except OSError:

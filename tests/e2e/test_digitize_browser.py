@@ -11,7 +11,9 @@ from tests.helpers.prescriptions import render_prescription
 
 
 def test_upload_prescription_then_timeline(server: str, page: Page, artifacts: Path, tmp_path: Path) -> None:
-    image = render_prescription(["Tab. Metformin 500 mg BD x 30 days", "Tab. Telma 40 mg OD", "Syp. Crocin 250 mg/5 ml 5 ml TDS"], seed=3)
+    image = render_prescription(
+        ["Tab. Metformin 500 mg BD x 30 days", "Tab. Telma 40 mg OD", "Syp. Crocin 250 mg/5 ml 5 ml TDS"], seed=3
+    )
     path = tmp_path / "prescription.png"
     image.save(path)
     login(page, server, "nurse", "nurse-demo")

@@ -27,7 +27,12 @@ def test_doctor_dashboard_timeline_ask_export(server_info: tuple[str, Path], pag
             patient_id=PATIENT,
             author="nurse",
             transcript=[Segment(id=0, start=0.0, end=4.0, text="I have a sore throat since Monday.")],
-            sections={"subjective": "The patient has a sore throat since Monday.", "objective": "", "assessment": "", "plan": ""},
+            sections={
+                "subjective": "The patient has a sore throat since Monday.",
+                "objective": "",
+                "assessment": "",
+                "plan": "",
+            },
             fields={"chief_complaint": {"text": "Sore throat since Monday", "segment_ids": [0]}},
             medications=[Medication(name="paracetamol", strength="500 mg", verified=True)],
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import goto, login, wait_idle
+from tests.e2e.conftest import login, wait_idle
 
 
 def test_login_register_and_search(server: str, page: Page, artifacts: Path) -> None:

@@ -69,7 +69,9 @@ def test_record_draft_edit_sign(mic_browser: tuple[Browser, str], artifacts: Pat
     page.get_by_role("button", name="Sign note").click()
     expect(page.get_by_text("signed", exact=False).first).to_be_visible()
     wait_idle(page)
-    expect(page.get_by_role("textbox", name="Plan", exact=True)).to_have_value("Review in one week. Continue metformin.")
+    expect(page.get_by_role("textbox", name="Plan", exact=True)).to_have_value(
+        "Review in one week. Continue metformin."
+    )
     expect(page.get_by_role("textbox", name="Plan", exact=True)).to_be_disabled()
     page.screenshot(path=str(artifacts / "page-scribe-signed.png"), full_page=True)
     context.close()

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
-from tests.unit.fakes import fake_record_store
 from backend.ports import RecordStore
+from tests.unit.fakes import fake_record_store
 
 
 @pytest.fixture(autouse=True)

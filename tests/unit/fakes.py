@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from backend.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound
-from backend.domain.models import AuditEvent, HistoryEntry, Job, JobStatus, MetricDay, Note, Page, Patient, User, now_ms
+from backend.domain.models import AuditEvent, Job, JobStatus, MetricDay, Note, Page, Patient, User, now_ms
 from backend.domain.text import name_tokens
 from backend.ports import RecordStore
 
@@ -98,7 +98,9 @@ class FakeAudit:
         hits = [
             e
             for e in reversed(self.events)
-            if (patient_id is None or e.patient_id == patient_id) and (actor is None or e.actor == actor) and (since is None or e.at >= since)
+            if (patient_id is None or e.patient_id == patient_id)
+            and (actor is None or e.actor == actor)
+            and (since is None or e.at >= since)
         ]
         return _page(hits, cursor, limit)
 
@@ -155,11 +157,16 @@ class FakeMetrics:
             n += 1
         return n
 
-    def days(self, patient_id: str, metric: str | None = None, start: str | None = None, end: str | None = None) -> list[MetricDay]:
+    def days(
+        self, patient_id: str, metric: str | None = None, start: str | None = None, end: str | None = None
+    ) -> list[MetricDay]:
         hits = [
             d
             for (pid, m, day), d in self.rows.items()
-            if pid == patient_id and (metric is None or m == metric) and (start is None or day >= start) and (end is None or day <= end)
+            if pid == patient_id
+            and (metric is None or m == metric)
+            and (start is None or day >= start)
+            and (end is None or day <= end)
         ]
         return sorted(hits, key=lambda d: (d.day, d.metric))
 
@@ -171,7 +178,9 @@ class FakeJobs(_Versioned):
     key_attr = "job_id"
 
     def list_for_patient(self, patient_id: str, limit: int = 50) -> list[Job]:
-        return sorted((j for j in self.rows.values() if j.patient_id == patient_id), key=lambda j: -j.updated_at)[:limit]
+        return sorted((j for j in self.rows.values() if j.patient_id == patient_id), key=lambda j: -j.updated_at)[
+            :limit
+        ]
 
     def list_by_status(self, status: JobStatus, limit: int = 100) -> list[Job]:
         return sorted((j for j in self.rows.values() if j.status == status), key=lambda j: j.updated_at)[:limit]

@@ -37,7 +37,7 @@ def test_unknown_user_and_disabled_user_get_the_same_message(stores: RecordStore
     auth.add_user(stores, "asha", "correct horse", Role.NURSE)
     auth.set_disabled(stores, None, "asha", True)
     for name in ("asha", "nobody"):
-        with pytest.raises(AuthenticationFailed, match="^Wrong username or password.$"):
+        with pytest.raises(AuthenticationFailed, match=r"^Wrong username or password\.$"):
             auth.login(stores, name, "correct horse", FAST)
 
 
@@ -59,9 +59,17 @@ def test_only_admins_manage_users_and_first_admin_needs_empty_store(stores: Reco
 @pytest.mark.parametrize(
     ("role", "allowed", "denied"),
     [
-        (Role.NURSE, {Permission.RECORD, Permission.DIGITIZE, Permission.WRITE_PATIENTS}, {Permission.SIGN_NOTES, Permission.READ_AUDIT, Permission.MANAGE_USERS}),
+        (
+            Role.NURSE,
+            {Permission.RECORD, Permission.DIGITIZE, Permission.WRITE_PATIENTS},
+            {Permission.SIGN_NOTES, Permission.READ_AUDIT, Permission.MANAGE_USERS},
+        ),
         (Role.DOCTOR, {Permission.SIGN_NOTES, Permission.READ_AUDIT, Permission.RECORD}, {Permission.MANAGE_USERS}),
-        (Role.ADMIN, {Permission.MANAGE_USERS, Permission.READ_AUDIT}, {Permission.READ_PATIENTS, Permission.SIGN_NOTES}),
+        (
+            Role.ADMIN,
+            {Permission.MANAGE_USERS, Permission.READ_AUDIT},
+            {Permission.READ_PATIENTS, Permission.SIGN_NOTES},
+        ),
     ],
 )
 def test_role_grants(role: Role, allowed: set[Permission], denied: set[Permission]) -> None:

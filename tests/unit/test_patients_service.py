@@ -15,7 +15,9 @@ ADMIN = Principal("root", Role.ADMIN)
 
 
 def test_register_normalises_phone_and_audits(stores: RecordStore) -> None:
-    reg = register_patient(stores, NURSE, PatientInput(name="  Ram   Kumar ", phone="098765 43210", dob="1980-02-03", sex="Male"))
+    reg = register_patient(
+        stores, NURSE, PatientInput(name="  Ram   Kumar ", phone="098765 43210", dob="1980-02-03", sex="Male")
+    )
     p = reg.patient
     assert p.patient_id.startswith("PAT_") and len(p.patient_id) == 12
     assert p.name == "Ram Kumar" and p.phone == "+919876543210" and p.sex == "male"

@@ -34,7 +34,14 @@ class SqliteJobStore:
         with self._db.tx() as conn:
             cur = conn.execute(
                 "UPDATE jobs SET status = ?, updated_at = ?, version = ?, body = ? WHERE job_id = ? AND version = ?",
-                (stored.status.value, stored.updated_at, stored.version, stored.model_dump_json(), job.job_id, expected_version),
+                (
+                    stored.status.value,
+                    stored.updated_at,
+                    stored.version,
+                    stored.model_dump_json(),
+                    job.job_id,
+                    expected_version,
+                ),
             )
             if cur.rowcount == 0:
                 if conn.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone() is None:
@@ -43,11 +50,15 @@ class SqliteJobStore:
         return stored
 
     def list_for_patient(self, patient_id: str, limit: int = 50) -> list[Job]:
-        rows = self._db.query("SELECT body FROM jobs WHERE patient_id = ? ORDER BY updated_at DESC LIMIT ?", (patient_id, limit))
+        rows = self._db.query(
+            "SELECT body FROM jobs WHERE patient_id = ? ORDER BY updated_at DESC LIMIT ?", (patient_id, limit)
+        )
         return [Job.model_validate_json(r["body"]) for r in rows]
 
     def list_by_status(self, status: JobStatus, limit: int = 100) -> list[Job]:
-        rows = self._db.query("SELECT body FROM jobs WHERE status = ? ORDER BY updated_at LIMIT ?", (status.value, limit))
+        rows = self._db.query(
+            "SELECT body FROM jobs WHERE status = ? ORDER BY updated_at LIMIT ?", (status.value, limit)
+        )
         return [Job.model_validate_json(r["body"]) for r in rows]
 
     def delete(self, job_id: str) -> None:

@@ -29,7 +29,9 @@ class SqliteMetricStore:
             written += len(batch)
         return written
 
-    def days(self, patient_id: str, metric: str | None = None, start: str | None = None, end: str | None = None) -> list[MetricDay]:
+    def days(
+        self, patient_id: str, metric: str | None = None, start: str | None = None, end: str | None = None
+    ) -> list[MetricDay]:
         where, params = ["patient_id = ?"], [patient_id]
         if metric is not None:
             where.append("metric = ?")

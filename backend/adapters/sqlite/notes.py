@@ -66,7 +66,14 @@ class SqliteNoteStore(_Timeline[Note]):
     def _insert(self, conn: sqlite3.Connection, record: Note) -> None:
         conn.execute(
             "INSERT INTO notes (patient_id, ts, status, updated_at, version, body) VALUES (?, ?, ?, ?, ?, ?)",
-            (record.patient_id, record.timestamp, record.status.value, record.updated_at, record.version, record.model_dump_json()),
+            (
+                record.patient_id,
+                record.timestamp,
+                record.status.value,
+                record.updated_at,
+                record.version,
+                record.model_dump_json(),
+            ),
         )
 
     def update(self, note: Note, expected_version: int) -> Note:
@@ -74,16 +81,31 @@ class SqliteNoteStore(_Timeline[Note]):
         with self._db.tx() as conn:
             cur = conn.execute(
                 "UPDATE notes SET status = ?, updated_at = ?, version = ?, body = ? WHERE patient_id = ? AND ts = ? AND version = ?",
-                (stored.status.value, stored.updated_at, stored.version, stored.model_dump_json(), note.patient_id, note.timestamp, expected_version),
+                (
+                    stored.status.value,
+                    stored.updated_at,
+                    stored.version,
+                    stored.model_dump_json(),
+                    note.patient_id,
+                    note.timestamp,
+                    expected_version,
+                ),
             )
             if cur.rowcount == 0:
-                if conn.execute("SELECT 1 FROM notes WHERE patient_id = ? AND ts = ?", (note.patient_id, note.timestamp)).fetchone() is None:
+                if (
+                    conn.execute(
+                        "SELECT 1 FROM notes WHERE patient_id = ? AND ts = ?", (note.patient_id, note.timestamp)
+                    ).fetchone()
+                    is None
+                ):
                     raise NotFound(f"No note {note.timestamp} for patient {note.patient_id}.")
                 raise ConcurrentUpdate()
         return stored
 
     def changed_since(self, since: int, limit: int = 100) -> list[Note]:
-        rows = self._db.query("SELECT body FROM notes WHERE updated_at >= ? ORDER BY updated_at DESC LIMIT ?", (since, limit))
+        rows = self._db.query(
+            "SELECT body FROM notes WHERE updated_at >= ? ORDER BY updated_at DESC LIMIT ?", (since, limit)
+        )
         return [Note.model_validate_json(r["body"]) for r in rows]
 
 

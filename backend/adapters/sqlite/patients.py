@@ -57,7 +57,8 @@ class SqlitePatientStore:
             return []
         # Each word of the query must be a prefix of some word of the name: one indexed range per word.
         clauses = " AND ".join(
-            "p.patient_id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ? AND token < ?)" for _ in tokens
+            "p.patient_id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ? AND token < ?)"
+            for _ in tokens
         )
         params: list[object] = []
         for token in tokens:
@@ -82,7 +83,9 @@ class SqlitePatientStore:
                 (limit + 1,),
             )
         items = [Patient.model_validate_json(r["body"]) for r in rows[:limit]]
-        nxt = encode_cursor([rows[limit - 1]["created_at"], rows[limit - 1]["patient_id"]]) if len(rows) > limit else None
+        nxt = (
+            encode_cursor([rows[limit - 1]["created_at"], rows[limit - 1]["patient_id"]]) if len(rows) > limit else None
+        )
         return Page[Patient](items=items, next_cursor=nxt)
 
     def count(self) -> int:
