@@ -158,3 +158,10 @@ def test_letterhead_words_are_not_corrected_into_drugs() -> None:
     assert parse_line("Lotus Medical Centre") is None
     med = parse_line("Tab. Metf0rmin 500 mg BD")
     assert med is not None and med.name == "metformin" and med.corrected_from
+
+
+def test_line_labels_are_not_unknown_drugs() -> None:
+    assert parse_line("Advice: Steam inhalation twice daily") is None
+    assert parse_line("Diet: low salt 2 g daily") is None
+    unknown = parse_line("Xyzolin 10 mg OD")
+    assert unknown is not None and unknown.name == "Xyzolin" and not unknown.verified

@@ -163,7 +163,8 @@ def _unknown_name(text: str) -> tuple[int, int] | None:
     has_dose = any(f(text) is not None for f in (fields.strength, fields.frequency))
     if has_dose and words and words[0].start == tokens[0].start:
         first = words[0]
-        if first.text[0].isupper() and len(first.text) >= 3 and not _is_cue_word(first.text):
+        is_label = text[first.end : first.end + 1] == ":"  # "Advice: ...", "Diet: ..." head a line, they are not drugs
+        if first.text[0].isupper() and len(first.text) >= 3 and not _is_cue_word(first.text) and not is_label:
             return first.start, first.end
     return None
 

@@ -1,0 +1,280 @@
+"""Backup and restore of a local installation: the SQLite database and the blob folder.
+
+A backup is a consistent snapshot taken while the app runs. The database is copied with SQLite's online
+backup API (a transactionally consistent copy, writers keep going), then the blob files are copied. Blobs
+are content-addressed, immutable and always written *before* the record that points at them, so every
+blob the database snapshot refers to already exists when the snapshot is taken; blobs written later are
+copied too, harmlessly. ``manifest.json`` lists the sha256 of every file; restore checks them all before
+it touches the target.
+
+Only the local adapters are covered: DynamoDB (point-in-time recovery) and S3 (versioning) have their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.domain.errors import UnsupportedInput, ValidationFailed
+
+FORMAT = 1
+DB_NAME = "copilot.sqlite3"
+BLOBS = "blobs"
+MANIFEST = "manifest.json"
+_ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+# Blob keys live in these JSON fields of the stored records.
+_BLOB_REFS = (("jobs", "$.blob_key"), ("notes", "$.audio_key"), ("history", "$.document_key"))
+_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Manifest:
+    """What a backup holds: file hashes, row counts, and blob references found missing at snapshot time."""
+
+    created_at: str
+    schema_version: int
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    counts: dict[str, int] = field(default_factory=dict)
+    missing_blobs: list[str] = field(default_factory=list)
+    format: int = FORMAT
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        try:
+            data: dict[str, Any] = json.loads(text)
+            return cls(**data)
+        except (ValueError, TypeError) as e:
+            raise UnsupportedInput("The backup's manifest.json is damaged; use another backup.") from e
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def create_backup(db_path: Path, blob_root: Path, out: Path) -> Manifest:
+    """Snapshot the database and blobs into ``out`` (a new folder, or a ``.tar``/``.tar.gz``/``.tgz`` archive).
+
+    Raises:
+        ValidationFailed: ``out`` exists already, or there is no database to back up.
+    """
+    out = Path(out)
+    if out.exists():
+        raise ValidationFailed(f"{out} exists already; choose a new name for the backup.")
+    if not Path(db_path).is_file():
+        raise ValidationFailed(f"There is no database at {db_path}; check COPILOT_DATA_DIR.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".backup-") as tmp:
+        stage = Path(tmp) / "stage"
+        stage.mkdir()
+        manifest = _snapshot(Path(db_path), Path(blob_root), stage)
+        if out.name.endswith(_ARCHIVE_SUFFIXES):
+            mode = "w:gz" if out.name.endswith(("gz", ".tgz")) else "w"
+            partial = Path(tmp) / "archive"
+            with tarfile.open(partial, mode) as tar:  # type: ignore[call-overload]
+                for child in sorted(stage.iterdir()):
+                    tar.add(child, arcname=child.name)
+            os.replace(partial, out)
+        else:
+            os.replace(stage, out)
+    return manifest
+
+
+def _snapshot(db_path: Path, blob_root: Path, stage: Path) -> Manifest:
+    target = stage / DB_NAME
+    source = sqlite3.connect(db_path, timeout=30)
+    try:
+        with sqlite3.connect(target) as dest:
+            source.backup(dest, pages=1024, sleep=0.01)  # in steps: writers are not blocked for long
+    finally:
+        source.close()
+    snap = sqlite3.connect(target)
+    try:
+        snap.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
+        schema_version = int(snap.execute("PRAGMA user_version").fetchone()[0])
+        counts = _counts(snap)
+        referenced = _referenced_blobs(snap)
+    finally:
+        snap.close()
+    manifest = Manifest(created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), schema_version=schema_version, counts=counts)
+    manifest.files[DB_NAME] = sha256_file(target)
+    for path in _blob_files(blob_root):
+        rel = path.relative_to(blob_root).as_posix()
+        copy = stage / BLOBS / rel
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(path, copy)
+        except FileNotFoundError:
+            continue  # deleted since listing (a failed job's audio); not referenced by the snapshot's records
+        manifest.files[f"{BLOBS}/{rel}"] = sha256_file(copy)
+    manifest.missing_blobs = sorted(k for k in referenced if f"{BLOBS}/{k}" not in manifest.files)
+    (stage / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    return manifest
+
+
+def _blob_files(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    # Hidden entries are half-written temp files (".incoming", ".tmp-*"), never blobs.
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+    tables = [
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    ]
+    # Table names come from sqlite_master of our own snapshot, not from user input.
+    return {t: int(conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]) for t in sorted(tables)}  # noqa: S608  # nosec B608
+
+
+def _referenced_blobs(conn: sqlite3.Connection) -> set[str]:
+    keys: set[str] = set()
+    for table, path in _BLOB_REFS:
+        sql = f"SELECT json_extract(body, ?) FROM {table}"  # noqa: S608  # nosec B608 - table names are constants above
+        keys.update(r[0] for r in conn.execute(sql, (path,)) if r[0])
+    return keys
+
+
+def read_manifest(src: Path) -> Manifest:
+    """The manifest of a backup folder or archive (without extracting anything else)."""
+    src = Path(src)
+    if src.is_dir():
+        path = src / MANIFEST
+        if not path.is_file():
+            raise UnsupportedInput(f"{src} has no {MANIFEST}: it is not a backup made by `python -m backend backup`.")
+        return Manifest.from_json(path.read_text(encoding="utf-8"))
+    with _open_archive(src) as tar:
+        member = tar.extractfile(MANIFEST) if MANIFEST in tar.getnames() else None
+        if member is None:
+            raise UnsupportedInput(f"{src} has no {MANIFEST}: it is not a backup made by `python -m backend backup`.")
+        return Manifest.from_json(member.read().decode("utf-8"))
+
+
+def _open_archive(src: Path) -> tarfile.TarFile:
+    if not src.is_file():
+        raise ValidationFailed(f"No backup at {src}.")
+    try:
+        return tarfile.open(src, "r:*")
+    except tarfile.TarError as e:
+        raise UnsupportedInput(f"{src} is not a backup archive (.tar, .tar.gz) or it is damaged.") from e
+
+
+def has_data(data_dir: Path) -> bool:
+    """True when ``data_dir`` holds a database or any blob (a speech model alone does not count)."""
+    data_dir = Path(data_dir)
+    return (data_dir / DB_NAME).exists() or bool(_blob_files(data_dir / BLOBS))
+
+
+def restore_backup(src: Path, data_dir: Path, force: bool = False) -> Manifest:
+    """Verify every file of the backup ``src`` against its manifest, then install it into ``data_dir``.
+
+    With ``force``, an existing database and blob folder are moved aside to ``pre-restore-<time>/``
+    (never deleted). Other content of the data dir (the speech model) is left alone.
+
+    Raises:
+        ValidationFailed: ``data_dir`` holds data and ``force`` is off.
+        UnsupportedInput: the backup is damaged (a file missing or its sha256 differs) — nothing is changed.
+    """
+    src, data_dir = Path(src), Path(data_dir)
+    if has_data(data_dir) and not force:
+        raise ValidationFailed(
+            f"{data_dir} already holds a database or files. Restore into an empty folder, or add --force to replace "
+            "them (the current ones are kept in a pre-restore folder)."
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".restore-") as tmp:
+        stage = Path(tmp)
+        if src.is_dir():
+            manifest = read_manifest(src)
+            for rel in manifest.files:
+                _copy_checked(src / _safe_rel(rel), stage / _safe_rel(rel))
+        else:
+            manifest = _extract(src, stage)
+        _verify(stage, manifest)
+        if force and has_data(data_dir):
+            _move_aside(data_dir)
+        for name in (f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+            (data_dir / name).unlink(missing_ok=True)
+        blobs = stage / BLOBS
+        blobs.mkdir(exist_ok=True)
+        if (data_dir / BLOBS).exists():
+            shutil.rmtree(data_dir / BLOBS)  # empty (has_data was False) or already moved aside
+        os.replace(blobs, data_dir / BLOBS)
+        os.replace(stage / DB_NAME, data_dir / DB_NAME)
+    return manifest
+
+
+def _safe_rel(rel: str) -> Path:
+    path = Path(rel)
+    if path.is_absolute() or ".." in path.parts or not (rel == DB_NAME or rel.startswith(f"{BLOBS}/")):
+        raise UnsupportedInput(f"The backup lists an unexpected file {rel[:80]!r}; it was not made by this app.")
+    return path
+
+
+def _copy_checked(source: Path, target: Path) -> None:
+    if not source.is_file():
+        raise UnsupportedInput(f"The backup is incomplete: {source.name} is missing. Use another backup.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _extract(src: Path, stage: Path) -> Manifest:
+    with _open_archive(src) as tar:
+        names = tar.getnames()
+        if MANIFEST not in names:
+            raise UnsupportedInput(f"{src} has no {MANIFEST}: it is not a backup made by `python -m backend backup`.")
+        manifest = Manifest.from_json(tar.extractfile(MANIFEST).read().decode("utf-8"))  # type: ignore[union-attr]
+        for rel in manifest.files:
+            member = tar.getmember(rel) if rel in names else None
+            if member is None or not member.isfile():
+                raise UnsupportedInput(f"The backup is incomplete: {rel} is missing. Use another backup.")
+            target = stage / _safe_rel(rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tar.extractfile(member) as f, target.open("wb") as out:  # type: ignore[union-attr]
+                shutil.copyfileobj(f, out, _CHUNK)
+    return manifest
+
+
+def _verify(stage: Path, manifest: Manifest) -> None:
+    if manifest.format != FORMAT:
+        raise UnsupportedInput(f"This backup has format {manifest.format}; this version reads format {FORMAT}.")
+    if DB_NAME not in manifest.files:
+        raise UnsupportedInput("The backup holds no database; use another backup.")
+    for rel, digest in manifest.files.items():
+        if sha256_file(stage / rel) != digest:
+            raise UnsupportedInput(f"The backup is damaged: {rel} does not match its checksum. Use another backup.")
+    conn = sqlite3.connect(stage / DB_NAME)
+    try:
+        ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+    if ok != "ok":
+        raise UnsupportedInput(f"The backed-up database fails its integrity check ({ok}); use another backup.")
+
+
+def _move_aside(data_dir: Path) -> Path:
+    aside = data_dir / f"pre-restore-{time.strftime('%Y%m%d-%H%M%S')}"
+    aside.mkdir()
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", BLOBS):
+        if (data_dir / name).exists():
+            os.replace(data_dir / name, aside / name)
+    return aside
