@@ -129,13 +129,28 @@ class App:
             read_pages=documents.ocr_document,
             mime_of=lambda data: documents.MIME_TYPES[documents.detect_kind(data)],
             max_pages=self.settings.max_pdf_pages,
+            extract=self._extractor(),
         )
+
+    def _extractor(self) -> Any:
+        if self.providers["llm"] != "gemini":
+            return None
+        from backend.adapters.gemini import GeminiMedicationExtractor
+
+        return self.engine("extractor", lambda: GeminiMedicationExtractor(self.gemini())).extract
 
     def episodes(self) -> Any:
         """Per-process anomaly episode cache (timeline, Ask, summaries)."""
         from backend.services.anomalies import EpisodeCache
 
-        return self.engine("episodes", lambda: EpisodeCache(self.stores))
+        def build() -> Any:
+            if self.providers["llm"] != "gemini":
+                return EpisodeCache(self.stores)
+            from backend.adapters.gemini import GeminiExplainer
+
+            return EpisodeCache(self.stores, rewrite=GeminiExplainer(self.gemini()).rewrite)
+
+        return self.engine("episodes", build)
 
     def ask_cache(self) -> Any:
         from backend.services.ask_index import AskIndexCache

@@ -62,6 +62,10 @@ if state is None or state[0] != patient.patient_id:
 _, reading, data = state
 reading: Reading  # type: ignore[no-redef]
 
+if reading.banner:
+    st.warning(md_escape(reading.banner))
+if reading.unsupported:
+    st.warning("Not found in the document (removed): " + "; ".join(md_escape(u) for u in reading.unsupported))
 st.subheader("What was read")
 for page in reading.pages:
     boxes = [f.box for f in reading.found if f.page == page.index]

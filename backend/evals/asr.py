@@ -237,7 +237,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", help="Whisper model folder or hub id (default: COPILOT_WHISPER_MODEL or provisioned)"
     )
-    parser.add_argument("--beam", type=int, default=2, help="Whisper beam size")
+    parser.add_argument("--beam", type=int, default=5, help="Whisper beam size (the app's default is 5)")
     parser.add_argument("--prompt-mode", choices=("initial", "hotwords", "none"), default="initial")
     parser.add_argument("--condition", action="store_true", help="condition each window on the previous text")
     parser.add_argument("--partial", action="store_true", help="score the live fast path (transcribe_partial)")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.domain.errors import UnsupportedInput, ValidationFailed
+from backend.domain.errors import ProviderUnavailable, UnsupportedInput, ValidationFailed
 from backend.domain.medications import parse_line
 from backend.domain.models import HistoryEntry, Medication
 from backend.ports import BlobStore, OcrEngine, OcrLine, RecordStore
@@ -27,6 +27,7 @@ class DigitizeDeps:
     load_document: Callable[..., list[Any]]  # bytes -> pages (validates type, size, page count)
     read_pages: Callable[[list[Any], OcrEngine], Any]  # pages, engine -> DocumentText
     mime_of: Callable[[bytes], str]  # content type from the bytes (never from the file name)
+    extract: Callable[[str], tuple[list[Medication], list[str]]] | None = None  # an LLM extractor, grounded in the text
     max_pages: int = 20
     max_bytes: int = 25 * 1024 * 1024
 
@@ -47,6 +48,8 @@ class Reading:
     pages: list[Any]  # PageResult: index, lines, text, source, size, image_preview
     text: str
     found: list[FoundMedication] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)  # LLM items not printed in the document (removed)
+    banner: str = ""  # set when the cloud extractor failed and the offline parser took over
 
     @property
     def medications(self) -> list[Medication]:
@@ -70,6 +73,15 @@ def read_document(deps: DigitizeDeps, principal: Principal, patient_id: str, dat
         for line in page.lines
         if (med := _parse(line)) is not None
     ][:MAX_MEDICATIONS]
+    unsupported: list[str] = []
+    banner = ""
+    if deps.extract is not None:
+        try:
+            meds, unsupported = deps.extract(document.full_text)
+        except ProviderUnavailable as e:
+            banner = f"The cloud extractor is unavailable ({e.message}); the offline parser read this document."
+        else:
+            found = [_locate(m, document.pages) for m in meds][:MAX_MEDICATIONS]
     record(
         deps.stores.audit,
         principal,
@@ -77,7 +89,25 @@ def read_document(deps: DigitizeDeps, principal: Principal, patient_id: str, dat
         patient_id,
         f"{len(document.pages)} page(s), {len(found)} medication(s)",
     )
-    return Reading(filename=filename[:200], mime=mime, pages=list(document.pages), text=document.full_text, found=found)
+    return Reading(
+        filename=filename[:200],
+        mime=mime,
+        pages=list(document.pages),
+        text=document.full_text,
+        found=found,
+        unsupported=unsupported,
+        banner=banner,
+    )
+
+
+def _locate(med: Medication, pages: list[Any]) -> FoundMedication:
+    """Page and box of the OCR line that holds the medication's words (for the overlay)."""
+    needle = (med.verbatim or med.name).lower()
+    for page in pages:
+        for line in page.lines:
+            if needle and needle in line.text.lower():
+                return FoundMedication(med, page.index, line.box)
+    return FoundMedication(med, 0, ())
 
 
 def _parse(line: OcrLine) -> Medication | None:

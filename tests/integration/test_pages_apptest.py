@@ -92,3 +92,39 @@ def test_patients_page_registers_and_rejects_bad_phone() -> None:
     at.text_input(key="patients_new_phone").set_value("9845011111")
     at.button(key="FormSubmitter:patients_new_form-Register patient").click().run()
     assert any("Registered Test Person" in s.value for s in at.success)
+
+
+def _silence_wav(seconds: float = 2.0) -> bytes:
+    import io
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * int(16000 * seconds))
+    return out.getvalue()
+
+
+def test_scribe_records_with_audio_input_and_queues_a_job() -> None:
+    at = app_for(Role.NURSE)
+    at.session_state["selected_patient_id"] = "PAT_de000001"
+    at.run()
+    at.switch_page("pages/scribe.py").run()
+    at.audio_input(key="scribe_audio").set_value(("recording.wav", _silence_wav(), "audio/wav")).run()
+    at.button(key="scribe_submit_recording").click().run()
+    assert not at.exception
+    assert any("Recording saved." in s.value for s in at.success)
+    assert "JOB_" in " ".join(s.value for s in at.success)
+
+
+def test_scribe_upload_of_a_non_audio_file_is_refused() -> None:
+    at = app_for(Role.NURSE)
+    at.session_state["selected_patient_id"] = "PAT_de000001"
+    at.run()
+    at.switch_page("pages/scribe.py").run()
+    at.file_uploader(key="scribe_upload").upload("visit.wav", b"this is not audio at all" * 10, "audio/wav").run()
+    at.button(key="scribe_submit_upload").click().run()
+    assert not at.exception
+    assert any("not" in e.value and "audio" in e.value.lower() for e in at.error), [e.value for e in at.error]
