@@ -52,10 +52,14 @@ def process_one(
     beat.start()
     try:
         handle(message.job_id)
-    except Exception:
-        log.exception("job %s failed (receive %d)", message.job_id, message.receive_count)
+    except Exception as e:
         done.set()
         beat.join()
+        if getattr(e, "retry_later", False):
+            # Another worker holds the job: keep the message hidden until its visibility timeout, then look again.
+            log.info("job %s deferred: %s", message.job_id, e)
+            return False
+        log.exception("job %s failed (receive %d)", message.job_id, message.receive_count)
         if release_on_error:
             queue.release(message)
         return False

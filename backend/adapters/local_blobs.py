@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from backend.domain.errors import NotFound, ValidationFailed
+from backend.domain.errors import NotFound, StoreUnavailable, ValidationFailed
 
 _CHUNK = 1024 * 1024
 _KEY = re.compile(r"^[a-z0-9_-]{1,32}/[0-9a-f]{2}/[0-9a-f]{64}$")
@@ -52,7 +52,10 @@ class LocalBlobStore:
         path = self._path(key)
         if path.exists():
             return key
-        self._write_atomic(path, [data])
+        try:
+            self._write_atomic(path, [data])
+        except OSError as e:
+            raise _unavailable(e) from e
         return key
 
     def put_stream(self, stream: BinaryIO, content_type: str = "application/octet-stream", prefix: str = "blob") -> str:
@@ -73,6 +76,8 @@ class LocalBlobStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, path)
             return key
+        except OSError as e:
+            raise _unavailable(e) from e
         finally:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
@@ -119,3 +124,12 @@ class LocalBlobStore:
         finally:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
+
+
+def _unavailable(error: OSError) -> StoreUnavailable:
+    """Disk full, read-only or permission problems while writing: nothing was stored."""
+    reason = error.strerror or type(error).__name__
+    return StoreUnavailable(
+        f"The file could not be saved ({reason}); nothing was stored. "
+        "Free disk space or check the data folder's permissions, then try again."
+    )

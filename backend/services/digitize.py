@@ -62,7 +62,8 @@ def read_document(deps: DigitizeDeps, principal: Principal, patient_id: str, dat
     deps.stores.patients.get(patient_id)
     pages = deps.load_document(data, filename, max_pages=deps.max_pages, max_bytes=deps.max_bytes)
     mime = deps.mime_of(data)
-    document = deps.read_pages(pages, deps.ocr())
+    engine = deps.ocr()
+    document = deps.read_pages(pages, engine)
     if not document.full_text.strip():
         raise UnsupportedInput(
             "No text could be read from this document. Retake the photo flat, in good light and in focus, or upload a clearer scan."
@@ -74,12 +75,13 @@ def read_document(deps: DigitizeDeps, principal: Principal, patient_id: str, dat
         if (med := _parse(line)) is not None
     ][:MAX_MEDICATIONS]
     unsupported: list[str] = []
-    banner = ""
+    banner = str(getattr(engine, "last_fallback", None) or "")  # cloud OCR failed: the offline engine read it
     if deps.extract is not None:
         try:
             meds, unsupported = deps.extract(document.full_text)
         except ProviderUnavailable as e:
-            banner = f"The cloud extractor is unavailable ({e.message}); the offline parser read this document."
+            extractor = f"The cloud extractor is unavailable ({e.message}); the offline parser read this document."
+            banner = f"{banner} {extractor}".strip()
         else:
             found = [_locate(m, document.pages) for m in meds][:MAX_MEDICATIONS]
     record(

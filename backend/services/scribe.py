@@ -8,7 +8,9 @@ first looks for a note already made for the job.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,12 @@ LEASE_MS = 5 * 60 * 1000  # a worker that died mid-job loses its claim after thi
 AUDIO_TYPES = {"wav", "mp3", "m4a", "aac", "ogg", "oga", "opus", "webm", "flac", "mp4"}
 IN_PROGRESS = (JobStatus.QUEUED, JobStatus.TRANSCRIBING, JobStatus.DRAFTING)
 NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
+
+
+class JobBusy(Exception):
+    """Another live worker holds this job: the worker leaves the message to reappear later instead of acking it."""
+
+    retry_later = True
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,9 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
     sections, fields, medications = deps.draft(segments)
     if warnings:
         fields = {**fields, "audio_warnings": warnings}
+    stt_fallback = getattr(transcriber, "last_fallback", None)  # cloud speech failed: the offline engine transcribed
+    if stt_fallback:
+        fields = {**fields, "engine_fallback": f"{stt_fallback} {fields.get('engine_fallback') or ''}".strip()}
     if getattr(transcriber, "low_accuracy", False):
         fields = {**fields, "low_accuracy_engine": transcriber.name}
     unsupported = [str(u) for u in fields.pop("unsupported", [])] if isinstance(fields, dict) else []
@@ -158,9 +169,11 @@ def _claim(stores: RecordStore, job_id: str) -> Job | None:
     now = now_ms()
     if job.status in (JobStatus.READY, JobStatus.FAILED):
         return None
-    if job.status is not JobStatus.QUEUED and int(job.params.get("lease_until", 0)) > now:
-        return None
-    params = {**job.params, "lease_until": now + LEASE_MS}
+    holder = str(job.params.get("worker", ""))
+    if job.status is not JobStatus.QUEUED and int(job.params.get("lease_until", 0)) > now and not _holder_gone(holder):
+        # Not acked: if the holder dies, this delivery (or the holder's own message) retries after the visibility timeout.
+        raise JobBusy(f"job {job_id} is held by worker {holder or 'unknown'}")
+    params = {**job.params, "lease_until": now + LEASE_MS, "worker": _worker_id()}
     try:
         return stores.jobs.update(
             job.model_copy(update={"status": JobStatus.TRANSCRIBING, "attempts": job.attempts + 1, "params": params}),
@@ -168,6 +181,27 @@ def _claim(stores: RecordStore, job_id: str) -> Job | None:
         )
     except ConcurrentUpdate:
         return None  # another worker claimed it first
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_gone(holder: str) -> bool:
+    """True when the lease holder was a process of this machine that no longer exists (killed mid-job).
+
+    Holders on other machines (or unknown) count as alive until their lease runs out.
+    """
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _set_status(stores: RecordStore, job_id: str, status: JobStatus) -> Job:

@@ -1,0 +1,130 @@
+"""Every cloud engine timing out: the offline engine takes over and the user is told so (a banner).
+
+One local server accepts connections and never answers in time, standing in for Gemini (speech and drafting,
+the real google-genai SDK) and AWS Textract (the real botocore client). Each client has a 1-second timeout.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from backend.adapters import documents
+from backend.adapters.aws_textract import TextractOcr
+from backend.adapters.fallback import FallbackOcr
+from backend.adapters.rapidocr_engine import shared_engine
+from backend.bootstrap import build_app
+from backend.config import Settings
+from backend.domain.models import JobStatus, Role
+from backend.services.access import Principal
+from backend.services.digitize import DigitizeDeps, read_document
+from backend.services.patients import PatientInput, register_patient
+from backend.services.scribe import process_job, submit_recording
+from tests.helpers.prescriptions import png_bytes, render_prescription
+from tests.helpers.speech import espeak_available, synth_samples, wav_bytes, whisper_model_dir  # noqa: F401
+
+NURSE = Principal("nurse", Role.NURSE)
+
+
+class _Hang(BaseHTTPRequestHandler):
+    requests = 0
+
+    def _stall(self) -> None:
+        type(self).requests += 1
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        time.sleep(3.0)  # longer than every client's timeout
+        try:
+            self.send_response(503)
+            self.end_headers()
+        except OSError:
+            pass
+
+    do_GET = do_POST = do_PUT = _stall  # noqa: N815
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hanging_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hang)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+def test_scribe_falls_back_to_offline_speech_and_drafting(tmp_path: Path, hanging_url: str, whisper_model_dir: Path) -> None:  # noqa: F811
+    settings = Settings(
+        data_dir=tmp_path,
+        store="sqlite",
+        blobs="local",
+        queue="sqlite",
+        stt="gemini",
+        llm="gemini",
+        gemini_api_key="test-key-not-real",  # type: ignore[arg-type]
+        gemini_base_url=hanging_url,
+        gemini_timeout_s=1.0,
+        gemini_max_attempts=1,
+        whisper_model=str(whisper_model_dir),
+    )
+    app = build_app(settings)
+    pid = register_patient(app.stores, NURSE, PatientInput(name="Cloud Down")).patient.patient_id
+    audio = wav_bytes(synth_samples("I have had a headache for three days. Take paracetamol five hundred milligrams."))
+    deps = app.scribe_deps()
+    job = submit_recording(deps, NURSE, pid, audio, "visit.wav")
+    started = time.monotonic()
+    process_job(deps, job.job_id)
+    elapsed = time.monotonic() - started
+
+    done = app.stores.jobs.get(job.job_id)
+    assert done.status is JobStatus.READY, done.error
+    note = app.stores.notes.get(pid, done.result_note_ts or 0)
+    assert any("headache" in s.text.lower() for s in note.transcript)  # whisper transcribed it
+    banner = str(note.fields.get("engine_fallback", ""))
+    assert "Transcribed by the offline engine" in banner and "Drafted by the offline engine" in banner
+    assert "timed out" in banner
+    assert note.fields.get("engine") == "rules"
+    assert elapsed < 60  # two 1-second timeouts, not the default minute each
+    # The admin's Engines tab sees the same story.
+    assert app.speech().transcriber.last_error and app.drafter().last_fallback
+
+
+def test_digitize_falls_back_to_offline_ocr(tmp_path: Path, hanging_url: str) -> None:
+    app = build_app(Settings(data_dir=tmp_path, store="sqlite", blobs="local", queue="sqlite"))
+    pid = register_patient(app.stores, NURSE, PatientInput(name="Textract Down")).patient.patient_id
+    client = boto3.client(
+        "textract",
+        endpoint_url=hanging_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106
+        config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1, "mode": "standard"}),
+    )
+    engine = FallbackOcr(TextractOcr(client=client), shared_engine())
+    base = app.digitize_deps()
+    deps = DigitizeDeps(
+        stores=base.stores,
+        blobs=base.blobs,
+        ocr=lambda: engine,
+        load_document=documents.load_document,
+        read_pages=documents.ocr_document,
+        mime_of=base.mime_of,
+    )
+    image = png_bytes(render_prescription(["Tab Metformin 500 mg 1-0-1 x 30 days", "Tab Amlodipine 5 mg OD"]))
+    reading = read_document(deps, NURSE, pid, image, "rx.png")
+    assert "Read by the offline engine" in reading.banner and "textract" in reading.banner.lower()
+    names = {m.name.lower() for m in reading.medications}
+    assert {"metformin", "amlodipine"} <= names
+    assert _Hang.requests >= 1  # the cloud engine was really tried
