@@ -8,7 +8,8 @@ from backend.domain.models import Role
 from ui.login import login_page
 from ui.runtime import current_principal, get_app, init_session, sign_out
 
-st.set_page_config(page_title="Clinical Co-Pilot", page_icon=":material/stethoscope:", layout="wide")
+# An emoji favicon needs no network (a material-icon favicon is fetched from a font CDN).
+st.set_page_config(page_title="Clinical Co-Pilot", page_icon="🩺", layout="wide")
 init_session()
 app = get_app()
 principal = current_principal()

@@ -8,6 +8,7 @@ from backend.domain.errors import CopilotError
 from backend.domain.models import JobStatus
 from backend.services import scribe
 from backend.services.notes import list_notes
+from ui.live_recorder import live_tab
 from ui.note_review import review_note, when
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
@@ -44,7 +45,7 @@ def submit(data: bytes, filename: str, source: str) -> None:
         st.success(f"Recording saved. Job {job.job_id} is queued — you can leave this page and come back.")
 
 
-record_tab, upload_tab = st.tabs(["Record", "Upload audio"])
+record_tab, upload_tab, live_tab_container = st.tabs(["Record", "Upload audio", "Live"])
 with record_tab:
     audio = st.audio_input("Record the consultation", sample_rate=16000, key="scribe_audio")
     if audio is not None and st.button("Create draft from recording", type="primary", key="scribe_submit_recording"):
@@ -57,6 +58,8 @@ with upload_tab:
     )
     if upload is not None and st.button("Create draft from file", type="primary", key="scribe_submit_upload"):
         submit(upload.getvalue(), upload.name, "upload")
+with live_tab_container:
+    live_tab(app, principal, patient.patient_id, deps, submit=submit)
 
 
 @st.fragment(run_every=2.0)

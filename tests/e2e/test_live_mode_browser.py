@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, Request, expect, sync_playwright
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, goto, login, start_server, wait_idle
@@ -25,6 +26,22 @@ CONSULTATION = (
 )
 MODEL = ROOT / "data" / "models" / "faster-whisper-base"
 LEVEL = re.compile(r"Recording \d+:\d\d · level -\d+ dBFS")
+# Records, in every frame, the configuration each RTCPeerConnection gets and the ICE candidates it gathers.
+RTC_PROBE = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native) return;
+  window.__rtcSeen = [];
+  window.RTCPeerConnection = function (config, ...rest) {
+    const pc = new Native(config, ...rest);
+    const seen = { iceServers: (config && config.iceServers) || null, candidates: [] };
+    window.__rtcSeen.push(seen);
+    pc.addEventListener("icecandidate", (e) => { if (e.candidate) seen.candidates.push(e.candidate.candidate); });
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+})();
+"""
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +54,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 
 def mic_context(browser: Browser) -> BrowserContext:
-    return browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["microphone"])
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["microphone"])
+    context.add_init_script(RTC_PROBE)
+    return context
 
 
 @pytest.fixture
@@ -74,11 +93,21 @@ def webrtc(page: Page) -> FrameLocator:
 
 
 def off_host_requests(page: Page, url: str) -> list[str]:
-    """Collects every request the page makes to a host other than the app's (must stay empty: offline app)."""
+    """Requests the WebRTC component's frame makes to any host but the app's (must stay empty: offline app)."""
     host = urlparse(url).hostname
     seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url) if urlparse(r.url).hostname not in (host, None) else None)
+
+    def check(request: Request) -> None:
+        if "webrtc" in request.frame.url and urlparse(request.url).hostname not in (host, None):
+            seen.append(request.url)
+
+    page.on("request", check)
     return seen
+
+
+def peer_connections(page: Page) -> list[dict[str, Any]]:
+    frame = next(f for f in page.frames if "webrtc" in f.url)
+    return list(frame.evaluate("window.__rtcSeen || []"))
 
 
 def test_live_recording_meter_captions_and_draft(
@@ -95,7 +124,7 @@ def test_live_recording_meter_captions_and_draft(
     webrtc(page).get_by_role("button", name="Start live recording").click()
     expect(page.get_by_text(LEVEL)).to_be_visible(timeout=30_000)  # frames arrive and the meter reads them
     # Rolling captions: whisper's fast path on the last 20 s, refreshed every few seconds while recording.
-    captions = page.get_by_text("Live captions", exact=False).filter(has_text="metformin")
+    captions = page.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(r"Live captions.*metformin"))
     expect(captions).to_be_visible(timeout=45_000)
     page.screenshot(path=str(artifacts / "page-scribe-live-recording.png"), full_page=True)
     page.wait_for_timeout(4_000)  # let the fake microphone finish one full pass of the consultation
@@ -108,10 +137,17 @@ def test_live_recording_meter_captions_and_draft(
     # Later reruns (the job panel polls every 2 s) never submit the same recording twice.
     page.wait_for_timeout(4_000)
     expect(page.get_by_text("live.wav")).to_have_count(1)
+    page.get_by_label("Note", exact=True).click()  # as in the upload test: the newest note is selected first
+    page.keyboard.press("Escape")
     expect(page.get_by_text("draft — not yet signed")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").first).to_contain_text("metformin")
     page.screenshot(path=str(artifacts / "page-scribe-live-draft.png"), full_page=True)
-    assert external == [], f"the page contacted other hosts: {external[:5]}"
+    assert external == [], f"the WebRTC component contacted other hosts: {external[:5]}"
+    # No STUN/TURN: the browser was given no ICE servers and gathered host candidates only (loopback suffices).
+    connections = peer_connections(page)
+    assert connections and all(c["iceServers"] == [] for c in connections)
+    candidates = [cand for c in connections for cand in c["candidates"]]
+    assert candidates and all(" typ host" in cand for cand in candidates), candidates
     context.close()
 
 
