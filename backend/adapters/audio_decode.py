@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import logging
 import struct
+import wave
 from dataclasses import dataclass, field
+from typing import Any
 
 import av
 import av.error
@@ -287,3 +289,15 @@ def is_silent(samples: NDArray[np.float32], sample_rate: int = SAMPLE_RATE, min_
 
 
 detect_speech = speech_seconds
+
+
+def encode_wav(samples: NDArray[Any], rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit PCM mono WAV of float samples in [-1, 1] (or of int16 samples as they are)."""
+    pcm = samples if samples.dtype == np.int16 else np.clip(samples.astype(np.float32), -1.0, 1.0) * 32767.0
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.asarray(pcm).astype("<i2").tobytes())
+    return buf.getvalue()

@@ -12,12 +12,10 @@ Every failure becomes :class:`ProviderUnavailable`, so the fallback wrapper can 
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
 import uuid
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +24,7 @@ import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
 from numpy.typing import NDArray
 
+from backend.adapters.audio_decode import encode_wav
 from backend.adapters.aws_errors import error_code, retry_config
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.models import Segment
@@ -39,16 +38,7 @@ SENTENCE_END = (".", "?", "!")
 PAUSE_S = 1.5  # a silence this long starts a new segment even within one speaker's sentence
 
 
-def wav_bytes(samples: NDArray[np.float32], rate: int = SAMPLE_RATE) -> bytes:
-    """16-bit PCM mono WAV of float samples in [-1, 1] (lossless, as Transcribe recommends)."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return buf.getvalue()
+wav_bytes = encode_wav  # one WAV encoder for the whole app
 
 
 def _speaker_by_time(results: dict[str, Any]) -> dict[tuple[str, str], str]:

@@ -10,11 +10,9 @@ samples, so a slow transcription can never stall the WebRTC receive loop.
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 import time
-import wave
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +20,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from backend.adapters.audio_decode import is_silent
+from backend.adapters.audio_decode import encode_wav, is_silent
 from backend.domain.errors import CopilotError, ProviderUnavailable
 
 log = logging.getLogger(__name__)
@@ -173,13 +171,7 @@ class LiveRecording:
         """The whole recording as a 16-bit mono 16 kHz WAV file (what ``st.audio_input`` produces too)."""
         with self._lock:
             pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(SAMPLE_RATE)
-            w.writeframes(pcm.astype("<i2").tobytes())
-        return buf.getvalue()
+        return encode_wav(pcm)
 
 
 def partial_text_fn(get_transcriber: Callable[[], Any]) -> Callable[[NDArray[np.float32]], str]:

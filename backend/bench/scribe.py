@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import resource
 import tempfile
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from backend.adapters.audio_decode import encode_wav
 from backend.bench._timing import summary
 from backend.bootstrap import build_app
 from backend.config import Settings
@@ -37,16 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="", help="whisper model folder (default: the provisioned one under ./data)")
 
 
-def _wav(samples: np.ndarray) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return out.getvalue()
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     with args.aci.open(newline="", encoding="utf-8") as f:
         dialogues = [row["dialogue"] for row in csv.DictReader(f)][: args.runs + 1]
@@ -61,7 +50,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         first_s = 0.0
         for i, clip in enumerate(clips):
             t0 = time.perf_counter()
-            job = submit_recording(deps, nurse, "PAT_de000001", _wav(clip), f"bench{i}.wav")
+            job = submit_recording(deps, nurse, "PAT_de000001", encode_wav(clip), f"bench{i}.wav")
             message = app.queue.receive(wait_seconds=1)
             assert message is not None and message.job_id == job.job_id
             t_stt = time.perf_counter()

@@ -7,13 +7,11 @@ Files API and is deleted as soon as the reply is in (the API would otherwise kee
 
 from __future__ import annotations
 
-import io
-import wave
-
 import numpy as np
 from google.genai import types
 from numpy.typing import NDArray
 
+from backend.adapters.audio_decode import encode_wav
 from backend.adapters.gemini.client import GeminiClient
 from backend.adapters.gemini.schemas import TranscriptReply
 from backend.domain.errors import ProviderUnavailable
@@ -28,16 +26,7 @@ Never summarise, correct or add words; write numbers as digits; mark unclear wor
 LANGUAGES = {"en": "English", "hi": "Hindi", "en-US": "English", "en-IN": "Indian English", "hi-IN": "Hindi"}
 
 
-def wav_bytes(samples: NDArray[np.float32], rate: int = SAMPLE_RATE) -> bytes:
-    """16-bit PCM mono WAV of float samples in [-1, 1]."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return buf.getvalue()
+wav_bytes = encode_wav  # one WAV encoder for the whole app
 
 
 class GeminiTranscriber:
