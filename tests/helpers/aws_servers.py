@@ -37,11 +37,11 @@ def dynamodb_local() -> DynamoDBLocal:
     with _lock:
         if _dynamo is None:
             if not shutil.which("java"):
-                pytest.skip("Java is missing; DynamoDB Local needs a JRE 17+ (apt-get install openjdk-17-jre-headless)")
+                pytest.fail("Java is missing; DynamoDB Local needs a JRE 17+ (`make test` installs it)")
             try:
                 find_jar()
             except StoreUnavailable:
-                pytest.skip(f"DynamoDB Local is not installed: run `{INSTALL_HINT}`")
+                pytest.fail(f"DynamoDB Local is not installed: run `{INSTALL_HINT}` (`make test` does)")
             server = DynamoDBLocal().start()
             atexit.register(server.stop)
             _dynamo = server

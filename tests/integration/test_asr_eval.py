@@ -10,7 +10,7 @@ import pytest
 
 from backend.__main__ import main
 from backend.evals import asr
-from tests.helpers.speech import espeak_available, whisper, whisper_model_dir
+from tests.helpers.speech import whisper, whisper_model_dir
 
 __all__ = ["whisper", "whisper_model_dir"]  # fixtures imported for pytest
 
@@ -43,7 +43,6 @@ def test_aci_turns_are_rejoined() -> None:
     assert asr._clean_turn("i do n't know if it 's the change , ok ?") == "i don't know if it's the change, ok?"
 
 
-@pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 def test_eval_runs_on_a_synthesised_aci_excerpt(
     shared_data: Path, tmp_path: Path, whisper_model_dir: Path, whisper: object, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,9 +12,8 @@ from backend.adapters.audio_decode import SAMPLE_RATE, decode_audio
 from backend.adapters.whisper_model import ModelNotReady
 from backend.adapters.whisper_stt import LoadedTranscriber, WhisperTranscriber, drug_prompt, load_transcriber
 from backend.evals.asr import normalise
-from tests.helpers.speech import encode_audio, espeak_available, synth_samples, synth_wav, whisper, whisper_model_dir
+from tests.helpers.speech import encode_audio, synth_samples, synth_wav, whisper, whisper_model_dir
 
-pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 __all__ = ["whisper", "whisper_model_dir"]  # fixtures imported for pytest
 
 SENTENCE = "The patient takes metformin 500 milligrams twice daily and reports a headache."

@@ -31,8 +31,8 @@ def test_a_csv_without_the_columns_is_refused(tmp_path: Path) -> None:
         notes.read_rows(tmp_path / "missing.csv", None)
 
 
-@pytest.mark.skipif(not VALID.is_file(), reason="ACI-Bench data not available")
 def test_drafts_beat_copying_the_transcript_on_aci_bench() -> None:
+    assert VALID.is_file(), f"ACI-Bench data missing at {VALID}; set COPILOT_SHARED_DATA"
     result = notes.run(argparse.Namespace(aci=VALID, limit=4, show=None, json=False))
     assert result["rows"] == 4
     assert result["drafter"]["rouge1"] > result["copy_baseline"]["rouge1"] + 5
