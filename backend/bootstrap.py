@@ -22,7 +22,7 @@ class App:
     providers: dict[str, str]
     engines: dict[str, Any] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM)
     registry: Any = field(default_factory=lambda: _registry())
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # factories nest (drafter -> gemini)
 
     def engine(self, name: str, factory: Callable[[], Any]) -> Any:
         """Build ``name`` once per process (heavy models) and reuse it."""

@@ -59,7 +59,7 @@ def import_file(
         UnsupportedInput: a file type or layout we do not import (nothing is stored).
     """
     if not data:
-        raise UnsupportedInput("The file is empty.")
+        raise UnsupportedInput("The file is empty (0 bytes). Choose the file again and re-upload it.")
     fmt = fmt or detect_format(data[:HEAD_BYTES], filename)
     if fmt not in FORMATS:
         raise UnsupportedInput(f"Unknown import format '{fmt}'. Choose one of: {', '.join(FORMATS)}.")

@@ -28,7 +28,9 @@ from backend.services.digitize import DigitizeDeps, read_document
 from backend.services.patients import PatientInput, register_patient
 from backend.services.scribe import process_job, submit_recording
 from tests.helpers.prescriptions import png_bytes, render_prescription
-from tests.helpers.speech import espeak_available, synth_samples, wav_bytes, whisper_model_dir  # noqa: F401
+from tests.helpers.speech import synth_samples, wav_bytes, whisper_model_dir
+
+__all__ = ["whisper_model_dir"]  # fixture imported for pytest
 
 NURSE = Principal("nurse", Role.NURSE)
 
@@ -48,7 +50,7 @@ class _Hang(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    do_GET = do_POST = do_PUT = _stall  # noqa: N815
+    do_GET = do_POST = do_PUT = _stall
 
     def log_message(self, *args: object) -> None:
         pass
@@ -64,8 +66,9 @@ def hanging_url() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
-def test_scribe_falls_back_to_offline_speech_and_drafting(tmp_path: Path, hanging_url: str, whisper_model_dir: Path) -> None:  # noqa: F811
+def test_scribe_falls_back_to_offline_speech_and_drafting(
+    tmp_path: Path, hanging_url: str, whisper_model_dir: Path
+) -> None:
     settings = Settings(
         data_dir=tmp_path,
         store="sqlite",
@@ -109,7 +112,7 @@ def test_digitize_falls_back_to_offline_ocr(tmp_path: Path, hanging_url: str) ->
         endpoint_url=hanging_url,
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106
+        aws_secret_access_key="testing",
         config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1, "mode": "standard"}),
     )
     engine = FallbackOcr(TextractOcr(client=client), shared_engine())

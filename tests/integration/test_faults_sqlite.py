@@ -75,17 +75,26 @@ def test_eight_threads_lose_no_write(tmp_path: Path) -> None:
         try:
             start.wait()
             for i in range(PER_THREAD):
-                reg = register_patient(app.stores, NURSE, PatientInput(name=f"Thread{t} Patient{i}", phone=f"98{t:02d}{i:06d}"))
-                own = app.stores.notes.add(Note(patient_id=reg.patient.patient_id, sections={"subjective": f"t{t} i{i}"}))
+                reg = register_patient(
+                    app.stores, NURSE, PatientInput(name=f"Thread{t} Patient{i}", phone=f"98{t:02d}{i:06d}")
+                )
+                own = app.stores.notes.add(
+                    Note(patient_id=reg.patient.patient_id, sections={"subjective": f"t{t} i{i}"})
+                )
                 save_draft(app.stores, NURSE, own, {"subjective": f"t{t} i{i} edited", "plan": "review"})
                 edit_shared_note(f"t{t}-{i}")
                 bump_shared_patient()
                 with lock:
                     created.append(reg.patient.patient_id)
-        except BaseException as e:  # noqa: BLE001 - collected and asserted on below
+        except BaseException as e:
             errors.append(e)
 
-    other = subprocess.Popen([sys.executable, "-c", _OTHER_PROCESS, str(tmp_path), "40"], cwd=ROOT, env=dict(os.environ), stderr=subprocess.PIPE)
+    other = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_PROCESS, str(tmp_path), "40"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stderr=subprocess.PIPE,
+    )
     threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
     for th in threads:
         th.start()
@@ -110,6 +119,8 @@ def test_eight_threads_lose_no_write(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "copilot.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0] == 1 + THREADS * PER_THREAD + 40
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        creates = conn.execute("SELECT COUNT(*) FROM audit_log WHERE json_extract(body, '$.action') = 'patient.create'").fetchone()[0]
+        creates = conn.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE json_extract(body, '$.action') = 'patient.create'"
+        ).fetchone()[0]
     assert creates == 1 + THREADS * PER_THREAD + 40  # one audit line per registration, none lost
     print(f"optimistic-concurrency conflicts retried: {conflicts[0]}")

@@ -25,16 +25,24 @@ from backend.services.jobs import start_local_worker
 from backend.services.patients import PatientInput, register_patient
 from backend.services.scribe import _claim, submit_recording
 from tests.conftest import ROOT
-from tests.helpers.speech import espeak_available, synth_samples, wav_bytes, whisper_model_dir  # noqa: F401
+from tests.helpers.speech import synth_samples, wav_bytes, whisper_model_dir
+
+__all__ = ["whisper_model_dir"]  # fixture imported for pytest
 
 NURSE = Principal("nurse", Role.NURSE)
 SENTENCE = "I have had a headache and a fever for three days. My blood pressure was high last week. "
 
-pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
-
 
 def _settings(data_dir: Path, model: Path) -> Settings:
-    return Settings(data_dir=data_dir, store="sqlite", blobs="local", queue="sqlite", stt="whisper", llm="rules", whisper_model=str(model))
+    return Settings(
+        data_dir=data_dir,
+        store="sqlite",
+        blobs="local",
+        queue="sqlite",
+        stt="whisper",
+        llm="rules",
+        whisper_model=str(model),
+    )
 
 
 def _env(data_dir: Path, model: Path) -> dict[str, str]:
@@ -79,7 +87,9 @@ def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
-def test_worker_killed_mid_transcription_completes_once(tmp_path: Path, whisper_model_dir: Path, worker_procs: list[subprocess.Popen[bytes]]) -> None:  # noqa: F811
+def test_worker_killed_mid_transcription_completes_once(
+    tmp_path: Path, whisper_model_dir: Path, worker_procs: list[subprocess.Popen[bytes]]
+) -> None:
     data = tmp_path / "data"
     app = build_app(_settings(data, whisper_model_dir))
     pid = register_patient(app.stores, NURSE, PatientInput(name="Killed Worker")).patient.patient_id
@@ -99,7 +109,11 @@ def test_worker_killed_mid_transcription_completes_once(tmp_path: Path, whisper_
 
     second = _spawn(_env(data, whisper_model_dir), log)
     worker_procs.append(second)
-    _wait(lambda: app.stores.jobs.get(job.job_id).status in (JobStatus.READY, JobStatus.FAILED), 150, "the job to finish after restart")
+    _wait(
+        lambda: app.stores.jobs.get(job.job_id).status in (JobStatus.READY, JobStatus.FAILED),
+        150,
+        "the job to finish after restart",
+    )
     done = app.stores.jobs.get(job.job_id)
     assert done.status is JobStatus.READY, done.error
     assert done.attempts == 2  # the killed attempt and the one that finished
@@ -112,13 +126,19 @@ def test_worker_killed_mid_transcription_completes_once(tmp_path: Path, whisper_
     assert len(_notes_of(app, job)) == 1
 
 
-def test_app_restart_completes_queued_and_interrupted_jobs(tmp_path: Path, whisper_model_dir: Path) -> None:  # noqa: F811
+def test_app_restart_completes_queued_and_interrupted_jobs(tmp_path: Path, whisper_model_dir: Path) -> None:
     data = tmp_path / "data"
     before = build_app(_settings(data, whisper_model_dir))  # the app before the restart: no worker running
     pid = register_patient(before.stores, NURSE, PatientInput(name="Restart Patient")).patient.patient_id
     deps = before.scribe_deps()
-    phrases = ["Take metformin five hundred milligrams twice daily.", "The cough started two days ago.", "No chest pain today."]
-    jobs = [submit_recording(deps, NURSE, pid, wav_bytes(synth_samples(p)), f"visit-{i}.wav") for i, p in enumerate(phrases)]
+    phrases = [
+        "Take metformin five hundred milligrams twice daily.",
+        "The cough started two days ago.",
+        "No chest pain today.",
+    ]
+    jobs = [
+        submit_recording(deps, NURSE, pid, wav_bytes(synth_samples(p)), f"visit-{i}.wav") for i, p in enumerate(phrases)
+    ]
     # The first job was mid-way when the app died: claimed (leased) and its message in flight.
     assert before.queue.receive(wait_seconds=0, visibility_seconds=600) is not None
     assert _claim(before.stores, jobs[0].job_id) is not None
@@ -139,4 +159,3 @@ def test_app_restart_completes_queued_and_interrupted_jobs(tmp_path: Path, whisp
         final = after.stores.jobs.get(j.job_id)
         assert final.status is JobStatus.READY, final.error
         assert len(_notes_of(after, j)) == 1
-    _wait(lambda: after.queue.depth() == 0 or all(after.stores.jobs.get(j.job_id).status is JobStatus.READY for j in jobs), 5, "drain")

@@ -80,7 +80,12 @@ def test_job_interrupted_mid_way_is_resumed(app: App, consultation: bytes) -> No
     assert message is not None
     # Simulate a crash after the claim: status transcribing with a live lease, message never acked.
     claimed = app.stores.jobs.get(job.job_id)
-    app.stores.jobs.update(claimed.model_copy(update={"status": JobStatus.TRANSCRIBING, "params": {**claimed.params, "lease_until": 2**60}}), claimed.version)
+    app.stores.jobs.update(
+        claimed.model_copy(
+            update={"status": JobStatus.TRANSCRIBING, "params": {**claimed.params, "lease_until": 2**60}}
+        ),
+        claimed.version,
+    )
     restarted = build_app(app.settings)  # a new process on the same data dir
     assert scribe.resume_interrupted(restarted.scribe_deps()) == 1
     app.queue.release(message)

@@ -43,7 +43,7 @@ class SqliteAuditLog:
             params.append(int(after[0]))
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         rows = self._db.query(
-            f"SELECT seq, body FROM audit_log {clause} ORDER BY seq DESC LIMIT ?",  # noqa: S608 - fixed clauses, values bound
+            f"SELECT seq, body FROM audit_log {clause} ORDER BY seq DESC LIMIT ?",  # noqa: S608  # nosec B608 - fixed SQL text (constant table/clauses), values bound
             [*params, limit + 1],
         )
         items = [AuditEvent.model_validate_json(r["body"]) for r in rows[:limit]]

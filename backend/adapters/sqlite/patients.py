@@ -64,7 +64,7 @@ class SqlitePatientStore:
         for token in tokens:
             params += [token, token + "\uffff"]
         rows = self._db.query(
-            f"SELECT p.body FROM patients p WHERE {clauses} ORDER BY p.created_at DESC LIMIT ?",  # noqa: S608 - fixed clauses, values bound
+            f"SELECT p.body FROM patients p WHERE {clauses} ORDER BY p.created_at DESC LIMIT ?",  # noqa: S608  # nosec B608 - fixed SQL text (constant table/clauses), values bound
             [*params, limit],
         )
         return [Patient.model_validate_json(r["body"]) for r in rows]

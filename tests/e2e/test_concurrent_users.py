@@ -1,0 +1,325 @@
+"""Ten people at once: 10 browser contexts in one chromium, each signed in as a different user, against one
+`streamlit run` on loopback. Three nurses upload consultations, three digitize prescriptions, four doctors browse
+timelines, all for a bounded time. Every action must succeed, no one may see another session's patient or
+results, and the p95 page response (action -> Streamlit idle with the expected content) is reported and
+written to test-artifacts/concurrency.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from backend.bootstrap import build_app
+from backend.config import Settings
+from backend.domain.models import JobStatus, Role
+from backend.services.auth import add_user
+from tests.conftest import ROOT
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
+from tests.helpers.prescriptions import render_prescription
+from tests.helpers.speech import synth_wav
+
+MODEL = ROOT / "data" / "models" / "faster-whisper-base"
+BROWSE_SECONDS = float(os.environ.get("COPILOT_CONCURRENCY_SECONDS", "45"))
+PASSWORD = "concurrency-pass-1"
+
+
+@dataclass
+class User:
+    name: str
+    role: Role
+    task: str  # scribe | digitize | browse
+    patient: str
+    drug: str = ""
+    times: list[tuple[str, float]] = field(default_factory=list)
+    actions: int = 0
+
+
+USERS = [
+    User("scribe1", Role.NURSE, "scribe", "Ram Kumar", "paracetamol"),
+    User("scribe2", Role.NURSE, "scribe", "Sita Devi", "amoxicillin"),
+    User("scribe3", Role.DOCTOR, "scribe", "Arjun Sharma", "metformin"),
+    User("digitize1", Role.NURSE, "digitize", "Priya Nair", "Metformin 500 mg"),
+    User("digitize2", Role.NURSE, "digitize", "Mohammed Iqbal", "Amlodipine 5 mg"),
+    User("digitize3", Role.NURSE, "digitize", "Lakshmi Iyer", "Atorvastatin 10 mg"),
+    User("browse1", Role.DOCTOR, "browse", "Rahul Verma"),
+    User("browse2", Role.DOCTOR, "browse", "Fatima Begum"),
+    User("browse3", Role.DOCTOR, "browse", "Suresh Reddy"),
+    User("browse4", Role.DOCTOR, "browse", "Anita Desai"),
+]
+OTHER_PATIENTS = {u.name: [o.patient for o in USERS if o.patient != u.patient] for u in USERS}
+
+
+async def _idle(page: Page) -> None:
+    await page.wait_for_timeout(250)
+    await page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=180_000)
+
+
+async def _timed(
+    user: User, what: str, action: Callable[[], Awaitable[None]], check: Callable[[], Awaitable[None]]
+) -> None:
+    started = time.monotonic()
+    await action()
+    await _idle(user_page[user.name])
+    await check()
+    user.times.append((what, time.monotonic() - started))
+    user.actions += 1
+
+
+user_page: dict[str, Page] = {}
+
+
+async def _goto(user: User, title: str) -> None:
+    page = user_page[user.name]
+    await _timed(
+        user,
+        f"open {title}",
+        lambda: page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click(),
+        lambda: expect(page.get_by_role("heading", name=title).first).to_be_visible(),
+    )
+
+
+async def _choose_patient(user: User) -> None:
+    page = user_page[user.name]
+    box = page.get_by_role("textbox", name="Find patient (name, phone or ID)", exact=True)
+
+    async def search() -> None:
+        await box.fill(user.patient.lower())
+        await box.press("Enter")
+
+    await _timed(user, "find patient", search, lambda: _shows_patient(page, user.patient))
+
+
+async def _selected(page: Page) -> str:
+    """The chosen patient as a screen reader hears it (the selectbox's value is not its inner text)."""
+    boxes = page.get_by_test_id("stSelectbox")
+    return await boxes.first.aria_snapshot() if await boxes.count() else ""
+
+
+async def _shows_patient(page: Page, name: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while name not in await _selected(page):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} is not the selected patient: {await _selected(page)!r}")
+        await page.wait_for_timeout(200)
+
+
+async def _no_foreign_state(user: User) -> None:
+    """Nothing of another session on this user's screen: not their patient, not their name, not their results."""
+    page = user_page[user.name]
+    body = await page.locator("[data-testid='stMain']").inner_text()
+    sidebar = await page.locator("[data-testid='stSidebar']").inner_text()
+    assert f"Signed in as {user.name}" in sidebar, sidebar[:300]
+    for other in USERS:
+        if other.name != user.name:
+            assert f"Signed in as {other.name}" not in sidebar
+    selected = await _selected(page)
+    for name in OTHER_PATIENTS[user.name]:
+        assert name not in selected, f"{user.name} sees {name} selected"
+    if user.task == "digitize":
+        for other in USERS:
+            if other.task == "digitize" and other is not user:
+                assert other.drug.split()[0].lower() not in body.lower(), f"{user.name} sees {other.name}'s document"
+
+
+async def _login(user: User, url: str) -> None:
+    page = user_page[user.name]
+    await page.goto(url)
+    await page.get_by_role("textbox", name="Username", exact=True).fill(user.name)
+    await page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
+    await _timed(
+        user,
+        "sign in",
+        lambda: page.get_by_role("button", name="Sign in").click(),
+        lambda: expect(page.get_by_text(f"Signed in as {user.name}")).to_be_visible(),
+    )
+
+
+UPLOAD_RETRIES: dict[str, int] = {}
+
+
+async def _upload(user: User, path: str, button: str) -> None:
+    """Choose the file; if the upload is dropped (seen when it races the jobs panel's 2-second auto-refresh),
+    choose it again, as a user would, and count it: the count is reported."""
+    page = user_page[user.name]
+    for attempt in range(3):
+        await _idle(page)
+        await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+        try:
+            await expect(page.get_by_role("button", name=button)).to_be_visible(timeout=20_000)
+            return
+        except AssertionError:
+            UPLOAD_RETRIES[user.name] = attempt + 1
+    raise AssertionError(f"{user.name}: the upload never registered")
+
+
+async def _scribe(user: User, files: Path) -> None:
+    page = user_page[user.name]
+    await _goto(user, "Scribe")
+    await _choose_patient(user)
+    await page.get_by_role("tab", name="Upload audio").click()
+    await _upload(user, str(files / f"{user.name}.wav"), "Create draft from file")
+    await _timed(
+        user,
+        "submit recording",
+        lambda: page.get_by_role("button", name="Create draft from file").click(),
+        lambda: expect(page.get_by_text("Recording saved.")).to_be_visible(),
+    )
+    await expect(page.get_by_text("ready for review").first).to_be_visible(timeout=240_000)
+    await _idle(page)
+    await _no_foreign_state(user)
+
+
+async def _digitize(user: User, files: Path) -> None:
+    page = user_page[user.name]
+    await _goto(user, "Digitize")
+    await _choose_patient(user)
+    await _upload(user, str(files / f"{user.name}.png"), "Read document")
+    await _timed(
+        user,
+        "read document",
+        lambda: page.get_by_role("button", name="Read document").click(),
+        lambda: expect(page.get_by_text("What was read")).to_be_visible(timeout=180_000),
+    )
+    await expect(page.get_by_test_id("stDataFrame").first).to_contain_text(user.drug.split()[0].lower())
+    await _no_foreign_state(user)
+    await _timed(
+        user,
+        "save document",
+        lambda: page.get_by_role("button", name="Save to patient history").click(),
+        lambda: expect(page.get_by_text("Saved 1 medication(s)")).to_be_visible(),
+    )
+
+
+async def _browse(user: User, deadline: float) -> None:
+    page = user_page[user.name]
+    await _goto(user, "Timeline")
+    await _choose_patient(user)
+    turn = 0
+    while time.monotonic() < deadline:
+        tab = ("Timeline", "Active medications")[turn % 2]
+        await _timed(
+            user,
+            f"tab {tab}",
+            lambda tab=tab: page.get_by_role("tab", name=tab, exact=True).click(),  # type: ignore[misc]
+            lambda tab=tab: expect(page.get_by_role("tab", name=tab, exact=True)).to_have_attribute(
+                "aria-selected", "true"
+            ),  # type: ignore[misc]
+        )
+        await _no_foreign_state(user)
+        if turn % 3 == 2:
+            await _goto(user, "Patients")
+            await _goto(user, "Timeline")
+            await _shows_patient(page, user.patient)  # remembered per session
+        turn += 1
+
+
+async def _run_user(browser: Browser, user: User, url: str, files: Path, deadline: float) -> None:
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(120_000)
+    user_page[user.name] = page
+    try:
+        await _login(user, url)
+        if user.task == "scribe":
+            await _scribe(user, files)
+        elif user.task == "digitize":
+            await _digitize(user, files)
+        await _browse(user, deadline)
+    except Exception as e:
+        shot = ROOT / "test-artifacts" / f"concurrency-failure-{user.name}.png"
+        shot.parent.mkdir(exist_ok=True)
+        await page.screenshot(path=str(shot), full_page=True)
+        raise AssertionError(f"{user.name} ({user.task}) failed: {e}") from e
+    finally:
+        await context.close()
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def test_ten_concurrent_users(tmp_path: Path, artifacts: Path) -> None:
+    data = tmp_path / "data"
+    app = build_app(Settings(data_dir=data, store="sqlite", blobs="local", queue="sqlite"))
+    for user in USERS:
+        add_user(app.stores, user.name, PASSWORD, user.role)
+    files = tmp_path / "files"
+    files.mkdir()
+    for user in USERS:
+        if user.task == "scribe":
+            synth_wav(
+                f"I have had a cough for two days. Please take {user.drug} as advised.", files / f"{user.name}.wav"
+            )
+        elif user.task == "digitize":
+            render_prescription([f"Tab. {user.drug} BD x 30 days"], seed=len(user.name)).save(
+                files / f"{user.name}.png"
+            )
+    proc, url = start_server(data, {"COPILOT_WHISPER_MODEL": str(MODEL), "COPILOT_DEMO": "1"})
+
+    expect.set_options(timeout=120_000)  # under this load a rerun can take longer than the 5 s default
+
+    async def main() -> float:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            started = time.monotonic()
+            try:
+                await asyncio.gather(*(_run_user(browser, u, url, files, started + BROWSE_SECONDS) for u in USERS))
+            finally:
+                await browser.close()
+            return time.monotonic() - started
+
+    try:
+        wall = asyncio.run(main())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    times = [t for u in USERS for _, t in u.times]
+    by_kind: dict[str, list[float]] = {}
+    for u in USERS:
+        for what, t in u.times:
+            by_kind.setdefault(what.split()[0] if what.startswith(("open", "tab")) else what, []).append(t)
+    report = {
+        "users": len(USERS),
+        "wall_seconds": round(wall, 1),
+        "actions": len(times),
+        "page_response_median_s": round(statistics.median(times), 2),
+        "page_response_p95_s": round(_p95(times), 2),
+        "page_response_max_s": round(max(times), 2),
+        "by_action": {
+            k: {"n": len(v), "median_s": round(statistics.median(v), 2), "p95_s": round(_p95(v), 2)}
+            for k, v in sorted(by_kind.items())
+        },
+        "per_user_actions": {u.name: u.actions for u in USERS},
+        "upload_retries": dict(UPLOAD_RETRIES),
+    }
+    (artifacts / "concurrency.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(json.dumps(report, indent=2))
+    assert all(u.actions >= 4 for u in USERS)
+    # Every job of the run finished with a note, and every digitized document was saved once.
+    for user in USERS:
+        if user.task == "scribe":
+            jobs = [j for pid in _pids(app, user.patient) for j in app.stores.jobs.list_for_patient(pid)]
+            assert len(jobs) == 1 and jobs[0].status is JobStatus.READY and jobs[0].created_by == user.name
+        if user.task == "digitize":
+            entries = [
+                e
+                for pid in _pids(app, user.patient)
+                for e in app.stores.history.list_for_patient(pid).items
+                if e.author == user.name
+            ]
+            assert len(entries) == 1 and entries[0].medications[0].name.lower().startswith(user.drug.split()[0].lower())
+
+
+def _pids(app: object, name: str) -> list[str]:
+    return [p.patient_id for p in app.stores.patients.search_name(name, 5) if p.name == name]  # type: ignore[attr-defined]

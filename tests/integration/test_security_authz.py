@@ -1,0 +1,264 @@
+"""Authorization in every service function: each role x each public action, against a real SQLite store.
+
+A role without the permission gets ``PermissionDenied`` and nothing happens; a role with it never does
+(the call may still fail for another, stated reason). A meta-test makes sure every public service function
+that acts for a user appears in the table, so a new one cannot skip its check unnoticed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import sqlite3
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+import backend.services
+from backend.bootstrap import App, build_app
+from backend.config import Settings
+from backend.domain.errors import CopilotError, PermissionDenied, ValidationFailed
+from backend.domain.models import Job, JobStatus, Note, NoteStatus, Role
+from backend.services import (
+    ask,
+    audit,
+    auth,
+    cohort,
+    digitize,
+    export,
+    metrics,
+    notes,
+    patients,
+    providers,
+    scribe,
+    timeline,
+)
+from backend.services.access import Permission as P
+from backend.services.access import Principal
+from backend.services.demo import seed_demo
+
+PID = "PAT_de000001"
+ROLES: dict[str, Principal | None] = {
+    "nurse": Principal("nurse", Role.NURSE),
+    "doctor": Principal("doctor", Role.DOCTOR),
+    "admin": Principal("admin", Role.ADMIN),
+    "signed-out": None,
+}
+
+
+class _NoDays:
+    def backfill(self, email: str, start: date, end: date) -> dict[str, dict[str, object]]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> App:
+    app = build_app(Settings(data_dir=tmp_path_factory.mktemp("authz"), store="sqlite", blobs="local", queue="sqlite"))
+    seed_demo(app.stores, days=30)
+    auth.add_user(app.stores, "victim", "victim-password", Role.NURSE)
+    return app
+
+
+def _draft(app: App) -> Note:
+    return app.stores.notes.add(Note(patient_id=PID, sections={"subjective": "cough"}))
+
+
+def _signed(app: App) -> Note:
+    note = _draft(app)
+    return app.stores.notes.update(
+        note.model_copy(update={"status": NoteStatus.SIGNED, "signer": "doctor"}), note.version
+    )
+
+
+def _failed_job(app: App) -> str:
+    key = app.blobs.put(uuid.uuid4().bytes, "audio/wav", prefix="audio")
+    job = Job(
+        job_id=f"JOB_{uuid.uuid4().hex[:16]}", kind="scribe", patient_id=PID, blob_key=key, status=JobStatus.FAILED
+    )
+    app.stores.jobs.add(job)
+    return job.job_id
+
+
+def _reading() -> digitize.Reading:
+    return digitize.Reading(filename="rx.png", mime="image/png", pages=[], text="Tab Metformin 500 mg")
+
+
+Call = Callable[[App, Any], Any]
+# qualified name -> (permission needed, call). "principal" may be None (signed out).
+ACTIONS: dict[str, tuple[P, Call]] = {
+    "ask.ask": (P.ASK, lambda a, p: ask.ask(a.stores, p, PID, "What medications?")),
+    "ask.search_by_medication_or_diagnosis": (
+        P.ASK,
+        lambda a, p: ask.search_by_medication_or_diagnosis(a.stores, p, "metformin"),
+    ),
+    "audit.audit_trail": (P.READ_AUDIT, lambda a, p: audit.audit_trail(a.stores, p)),
+    "auth.create_user": (
+        P.MANAGE_USERS,
+        lambda a, p: auth.create_user(a.stores, p, f"u{uuid.uuid4().hex[:8]}", "password-123", Role.NURSE),
+    ),
+    "auth.list_users": (P.MANAGE_USERS, lambda a, p: auth.list_users(a.stores, p)),
+    "auth.set_disabled": (P.MANAGE_USERS, lambda a, p: auth.set_disabled(a.stores, p, "victim", False)),
+    "auth.set_password": (P.MANAGE_USERS, lambda a, p: auth.set_password(a.stores, p, "victim", "victim-password")),
+    "cohort.recent_anomalies": (P.READ_PATIENTS, lambda a, p: cohort.recent_anomalies(a.stores, p)),
+    "digitize.read_document": (
+        P.DIGITIZE,
+        lambda a, p: digitize.read_document(a.digitize_deps(), p, PID, b"", "rx.png"),
+    ),
+    "digitize.save_digitized": (
+        P.DIGITIZE,
+        lambda a, p: digitize.save_digitized(a.digitize_deps(), p, PID, b"\x89PNG\r\n\x1a\nx", _reading(), []),
+    ),
+    "export.export_bundle": (P.EXPORT, lambda a, p: export.export_bundle(a.stores, p, PID)),
+    "export.summary_html": (P.EXPORT, lambda a, p: export.summary_html(a.stores, p, PID)),
+    "metrics.import_metrics": (
+        P.IMPORT_METRICS,
+        lambda a, p: metrics.import_metrics(p, a.stores, a.blobs, PID, b"", "x.csv"),
+    ),
+    "metrics.import_ultrahuman": (
+        P.IMPORT_METRICS,
+        lambda a, p: metrics.import_ultrahuman(
+            p, a.stores, a.blobs, PID, _NoDays(), "x@example.org", date(2024, 1, 1), date(2024, 1, 2)
+        ),
+    ),
+    "metrics.patient_days": (P.READ_PATIENTS, lambda a, p: metrics.patient_days(p, a.stores, PID)),
+    "notes.amend_note": (P.EDIT_NOTES, lambda a, p: notes.amend_note(a.stores, p, _signed(a))),
+    "notes.get_note": (P.READ_PATIENTS, lambda a, p: notes.get_note(a.stores, p, PID, _draft(a).timestamp)),
+    "notes.list_notes": (P.READ_PATIENTS, lambda a, p: notes.list_notes(a.stores, p, PID)),
+    "notes.save_draft": (P.EDIT_NOTES, lambda a, p: notes.save_draft(a.stores, p, _draft(a), {"plan": "rest"})),
+    "notes.sign_note": (P.SIGN_NOTES, lambda a, p: notes.sign_note(a.stores, p, _draft(a))),
+    "notes.version_chain": (P.READ_PATIENTS, lambda a, p: notes.version_chain(a.stores, p, _draft(a))),
+    "patients.get_patient": (P.READ_PATIENTS, lambda a, p: patients.get_patient(a.stores, p, PID)),
+    "patients.list_patients": (P.READ_PATIENTS, lambda a, p: patients.list_patients(a.stores, p)),
+    "patients.register_patient": (
+        P.WRITE_PATIENTS,
+        lambda a, p: patients.register_patient(a.stores, p, patients.PatientInput(name="New Person")),
+    ),
+    "patients.search_patients": (P.READ_PATIENTS, lambda a, p: patients.search_patients(a.stores, p, "a")),
+    "patients.update_patient": (
+        P.WRITE_PATIENTS,
+        lambda a, p: patients.update_patient(
+            a.stores,
+            p,
+            PID,
+            a.stores.patients.get(PID).version,
+            patients.PatientInput(name=a.stores.patients.get(PID).name),
+        ),
+    ),
+    "providers.provider_statuses": (
+        P.MANAGE_PROVIDERS,
+        lambda a, p: providers.provider_statuses(p, a.registry, a.providers),
+    ),
+    "providers.test_provider": (
+        P.MANAGE_PROVIDERS,
+        lambda a, p: providers.test_provider(p, a.registry, a.stores.audit, "llm"),
+    ),
+    "scribe.delete_job": (P.RECORD, lambda a, p: scribe.delete_job(a.scribe_deps(), p, _failed_job(a))),
+    "scribe.list_jobs": (P.READ_PATIENTS, lambda a, p: scribe.list_jobs(a.scribe_deps(), p, PID)),
+    "scribe.retry_job": (P.RECORD, lambda a, p: scribe.retry_job(a.scribe_deps(), p, _failed_job(a))),
+    "scribe.submit_recording": (P.RECORD, lambda a, p: scribe.submit_recording(a.scribe_deps(), p, PID, b"", "v.wav")),
+    "timeline.active_medications": (P.READ_PATIENTS, lambda a, p: timeline.active_medications(a.stores, p, PID)),
+    "timeline.build_timeline": (P.READ_PATIENTS, lambda a, p: timeline.build_timeline(a.stores, p, PID)),
+    "timeline.changed_since": (P.READ_PATIENTS, lambda a, p: timeline.changed_since(a.stores, p, 0)),
+    "timeline.dashboard_summary": (P.READ_PATIENTS, lambda a, p: timeline.dashboard_summary(a.stores, p, 0)),
+}
+# Public functions that act without a user, and why that is safe.
+NO_PRINCIPAL = {
+    "access.record",
+    "access.require",  # the mechanism itself
+    "auth.login",
+    "auth.principal_for_sso",
+    "auth.principal_of",
+    "auth.hash_password",  # sign-in produces the principal
+    "auth.add_user",
+    "auth.ensure_user",  # operator CLI and demo seeding (need shell access to the data dir)
+    "backup.create_backup",
+    "backup.restore_backup",
+    "backup.read_manifest",
+    "backup.has_data",
+    "backup.sha256_file",  # CLI
+    "demo.demo_accounts",
+    "demo.demo_patient_id",
+    "demo.seed_demo",
+    "demo_metrics.write_demo_metrics",  # demo seeding CLI
+    "jobs.start_local_worker",
+    "runtime.start_background",  # process start-up
+    "scribe.process_job",
+    "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
+    "metrics.import_file",
+    "metrics.days_frame",  # called by import_metrics / patient_days after their check
+    "timeline.all_notes",
+    "timeline.all_history",
+    "timeline.medication_sources",  # helpers of checked functions
+    "ask_index.citation_exists",
+    "ask_index.history_passages",
+    "ask_index.note_passages",  # helpers of ask()
+    "ask_index.patient_index",
+    "ask_index.recency",
+}
+
+
+def _audit_rows(app: App) -> int:
+    with sqlite3.connect(app.settings.db_path) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0])
+
+
+# Signed-out calls of auth.* mean the operator's command line (actor=None): see test_cli_actor_cannot_add_users.
+CASES = [(a, r) for a in sorted(ACTIONS) for r in ROLES if not (r == "signed-out" and a.startswith("auth."))]
+
+
+@pytest.mark.parametrize(("action", "role"), CASES)
+def test_role_x_action(app: App, action: str, role: str) -> None:
+    principal = ROLES[role]
+    permission, call = ACTIONS[action]
+    allowed = principal is not None and principal.can(permission)
+    if allowed:
+        try:
+            call(app, principal)
+        except PermissionDenied as e:
+            pytest.fail(f"{role} may {permission.value} but {action} refused: {e.message}")
+        except CopilotError:
+            pass  # refused for a stated reason other than the role (e.g. an empty file)
+    else:
+        audit_before = _audit_rows(app)
+        with pytest.raises(PermissionDenied) as caught:
+            call(app, principal)
+        assert (
+            caught.value.message
+            in ("Please sign in first.", f"Your role ({principal.role.value}) may not {permission.value}.")
+            if principal
+            else True
+        )
+        assert _audit_rows(app) == audit_before  # nothing was done, so nothing was logged
+
+
+def test_every_public_service_function_is_covered() -> None:
+    names: set[str] = set()
+    for info in pkgutil.iter_modules(backend.services.__path__):
+        module = importlib.import_module(f"backend.services.{info.name}")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                names.add(f"{info.name}.{name}")
+    missing = names - set(ACTIONS) - NO_PRINCIPAL
+    assert not missing, f"add these to ACTIONS (role x action) or, with a reason, to NO_PRINCIPAL: {sorted(missing)}"
+    for qualified in ACTIONS:
+        module_name, name = qualified.split(".")
+        params = inspect.signature(getattr(importlib.import_module(f"backend.services.{module_name}"), name)).parameters
+        assert {"principal", "actor"} & set(params), qualified
+
+
+def test_cli_actor_cannot_add_users(app: App) -> None:
+    with pytest.raises(ValidationFailed, match="sign in as an admin"):
+        auth.create_user(app.stores, None, "intruder", "password-123", Role.ADMIN)
+
+
+def test_admin_sees_no_clinical_data(app: App) -> None:
+    admin = ROLES["admin"]
+    for permission, call in ACTIONS.values():
+        if permission in (P.READ_PATIENTS, P.ASK, P.EXPORT):
+            with pytest.raises(PermissionDenied):
+                call(app, admin)
+    assert admin is not None and not admin.can(P.READ_PATIENTS)

@@ -1,0 +1,109 @@
+"""Sessions: idle expiry signs the user out with a message; repeated wrong passwords slow down, then lock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from backend.domain.errors import AuthenticationFailed
+from backend.domain.models import Role
+from backend.services import auth
+from backend.services.access import Principal
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("session-data")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("COPILOT_DATA_DIR", str(path))
+    mp.setenv("COPILOT_DEMO", "1")
+    mp.setenv("COPILOT_SESSION_IDLE_MINUTES", "30")
+    mp.chdir(ROOT)
+    from backend.bootstrap import build_app
+    from backend.config import Settings
+    from backend.services.demo import seed_demo
+
+    seed_demo(build_app(Settings()).stores, days=30)
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield path
+    st.cache_resource.clear()
+    mp.undo()
+
+
+def _app(principal: Principal | None, idle_seconds: float) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.session_state["auth_principal"] = principal
+    at.session_state["auth_last_seen"] = time.time() - idle_seconds
+    return at
+
+
+def test_idle_session_is_signed_out_with_a_message() -> None:
+    at = _app(Principal("doctor", Role.DOCTOR), idle_seconds=31 * 60).run()
+    assert not at.exception
+    assert at.session_state["auth_principal"] is None
+    assert any("signed out after a period of inactivity" in i.value for i in at.info)
+    assert at.text_input(key="login_username") is not None  # back on the sign-in page
+    assert "PAT_" not in " ".join(m.value for m in at.markdown)
+
+
+def test_active_session_stays_signed_in() -> None:
+    at = _app(Principal("doctor", Role.DOCTOR), idle_seconds=29 * 60).run()
+    assert not at.exception
+    assert at.session_state["auth_principal"] == Principal("doctor", Role.DOCTOR)
+    assert time.time() - at.session_state["auth_last_seen"] < 60  # activity refreshes the clock
+
+
+def _attempt(at: AppTest, username: str, password: str) -> tuple[float, list[str]]:
+    at.text_input(key="login_username").set_value(username)
+    at.text_input(key="login_password").set_value(password)
+    started = time.monotonic()
+    at.button[0].click().run()
+    return time.monotonic() - started, [e.value for e in at.error]
+
+
+def test_sign_in_page_throttles_then_locks_out(data_dir: Path) -> None:
+    at = _app(None, 0).run()
+    durations = []
+    for n in range(1, 6):
+        elapsed, errors = _attempt(at, "nurse", f"wrong-password-{n}")
+        durations.append(elapsed)
+        if n < 5:
+            assert errors == ["Wrong username or password."]
+    assert errors == ["Too many failed sign-ins: this account is locked for 15 minutes."]
+    assert durations[3] >= durations[0] + 0.9  # the 4th failure waits ~1 s more than the first (throttling)
+    # Even the right password is refused while locked, and the page says why.
+    _, errors = _attempt(at, "nurse", "nurse-demo")
+    assert errors and "locked" in errors[0]
+    assert at.session_state["auth_principal"] is None
+
+    # After the lock runs out (moved into the past here), the right password works and the counters reset.
+    from backend.bootstrap import build_app
+    from backend.config import Settings
+
+    stores = build_app(Settings(data_dir=data_dir)).stores
+    user = stores.users.get("nurse")
+    stores.users.update(user.model_copy(update={"locked_until": int(time.time() * 1000) - 1}), user.version)
+    _, errors = _attempt(at, "nurse", "nurse-demo")
+    assert errors == []
+    assert at.session_state["auth_principal"] == Principal("nurse", Role.NURSE)
+    assert stores.users.get("nurse").failed_attempts == 0
+
+
+def test_unknown_user_and_wrong_password_look_the_same(data_dir: Path) -> None:
+    from backend.bootstrap import build_app
+    from backend.config import Settings
+
+    stores = build_app(Settings(data_dir=data_dir)).stores
+    messages = []
+    for username in ("doctor", "no-such-user"):
+        with pytest.raises(AuthenticationFailed) as caught:
+            auth.login(stores, username, "definitely-wrong")
+        messages.append(caught.value.message)
+    assert messages[0] == messages[1] == "Wrong username or password."
