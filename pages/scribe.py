@@ -62,7 +62,11 @@ with live_tab_container:
     live_tab(app, principal, patient.patient_id, deps, submit=submit)
 
 
-@st.fragment(run_every=2.0)
+# Poll only while this patient has work in progress: an idle page does not rerun (and never races an upload).
+busy = any(j.status in scribe.IN_PROGRESS for j in scribe.list_jobs(deps, principal, patient.patient_id))
+
+
+@st.fragment(run_every=2.0 if busy else None)
 def jobs_panel() -> None:
     jobs = scribe.list_jobs(deps, principal, patient.patient_id)
     if not jobs:
@@ -88,6 +92,8 @@ def jobs_panel() -> None:
         mine.difference_update(j.job_id for j in finished)
         st.session_state["scribe_note_choice"] = finished[0].result_note_ts
         st.rerun(scope="app")
+    if busy and not any(j.status in scribe.IN_PROGRESS for j in jobs):
+        st.rerun(scope="app")  # all done: stop polling
 
 
 jobs_panel()

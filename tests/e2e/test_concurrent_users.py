@@ -154,7 +154,7 @@ async def _upload(user: User, path: str, button: str) -> None:
         await _idle(page)
         await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
         try:
-            await expect(page.get_by_role("button", name=button)).to_be_visible(timeout=20_000)
+            await expect(page.get_by_role("button", name=button)).to_be_visible(timeout=45_000)
             return
         except AssertionError:
             UPLOAD_RETRIES[user.name] = attempt + 1

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, Playwright, Request, expect
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, goto, login, start_server, wait_idle
@@ -60,23 +60,22 @@ def mic_context(browser: Browser) -> BrowserContext:
 
 
 @pytest.fixture
-def launch() -> Iterator[Callable[[Path], Browser]]:
+def launch(pw: Playwright) -> Iterator[Callable[[Path], Browser]]:
     """Start chromium with a given WAV file as its microphone (chromium loops the file)."""
-    with sync_playwright() as p:
-        browsers: list[Browser] = []
+    browsers: list[Browser] = []
 
-        def _launch(wav: Path) -> Browser:
-            b = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"],
-                headless=True,
-            )
-            browsers.append(b)
-            return b
+    def _launch(wav: Path) -> Browser:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"],
+            headless=True,
+        )
+        browsers.append(b)
+        return b
 
-        yield _launch
-        for b in browsers:
-            b.close()
+    yield _launch
+    for b in browsers:
+        b.close()
 
 
 def open_live_tab(page: Page, url: str) -> None:

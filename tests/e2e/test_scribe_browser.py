@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, goto, login, start_server, wait_idle
@@ -20,16 +20,15 @@ MODEL = ROOT / "data" / "models" / "faster-whisper-base"
 
 
 @pytest.fixture(scope="module")
-def mic_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Browser, str]]:
+def mic_browser(pw: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Browser, str]]:
     tmp = tmp_path_factory.mktemp("scribe-e2e")
     wav = synth_wav(CONSULTATION, tmp / "consultation.wav")
     proc, url = start_server(tmp / "data", {"COPILOT_WHISPER_MODEL": str(MODEL)})
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"], headless=True
-        )
-        yield browser, url
-        browser.close()
+    browser = pw.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"], headless=True
+    )
+    yield browser, url
+    browser.close()
     proc.terminate()
     proc.wait(timeout=20)
 
