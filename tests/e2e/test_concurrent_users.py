@@ -146,18 +146,20 @@ async def _login(user: User, url: str) -> None:
 UPLOAD_RETRIES: dict[str, int] = {}
 
 
-async def _upload(user: User, path: str, button: str) -> None:
-    """Choose the file; if the upload is dropped (seen when it races the jobs panel's 2-second auto-refresh),
-    choose it again, as a user would, and count it: the count is reported."""
+async def _upload(user: User, path: str, button: str, reopen: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Choose the file; if the upload is dropped (seen under load when it races a rerun of the page), open the page
+    again and choose the file again, as a user would, and count it: the count is reported."""
     page = user_page[user.name]
-    for attempt in range(3):
+    for attempt in range(4):
         await _idle(page)
         await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
         try:
-            await expect(page.get_by_role("button", name=button)).to_be_visible(timeout=45_000)
+            await expect(page.get_by_role("button", name=button)).to_be_visible(timeout=30_000)
             return
         except AssertionError:
             UPLOAD_RETRIES[user.name] = attempt + 1
+            if reopen is not None:
+                await reopen()
     raise AssertionError(f"{user.name}: the upload never registered")
 
 
@@ -166,7 +168,13 @@ async def _scribe(user: User, files: Path) -> None:
     await _goto(user, "Scribe")
     await _choose_patient(user)
     await page.get_by_role("tab", name="Upload audio").click()
-    await _upload(user, str(files / f"{user.name}.wav"), "Create draft from file")
+
+    async def reopen() -> None:
+        await _goto(user, "Scribe")
+        await _choose_patient(user)
+        await page.get_by_role("tab", name="Upload audio").click()
+
+    await _upload(user, str(files / f"{user.name}.wav"), "Create draft from file", reopen)
     await _timed(
         user,
         "submit recording",
@@ -182,7 +190,12 @@ async def _digitize(user: User, files: Path) -> None:
     page = user_page[user.name]
     await _goto(user, "Digitize")
     await _choose_patient(user)
-    await _upload(user, str(files / f"{user.name}.png"), "Read document")
+
+    async def reopen() -> None:
+        await _goto(user, "Digitize")
+        await _choose_patient(user)
+
+    await _upload(user, str(files / f"{user.name}.png"), "Read document", reopen)
     await _timed(
         user,
         "read document",
