@@ -59,7 +59,10 @@ with upload_tab:
     if upload is not None and st.button("Create draft from file", type="primary", key="scribe_submit_upload"):
         submit(upload.getvalue(), upload.name, "upload")
 with live_tab_container:
-    live_tab(app, principal, patient.patient_id, deps, submit=submit)
+    # The WebRTC component starts only on request: it reruns the page when it initialises, which should not
+    # happen on every visit (and must not race an upload on the other tabs).
+    if st.toggle("Start live mode (stream the microphone with live captions)", key="scribe_live_on"):
+        live_tab(app, principal, patient.patient_id, deps, submit=submit)
 
 
 # Poll only while this patient has work in progress: an idle page does not rerun (and never races an upload).

@@ -8,6 +8,7 @@ written to test-artifacts/concurrency.json.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import statistics
@@ -292,7 +293,9 @@ def test_ten_concurrent_users(tmp_path: Path, artifacts: Path) -> None:
             return time.monotonic() - started
 
     try:
-        wall = asyncio.run(main())
+        # Its own thread: a session-wide sync Playwright driver may already own an event loop in this one.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            wall = pool.submit(asyncio.run, main()).result()
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -85,6 +85,7 @@ def open_live_tab(page: Page, url: str) -> None:
     page.keyboard.press("Enter")
     wait_idle(page)
     page.get_by_role("tab", name="Live").click()
+    page.get_by_text("Start live mode").click()
 
 
 def webrtc(page: Page) -> FrameLocator:
