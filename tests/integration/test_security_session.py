@@ -77,7 +77,9 @@ def test_sign_in_page_throttles_then_locks_out(data_dir: Path) -> None:
         if n < 5:
             assert errors == ["Wrong username or password."]
     assert errors == ["Too many failed sign-ins: this account is locked for 15 minutes."]
-    assert durations[3] >= 0.95  # the 4th failure is held back by at least a second (throttling); load cannot shorten a sleep
+    assert (
+        durations[3] >= 0.95
+    )  # the 4th failure is held back by at least a second (throttling); load cannot shorten a sleep
     # Even the right password is refused while locked, and the page says why.
     _, errors = _attempt(at, "nurse", "nurse-demo")
     assert errors and "locked" in errors[0]
