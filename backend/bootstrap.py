@@ -22,7 +22,7 @@ class App:
     providers: dict[str, str]
     engines: dict[str, Any] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM)
     registry: Any = field(default_factory=lambda: _registry())
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # factories nest (drafter -> gemini)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # factories nest (drafter -> llm)
 
     def engine(self, name: str, factory: Callable[[], Any]) -> Any:
         """Build ``name`` once per process (heavy models) and reuse it."""
@@ -53,29 +53,62 @@ class App:
             ),
         )
 
+    def llm(self) -> Any:
+        """The configured LLM client (Gemini, Bedrock or an OpenAI-compatible server), one per process.
+
+        Raises:
+            ProviderUnavailable: offline mode, or the chosen engine is not configured (no key, no URL).
+        """
+        from backend.domain.errors import ProviderUnavailable
+
+        kind = self.providers["llm"]
+        if kind == "gemini":
+            return self.gemini()
+        if kind not in LLM_ENGINES:
+            raise ProviderUnavailable("The offline engines are configured (COPILOT_LLM=offline).")
+        return self.engine(f"llm:{kind}", lambda: build_llm_client(self.settings, kind))
+
+    def _llm_or_none(self) -> Any:
+        """The LLM client, or None (offline, or not configured: the reason goes to the providers page)."""
+        from backend.domain.errors import ProviderUnavailable
+
+        if self.providers["llm"] not in LLM_ENGINES:
+            return None
+        try:
+            return self.llm()
+        except ProviderUnavailable as e:
+            self.registry.note_error("llm", e.message)
+            return None
+
     def drafter(self) -> Any:
-        """segments -> (sections, fields, medications): Gemini with the offline drafter as fallback, or offline only."""
-        if self.providers["llm"] != "gemini":
-            return draft_parts
+        """segments -> (sections, fields, medications): the LLM with the offline drafter as fallback, or offline only."""
 
         def build() -> Any:
-            from backend.adapters.fallback import FallbackDrafter
-            from backend.adapters.gemini import GeminiDrafter
+            from backend.adapters.fallback import FallbackDrafter, Unconfigured
+            from backend.adapters.llm import LlmDrafter
+            from backend.domain.errors import ProviderUnavailable
 
-            client = self.gemini()
-            drafter = FallbackDrafter(GeminiDrafter(client), draft_parts, cloud_name=client.name)
-            self.registry.register("llm", "gemini", drafter)
+            kind = self.providers["llm"]
+            if kind not in LLM_ENGINES:
+                self.registry.register("llm", kind, OfflineDrafter())
+                return draft_parts
+            try:
+                client = self.llm()
+            except ProviderUnavailable as e:
+                drafter = FallbackDrafter(Unconfigured(e.message), draft_parts, cloud_name=kind)
+            else:
+                drafter = FallbackDrafter(LlmDrafter(client), draft_parts, cloud_name=client.name)
+            self.registry.register("llm", kind, drafter)
             return drafter
 
         return self.engine("drafter", build)
 
     def answerer(self) -> Any:
         """The Ask service's grounded LLM, or None offline."""
-        if self.providers["llm"] != "gemini":
-            return None
-        from backend.adapters.gemini import GeminiAnswerer
+        from backend.adapters.llm import LlmAnswerer
 
-        return self.engine("answerer", lambda: GeminiAnswerer(self.gemini()))
+        client = self._llm_or_none()
+        return None if client is None else self.engine("answerer", lambda: LlmAnswerer(client))
 
     def scribe_deps(self) -> Any:
         from backend.adapters.pyav_codec import PyAvCodec
@@ -133,22 +166,22 @@ class App:
         )
 
     def _extractor(self) -> Any:
-        if self.providers["llm"] != "gemini":
-            return None
-        from backend.adapters.gemini import GeminiMedicationExtractor
+        from backend.adapters.llm import LlmMedicationExtractor
 
-        return self.engine("extractor", lambda: GeminiMedicationExtractor(self.gemini())).extract
+        client = self._llm_or_none()
+        return None if client is None else self.engine("extractor", lambda: LlmMedicationExtractor(client)).extract
 
     def episodes(self) -> Any:
         """Per-process anomaly episode cache (timeline, Ask, summaries)."""
         from backend.services.anomalies import EpisodeCache
 
         def build() -> Any:
-            if self.providers["llm"] != "gemini":
-                return EpisodeCache(self.stores)
-            from backend.adapters.gemini import GeminiExplainer
+            from backend.adapters.llm import LlmExplainer
 
-            return EpisodeCache(self.stores, rewrite=GeminiExplainer(self.gemini()).rewrite)
+            client = self._llm_or_none()
+            if client is None:
+                return EpisodeCache(self.stores)
+            return EpisodeCache(self.stores, rewrite=LlmExplainer(client).rewrite)
 
         return self.engine("episodes", build)
 
@@ -162,6 +195,45 @@ class App:
         from backend.services.scribe import process_job
 
         process_job(self.scribe_deps(), job_id)
+
+
+LLM_ENGINES = frozenset({"gemini", "bedrock", "openai"})
+
+
+class OfflineDrafter:
+    """The rule-based drafter as the providers page sees it (no connection, never falls back)."""
+
+    name = "rules"
+
+    def __call__(self, segments: Any) -> Any:
+        return draft_parts(segments)
+
+
+def build_llm_client(settings: Settings, kind: str) -> Any:
+    """A Bedrock or OpenAI-compatible client from settings (Gemini is built by ``App.gemini``)."""
+    from backend.adapters.llm.retries import RetryPolicy
+
+    retry = RetryPolicy(attempts=settings.llm_max_attempts)
+    if kind == "bedrock":
+        from backend.adapters.llm.bedrock import BedrockClient
+
+        return BedrockClient(
+            settings.bedrock_model_id,
+            region=settings.bedrock_region or settings.aws_region,
+            timeout_s=settings.llm_timeout_s,
+            retry=retry,
+        )
+    from backend.adapters.llm.openai_compat import OpenAiCompatibleClient
+
+    return OpenAiCompatibleClient(
+        settings.openai_base_url,
+        settings.openai_model,
+        api_key=settings.openai_api_key,
+        api_version=settings.openai_api_version,
+        json_mode=settings.openai_json_mode,
+        timeout_s=settings.llm_timeout_s,
+        retry=retry,
+    )
 
 
 def build_stores(settings: Settings) -> RecordStore:

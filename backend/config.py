@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     queue: Literal["auto", "sqlite", "sqs"] = "auto"
     stt: Literal["auto", "whisper", "sphinx", "transcribe", "gemini"] = "auto"
     ocr: Literal["auto", "rapidocr", "textract"] = "auto"
-    llm: Literal["auto", "rules", "gemini"] = "auto"
+    llm: Literal["auto", "offline", "rules", "gemini", "bedrock", "openai"] = "auto"  # "rules" = "offline"
 
     table_prefix: str = ""
     s3_bucket: str = ""
@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     gemini_timeout_s: float = 60.0
     gemini_max_attempts: int = 4
     gemini_base_url: str = ""  # only for tests and proxies
+    bedrock_model_id: str = ""  # empty: Claude Haiku 4.5 (global inference profile) when COPILOT_LLM=bedrock
+    bedrock_region: str = ""  # empty: aws_region
+    openai_base_url: str = ""  # e.g. http://localhost:11434/v1 (Ollama) or https://NAME.openai.azure.com (Azure)
+    openai_api_key: SecretStr | None = None
+    openai_model: str = ""  # model name; for Azure OpenAI the deployment name
+    openai_api_version: str = ""  # set for Azure OpenAI's deployment URLs, e.g. 2024-10-21
+    openai_json_mode: Literal["auto", "schema", "text"] = "auto"
+    llm_timeout_s: float = 60.0  # Bedrock and OpenAI-compatible requests
+    llm_max_attempts: int = 4
     transcribe_language: str = "en-US"
     transcribe_max_speakers: int = 3
     textract_features: str = ""  # e.g. "TABLES,FORMS" to use AnalyzeDocument
@@ -113,18 +122,30 @@ class Settings(BaseSettings):
         )
         return any(os.environ.get(k) for k in keys)
 
+    def llm_auto_choice(self) -> str:
+        """``auto``'s LLM, in the documented order: Gemini (key set), Bedrock (model id set and AWS credentials
+        visible), an OpenAI-compatible server (base URL set), else the offline rule-based engines."""
+        if self.gemini_api_key is not None:
+            return "gemini"
+        if self.bedrock_model_id and self.has_aws:
+            return "bedrock"
+        if self.openai_base_url:
+            return "openai"
+        return "offline"
+
     def resolved(self, port: str) -> str:
         """The concrete provider name for ``port`` after applying ``auto``."""
         choice = str(getattr(self, port))
+        if port == "llm" and choice == "rules":
+            return "offline"
         if choice != "auto":
             return choice
         aws = self.has_aws
-        gemini = self.gemini_api_key is not None
         return {
             "store": "dynamodb" if aws and self.table_prefix else "sqlite",
             "blobs": "s3" if aws and self.s3_bucket else "local",
             "queue": "sqs" if aws and self.sqs_queue_url else "sqlite",
             "stt": "whisper",
             "ocr": "rapidocr",
-            "llm": "gemini" if gemini else "rules",
+            "llm": self.llm_auto_choice(),
         }[port]

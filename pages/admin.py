@@ -101,8 +101,9 @@ if "Engines" in panes:
         for row in provider_statuses(principal, app.registry, app.providers):
             c1, c2, c3 = st.columns([3, 4, 1])
             state = ":green[live]" if row.live else (":orange[fallback]" if row.fallback else ":grey[not started]")
-            c1.markdown(f"**{row.label}** · {row.configured} ({'cloud' if row.cloud else 'offline'}) · {state}")
-            c2.caption(md_escape(row.fallback or row.last_error or ""))
+            how = "chosen by auto" if getattr(app.settings, row.port) == "auto" else "set in configuration"
+            c1.markdown(f"**{row.label}** · {row.configured} ({'cloud' if row.cloud else 'offline'}; {how}) · {state}")
+            c2.caption(md_escape(row.fallback or row.last_error or (f"Engine: {row.engine}" if row.live else "")))
             if c3.button("Test", key=f"admin_test_{row.port}"):
                 with st.spinner("Starting and testing the engine…"):
                     try:

@@ -55,8 +55,21 @@ class _Fallback:
         return message
 
 
+class Unconfigured:
+    """A cloud engine that could not be built (no key, no URL): every call hands over, with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __call__(self, segments: Sequence[Segment]) -> DraftParts:
+        raise ProviderUnavailable(self.reason)
+
+    def check(self) -> str:
+        raise ProviderUnavailable(self.reason)
+
+
 class FallbackDrafter(_Fallback):
-    """``(segments) -> (sections, fields, medications)``: Gemini, else the rule-based drafter."""
+    """``(segments) -> (sections, fields, medications)``: an LLM engine, else the rule-based drafter."""
 
     def __init__(
         self, cloud: Drafter, offline: Drafter, cloud_name: str = "gemini", offline_name: str = "rules"

@@ -18,14 +18,14 @@ from backend.services.access import Permission, Principal, record, require
 
 PORTS = ("stt", "ocr", "llm")
 PORT_LABELS = {"stt": "Speech to text", "ocr": "Document reading (OCR)", "llm": "Note drafting / extraction"}
-CLOUD = frozenset({"transcribe", "textract", "gemini"})
+CLOUD = frozenset({"transcribe", "textract", "gemini", "bedrock", "openai"})
 
 
 @dataclass(frozen=True)
 class ProviderStatus:
     port: str
     label: str
-    configured: str  # the provider chosen by settings: whisper | transcribe | gemini | rapidocr | textract | rules
+    configured: str  # the provider chosen by settings: whisper | transcribe | gemini | bedrock | openai | rapidocr | textract | offline
     engine: str  # the engine that served the last call (or the configured one before any call)
     cloud: bool
     live: bool  # False while the offline engine is standing in for the configured cloud engine

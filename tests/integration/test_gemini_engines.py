@@ -21,15 +21,8 @@ import numpy as np
 import pytest
 
 from backend.adapters.fallback import FallbackDrafter, FallbackTranscriber
-from backend.adapters.gemini import (
-    GeminiAnswerer,
-    GeminiClient,
-    GeminiDrafter,
-    GeminiExplainer,
-    GeminiMedicationExtractor,
-    GeminiTranscriber,
-    RetryPolicy,
-)
+from backend.adapters.gemini import GeminiClient, GeminiTranscriber, RetryPolicy
+from backend.adapters.llm import LlmAnswerer, LlmDrafter, LlmExplainer, LlmMedicationExtractor
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.models import Segment
 
@@ -188,8 +181,8 @@ def client_for(url: str, sleeps: list[float], attempts: int = 3, timeout_s: floa
     )
 
 
-def drafter(client: GeminiClient) -> GeminiDrafter:
-    return GeminiDrafter(client, verify=lambda name: name == "metformin", find_drugs=_drugs)
+def drafter(client: GeminiClient) -> LlmDrafter:
+    return LlmDrafter(client, verify=lambda name: name == "metformin", find_drugs=_drugs)
 
 
 def _drugs(text: str) -> list[str]:
@@ -366,7 +359,7 @@ def test_medication_extraction_drops_drugs_not_in_the_text(fake: tuple[FakeGemin
         {"name": "amoxicillin", "verbatim": "Cap Amoxil 500", "strength": "500 mg"},
     ]}  # fmt: skip
     server.replies.append((200, reply(json.dumps(meds))))
-    found, unsupported = GeminiMedicationExtractor(client_for(url, sleeps), verify=lambda n: True).extract(
+    found, unsupported = LlmMedicationExtractor(client_for(url, sleeps), verify=lambda n: True).extract(
         "Rx\nTab Dolo 650 1-0-1 x 5 days\nAdv: rest, fluids"
     )
     assert [(m.name, m.strength) for m in found] == [("paracetamol", "650 mg")]
@@ -381,7 +374,7 @@ def test_explanation_rewrite_keeps_numbers_or_the_original(fake: tuple[FakeGemin
         (200, reply(json.dumps({"text": good}))),
         (200, reply(json.dumps({"text": "Heart rate is up by 10 bpm."}))),
     ]
-    explainer = GeminiExplainer(client_for(url, sleeps))
+    explainer = LlmExplainer(client_for(url, sleeps))
     assert explainer.rewrite(original) == good
     assert explainer.rewrite(original) == original
 
@@ -404,7 +397,7 @@ def test_answers_cite_only_given_passages(fake: tuple[FakeGemini, str], sleeps: 
         (200, reply(json.dumps({"answer": "Metformin 1000 mg.", "cited_ids": ["n9"]}))),
         (200, reply(json.dumps({"answer": "Metformin 1000 mg.", "cited_ids": ["n1"]}))),
     ]
-    answerer = GeminiAnswerer(client_for(url, sleeps))
+    answerer = LlmAnswerer(client_for(url, sleeps))
     assert answerer("What diabetes medicine?", passages) == ("Metformin 500 mg twice daily.", ["n1"])
     with pytest.raises(ProviderUnavailable, match="not given"):
         answerer("What diabetes medicine?", passages)

@@ -1,18 +1,7 @@
-"""Gemini (``google-genai``) engines: drafting, medication extraction, transcription, rewrites, answers."""
+"""Gemini (``google-genai``): the client behind the shared LLM engines, and audio transcription."""
 
-from backend.adapters.gemini.answers import GeminiAnswerer
-from backend.adapters.gemini.client import GeminiClient, RetryPolicy
-from backend.adapters.gemini.drafting import GeminiDrafter
-from backend.adapters.gemini.explanations import GeminiExplainer
-from backend.adapters.gemini.extraction import GeminiMedicationExtractor
+from backend.adapters.gemini.client import GeminiClient
 from backend.adapters.gemini.transcription import GeminiTranscriber
+from backend.adapters.llm.retries import RetryPolicy
 
-__all__ = [
-    "GeminiAnswerer",
-    "GeminiClient",
-    "GeminiDrafter",
-    "GeminiExplainer",
-    "GeminiMedicationExtractor",
-    "GeminiTranscriber",
-    "RetryPolicy",
-]
+__all__ = ["GeminiClient", "GeminiTranscriber", "RetryPolicy"]

@@ -2,14 +2,13 @@
 
 What it adds to the SDK:
 
-- retries with exponential backoff and full jitter on 408/429/5xx and on transport errors (timeouts,
-  refused connections), honouring the server's ``RetryInfo.retryDelay`` on 429; the SDK's own retries are
-  left off so there is one retry policy to reason about;
+- the shared retry policy (``backend.adapters.llm.retries``) on 408/429/5xx and on transport errors
+  (timeouts, refused connections), honouring the server's ``RetryInfo.retryDelay`` on 429; the SDK's own
+  retries are left off so there is one retry policy to reason about;
 - a timeout on every request (``HttpOptions.timeout`` is in milliseconds);
 - every failure that should hand over to the offline engine becomes :class:`ProviderUnavailable`;
-- structured replies are re-validated from ``response.text`` with pydantic (the SDK sets ``parsed=None``
-  on invalid JSON), ``finish_reason`` is checked first (``MAX_TOKENS`` = truncated: refused, never
-  repaired), and ``json-repair`` is tried only on complete (``STOP``) replies;
+- structured replies go through the shared checks (``backend.adapters.llm.replies``): re-validated from
+  ``response.text`` with pydantic, ``MAX_TOKENS`` refused, ``json-repair`` only on complete replies;
 - the API key never appears in logs, reprs or error messages.
 """
 
@@ -17,53 +16,30 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import logging
 import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx2
-import json_repair
 from google import genai
 from google.genai import errors, types
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
+from backend.adapters.llm.client import StructuredLlm
+from backend.adapters.llm.replies import Finish, Reply
+from backend.adapters.llm.retries import Failure, RetryPolicy, call_with_retries
 from backend.domain.errors import ProviderUnavailable
 
 log = logging.getLogger(__name__)
-T = TypeVar("T", bound=BaseModel)
-
 DEFAULT_MODEL = "gemini-2.5-flash"
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_OK_FINISH = {types.FinishReason.STOP, types.FinishReason.FINISH_REASON_UNSPECIFIED, None}
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: attempt n waits uniform(0, min(max_delay, base * 2**n))."""
-
-    attempts: int = 4  # including the first request
-    base_delay: float = 1.0
-    max_delay: float = 20.0
-
-    def delay(self, attempt: int, rand: Callable[[], float]) -> float:
-        return rand() * min(self.max_delay, self.base_delay * (2**attempt))
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The first candidate of a reply: its text and why the model stopped."""
-
-    text: str
-    finish_reason: str
-
-
-class GeminiClient:
+class GeminiClient(StructuredLlm):
     """One configured model behind the Gemini API.
 
     Args:
@@ -106,6 +82,8 @@ class GeminiClient:
             http_options=types.HttpOptions(base_url=base_url, timeout=int(timeout_s * 1000)),
         )
 
+    engine_label = "Gemini"
+
     def __repr__(self) -> str:
         return f"GeminiClient(model={self.model!r})"
 
@@ -129,24 +107,20 @@ class GeminiClient:
 
     def call(self, what: str, fn: Callable[[], Any]) -> Any:
         """Run one SDK call with the retry policy; failures become ProviderUnavailable naming ``what``."""
-        for attempt in range(self.retry.attempts):
-            last = attempt == self.retry.attempts - 1
-            try:
-                return fn()
-            except errors.APIError as e:
-                status = e.status or ""
-                if e.code not in RETRY_STATUS or last:
-                    raise ProviderUnavailable(self._explain(what, e.code, status, e.message or "")) from None
-                delay = self._server_delay(e) if e.code == 429 else None
-                log.info("gemini %s: HTTP %s %s, retry %d", what, e.code, status, attempt + 1)
-            except httpx2.TransportError as e:
-                if last:
-                    kind = "timed out" if isinstance(e, httpx2.TimeoutException) else "could not be reached"
-                    raise ProviderUnavailable(f"Gemini {kind} ({what}) after {self.retry.attempts} attempts.") from None
-                delay = None
-                log.info("gemini %s: %s, retry %d", what, type(e).__name__, attempt + 1)
-            self._sleep(delay if delay is not None else self.retry.delay(attempt, self._rand))
-        raise AssertionError("unreachable")
+
+        def classify(error: BaseException) -> Failure | None:
+            if isinstance(error, errors.APIError):
+                delay = self._server_delay(error) if error.code == 429 else None
+                message = self._explain(what, error.code, error.status or "", error.message or "")
+                return Failure(message, retry=error.code in RETRY_STATUS, delay_s=delay)
+            if isinstance(error, httpx2.TransportError):
+                kind = "timed out" if isinstance(error, httpx2.TimeoutException) else "could not be reached"
+                return Failure(f"Gemini {kind} ({what}) after {self.retry.attempts} attempts.", retry=True)
+            return None
+
+        return call_with_retries(
+            what, fn, classify, policy=self.retry, sleep=self._sleep, rand=self._rand, engine="gemini"
+        )
 
     def _explain(self, what: str, code: int, status: str, message: str) -> str:
         detail = self._scrub(message)[:200]
@@ -162,7 +136,7 @@ class GeminiClient:
             return f"Gemini model {self.model!r} was not found (404): check COPILOT_GEMINI_MODEL."
         return f"Gemini rejected the request ({what}; {code} {status}): {detail}".strip()
 
-    def generate(
+    def complete(
         self,
         what: str,
         contents: Any,
@@ -172,7 +146,7 @@ class GeminiClient:
         max_output_tokens: int | None = None,
         temperature: float = 0.0,
     ) -> Reply:
-        """One ``generate_content`` call; returns the first candidate's text and finish reason.
+        """One ``generate_content`` call; the first candidate's text and its stop reason.
 
         Raises:
             ProviderUnavailable: after retries, or when the reply has no candidate (blocked prompt).
@@ -192,24 +166,10 @@ class GeminiClient:
             reason = getattr(feedback, "block_reason", None) if feedback else None
             raise ProviderUnavailable(f"Gemini returned no answer ({what}; blocked: {reason or 'unknown reason'}).")
         candidate = response.candidates[0]
-        finish = candidate.finish_reason
         parts = candidate.content.parts if candidate.content and candidate.content.parts else []
         text = "".join(p.text for p in parts if p.text and not p.thought)
-        return Reply(text=text, finish_reason=finish.value if finish is not None else "")
-
-    def generate_json(self, what: str, contents: Any, schema: type[T], **kwargs: Any) -> T:
-        """``generate`` with a response schema, then validate ``response.text`` with ``schema`` ourselves.
-
-        A reply cut off at the token limit (``MAX_TOKENS``) is refused: repairing it would silently drop the
-        end of the note. Other stop reasons (SAFETY, RECITATION ...) are refused too. Only a complete reply
-        that is not valid JSON goes through ``json-repair``, and is validated again.
-        """
-        reply = self.generate(what, contents, schema=schema, **kwargs)
-        if reply.finish_reason == types.FinishReason.MAX_TOKENS.value:
-            raise ProviderUnavailable(f"Gemini reply truncated ({what}: it hit the output token limit); not used.")
-        if reply.finish_reason not in {f.value for f in _OK_FINISH if f is not None} | {""}:
-            raise ProviderUnavailable(f"Gemini stopped early ({what}: finish reason {reply.finish_reason}); not used.")
-        return parse_json_reply(reply.text, schema, what)
+        finish = candidate.finish_reason
+        return Reply(text=text, finish=_finish(finish), reason=f"finish reason {finish.value}" if finish else "")
 
     def upload(self, data: bytes, mime_type: str, *, wait_s: float = 120.0) -> types.File:
         """Upload through the Files API and wait until the file is ACTIVE (audio is processed server-side)."""
@@ -248,32 +208,7 @@ class GeminiClient:
         return f"Gemini reachable; model {getattr(info, 'name', None) or self.model} available."
 
 
-def parse_json_reply(text: str, schema: type[T], what: str = "reply") -> T:
-    """Validate a complete reply against ``schema``; try ``json-repair`` once if it is not valid JSON."""
-    try:
-        return schema.model_validate_json(text)
-    except ValidationError as first:
-        try:
-            json.loads(text)
-            structure = _short(first)
-            raise ProviderUnavailable(
-                f"Gemini reply did not match the expected structure ({what}): {structure}"
-            ) from None
-        except json.JSONDecodeError:
-            pass
-    repaired = json_repair.repair_json(text, return_objects=True)
-    if not isinstance(repaired, dict):
-        raise ProviderUnavailable(f"Gemini reply was not valid JSON ({what}) and could not be repaired.")
-    try:
-        result = schema.model_validate(repaired)
-    except ValidationError as e:
-        raise ProviderUnavailable(f"Gemini reply was not valid JSON ({what}): {_short(e)}") from None
-    log.info("gemini %s: malformed JSON repaired", what)
-    return result
-
-
-def _short(error: ValidationError) -> str:
-    problems = error.errors()
-    if not problems:
-        return "invalid"
-    return f"{'.'.join(str(p) for p in problems[0]['loc'])}: {problems[0]['msg']}"
+def _finish(reason: types.FinishReason | None) -> Finish:
+    if reason in (None, types.FinishReason.STOP, types.FinishReason.FINISH_REASON_UNSPECIFIED):
+        return "stop"
+    return "length" if reason == types.FinishReason.MAX_TOKENS else "other"

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from backend.adapters.audio_decode import encode_wav
 from backend.adapters.gemini.client import GeminiClient
-from backend.adapters.gemini.schemas import TranscriptReply
+from backend.adapters.llm.schemas import TranscriptReply
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.models import Segment
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from backend.adapters.gemini.client import GeminiClient
-from backend.adapters.gemini.schemas import AnswerReply
+from backend.adapters.llm.client import JsonLlm
+from backend.adapters.llm.schemas import AnswerReply
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.grounding import supports_numbers
 
@@ -27,10 +27,10 @@ class PassageLike(Protocol):
     text: str
 
 
-class GeminiAnswerer:
+class LlmAnswerer:
     """Callable ``(question, passages) -> (text, cited passage ids)`` (the Ask service's ``Llm``)."""
 
-    def __init__(self, client: GeminiClient) -> None:
+    def __init__(self, client: JsonLlm) -> None:
         self.client = client
         self.name = client.name
 

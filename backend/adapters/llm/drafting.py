@@ -1,4 +1,4 @@
-"""Note drafting with Gemini: transcript segments (with ids) in, a grounded SOAP draft out.
+"""Note drafting with any LLM engine (Gemini, Bedrock, OpenAI-compatible): transcript segments (with ids) in, a grounded SOAP draft out.
 
 Returns the same triple as the offline drafter (``Draft.to_note_parts()``): ``(sections, fields,
 medications)``, where ``fields["sentences"]`` holds the sentences with their evidence and
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from backend.adapters.gemini.client import GeminiClient
-from backend.adapters.gemini.schemas import NoteDraftReply
+from backend.adapters.llm.client import JsonLlm
+from backend.adapters.llm.schemas import NoteDraftReply
 from backend.domain.grounding import CitedFact, CitedSentence, DrugFinder, ground_draft
 from backend.domain.models import Evidence, Medication, Segment
 
@@ -48,11 +48,11 @@ def transcript_prompt(segments: Sequence[Segment]) -> str:
     return "Transcript segments:\n" + "\n".join(lines) + "\n\nDraft the SOAP note as JSON with cited segment ids."
 
 
-class GeminiDrafter:
+class LlmDrafter:
     """Callable ``(segments) -> (sections, fields, medications)``; raises ProviderUnavailable to fall back.
 
     Args:
-        client: the configured Gemini client.
+        client: the configured LLM client.
         synonyms: folded diagnosis -> other names that ground it (see ``backend.domain.grounding``).
         verify: tells whether a drug name is known (sets ``Medication.verified``); default: the shared dictionary.
         find_drugs: drug names in a sentence, for the sentence check; default: the shared medication parser.
@@ -60,7 +60,7 @@ class GeminiDrafter:
 
     def __init__(
         self,
-        client: GeminiClient,
+        client: JsonLlm,
         *,
         synonyms: Mapping[str, Sequence[str]] | None = None,
         verify: Verifier | None = None,

@@ -1,8 +1,11 @@
-"""Response schemas sent to Gemini as ``response_schema`` and used again to validate ``response.text``.
+"""Response schemas sent to every LLM engine and used again to validate its reply.
+
+Gemini takes them as ``response_schema``, Bedrock as a tool's input schema, OpenAI-compatible servers as
+``response_format.json_schema``.
 
 Every clinical item carries ``segment_ids``: the transcript segments (or, for answers, the passages) it came
 from, so the grounding check can test it against exactly that text. The shapes stay simple (strings,
-numbers, lists of objects, nullable fields) because the API's schema subset has no maps or unions.
+numbers, lists of objects, nullable fields) because the engines' schema subsets have no maps or unions.
 """
 
 from __future__ import annotations

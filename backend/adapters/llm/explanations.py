@@ -1,7 +1,7 @@
 """Plain-language rewrites of anomaly explanations, kept only when every number survives.
 
 The offline explanation ("Resting heart rate 78 bpm is 12 bpm above the usual 66 bpm, 3 days running") is
-correct but terse. Gemini may phrase it for a patient; the rewrite is used only if it keeps every number of
+correct but terse. An LLM may phrase it for a patient; the rewrite is used only if it keeps every number of
 the original and adds none — otherwise the original is returned unchanged.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from backend.adapters.gemini.client import GeminiClient
-from backend.adapters.gemini.schemas import RewriteReply
+from backend.adapters.llm.client import JsonLlm
+from backend.adapters.llm.schemas import RewriteReply
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.grounding import numbers_preserved
 
@@ -19,10 +19,10 @@ SYSTEM = """Rewrite a wearable-data alert in plain, calm language for a clinicia
 Keep every number and unit exactly as given; add no new numbers, causes, diagnoses or advice. One or two sentences."""
 
 
-class GeminiExplainer:
+class LlmExplainer:
     """``rewrite(text) -> text``: the rewrite when its numbers match the original, else the original."""
 
-    def __init__(self, client: GeminiClient) -> None:
+    def __init__(self, client: JsonLlm) -> None:
         self.client = client
         self.name = client.name
         self.last_error: str | None = None

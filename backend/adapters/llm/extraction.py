@@ -1,4 +1,4 @@
-"""Medication extraction from OCR text with Gemini, under the same grounding rule as drafting.
+"""Medication extraction from OCR text with any LLM engine, under the same grounding rule as drafting.
 
 The drug name (or the printed line) and every dose number must occur in the OCR text; anything else is
 removed and listed as "not found in the document".
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from backend.adapters.gemini.client import GeminiClient
-from backend.adapters.gemini.schemas import MedicationListReply
+from backend.adapters.llm.client import JsonLlm
+from backend.adapters.llm.schemas import MedicationListReply
 from backend.domain.grounding import ground_text_medications
 from backend.domain.models import Evidence, Medication
 
@@ -21,15 +21,15 @@ Rules:
 MAX_CHARS = 30_000
 
 
-class GeminiMedicationExtractor:
+class LlmMedicationExtractor:
     """``extract(text) -> (medications, unsupported)``; raises ProviderUnavailable to fall back.
 
     Args:
-        client: the configured Gemini client.
+        client: the configured LLM client.
         verify: drug name -> known (sets ``Medication.verified``); default: the shared dictionary.
     """
 
-    def __init__(self, client: GeminiClient, verify: Callable[[str], bool] | None = None) -> None:
+    def __init__(self, client: JsonLlm, verify: Callable[[str], bool] | None = None) -> None:
         self.client = client
         self.name = client.name
         self._verify = verify

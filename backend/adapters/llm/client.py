@@ -1,0 +1,77 @@
+"""The one interface the drafting, extraction, explanation and answer engines need from any LLM.
+
+Gemini, Amazon Bedrock and OpenAI-compatible servers each implement ``complete`` (one request in their own
+wire format, retried by :mod:`backend.adapters.llm.retries`) and ``check`` (a cheap authenticated call that
+sends no patient data); :class:`StructuredLlm` adds the shared ``generate_json`` on top, so validation,
+truncation and repair rules are written once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from backend.adapters.llm.replies import Reply, accept
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class JsonLlm(Protocol):
+    """What the LLM engines (drafter, extractor, explainer, answerer) call."""
+
+    @property
+    def name(self) -> str: ...
+
+    def generate_json(
+        self,
+        what: str,
+        contents: Any,
+        schema: type[T],
+        *,
+        system: str | None = None,
+        max_output_tokens: int | None = None,
+    ) -> T: ...
+
+    def check(self) -> str: ...
+
+
+class StructuredLlm(ABC):
+    """Base of every LLM client: ``complete`` per engine, ``generate_json`` shared."""
+
+    engine_label = "The model"  # "Gemini", "Bedrock", ... in user-facing messages
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """``engine:model``, shown on the providers page and stored with each draft."""
+
+    @abstractmethod
+    def complete(
+        self,
+        what: str,
+        contents: Any,
+        *,
+        system: str | None,
+        schema: type[BaseModel] | None,
+        max_output_tokens: int | None,
+    ) -> Reply:
+        """One request (with retries); the reply's text and normalised stop reason."""
+
+    @abstractmethod
+    def check(self) -> str:
+        """A cheap authenticated call for the providers page; raises ProviderUnavailable."""
+
+    def generate_json(
+        self,
+        what: str,
+        contents: Any,
+        schema: type[T],
+        *,
+        system: str | None = None,
+        max_output_tokens: int | None = None,
+    ) -> T:
+        """Ask for ``schema``-shaped JSON and accept only a complete, valid reply (see ``replies.accept``)."""
+        reply = self.complete(what, contents, system=system, schema=schema, max_output_tokens=max_output_tokens)
+        return accept(reply, schema, what, self.engine_label)
