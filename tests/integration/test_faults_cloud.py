@@ -131,3 +131,36 @@ def test_digitize_falls_back_to_offline_ocr(tmp_path: Path, hanging_url: str) ->
     names = {m.name.lower() for m in reading.medications}
     assert {"metformin", "amlodipine"} <= names
     assert _Hang.requests >= 1  # the cloud engine was really tried
+
+
+def test_every_llm_engine_timing_out_hands_the_draft_to_the_offline_engine(hanging_url: str) -> None:
+    from backend.adapters.fallback import FallbackDrafter
+    from backend.adapters.llm import LlmDrafter, RetryPolicy
+    from backend.adapters.llm.bedrock import BedrockClient
+    from backend.adapters.llm.openai_compat import OpenAiCompatibleClient
+    from backend.bootstrap import draft_parts
+    from backend.domain.models import Segment
+
+    segments = [Segment(id=0, start=0.0, end=3.0, text="Start metformin 500 mg twice daily.", speaker="doctor")]
+    once = RetryPolicy(attempts=1)
+    bedrock_runtime = boto3.client(
+        "bedrock-runtime",
+        endpoint_url=hanging_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1}),
+    )
+    clients = [
+        BedrockClient(client=bedrock_runtime, retry=once),
+        OpenAiCompatibleClient(f"{hanging_url}/v1", "llama3.1:8b", timeout_s=1.0, retry=once),
+    ]
+    for client in clients:
+        before = _Hang.requests
+        drafter = FallbackDrafter(LlmDrafter(client), draft_parts, cloud_name=client.name)
+        started = time.monotonic()
+        sections, fields, meds = drafter(segments)
+        assert time.monotonic() - started < 10
+        assert _Hang.requests == before + 1  # the engine was really tried, once
+        assert "timed out" in fields["engine_fallback"] and fields["engine"] == "rules"
+        assert [m.name.lower() for m in meds] == ["metformin"] and any(sections.values())

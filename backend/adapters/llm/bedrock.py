@@ -121,7 +121,7 @@ class BedrockClient(StructuredLlm):
             if isinstance(error, NoCredentialsError):
                 return Failure("No AWS credentials were found for Bedrock: configure a role, profile or access key.")
             if isinstance(error, ReadTimeoutError | ConnectTimeoutError):
-                return Failure(f"Bedrock timed out ({what}) after {self.retry.attempts} attempts.", retry=True)
+                return Failure(f"Bedrock timed out ({what}).", retry=True)
             if isinstance(error, EndpointConnectionError | ConnectionClosedError):
                 return Failure(f"Bedrock could not be reached ({what}) in {self.region}.", retry=True)
             if isinstance(error, BotoCoreError):
