@@ -36,6 +36,7 @@ class _Fallback:
 
     def __init__(self, kind: str, cloud_name: str, offline_name: str) -> None:
         self._kind = kind
+        self.name = cloud_name
         self.cloud_name = cloud_name
         self.offline_name = offline_name
         self.last_fallback: str | None = None
