@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -54,6 +55,18 @@ class _Hang(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+def aws_client(service: str, url: str) -> Any:
+    """A real botocore client for ``service`` at ``url``: 1-second timeouts, botocore's own retries off."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
 
 
 @pytest.fixture
@@ -107,15 +120,7 @@ def test_scribe_falls_back_to_offline_speech_and_drafting(
 def test_digitize_falls_back_to_offline_ocr(tmp_path: Path, hanging_url: str) -> None:
     app = build_app(Settings(data_dir=tmp_path, store="sqlite", blobs="local", queue="sqlite"))
     pid = register_patient(app.stores, NURSE, PatientInput(name="Textract Down")).patient.patient_id
-    client = boto3.client(
-        "textract",
-        endpoint_url=hanging_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1, "mode": "standard"}),
-    )
-    engine = FallbackOcr(TextractOcr(client=client), shared_engine())
+    engine = FallbackOcr(TextractOcr(client=aws_client("textract", hanging_url)), shared_engine())
     base = app.digitize_deps()
     deps = DigitizeDeps(
         stores=base.stores,
@@ -143,16 +148,8 @@ def test_every_llm_engine_timing_out_hands_the_draft_to_the_offline_engine(hangi
 
     segments = [Segment(id=0, start=0.0, end=3.0, text="Start metformin 500 mg twice daily.", speaker="doctor")]
     once = RetryPolicy(attempts=1)
-    bedrock_runtime = boto3.client(
-        "bedrock-runtime",
-        endpoint_url=hanging_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1}),
-    )
     clients = [
-        BedrockClient(client=bedrock_runtime, retry=once),
+        BedrockClient(client=aws_client("bedrock-runtime", hanging_url), retry=once),
         OpenAiCompatibleClient(f"{hanging_url}/v1", "llama3.1:8b", timeout_s=1.0, retry=once),
     ]
     for client in clients:
