@@ -227,3 +227,14 @@ class AudioCodec(Protocol):
         """16 kHz mono float32 samples and warnings (e.g. truncated file)."""
 
     def is_silent(self, samples: NDArray[np.float32]) -> bool: ...
+
+
+def call_fallback(engine: object) -> str | None:
+    """The banner of the hand-over to the offline engine in this thread's last call, if ``engine`` had one.
+
+    Engines wrapped in a cloud-first fallback (``backend.adapters.fallback``) answer per thread, so a job or a
+    session reads its own call's banner even while other threads use the same engine.
+    """
+    ask = getattr(engine, "call_fallback", None)
+    banner = ask() if callable(ask) else None
+    return str(banner) if banner else None

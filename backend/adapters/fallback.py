@@ -2,8 +2,10 @@
 
 Each wrapper implements the same port as the engines it wraps. Only :class:`ProviderUnavailable` hands
 over to the offline engine; any other error (a bug, bad input) surfaces unchanged. ``last_fallback`` holds
-the banner text of the most recent hand-over (``None`` after a call the cloud engine served), and
-``last_error`` the most recent cloud failure, for the providers page. The drafter also writes the banner
+the banner text of the most recent hand-over in the process (``None`` after a call the cloud engine served),
+and ``last_error`` the most recent cloud failure, for the providers page. A wrapper is shared by every
+session and worker thread, so the caller that wants *its own* call's banner asks ``call_fallback()`` (and
+``call_engine()``), which answer for the last call made on the calling thread. The drafter also writes the banner
 into the note's fields (``engine_fallback``) so it survives a worker in another process.
 """
 
@@ -43,14 +45,25 @@ class _Fallback:
         self.last_error: str | None = None
         self.last_engine: str | None = None
         self._lock = threading.Lock()
+        self._calls = threading.local()  # this thread's last call: its banner and engine
+
+    def call_fallback(self) -> str | None:
+        """The banner of the last call made on this thread (None: the cloud engine served it)."""
+        return getattr(self._calls, "fallback", None)
+
+    def call_engine(self) -> str | None:
+        """The engine that served the last call made on this thread."""
+        return getattr(self._calls, "engine", None)
 
     def _served_by_cloud(self) -> None:
+        self._calls.fallback, self._calls.engine = None, self.cloud_name
         with self._lock:
             self.last_fallback, self.last_engine = None, self.cloud_name
 
     def _fell_back(self, error: ProviderUnavailable) -> str:
         message = banner(self._kind, self.cloud_name, self.offline_name, error.message)
         log.warning("%s", message)
+        self._calls.fallback, self._calls.engine = message, self.offline_name
         with self._lock:
             self.last_fallback, self.last_error, self.last_engine = message, error.message, self.offline_name
         return message
@@ -99,8 +112,8 @@ class FallbackTranscriber(_Fallback):
 
     @property
     def low_accuracy(self) -> bool:
-        """True when the engine that served the last call is a low-accuracy one."""
-        engine = self.offline if self.last_engine == self.offline_name else self.cloud
+        """True when the engine that served this thread's last call is a low-accuracy one."""
+        engine = self.offline if self.call_engine() == self.offline_name else self.cloud
         return bool(getattr(engine, "low_accuracy", False))
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:

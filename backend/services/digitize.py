@@ -13,7 +13,7 @@ from typing import Any
 from backend.domain.errors import ProviderUnavailable, UnsupportedInput, ValidationFailed
 from backend.domain.medications import parse_line
 from backend.domain.models import HistoryEntry, Medication
-from backend.ports import BlobStore, OcrEngine, OcrLine, RecordStore
+from backend.ports import BlobStore, OcrEngine, OcrLine, RecordStore, call_fallback
 from backend.services.access import Permission, Principal, record, require
 
 MAX_MEDICATIONS = 100
@@ -75,7 +75,7 @@ def read_document(deps: DigitizeDeps, principal: Principal, patient_id: str, dat
         if (med := _parse(line)) is not None
     ][:MAX_MEDICATIONS]
     unsupported: list[str] = []
-    banner = str(getattr(engine, "last_fallback", None) or "")  # cloud OCR failed: the offline engine read it
+    banner = call_fallback(engine) or ""  # cloud OCR failed: the offline engine read it
     if deps.extract is not None:
         try:
             meds, unsupported = deps.extract(document.full_text)

@@ -16,7 +16,7 @@ from typing import Any
 
 from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, UnsupportedInput, ValidationFailed
 from backend.domain.models import Job, JobStatus, Note, Segment, now_ms
-from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcriber
+from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
     sections, fields, medications = deps.draft(segments)
     if warnings:
         fields = {**fields, "audio_warnings": warnings}
-    stt_fallback = getattr(transcriber, "last_fallback", None)  # cloud speech failed: the offline engine transcribed
+    stt_fallback = call_fallback(transcriber)  # cloud speech failed: the offline engine transcribed
     if stt_fallback:
         fields = {**fields, "engine_fallback": f"{stt_fallback} {fields.get('engine_fallback') or ''}".strip()}
     if getattr(transcriber, "low_accuracy", False):
