@@ -162,6 +162,7 @@ class App:
             read_pages=documents.ocr_document,
             mime_of=lambda data: documents.MIME_TYPES[documents.detect_kind(data)],
             max_pages=self.settings.max_pdf_pages,
+            max_bytes=self.settings.max_document_mb * 1024 * 1024,
             extract=self._extractor(),
         )
 

@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     max_audio_minutes: int = 60
     max_upload_mb: int = 200
     max_pdf_pages: int = 20
+    max_document_mb: int = 25  # prescriptions and medication lists (image or PDF)
     worker_threads: int = 1
     job_max_attempts: int = 3
 

@@ -209,3 +209,14 @@ def test_no_app_csv_export_without_neutralising_formulas() -> None:
     for template in (ROOT / "backend/data/templates").glob("*.csv"):
         for line in template.read_text(encoding="utf-8").splitlines():
             assert not any(cell.startswith(("=", "+", "-", "@")) for cell in line.split(",")), line
+
+
+def test_document_size_limit_is_a_setting_and_refuses_before_storing(tmp_path: Path) -> None:
+    from backend.domain.errors import UnsupportedInput
+
+    small = build_app(Settings(data_dir=tmp_path, store="sqlite", blobs="local", queue="sqlite", max_document_mb=1))
+    pid = register_patient(small.stores, NURSE, PatientInput(name="Size Limit")).patient.patient_id
+    big_png = b"\x89PNG\r\n\x1a\n" + bytes(2 * 1024 * 1024)
+    with pytest.raises(UnsupportedInput, match="the limit is 1 MB"):
+        read_document(small.digitize_deps(), NURSE, pid, big_png, "scan.png")
+    assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]  # nothing was stored

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.adapters.importers.apple_health import read_apple_health
+from backend.adapters.importers.apple_health import _Capped, open_export, read_apple_health
 from backend.adapters.local_blobs import LocalBlobStore
 from backend.adapters.sqlite import open_sqlite_store
 from backend.domain.errors import UnsupportedInput
@@ -124,6 +124,24 @@ def test_other_xml_and_damaged_exports(env) -> None:  # type: ignore[no-untyped-
     cut = export_xml()[:-400]
     report = import_metrics(NURSE, stores, blobs, PID, cut, "export.xml")
     assert report.days_written > 0 and any("cut short" in n for n in report.notes)
+
+
+def test_a_zip_unpacking_past_the_budget_is_refused() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("apple_health_export/export.xml", export_xml() + b"<!--" + b" " * 3_000_000 + b"-->")
+    compressed = buffer.getvalue()
+    assert len(compressed) < 100_000  # a small upload that unpacks to 3 MB
+    with pytest.raises(UnsupportedInput, match="would unpack to more than 2 MB"):
+        open_export(io.BytesIO(compressed), max_unpacked_bytes=2 * 1024**2)
+    # a member whose declared size understates what it unpacks to is stopped by the byte count
+    with zipfile.ZipFile(io.BytesIO(compressed)) as archive, archive.open("apple_health_export/export.xml") as member:
+        capped = io.BufferedReader(_Capped(member, 2 * 1024**2))
+        with pytest.raises(UnsupportedInput, match="unpacks to more than 2 MB"):
+            while capped.read(64 * 1024):
+                pass
+    with pytest.raises(UnsupportedInput, match="not a plausible Apple Health export"):
+        list(read_apple_health(io.BytesIO(compressed), ImportLog(), max_unpacked_bytes=2 * 1024**2))
 
 
 def test_memory_stays_bounded_on_a_large_export(tmp_path: Path) -> None:

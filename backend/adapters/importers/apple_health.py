@@ -12,11 +12,12 @@ ElementTree never fetches external entities.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta, timezone, tzinfo
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 from xml.etree.ElementTree import Element, ParseError, iterparse  # nosec B405 (see the module docstring)
 
 import pandas as pd
@@ -46,10 +47,40 @@ ASLEEP_VALUES = frozenset(
 )
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 BLOCK_RECORDS = 200_000
+MAX_UNPACKED_BYTES = 8 * 1024**3  # years of Apple Watch data unpack to a few GB; more is a zip bomb
 
 
-def open_export(stream: BinaryIO) -> IO[bytes]:
-    """The XML stream of an export: the file itself, or ``export.xml`` inside the shared zip."""
+def _size(n: int) -> str:
+    return f"{n / 1024**3:.0f} GB" if n >= 1024**3 else f"{max(1, round(n / 1024**2))} MB"
+
+
+class _Capped(io.RawIOBase):
+    """A zip member read through a byte budget: the declared size can lie, the count cannot."""
+
+    def __init__(self, member: IO[bytes], limit: int) -> None:
+        self._member, self._limit, self._read = member, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._member.read(len(buffer))
+        self._read += len(data)
+        if self._read > self._limit:
+            raise UnsupportedInput(
+                f"export.xml unpacks to more than {_size(self._limit)}, which is not a plausible Apple Health "
+                "export. Export the health data again, or import a shorter period as CSV."
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
+
+
+def open_export(stream: BinaryIO, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> IO[bytes]:
+    """The XML stream of an export: the file itself, or ``export.xml`` inside the shared zip (size-capped)."""
     head = stream.read(4)
     stream.seek(0)
     if head != b"PK\x03\x04":
@@ -61,16 +92,27 @@ def open_export(stream: BinaryIO) -> IO[bytes]:
     names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "export.xml"]
     if not names:
         raise UnsupportedInput("This zip has no export.xml, so it is not an Apple Health export.")
-    return archive.open(names[0])  # streamed: the archive member is never read whole
+    if archive.getinfo(names[0]).file_size > max_unpacked_bytes:
+        raise UnsupportedInput(
+            f"export.xml would unpack to more than {_size(max_unpacked_bytes)}, which is not a plausible "
+            "Apple Health export. Export the health data again, or import a shorter period as CSV."
+        )
+    # streamed: the archive member is never read whole, and never past the budget
+    return io.BufferedReader(_Capped(archive.open(names[0]), max_unpacked_bytes))
 
 
-def read_apple_health(stream: BinaryIO, log: ImportLog, block_records: int = BLOCK_RECORDS) -> Iterator[pd.DataFrame]:
+def read_apple_health(
+    stream: BinaryIO,
+    log: ImportLog,
+    block_records: int = BLOCK_RECORDS,
+    max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+) -> Iterator[pd.DataFrame]:
     """Stream sample frames from an Apple Health export (XML or zip).
 
     Raises:
         UnsupportedInput: not XML, or XML that is not an Apple Health export.
     """
-    xml = open_export(stream)
+    xml = open_export(stream, max_unpacked_bytes)
     rows: dict[str, list[str]] = defaultdict(list)
     sleep: dict[str, list[tuple[str, str]]] = defaultdict(list)
     count = 0
