@@ -8,6 +8,7 @@ with a message that names the problem and the fix. Retries happen inside botocor
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, NoC
 from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, StoreUnavailable
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 5
 
@@ -160,3 +162,15 @@ __all__ = [
     "retry_config",
     "translated",
 ]
+
+
+def delete_quietly(s3: Any, bucket: str, key: str) -> None:
+    """Best-effort removal of a temporary S3 object (audio or a PDF sent to an AWS AI service).
+
+    Failures are logged by error type only (never the content) and never raised: the caller's result stands,
+    and the bucket's lifecycle rule on ``tmp/`` is the safety net.
+    """
+    try:
+        s3.delete_object(Bucket=bucket, Key=key)
+    except (ClientError, BotoCoreError) as e:
+        log.warning("could not delete s3://%s/%s: %s", bucket, key, type(e).__name__)

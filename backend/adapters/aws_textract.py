@@ -26,7 +26,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
-from backend.adapters.aws_errors import error_code, retry_config
+from backend.adapters.aws_errors import delete_quietly, error_code, retry_config
 from backend.domain.errors import ProviderUnavailable, UnsupportedInput
 from backend.ports import OcrLine
 
@@ -319,10 +319,7 @@ class TextractOcr:
         try:
             return self.read_s3_document(self.bucket, key)
         finally:
-            try:
-                self.s3.delete_object(Bucket=self.bucket, Key=key)
-            except (ClientError, BotoCoreError) as e:
-                log.warning("could not delete s3://%s/%s: %s", self.bucket, key, type(e).__name__)
+            delete_quietly(self.s3, self.bucket, key)
 
     def check(self) -> str:
         """A cheap authenticated call (no document is sent) for the providers page."""

@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from numpy.typing import NDArray
 
 from backend.adapters.audio_decode import encode_wav
-from backend.adapters.aws_errors import error_code, retry_config
+from backend.adapters.aws_errors import delete_quietly, error_code, retry_config
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.models import Segment
 
@@ -297,10 +297,7 @@ class AwsTranscribeTranscriber:
             except (ClientError, BotoCoreError) as e:
                 log.warning("could not delete transcription job %s: %s", job, type(e).__name__)
         for key in keys:
-            try:
-                self.s3.delete_object(Bucket=self.bucket, Key=key)
-            except (ClientError, BotoCoreError) as e:
-                log.warning("could not delete s3://%s/%s: %s", self.bucket, key, type(e).__name__)
+            delete_quietly(self.s3, self.bucket, key)
 
     def check(self) -> str:
         """A cheap authenticated call for the providers page; raises ProviderUnavailable."""
