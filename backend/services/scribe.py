@@ -11,6 +11,8 @@ import logging
 import os
 import secrets
 import socket
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +22,7 @@ from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcri
 from backend.services.access import Permission, Principal, record, require
 
 log = logging.getLogger(__name__)
-LEASE_MS = 5 * 60 * 1000  # a worker that died mid-job loses its claim after this
+LEASE_SECONDS = 90.0  # a worker that died mid-job loses its claim this long after its last renewal
 AUDIO_TYPES = {"wav", "mp3", "m4a", "aac", "ogg", "oga", "opus", "webm", "flac", "mp4"}
 IN_PROGRESS = (JobStatus.QUEUED, JobStatus.TRANSCRIBING, JobStatus.DRAFTING)
 NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
@@ -37,6 +39,7 @@ class ScribeLimits:
     max_seconds: float = 3600
     max_bytes: int = 200 * 1024 * 1024
     max_attempts: int = 3
+    lease_seconds: float = LEASE_SECONDS  # renewed every third of it while the job runs
 
 
 @dataclass(frozen=True)
@@ -90,14 +93,15 @@ def submit_recording(
 def process_job(deps: ScribeDeps, job_id: str) -> None:
     """Worker handler (idempotent). Expected failures end the job as ``failed`` with the reason; others are retried."""
     try:
-        job = _claim(deps.stores, job_id)
+        job = _claim(deps.stores, job_id, deps.limits.lease_seconds)
     except NotFound:
         log.info("job %s no longer exists (deleted); dropping the message", job_id)
         return
     if job is None:
         return
     try:
-        note = _existing_note(deps.stores, job) or _run(deps, job)
+        with LeaseKeeper(deps.stores, job_id, deps.limits.lease_seconds):
+            note = _existing_note(deps.stores, job) or _run(deps, job)
     except CopilotError as e:
         _finish(deps.stores, job_id, status=JobStatus.FAILED, error=e.message)
         return
@@ -163,7 +167,7 @@ def _existing_note(stores: RecordStore, job: Job) -> Note | None:
     return None
 
 
-def _claim(stores: RecordStore, job_id: str) -> Job | None:
+def _claim(stores: RecordStore, job_id: str, lease_seconds: float = LEASE_SECONDS) -> Job | None:
     """Take the job for this worker, or None if it is done, failed, or leased by a live worker."""
     job = stores.jobs.get(job_id)
     now = now_ms()
@@ -173,7 +177,7 @@ def _claim(stores: RecordStore, job_id: str) -> Job | None:
     if job.status is not JobStatus.QUEUED and int(job.params.get("lease_until", 0)) > now and not _holder_gone(holder):
         # Not acked: if the holder dies, this delivery (or the holder's own message) retries after the visibility timeout.
         raise JobBusy(f"job {job_id} is held by worker {holder or 'unknown'}")
-    params = {**job.params, "lease_until": now + LEASE_MS, "worker": _worker_id()}
+    params = {**job.params, "lease_until": now + int(lease_seconds * 1000), "worker": _worker_id()}
     try:
         return stores.jobs.update(
             job.model_copy(update={"status": JobStatus.TRANSCRIBING, "attempts": job.attempts + 1, "params": params}),
@@ -204,9 +208,62 @@ def _holder_gone(holder: str) -> bool:
     return False
 
 
+class LeaseKeeper:
+    """Renews this worker's lease on a job every third of the lease while the job runs.
+
+    A worker that dies stops renewing, so another worker may take the job ``lease_seconds`` after the last
+    renewal — however long a healthy job takes (an hour of audio is several minutes of transcription).
+    """
+
+    def __init__(self, stores: RecordStore, job_id: str, lease_seconds: float) -> None:
+        self._stores, self._job_id, self._lease_ms = stores, job_id, int(lease_seconds * 1000)
+        self._every = max(0.05, lease_seconds / 3)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease-{job_id}", daemon=True)
+        self.renewals = 0
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self.renew()
+            except CopilotError as e:  # the store is briefly unreachable: try again next tick
+                log.warning("lease renewal for %s failed: %s", self._job_id, e.message)
+
+    def renew(self) -> bool:
+        """Push ``lease_until`` forward if this worker still holds the running job; False otherwise."""
+        job = self._stores.jobs.get(self._job_id)
+        if job.status not in (JobStatus.TRANSCRIBING, JobStatus.DRAFTING) or job.params.get("worker") != _worker_id():
+            return False
+        params = {**job.params, "lease_until": now_ms() + self._lease_ms}
+        try:
+            self._stores.jobs.update(job.model_copy(update={"params": params}), job.version)
+        except ConcurrentUpdate:
+            return False  # a status change won the race; the next tick renews
+        self.renewals += 1
+        return True
+
+
+def _update_job(stores: RecordStore, job_id: str, update: Callable[[Job], dict[str, Any]]) -> Job:
+    """Apply ``update`` to the latest version of the job, re-reading on a lost race (e.g. with a lease renewal)."""
+    for _ in range(5):
+        job = stores.jobs.get(job_id)
+        try:
+            return stores.jobs.update(job.model_copy(update=update(job)), job.version)
+        except ConcurrentUpdate:
+            continue
+    raise ConcurrentUpdate()
+
+
 def _set_status(stores: RecordStore, job_id: str, status: JobStatus) -> Job:
-    job = stores.jobs.get(job_id)
-    return stores.jobs.update(job.model_copy(update={"status": status}), job.version)
+    return _update_job(stores, job_id, lambda job: {"status": status})
 
 
 def _finish(
@@ -218,19 +275,15 @@ def _finish(
     note_ts: int | None = None,
     lease: int | None = None,
 ) -> None:
-    for _ in range(5):
-        job = stores.jobs.get(job_id)
+    def change(job: Job) -> dict[str, Any]:
         update: dict[str, Any] = {"status": status, "error": error}
         if note_ts is not None:
             update["result_note_ts"] = note_ts
         if lease is not None:
             update["params"] = {**job.params, "lease_until": lease}
-        try:
-            stores.jobs.update(job.model_copy(update=update), job.version)
-            return
-        except ConcurrentUpdate:
-            continue
-    raise ConcurrentUpdate()
+        return update
+
+    _update_job(stores, job_id, change)
 
 
 def retry_job(deps: ScribeDeps, principal: Principal, job_id: str) -> Job:
