@@ -11,6 +11,8 @@ operator (and NAB) wants.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,24 @@ SHORT = 3  # rows in the short-term mean
 REF_Q = 0.99  # quantile of the series' own past z-scores taken as "usual"
 REF_K = 1.5  # an alarm needs a z this many times the usual one
 QUIET = 0.5  # rows kept quiet after an alarm, as a multiple of the probation length
+
+
+@dataclass(frozen=True)
+class AlarmParams:
+    """The constants that turn z-scores into alarms (what a cross-validation may choose; defaults above)."""
+
+    z_half: float = Z_HALF
+    ref_k: float = REF_K
+    quiet: float = QUIET
+
+
+@dataclass(frozen=True)
+class StreamFeatures:
+    """The costly, parameter-free part of the detector for one series: its z-scores and their usual level."""
+
+    z: np.ndarray
+    usual: np.ndarray
+    learn: int
 
 
 def _trailing(s: pd.Series, window: int, min_periods: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,18 +78,24 @@ def _robust_z(s: pd.Series, window: int, floor: float) -> np.ndarray:
     return np.nan_to_num(z, nan=0.0)
 
 
-def stream_scores(values: np.ndarray, probation: int) -> np.ndarray:
+def stream_scores(values: np.ndarray, probation: int, params: AlarmParams = AlarmParams()) -> np.ndarray:
     """Anomaly score in [0, 1] per row (0.5 = the alarm level), causal.
 
     Args:
         values: the series, in time order (NaN allowed: carried forward).
         probation: rows at the start used to learn the series (window length and cycle); NAB's
             probation length.
+        params: the alarm constants (the module's fixed defaults unless a cross-validation chooses).
     """
+    return alarm_scores(stream_features(values, probation), params)
+
+
+def stream_features(values: np.ndarray, probation: int) -> StreamFeatures:
+    """z-scores (level, jump, short-term drift; the largest per row) and their usual level, causally."""
     x = pd.Series(np.asarray(values, dtype=float)).ffill().bfill().to_numpy()
     n = x.size
     if n == 0:
-        return np.zeros(0)
+        return StreamFeatures(np.zeros(0), np.zeros(0), 0)
     learn = max(min(probation, n), 10)
     window = learn
     period = detect_period(x[:learn], max_lag=learn // 2)
@@ -87,9 +113,16 @@ def stream_scores(values: np.ndarray, probation: int) -> np.ndarray:
     z = np.fmax(np.fmax(z_level, z_diff), z_short)
     # self-calibration: how extreme is today's z against the z-scores this series usually shows?
     usual = pd.Series(z).shift(1).expanding(min_periods=max(learn // 2, 5)).quantile(REF_Q).to_numpy()
-    half = np.fmax(Z_HALF, REF_K * np.nan_to_num(usual, nan=np.inf))
-    score = z**2 / (z**2 + half**2)
-    return _suppress(score, quiet=int(QUIET * learn))
+    return StreamFeatures(z=z, usual=usual, learn=learn)
+
+
+def alarm_scores(features: StreamFeatures, params: AlarmParams = AlarmParams()) -> np.ndarray:
+    """Scores in [0, 1] from precomputed features: cheap, so many ``params`` can be tried on one series."""
+    if features.z.size == 0:
+        return np.zeros(0)
+    half = np.fmax(params.z_half, params.ref_k * np.nan_to_num(features.usual, nan=np.inf))
+    score = features.z**2 / (features.z**2 + half**2)
+    return _suppress(score, quiet=int(params.quiet * features.learn))
 
 
 def _suppress(score: np.ndarray, quiet: int, level: float = 0.5) -> np.ndarray:
