@@ -3,7 +3,8 @@
 ``python -m backend eval asr --audio-dir DIR`` scores every ``X.<audio>`` that has an ``X.txt`` beside it.
 ``--make-from-aci CSV --n 10`` first synthesises N ~60 s consultation excerpts from ACI-Bench dialogues
 with espeak-ng (doctor and patient in different voices) into DIR, then scores them.
-WER is computed after normalisation (case, punctuation, fillers, number words -> digits, mg units) on both sides.
+WER is computed after normalisation (case, punctuation, fillers, number words and ordinals -> digits, mg units,
+contractions spelled out, one spelling per word) applied alike to both sides.
 """
 
 from __future__ import annotations
@@ -36,14 +37,82 @@ _UNITS = {w: i for i, w in enumerate(_NUMBER_WORDS.split())}
 _TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}  # noqa: SIM905
 _SCALES = {"hundred": 100, "thousand": 1000}
 _FILLERS = {"uh", "um", "umm", "uhm", "hmm", "mm", "mmm", "hm", "ah", "er", "erm", "mhm", "uh-huh", "mm-hmm", "huh"}
-_SPELLING = {"milligrams": "mg", "milligram": "mg", "percent": "%", "okay": "ok", "kinda": "kind of"}
+# One spelling per word where English allows several, applied after punctuation is gone (so "dr." is "dr").
+_SPELLING = {
+    "milligrams": "mg",
+    "milligram": "mg",
+    "percent": "%",
+    "okay": "ok",
+    "alright": "all right",
+    "kinda": "kind of",
+    "sorta": "sort of",
+    "gonna": "going to",
+    "wanna": "want to",
+    "gotta": "got to",
+    "cannot": "can not",
+    "dr": "doctor",
+    "mr": "mister",
+    "mrs": "missus",
+    # British -> American, for the words a consultation is likely to contain
+    "anaemia": "anemia",
+    "anaemic": "anemic",
+    "haemoglobin": "hemoglobin",
+    "oedema": "edema",
+    "oesophagus": "esophagus",
+    "oesophagitis": "esophagitis",
+    "paediatric": "pediatric",
+    "paediatrician": "pediatrician",
+    "tumour": "tumor",
+    "tumours": "tumors",
+    "litre": "liter",
+    "litres": "liters",
+    "centre": "center",
+    "behaviour": "behavior",
+    "colour": "color",
+    "favourite": "favorite",
+    "dietician": "dietitian",
+}
+# Contractions are spelled out, as both spoken forms are the same words ("I've been" == "I have been").
+# Irregular ones first. A lone "'s" stays one word ("that's" -> "thats"): is, has or possessive cannot be told
+# apart, and spelling it "is" turned "the lab's" / "the labs" (the same sounds) into two errors.
+_CONTRACTIONS = (
+    (r"\bwon't\b", "will not"),
+    (r"\bcan't\b", "can not"),
+    (r"\bshan't\b", "shall not"),
+    (r"\bain't\b", "is not"),
+    (r"\blet's\b", "let us"),
+    (r"\by'all\b", "you all"),
+    (r"\bma'am\b", "madam"),
+    (r"'d (been|gone|done|had)\b", r" had \1"),
+    (r"'s (been|got|gone)\b", r" has \1"),
+    (r"n't\b", " not"),
+    (r"'re\b", " are"),
+    (r"'ve\b", " have"),
+    (r"'m\b", " am"),
+    (r"'ll\b", " will"),
+    (r"'d\b", " would"),
+    (r"(\d)'s\b", r"\1s"),  # "the 1990's" -> "the 1990s"
+)
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+    "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60, "seventieth": 70, "eightieth": 80,
+    "ninetieth": 90, "hundredth": 100,
+}  # fmt: skip
+
+
+def _ordinal(n: int) -> str:
+    """21 -> "21st", 12 -> "12th" (the way digits spell an ordinal)."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _words_to_digits(tokens: list[str]) -> list[str]:
     """Replace runs of English number words by their value ("five hundred" -> "500", "ten thirty" -> "10 30").
 
-    "a hundred" is 100, "and" inside a number is dropped ("a hundred and twenty" -> "120"),
-    "one point five" -> "1.5"; "|" marks a punctuation boundary that a number never crosses.
+    Ordinals become digits too ("twenty first" -> "21st", "third" -> "3rd"). "a hundred" is 100, "and" inside
+    a number is dropped ("a hundred and twenty" -> "120"), "one point five" -> "1.5"; "|" marks a punctuation boundary that a number never crosses.
     """
     out: list[str] = []
     value: int | None = None
@@ -59,7 +128,7 @@ def _words_to_digits(tokens: list[str]) -> list[str]:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if tok == "a" and nxt in _SCALES and value is None:
             value, last = 1, "unit"
-        elif tok == "and" and last == "scale" and (nxt in _UNITS or nxt in _TENS):
+        elif tok == "and" and last == "scale" and (nxt in _UNITS or nxt in _TENS or nxt in _ORDINALS):
             continue
         elif tok in _UNITS:
             n = _UNITS[tok]
@@ -81,6 +150,14 @@ def _words_to_digits(tokens: list[str]) -> list[str]:
             scale = _SCALES[tok]
             value = value * scale if value < scale else (value // 1000) * 1000 + (value % 1000) * scale
             last = "scale"
+        elif tok in _ORDINALS:
+            n = _ORDINALS[tok]
+            if n == 100 and value is not None and last != "scale" and value < 100:
+                n, value = value * 100, None  # "two hundredth"
+            elif value is not None and (last == "scale" or (last == "tens" and n < 10)):
+                n, value = value + n, None  # "twenty first", "a hundred and third"
+            flush()
+            out.append(_ordinal(n))
         else:
             flush()
             out.append(tok)
@@ -91,10 +168,19 @@ def _words_to_digits(tokens: list[str]) -> list[str]:
 
 
 def normalise(text: str) -> str:
-    """Lowercase, strip punctuation and fillers, number words -> digits, unit spellings unified."""
-    t = text.lower().replace("’", "'")
-    t = re.sub(r"\b(do|does|did|is|are|was|were|could|would|should|have|has|had|ca|wo) n't\b", r"\1n't", t)
-    t = re.sub(r"\bcan't\b", "cannot", t)
+    """Lowercase, strip punctuation and fillers, number words -> digits, one spelling per word.
+
+    In the spirit of Whisper's English text normaliser (reimplemented, smaller): contractions spelled out
+    ("I've" -> "i have", "don't" -> "do not"), "alright" -> "all right", "gonna" -> "going to", titles
+    ("Dr." -> "doctor"), a few British spellings -> American, ordinals -> "21st". Applied alike to
+    reference and hypothesis, so that only words that sound different count as errors.
+    """
+    t = text.lower().replace("’", "'").replace("‘", "'")
+    t = re.sub(r"\b(\w+) n't\b", r"\1n't", t)  # tokenised text (ACI-Bench): "do n't", "ca n't"
+    t = re.sub(r"\b(\w+) ('s|'re|'ve|'ll|'d|'m)\b", r"\1\2", t)
+    t = re.sub(r"\b(gon|wan|got) (na|ta)\b", r"\1\2", t)  # "gon na" -> "gonna"
+    for pattern, replacement in _CONTRACTIONS:
+        t = re.sub(pattern, replacement, t)
     t = re.sub(r"(\d)\s*mg\b", r"\1 mg", t)
     t = re.sub(r"(\d)\s*%", r"\1 percent", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)  # 1,000 -> 1000
@@ -222,9 +308,8 @@ def _build(args: argparse.Namespace) -> tuple[Any, float]:
 
     settings = Settings()
     model = resolve_model(args.model or settings.whisper_model, settings.data_dir)
-    engine = WhisperTranscriber(
-        model, beam_size=args.beam, prompt_mode=args.prompt_mode, condition_on_previous_text=args.condition
-    )
+    options = {"prompt_mode": args.prompt_mode} if args.prompt_mode else {}
+    engine = WhisperTranscriber(model, beam_size=args.beam, condition_on_previous_text=args.condition, **options)
     return engine, time.perf_counter() - started
 
 
@@ -240,7 +325,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", help="Whisper model folder or hub id (default: COPILOT_WHISPER_MODEL or provisioned)"
     )
     parser.add_argument("--beam", type=int, default=5, help="Whisper beam size (the app's default is 5)")
-    parser.add_argument("--prompt-mode", choices=("initial", "hotwords", "none"), default="initial")
+    parser.add_argument(
+        "--prompt-mode",
+        choices=("initial", "hotwords", "none"),
+        help="how the drug list is given to Whisper (default: the app's, see WhisperTranscriber)",
+    )
     parser.add_argument("--condition", action="store_true", help="condition each window on the previous text")
     parser.add_argument("--partial", action="store_true", help="score the live fast path (transcribe_partial)")
     parser.add_argument("--limit", type=int, default=0, help="score at most this many files (0 = all)")
@@ -293,6 +382,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "model_load_seconds": round(load_s, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "beam": args.beam if args.engine == "whisper" else None,
-        "prompt_mode": args.prompt_mode if args.engine == "whisper" else None,
+        "prompt_mode": getattr(engine, "prompt_mode", None),
         "per_file": rows,
     }

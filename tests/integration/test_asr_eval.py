@@ -23,7 +23,7 @@ __all__ = ["whisper", "whisper_model_dir"]  # fixtures imported for pytest
         ("a hundred and twenty one", "121"),
         ("BP 120/80, ten thirty, one point five", "bp 120 slash 80 10 30 1.5"),
         ("one hundred twenty slash eighty", "120 slash 80"),
-        ("i do n't know , uh , fifty eight year old", "i dont know 58 year old"),
+        ("i do n't know , uh , fifty eight year old", "i do not know 58 year old"),
         ("Mm-hmm. Okay, 58-year-old", "ok 58 year old"),
         ("one, two, three", "1 2 3"),
         ("1,000 units", "1000 units"),

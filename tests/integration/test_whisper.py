@@ -10,7 +10,13 @@ import pytest
 
 from backend.adapters.audio_decode import SAMPLE_RATE, decode_audio
 from backend.adapters.whisper_model import ModelNotReady
-from backend.adapters.whisper_stt import LoadedTranscriber, WhisperTranscriber, drug_prompt, load_transcriber
+from backend.adapters.whisper_stt import (
+    LoadedTranscriber,
+    WhisperTranscriber,
+    drug_prompt,
+    load_transcriber,
+    plan_speech,
+)
 from backend.evals.asr import normalise
 from tests.helpers.speech import encode_audio, synth_samples, synth_wav, whisper, whisper_model_dir
 
@@ -49,6 +55,37 @@ def test_segments_are_numbered_and_timed(whisper: WhisperTranscriber) -> None:
     text = normalise(" ".join(s.text for s in segments))
     assert "fever for 2 days" in text
     assert "amlodipine" in text and "5 mg" in text
+
+
+def test_windows_are_cut_at_pauses_and_long_silences_are_dropped() -> None:
+    sentence = synth_samples("The patient has had a fever for two days and a cough since Monday.")
+    pause = np.zeros(int(0.5 * SAMPLE_RATE), dtype=np.float32)
+    talk = np.concatenate([np.concatenate([sentence, pause]) for _ in range(12)])  # ~50 s, 0.5 s pauses
+    audio = np.concatenate([np.zeros(5 * SAMPLE_RATE, dtype=np.float32), talk])
+    plan = plan_speech(audio)
+    assert len(plan.speech) < len(audio) - 4 * SAMPLE_RATE  # the leading 5 s of silence is gone
+    assert len(plan.clips) >= 2
+    assert all(0 < end - start <= 30.0 for start, end in plan.clips)
+    for start, end in plan.clips:
+        # every cut is in a pause between sentences, not in a short gap between words
+        for t in (plan.original_time(start), plan.original_time(end, True)):
+            around = audio[int((t - 0.1) * SAMPLE_RATE) : int((t + 0.1) * SAMPLE_RATE)]
+            assert np.abs(around).max(initial=0.0) < 1e-3, t
+    assert plan.original_time(plan.clips[0][0]) >= 4.5
+
+
+def test_long_dialogue_keeps_the_drug_names(whisper: WhisperTranscriber) -> None:
+    # The drug list is given before every window, not only the first 30 s.
+    filler = synth_samples("How have you been sleeping lately? Not too bad, but I wake up at night sometimes.")
+    pause = np.zeros(int(0.4 * SAMPLE_RATE), dtype=np.float32)
+    late = synth_samples("Please continue the Glycomet after meals and take Dolo 650 for fever.")
+    audio = np.concatenate([np.concatenate([filler, pause]) for _ in range(7)] + [late])
+    assert len(audio) > 40 * SAMPLE_RATE
+    segments = whisper.transcribe(audio)
+    text = " ".join(s.text for s in segments).lower()
+    assert "glycomet" in text
+    assert "dolo" in text
+    assert segments[-1].end <= len(audio) / SAMPLE_RATE + 0.5
 
 
 def test_indian_brands_from_the_prompt(whisper: WhisperTranscriber) -> None:
