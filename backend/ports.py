@@ -91,6 +91,9 @@ class NoteStore(Protocol):
     def changed_since(self, since: int, limit: int = 100) -> list[Note]:
         """Notes created or updated at or after ``since`` (epoch ms), newest first."""
 
+    def drafts(self, limit: int = 200) -> list[Note]:
+        """Unsigned notes of every patient, however old, most recently updated first (an index, not a scan)."""
+
 
 class HistoryStore(Protocol):
     def add(self, entry: HistoryEntry) -> HistoryEntry: ...

@@ -63,7 +63,7 @@ def _create_tables(args: argparse.Namespace) -> int:
         created = create_tables(_client("dynamodb", args), prefix)
     for table in TABLES:
         name = prefix + table.name
-        print(f"{name}: {'created' if name in created else 'exists'}")
+        print(f"{name}: {created.get(name, 'exists')}")
     return 0
 
 

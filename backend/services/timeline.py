@@ -167,22 +167,21 @@ def dashboard_summary(
     stores: RecordStore,
     principal: Principal,
     since_ms: int,
-    drafts_window_ms: int = 30 * DAY_MS,
+    drafts_limit: int = 200,
     activity_limit: int = 20,
 ) -> DashboardSummary:
-    """Drafts waiting for signature and recent activity.
+    """Drafts waiting for signature (however old) and recent activity.
 
-    Cost: one ``changed_since`` query over the last ``drafts_window_ms`` (drafts untouched for longer are not
-    listed: the store has no per-status index), one patient lookup per patient with a draft, and one audit
-    query since ``since_ms``. Recent activity needs READ_AUDIT; without it the list is empty.
+    Cost: one query of the store's drafts index (at most ``drafts_limit`` notes, most recently touched first),
+    one patient lookup per patient with a draft, and one audit query since ``since_ms``. Recent activity needs
+    READ_AUDIT; without it the list is empty.
     """
     require(principal, Permission.READ_PATIENTS)
     as_of = now_ms()
-    notes = stores.notes.changed_since(as_of - drafts_window_ms, 1000)
     names: dict[str, str] = {}
     drafts = []
-    for n in notes:
-        if n.status is not NoteStatus.DRAFT:
+    for n in stores.notes.drafts(drafts_limit):
+        if n.status is not NoteStatus.DRAFT:  # an eventually consistent index may lag a signature briefly
             continue
         if n.patient_id not in names:
             names[n.patient_id] = stores.patients.get(n.patient_id).name

@@ -84,3 +84,34 @@ def test_cli_creates_tables_on_an_endpoint_and_is_idempotent(capsys: Any) -> Non
         assert capsys.readouterr().out.count(": exists") == len(TABLES)
     finally:
         delete_tables(server.client(), prefix)
+
+
+def test_a_table_made_by_an_older_version_gets_its_new_index(capsys: Any) -> None:
+    """Upgrading: PatientNotes created before drafts-index existed gains it, data and all, without downtime."""
+    from backend.adapters.dynamodb import open_dynamodb_store
+    from backend.domain.models import Note
+
+    dummy_aws_credentials()
+    server = dynamodb_local()
+    client = server.client()
+    prefix = f"old{uuid.uuid4().hex[:6]}-"
+    notes_def = next(t for t in TABLES if t.name == "PatientNotes")
+    old = notes_def.create_params(prefix)
+    old["GlobalSecondaryIndexes"] = [i for i in old["GlobalSecondaryIndexes"] if i["IndexName"] != "drafts-index"]
+    old["AttributeDefinitions"] = [a for a in old["AttributeDefinitions"] if a["AttributeName"] != "draft_shard"]
+    client.create_table(**old)
+    args = ["aws", "create-tables", "--endpoint-url", server.endpoint_url, "--prefix", prefix, "--region", "us-east-1"]
+    try:
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert f"{prefix}PatientNotes: added index drafts-index" in out
+        assert out.count(": created") == len(TABLES) - 1
+        described = client.describe_table(TableName=prefix + "PatientNotes")["Table"]
+        assert {i["IndexName"] for i in described["GlobalSecondaryIndexes"]} == {"changed-index", "drafts-index"}
+        store = open_dynamodb_store(prefix=prefix, region="us-east-1", endpoint_url=server.endpoint_url)
+        store.notes.add(Note(patient_id="PAT_00000001", timestamp=1000))
+        assert [n.timestamp for n in store.notes.drafts()] == [1000]
+        assert main(args) == 0
+        assert capsys.readouterr().out.count(": exists") == len(TABLES)
+    finally:
+        delete_tables(client, prefix)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from backend.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound
-from backend.domain.models import AuditEvent, Job, JobStatus, MetricDay, Note, Page, Patient, User, now_ms
+from backend.domain.models import AuditEvent, Job, JobStatus, MetricDay, Note, NoteStatus, Page, Patient, User, now_ms
 from backend.domain.text import name_tokens
 from backend.ports import RecordStore
 
@@ -140,6 +140,10 @@ class FakeNotes(_FakeTimeline):
 
     def changed_since(self, since: int, limit: int = 100) -> list[Note]:
         return sorted((n for n in self.rows.values() if n.updated_at >= since), key=lambda n: -n.updated_at)[:limit]
+
+    def drafts(self, limit: int = 200) -> list[Note]:
+        waiting = (n for n in self.rows.values() if n.status is NoteStatus.DRAFT)
+        return [n.model_copy(deep=True) for n in sorted(waiting, key=lambda n: -n.updated_at)[:limit]]
 
 
 class FakeHistory(_FakeTimeline):

@@ -207,6 +207,14 @@ def test_dashboard_lists_drafts_with_names_and_recent_activity(stores: RecordSto
     assert dashboard_summary(stores, NURSE, since).recent_activity == []  # nurses may not read the audit trail
 
 
+def test_dashboard_lists_a_draft_forgotten_for_months(stores: RecordStore) -> None:
+    _patient(stores)
+    months_ago = now_ms() - 120 * 86_400_000
+    old = stores.notes.add(Note(patient_id=PID, status=NoteStatus.DRAFT, timestamp=months_ago, updated_at=months_ago))
+    summary = dashboard_summary(stores, DOCTOR, now_ms())
+    assert [(d.patient_id, d.timestamp) for d in summary.drafts] == [(PID, old.timestamp)]
+
+
 def test_active_medications_service_reconciles_and_audits(stores: RecordStore) -> None:
     _patient(stores)
     _note(stores, 0, medications=[Medication(name="metformin", strength="500 mg", verified=True)])

@@ -9,6 +9,8 @@ Versioned updates are conditional on ``version``.
 ``change_shard`` (one of ``CHANGE_SHARDS`` buckets, from the patient id) and
 ``updated_at``; the query reads ``updated_at >= since`` from every shard, newest
 first, and merges — bounded reads, no Scan, writes spread over the shards.
+``drafts`` uses the sparse GSI ``drafts-index`` the same way: ``draft_shard`` is written only while a note
+is a draft, so signing a note (a versioned put without it) takes it out of that index.
 The table has a stream (NEW_AND_OLD_IMAGES) for consumers outside the app.
 """
 
@@ -21,7 +23,7 @@ from typing import Any, Generic, TypeVar
 from backend.adapters.dynamodb.base import Table, av, from_item, to_item
 from backend.adapters.dynamodb.tables import HISTORY, NOTES
 from backend.domain.errors import ConcurrentUpdate, NotFound
-from backend.domain.models import HistoryEntry, Note, Page, now_ms
+from backend.domain.models import HistoryEntry, Note, NoteStatus, Page, now_ms
 
 R = TypeVar("R", Note, HistoryEntry)
 CHANGE_SHARDS = 4
@@ -81,7 +83,8 @@ class DynamoNoteStore(_Timeline[Note]):
     label = "note"
 
     def _extra(self, record: Note) -> dict[str, Any]:
-        return {"change_shard": change_shard(record.patient_id)}
+        shard = change_shard(record.patient_id)
+        return {"change_shard": shard, **({"draft_shard": shard} if record.status is NoteStatus.DRAFT else {})}
 
     def update(self, note: Note, expected_version: int) -> Note:
         stored = note.model_copy(update={"version": expected_version + 1, "updated_at": now_ms()})
@@ -102,13 +105,22 @@ class DynamoNoteStore(_Timeline[Note]):
         return len(notes)
 
     def changed_since(self, since: int, limit: int = 100) -> list[Note]:
+        return self._newest_per_shard(
+            "changed-index", "change_shard = :s AND updated_at >= :since", {":since": av(since)}, limit
+        )
+
+    def drafts(self, limit: int = 200) -> list[Note]:
+        return self._newest_per_shard("drafts-index", "draft_shard = :s", {}, limit)
+
+    def _newest_per_shard(self, index: str, condition: str, values: dict[str, Any], limit: int) -> list[Note]:
+        """Query ``index`` in every shard, newest ``updated_at`` first, and merge the first ``limit``."""
         streams = []
         for shard in range(CHANGE_SHARDS):
             items = self._t.query_all(
                 max_items=limit,
-                IndexName="changed-index",
-                KeyConditionExpression="change_shard = :s AND updated_at >= :since",
-                ExpressionAttributeValues={":s": av(str(shard)), ":since": av(since)},
+                IndexName=index,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues={":s": av(str(shard)), **values},
                 ScanIndexForward=False,
                 Limit=limit,
             )

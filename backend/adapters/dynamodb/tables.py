@@ -8,7 +8,8 @@ Tables (key; indexes):
 
 * Patients: patient_id; GSI phone-index (phone, created_at), GSI created-index (entity, created_key)
 * PatientNameIndex: token_bucket + token_key (word-prefix name search, see patients.py)
-* PatientNotes: patient_id + timestamp (N), stream; GSI changed-index (change_shard, updated_at)
+* PatientNotes: patient_id + timestamp (N), stream; GSIs changed-index (change_shard, updated_at) and
+  drafts-index (draft_shard, updated_at; sparse: drafts only)
 * PatientHistory: patient_id + timestamp (N)
 * HealthMetrics: patient_id + metric_day; LSI day-index (day_metric); GSI marker-index (marker, patient_id)
 * Jobs: job_id; GSI status-index (status, updated_at), GSI patient-index (patient_id, updated_at)
@@ -102,8 +103,8 @@ TABLES: tuple[TableDef, ...] = (
         NOTES,
         "patient_id",
         "timestamp",
-        {"patient_id": "S", "timestamp": "N", "change_shard": "S", "updated_at": "N"},
-        (Index("changed-index", "change_shard", "updated_at"),),
+        {"patient_id": "S", "timestamp": "N", "change_shard": "S", "updated_at": "N", "draft_shard": "S"},
+        (Index("changed-index", "change_shard", "updated_at"), Index("drafts-index", "draft_shard", "updated_at")),
         stream=True,
     ),
     TableDef(HISTORY, "patient_id", "timestamp", {"patient_id": "S", "timestamp": "N"}),
@@ -134,36 +135,69 @@ TABLES: tuple[TableDef, ...] = (
 BY_NAME: dict[str, TableDef] = {t.name: t for t in TABLES}
 
 
-def create_tables(client: Any, prefix: str = "", wait: bool = True) -> list[str]:
-    """Create every table that does not exist yet under ``prefix``; returns the names created.
+def create_tables(client: Any, prefix: str = "", wait: bool = True) -> dict[str, str]:
+    """Create every table that does not exist yet under ``prefix``, and add global indexes that a table made
+    by an older version lacks; returns what was done per table name ("created" or "added index ...").
 
     Args:
         client: a boto3 DynamoDB client (any endpoint: AWS or DynamoDB Local).
         prefix: prepended to each base name (e.g. ``"demo-"``).
-        wait: block until the new tables are ACTIVE.
+        wait: block until the new tables (and indexes) are ACTIVE.
     """
     existing: set[str] = set()
     for page in client.get_paginator("list_tables").paginate():
         existing.update(page.get("TableNames", []))
-    created = []
+    changed: dict[str, str] = {}
     for table in TABLES:
         params = table.create_params(prefix)
         if params["TableName"] in existing:
+            added = add_missing_indexes(client, params, wait)
+            if added:
+                changed[params["TableName"]] = "added index " + ", ".join(added)
             continue
         client.create_table(**params)
-        created.append(params["TableName"])
-    if wait:
-        for name in created:
-            _wait_active(client, name)
-    return created
+        changed[params["TableName"]] = "created"
+        if wait:
+            _wait_active(client, params["TableName"])
+    return changed
 
 
-def _wait_active(client: Any, name: str, timeout: float = 600.0) -> None:
+def add_missing_indexes(client: Any, params: dict[str, Any], wait: bool = True) -> list[str]:
+    """Create the global secondary indexes of ``params`` that the existing table lacks, one at a time (the
+    API allows one index creation per ``UpdateTable``); the table stays in use while they build."""
+    name = params["TableName"]
+    present = {i["IndexName"] for i in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
+    added = []
+    for index in params.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in present:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=params["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        if wait:
+            _wait_active(client, name, index=index["IndexName"])
+        added.append(index["IndexName"])
+    return added
+
+
+def _wait_active(client: Any, name: str, timeout: float = 600.0, index: str | None = None) -> None:
     # Polls faster than boto3's waiter (20 s delay): DynamoDB Local is ACTIVE at once, AWS in seconds.
     deadline = time.monotonic() + timeout
     delay = 0.05
     while time.monotonic() < deadline:
-        status = client.describe_table(TableName=name)["Table"]["TableStatus"]
+        described = client.describe_table(TableName=name)["Table"]
+        status = described["TableStatus"]
+        if index is not None:
+            status = next(
+                (
+                    i.get("IndexStatus", "ACTIVE")
+                    for i in described.get("GlobalSecondaryIndexes", [])
+                    if i["IndexName"] == index
+                ),
+                "CREATING",
+            )
         if status == "ACTIVE":
             return
         time.sleep(delay)

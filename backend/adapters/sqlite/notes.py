@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 from backend.adapters.sqlite.db import Database, decode_cursor, encode_cursor
 from backend.domain.errors import ConcurrentUpdate, NotFound
-from backend.domain.models import HistoryEntry, Note, Page, now_ms
+from backend.domain.models import HistoryEntry, Note, NoteStatus, Page, now_ms
 
 R = TypeVar("R", Note, HistoryEntry)
 _MAX_BUMPS = 1000
@@ -105,6 +105,12 @@ class SqliteNoteStore(_Timeline[Note]):
     def changed_since(self, since: int, limit: int = 100) -> list[Note]:
         rows = self._db.query(
             "SELECT body FROM notes WHERE updated_at >= ? ORDER BY updated_at DESC LIMIT ?", (since, limit)
+        )
+        return [Note.model_validate_json(r["body"]) for r in rows]
+
+    def drafts(self, limit: int = 200) -> list[Note]:
+        rows = self._db.query(
+            "SELECT body FROM notes WHERE status = ? ORDER BY updated_at DESC LIMIT ?", (NoteStatus.DRAFT.value, limit)
         )
         return [Note.model_validate_json(r["body"]) for r in rows]
 

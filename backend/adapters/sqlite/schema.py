@@ -83,4 +83,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX queue_visible ON queue(visible_at)
     """,
+    """
+    CREATE INDEX notes_drafts ON notes(status, updated_at DESC);
+    """,
 ]

@@ -77,6 +77,20 @@ def test_changed_since_sees_new_and_updated_notes_newest_first(record_store: Rec
     assert len(record_store.notes.changed_since(0, limit=2)) == 2
 
 
+def test_drafts_lists_unsigned_notes_of_any_age_and_signing_removes_them(record_store: RecordStore) -> None:
+    ancient = record_store.notes.add(_note(1000, updated_at=1_000))  # a draft left for decades
+    record_store.notes.add(_note(2000, patient="PAT_00000002", updated_at=2_000))
+    signed = record_store.notes.add(_note(3000, patient="PAT_00000003", updated_at=3_000))
+    record_store.notes.update(signed.model_copy(update={"status": NoteStatus.SIGNED, "signer": "doc"}), 1)
+    drafts = record_store.notes.drafts()
+    assert [(n.patient_id, n.timestamp) for n in drafts] == [("PAT_00000002", 2000), ("PAT_00000001", 1000)]
+    assert all(n.status is NoteStatus.DRAFT for n in drafts)
+    touched = record_store.notes.update(ancient.model_copy(update={"sections": {"plan": "rest"}}), 1)
+    assert record_store.notes.drafts(limit=1)[0].timestamp == touched.timestamp  # most recently touched first
+    record_store.notes.update(touched.model_copy(update={"status": NoteStatus.SIGNED, "signer": "doc"}), 2)
+    assert [n.patient_id for n in record_store.notes.drafts()] == ["PAT_00000002"]
+
+
 def test_history_entries(record_store: RecordStore) -> None:
     entry = HistoryEntry(
         patient_id="PAT_00000001",
