@@ -13,7 +13,6 @@ from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 
 EpisodesFor = Callable[[str], list[Mapping[str, Any]]]
-DAY_MS = 86_400_000
 _STORE_PAGE = 200
 # Actions that the dashboard itself causes; showing them as "recent activity" would only echo the viewer.
 _QUIET_ACTIONS = ("dashboard.", "notes.changed")
