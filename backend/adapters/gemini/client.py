@@ -30,7 +30,7 @@ from pydantic import BaseModel, SecretStr
 
 from backend.adapters.llm.client import StructuredLlm
 from backend.adapters.llm.replies import Finish, Reply
-from backend.adapters.llm.retries import Failure, RetryPolicy, call_with_retries
+from backend.adapters.llm.retries import Failure, RetryPolicy
 from backend.domain.errors import ProviderUnavailable
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,7 @@ class GeminiClient(StructuredLlm):
                 return Failure(f"Gemini {kind} ({what}) after {self.retry.attempts} attempts.", retry=True)
             return None
 
-        return call_with_retries(
-            what, fn, classify, policy=self.retry, sleep=self._sleep, rand=self._rand, engine="gemini"
-        )
+        return self._retrying(what, fn, classify)
 
     def _explain(self, what: str, code: int, status: str, message: str) -> str:
         detail = self._scrub(message)[:200]

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from backend.adapters.llm.client import StructuredLlm
 from backend.adapters.llm.json_schema import inline_schema
 from backend.adapters.llm.replies import Finish, Reply
-from backend.adapters.llm.retries import Failure, RetryPolicy, call_with_retries
+from backend.adapters.llm.retries import Failure, RetryPolicy
 
 # Claude Haiku 4.5 through the global cross-region inference profile (Claude 4.x models are invoked through
 # inference profiles). For data residency use a geographic profile instead, e.g. "apac.", "eu." or "us.".
@@ -152,15 +152,7 @@ class BedrockClient(StructuredLlm):
         return Failure(f"Bedrock rejected the request ({what}; {code}): {detail}".strip())
 
     def _converse(self, what: str, request: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = call_with_retries(
-            what,
-            lambda: self._client.converse(**request),
-            self._classify(what),
-            policy=self.retry,
-            sleep=self._sleep,
-            rand=self._rand,
-            engine="bedrock",
-        )
+        response: dict[str, Any] = self._retrying(what, lambda: self._client.converse(**request), self._classify(what))
         return response
 
     def complete(

@@ -8,14 +8,19 @@ truncation and repair rules are written once.
 
 from __future__ import annotations
 
+import random
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from backend.adapters.llm.replies import Reply, accept
+from backend.adapters.llm.retries import Classifier, RetryPolicy, call_with_retries
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 
 
 class JsonLlm(Protocol):
@@ -41,6 +46,15 @@ class StructuredLlm(ABC):
     """Base of every LLM client: ``complete`` per engine, ``generate_json`` shared."""
 
     engine_label = "The model"  # "Gemini", "Bedrock", ... in user-facing messages
+    retry: RetryPolicy = RetryPolicy()
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
+    _rand: Callable[[], float] = staticmethod(random.random)
+
+    def _retrying(self, what: str, fn: Callable[[], R], classify: Classifier) -> R:
+        """Run one request of this engine under its retry policy (see ``backend.adapters.llm.retries``)."""
+        return call_with_retries(
+            what, fn, classify, policy=self.retry, sleep=self._sleep, rand=self._rand, engine=self.engine_label
+        )
 
     @property
     @abstractmethod

@@ -29,7 +29,7 @@ from pydantic import BaseModel, SecretStr
 from backend.adapters.llm.client import StructuredLlm
 from backend.adapters.llm.json_schema import inline_schema
 from backend.adapters.llm.replies import Finish, Reply
-from backend.adapters.llm.retries import Failure, RetryPolicy, call_with_retries
+from backend.adapters.llm.retries import Failure, RetryPolicy
 from backend.domain.errors import ProviderUnavailable
 
 JsonMode = Literal["auto", "schema", "text"]
@@ -219,15 +219,7 @@ class OpenAiCompatibleClient(StructuredLlm):
         return data
 
     def _request(self, what: str, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = call_with_retries(
-            what,
-            lambda: self._post(body),
-            self._classify(what),
-            policy=self.retry,
-            sleep=self._sleep,
-            rand=self._rand,
-            engine="openai",
-        )
+        result: dict[str, Any] = self._retrying(what, lambda: self._post(body), self._classify(what))
         return result
 
     def _body(
