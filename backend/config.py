@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 200
     max_pdf_pages: int = 20
     max_document_mb: int = 25  # prescriptions and medication lists (image or PDF)
+    audio_retention_days: int = 0  # 0: keep recordings; N: `purge-audio` deletes those of notes signed N+ days ago
     worker_threads: int = 1
     job_max_attempts: int = 3
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from backend.domain.errors import CopilotError
+from backend.domain.errors import CopilotError, NotFound
 from backend.domain.models import Medication, Note, NoteStatus
 from backend.services.access import Permission, Principal
 from backend.services.notes import SECTIONS, amend_note, save_draft, sign_note, version_chain
@@ -107,17 +107,9 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
         choices = _evidence_choices(note)
         label = st.selectbox("Show the evidence of", ["—"] + [c[0] for c in choices], key=f"{key}_evidence")
         ids = next((c[1] for c in choices if c[0] == label), [])
-        if ids and note.audio_key:
-            start = min((s.start for s in note.transcript if s.id in ids), default=0.0)
-            try:
-                st.audio(app.blobs.get(note.audio_key), start_time=int(start))
-            except CopilotError as e:
-                st.error(e.message)
-        elif note.audio_key:
-            try:
-                st.audio(app.blobs.get(note.audio_key))
-            except CopilotError as e:
-                st.error(e.message)
+        if note.audio_key:
+            start = min((s.start for s in note.transcript if s.id in ids), default=0.0) if ids else 0.0
+            _play(app, note.audio_key, start)
         _transcript(note, set(ids))
     with left:
         editable = note.status is NoteStatus.DRAFT and principal.can(Permission.EDIT_NOTES)
@@ -190,3 +182,16 @@ def _vitals(note: Note) -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+def _play(app: Any, key: str, start: float) -> None:
+    """The recording from ``start`` seconds, or why it cannot be played."""
+    try:
+        audio = app.blobs.get(key)
+    except NotFound:
+        st.info("The recording was deleted under the clinic's audio retention policy; the transcript remains.")
+        return
+    except CopilotError as e:
+        st.error(e.message)
+        return
+    st.audio(audio, start_time=int(start))

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage users"
     MANAGE_PROVIDERS = "manage providers"
     EXPORT = "export records"
+    APPLY_RETENTION = "apply the retention policy"
 
 
 _NURSE = {
@@ -35,7 +36,7 @@ _NURSE = {
 }
 _DOCTOR = _NURSE | {Permission.SIGN_NOTES, Permission.READ_AUDIT, Permission.ASK, Permission.EXPORT}
 # Admins run the system; they do not read clinical records.
-_ADMIN = {Permission.MANAGE_USERS, Permission.MANAGE_PROVIDERS, Permission.READ_AUDIT}
+_ADMIN = {Permission.MANAGE_USERS, Permission.MANAGE_PROVIDERS, Permission.READ_AUDIT, Permission.APPLY_RETENTION}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.NURSE: frozenset(_NURSE),

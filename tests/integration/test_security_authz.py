@@ -34,6 +34,7 @@ from backend.services import (
     notes,
     patients,
     providers,
+    retention,
     scribe,
     timeline,
 )
@@ -155,6 +156,10 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "providers.test_provider": (
         P.MANAGE_PROVIDERS,
         lambda a, p: providers.test_provider(p, a.registry, a.stores.audit, "llm"),
+    ),
+    "retention.purge_audio": (
+        P.APPLY_RETENTION,
+        lambda a, p: retention.purge_audio(a.stores, a.blobs, p, 3650, dry_run=True),
     ),
     "scribe.delete_job": (P.RECORD, lambda a, p: scribe.delete_job(a.scribe_deps(), p, _failed_job(a))),
     "scribe.list_jobs": (P.READ_PATIENTS, lambda a, p: scribe.list_jobs(a.scribe_deps(), p, PID)),

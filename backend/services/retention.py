@@ -1,0 +1,107 @@
+"""Audio retention: recordings of signed consultations are deleted once the clinic's retention period ends.
+
+Audio is kept by default, because clinicians replay the evidence of a draft while they review it. A clinic
+whose rules limit how long recordings may be kept sets ``COPILOT_AUDIO_RETENTION_DAYS`` and runs
+``python -m backend purge-audio`` daily (cron, a systemd timer, a scheduled task). A recording is deleted when
+every note made from it was signed more than that many days ago; drafts, amendments in progress and jobs that
+are still queued, running or failed (a retry needs the audio) keep theirs. The note itself — transcript, text,
+medications — is untouched (signed notes are immutable); the review page then says the recording was removed
+under the retention policy. Every deletion is in the audit trail.
+
+On AWS the bucket's lifecycle rule (``AudioRetentionDays`` in ``infra/template.yaml``) does the same job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from backend.domain.errors import NotFound, ValidationFailed
+from backend.domain.models import JobStatus, Note, NoteStatus, now_ms
+from backend.ports import BlobStore, RecordStore
+from backend.services.access import Permission, Principal, record, require
+
+DAY_MS = 86_400_000
+_KEEP_FOR_JOBS = (JobStatus.QUEUED, JobStatus.TRANSCRIBING, JobStatus.DRAFTING, JobStatus.FAILED)
+
+
+@dataclass
+class PurgeReport:
+    """What a purge did (or, with ``dry_run``, would do)."""
+
+    retention_days: int
+    dry_run: bool
+    deleted: list[str] = field(default_factory=list)  # blob keys
+    kept_in_use: int = 0  # recordings past the period but still needed (a draft, a job to retry)
+    patients_scanned: int = 0
+
+
+def purge_audio(
+    stores: RecordStore,
+    blobs: BlobStore,
+    principal: Principal,
+    retention_days: int,
+    *,
+    now: int | None = None,
+    dry_run: bool = False,
+) -> PurgeReport:
+    """Delete recordings whose notes were all signed more than ``retention_days`` ago.
+
+    Raises:
+        PermissionDenied: only administrators apply the retention policy.
+        ValidationFailed: ``retention_days`` is below 1 (0 means "keep forever": nothing to purge).
+    """
+    require(principal, Permission.APPLY_RETENTION)
+    if retention_days < 1:
+        raise ValidationFailed(
+            "Audio retention is off (keep forever). Set COPILOT_AUDIO_RETENTION_DAYS or pass --days N (N ≥ 1)."
+        )
+    cutoff = (now if now is not None else now_ms()) - retention_days * DAY_MS
+    report = PurgeReport(retention_days=retention_days, dry_run=dry_run)
+    cursor: str | None = None
+    while True:
+        page = stores.patients.list_page(cursor=cursor, limit=200)
+        for patient in page.items:
+            report.patients_scanned += 1
+            _purge_patient(stores, blobs, principal, patient.patient_id, cutoff, report)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    record(
+        stores.audit,
+        principal,
+        "retention.purge_audio",
+        detail=f"days={retention_days} deleted={len(report.deleted)} kept={report.kept_in_use} dry_run={dry_run}",
+    )
+    return report
+
+
+def _purge_patient(
+    stores: RecordStore, blobs: BlobStore, principal: Principal, patient_id: str, cutoff: int, report: PurgeReport
+) -> None:
+    by_audio: dict[str, list[Note]] = {}
+    cursor: str | None = None
+    while True:
+        page = stores.notes.list_for_patient(patient_id, cursor=cursor, limit=200)
+        for note in page.items:
+            if note.audio_key:
+                by_audio.setdefault(note.audio_key, []).append(note)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    busy = {j.blob_key for j in stores.jobs.list_for_patient(patient_id, limit=500) if j.status in _KEEP_FOR_JOBS}
+    for key, notes in by_audio.items():
+        expired = all(n.status is NoteStatus.SIGNED and (n.signed_at or n.updated_at) < cutoff for n in notes)
+        if not expired:
+            continue
+        if key in busy:
+            report.kept_in_use += 1
+            continue
+        if not blobs.exists(key):
+            continue  # purged before
+        if not report.dry_run:
+            try:
+                blobs.delete(key)
+            except NotFound:
+                continue
+            record(stores.audit, principal, "retention.delete_audio", patient_id, key)
+        report.deleted.append(key)
