@@ -108,7 +108,6 @@ class FallbackTranscriber(_Fallback):
     def __init__(self, cloud: Transcriber, offline: Transcriber) -> None:
         super().__init__("Transcribed", cloud.name, offline.name)
         self.cloud, self.offline = cloud, offline
-        self.name = cloud.name
 
     @property
     def low_accuracy(self) -> bool:
@@ -132,7 +131,6 @@ class FallbackOcr(_Fallback):
     def __init__(self, cloud: OcrEngine, offline: OcrEngine) -> None:
         super().__init__("Read", cloud.name, offline.name)
         self.cloud, self.offline = cloud, offline
-        self.name = cloud.name
 
     def read_image(self, image_bytes: bytes, page: int = 0) -> list[OcrLine]:
         try:

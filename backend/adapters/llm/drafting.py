@@ -30,7 +30,8 @@ Rules:
 Verifier = Callable[[str], bool]  # drug name -> is it a known drug (dictionary or brand table)
 
 
-def _default_verifier(name: str) -> bool:
+def known_drug(name: str) -> bool:
+    """The default ``verify``: the name is in the shared dictionary or brand table (no fuzzy correction)."""
     from backend.domain.medications import lookup_name
 
     return lookup_name(name, correct=False) is not None
@@ -69,7 +70,7 @@ class LlmDrafter:
         self.client = client
         self.name = client.name
         self._synonyms = synonyms or {}
-        self._verify = verify or _default_verifier
+        self._verify = verify or known_drug
         self._find_drugs = find_drugs or _default_drug_finder
 
     def __call__(self, segments: Sequence[Segment]) -> tuple[dict[str, str], dict[str, Any], list[Medication]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from backend.adapters.llm.client import JsonLlm
+from backend.adapters.llm.drafting import known_drug
 from backend.adapters.llm.schemas import MedicationListReply
 from backend.domain.grounding import ground_text_medications
 from backend.domain.models import Evidence, Medication
@@ -56,11 +57,5 @@ class LlmMedicationExtractor:
             if m.name.strip()
         ]
         kept, unsupported = ground_text_medications(meds, text)
-        verify = self._verify or _default_verifier
+        verify = self._verify or known_drug
         return [m.model_copy(update={"verified": verify(m.name)}) for m in kept], unsupported
-
-
-def _default_verifier(name: str) -> bool:
-    from backend.domain.medications import lookup_name
-
-    return lookup_name(name, correct=False) is not None
