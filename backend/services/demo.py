@@ -65,6 +65,9 @@ def seed_demo(stores: RecordStore, metrics_for: Callable[[str, int], int] | None
         )
         visit = data["visits"][i % len(data["visits"])]
         _add_visit_note(stores, pid, visit, start + rng.randrange(5, days - 5) * DAY_MS)
+        if i % 5 == 0:  # a few follow-up visits drafted by the nurse and waiting for the doctor's signature
+            follow_up = data["visits"][(i + 1) % len(data["visits"])]
+            _add_visit_note(stores, pid, follow_up, now_ms() - (i // 5) * DAY_MS, signed=False)
         if i % 2 == 0:
             meds = data["medication_lists"][i % len(data["medication_lists"])]
             stores.history.add(
@@ -83,7 +86,9 @@ def seed_demo(stores: RecordStore, metrics_for: Callable[[str, int], int] | None
     return created
 
 
-def _add_visit_note(stores: RecordStore, patient_id: str, visit: dict[str, object], ts: int) -> None:
+def _add_visit_note(
+    stores: RecordStore, patient_id: str, visit: dict[str, object], ts: int, signed: bool = True
+) -> None:
     sentences = [str(visit[k]) for k in ("subjective", "objective", "assessment", "plan")]
     segments = [Segment(id=n, start=n * 6.0, end=n * 6.0 + 5.5, text=s) for n, s in enumerate(sentences)]
     sections = dict(zip(("subjective", "objective", "assessment", "plan"), sentences, strict=True))
@@ -92,10 +97,10 @@ def _add_visit_note(stores: RecordStore, patient_id: str, visit: dict[str, objec
         Note(
             patient_id=patient_id,
             timestamp=ts,
-            status=NoteStatus.SIGNED,
+            status=NoteStatus.SIGNED if signed else NoteStatus.DRAFT,
             author="nurse",
-            signer="doctor",
-            signed_at=ts + 3_600_000,
+            signer="doctor" if signed else None,
+            signed_at=ts + 3_600_000 if signed else None,
             transcript=segments,
             sections=sections,
             fields={"chief_complaint": {"text": visit["complaint"], "segment_ids": [0]}},
