@@ -62,14 +62,30 @@ class AuditEvent(BaseModel):
     detail: str = ""
 
 
+class Word(BaseModel):
+    """One recognised word with its times in seconds (engines that give word timing)."""
+
+    start: float
+    end: float
+    text: str
+
+
 class Segment(BaseModel):
-    """A transcript segment with its times in seconds."""
+    """A transcript segment with its times in seconds.
+
+    ``speaker`` is the role of who spoke: ``clinician``, ``patient`` or ``other`` (set by the engine when it
+    labels speakers, by offline role assignment otherwise, or by the clinician); ``None`` when unknown.
+    ``role_source`` says which: ``engine`` | ``voice`` | ``wording`` | ``clinician`` | ``tag``.
+    """
 
     id: int
     start: float
     end: float
     text: str
     speaker: str | None = None
+    role_source: str | None = None
+    # Working data of the pipeline (role assignment splits segments at speaker changes); not stored.
+    words: list[Word] = Field(default_factory=list, exclude=True)
 
 
 class Evidence(BaseModel):
@@ -93,6 +109,11 @@ class Medication(BaseModel):
     status: str | None = None  # started | continued | stopped | None
     verified: bool = False  # name found in the drug dictionary or brand table
     corrected_from: str | None = None
+    # How the name was found: "dictionary" | "brand" | "sounds_like" (recovered from misheard speech: see
+    # ``heard_as``) | "llm" | "unknown" (kept verbatim); empty on rows written before this field existed.
+    found_by: str = ""
+    heard_as: str | None = None  # the transcript words a sounds-like name was recovered from
+    flags: list[str] = Field(default_factory=list)  # why a field is uncertain, for the clinician
     evidence: Evidence = Field(default_factory=Evidence)
 
 

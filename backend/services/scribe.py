@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, UnsupportedInput, ValidationFailed
-from backend.domain.models import Job, JobStatus, Note, Segment, now_ms
+from backend.domain.models import Job, JobStatus, Note, now_ms
 from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
+from backend.services.scribe_pipeline import NO_SPEECH, draft_transcript, transcribe_recording
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 90.0  # a worker that died mid-job loses its claim this long after its last renewal
 AUDIO_TYPES = {"wav", "mp3", "m4a", "aac", "ogg", "oga", "opus", "webm", "flac", "mp4"}
 IN_PROGRESS = (JobStatus.QUEUED, JobStatus.TRANSCRIBING, JobStatus.DRAFTING)
-NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
 
 
 class JobBusy(Exception):
@@ -127,11 +127,11 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
     if deps.codec.is_silent(samples):
         raise ValidationFailed(NO_SPEECH)
     transcriber: Transcriber = deps.transcriber()
-    segments: list[Segment] = transcriber.transcribe(samples)
-    if not any(s.text.strip() for s in segments):
-        raise ValidationFailed(NO_SPEECH)
+    heard = transcribe_recording(samples, transcriber)
     job = _set_status(deps.stores, job.job_id, JobStatus.DRAFTING)
-    sections, fields, medications = deps.draft(segments)
+    result = draft_transcript(heard.segments, deps.draft)
+    fields = result.fields
+    warnings = [*warnings, *heard.warnings, *result.warnings]
     if warnings:
         fields = {**fields, "audio_warnings": warnings}
     stt_fallback = call_fallback(transcriber)  # cloud speech failed: the offline engine transcribed
@@ -146,10 +146,10 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
         author=job.created_by,
         job_id=job.job_id,
         audio_key=job.blob_key,
-        transcript=segments,
-        sections=sections,
+        transcript=result.segments,
+        sections=result.sections,
         fields=fields,
-        medications=medications,
+        medications=result.medications,
     )
     return deps.stores.notes.add(note)
 

@@ -203,14 +203,20 @@ def _medication(text: str, span: tuple[int, int], match: DrugMatch | None, quote
     surface = text[span[0] : span[1]]
     values = _fill(text, span, match, span[0])
     if match is None:
-        return Medication(name=surface, verbatim=surface, verified=False, evidence=Evidence(quote=quote), **values)
-    return Medication(
-        name=match.generic,
-        verbatim=surface,
-        verified=True,
-        corrected_from=match.corrected_from,
-        evidence=Evidence(quote=quote),
-        **values,
+        return Medication.model_validate(
+            {"name": surface, "verbatim": surface, "verified": False, "found_by": "unknown",
+             "evidence": Evidence(quote=quote), **values}
+        )  # fmt: skip
+    return Medication.model_validate(
+        {
+            "name": match.generic,
+            "verbatim": surface,
+            "verified": True,
+            "found_by": "brand" if match.source == "brand" else "dictionary",
+            "corrected_from": match.corrected_from,
+            "evidence": Evidence(quote=quote),
+            **values,
+        }
     )
 
 

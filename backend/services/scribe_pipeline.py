@@ -1,0 +1,103 @@
+"""What a recording goes through after it is decoded: transcribe, speaker roles, drug-name recovery, draft.
+
+One path for the worker (``scribe.process_job``), the ``python -m backend draft`` command and ``eval scribe``,
+so what is measured is what the app does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backend.domain.errors import ValidationFailed
+from backend.domain.medications.recovery import Recovery, recover_drug_names
+from backend.domain.models import Medication, Segment
+from backend.domain.speakers import assign_roles, roles_from_wording
+from backend.ports import Transcriber
+
+NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
+DraftParts = tuple[dict[str, str], dict[str, Any], list[Medication]]
+Drafter = Callable[[list[Segment]], DraftParts]
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A transcript with roles, and what the clinician should know about the recording."""
+
+    segments: list[Segment]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    """A draft and the transcript it came from (as heard: recovered names are not written into it)."""
+
+    segments: list[Segment]
+    sections: dict[str, str]
+    fields: dict[str, Any]
+    medications: list[Medication]
+    recoveries: list[Recovery]
+    warnings: list[str] = field(default_factory=list)
+
+
+def transcribe_recording(samples: NDArray[np.float32], transcriber: Transcriber) -> Heard:
+    """Transcribe decoded audio and give each turn a role.
+
+    Raises:
+        ValidationFailed: nothing was said (``NO_SPEECH``).
+    """
+    segments = transcriber.transcribe(samples)
+    if not any(s.text.strip() for s in segments):
+        raise ValidationFailed(NO_SPEECH)
+    roles = assign_roles(samples, segments)
+    return Heard(renumber(roles.segments), list(roles.warnings))
+
+
+def label_transcript(segments: Sequence[Segment]) -> Heard:
+    """Roles for a typed or pasted transcript: tags are kept, untagged turns get a role from their wording."""
+    if segments and all(s.speaker for s in segments):
+        return Heard(list(segments))
+    roles = roles_from_wording(segments)
+    return Heard(renumber(roles.segments), list(roles.warnings))
+
+
+def draft_transcript(segments: Sequence[Segment], draft: Drafter) -> DraftResult:
+    """Draft from a transcript with roles; drug names recovered from misheard words come back unverified."""
+    recovered = recover_drug_names(segments)
+    sections, fields, medications = draft(recovered.segments)
+    medications = [mark_recovered(m, recovered.recoveries) for m in medications]
+    if recovered.recoveries:
+        fields = {
+            **fields,
+            "recovered_names": [
+                {"segment_id": r.segment_id, "heard": r.heard, "drug": r.drug, "score": round(r.score, 3)}
+                for r in recovered.recoveries
+            ],
+        }
+    return DraftResult(list(segments), sections, fields, medications, list(recovered.recoveries))
+
+
+def mark_recovered(med: Medication, recoveries: Sequence[Recovery]) -> Medication:
+    """A medication whose name came only from a recovered (sounds-like) name: unverified, with what was heard."""
+    ids = set(med.evidence.segment_ids)
+    hits = [r for r in recoveries if r.segment_id in ids and r.drug.lower() == med.name.lower()]
+    if not hits:
+        return med
+    heard = "; ".join(dict.fromkeys(r.heard for r in hits))
+    return med.model_copy(
+        update={
+            "verified": False,
+            "found_by": "sounds_like",
+            "heard_as": heard,
+            "flags": [*med.flags, f"name recovered from speech heard as “{heard}”: confirm"],
+        }
+    )
+
+
+def renumber(segments: Sequence[Segment]) -> list[Segment]:
+    """Ids 0..n-1 in time order (role assignment may split a segment at a change of speaker)."""
+    return [s if s.id == i else s.model_copy(update={"id": i}) for i, s in enumerate(segments)]
