@@ -18,6 +18,8 @@ import subprocess
 import tempfile
 import time
 import wave
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -234,12 +236,38 @@ def _espeak(text: str, voice: str, speed: int, pitch: int) -> NDArray[np.float32
         return decode_audio(raw.read_bytes())
 
 
-def synthesise_dialogue(dialogue: str, seconds: float = 60.0) -> tuple[NDArray[np.float32], str]:
-    """Speak the first turns of a tagged dialogue until about ``seconds``; returns (samples, reference text)."""
+@dataclass(frozen=True)
+class SpokenTurn:
+    """One synthesised turn: its dialogue tag ("doctor", "patient", "patient_guest" ...), times and text."""
+
+    tag: str
+    start: float
+    end: float
+    text: str
+
+
+Speak = Callable[[str, str], NDArray[np.float32]]  # (text, tag) -> 16 kHz samples
+
+
+def speak_espeak(text: str, tag: str) -> NDArray[np.float32]:
+    """Say ``text`` in the voice of ``tag`` (unknown tags speak as the patient)."""
+    voice, speed, pitch = VOICES.get(tag, VOICES["patient"])
+    return _espeak(text, voice, speed, pitch)
+
+
+def speak_turns(
+    dialogue: str, seconds: float | None = None, speak: Speak = speak_espeak, gap_s: float = 0.35
+) -> tuple[NDArray[np.float32], list[SpokenTurn]]:
+    """Speak the turns of a tagged ACI-Bench dialogue (all of them, or until about ``seconds``).
+
+    Each turn is rejoined first (punctuation attached, so espeak does not say "dot") and turns that normalise
+    to nothing are skipped; a silence of ``gap_s`` follows every turn. Returns the samples and, per turn,
+    its tag, start and end in seconds within those samples, and the text spoken.
+    """
     pieces: list[NDArray[np.float32]] = []
-    texts: list[str] = []
-    total = 0.0
-    gap = np.zeros(int(0.35 * SAMPLE_RATE), dtype=np.float32)
+    turns: list[SpokenTurn] = []
+    clock = 0.0
+    gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
     for line in dialogue.splitlines():
         m = _TURN.match(line.strip())
         if not m:
@@ -247,17 +275,23 @@ def synthesise_dialogue(dialogue: str, seconds: float = 60.0) -> tuple[NDArray[n
         text = _clean_turn(m.group(2))
         if not normalise(text):
             continue
-        voice, speed, pitch = VOICES.get(m.group(1), VOICES["patient"])
-        audio = _espeak(text, voice, speed, pitch)
+        audio = speak(text, m.group(1))
+        end = clock + len(audio) / SAMPLE_RATE
+        turns.append(SpokenTurn(m.group(1), round(clock, 4), round(end, 4), text))
         pieces += [audio, gap]
-        texts.append(text)
-        total += len(audio) / SAMPLE_RATE + len(gap) / SAMPLE_RATE
-        if total >= seconds:
+        clock = end + len(gap) / SAMPLE_RATE
+        if seconds is not None and clock >= seconds:
             break
-    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32), "\n".join(texts)
+    return (np.concatenate(pieces) if pieces else np.zeros(0, np.float32)), turns
 
 
-def _write_wav(samples: NDArray[np.float32], path: Path) -> None:
+def synthesise_dialogue(dialogue: str, seconds: float = 60.0) -> tuple[NDArray[np.float32], str]:
+    """Speak the first turns of a tagged dialogue until about ``seconds``; returns (samples, reference text)."""
+    samples, turns = speak_turns(dialogue, seconds)
+    return samples, "\n".join(t.text for t in turns)
+
+
+def write_wav(samples: NDArray[np.float32], path: Path) -> None:
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -278,7 +312,7 @@ def make_from_aci(csv_path: Path, out_dir: Path, n: int, seconds: float = 60.0) 
     for i, row in enumerate(rows):
         samples, reference = synthesise_dialogue(row["dialogue"], seconds)
         wav = out_dir / f"aci_{i:02d}.wav"
-        _write_wav(samples, wav)
+        write_wav(samples, wav)
         wav.with_suffix(".txt").write_text(reference + "\n", encoding="utf-8")
         written.append(wav)
     return written
