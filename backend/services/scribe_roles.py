@@ -1,0 +1,153 @@
+"""The clinician fixes who said what (roles of transcript turns) and confirms drug names recovered from speech.
+
+Relabelling redrafts the note from the relabelled transcript, so the draft says what the patient reported and
+what the clinician found. Both act only on drafts, with the note's version (a stale screen cannot overwrite a
+newer save), and write an audit line without clinical text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from backend.domain.errors import ConcurrentUpdate, ValidationFailed
+from backend.domain.models import Medication, Note, NoteStatus
+from backend.ports import RecordStore
+from backend.services.access import Permission, Principal, record, require
+from backend.services.scribe_pipeline import Drafter, draft_transcript
+
+ROLES = ("clinician", "patient", "other")
+SET_BY_CLINICIAN = "clinician"
+# Facts about the recording, not the drafter's output: they stay true whatever the roles are.
+_RECORDING_FIELDS = ("audio_warnings", "low_accuracy_engine")
+_RECOVERY_FLAG = "name recovered from speech"
+
+
+def swapped_roles(note: Note) -> dict[int, str]:
+    """Roles that swap clinician and patient on every turn of ``note`` (other and unknown turns stay)."""
+    swap = {"clinician": "patient", "patient": "clinician"}
+    return {s.id: swap[s.speaker] for s in note.transcript if s.speaker in swap}
+
+
+def relabel_roles(
+    stores: RecordStore,
+    principal: Principal,
+    patient_id: str,
+    timestamp: int,
+    roles: Mapping[int, str],
+    draft: Drafter,
+    *,
+    version: int | None = None,
+) -> Note:
+    """Set the role of transcript turns and redraft the note from the relabelled transcript.
+
+    The redraft replaces the draft's text, fields and medications (the clinician's edits of the text are lost:
+    the screen asks first). Confirmed recovered names stay confirmed when the redraft finds them again.
+
+    Args:
+        stores: the record store.
+        principal: who relabels (needs the right to edit drafts).
+        patient_id: the note's patient.
+        timestamp: the note's key.
+        roles: segment id -> ``clinician`` | ``patient`` | ``other``; turns not named keep their role.
+        draft: the app's drafter (``App.drafter()``).
+        version: the version the clinician was looking at; None means the stored one.
+
+    Returns:
+        The saved note (unchanged and not saved when no role changes).
+
+    Raises:
+        PermissionDenied: the role may not edit drafts.
+        ValidationFailed: the note is signed, or a role or turn is unknown.
+        ConcurrentUpdate: the note was saved by someone else since ``version``.
+    """
+    require(principal, Permission.EDIT_NOTES)
+    note = stores.notes.get(patient_id, timestamp)
+    if note.status is NoteStatus.SIGNED:
+        raise ValidationFailed("This note is signed and its roles cannot change. Create an amendment instead.")
+    if version is not None and version != note.version:
+        raise ConcurrentUpdate()
+    _check_roles(note, roles)
+    changed = {i for i, role in roles.items() if _segment(note, i).speaker != role}
+    if not changed:
+        return note
+    segments = [
+        s.model_copy(update={"speaker": roles[s.id], "role_source": SET_BY_CLINICIAN}) if s.id in changed else s
+        for s in note.transcript
+    ]
+    result = draft_transcript(segments, draft)
+    fields: dict[str, Any] = dict(result.fields)
+    unsupported = [str(u) for u in fields.pop("unsupported", [])]
+    fields.update({k: note.fields[k] for k in _RECORDING_FIELDS if k in note.fields})
+    fallback = _merge_fallback(note.fields.get("engine_fallback"), fields.get("engine_fallback"))
+    if fallback:
+        fields["engine_fallback"] = fallback
+    fields["roles_set_by"] = principal.username
+    saved = stores.notes.update(
+        note.model_copy(
+            update={
+                "transcript": result.segments,
+                "sections": result.sections,
+                "fields": fields,
+                "medications": _keep_confirmations(result.medications, note.medications),
+                "unsupported": unsupported,
+            }
+        ),
+        note.version,
+    )
+    record(stores.audit, principal, "note.relabel", patient_id, f"{timestamp}: {len(changed)} turn(s) changed")
+    return saved
+
+
+def confirm_medication(stores: RecordStore, principal: Principal, note: Note, index: int) -> Note:
+    """The clinician confirms the drug name recovered from misheard speech on medication ``index`` of ``note``.
+
+    Raises:
+        PermissionDenied: the role may not edit drafts.
+        ValidationFailed: the note is signed, or that medication was not recovered from speech.
+        ConcurrentUpdate: the note was saved by someone else since ``note.version``.
+    """
+    require(principal, Permission.EDIT_NOTES)
+    if note.status is NoteStatus.SIGNED:
+        raise ValidationFailed("This note is signed and cannot change. Create an amendment instead.")
+    if not 0 <= index < len(note.medications) or note.medications[index].found_by != "sounds_like":
+        raise ValidationFailed("That medication was not recovered from speech; reload the note.")
+    meds = list(note.medications)
+    meds[index] = confirmed(meds[index])
+    saved = stores.notes.update(note.model_copy(update={"medications": meds}), note.version)
+    record(stores.audit, principal, "note.confirm_medication", note.patient_id, f"{note.timestamp}: medication {index}")
+    return saved
+
+
+def confirmed(med: Medication) -> Medication:
+    """``med`` as confirmed by the clinician: verified, found by the clinician, still saying what was heard."""
+    flags = [f for f in med.flags if not f.startswith(_RECOVERY_FLAG)]
+    return med.model_copy(update={"verified": True, "found_by": SET_BY_CLINICIAN, "flags": flags})
+
+
+def _check_roles(note: Note, roles: Mapping[int, str]) -> None:
+    ids = {s.id for s in note.transcript}
+    unknown_ids = sorted(set(roles) - ids)
+    if unknown_ids:
+        raise ValidationFailed(f"The transcript has no turn {unknown_ids[0]}; reload the note.")
+    bad = sorted({r for r in roles.values() if r not in ROLES})
+    if bad:
+        raise ValidationFailed(f"“{bad[0]}” is not a role; choose {', '.join(ROLES)}.")
+
+
+def _segment(note: Note, segment_id: int) -> Any:
+    return next(s for s in note.transcript if s.id == segment_id)
+
+
+def _keep_confirmations(new: list[Medication], old: list[Medication]) -> list[Medication]:
+    """A recovered name the clinician already confirmed (same name, same heard words) stays confirmed."""
+    done = {(m.name.lower(), m.heard_as) for m in old if m.found_by == SET_BY_CLINICIAN and m.heard_as}
+    return [confirmed(m) if m.found_by == "sounds_like" and (m.name.lower(), m.heard_as) in done else m for m in new]
+
+
+def _merge_fallback(old: Any, new: Any) -> str:
+    """The speech engine's fallback notice (kept from the recording) beside the drafter's, without repeats."""
+    old_s, new_s = str(old or "").strip(), str(new or "").strip()
+    if not old_s or not new_s or new_s in old_s:
+        return old_s or new_s
+    return f"{old_s} {new_s}"
