@@ -28,6 +28,23 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
 ]
+# Streamlit marks its root with the script's state; this counts the runs that finished (full or fragment), so a
+# test can wait for "the run I caused is over" instead of for a length of time.
+RUN_COUNTER = """
+(() => {
+  window.__streamlitRunsFinished = 0;
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.oldValue !== "notRunning" && r.target.getAttribute("data-test-script-state") === "notRunning") {
+        window.__streamlitRunsFinished += 1;
+      }
+    }
+  }).observe(document, {
+    subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"],
+  });
+})();
+"""
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning'][data-test-connection-state='CONNECTED']"
 
 
 def free_port() -> int:
@@ -59,7 +76,7 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a bound on a busy machine, not a budget: we return as soon as it is up
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -103,6 +120,7 @@ def browser(pw: Playwright) -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(RUN_COUNTER)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     yield pg
@@ -117,10 +135,27 @@ def login(page: Page, url: str, username: str, password: str) -> None:
     page.get_by_text(f"Signed in as {username}").wait_for()
 
 
-def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.wait_for_timeout(300)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
+def wait_idle(page: Page, timeout_ms: float = 120_000) -> None:
+    """Wait until no script run is in progress (connected, script state "notRunning", no status widget).
+
+    Call it after seeing something the run you caused rendered (or before an auto-waiting step): a run that the
+    server has not started yet looks idle too.
+    """
+    page.locator(APP_IDLE).wait_for(timeout=timeout_ms)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout_ms)
+
+
+def rerun_app(page: Page, timeout_ms: float = 120_000) -> None:
+    """Rerun the whole script, as the R key does, and wait until that run has finished.
+
+    Needs the :data:`RUN_COUNTER` init script in the page's context.
+    """
+    wait_idle(page, timeout_ms)
+    before = page.evaluate("window.__streamlitRunsFinished")
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # R in a text box is just a letter
+    page.keyboard.press("r")
+    page.wait_for_function(f"window.__streamlitRunsFinished > {int(before)}", timeout=timeout_ms)
+    wait_idle(page, timeout_ms)
 
 
 def goto(page: Page, title: str) -> None:

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, Playwright, Request, expect
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, goto, login, start_server, wait_idle
-from tests.helpers.speech import synth_wav, write_wav
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER, goto, login, rerun_app, start_server, wait_idle
+from tests.helpers.speech import synth_wav, wav_seconds, write_wav
 
 CONSULTATION = (
     "Good morning doctor. I have had a fever and a dry cough for three days. "
@@ -26,6 +26,14 @@ CONSULTATION = (
 )
 MODEL = ROOT / "data" / "models" / "faster-whisper-base"
 LEVEL = re.compile(r"Recording \d+:\d\d · level -\d+ dBFS")
+# Bounds for what the machine does (load whisper, caption, transcribe), generous for a busy 2-core machine:
+# each wait returns as soon as its event happens.
+SLOW_MS = 240_000
+# The meter's clock counts audio received, not wall time: "M:SS" of the recording in progress.
+RECORDED_AT_LEAST = """(min) => {
+  const m = document.body.innerText.match(/Recording (\\d+):(\\d\\d)/);
+  return m !== null && Number(m[1]) * 60 + Number(m[2]) >= min;
+}"""
 # Records, in every frame, the configuration each RTCPeerConnection gets and the ICE candidates it gathers.
 RTC_PROBE = """
 (() => {
@@ -56,6 +64,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 def mic_context(browser: Browser) -> BrowserContext:
     context = browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["microphone"])
     context.add_init_script(RTC_PROBE)
+    context.add_init_script(RUN_COUNTER)
     return context
 
 
@@ -105,6 +114,11 @@ def off_host_requests(page: Page, url: str) -> list[str]:
     return seen
 
 
+def wait_recorded(page: Page, seconds: float) -> None:
+    """Wait until the recording in progress holds at least ``seconds`` of audio (as its meter shows)."""
+    page.wait_for_function(RECORDED_AT_LEAST, arg=seconds, polling=250, timeout=SLOW_MS)
+
+
 def peer_connections(page: Page) -> list[dict[str, Any]]:
     frame = next(f for f in page.frames if "webrtc" in f.url)
     return list(frame.evaluate("window.__rtcSeen || []"))
@@ -122,21 +136,23 @@ def test_live_recording_meter_captions_and_draft(
     open_live_tab(page, url)
 
     webrtc(page).get_by_role("button", name="Start live recording").click()
-    expect(page.get_by_text(LEVEL)).to_be_visible(timeout=30_000)  # frames arrive and the meter reads them
+    expect(page.get_by_text(LEVEL)).to_be_visible(timeout=SLOW_MS)  # frames arrive and the meter reads them
     # Rolling captions: whisper's fast path on the last 20 s, refreshed every few seconds while recording.
     captions = page.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(r"Live captions.*metformin"))
-    expect(captions).to_be_visible(timeout=45_000)
+    expect(captions).to_be_visible(timeout=SLOW_MS)
     page.screenshot(path=str(artifacts / "page-scribe-live-recording.png"), full_page=True)
-    page.wait_for_timeout(4_000)  # let the fake microphone finish one full pass of the consultation
+    # Chromium loops the file from wherever it is: two lengths of audio hold one whole pass of the consultation.
+    wait_recorded(page, 2 * wav_seconds(wav) + 1)
     webrtc(page).get_by_role("button", name="Stop and create draft").click()
 
     expect(page.get_by_text("Recording saved.")).to_be_visible()
     expect(page.get_by_text("live.wav")).to_have_count(1)
-    expect(page.get_by_text("ready for review").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("ready for review").first).to_be_visible(timeout=SLOW_MS)
     wait_idle(page)
-    # Later reruns (the job panel polls every 2 s) never submit the same recording twice.
-    page.wait_for_timeout(4_000)
-    expect(page.get_by_text("live.wav")).to_have_count(1)
+    # Later whole-page reruns (each runs the recorder again) never submit the same recording twice.
+    for _ in range(2):
+        rerun_app(page)
+        expect(page.get_by_text("live.wav")).to_have_count(1)
     page.get_by_label("Note", exact=True).click()  # as in the upload test: the newest note is selected first
     page.keyboard.press("Escape")
     expect(page.get_by_text("draft — not yet signed")).to_be_visible()
@@ -160,14 +176,17 @@ def test_silent_live_recording_says_no_speech_and_makes_no_job(
     page = context.new_page()
     page.set_default_timeout(60_000)
     open_live_tab(page, url)
+    # The run that shows the recorder also lists this patient's recordings below it: count them once it is over.
+    expect(webrtc(page).get_by_role("button", name="Start live recording")).to_be_visible()
+    wait_idle(page)
     jobs_before = page.get_by_text("live.wav").count()
 
     webrtc(page).get_by_role("button", name="Start live recording").click()
-    expect(page.get_by_text(re.compile(r"Recording 0:0[3-9]"))).to_be_visible(timeout=30_000)
+    wait_recorded(page, 3)
     webrtc(page).get_by_role("button", name="Stop and create draft").click()
 
-    expect(page.get_by_text("No speech detected")).to_be_visible()
+    expect(page.get_by_text("No speech detected")).to_be_visible(timeout=SLOW_MS)
+    wait_idle(page)  # the run that said so has finished: a job it made would be listed by now
     expect(page.get_by_text("Recording saved.")).to_have_count(0)
-    wait_idle(page)
     assert page.get_by_text("live.wav").count() == jobs_before
     context.close()

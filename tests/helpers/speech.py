@@ -131,3 +131,9 @@ def whisper(whisper_model_dir: Path) -> Any:
     from backend.adapters.whisper_stt import WhisperTranscriber
 
     return WhisperTranscriber(whisper_model_dir)
+
+
+def wav_seconds(path: Path) -> float:
+    """Length of a WAV file in seconds (what a fake microphone playing it needs for one full pass)."""
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
