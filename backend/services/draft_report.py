@@ -37,7 +37,7 @@ def parse_transcript(text: str) -> list[Segment]:
         words = words.strip()
         if not words:
             continue
-        role = _ROLE[speaker_role(tag)] if tag else None
+        role = _ROLE.get(speaker_role(tag)) if tag else None  # a blank tag "[ ]" is no tag
         i = len(segments)
         segments.append(
             Segment(

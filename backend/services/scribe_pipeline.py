@@ -74,7 +74,7 @@ def draft_transcript(segments: Sequence[Segment], draft: Drafter) -> DraftResult
         fields = {
             **fields,
             "recovered_names": [
-                {"segment_id": r.segment_id, "heard": r.heard, "drug": r.drug, "score": round(r.score, 3)}
+                {"segment_id": r.segment_id, "heard": r.heard, "drug": r.drug, "score": round(float(r.score), 3)}
                 for r in recovered.recoveries
             ],
         }
