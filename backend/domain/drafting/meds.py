@@ -13,6 +13,7 @@ from typing import Any
 
 from backend.domain.drafting.rules import phrase_regex, sections
 from backend.domain.drafting.units import Unit
+from backend.domain.medications.strengths import strength_flags
 from backend.domain.models import Evidence, Medication
 
 # Status cues count only this close to the mention (characters), so "stop the lisinopril, start metformin"
@@ -96,4 +97,7 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
             for sid in unit.segment_ids:
                 if sid not in current.evidence.segment_ids:
                     current.evidence.segment_ids.append(sid)
-    return list(merged.values())
+    meds = list(merged.values())
+    for med in meds:  # the same check as on prescription lines: a strength the drug is not made in is flagged
+        med.flags = [*med.flags, *strength_flags(med)]
+    return meds

@@ -182,6 +182,12 @@ def _slot_frequency(text: str) -> Found | None:
     return None
 
 
+def _clock(hit: re.Match[str]) -> str:
+    """ "at 6 pm", "at 9:30 p.m." -> "6 pm", "9:30 pm" (the groups are the time and am/pm)."""
+    time, half = (g for g in hit.groups() if g)
+    return f"{time} {half.replace('.', '').lower()}"
+
+
 def _regular_frequency(text: str) -> Found | None:
     rules = _frequency_patterns()
     best: Found | None = None
@@ -190,10 +196,12 @@ def _regular_frequency(text: str) -> Found | None:
             continue
         for hit in pattern.finditer(text):
             value = canonical
-            if kind == "hours":
-                hours = next(g for g in hit.groups() if g).lower()
-                n = int(hours) if hours.isdigit() else _WORD_NUMBERS[hours]
+            if kind in ("hours", "minutes"):
+                count = next(g for g in hit.groups() if g).lower()
+                n = int(count) if count.isdigit() else _WORD_NUMBERS[count]
                 value = canonical.replace("{n}", str(n))
+            elif kind == "clock":
+                value = canonical.replace("{t}", _clock(hit))
             length = hit.end() - hit.start()
             if best is None or length > best.end - best.start:
                 best = Found(value, hit.start(), hit.end())

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from backend.domain.medications import fields
 from backend.domain.medications.lexicon import cue_patterns, stoplist
 from backend.domain.medications.names import DrugMatch, exact_lookup, lookup_name
+from backend.domain.medications.ocr_digits import read_numbers
+from backend.domain.medications.strengths import strength_flags
 from backend.domain.models import Evidence, Medication
 
 MAX_WORDS = 4
@@ -116,6 +118,8 @@ def find_names(text: str, *, correct: bool = False, strict_ambiguous: bool = Tru
             if any(g.strip(" -") for g in gaps):
                 continue  # never join words across punctuation
             surface = text[window[0].start : window[-1].end]
+            if _is_form_phrase(surface):
+                continue
             if k == 1:
                 match, used = _lookup_token(surface, correct)
             else:
@@ -220,22 +224,40 @@ def _medication(text: str, span: tuple[int, int], match: DrugMatch | None, quote
     )
 
 
-def _combine(text: str, hits: list[_Hit]) -> tuple[tuple[int, int], DrugMatch]:
-    """Merge names joined by "+", "/", "and" ("Paracetamol + Codeine") into one combination."""
+def _combine(text: str, hits: list[_Hit]) -> tuple[tuple[int, int], DrugMatch, list[str]]:
+    """Merge names joined by "+", "/", "and" ("Paracetamol + Codeine") into one combination.
+
+    A strength may follow each component ("Metformin 500mg + Glimepiride 1mg"): then the third value holds
+    every component's strength in order, so none is lost; else it is empty.
+    """
     first = hits[0]
     components = list(first.match.components)
     end = first.end
     corrected = first.match.corrected_from
+    strengths: list[str] = []
     for nxt in hits[1:]:
-        if not _COMBINE.fullmatch(text[end : nxt.start]) or not text[end : nxt.start].strip():
+        gap = text[end : nxt.start]
+        own = fields.strength(gap)
+        joiner = fields.mask(gap, own) if own else gap
+        if not _COMBINE.fullmatch(joiner) or not joiner.strip():
             break
+        if own is not None and len(strengths) == len(components) - 1:
+            strengths.append(own.value)
         components.extend(c for c in nxt.match.components if c not in components)
         end = nxt.end
         corrected = corrected or nxt.match.corrected_from
     if end == first.end:
-        return (first.start, first.end), first.match
+        return (first.start, first.end), first.match, []
+    if strengths:
+        last = fields.strength(text[end:])
+        strengths = [*strengths, last.value] if last and len(strengths) == len(components) - 1 else []
     merged = DrugMatch(" + ".join(components), tuple(components), first.match.source, corrected, "mg")
-    return (first.start, end), merged
+    return (first.start, end), merged, strengths
+
+
+def _is_form_phrase(surface: str) -> bool:
+    """ "Eye drops", "ointment", "inhaler": a dosage form or route, never a drug's name."""
+    return any(p.fullmatch(surface) for table in ("forms", "routes") for _, p in cue_patterns(table))
 
 
 def parse_line(text: str) -> Medication | None:
@@ -250,10 +272,21 @@ def parse_line(text: str) -> Medication | None:
     """
     if not text or not text.strip():
         return None
+    read, readings = read_numbers(text)  # "5O mg" -> "50 mg", reported in the flags
+    med = _parse_read_line(read, text.strip())
+    if med is None:
+        return None
+    med.flags = [*med.flags, *(r.flag() for r in readings), *strength_flags(med)]
+    return med
+
+
+def _parse_read_line(text: str, quote: str) -> Medication | None:
     hits = find_names(text, correct=True, strict_ambiguous=False)
     if hits:
-        span, match = _combine(text, hits)
-        med = _medication(text, span, match, text.strip())
+        span, match, strengths = _combine(text, hits)
+        med = _medication(text, span, match, quote)
+        if strengths:
+            med.strength = " + ".join(strengths)
         # A corrected spelling is trusted only on a line that reads like a prescription: "Lotus Medical
         # Centre" must not become barbital (Medical ~ Medinal) on a letterhead.
         if match.corrected_from and not (med.strength or med.form or med.frequency):
@@ -262,7 +295,7 @@ def parse_line(text: str) -> Medication | None:
     unknown = _unknown_name(text)
     if unknown is None:
         return None
-    return _medication(text, unknown, None, text.strip())
+    return _medication(text, unknown, None, quote)
 
 
 def parse_lines(text: str) -> list[Medication]:

@@ -1,0 +1,90 @@
+"""No silent dose or drug errors on prescription lines: OCR look-alike digits, strengths the drug is not made in,
+dosage forms that are not drug names, combinations that keep every component, timing words kept."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from backend.domain.medications import parse_line
+from backend.domain.medications.ocr_digits import read_numbers
+from backend.domain.medications.strengths import check_strength
+
+
+@pytest.mark.parametrize(
+    ("line", "strength"),
+    [("Tab Losartan 5O mg OD", "50 mg"), ("Tab Atenolol 5Omg OD", "50 mg"), ("Cap Amoxicillin S00 mg TDS", "500 mg")],
+)
+def test_letters_inside_a_strength_are_read_as_digits_and_flagged(line: str, strength: str) -> None:
+    med = parse_line(line)
+    assert med is not None
+    assert med.strength == strength
+    assert any("OCR" in f and strength.split()[0] in f for f in med.flags)
+
+
+@pytest.mark.parametrize("text", ["Tab Pan 40 OD", "Syp Ascoril SOS", "Tab Dolo 650 BD", "Inj B12 once weekly"])
+def test_letters_outside_strengths_are_left_alone(text: str) -> None:
+    assert read_numbers(text) == (text, [])
+
+
+def test_a_strength_the_drug_is_not_made_in_is_flagged_with_the_tenfold_hint() -> None:
+    med = parse_line("Tab Losartan 5 mg OD")
+    assert med is not None and med.strength == "5 mg"  # never changed, only flagged
+    assert len(med.flags) == 1 and "tenfold" in med.flags[0] and "25, 50, 100" in med.flags[0]
+
+
+def test_a_usual_strength_has_no_flag_and_an_unlisted_drug_is_not_judged() -> None:
+    assert check_strength("losartan", "50 mg") is None
+    assert check_strength("metformin", "0.5 g") is None  # grams compared as milligrams
+    assert check_strength("someunlisteddrug", "3 mg") is None
+    assert check_strength("amlodipine", "7 mg") is not None
+
+
+def test_eye_drops_are_a_form_never_the_drug() -> None:
+    med = parse_line("Eye drops Moxifloxacin 0.5% 1 drop QID x 7 days")
+    assert med is not None
+    assert (med.name, med.form, med.route, med.frequency, med.duration) == (
+        "moxifloxacin", "drops", "ophthalmic", "four times daily", "7 days"
+    )  # fmt: skip
+
+
+def test_a_combination_keeps_every_component_and_its_strength() -> None:
+    med = parse_line("Tab. Metformin 500mg + Glimepiride 1mg 1-0-0")
+    assert med is not None
+    assert (med.name, med.strength, med.frequency) == (
+        "metformin + glimepiride",
+        "500 mg + 1 mg",
+        "once daily in the morning",
+    )
+    assert med.flags == []
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "value"),
+    [
+        ("Tab Amlodipine 5 mg at 6 pm", "frequency", "once daily at 6 pm"),
+        ("Tab Levothyroxine 50 mcg qAM", "frequency", "once daily in the morning"),
+        ("Tab Nitroglycerin 0.4 mg SL q5min PRN", "frequency", "every 5 minutes as needed"),
+        ("Syp Ambroxol 5 ml TDS after lunch", "instructions", "after lunch"),
+        ("Cap Omeprazole 20mg before meals", "instructions", "before food"),
+    ],
+)
+def test_timing_words_are_kept(line: str, field: str, value: str) -> None:
+    med = parse_line(line)
+    assert med is not None and getattr(med, field) == value
+
+
+def test_meds_parse_command_prints_a_list_aligned_with_the_input() -> None:
+    lines = "Tab Losartan 5O mg OD\nDiet: low salt\n\nTab. Metformin 500mg + Glimepiride 1mg 1-0-0\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "backend", "meds", "parse", "--json"],
+        input=lines, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(out) == 4 and out[1] is None and out[2] is None
+    assert out[0]["name"] == "losartan" and out[0]["strength"] == "50 mg" and out[0]["flags"]
+    assert set(out[3]) == {"name", "verbatim", "strength", "form", "route", "frequency", "duration", "instructions",
+                           "verified", "flags"}  # fmt: skip
