@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import av
 import numpy as np
@@ -187,14 +186,30 @@ class FakeClock:
 class RecordingTranscriber:
     """Honest fake: says how much audio it was given and whether it was loud, and remembers each call."""
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(self) -> None:
         self.calls: list[int] = []
-        self.delay_s = delay_s
 
     def __call__(self, samples: np.ndarray) -> str:
         self.calls.append(len(samples))
-        time.sleep(self.delay_s)
         return f"{len(samples) / SAMPLE_RATE:.1f} seconds heard"
+
+
+# Only a bound for a test that would otherwise hang: every wait below ends at its event.
+BOUND_S = 30.0
+
+
+class GatedTranscriber(RecordingTranscriber):
+    """A caption engine as slow as the test wants: each run says it started, then holds until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, samples: np.ndarray) -> str:
+        self.started.set()
+        self.release.wait(BOUND_S)
+        return super().__call__(samples)
 
 
 def test_captioner_throttles_runs_and_transcribes_only_the_last_window() -> None:
@@ -277,23 +292,24 @@ def test_partial_text_fn_joins_the_fast_path_segments_and_resolves_the_engine_la
 
 
 def test_slow_captions_never_block_the_audio_callback() -> None:
-    rec, fake = LiveRecording(), RecordingTranscriber(delay_s=0.8)
-    cap = PartialCaptioner(rec, fake, interval_s=0.1, min_new_s=0.5)
-    cap.start(tick_s=0.01)
+    rec, fake = LiveRecording(), GatedTranscriber()
+    cap = PartialCaptioner(rec, fake, interval_s=0.1, min_new_s=0.5, clock=FakeClock())
     frames = webrtc_frames(tone_bursts(4.0, level=0.5).repeat(3), rate=48_000)
-    worst = 0.0
-    for frame in frames:
-        started = time.perf_counter()
+    first_second = frames[:50]  # 50 frames of 20 ms: enough new audio for a caption run
+    for frame in first_second:
         rec.push_frame(frame)
-        worst = max(worst, time.perf_counter() - started)
-        if len(fake.calls) == 0:
-            time.sleep(0.002)  # let the first caption start while audio keeps coming
-    deadline = time.monotonic() + 5
-    while not fake.calls and time.monotonic() < deadline:
-        time.sleep(0.01)
+    cap.start(tick_s=0.01)
+    assert fake.started.wait(BOUND_S), "the caption thread never ran"
+    # A caption run is in progress and cannot end until released: every later frame must still go in meanwhile.
+    pusher = threading.Thread(target=lambda: [rec.push_frame(f) for f in frames[len(first_second) :]], daemon=True)
+    pusher.start()
+    pusher.join(BOUND_S)
+    blocked = pusher.is_alive()
+    fake.release.set()
+    assert not blocked, "pushing audio frames waited for the running caption"
     rec.finish()
-    cap.stop(timeout=3)
-    assert fake.calls, "the caption thread never ran"
-    assert worst < 0.05, f"pushing a 20 ms frame took {worst * 1000:.0f} ms while a caption was running"
+    cap.stop(timeout=BOUND_S)
+    # One run (the fake clock never makes another due), on the first second at 16 kHz less the resampler's delay.
+    assert len(fake.calls) == 1 and fake.calls[0] == pytest.approx(SAMPLE_RATE, abs=SAMPLE_RATE // 100)
     assert not cap.alive
     assert rec.duration_s == pytest.approx(4.0, abs=0.03)
