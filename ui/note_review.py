@@ -1,4 +1,5 @@
-"""Review a draft note beside its transcript: evidence highlighting, audio replay, edit, save, sign, amend."""
+"""Review a draft note beside its transcript: evidence highlighting, audio replay, who said what, recovered drug
+names, edit, save, sign, amend."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from backend.domain.errors import CopilotError, NotFound
 from backend.domain.models import Medication, Note, NoteStatus
 from backend.services.access import Permission, Principal
 from backend.services.notes import SECTIONS, amend_note, save_draft, sign_note, version_chain
+from backend.services.scribe_roles import confirm_medication, relabel_roles
+from ui.note_transcript import role_request, show_transcript
 from ui.runtime import get_app
 from ui.safe import md_escape
 
 MED_COLUMNS = ["name", "strength", "form", "route", "frequency", "duration", "instructions", "status", "verified"]
+SHOWN_ONLY = ["heard_as"]  # shown in the medication table, never written back from it
 
 
 def when(ms: int | None) -> str:
@@ -36,18 +40,9 @@ def _evidence_choices(note: Note) -> list[tuple[str, list[int]]]:
     return choices
 
 
-def _transcript(note: Note, highlight: set[int]) -> None:
-    lines = []
-    for seg in note.transcript:
-        speaker = f"**{md_escape(seg.speaker)}:** " if seg.speaker else ""
-        text = f"`{seg.start:6.1f}s` {speaker}{md_escape(seg.text)}"
-        lines.append(f":orange-background[{text}]" if seg.id in highlight else text)
-    with st.container(height=520, border=True):
-        st.markdown("  \n".join(lines) or "_(no transcript)_")
-
-
 def _meds_frame(meds: list[Medication]) -> list[dict[str, Any]]:
-    return [{c: getattr(m, c) for c in MED_COLUMNS} for m in meds]
+    shown = MED_COLUMNS + (SHOWN_ONLY if any(m.heard_as for m in meds) else [])
+    return [{c: getattr(m, c) for c in shown} for m in meds]
 
 
 def _meds_from_rows(rows: list[dict[str, Any]], original: list[Medication]) -> list[Medication]:
@@ -90,29 +85,44 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
         )
     for w in note.fields.get("audio_warnings", []):
         st.warning(md_escape(w))
-    unverified = [m.name for m in note.medications if not m.verified]
+    notice = st.session_state.pop(f"{key}_notice", None)
+    if notice:
+        st.success(notice)
+    unverified = [m.name for m in note.medications if not m.verified and m.found_by != "sounds_like"]
     if unverified:
         st.warning(
             "Unverified medication names (not in the drug dictionary) — check them: "
             + ", ".join(md_escape(n) for n in unverified)
+        )
+    recovered = [m for m in note.medications if _awaits_confirmation(m)]
+    if recovered:
+        st.warning(
+            "Drug names recovered from misheard speech — unverified until you confirm them under Medications: "
+            + ", ".join(_as_heard(m) for m in recovered)
         )
     if note.unsupported:
         st.warning(
             "Not found in the recording (removed from the draft): " + "; ".join(md_escape(u) for u in note.unsupported)
         )
 
+    editable = note.status is NoteStatus.DRAFT and principal.can(Permission.EDIT_NOTES)
+    roles_asked: dict[int, str] | None = None
     left, right = st.columns([3, 2])
     with right:
-        st.markdown("**Transcript**")
+        st.markdown("**Transcript** · who said what")
         choices = _evidence_choices(note)
         label = st.selectbox("Show the evidence of", ["—"] + [c[0] for c in choices], key=f"{key}_evidence")
         ids = next((c[1] for c in choices if c[0] == label), [])
         if note.audio_key:
             start = min((s.start for s in note.transcript if s.id in ids), default=0.0) if ids else 0.0
             _play(app, note.audio_key, start)
-        _transcript(note, set(ids))
+        show_transcript(note, set(ids))
+        if editable and note.transcript:
+            roles_asked = role_request(note, key)
+        elif note.status is NoteStatus.SIGNED and note.transcript:
+            st.caption("Roles of a signed note no longer change; amend the note to fix them.")
+        roles_slot = st.container()
     with left:
-        editable = note.status is NoteStatus.DRAFT and principal.can(Permission.EDIT_NOTES)
         sections = {
             s: st.text_area(
                 s.capitalize(), value=note.sections.get(s, ""), height=130, disabled=not editable, key=f"{key}_{s}"
@@ -126,15 +136,23 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             disabled=not editable,
             column_config={
                 "verified": st.column_config.CheckboxColumn(
-                    "verified", disabled=True, help="Name found in the drug dictionary"
-                )
+                    "verified", disabled=True, help="Name found in the drug dictionary or confirmed by a clinician"
+                ),
+                "heard_as": st.column_config.TextColumn(
+                    "heard as", disabled=True, help="The words speech recognition heard where this name was recovered"
+                ),
             },
             key=f"{key}_meds",
             width="stretch",
         )
+        to_confirm = _recovered_names(note, editable, key)
         _vitals(note)
         c1, c2, c3 = st.columns(3)
         try:
+            if to_confirm is not None:
+                confirm_medication(app.stores, principal, note, to_confirm)
+                st.session_state[f"{key}_notice"] = f"{note.medications[to_confirm].name} confirmed."
+                st.rerun()
             if editable and c1.button("Save draft", key=f"{key}_save"):
                 save_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
                 st.success("Draft saved.")
@@ -158,10 +176,91 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 st.rerun()
         except CopilotError as e:
             st.error(e.message)
+        if editable:
+            with roles_slot:
+                _roles_change(app, principal, note, key, roles_asked, _draft_edited(note, sections, key))
         if note.amends:
             with st.expander("Version history"):
                 for v in version_chain(app.stores, principal, note)[1:]:
                     st.markdown(f"- {when(v.timestamp)} · {v.status.value} · signed by {md_escape(v.signer or '—')}")
+
+
+def _awaits_confirmation(med: Medication) -> bool:
+    return med.found_by == "sounds_like" and not med.verified
+
+
+def _as_heard(med: Medication) -> str:
+    """“list in April” → lisinopril? (the question mark stays until a clinician confirms)."""
+    mark = "?" if _awaits_confirmation(med) else ""
+    return f"“{md_escape(med.heard_as or med.verbatim)}” → **{md_escape(med.name)}{mark}**"
+
+
+def _recovered_names(note: Note, editable: bool, key: str) -> int | None:
+    """Each name recovered from speech with what was heard; the index of the one the clinician confirms now."""
+    asked = None
+    for i, med in enumerate(note.medications):
+        if not med.heard_as or med.found_by not in ("sounds_like", "clinician"):
+            continue
+        text, button = st.columns([4, 1], vertical_alignment="center")
+        if _awaits_confirmation(med):
+            text.markdown(f":material/hearing: {_as_heard(med)} · :orange[unverified: confirm it was said]")
+            if editable and button.button("Confirm", key=f"{key}_confirm_{i}", help=f"{med.name} was said"):
+                asked = i
+        else:
+            text.markdown(f":material/hearing: {_as_heard(med)} · :green[confirmed by a clinician]")
+    return asked
+
+
+def _draft_edited(note: Note, sections: dict[str, str], key: str) -> bool:
+    """Whether redrafting would lose a clinician's work: saved edits, or text/medications changed on screen."""
+    typed = any((sections.get(s) or "").strip() != (note.sections.get(s) or "").strip() for s in SECTIONS)
+    meds = st.session_state.get(f"{key}_meds") or {}
+    meds_changed = any(meds.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+    return bool(note.fields.get("edited_by")) or typed or meds_changed
+
+
+def _roles_change(
+    app: Any, principal: Principal, note: Note, key: str, asked: dict[int, str] | None, edited: bool
+) -> None:
+    """Relabel and redraft at once, or first ask when the clinician's edits of the draft would be replaced."""
+    pending_key = f"{key}_pending_roles"
+    if asked:
+        if not edited:
+            _relabel(app, principal, note, key, asked)
+            return
+        st.session_state[pending_key] = {"version": note.version, "roles": asked}
+    pending = st.session_state.get(pending_key)
+    if not pending or pending["version"] != note.version:
+        st.session_state.pop(pending_key, None)
+        return
+    st.warning(
+        "This draft has been edited. Redoing it from the new roles replaces its text and medications with a new "
+        "draft, and your edits are lost. Redo the draft?"
+    )
+    yes, no = st.columns(2)
+    if yes.button("Redo the draft, replacing my edits", type="primary", key=f"{key}_relabel_yes"):
+        st.session_state.pop(pending_key, None)
+        _relabel(app, principal, note, key, pending["roles"])
+    if no.button("Keep my edits", key=f"{key}_relabel_no"):
+        st.session_state.pop(pending_key, None)
+        st.rerun()
+
+
+def _relabel(app: Any, principal: Principal, note: Note, key: str, roles: dict[int, str]) -> None:
+    changed = sum(1 for s in note.transcript if s.id in roles and roles[s.id] != s.speaker)
+    try:
+        with st.spinner("Redoing the draft from the new roles…"):
+            relabel_roles(
+                app.stores, principal, note.patient_id, note.timestamp, roles, app.drafter(), version=note.version
+            )
+    except CopilotError as e:
+        st.error(md_escape(e.message))
+        return
+    # Widgets keep what they showed: drop them so the new draft is what appears.
+    for k in [*(f"{key}_{s}" for s in SECTIONS), f"{key}_meds"]:
+        st.session_state.pop(k, None)
+    st.session_state[f"{key}_notice"] = f"Roles changed on {changed} turn(s); the draft was redone from them."
+    st.rerun()
 
 
 def _vitals(note: Note) -> None:

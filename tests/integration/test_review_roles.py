@@ -1,0 +1,168 @@
+"""The review screen shows who said what and lets the clinician fix roles and confirm recovered drug names
+(AppTest over the real Scribe page, SQLite store, offline drafter)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from backend.bootstrap import App, build_app, draft_parts
+from backend.config import Settings
+from backend.domain.models import Evidence, Medication, Note, Patient, Role, Segment
+from backend.services.access import Principal
+from backend.services.scribe_pipeline import draft_transcript
+from tests.conftest import ROOT
+
+HEARD = "list in April"
+# Spoken by the patient, but the roles came out the wrong way round.
+TURNS = [
+    ("patient", "Good morning, what brings you in today?"),
+    ("clinician", "I have had a headache for three days and I feel dizzy."),
+    ("patient", "Are you taking any medicines?"),
+    ("clinician", f"Yes, I take {HEARD} ten milligrams once a day for my blood pressure."),
+]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("COPILOT_DATA_DIR", str(tmp_path_factory.mktemp("review-roles")))
+    mp.setenv("COPILOT_DEMO", "0")
+    mp.setenv("COPILOT_LLM", "offline")
+    mp.chdir(ROOT)
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield build_app(Settings())
+    st.cache_resource.clear()
+    mp.undo()
+
+
+def add_note(app: App, patient_id: str) -> Note:
+    """A draft as the pipeline makes it from ``TURNS``, with lisinopril recovered from what was heard."""
+    app.stores.patients.add(Patient(patient_id=patient_id, name="Role Test"))
+    segments = [
+        Segment(id=i, start=i * 5.0, end=i * 5.0 + 4.5, text=text, speaker=role, role_source="voice")
+        for i, (role, text) in enumerate(TURNS)
+    ]
+    result = draft_transcript(segments, draft_parts)
+    lisinopril = Medication(
+        name="lisinopril",
+        verbatim=HEARD,
+        strength="10 mg",
+        found_by="sounds_like",
+        heard_as=HEARD,
+        flags=[f"name recovered from speech heard as “{HEARD}”: confirm"],
+        evidence=Evidence(segment_ids=[3]),
+    )
+    recovered = [{"segment_id": 3, "heard": HEARD, "drug": "lisinopril", "score": 0.9}]
+    return app.stores.notes.add(
+        Note(
+            patient_id=patient_id,
+            author="nurse",
+            transcript=result.segments,
+            sections=result.sections,
+            fields={**result.fields, "recovered_names": recovered},
+            medications=[lisinopril],
+        )
+    )
+
+
+def review(patient_id: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.session_state["auth_principal"] = Principal("nurse", Role.NURSE)
+    at.session_state["selected_patient_id"] = patient_id
+    at.run()
+    at.switch_page("pages/scribe.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def markdown(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_transcript_shows_roles_how_found_and_what_was_heard(app: App) -> None:
+    note = add_note(app, "PAT_0000a001")
+    at = review(note.patient_id)
+    assert [m.name for m in at.chat_message] == ["patient", "clinician", "patient", "clinician"]
+    text = markdown(at)
+    assert "**Patient** :gray[· by voice]" in text
+    assert "**:violet[list in April]** :violet[→ lisinopril?]" in text  # the heard words, marked
+    assert any("recovered from misheard speech" in w.value for w in at.warning)
+
+
+def test_swap_redoes_the_draft_from_the_relabelled_transcript(app: App) -> None:
+    note = add_note(app, "PAT_0000a002")
+    key = f"scribe_review_{note.timestamp}"
+    at = review(note.patient_id)
+    assert "The patient has had a headache" not in at.text_area(key=f"{key}_subjective").value
+    at.button(key=f"{key}_swap").click().run()
+    assert not at.exception, at.exception
+    stored = app.stores.notes.get(note.patient_id, note.timestamp)
+    assert [s.speaker for s in stored.transcript] == ["clinician", "patient", "clinician", "patient"]
+    assert {s.role_source for s in stored.transcript} == {"clinician"}
+    assert "The patient has had a headache for 3 days" in stored.sections["subjective"]
+    assert at.text_area(key=f"{key}_subjective").value == stored.sections["subjective"]  # the screen shows it
+    assert any("Roles changed on 4 turn(s)" in s.value for s in at.success)
+    assert "**Clinician** :gray[· set by clinician]" in markdown(at)
+    assert "note.relabel" in [e.action for e in app.stores.audit.query(patient_id=note.patient_id).items]
+
+
+def test_an_edited_draft_is_redone_only_after_the_clinician_agrees(app: App) -> None:
+    note = add_note(app, "PAT_0000a003")
+    key = f"scribe_review_{note.timestamp}"
+    at = review(note.patient_id)
+    at.text_area(key=f"{key}_plan").set_value("Typed by the nurse.").run()
+    at.button(key=f"{key}_swap").click().run()
+    assert any("your edits are lost" in w.value for w in at.warning)
+    assert app.stores.notes.get(note.patient_id, note.timestamp).version == note.version  # nothing saved yet
+    at.button(key=f"{key}_relabel_no").click().run()
+    assert at.text_area(key=f"{key}_plan").value == "Typed by the nurse."
+    at.button(key=f"{key}_swap").click().run()
+    at.button(key=f"{key}_relabel_yes").click().run()
+    stored = app.stores.notes.get(note.patient_id, note.timestamp)
+    assert stored.transcript[1].speaker == "patient"
+    assert at.text_area(key=f"{key}_plan").value == stored.sections["plan"] != "Typed by the nurse."
+
+
+def test_single_turn_role_is_fixed(app: App) -> None:
+    note = add_note(app, "PAT_0000a004")
+    key = f"scribe_review_{note.timestamp}"
+    at = review(note.patient_id)
+    at.toggle(key=f"{key}_fix_turns").set_value(True).run()
+    at.selectbox(key=f"{key}_role_v1_0").set_value("clinician").run()
+    at.button(key=f"{key}_apply_roles").click().run()
+    assert not at.exception, at.exception
+    stored = app.stores.notes.get(note.patient_id, note.timestamp)
+    assert [(s.speaker, s.role_source) for s in stored.transcript[:2]] == [
+        ("clinician", "clinician"),
+        ("clinician", "voice"),
+    ]
+
+
+def test_confirming_a_recovered_name(app: App) -> None:
+    note = add_note(app, "PAT_0000a005")
+    key = f"scribe_review_{note.timestamp}"
+    at = review(note.patient_id)
+    assert "“list in April” → **lisinopril?**" in markdown(at)
+    at.button(key=f"{key}_confirm_0").click().run()
+    assert not at.exception, at.exception
+    med = app.stores.notes.get(note.patient_id, note.timestamp).medications[0]
+    assert (med.verified, med.found_by, med.heard_as) == (True, "clinician", HEARD)
+    assert "confirmed by a clinician" in markdown(at)
+    assert ":violet[→ lisinopril]" in markdown(at)  # no longer a question in the transcript
+    assert not any("recovered from misheard speech" in w.value for w in at.warning)
+
+
+def test_signed_note_offers_no_role_change(app: App) -> None:
+    note = add_note(app, "PAT_0000a006")
+    from backend.services.notes import sign_note
+
+    sign_note(app.stores, Principal("doctor", Role.DOCTOR), note)
+    key = f"scribe_review_{note.timestamp}"
+    at = review(note.patient_id)
+    assert not [b for b in at.button if b.key in (f"{key}_swap", f"{key}_confirm_0")]
+    assert any("amend the note to fix them" in c.value for c in at.caption)

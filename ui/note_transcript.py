@@ -1,0 +1,129 @@
+"""A note's transcript as a conversation (who said what, how each role was found, recovered drug names heard)
+and the controls that fix roles: swap clinician and patient, or set the role of single turns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import streamlit as st
+
+from backend.domain.models import Note, Segment
+from backend.services.scribe_roles import ROLES, swapped_roles
+from ui.safe import md_escape
+
+ROLE_NAMES = {"clinician": "Clinician", "patient": "Patient", "other": "Other speaker"}
+AVATARS = {"clinician": ":material/stethoscope:", "patient": ":material/person:", "other": ":material/group:"}
+UNKNOWN_AVATAR = ":material/help:"
+# How the role was found, in the words a nurse reads (Segment.role_source).
+HOW_FOUND = {
+    "engine": "speech engine's labels",
+    "voice": "by voice",
+    "wording": "by wording",
+    "clinician": "set by clinician",
+    "tag": "transcript tag",
+}
+
+
+def role_name(speaker: str | None) -> str:
+    return ROLE_NAMES.get(speaker or "", "Speaker not known")
+
+
+def show_transcript(note: Note, highlight: set[int], height: int = 520) -> None:
+    """The conversation, one bubble per run of turns by the same speaker; ``highlight`` marks evidence."""
+    if not note.transcript:
+        st.markdown("_(no transcript)_")
+        return
+    recovered = _recoveries_by_segment(note)
+    confirmed = {(m.name.lower(), m.heard_as) for m in note.medications if m.verified and m.heard_as}
+    with st.container(height=height, border=True):
+        for run in _runs(note.transcript):
+            speaker = run[0].speaker
+            with st.chat_message(speaker or "unknown", avatar=AVATARS.get(speaker or "", UNKNOWN_AVATAR)):
+                how = ", ".join(dict.fromkeys(HOW_FOUND[s.role_source] for s in run if s.role_source in HOW_FOUND))
+                st.markdown(f"**{role_name(speaker)}**" + (f" :gray[· {how}]" if how else ""))
+                lines = []
+                for seg in run:
+                    text = f"`{seg.start:6.1f}s` " + _heard(seg.text, recovered.get(seg.id, []), confirmed)
+                    lines.append(f":orange-background[{text}]" if seg.id in highlight else text)
+                st.markdown("  \n".join(lines))
+
+
+def role_request(note: Note, key: str) -> dict[int, str] | None:
+    """The swap button and the single-turn editor of a draft; the roles asked for, or None."""
+    swap = swapped_roles(note)
+    left, right = st.columns([1, 1], vertical_alignment="center")
+    if left.button(
+        "Swap clinician and patient",
+        icon=":material/swap_horiz:",
+        key=f"{key}_swap",
+        disabled=not swap,
+        help="Every clinician turn becomes the patient's and every patient turn the clinician's; the draft is redone."
+        if swap
+        else "No turn has the clinician or patient role yet: set them one by one.",
+    ):
+        return swap
+    if not right.toggle("Fix single turns", key=f"{key}_fix_turns"):
+        return None
+    chosen: dict[int, str] = {}
+    with st.container(height=360, border=True):
+        for seg in note.transcript:
+            role_col, text_col = st.columns([1, 3], vertical_alignment="center")
+            current = seg.speaker if seg.speaker in ROLES else None
+            role = role_col.selectbox(
+                f"Role of turn {seg.id}",
+                ROLES,
+                index=ROLES.index(current) if current else None,
+                format_func=lambda r: ROLE_NAMES[r],
+                placeholder="not known",
+                label_visibility="collapsed",
+                # The version is in the key: after a relabel every choice starts from the stored role again.
+                key=f"{key}_role_v{note.version}_{seg.id}",
+            )
+            text_col.markdown(f"`{seg.start:6.1f}s` {md_escape(seg.text)}")
+            if role is not None and role != seg.speaker:
+                chosen[seg.id] = role
+    label = f"Apply {len(chosen)} role change(s) and redo the draft" if chosen else "No role changed yet"
+    if st.button(label, key=f"{key}_apply_roles", disabled=not chosen, type="primary"):
+        return chosen
+    return None
+
+
+def _runs(segments: Sequence[Segment]) -> Iterator[list[Segment]]:
+    run: list[Segment] = []
+    for seg in segments:
+        if run and seg.speaker != run[-1].speaker:
+            yield run
+            run = []
+        run.append(seg)
+    if run:
+        yield run
+
+
+def _recoveries_by_segment(note: Note) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in note.fields.get("recovered_names") or []:
+        if isinstance(r, dict) and r.get("heard") and r.get("drug"):
+            out.setdefault(int(r.get("segment_id", -1)), []).append(r)
+    return out
+
+
+def _heard(text: str, recoveries: list[dict[str, Any]], confirmed: set[tuple[str, str]]) -> str:
+    """``text`` as markdown with each recovered name's heard words marked and the name they sound like."""
+    spans: list[tuple[int, int, str, bool]] = []
+    lower = text.lower()
+    for r in recoveries:
+        heard, drug = str(r["heard"]), str(r["drug"])
+        at = lower.find(heard.lower())
+        if at >= 0 and all(at >= end or at + len(heard) <= start for start, end, _, _ in spans):
+            is_confirmed = any(drug.lower() == name and heard in h for name, h in confirmed)
+            spans.append((at, at + len(heard), drug, is_confirmed))
+    out, pos = [], 0
+    for start, end, drug, is_confirmed in sorted(spans):
+        out.append(md_escape(text[pos:start]))
+        out.append(
+            f"**:violet[{md_escape(text[start:end])}]** :violet[→ {md_escape(drug)}{'' if is_confirmed else '?'}]"
+        )
+        pos = end
+    out.append(md_escape(text[pos:]))
+    return "".join(out)
