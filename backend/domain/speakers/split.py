@@ -1,0 +1,50 @@
+"""Splitting transcript segments where the speaker changes, at word boundaries (``Segment.words`` times).
+
+Method: every word carries a voice label; a segment becomes one segment per run of words with the same label,
+its text the run's words and its times the run's first start and last end. A segment with no words keeps its
+one label. Ids are left for the pipeline to renumber.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from backend.domain.models import Segment, Word
+
+
+def words_text(words: Sequence[Word]) -> str:
+    """The words joined as the engine spelled them (whisper words carry their own leading space)."""
+    return " ".join(w.text.strip() for w in words if w.text.strip())
+
+
+def split_segment(segment: Segment, labels: Sequence[int]) -> list[tuple[Segment, int]]:
+    """One segment per run of same-labelled words, each with its label.
+
+    Args:
+        segment: a segment with words (``labels`` has one entry per word) or without (one entry for it).
+        labels: the voice of each word.
+
+    Raises:
+        ValueError: ``labels`` does not match the words.
+    """
+    if not segment.words:
+        if len(labels) != 1:
+            raise ValueError("a segment without words takes exactly one label")
+        return [(segment, labels[0])]
+    if len(labels) != len(segment.words):
+        raise ValueError(f"{len(labels)} labels for {len(segment.words)} words")
+    runs: list[tuple[int, int]] = []  # (first word index, label)
+    for i, lab in enumerate(labels):
+        if not runs or runs[-1][1] != lab:
+            runs.append((i, lab))
+    if len(runs) == 1:
+        return [(segment, runs[0][1])]
+    out: list[tuple[Segment, int]] = []
+    for r, (first, lab) in enumerate(runs):
+        last = runs[r + 1][0] if r + 1 < len(runs) else len(segment.words)
+        words = segment.words[first:last]
+        start = segment.start if r == 0 else words[0].start
+        end = segment.end if r == len(runs) - 1 else words[-1].end
+        piece = segment.model_copy(update={"start": start, "end": end, "text": words_text(words), "words": words})
+        out.append((piece, lab))
+    return out
