@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from backend.adapters.sqlite.db import Database
@@ -17,12 +18,15 @@ _POLL = 0.2
 
 
 class SqliteJobQueue:
-    def __init__(self, path: Path | Database) -> None:
+    """Args: path: the SQLite file (or an open database); clock: epoch seconds for visibility (tests pass a fake)."""
+
+    def __init__(self, path: Path | Database, clock: Callable[[], float] = time.time) -> None:
         self._db = path if isinstance(path, Database) else Database(path)
+        self._clock = clock
 
     def send(self, job_id: str) -> None:
         with self._db.tx() as conn:
-            conn.execute("INSERT INTO queue (job_id, visible_at) VALUES (?, ?)", (job_id, time.time()))
+            conn.execute("INSERT INTO queue (job_id, visible_at) VALUES (?, ?)", (job_id, self._clock()))
 
     def receive(self, wait_seconds: float = 1.0, visibility_seconds: int = 120) -> QueueMessage | None:
         deadline = time.monotonic() + wait_seconds
@@ -33,7 +37,7 @@ class SqliteJobQueue:
             time.sleep(_POLL)
 
     def _try_receive(self, visibility_seconds: int) -> QueueMessage | None:
-        now = time.time()
+        now = self._clock()
         receipt = uuid.uuid4().hex
         with self._db.tx() as conn:
             row = conn.execute(
@@ -59,7 +63,7 @@ class SqliteJobQueue:
         with self._db.tx() as conn:
             conn.execute(
                 "UPDATE queue SET visible_at = ? WHERE seq = ? AND receipt = ?",
-                (time.time() + visibility_seconds, int(seq), receipt),
+                (self._clock() + visibility_seconds, int(seq), receipt),
             )
 
     def release(self, message: QueueMessage) -> None:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,14 +51,46 @@ def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     return S3BlobStore(bucket, client=s3, multipart_threshold=5 * 1024 * 1024)
 
 
+class QueueClock:
+    """Time as a queue's visibility timeouts see it.
+
+    SQLite: a fake clock that the test moves, so no test waits and load cannot make a message reappear early.
+    SQS: the (moto) server's own clock, which only real waiting moves.
+    """
+
+    def __init__(self, fake: bool) -> None:
+        self.fake = fake
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def pass_seconds(self, seconds: float) -> None:
+        if self.fake:
+            self.now += seconds
+        else:
+            threading.Event().wait(seconds)  # a server's clock: nothing but waiting moves it
+
+
 @pytest.fixture(params=["sqlite", "sqs"])
-def job_queue(request: pytest.FixtureRequest, tmp_path: Path) -> JobQueue:
+def queue_and_clock(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[JobQueue, QueueClock]:
     if request.param == "sqlite":
         from backend.adapters.sqlite_queue import SqliteJobQueue
 
-        return SqliteJobQueue(tmp_path / "queue.sqlite3")
+        clock = QueueClock(fake=True)
+        return SqliteJobQueue(tmp_path / "queue.sqlite3", clock=clock), clock
     from backend.adapters.sqs_queue import SqsJobQueue
 
     sqs = client("sqs", moto_endpoint())
     url = sqs.create_queue(QueueName=f"jobs-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    return SqsJobQueue(url, client=sqs)
+    return SqsJobQueue(url, client=sqs), QueueClock(fake=False)
+
+
+@pytest.fixture
+def job_queue(queue_and_clock: tuple[JobQueue, QueueClock]) -> JobQueue:
+    return queue_and_clock[0]
+
+
+@pytest.fixture
+def queue_clock(queue_and_clock: tuple[JobQueue, QueueClock]) -> QueueClock:
+    return queue_and_clock[1]

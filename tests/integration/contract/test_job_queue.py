@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from backend.ports import JobQueue
+from tests.integration.contract.conftest import QueueClock
 
 
 def test_send_receive_ack(job_queue: JobQueue) -> None:
@@ -26,13 +25,16 @@ def test_release_makes_it_reappear_with_a_higher_count(job_queue: JobQueue) -> N
     job_queue.ack(second)
 
 
-def test_unacked_message_reappears_after_the_timeout_unless_extended(job_queue: JobQueue) -> None:
+def test_unacked_message_reappears_after_the_timeout_unless_extended(
+    job_queue: JobQueue, queue_clock: QueueClock
+) -> None:
     job_queue.send("job-3")
     message = job_queue.receive(wait_seconds=2, visibility_seconds=1)
     assert message is not None
     job_queue.extend(message, 4)
-    time.sleep(1.5)
+    queue_clock.pass_seconds(1.5)  # past the first timeout
     assert job_queue.receive(wait_seconds=0.1, visibility_seconds=30) is None  # extension held it
+    queue_clock.pass_seconds(3.0)  # past the extension
     again = job_queue.receive(wait_seconds=5, visibility_seconds=30)
     assert again is not None and again.job_id == "job-3" and again.receive_count == 2
     job_queue.ack(again)
