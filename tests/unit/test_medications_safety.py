@@ -88,3 +88,23 @@ def test_meds_parse_command_prints_a_list_aligned_with_the_input() -> None:
     assert out[0]["name"] == "losartan" and out[0]["strength"] == "50 mg" and out[0]["flags"]
     assert set(out[3]) == {"name", "verbatim", "strength", "form", "route", "frequency", "duration", "instructions",
                            "verified", "flags"}  # fmt: skip
+
+
+def test_a_bare_number_after_a_name_is_read_too_but_not_vitamin_b12() -> None:
+    med = parse_line("Tab. Dolo 65O 1-1-1 x 3 days")
+    assert med is not None and med.strength == "650 mg" and med.flags
+    assert read_numbers("Inj B12 OD") == ("Inj B12 OD", [])
+
+
+def test_a_strength_heard_in_speech_gets_the_same_check() -> None:
+    from backend.domain.drafting import draft_note
+    from backend.domain.models import Segment
+
+    segments = [
+        Segment(
+            id=0, start=0, end=3, text="I'm going to start you on losartan 5 milligrams once a day.", speaker="doctor"
+        )
+    ]
+    meds = draft_note(segments).medications
+    assert [m.name for m in meds] == ["losartan"]
+    assert meds[0].strength == "5 mg" and any("tenfold" in f for f in meds[0].flags)

@@ -19,6 +19,9 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _LOOKALIKE = re.compile(r"[OolI|SsB]")
+# A bare number after a name ("Dolo 65O"): it must start with a real digit and stand alone, and only O/o/I/l count
+# (a bare "5s" or "B12" is not a misread number).
+_BARE = re.compile(r"(?<=[A-Za-z] )([0-9][0-9OolI.]*[OolI][0-9OolI.]*)(?![A-Za-z0-9.%/])")
 
 
 @dataclass(frozen=True)
@@ -50,4 +53,11 @@ def read_numbers(text: str) -> tuple[str, list[Reading]]:
         readings.append(Reading(m.group(0), f"{digits}{m.group(2)}{m.group(3)}"))
         return f"{digits}{m.group(2)}{m.group(3)}"
 
-    return _NUMBER.sub(fix, text), readings
+    def fix_bare(m: re.Match[str]) -> str:
+        digits = "".join(_AS_DIGIT.get(c, c) for c in m.group(1))
+        if not re.fullmatch(r"\d+(?:\.\d+)?", digits):
+            return m.group(0)
+        readings.append(Reading(m.group(0), digits))
+        return digits
+
+    return _BARE.sub(fix_bare, _NUMBER.sub(fix, text)), readings
