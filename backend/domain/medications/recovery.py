@@ -2,14 +2,51 @@
 
 Recovered names are hints for drafting, never silent replacements: the transcript keeps what was heard, and a
 medication found through a recovered name is unverified, with ``heard_as`` naming the words.
+
+How a name is recovered: every run of 1-4 words of a turn is compared with a reviewed list of primary-care drug
+names (``backend/data/recovery_drugs.txt``) by how it sounds (a Metaphone key of the words joined) and how it is
+spelt (letters joined), by normalised edit distances (Levenshtein on the keys, insertions/deletions on the
+letters, which forgive a split "fur oh semide" more than a wrong letter); the score is their mean. A run is taken only when
+
+- the words around it say "medication" (a strength, "refill", "you are on", "twice a day" ...: ``recovery_cues.toml``);
+- none of its words is already a drug name, a number, or an ordinary phrase listed as never replaced;
+- a single word is not an English word (an English word is never replaced by a drug on its own: "alive" is not
+  Aleve), and a run of several words sounds like a long name (short names are too easy to hit by chance);
+- one drug wins clearly: two different drugs that fit about as well are not guessed between.
 """
 
 from __future__ import annotations
 
+import gzip
+import importlib.resources
+import json
+import re
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
+import jellyfish
+from rapidfuzz.distance import Indel, Levenshtein
+from rapidfuzz.process import cdist
+
+from backend.domain.medications.lexicon import DATA_DIR
+from backend.domain.medications.names import exact_lookup
+from backend.domain.medications.parser import find_names
 from backend.domain.models import Segment
+
+MAX_WORDS = 4
+MIN_LETTERS = 5  # fewer letters than this sound like too many things
+MIN_SINGLE_SCORE = 0.80  # one unknown word ("lysinoprol", "digaxin", "lassox")
+MIN_MULTI_SCORE = 0.85  # several words ("list in April"): ordinary words, so a stricter bar
+MIN_MULTI_LETTERS = 0.80  # ... and their letters, not only their sound, must spell it ("trace to one" is not trazodone)
+MIN_MULTI_DRUG_LETTERS = 7  # names split into several words are long; short ones match word runs by chance
+MIN_KEY_SIMILARITY = 0.70
+CLEAR_MARGIN = 0.03  # the best drug must beat the next different drug by this much
+MAX_LENGTH_RATIO = 1.35
+ENGLISH_MIN_COUNT = 20  # word-frequency count from which a word is taken as English
+_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+_JOINABLE_GAP = re.compile(r"[\s\-]+")
 
 
 @dataclass(frozen=True)
@@ -32,6 +69,208 @@ class Recovered:
     recoveries: list[Recovery] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Drug:
+    name: str  # spelling written into the text for drafting ("Lasix", "lisinopril")
+    generic: str  # what the medication parser names it ("furosemide")
+    letters: str
+    key: str
+
+
+@dataclass(frozen=True)
+class _Cues:
+    window: int
+    words: frozenset[str]
+    phrases: re.Pattern[str]
+    ordinary: frozenset[str]
+    edges: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def _key(letters: str) -> str:
+    return jellyfish.metaphone(letters) if letters else ""
+
+
+@cache
+def _drugs() -> tuple[_Drug, ...]:
+    out: list[_Drug] = []
+    for line in (DATA_DIR / "recovery_drugs.txt").read_text(encoding="utf-8").splitlines():
+        name = line.split("#", 1)[0].strip()
+        match = exact_lookup(name) if name else None
+        if match is None:  # a list entry the parser does not know could never be drafted: skip it
+            continue
+        letters = _letters(name)
+        out.append(_Drug(name, match.generic, letters, _key(letters)))
+    return tuple(out)
+
+
+@cache
+def _cues() -> _Cues:
+    with open(DATA_DIR / "recovery_cues.toml", "rb") as f:
+        data = tomllib.load(f)
+    phrases = "|".join(f"(?:{p})" for p in data["context"]["phrases"])
+    return _Cues(
+        window=int(data["context"]["window_words"]),
+        words=frozenset(w.lower() for w in data["context"]["words"]),
+        phrases=re.compile(rf"(?<![A-Za-z0-9])(?:{phrases})(?![A-Za-z0-9])", re.IGNORECASE),
+        ordinary=frozenset(" ".join(p.lower().split()) for p in data["ordinary"]["phrases"]),
+        edges=frozenset(w.lower() for w in data["edges"]["words"]),
+    )
+
+
+@cache
+def _english() -> dict[str, int]:
+    """English word counts of the spell checker's frequency list (read directly: no checker object needed)."""
+    path = importlib.resources.files("spellchecker").joinpath("resources/en.json.gz")
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
+        counts: dict[str, int] = json.load(f)
+    return counts
+
+
+def is_english_word(word: str) -> bool:
+    """True when ``word`` is a common enough English word to be taken as what was said."""
+    return _english().get(word.lower().replace("’", "'"), 0) >= ENGLISH_MIN_COUNT
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [_Token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _has_cue(words: Sequence[str]) -> bool:
+    cues = _cues()
+    if any(w.lower() in cues.words for w in words):
+        return True
+    return bool(cues.phrases.search(" ".join(words)))
+
+
+@dataclass(frozen=True)
+class _Window:
+    first: int  # token indices, inclusive
+    last: int
+    letters: str
+    key: str
+
+
+def _windows(text: str, tokens: list[_Token]) -> list[_Window]:
+    """Runs of 1-4 words not broken by punctuation, without drug names, numbers or edge function words."""
+    cues = _cues()
+    # Words of a name the parser already knows (also several-word names: "ferrous sulfate") are left alone.
+    spans = [(h.start, h.end) for h in find_names(text, correct=False, strict_ambiguous=False)]
+    known = [any(a < t.end and t.start < b for a, b in spans) for t in tokens]
+    out: list[_Window] = []
+    for i in range(len(tokens)):
+        for j in range(i, min(i + MAX_WORDS, len(tokens))):
+            if j > i and not _JOINABLE_GAP.fullmatch(text[tokens[j - 1].end : tokens[j].start]):
+                break
+            if known[j]:
+                break
+            words = [t.text.lower() for t in tokens[i : j + 1]]
+            if words[0] in cues.edges or words[-1] in cues.edges or " ".join(words) in cues.ordinary:
+                continue
+            if j == i and is_english_word(words[0]):
+                continue
+            letters = "".join(_letters(w) for w in words)
+            if len(letters) >= MIN_LETTERS:
+                out.append(_Window(i, j, letters, _key(letters)))
+    return out
+
+
+def _best(window: _Window, key_sims: list[float], letter_sims: list[float]) -> tuple[_Drug, float] | None:
+    """The drug ``window`` sounds like, when one fits well and clearly better than any other drug."""
+    drugs = _drugs()
+    multi = window.last > window.first
+    scored: list[tuple[float, _Drug]] = []
+    for drug, key_sim, letter_sim in zip(drugs, key_sims, letter_sims, strict=True):
+        ratio = max(len(window.letters), len(drug.letters)) / min(len(window.letters), len(drug.letters))
+        if ratio > MAX_LENGTH_RATIO or key_sim < MIN_KEY_SIMILARITY:
+            continue
+        if multi and (len(drug.letters) < MIN_MULTI_DRUG_LETTERS or letter_sim < MIN_MULTI_LETTERS):
+            continue
+        scored.append((float(key_sim + letter_sim) / 2, drug))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: -s[0])
+    score, drug = scored[0]
+    if score < (MIN_MULTI_SCORE if multi else MIN_SINGLE_SCORE):
+        return None
+    rival = next((s for s, d in scored[1:] if d.generic != drug.generic), 0.0)
+    if score - rival < CLEAR_MARGIN:
+        return None
+    return drug, score
+
+
+def _context(all_tokens: list[list[_Token]], seg: int, first: int, last: int, width: int) -> list[str]:
+    """Words within ``width`` of a window, running into the turns before and after it."""
+    before = [t.text for t in all_tokens[seg][max(0, first - width) : first]]
+    after = [t.text for t in all_tokens[seg][last + 1 : last + 1 + width]]
+    if len(before) < width and seg > 0:
+        before = [t.text for t in all_tokens[seg - 1][-(width - len(before)) :]] + before
+    if len(after) < width and seg + 1 < len(all_tokens):
+        after += [t.text for t in all_tokens[seg + 1][: width - len(after)]]
+    return before + after
+
+
+def _find(segments: Sequence[Segment], index: int, all_tokens: list[list[_Token]]) -> list[tuple[Recovery, str]]:
+    """Recoveries in one segment, each with the spelling to write in."""
+    segment = segments[index]
+    tokens = all_tokens[index]
+    windows = _windows(segment.text, tokens)
+    if not windows:
+        return []
+    drugs = _drugs()
+    key_sims = cdist([w.key for w in windows], [d.key for d in drugs], scorer=Levenshtein.normalized_similarity)
+    letter_sims = cdist([w.letters for w in windows], [d.letters for d in drugs], scorer=Indel.normalized_similarity)
+    found: list[tuple[float, _Window, _Drug]] = []
+    for row, window in enumerate(windows):
+        best = _best(window, list(key_sims[row]), list(letter_sims[row]))
+        if best is not None:
+            found.append((best[1], window, best[0]))
+    width = _cues().window
+    taken: set[int] = set()
+    out: list[tuple[Recovery, str]] = []
+    for score, window, drug in sorted(found, key=lambda f: (-f[0], f[1].last - f[1].first)):
+        span = set(range(window.first, window.last + 1))
+        if span & taken or not _has_cue(_context(all_tokens, index, window.first, window.last, width)):
+            continue
+        taken |= span
+        start, end = tokens[window.first].start, tokens[window.last].end
+        out.append((Recovery(segment.id, segment.text[start:end], drug.generic, start, end, score), drug.name))
+    return sorted(out, key=lambda r: r[0].start)
+
+
+def _written(segment: Segment, found: list[tuple[Recovery, str]]) -> Segment:
+    """The segment with each recovered name written in place of the words heard."""
+    text = segment.text
+    for r, name in sorted(found, key=lambda f: -f[0].start):
+        text = text[: r.start] + name + text[r.end :]
+    return segment.model_copy(update={"text": text})
+
+
 def recover_drug_names(segments: Sequence[Segment]) -> Recovered:
-    """Placeholder until the sounds-like matcher lands: nothing recovered."""
-    return Recovered(list(segments))
+    """Find drug names heard as other words, and write them in for drafting.
+
+    Args:
+        segments: the transcript as heard, in time order.
+
+    Returns:
+        ``Recovered``: the segments with recovered names written in place of the heard words (others unchanged),
+        and one ``Recovery`` per name recovered, with its character span in the heard text.
+    """
+    all_tokens = [_tokens(s.text) for s in segments]
+    out_segments: list[Segment] = []
+    recoveries: list[Recovery] = []
+    for index, segment in enumerate(segments):
+        found = _find(segments, index, all_tokens)
+        recoveries.extend(r for r, _ in found)
+        out_segments.append(_written(segment, found) if found else segment)
+    return Recovered(out_segments, recoveries)

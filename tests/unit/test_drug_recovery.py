@@ -1,0 +1,120 @@
+"""Drug names misheard by speech recognition come back for drafting, only where the context says medication."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.bootstrap import draft_parts
+from backend.domain.medications import lookup_name
+from backend.domain.medications.lexicon import DATA_DIR
+from backend.domain.medications.recovery import Recovered, is_english_word, recover_drug_names
+from backend.domain.models import Segment
+from backend.services.scribe_pipeline import draft_transcript
+
+
+def _segments(*texts: str) -> list[Segment]:
+    return [Segment(id=i, start=float(i), end=float(i + 1), text=t) for i, t in enumerate(texts)]
+
+
+def _recover(*texts: str) -> Recovered:
+    return recover_drug_names(_segments(*texts))
+
+
+@pytest.mark.parametrize(
+    ("heard", "words", "drug"),
+    [
+        ("continue the list in April 20 mg a day", "list in April", "lisinopril"),
+        ("increase the fur oh semide to 40 mg", "fur oh semide", "furosemide"),
+        ("take oh me pra zole 20 mg in the morning", "oh me pra zole", "omeprazole"),
+        ("we can prescribe you mellow xi cam 15 mg once a day", "mellow xi cam", "meloxicam"),
+        ("use the flu tick a zone spray twice a day", "flu tick a zone", "fluticasone"),
+        ("I'd like to increase the lysinoprol from 10mg to 20mg a day", "lysinoprol", "lisinopril"),
+    ],
+)
+def test_a_misheard_name_in_medication_context_is_recovered(heard: str, words: str, drug: str) -> None:
+    recovered = _recover(heard)
+    assert [(r.heard, r.drug) for r in recovered.recoveries] == [(words, drug)]
+    r = recovered.recoveries[0]
+    assert heard[r.start : r.end] == words  # offsets point into the text as heard
+    assert drug in recovered.segments[0].text and words not in recovered.segments[0].text
+    assert 0.0 < r.score <= 1.0
+
+
+def test_a_brand_heard_wrong_is_written_as_the_brand_and_named_by_its_generic() -> None:
+    recovered = _recover("I want to increase your lassox to 80 mg once a day.")
+    assert [(r.heard, r.drug) for r in recovered.recoveries] == [("lassox", "furosemide")]
+    assert recovered.segments[0].text == "I want to increase your Lasix to 80 mg once a day."
+
+
+def test_the_context_may_be_in_the_turn_before() -> None:
+    recovered = _recover("And are you taking any medications for that?", "Yes, I take digaxin.")
+    assert [(r.segment_id, r.heard, r.drug) for r in recovered.recoveries] == [(1, "digaxin", "digoxin")]
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "I made a list in April of the things to do around the house.",  # no medication context
+        "so the flu tick a zone of the map was wrong",
+        "my neighbour lassox came over on the weekend",
+    ],
+)
+def test_without_medication_context_nothing_is_recovered(heard: str) -> None:
+    recovered = _recover(heard)
+    assert recovered.recoveries == []
+    assert recovered.segments[0].text == heard
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Tell me a little bit about the medications you take.",  # "tell me a" ~ Telma
+        "As long as you take it twice a day, that's fine.",  # "as long" ~ Amlong
+        "I'm alive, and I take my pills every day.",  # "alive" ~ Aleve: one English word is never replaced
+        "You can trace to one of the pills you take.",  # "trace to one" ~ trazodone
+        "We'll look at the chest x-ray and the mitral valve before we start the medication.",
+        "Your blood pressure is fine on the medication.",  # "blood pressure" ~ Lopressor
+        "You're on the project for 20 milligrams a day.",  # an English word stays what was heard
+    ],
+)
+def test_ordinary_phrases_in_medication_talk_are_not_changed(heard: str) -> None:
+    recovered = _recover(heard)
+    assert recovered.recoveries == []
+    assert recovered.segments[0].text == heard
+
+
+@pytest.mark.parametrize(
+    "heard",
+    ["Take ferrous sulfate 325 mg daily.", "Continue metformin 500 mg twice a day.", "Refill the Tylenol, please."],
+)
+def test_names_already_known_are_left_alone(heard: str) -> None:
+    assert _recover(heard).recoveries == []
+
+
+def test_the_segments_given_are_not_changed() -> None:
+    segments = _segments("continue the list in April 20 mg a day")
+    recover_drug_names(segments)
+    assert segments[0].text == "continue the list in April 20 mg a day"
+
+
+def test_a_recovered_name_is_drafted_with_its_fields_and_marked_unverified() -> None:
+    segments = _segments("Okay, so for your blood pressure, continue the list in April 20 mg a day.")
+    result = draft_transcript(segments, draft_parts)
+    assert result.segments[0].text == segments[0].text  # the transcript keeps what was heard
+    med = next(m for m in result.medications if m.name == "lisinopril")
+    assert med.strength == "20 mg"
+    assert med.found_by == "sounds_like" and med.heard_as == "list in April" and not med.verified
+
+
+def test_every_listed_drug_is_known_to_the_parser() -> None:
+    names = [
+        line.split("#", 1)[0].strip()
+        for line in (DATA_DIR / "recovery_drugs.txt").read_text(encoding="utf-8").splitlines()
+    ]
+    unknown = [n for n in names if n and lookup_name(n, correct=False) is None]
+    assert unknown == []
+
+
+def test_english_words_are_told_from_misheard_names() -> None:
+    assert is_english_word("April") and is_english_word("alive")
+    assert not is_english_word("lassox") and not is_english_word("digaxin")
