@@ -5,6 +5,8 @@ write (``INSERT`` into a table keyed by job id inside an IMMEDIATE transaction, 
 checking it is not done yet), so a redelivered job is acknowledged without redoing
 the work — the idempotence real handlers get from the job row's version.
 ``COPILOT_TEST_SLOW_JOB`` names a job whose first attempt hangs (to be killed mid-job).
+``COPILOT_TEST_SHARE=N`` holds each job until N different worker processes have started one, so a test of
+sharing does not depend on which process the scheduler happens to start first.
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ def _ledger() -> sqlite3.Connection:
     return conn
 
 
+def _wait_for_workers(conn: sqlite3.Connection, n: int, bound_s: float = 120.0) -> None:
+    """Return once ``n`` processes have recorded an attempt (bounded, so a broken test fails instead of hanging)."""
+    deadline = time.monotonic() + bound_s
+    while conn.execute("SELECT COUNT(DISTINCT pid) FROM attempts").fetchone()[0] < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"fewer than {n} workers took a job within {bound_s:.0f} s")
+        time.sleep(0.05)  # polling the ledger, not timing anything
+
+
 def handle(job_id: str) -> None:
     conn = _ledger()
     try:
@@ -32,7 +43,7 @@ def handle(job_id: str) -> None:
             if not marker.exists():
                 marker.write_text(str(os.getpid()))
                 time.sleep(600)  # the test kills this process here
-        time.sleep(0.05)  # the "work"
+        _wait_for_workers(conn, int(os.environ.get("COPILOT_TEST_SHARE", "0")))
         conn.execute("BEGIN IMMEDIATE")
         if conn.execute("SELECT 1 FROM done WHERE job_id = ?", (job_id,)).fetchone() is None:
             conn.execute("INSERT INTO done VALUES (?, ?, ?)", (job_id, os.getpid(), time.time()))

@@ -1,4 +1,8 @@
-"""Workers against SQS (moto server): parallel draining, heartbeats, crash recovery, dead-letter queue."""
+"""Workers against SQS (moto server): parallel draining, crash recovery, dead-letter queue; heartbeats.
+
+Visibility timeouts on moto run on the server's clock, so the tests that need one to pass give it wide margins;
+the heartbeat's own logic runs on the SQLite queue with a fake clock (SQS's extend is in the queue contract).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from typing import Any
 
 import pytest
 
+from backend.adapters.sqlite_queue import SqliteJobQueue
 from backend.adapters.sqs_queue import SqsJobQueue, create_queues
+from backend.ports import QueueMessage
 from backend.worker import run_worker
 from tests.helpers.aws_servers import client, moto_endpoint
 
@@ -28,7 +34,7 @@ def sqs() -> tuple[Any, str]:
     return client("sqs", endpoint), endpoint
 
 
-def _spawn(url: str, endpoint: str, ledger: Path, **env: str) -> subprocess.Popen[bytes]:
+def _spawn(url: str, endpoint: str, ledger: Path, visibility: int = 3, **env: str) -> subprocess.Popen[bytes]:
     full_env = dict(
         os.environ,
         COPILOT_QUEUE="sqs",
@@ -42,7 +48,7 @@ def _spawn(url: str, endpoint: str, ledger: Path, **env: str) -> subprocess.Pope
         **env,
     )
     cmd = [sys.executable, "-m", "backend.worker", "--handler", "tests.helpers.worker_jobs:handle"]
-    cmd += ["--heartbeat", "1", "--visibility", "3", "--wait", "1"]
+    cmd += ["--heartbeat", "1", "--visibility", str(visibility), "--wait", "1"]
     return subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -81,15 +87,17 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 def test_three_workers_drain_30_jobs_exactly_once(sqs: tuple[Any, str], tmp_path: Path) -> None:
     sqs_client, endpoint = sqs
-    url, _ = create_queues(sqs_client, f"jobs-{uuid.uuid4().hex[:8]}", max_receives=5, visibility_seconds=3)
+    # A long visibility timeout: a worker starved by a busy machine must not look dead (redelivery is tested below).
+    url, _ = create_queues(sqs_client, f"jobs-{uuid.uuid4().hex[:8]}", max_receives=5, visibility_seconds=60)
     queue = SqsJobQueue(url, client=sqs_client)
     jobs = {f"job-{i:02d}" for i in range(30)}
     for job_id in sorted(jobs):
         queue.send(job_id)
     ledger = tmp_path / "ledger.sqlite3"
-    workers = [_spawn(url, endpoint, ledger) for _ in range(3)]
+    # Each job waits until two workers have started one, so the first process up cannot drain everything alone.
+    workers = [_spawn(url, endpoint, ledger, visibility=60, COPILOT_TEST_SHARE="2") for _ in range(3)]
     try:
-        finished = _wait_for(lambda: len(_rows(ledger, "SELECT job_id FROM done")) >= 30, timeout=90)
+        finished = _wait_for(lambda: len(_rows(ledger, "SELECT job_id FROM done")) >= 30, timeout=300)
     finally:
         _stop(workers)
     assert finished, "the backlog was not drained in time"
@@ -109,14 +117,13 @@ def test_worker_killed_mid_job_leaves_it_to_another(sqs: tuple[Any, str], tmp_pa
     marker = Path(f"{ledger}.job-slow.started")
     first = _spawn(url, endpoint, ledger, COPILOT_TEST_SLOW_JOB="job-slow")
     try:
-        assert _wait_for(marker.exists, timeout=30), "the first worker never started the job"
-        time.sleep(4)  # longer than the visibility timeout: only the heartbeat keeps the job hidden
+        assert _wait_for(marker.exists, timeout=120), "the first worker never started the job"
         assert _rows(ledger, "SELECT job_id FROM attempts") == [("job-slow",)]
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         second = _spawn(url, endpoint, ledger, COPILOT_TEST_SLOW_JOB="job-slow")
-        try:
-            assert _wait_for(lambda: _rows(ledger, "SELECT job_id FROM done") != [], timeout=30)
+        try:  # the message reappears once the dead worker's last extension runs out (moto's clock)
+            assert _wait_for(lambda: _rows(ledger, "SELECT job_id FROM done") != [], timeout=120)
         finally:
             _stop([second])
     finally:
@@ -145,21 +152,52 @@ def test_failing_job_goes_to_the_dead_letter_queue(sqs: tuple[Any, str]) -> None
     assert dead is not None and dead.job_id == "job-poison"
 
 
-def test_heartbeat_keeps_a_long_job_hidden(sqs: tuple[Any, str]) -> None:
-    sqs_client, _ = sqs
-    url = sqs_client.create_queue(QueueName=f"hb-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    queue = SqsJobQueue(url, client=sqs_client)
+class FakeClock:
+    """Epoch seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingExtends(SqliteJobQueue):
+    """The SQLite queue, counting the heartbeat's extensions so a test can wait for the next one."""
+
+    def __init__(self, path: Path, clock: FakeClock) -> None:
+        super().__init__(path, clock=clock)
+        self.extended = threading.Condition()
+        self.extensions = 0
+
+    def extend(self, message: QueueMessage, visibility_seconds: int) -> None:
+        super().extend(message, visibility_seconds)
+        with self.extended:
+            self.extensions += 1
+            self.extended.notify_all()
+
+    def wait_extensions(self, count: int, bound_s: float = 30.0) -> bool:
+        with self.extended:
+            return self.extended.wait_for(lambda: self.extensions >= count, timeout=bound_s)
+
+
+def test_heartbeat_keeps_a_long_job_hidden(tmp_path: Path) -> None:
+    clock = FakeClock()
+    queue = CountingExtends(tmp_path / "queue.sqlite3", clock)
     queue.send("job-long")
     peeks: list[object] = []
 
     def slow(job_id: str) -> None:
-        for _ in range(4):  # 4 s of work with a 2 s visibility timeout
-            time.sleep(1)
+        for _ in range(4):  # 4 s of work (on the queue's clock) with a 2 s visibility timeout
+            clock.now += 1.0
+            # The second extension from now started after the clock moved (the first may have read it before).
+            assert queue.wait_extensions(queue.extensions + 2), "the heartbeat stopped extending"
             peeks.append(queue.receive(wait_seconds=0, visibility_seconds=2))
 
     handled = run_worker(
-        queue, slow, threading.Event(), heartbeat_seconds=0.5, visibility_seconds=2, wait_seconds=1, max_jobs=1
+        queue, slow, threading.Event(), heartbeat_seconds=0.01, visibility_seconds=2, wait_seconds=1, max_jobs=1
     )
     assert handled == 1
     assert peeks == [None, None, None, None]
     assert queue.receive(wait_seconds=0, visibility_seconds=2) is None  # acked
+    assert queue.depth() == 0
