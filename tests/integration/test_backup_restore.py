@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -99,10 +100,11 @@ def test_backup_while_writers_run_is_consistent(source: App, tmp_path: Path) -> 
 
     def writer(tag: int) -> None:
         app = _app(source.settings.data_dir)  # its own connections, as another session would have
+        rng = random.Random(tag)  # distinct audio per job (blob keys are content hashes), the same every run
         n = 0
         while not stop.is_set():
             reg = register_patient(app.stores, NURSE, PatientInput(name=f"Writer Patient {n}"))
-            key = app.blobs.put(os.urandom(4096), "audio/wav", prefix="audio")
+            key = app.blobs.put(rng.randbytes(4096), "audio/wav", prefix="audio")
             app.stores.jobs.add(
                 Job(job_id=f"JOB_w{tag}{n:014x}", kind="scribe", patient_id=reg.patient.patient_id, blob_key=key)
             )
@@ -113,8 +115,11 @@ def test_backup_while_writers_run_is_consistent(source: App, tmp_path: Path) -> 
     for t in threads:
         t.start()
     try:
-        while len(written) < 10:
+        for _ in range(6000):  # until the writers have written 10 (bounded: a crashed writer fails, not hangs)
+            if len(written) >= 10:
+                break
             stop.wait(0.05)
+        assert len(written) >= 10, "the writers stopped writing"
         out = tmp_path / "live.tar"
         manifest = backup.create_backup(source.settings.db_path, source.settings.blob_root, out)
     finally:

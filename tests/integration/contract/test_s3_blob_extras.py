@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
+import random
 import uuid
 
 from backend.adapters.s3_blobs import S3BlobStore
@@ -22,7 +22,9 @@ def test_default_encryption_is_aes256_and_large_streams_go_multipart() -> None:
     store = S3BlobStore(bucket, client=s3, multipart_threshold=5 * 1024 * 1024)
     small = store.describe(store.put(b"tiny", "text/plain"))
     assert (small["encryption"], small["content_type"]) == ("AES256", "text/plain")
-    big = store.describe(store.put_stream(io.BytesIO(os.urandom(12 * 1024 * 1024)), "audio/webm", prefix="audio"))
+    big = store.describe(
+        store.put_stream(io.BytesIO(random.Random(12).randbytes(12 * 1024 * 1024)), "audio/webm", prefix="audio")
+    )
     assert big["encryption"] == "AES256" and big["size"] == 12 * 1024 * 1024
     assert big["etag"].endswith("-3")  # three parts of 5 MB, 5 MB, 2 MB
 
