@@ -100,11 +100,11 @@ def test_worker_killed_mid_transcription_completes_once(
     log = tmp_path / "worker.log"
     first = _spawn(_env(data, whisper_model_dir), log)
     worker_procs.append(first)
-    _wait(lambda: app.stores.jobs.get(job.job_id).status is JobStatus.TRANSCRIBING, 60, "the worker to claim the job")
-    time.sleep(2.0)  # into model loading / transcription
-    assert app.stores.jobs.get(job.job_id).status is JobStatus.TRANSCRIBING, log.read_text()
+    _wait(lambda: app.stores.jobs.get(job.job_id).status is JobStatus.TRANSCRIBING, 120, "the worker to claim the job")
+    # Killed as soon as it holds the job (loading the model or transcribing a minute of speech: seconds either way).
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
+    assert app.stores.jobs.get(job.job_id).status is JobStatus.TRANSCRIBING, log.read_text()  # died mid-job
     assert _notes_of(app, job) == []
 
     second = _spawn(_env(data, whisper_model_dir), log)
@@ -123,8 +123,10 @@ def test_worker_killed_mid_transcription_completes_once(
     # whisper may drop some of the eight repeats of the sentence; the note must still come from this audio
     assert note.audio_key == job.blob_key and any(w in heard for w in ("headache", "fever", "blood pressure"))
     assert hashlib.sha256(app.blobs.get(job.blob_key)).hexdigest() == digest
-    _wait(lambda: app.queue.depth() == 0, 30, "the message to be acknowledged")  # type: ignore[attr-defined]
-    time.sleep(1.0)  # a late duplicate delivery would make a second note now
+    _wait(lambda: app.queue.depth() == 0, 60, "the message to be acknowledged")  # type: ignore[attr-defined]
+    # Nothing is left to deliver; once the worker has exited nothing can still be running either.
+    second.terminate()
+    assert second.wait(timeout=60) == 0, log.read_text()
     assert len(_notes_of(app, job)) == 1
 
 
@@ -154,7 +156,9 @@ def test_app_restart_completes_queued_and_interrupted_jobs(tmp_path: Path, whisp
             180,
             "every job to finish",
         )
-        time.sleep(1.5)  # duplicates (the in-flight message, the re-sent ones) are drained by now
+        # Every duplicate (the originals and the re-sent copies) delivered and acknowledged, so none is still being
+        # handled: only the dead app's in-flight message is left, hidden for its 600 s.
+        _wait(lambda: after.queue.depth() == 1, 60, "the duplicates to be handled")  # type: ignore[attr-defined]
     finally:
         stop.set()
     for j in jobs:
