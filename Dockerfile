@@ -16,7 +16,14 @@ USER copilot
 RUN python -m backend provision --dest /app/models/faster-whisper-base
 ENV COPILOT_WHISPER_MODEL=/app/models/faster-whisper-base
 
+# Real data only: no demo accounts. While no account exists the server prints a one-time setup token
+# (see `docker logs`; also /data/setup-token, owner-only) that the sign-in page asks for before it creates the
+# first administrator; or run: docker exec -it <container> python -m backend users add NAME --role admin
+ENV COPILOT_DEMO=0
+VOLUME /data
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status == 200 else 1)"
+# Inside the container 0.0.0.0 is needed for the published port; the host decides who reaches it
+# (publish on one interface: docker run -p 127.0.0.1:8501:8501 ..., and put HTTPS in front, see SECURITY.md).
 CMD ["python", "-m", "streamlit", "run", "streamlit_app.py", "--server.port=8501", "--server.address=0.0.0.0"]

@@ -8,8 +8,9 @@ DYNAMO_LOCAL_VERSION := 11.1.0
 
 .PHONY: run test lint typecheck pytest venv provision seed tools bench clean
 
-run: $(VENV)/.runtime provision seed  ## set up and start the app on http://localhost:8501 (demo mode)
-	COPILOT_DEMO=$${COPILOT_DEMO:-1} $(PY) -m streamlit run streamlit_app.py --server.port 8501
+run: $(VENV)/.runtime provision seed  ## set up and start the app on http://localhost:8501 (demo data in a new or demo database)
+	COPILOT_DEMO=$${COPILOT_DEMO:-1} $(PY) -m streamlit run streamlit_app.py --server.port 8501 \
+		--server.address "$${COPILOT_ADDRESS:-127.0.0.1}"
 
 test: $(VENV)/.dev provision tools lint typecheck pytest  ## install everything the tests need, then lint, type check and test
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from backend.domain.models import Role
+from backend.services.demo import is_demo_database
 from ui.login import login_page
 from ui.runtime import current_principal, get_app, init_session, sign_out
 
@@ -41,8 +42,10 @@ with st.sidebar:
     if st.button("Sign out", key="nav_sign_out"):
         sign_out("You have signed out.")
         st.rerun()
-    if app.settings.demo:
-        st.caption("Demo mode: synthetic data only.")
+    if "demo_database" not in st.session_state:  # asked once per session
+        st.session_state["demo_database"] = is_demo_database(app.stores)
+    if st.session_state["demo_database"]:
+        st.caption("Demo database: synthetic data only; the demo accounts have published passwords.")
     st.caption("Engines: " + " · ".join(f"{k} {v}" for k, v in app.providers.items()))
 
 st.navigation([P[name] for name in BY_ROLE[principal.role]]).run()

@@ -1,14 +1,25 @@
-"""The sign-in page (also the first-run admin set-up, demo credentials, and OIDC when configured)."""
+"""The sign-in page (also the first administrator with the setup token, the demo notice, and OIDC when configured)."""
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
+from backend.bootstrap import App
 from backend.domain.errors import CopilotError
-from backend.domain.models import Role
-from backend.services import auth
-from backend.services.demo import demo_accounts
+from backend.services import auth, first_admin
+from backend.services.demo import demo_accounts, is_demo_database
+from backend.services.login_guard import LoginGuard, LoginPolicy
 from ui.runtime import NOTICE, get_app, sign_in
+
+SETUP_OK = "setup_token_ok"  # the checked setup token, between the two set-up steps
+
+
+@st.cache_resource(show_spinner=False)
+def login_guard(max_failures: int, lock_minutes: int) -> LoginGuard:
+    """One throttle per server process (shared by every session: it must see all of them to count)."""
+    return LoginGuard(LoginPolicy(max_failures=max_failures, lock_minutes=lock_minutes))
 
 
 def login_page() -> None:
@@ -17,30 +28,59 @@ def login_page() -> None:
     if st.session_state.get(NOTICE):
         st.info(st.session_state[NOTICE])
     if not app.stores.users.list_all():
-        _first_admin()
+        _first_admin(app)
         return
-    policy = auth.LoginPolicy(app.settings.login_max_failures, app.settings.login_lock_minutes)
+    demo = is_demo_database(app.stores)
+    if demo:
+        st.warning(
+            "**Demo** — this database holds synthetic patients only, and the accounts below have published "
+            "passwords. Do not enter real patient data here."
+        )
     with st.form("login_form"):
         username = st.text_input("Username", key="login_username", max_chars=64)
         password = st.text_input("Password", type="password", key="login_password", max_chars=256)
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
+        guard = login_guard(app.settings.login_max_failures, app.settings.login_lock_minutes)
         try:
-            principal = auth.login(app.stores, username, password, policy, app.settings.nurse_can_sign)
+            principal = auth.login(
+                app.stores, username, password, guard, app.settings.nurse_can_sign, client=st.context.ip_address
+            )
         except CopilotError as e:
             st.error(e.message)
         else:
             sign_in(principal)
             st.rerun()
     _oidc(app)
-    if app.settings.demo:
+    if demo:
         st.divider()
-        st.markdown("**Demo accounts** (synthetic data only):")
+        st.markdown("**Demo accounts** (synthetic data only; a changed password no longer matches this table):")
         st.table([{"username": a.username, "password": a.password, "role": a.role} for a in demo_accounts()])
 
 
-def _first_admin() -> None:
-    st.subheader("First run: create the administrator account")
+def _first_admin(app: App) -> None:
+    """No account exists: the setup token printed on the server's console unlocks the administrator form."""
+    issued = first_admin.issue_setup_token(app.stores, app.settings.data_dir)
+    if issued is not None:
+        _announce(str(first_admin.token_path(app.settings.data_dir)), issued[0])
+    st.subheader("First run: no accounts yet")
+    st.markdown(
+        "Create the first administrator in one of two ways:\n"
+        "- on the server, run `python -m backend users add NAME --role admin`, or\n"
+        "- enter the one-time **setup token** that the server printed in its console (it is also in the file "
+        "`setup-token` in the app's data folder, readable only by the account that runs the server)."
+    )
+    token = st.session_state.get(SETUP_OK)
+    if token is None or not first_admin.check_setup_token(app.settings.data_dir, token):
+        with st.form("setup_token_form"):
+            typed = st.text_input("Setup token", type="password", key="setup_token", max_chars=100)
+            checked = st.form_submit_button("Continue", type="primary")
+        if checked:
+            if first_admin.check_setup_token(app.settings.data_dir, typed):
+                st.session_state[SETUP_OK] = typed.strip()
+                st.rerun()
+            st.error(first_admin.WRONG_SETUP)
+        return
     with st.form("setup_form"):
         username = st.text_input("Admin username", key="setup_username", max_chars=64)
         password = st.text_input("Password (at least 8 characters)", type="password", key="setup_password")
@@ -51,15 +91,28 @@ def _first_admin() -> None:
             st.error("The passwords differ.")
             return
         try:
-            user = auth.create_user(get_app().stores, None, username, password, Role.ADMIN, "Administrator")
+            user = first_admin.create_first_admin(app.stores, app.settings.data_dir, token, username, password)
         except CopilotError as e:
             st.error(e.message)
         else:
-            st.success(f"Admin {user.username} created. Sign in below.")
+            del st.session_state[SETUP_OK]
+            st.session_state[NOTICE] = f"Administrator {user.username} created. Sign in with it."
             st.rerun()
 
 
-def _oidc(app: object) -> None:
+@st.cache_resource(show_spinner=False)
+def _announce(path: str, token: str) -> bool:
+    # Cached: printed once per server process and token, on the server's console (and so in `docker logs`).
+    print(
+        f"\n*** Clinical Co-Pilot has no accounts yet. Setup token for the first administrator: {token}\n"
+        f"*** (also in {path}; or run: python -m backend users add NAME --role admin)\n",
+        file=sys.stderr,
+        flush=True,
+    )
+    return True
+
+
+def _oidc(app: App) -> None:
     """Single sign-on through st.login when an [auth] section is configured in secrets.toml."""
     try:
         configured = "auth" in st.secrets
@@ -74,7 +127,7 @@ def _oidc(app: object) -> None:
         return
     email = str(st.user.get("email", "")).lower()
     try:
-        principal = auth.principal_for_sso(get_app().stores, email)
+        principal = auth.principal_for_sso(app.stores, email)
     except CopilotError as e:
         st.error(e.message)
         return

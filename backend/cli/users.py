@@ -8,8 +8,12 @@ import os
 from typing import Any
 
 from backend.bootstrap import build_app
-from backend.domain.models import Role
+from backend.domain.models import AuditEvent, Role
+from backend.ports import RecordStore
 from backend.services import auth
+
+# The audit actor for the machine's operator; parentheses cannot occur in a username.
+CLI_ACTOR = "(command line)"
 
 
 def register(sub: Any) -> None:
@@ -40,15 +44,29 @@ def _password() -> str:
     return first
 
 
+def _audit(stores: RecordStore, action: str, detail: str) -> None:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        user = "?"
+    stores.audit.append(
+        AuditEvent(actor=CLI_ACTOR, role="operator", action=action, detail=f"{detail} (os user {user})")
+    )
+
+
 def _add(args: argparse.Namespace) -> int:
     # The CLI acts as the machine's operator (it can read the data dir anyway), hence no signed-in actor.
-    created = auth.add_user(build_app().stores, args.username, _password(), Role(args.role), args.name)
+    stores = build_app().stores
+    created = auth.add_user(stores, args.username, _password(), Role(args.role), args.name)
+    _audit(stores, "user.create", f"{created.username} ({created.role.value})")
     print(f"created {created.username} ({created.role.value})")
     return 0
 
 
 def _passwd(args: argparse.Namespace) -> int:
-    auth.set_password(build_app().stores, None, args.username, _password())
+    stores = build_app().stores
+    auth.set_password(stores, None, args.username, _password())
+    _audit(stores, "user.password", args.username)
     print(f"password set for {args.username}")
     return 0
 
@@ -61,6 +79,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _toggle(args: argparse.Namespace) -> int:
-    auth.set_disabled(build_app().stores, None, args.username, args.disabled)
+    stores = build_app().stores
+    auth.set_disabled(stores, None, args.username, args.disabled)
+    _audit(stores, "user.disable" if args.disabled else "user.enable", args.username)
     print(f"{args.username} {'disabled' if args.disabled else 'enabled'}")
     return 0

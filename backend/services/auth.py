@@ -1,32 +1,34 @@
-"""Sign-in with argon2 password hashes, throttling and lock-out; user management for admins."""
+"""Sign-in with argon2 password hashes, lock-out and throttling (see login_guard); user management for admins."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
+import math
 import re
-import time
-from dataclasses import dataclass
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from backend.domain.errors import AlreadyExists, AuthenticationFailed, ConcurrentUpdate, NotFound, ValidationFailed
-from backend.domain.models import Role, User, now_ms
+from backend.domain.models import AuditEvent, Role, User
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.login_guard import Count, LoginGuard, LoginPolicy, count_refusal
 
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,63}$")
 MIN_PASSWORD = 8
-# A hash to verify against when the user does not exist, so timing does not reveal which usernames exist.
+# Verified when the account does not exist (or is disabled), so such attempts cost the same work.
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
-
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int = 5
-    lock_minutes: int = 15
-    slowdown_seconds: float = 0.5  # added per failure after the second, capped below
+WRONG = "Wrong username or password."
+# Audit actors for attempts without a known account; parentheses cannot occur in a username.
+UNKNOWN_ACTOR = "(unknown)"
+CLIENT_ACTOR = "(client)"
+_COUNT_RETRIES = 200  # each lost race means another attempt was counted, so this only ends a pathological storm
+_log = logging.getLogger(__name__)
 
 
 def hash_password(password: str) -> str:
@@ -43,70 +45,158 @@ def principal_of(user: User, nurse_can_sign: bool = False) -> Principal:
 
 
 def login(
-    stores: RecordStore, username: str, password: str, policy: LoginPolicy = LoginPolicy(), nurse_can_sign: bool = False
+    stores: RecordStore,
+    username: str,
+    password: str,
+    guard: LoginGuard | None = None,
+    nurse_can_sign: bool = False,
+    client: str | None = None,
 ) -> Principal:
-    """Check the password. Failures are counted; too many lock the account for a while.
+    """Check the password; every refused attempt is counted and audited, too many lock the username.
+
+    Unknown, disabled and known accounts get the same messages and the same work (a password check), so
+    sign-in does not reveal which usernames exist.
+
+    Args:
+        stores: the record store.
+        username: as typed.
+        password: as typed (never stored or logged).
+        guard: the process's throttle (one per server); a fresh one when None (then only the stored lock applies).
+        nurse_can_sign: settings flag for the principal.
+        client: the caller's address, for per-client throttling ("local" when unknown).
 
     Raises:
-        AuthenticationFailed: wrong credentials, disabled or locked account (one vague message for the first two).
+        AuthenticationFailed: wrong credentials, disabled, locked, throttled, or the server is busy.
     """
-    username = username.strip().lower()
-    try:
-        user = stores.users.get(username)
-    except NotFound:
-        _verify(_DUMMY_HASH, password)
-        raise AuthenticationFailed("Wrong username or password.") from None
-    now = now_ms()
-    if user.locked_until > now:
-        minutes = max(1, round((user.locked_until - now) / 60000))
-        raise AuthenticationFailed(
-            f"Too many failed sign-ins: this account is locked for about {minutes} more minute(s)."
-        )
-    if user.disabled:
-        _verify(user.password_hash, password)
-        raise AuthenticationFailed("Wrong username or password.")
-    if not _verify(user.password_hash, password):
-        failures = user.failed_attempts + 1
-        locked_until = now + policy.lock_minutes * 60_000 if failures >= policy.max_failures else 0
-        _save(
-            stores,
-            user.model_copy(update={"failed_attempts": 0 if locked_until else failures, "locked_until": locked_until}),
-        )
-        if failures > 2:
-            time.sleep(min(policy.slowdown_seconds * (failures - 2), 3.0))
-        if locked_until:
-            raise AuthenticationFailed(
-                f"Too many failed sign-ins: this account is locked for {policy.lock_minutes} minutes."
-            )
-        raise AuthenticationFailed("Wrong username or password.")
+    guard = guard or LoginGuard()
+    name = username.strip().lower()[:64]
+    client = (client or "local")[:64]
+    now = guard.now_ms()
+    user = _find(stores, name)
+    refusal = guard.client_refusal(client)
+    if refusal is not None:
+        _refuse(stores, guard, user, name, client, now, "client-throttled", refusal, audit=False)
+    locked_until = user.locked_until if user is not None else guard.name_locked_until(name)
+    if locked_until > now:
+        minutes = max(1, math.ceil((locked_until - now) / 60_000))
+        message = f"Too many failed sign-ins: this account is locked for about {minutes} more minute(s)."
+        _refuse(stores, guard, user, name, client, now, "locked", message)
+    with guard.hashing():
+        ok = _verify(user.password_hash if user is not None else _DUMMY_HASH, password)
+    if user is None or user.disabled or not ok:
+        reason = "unknown-account" if user is None else "disabled" if user.disabled else "wrong-password"
+        _refuse(stores, guard, user, name, client, now, reason, WRONG)
     if user.failed_attempts or user.locked_until:
-        _save(stores, user.model_copy(update={"failed_attempts": 0, "locked_until": 0}))
+        _reset_counters(stores, name)
+    guard.forget_name(name)
     principal = principal_of(user, nurse_can_sign)
-    record(stores.audit, principal, "auth.login")
+    record(stores.audit, principal, "auth.login", detail=f"client={client}")
     return principal
+
+
+def _find(stores: RecordStore, name: str) -> User | None:
+    if not _USERNAME.match(name):
+        return None
+    try:
+        return stores.users.get(name)
+    except NotFound:
+        return None
+
+
+def _refuse(
+    stores: RecordStore,
+    guard: LoginGuard,
+    user: User | None,
+    name: str,
+    client: str,
+    now: int,
+    reason: str,
+    message: str,
+    audit: bool = True,
+) -> NoReturn:
+    """Count the refusal (stored for accounts, in the guard for unknown names), audit it, and raise."""
+    count = _count_stored(stores, name, now, guard.policy) if user is not None else guard.count_name(name)
+    client_blocked = guard.count_client(client)
+    actor = user.username if user is not None else UNKNOWN_ACTOR
+    role = user.role.value if user is not None else "none"
+    # A mistyped username can be someone's password: unknown names are kept only as a short digest.
+    who = "" if user is not None else f" name#{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    if audit:
+        _audit(stores, actor, role, "auth.login.failed", f"reason={reason} client={client}{who} count={count.failures}")
+    if count.just_locked:
+        _audit(
+            stores,
+            actor,
+            role,
+            "auth.lockout",
+            f"{count.failures} refused sign-ins; locked for {guard.policy.lock_minutes} minutes; client={client}{who}",
+        )
+        message = f"Too many failed sign-ins: this account is locked for {guard.policy.lock_minutes} minutes."
+    if client_blocked:
+        _audit(stores, CLIENT_ACTOR, "none", "auth.lockout.client", f"client={client} blocked after repeated failures")
+        message = guard.client_refusal(client) or message
+    raise AuthenticationFailed(message)
+
+
+def _count_stored(stores: RecordStore, name: str, now: int, policy: LoginPolicy) -> Count:
+    # Read-modify-write retried on a lost race, so N parallel refusals count N (a dropped write let guesses through).
+    for _ in range(_COUNT_RETRIES):
+        user = stores.users.get(name)
+        count = count_refusal(user.failed_attempts, user.locked_until, now, policy)
+        try:
+            stores.users.update(
+                user.model_copy(update={"failed_attempts": count.failures, "locked_until": count.locked_until}),
+                user.version,
+            )
+        except ConcurrentUpdate:
+            continue
+        return count
+    _log.warning("sign-in failure for %s not counted after %d lost races", name, _COUNT_RETRIES)
+    return Count(user.failed_attempts, user.locked_until, False)
+
+
+def _reset_counters(stores: RecordStore, name: str) -> None:
+    for _ in range(_COUNT_RETRIES):
+        user = stores.users.get(name)
+        try:
+            stores.users.update(user.model_copy(update={"failed_attempts": 0, "locked_until": 0}), user.version)
+        except ConcurrentUpdate:
+            continue
+        return
+
+
+def _audit(stores: RecordStore, actor: str, role: str, action: str, detail: str) -> None:
+    stores.audit.append(AuditEvent(actor=actor, role=role, action=action, detail=detail[:500]))
 
 
 def create_user(
     stores: RecordStore, actor: Principal | None, username: str, password: str, role: Role, display_name: str = ""
 ) -> User:
-    """Add a user as a signed-in admin. ``actor`` None is allowed only while no user exists (first-run admin)."""
-    if actor is not None:
-        require(actor, Permission.MANAGE_USERS)
-    elif stores.users.list_all():
-        raise ValidationFailed("Users exist already: sign in as an admin to add more.")
+    """Add a user as a signed-in admin (the first administrator comes from the setup token or the CLI)."""
+    if actor is None:
+        raise ValidationFailed(
+            "Only a signed-in admin can add users: sign in as an admin (the first administrator is created with "
+            "the setup token or `python -m backend users add NAME --role admin`)."
+        )
+    require(actor, Permission.MANAGE_USERS)
     user = add_user(stores, username, password, role, display_name)
-    if actor is not None:
-        record(stores.audit, actor, "user.create", detail=f"{user.username} ({role.value})")
+    record(stores.audit, actor, "user.create", detail=f"{user.username} ({role.value})")
     return user
 
 
-def add_user(stores: RecordStore, username: str, password: str, role: Role, display_name: str = "") -> User:
-    """Validate and store a user (the operator's CLI path; pages go through :func:`create_user`)."""
+def check_username(username: str) -> str:
+    """The normalised username, or ValidationFailed saying what a username may hold."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise ValidationFailed(
             "Usernames are 2–64 characters: lowercase letters, digits, or . _ - @ + (an e-mail address works)."
         )
+    return username
+
+
+def add_user(stores: RecordStore, username: str, password: str, role: Role, display_name: str = "") -> User:
+    """Validate and store a user (the operator's CLI path; pages go through :func:`create_user`)."""
+    username = check_username(username)
     user = User(
         username=username, role=role, password_hash=hash_password(password), display_name=display_name.strip()[:80]
     )
@@ -156,17 +246,16 @@ def ensure_user(stores: RecordStore, username: str, password: str, role: Role, d
             stores.users.add(user)
 
 
+def password_matches(user: User, password: str) -> bool:
+    """True if ``password`` is the user's password (for operator checks; sign-in goes through :func:`login`)."""
+    return _verify(user.password_hash, password)
+
+
 def _verify(password_hash: str, password: str) -> bool:
     try:
         return _HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _save(stores: RecordStore, user: User) -> None:
-    # A parallel sign-in updated the counters; losing one count is harmless.
-    with contextlib.suppress(ConcurrentUpdate):
-        stores.users.update(user, user.version)
 
 
 def principal_for_sso(stores: RecordStore, email: str, nurse_can_sign: bool = False) -> Principal:

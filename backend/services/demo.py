@@ -9,13 +9,31 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from backend.domain.errors import NotFound
-from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role, Segment, now_ms
+from backend.domain.errors import NotFound, ValidationFailed
+from backend.domain.models import (
+    AuditEvent,
+    HistoryEntry,
+    Medication,
+    Note,
+    NoteStatus,
+    Patient,
+    Role,
+    Segment,
+    now_ms,
+)
 from backend.ports import RecordStore
-from backend.services.auth import ensure_user
+from backend.services.auth import ensure_user, password_matches
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo_patients.json"
 DAY_MS = 86_400_000
+# The audit line that marks a database as a demo; parentheses cannot occur in a username, so no user forges it.
+DEMO_ACTOR = "(demo seed)"
+DEMO_ACTION = "demo.seed"
+NOT_A_DEMO = (
+    "This database holds accounts or patients that are not demo data, so no demo accounts or demo patients "
+    "were added. Start it without demo data (COPILOT_DEMO=0 make run), or point COPILOT_DATA_DIR at an empty "
+    "folder for a demo."
+)
 
 
 @dataclass(frozen=True)
@@ -43,8 +61,23 @@ def seed_demo(stores: RecordStore, metrics_for: Callable[[str, int], int] | None
         stores: the record store.
         metrics_for: called as ``metrics_for(patient_id, seed)`` to write wearable days for a new patient.
         days: how far back the demo history reaches.
+
+    Raises:
+        ValidationFailed: the database holds real (non-demo) accounts or patients; nothing was written.
     """
+    if not is_demo_database(stores):
+        if not _only_demo_data(stores):
+            raise ValidationFailed(NOT_A_DEMO)
+        stores.audit.append(
+            AuditEvent(
+                actor=DEMO_ACTOR,
+                role="none",
+                action=DEMO_ACTION,
+                detail="demo database: synthetic patients; accounts with published passwords",
+            )
+        )
     data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    # ensure_user leaves an existing account alone: a changed password is never reset to the published one.
     for account in demo_accounts():
         ensure_user(stores, account.username, account.password, Role(account.role), account.display_name)
     rng = random.Random(7)
@@ -84,6 +117,34 @@ def seed_demo(stores: RecordStore, metrics_for: Callable[[str, int], int] | None
             metrics_for(pid, i)
         created += 1
     return created
+
+
+def is_demo_database(stores: RecordStore) -> bool:
+    """True if demo data was seeded into this database (its sign-in page then says it is a demo)."""
+    events = stores.audit.query(actor=DEMO_ACTOR, limit=1).items
+    return any(e.action == DEMO_ACTION for e in events)
+
+
+def _only_demo_data(stores: RecordStore) -> bool:
+    """True for an empty database or one holding nothing but demo data (seeded before databases were marked)."""
+    published = {a.username: a.password for a in demo_accounts()}
+    for user in stores.users.list_all():
+        # A real account may be called "admin": only the published password makes it a demo account.
+        if user.username not in published or not password_matches(user, published[user.username]):
+            return False
+    demo_ids = {demo_patient_id(i) for i in range(1, len(_names()) + 1)}
+    cursor: str | None = None
+    while True:
+        page = stores.patients.list_page(cursor, limit=100)
+        if any(p.patient_id not in demo_ids or p.created_by != "demo" for p in page.items):
+            return False
+        if page.next_cursor is None:
+            return True
+        cursor = page.next_cursor
+
+
+def _names() -> list[str]:
+    return list(json.loads(DEMO_FILE.read_text(encoding="utf-8"))["names"])
 
 
 def _add_visit_note(

@@ -180,6 +180,14 @@ NO_PRINCIPAL = {
     "auth.hash_password",  # sign-in produces the principal
     "auth.add_user",
     "auth.ensure_user",  # operator CLI and demo seeding (need shell access to the data dir)
+    "auth.check_username",
+    "auth.password_matches",  # pure checks
+    "first_admin.token_path",
+    "first_admin.issue_setup_token",
+    "first_admin.check_setup_token",
+    "first_admin.create_first_admin",  # the setup token (printed on the server's console) is the authority
+    "login_guard.count_refusal",  # pure counting rule
+    "demo.is_demo_database",  # a yes/no the sign-in page shows
     "backup.create_backup",
     "backup.restore_backup",
     "backup.read_manifest",
