@@ -22,13 +22,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backend.adapters.whisper_model import ModelNotReady, default_model_dir, looks_like_path, verify_model_dir
+from backend.adapters.whisper_plan import SAMPLE_RATE, SpeechPlan, pack_clips, plan_speech, split_at_longest_pause
+from backend.adapters.whisper_repetition import repetition_problem
 from backend.domain.errors import CopilotError, ProviderUnavailable
-from backend.domain.models import Segment
+from backend.domain.models import Segment, Word
 from backend.ports import Transcriber
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000
+# The plan lived here first; callers still import it from this module.
+__all__ = ["SAMPLE_RATE", "SpeechPlan", "pack_clips", "plan_speech", "split_at_longest_pause"]
+
 # Measured with `python -m backend eval asr` on 10 espeak-ng ACI-Bench consultations (662 s): WER beam 1 0.146,
 # beam 2 0.151, beam 5 0.121 (conditioned on previous text); without conditioning beam 2 0.135, beam 5 0.124
 # at ~0.13 CPU-s per audio second. Beam 5 it is; the live path decodes greedily (beam 1) for speed.
@@ -37,19 +41,8 @@ _PROMPT_MAX_CHARS = 500  # ~220 Whisper tokens for a list of drug names (the cur
 PromptMode = Literal["initial", "hotwords", "none"]
 DEFAULT_PROMPT_MODE: PromptMode = "hotwords"
 
-# Decoding windows are cut at pauses. Whisper reads 30 s at a time; left to itself it starts each window where
-# the last one's final timestamp fell, often mid-sentence, and then tends to skip the words up to the next
-# sentence (a 13-word hole in one espeak-ng consultation). So, as before, faster-whisper's VAD settings cut
-# silences of 2 s or more out; then Silero VAD finds the pauses (>= 0.2 s) in the speech that is left, and the
-# speech is packed into clips of at most one window, each ending at the longest pause of its last 10 s and
-# decoded on its own. With the drug list before every clip (prompt mode "hotwords"), measured with `eval asr`
-# (normalised as now) on 10 valid / 20 train ACI-Bench consultations: WER 0.101 -> 0.091 / 0.099 -> 0.087;
-# drug names heard right in 6 synthetic 70 s dialogues: 29/78 -> 62/78. Cost: ~15% more CPU (0.157 -> 0.18
-# CPU-s per audio second), mostly short re-reads of a clip's tail that Whisper left undecoded.
-_WINDOW_S = 30.0
-_PAUSE_MS = 200
-_PAD_MS = 200  # speech kept around each cut
-_SLACK_S = 10.0  # a clip ends at the longest pause in its last 10 s
+_TAIL_SPEECH_S = 0.4  # less speech than this after a clip's last segment is padding, not a word left unread
+_PREVIOUS_MAX_CHARS = 400  # condition_on_previous_text: the previous clip's last ~100 tokens
 
 
 @lru_cache(maxsize=1)
@@ -64,68 +57,14 @@ def drug_prompt() -> str:
     return prompt
 
 
-def pack_clips(
-    regions: list[tuple[float, float]],
-    duration: float,
-    max_seconds: float = _WINDOW_S,
-    pad: float = _PAD_MS / 1000,
-    slack: float = _SLACK_S,
-) -> list[tuple[float, float]]:
-    """Pack speech regions (start, end in s, unpadded, in order) into clips of at most ``max_seconds``.
-
-    Each clip takes as much speech as fits, then ends at the longest pause among its last ``slack`` seconds
-    (a breath inside a sentence is shorter than the pause between turns); the cut lies in that pause, with up
-    to ``pad`` of it on either side. A region longer than ``max_seconds`` stays a clip of its own.
-    """
-    clips: list[tuple[float, float]] = []
-    i = 0
-    while i < len(regions):
-        start = max(0.0, regions[i][0] - pad)
-        last = i  # the last region that fits after regions[i]
-        while last + 1 < len(regions) and regions[last + 1][1] + pad - start <= max_seconds:
-            last += 1
-        if last + 1 < len(regions):  # more speech follows: end at the longest pause near the window's end
-            late = [j for j in range(i, last + 1) if regions[j][1] - start >= max_seconds - slack] or [last]
-            last = max(late, key=lambda j: (regions[j + 1][0] - regions[j][1], j))
-        following = regions[last + 1][0] if last + 1 < len(regions) else duration
-        end = min(regions[last][1] + pad, (regions[last][1] + following) / 2, duration)
-        clips.append((max(start, clips[-1][1]) if clips else start, end))
-        i = last + 1
-    return clips
-
-
 @dataclass(frozen=True)
-class SpeechPlan:
-    """What ``transcribe`` decodes: the speech of the input, and where to cut it into windows.
+class Piece:
+    """One decoded Whisper segment: times in seconds of a plan's speech; words as (start, end, text)."""
 
-    Attributes:
-        speech: The input with silences of 2 s or more cut out (faster-whisper's default VAD filter).
-        clips: Pause-aligned windows to decode, (start, end) in seconds of ``speech``.
-        chunks: The VAD chunks of the input, in samples, that ``speech`` is made of.
-    """
-
-    speech: NDArray[np.float32]
-    clips: list[tuple[float, float]]
-    chunks: list[dict[str, int]]
-
-    def original_time(self, t: float, is_end: bool = False) -> float:
-        """A time in ``speech`` as a time in the input (an end on a chunk's edge stays in that chunk)."""
-        from faster_whisper.vad import SpeechTimestampsMap
-
-        return float(SpeechTimestampsMap(self.chunks, SAMPLE_RATE).get_original_time(t, is_end=is_end))
-
-
-def plan_speech(samples: NDArray[np.float32]) -> SpeechPlan:
-    """Cut long silences out of ``samples`` and the speech into pause-aligned clips of one window at most."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    chunks = get_speech_timestamps(samples, VadOptions()) if samples.size else []
-    if not chunks:
-        return SpeechPlan(np.zeros(0, dtype=np.float32), [], [])
-    speech = np.concatenate([samples[c["start"] : c["end"]] for c in chunks])
-    pauses = VadOptions(min_silence_duration_ms=_PAUSE_MS, speech_pad_ms=0, max_speech_duration_s=_WINDOW_S - 1)
-    regions = [(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in get_speech_timestamps(speech, pauses)]
-    return SpeechPlan(speech, pack_clips(regions, len(speech) / SAMPLE_RATE), chunks)
+    start: float
+    end: float
+    text: str
+    words: tuple[tuple[float, float, str], ...] = ()
 
 
 _MODELS: dict[tuple[str, int, str], Any] = {}
@@ -167,6 +106,8 @@ class WhisperTranscriber:
         verify: Check the folder's hashes before loading (skip only in tests that just verified it).
         condition_on_previous_text: Feed each 30 s window the previous window's text. Off by default: on
             espeak-ng consultations it let a misheard window derail the next ones (repetition loops).
+        word_timestamps: Give every segment its words with their times (used to split segments where the
+            speaker changes).
     """
 
     low_accuracy = False
@@ -181,6 +122,7 @@ class WhisperTranscriber:
         compute_type: str = "int8",
         verify: bool = True,
         condition_on_previous_text: bool = False,
+        word_timestamps: bool = True,
     ) -> None:
         model = str(model_dir)
         is_path = isinstance(model_dir, Path) or looks_like_path(model)
@@ -191,6 +133,7 @@ class WhisperTranscriber:
         self.language = language
         self.prompt_mode = prompt_mode
         self.condition_on_previous_text = condition_on_previous_text
+        self.word_timestamps = word_timestamps
         threads = threads or os.cpu_count() or 1
         if is_path:
             self._model = _load_model(str(Path(model).expanduser()), threads, compute_type)
@@ -210,75 +153,136 @@ class WhisperTranscriber:
             return {"hotwords": drug_prompt()}
         return {}
 
-    def _run(
-        self,
-        samples: NDArray[np.float32],
-        language: str | None,
-        clips: list[tuple[float, float]] | None = None,
-        **options: Any,
-    ) -> list[Segment]:
-        audio = np.ascontiguousarray(samples, dtype=np.float32)
-        if audio.size == 0:
+    def _clip_prompt(self, first: bool, previous: str) -> dict[str, Any]:
+        """The prompt of one clip: the drug list as the mode says, plus the previous clip's text if asked."""
+        prompt = self._prompt_kwargs() if first or self.prompt_mode == "hotwords" else {}
+        if self.condition_on_previous_text and previous:
+            prompt["initial_prompt"] = previous
+        return prompt
+
+    def _decode(
+        self, plan: SpeechPlan, clip: tuple[float, float], options: dict[str, Any], prompt: dict[str, Any]
+    ) -> list[Piece]:
+        """Decode one clip of ``plan.speech``; times of the pieces are in seconds of ``plan.speech``."""
+        lo, hi = clip
+        audio = plan.speech[round(lo * SAMPLE_RATE) : round(hi * SAMPLE_RATE)]
+        if audio.size < SAMPLE_RATE // 10:
             return []
-        if clips is not None:
-            if not clips:
-                return []  # no speech at all
-            options["clip_timestamps"] = [t for clip in clips for t in clip]
+
+        def inside(t: float) -> float:
+            # A clip's last words may be stamped past its end (Whisper saw padding there): keep them in it.
+            return min(max(lo + t, lo), hi)
+
+        pieces: list[Piece] = []
         try:
-            pieces, _info = self._model.transcribe(audio, language=language or self.language, **options)
-            fps = self._model.frames_per_second  # mel frames per second (100): ``seek`` counts those
-            texts = [(p.seek / fps, p.start, p.end, p.text.strip()) for p in pieces]  # the generator does the work
+            segments, _info = self._model.transcribe(audio, **options, **prompt)
+            for seg in segments:  # lazy: the next 30 s window is decoded only when asked for
+                text = seg.text.strip()
+                if text:
+                    words = tuple((inside(w.start), inside(w.end), w.word.strip()) for w in seg.words or ())
+                    pieces.append(Piece(inside(seg.start), max(inside(seg.end), inside(seg.start)), text, words))
+                # Whisper re-reads whatever follows its last timestamp; when that is only the clip's padding it
+                # "hears" the drug list there ("Ciprofloxacin," in 0.2 s). Stop once the speech is all written.
+                if plan.speech_seconds(lo + seg.end, hi) < _TAIL_SPEECH_S:
+                    break
         except (RuntimeError, ValueError) as e:
             raise ProviderUnavailable(f"Speech recognition failed ({e}); the job can be retried.") from e
-        kept = []
-        for window_start, start, end, text in texts:
-            if not text:
-                continue
-            if clips:
-                # A clip's last words may be stamped past its end (Whisper saw padding there): keep them in it.
-                lo, hi = next(((a, b) for a, b in clips if a - 0.01 <= window_start < b), (start, end))
-                start = min(max(start, lo), hi)
-                end = min(max(end, start), hi)
-            kept.append((start, end, text))
-        return [Segment(id=i, start=round(s, 2), end=round(e, 2), text=t) for i, (s, e, t) in enumerate(kept)]
+        return pieces
+
+    def _problem(self, plan: SpeechPlan, clip: tuple[float, float], pieces: list[Piece]) -> str | None:
+        for piece in pieces:
+            problem = repetition_problem(piece.text, piece.end - piece.start)
+            if problem in ("loop", "too long"):  # "too short" is judged on the whole clip's speech
+                return problem
+        return repetition_problem(" ".join(p.text for p in pieces), plan.speech_seconds(*clip))
+
+    def decode_clip(
+        self,
+        plan: SpeechPlan,
+        clip: tuple[float, float],
+        options: dict[str, Any],
+        prompt: dict[str, Any],
+        may_split: bool = True,
+    ) -> list[Piece]:
+        """Decode a clip; if the text cannot be what was said, decode it again another deterministic way.
+
+        First the clip is cut at its longest pause and each half decoded on its own (a loop rarely survives
+        a change of context); a half still wrong is decoded without the prompt; if that is wrong too, the
+        first reading is kept without its impossible segments.
+        """
+        pieces = self._decode(plan, clip, options, prompt)
+        problem = self._problem(plan, clip, pieces)
+        if problem is None:
+            return pieces
+        log.info("whisper: %s in clip %.1f-%.1f s; decoding it again", problem, *clip)
+        halves = split_at_longest_pause(plan.regions, clip) if may_split else None
+        if halves:
+            return [p for half in halves for p in self.decode_clip(plan, half, options, prompt, may_split=False)]
+        if prompt:
+            plain = self._decode(plan, clip, options, {})
+            if self._problem(plan, clip, plain) is None:
+                return plain
+        return [p for p in pieces if repetition_problem(p.text, p.end - p.start) not in ("loop", "too long")]
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         """Transcribe 16 kHz mono float32 audio; silence gives ``[]`` (the VAD finds no speech).
 
-        Each pause-aligned clip of :func:`plan_speech` is decoded on its own; times refer to ``samples``.
+        Each pause-aligned clip of :func:`plan_speech` is decoded on its own at temperature 0 (so the same
+        audio always gives the same text) and checked for loops; times of segments and words refer to
+        ``samples``.
         """
         plan = plan_speech(np.ascontiguousarray(samples, dtype=np.float32))
-        segments = self._run(
-            plan.speech,
-            language,
-            clips=plan.clips,
-            beam_size=self.beam_size,
-            vad_filter=False,  # the plan is the VAD's work already
-            condition_on_previous_text=self.condition_on_previous_text,
-            **self._prompt_kwargs(),
-        )
+        options = {
+            "language": language or self.language,
+            "beam_size": self.beam_size,
+            # faster-whisper's fallback samples at rising temperatures, at random; loops are handled here.
+            "temperature": 0.0,
+            "vad_filter": False,  # the plan is the VAD's work already
+            "condition_on_previous_text": False,  # each clip gets its context through its prompt
+            "word_timestamps": self.word_timestamps,
+        }
+        pieces: list[Piece] = []
+        previous = ""
+        for i, clip in enumerate(plan.clips):
+            got = self.decode_clip(plan, clip, options, self._clip_prompt(i == 0, previous))
+            pieces += got
+            previous = " ".join(p.text for p in got)[-_PREVIOUS_MAX_CHARS:]
         return [
-            s.model_copy(
-                update={
-                    "start": round(plan.original_time(s.start), 2),
-                    "end": round(plan.original_time(s.end, True), 2),
-                }
+            Segment(
+                id=i,
+                start=round(plan.original_time(p.start), 2),
+                end=round(plan.original_time(p.end, True), 2),
+                text=p.text,
+                words=[
+                    Word(start=round(plan.original_time(s), 2), end=round(plan.original_time(e, True), 2), text=t)
+                    for s, e, t in p.words
+                    if t
+                ],
             )
-            for s in segments
+            for i, p in enumerate(pieces)
         ]
 
     def transcribe_partial(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         """Fast path for live captions on a rolling buffer: greedy, no VAD, no context carried over."""
-        return self._run(
-            samples,
-            language,
-            beam_size=1,
-            best_of=1,
-            temperature=0.0,
-            vad_filter=False,
-            condition_on_previous_text=False,
-            **self._prompt_kwargs(),
-        )
+        audio = np.ascontiguousarray(samples, dtype=np.float32)
+        if audio.size == 0:
+            return []
+        try:
+            segments, _info = self._model.transcribe(
+                audio,
+                language=language or self.language,
+                beam_size=1,
+                best_of=1,
+                temperature=0.0,
+                vad_filter=False,
+                condition_on_previous_text=False,
+                **self._prompt_kwargs(),
+            )
+            kept = [(s.start, s.end, s.text.strip()) for s in segments]  # the generator does the work
+        except (RuntimeError, ValueError) as e:
+            raise ProviderUnavailable(f"Speech recognition failed ({e}); the job can be retried.") from e
+        texts = [k for k in kept if k[2]]
+        return [Segment(id=i, start=round(s, 2), end=round(e, 2), text=t) for i, (s, e, t) in enumerate(texts)]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from backend.adapters.audio_decode import SAMPLE_RATE, decode_audio
 from backend.adapters.whisper_model import ModelNotReady
@@ -17,6 +18,7 @@ from backend.adapters.whisper_stt import (
     load_transcriber,
     plan_speech,
 )
+from backend.domain.models import Segment
 from backend.evals.asr import normalise
 from tests.helpers.speech import encode_audio, synth_samples, synth_wav, whisper, whisper_model_dir
 
@@ -55,6 +57,13 @@ def test_segments_are_numbered_and_timed(whisper: WhisperTranscriber) -> None:
     text = normalise(" ".join(s.text for s in segments))
     assert "fever for 2 days" in text
     assert "amlodipine" in text and "5 mg" in text
+    # Every segment carries its words, timed in the recording like the segment, in order and inside it.
+    for s in segments:
+        assert normalise(" ".join(w.text for w in s.words)) == normalise(s.text)
+        assert all(s.start - 0.01 <= w.start <= w.end <= s.end + 0.01 for w in s.words)
+        assert all(a.start <= b.start for a, b in itertools.pairwise(s.words))
+    amlodipine = next(w for s in segments for w in s.words if "amlodipine" in w.text.lower())
+    assert amlodipine.start > len(first) / SAMPLE_RATE + 5.0  # after the first sentence and both gaps
 
 
 def test_windows_are_cut_at_pauses_and_long_silences_are_dropped() -> None:
@@ -74,18 +83,41 @@ def test_windows_are_cut_at_pauses_and_long_silences_are_dropped() -> None:
     assert plan.original_time(plan.clips[0][0]) >= 4.5
 
 
-def test_long_dialogue_keeps_the_drug_names(whisper: WhisperTranscriber) -> None:
-    # The drug list is given before every window, not only the first 30 s.
+@pytest.fixture(scope="module")
+def long_dialogue() -> NDArray[np.float32]:
+    """~45 s of dialogue (more than one window) with the drug names only at the end."""
     filler = synth_samples("How have you been sleeping lately? Not too bad, but I wake up at night sometimes.")
     pause = np.zeros(int(0.4 * SAMPLE_RATE), dtype=np.float32)
     late = synth_samples("Please continue the Glycomet after meals and take Dolo 650 for fever.")
-    audio = np.concatenate([np.concatenate([filler, pause]) for _ in range(7)] + [late])
-    assert len(audio) > 40 * SAMPLE_RATE
-    segments = whisper.transcribe(audio)
-    text = " ".join(s.text for s in segments).lower()
+    return np.concatenate([np.concatenate([filler, pause]) for _ in range(7)] + [late])
+
+
+@pytest.fixture(scope="module")
+def long_dialogue_heard(whisper: WhisperTranscriber, long_dialogue: NDArray[np.float32]) -> list[Segment]:
+    return whisper.transcribe(long_dialogue)
+
+
+def test_long_dialogue_keeps_the_drug_names(
+    long_dialogue: NDArray[np.float32], long_dialogue_heard: list[Segment]
+) -> None:
+    # The drug list is given before every window, not only the first 30 s.
+    assert len(long_dialogue) > 40 * SAMPLE_RATE
+    text = " ".join(s.text for s in long_dialogue_heard).lower()
     assert "glycomet" in text
     assert "dolo" in text
-    assert segments[-1].end <= len(audio) / SAMPLE_RATE + 0.5
+    assert long_dialogue_heard[-1].end <= len(long_dialogue) / SAMPLE_RATE + 0.5
+
+
+def test_the_same_audio_gives_the_same_transcript(
+    whisper: WhisperTranscriber, long_dialogue: NDArray[np.float32], long_dialogue_heard: list[Segment]
+) -> None:
+    # Decoding never samples (temperature 0 only, loops decoded again a fixed way): text, times and words
+    # come out identical on every run.
+    again = whisper.transcribe(long_dialogue.copy())
+    assert [(s.start, s.end, s.text, s.words) for s in again] == [
+        (s.start, s.end, s.text, s.words) for s in long_dialogue_heard
+    ]
+    assert all(s.words for s in again)
 
 
 def test_indian_brands_from_the_prompt(whisper: WhisperTranscriber) -> None:

@@ -1,10 +1,21 @@
-"""Pause-aligned decoding clips: speech regions packed into Whisper windows, cut at the longest pause."""
+"""Pause-aligned decoding clips (packed into Whisper windows, cut at the longest pause) and the checks that
+send a clip back to be decoded again (loops, text too long or short for its seconds)."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from backend.adapters.whisper_stt import pack_clips
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from backend.adapters import whisper_stt
+from backend.adapters.whisper_plan import SAMPLE_RATE, SpeechPlan, pack_clips, split_at_longest_pause
+from backend.adapters.whisper_repetition import is_loop, repetition_problem, words_of
+from backend.adapters.whisper_stt import WhisperTranscriber
 
 
 def _turns(n: int, sentence: float = 2.5, breath: float = 0.25, turn_gap: float = 1.0) -> list[tuple[float, float]]:
@@ -47,3 +58,127 @@ def test_greedy_packing_when_pauses_are_alike() -> None:
 def test_an_overlong_region_stays_alone_and_no_speech_is_no_clip() -> None:
     assert pack_clips([(1.0, 45.0), (46.0, 50.0)], 50.0) == [(0.8, 45.2), (45.8, 50.0)]
     assert pack_clips([], 10.0) == []
+
+
+def test_a_clip_is_split_in_its_longest_pause() -> None:
+    regions = [(0.0, 5.0), (5.3, 10.0), (11.0, 15.0), (15.2, 20.0)]
+    assert split_at_longest_pause(regions, (0.0, 20.2)) == [(0.0, 10.5), (10.5, 20.2)]
+    assert split_at_longest_pause([(1.0, 29.0)], (0.8, 29.2)) is None  # one stretch of speech: no pause
+
+
+# --- repetition and implausible text ------------------------------------------------------------
+
+
+def test_a_phrase_looping_is_a_loop_but_a_stutter_is_not() -> None:
+    assert repetition_problem("Ciprofloxacin, ciprofloxacin, ciprofloxacin,") == "loop"
+    assert repetition_problem("I'm going to I'm going to I'm going to check your blood pressure.") == "loop"
+    assert repetition_problem("no no no no") == "loop"
+    # how people talk: a word said three times, a short word twice, a phrase said again later
+    assert repetition_problem("I I I have actually been, it it it kind of wreaked havoc.") is None
+    assert repetition_problem("A little bit of pain, and a little bit of swelling, a little bit.") is None
+
+
+def test_text_that_compresses_like_a_loop_is_one() -> None:
+    # a sentence coming back with one word changed is never back to back, but gzip sees through it
+    days = ("single", "other", "second", "third", "fourth")
+    looping = " ".join(f"please take the tablet after your food every {day} day" for day in days)
+    assert not is_loop(words_of(looping))
+    assert repetition_problem(looping) == "loop"
+    assert repetition_problem("The patient reports a headache since Monday and some nausea in the mornings.") is None
+
+
+def test_text_far_too_long_or_short_for_its_seconds() -> None:
+    # Whisper "hearing" its drug list in the 0.3 s of padding after the last word of a clip
+    assert repetition_problem("Pantocid, metformin, glimepiride,", 0.3) == "too long"
+    assert repetition_problem("Ciprofloxacin,", 0.24) == "too long"
+    assert repetition_problem("Okay.", 0.1) is None  # one short word can be stamped into a tiny interval
+    assert repetition_problem("Please continue the metformin after meals.", 3.0) is None
+    assert repetition_problem("Yes.", 12.0) == "too short"  # 12 s of speech, one word written: words were lost
+    assert repetition_problem("", 2.0) is None  # a short stretch may be a cough
+
+
+# --- decoding a clip again when its text cannot be right (a scripted model, no real Whisper) --------------
+
+
+@dataclass(frozen=True)
+class _Said:
+    start: float
+    end: float
+    text: str
+    words: None = None
+
+
+class ScriptedWhisper:
+    """Stands in for ``WhisperModel``: answers by the clip's length and whether the drug list was given."""
+
+    def __init__(self, answers: dict[tuple[float, bool], list[_Said]]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[float, bool, float]] = []
+        self.segments_decoded = 0
+
+    def transcribe(self, audio: NDArray[np.float32], **options: Any) -> tuple[Iterator[_Said], None]:
+        key = (round(len(audio) / SAMPLE_RATE, 1), "hotwords" in options)
+        self.calls.append((*key, options["temperature"]))
+
+        def lazily() -> Iterator[_Said]:  # like faster-whisper: nothing is decoded until asked for
+            for said in self.answers[key]:
+                self.segments_decoded += 1
+                yield said
+
+        return lazily(), None
+
+
+def _transcriber(monkeypatch: pytest.MonkeyPatch, model: ScriptedWhisper) -> WhisperTranscriber:
+    monkeypatch.setattr(whisper_stt, "_load_model", lambda *_args: model)
+    return WhisperTranscriber("scripted-model", threads=1)
+
+
+# 20 s of "speech" in two stretches with a 0.8 s pause between them
+PLAN = SpeechPlan(np.zeros(20 * SAMPLE_RATE, dtype=np.float32), [(0.0, 20.0)], [], [(0.2, 9.8), (10.6, 19.8)])
+OPTIONS = {"temperature": 0.0}
+HOT = {"hotwords": "Medicines: ciprofloxacin."}
+
+
+def test_a_looping_clip_is_decoded_again_in_two_halves(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [_Said(0.0, 19.8, "Ciprofloxacin, ciprofloxacin, ciprofloxacin, ciprofloxacin.")],
+            (10.2, True): [_Said(0.0, 9.6, "How are you feeling today?")],
+            (9.8, True): [_Said(0.4, 9.6, "Much better since the antibiotics, thank you.")],
+        }
+    )
+    whisper = _transcriber(monkeypatch, model)
+    pieces = whisper.decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
+    assert [p.text for p in pieces] == ["How are you feeling today?", "Much better since the antibiotics, thank you."]
+    assert pieces[1].start == 10.6  # times are in the recording's speech, not the half's
+    assert all(temperature == 0.0 for *_key, temperature in model.calls)  # never sampled at random
+    assert whisper.decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT) == pieces  # and the same every time
+
+
+def test_a_half_still_wrong_is_decoded_without_the_drug_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = [_Said(0.0, 9.6, "Metformin, metformin, metformin, metformin.")]
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [_Said(0.0, 19.8, "Metformin, metformin, metformin, metformin.")],
+            (10.2, True): loop,
+            (10.2, False): [_Said(0.0, 9.6, "Do you take metformin?")],
+            (9.8, True): [_Said(0.4, 9.6, "Yes, twice a day.")],
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
+    assert [p.text for p in pieces] == ["Do you take metformin?", "Yes, twice a day."]
+
+
+def test_the_silent_tail_of_a_clip_is_not_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [
+                _Said(0.2, 9.8, "How are you feeling today?"),
+                _Said(10.6, 19.7, "Much better, thank you."),
+                _Said(19.7, 20.0, "Ciprofloxacin,"),  # what Whisper "hears" in the padding after the speech
+            ]
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
+    assert [p.text for p in pieces] == ["How are you feeling today?", "Much better, thank you."]
+    assert model.segments_decoded == 2  # the tail was never asked for

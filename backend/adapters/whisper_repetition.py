@@ -1,0 +1,89 @@
+"""Signs that Whisper's text for a stretch of audio is not what was said: loops, text too long or short.
+
+Whisper base, decoded at temperature 0, sometimes loops on a phrase ("ciprofloxacin, ciprofloxacin, ...") or
+continues its drug-list prompt over a pause; faster-whisper's own answer (sampling again at a higher
+temperature) makes the transcript differ from run to run. The adapter instead re-decodes such a stretch
+deterministically; these checks, on plain text and seconds, decide when.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator
+
+# Whisper's own threshold: text that gzip shrinks more than 2.4 times is a loop, not speech.
+COMPRESSION_RATIO_MAX = 2.4
+_COMPRESSION_MIN_CHARS = 60  # shorter text compresses badly whatever it says
+# Consultations repeat words while thinking ("i i i have", "it it it"): a run of one word counts as a loop
+# from 4 repeats; a phrase (or one long word, >= 8 letters, which nobody stutters) from 3.
+_REPEATS_OF_A_WORD = 4
+_REPEATS_OF_A_PHRASE = 3
+_LONG_WORD = 8
+_MAX_PHRASE_WORDS = 6
+# Speaking rate: conversational English is ~12-16 characters (letters and spaces) a second, fast speech
+# ~20; more than 35 is not speech (a drug list "heard" in a 0.3 s pause). Less than 1 a second over several
+# seconds of speech means words were dropped.
+MAX_CHARS_PER_SECOND = 35.0
+_RATE_MIN_CHARS = 10  # one short word can be stamped into a tiny interval
+MIN_CHARS_PER_SECOND = 1.0
+_SHORT_MIN_SECONDS = 5.0
+
+_WORD = re.compile(r"[\w'-]+")
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words without punctuation ("Ciprofloxacin, ciprofloxacin." -> two equal words)."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def compression_ratio(text: str) -> float:
+    """How many times zlib shrinks the text's UTF-8 bytes (Whisper's loop measure)."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def _runs(words: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """Every phrase of up to 6 words with how many times it occurs back to back from where it starts."""
+    for size in range(1, _MAX_PHRASE_WORDS + 1):
+        for start in range(len(words) - 2 * size + 1):
+            phrase = words[start : start + size]
+            count = 1
+            while words[start + count * size : start + (count + 1) * size] == phrase:
+                count += 1
+            yield count, phrase
+
+
+def is_loop(words: list[str]) -> bool:
+    """True when a phrase repeats back to back more than a speaker's stutter does."""
+    return any(
+        count >= _REPEATS_OF_A_WORD or (count >= _REPEATS_OF_A_PHRASE and (len(p) > 1 or len(p[0]) >= _LONG_WORD))
+        for count, p in _runs(words)
+    )
+
+
+def repetition_problem(text: str, seconds: float | None = None) -> str | None:
+    """Why ``text`` cannot be a transcript of ``seconds`` of speech, or ``None`` when it can.
+
+    Args:
+        text: What Whisper wrote for a stretch of audio (a segment or a whole clip).
+        seconds: How long that stretch's speech lasts; ``None`` skips the speaking-rate checks.
+
+    Returns:
+        ``"loop"`` (a phrase repeated back to back, or text that compresses like one), ``"too long"``
+        (more characters than anyone says in that time), ``"too short"`` (seconds of speech, next to no
+        words), or ``None``.
+    """
+    words = words_of(text)
+    chars = len(" ".join(words))
+    if is_loop(words):
+        return "loop"
+    if chars >= _COMPRESSION_MIN_CHARS and compression_ratio(" ".join(words)) > COMPRESSION_RATIO_MAX:
+        return "loop"
+    if seconds is None:
+        return None
+    if chars >= _RATE_MIN_CHARS and chars > MAX_CHARS_PER_SECOND * max(seconds, 0.0):
+        return "too long"
+    if seconds >= _SHORT_MIN_SECONDS and chars < MIN_CHARS_PER_SECOND * seconds:
+        return "too short"
+    return None
