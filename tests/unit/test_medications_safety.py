@@ -69,7 +69,8 @@ def test_a_combination_keeps_every_component_and_its_strength() -> None:
         ("Tab Levothyroxine 50 mcg qAM", "frequency", "once daily in the morning"),
         ("Tab Nitroglycerin 0.4 mg SL q5min PRN", "frequency", "every 5 minutes as needed"),
         ("Syp Ambroxol 5 ml TDS after lunch", "instructions", "after lunch"),
-        ("Cap Omeprazole 20mg before meals", "instructions", "before food"),
+        ("Cap Omeprazole 20mg before meals", "instructions", "before meals"),
+        ("T. Pan 40 1-0-0 BBF", "instructions", "before breakfast"),
     ],
 )
 def test_timing_words_are_kept(line: str, field: str, value: str) -> None:
