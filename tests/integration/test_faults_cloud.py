@@ -1,13 +1,15 @@
 """Every cloud engine timing out: the offline engine takes over and the user is told so (a banner).
 
 One local server accepts connections and never answers in time, standing in for Gemini (speech and drafting,
-the real google-genai SDK) and AWS Textract (the real botocore client). Each client has a 1-second timeout.
+the real google-genai SDK) and AWS Textract (the real botocore client). Each client has a 1-second timeout; the
+server answers (503) only after ``HOLD_S``, so a "timed out" banner proves the client gave up on its own short
+timeout and not on an SDK default (a minute, or never). No wall-clock budget: load can only make a 1-second timer
+late, and not by ``HOLD_S``.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,17 +36,19 @@ from tests.helpers.speech import synth_samples, wav_bytes, whisper_model_dir
 __all__ = ["whisper_model_dir"]  # fixture imported for pytest
 
 NURSE = Principal("nurse", Role.NURSE)
+HOLD_S = 30.0  # far longer than every client's 1-second timeout, far shorter than the SDKs' defaults
 
 
 class _Hang(BaseHTTPRequestHandler):
     requests = 0
+    release = threading.Event()  # set when the test ends, so no handler outlives its server
 
     def _stall(self) -> None:
         type(self).requests += 1
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        time.sleep(3.0)  # longer than every client's timeout
+        type(self).release.wait(HOLD_S)
         try:
             self.send_response(503)
             self.end_headers()
@@ -71,10 +75,12 @@ def aws_client(service: str, url: str) -> Any:
 
 @pytest.fixture
 def hanging_url() -> Iterator[str]:
+    _Hang.release.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hang)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
+    _Hang.release.set()
     server.shutdown()
     server.server_close()
 
@@ -100,9 +106,7 @@ def test_scribe_falls_back_to_offline_speech_and_drafting(
     audio = wav_bytes(synth_samples("I have had a headache for three days. Take paracetamol five hundred milligrams."))
     deps = app.scribe_deps()
     job = submit_recording(deps, NURSE, pid, audio, "visit.wav")
-    started = time.monotonic()
     process_job(deps, job.job_id)
-    elapsed = time.monotonic() - started
 
     done = app.stores.jobs.get(job.job_id)
     assert done.status is JobStatus.READY, done.error
@@ -110,9 +114,8 @@ def test_scribe_falls_back_to_offline_speech_and_drafting(
     assert any("headache" in s.text.lower() for s in note.transcript)  # whisper transcribed it
     banner = str(note.fields.get("engine_fallback", ""))
     assert "Transcribed by the offline engine" in banner and "Drafted by the offline engine" in banner
-    assert "timed out" in banner
+    assert "timed out" in banner  # both clients gave up on their 1-second timeout, before the server's 503
     assert note.fields.get("engine") == "rules"
-    assert elapsed < 60  # two 1-second timeouts, not the default minute each
     # The admin's Engines tab sees the same story.
     assert app.speech().transcriber.last_error and app.drafter().last_fallback
 
@@ -155,9 +158,8 @@ def test_every_llm_engine_timing_out_hands_the_draft_to_the_offline_engine(hangi
     for client in clients:
         before = _Hang.requests
         drafter = FallbackDrafter(LlmDrafter(client), draft_parts, cloud_name=client.name)
-        started = time.monotonic()
         sections, fields, meds = drafter(segments)
-        assert time.monotonic() - started < 10
         assert _Hang.requests == before + 1  # the engine was really tried, once
+        # Timed out: it gave up on its own 1-second timeout, long before the server's answer.
         assert "timed out" in fields["engine_fallback"] and fields["engine"] == "rules"
         assert [m.name.lower() for m in meds] == ["metformin"] and any(sections.values())
