@@ -20,7 +20,6 @@ ENV COPILOT_WHISPER_MODEL=/app/models/faster-whisper-base
 # (see `docker logs`; also /data/setup-token, owner-only) that the sign-in page asks for before it creates the
 # first administrator; or run: docker exec -it <container> python -m backend users add NAME --role admin
 ENV COPILOT_DEMO=0
-VOLUME /data
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status == 200 else 1)"
