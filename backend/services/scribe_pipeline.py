@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from backend.adapters.whisper_language import recording_warnings
 from backend.domain.errors import ValidationFailed
 from backend.domain.medications.recovery import Recovery, recover_drug_names
 from backend.domain.models import Medication, Segment
@@ -48,13 +49,16 @@ def transcribe_recording(samples: NDArray[np.float32], transcriber: Transcriber)
     """Transcribe decoded audio and give each turn a role.
 
     Raises:
-        ValidationFailed: nothing was said (``NO_SPEECH``).
+        ValidationFailed: nothing was said (``NO_SPEECH``), or the recording is not a consultation that can be
+            drafted from (music or tones, no English at all: see ``backend.domain.audio_checks``).
     """
     segments = transcriber.transcribe(samples)
     if not any(s.text.strip() for s in segments):
         raise ValidationFailed(NO_SPEECH)
+    # Bad input that still gave text (music or tones heard as words, another language): fail clearly or warn.
+    checked = recording_warnings(transcriber, samples, segments)
     roles = assign_roles(samples, segments)
-    return Heard(renumber(roles.segments), list(roles.warnings))
+    return Heard(renumber(roles.segments), [*checked, *roles.warnings])
 
 
 def label_transcript(segments: Sequence[Segment]) -> Heard:

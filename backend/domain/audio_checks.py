@@ -1,0 +1,214 @@
+"""Is this recording a consultation the scribe can draft from? Pure checks on the audio and on what was heard.
+
+Two kinds of bad input get through the "is it silent?" test and make Whisper write text that nobody said:
+
+- music, tones or a hum: Silero VAD takes a steady sung-like tone for speech and Whisper, primed with the drug
+  list, hears a drug name over and over ("Ecosprin, Ecosprin, ..." from 8 s of a vibrato tone);
+- a consultation in another language: with ``language="en"`` Whisper transliterates or translates it.
+
+The first is caught here from the samples (how tonal the loud frames are) and the transcript (one word over and
+over); the second from the spoken-language probabilities that the speech adapter measures, judged here. The
+wording of every message lives here too, so the worker, the CLI and the review page say the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backend.domain.errors import ValidationFailed
+from backend.domain.models import Segment
+
+SAMPLE_RATE = 16_000
+_FRAME = 512  # 32 ms at 16 kHz
+_HOP = 256
+_PEAK_BINS = 6
+# A frame is "tonal" when its 6 strongest FFT bins hold 90% of its power: a whistle, beep, sung or synthetic tone.
+# Voiced speech spreads its power over many harmonics shaped by formants: medians 0.56-0.69 on espeak-ng voices
+# (en-us pitch 40/70, en-gb, hi, es, a female variant) and on ACI-Bench consultations; 0.80 for synthetic
+# chords, 1.0 for a vibrato tone.
+_TONAL_PEAK_SHARE = 0.9
+_MUSIC_SHARE = 0.6  # at least this share of the loud frames tonal: music or tones, not a consultation
+_SOME_MUSIC_SHARE = 0.25  # at least this share: say that part of it may be music
+# Whisper looping on noise: the commonest word is at least this share of all words, among at least this many.
+_LOOP_SHARE = 0.4
+_LOOP_MIN_WORDS = 6
+# Spoken language. A sample of the whole speech with P(English) >= 0.8 is not looked at closer: on 16 espeak-ng
+# ACI-Bench consultations (8 valid, 8 train) it was 0.90-0.99. Below that, a few stretches of speech are
+# identified one by one (a window mixing languages leans to English: espeak-ng Hindi three times and one English
+# sentence gave P(English) 0.63); a stretch is English when P(English) >= 0.5.
+_CLEARLY_ENGLISH = 0.8
+_PART_ENGLISH = 0.5
+_MOSTLY_ENGLISH = 0.5  # English share of the checked speech below this: "most of this recording is not in English"
+_ALL_ENGLISH = 0.85  # ... below this: "part of it is not"
+
+NOT_SPEECH = (
+    "This recording sounds like music, tones or noise rather than a conversation — no note was made. "
+    "Record the consultation again (away from music or machines); the recording is kept."
+)
+LOOPING = (
+    "The speech engine heard only the same word over and over ({word}) — this is usually music or noise, "
+    "not speech. No note was made; record the consultation again (the recording is kept)."
+)
+SOME_MUSIC = (
+    "Part of this recording sounds like music or tones rather than speech; words there may be misheard "
+    "— check the draft against the recording."
+)
+NOT_ENGLISH = (
+    "Most of this recording is not in English{detected}; the draft may be wrong — check it against the recording."
+)
+PARTLY_NOT_ENGLISH = (
+    "About {share}% of this recording is not in English{detected}; the draft may miss or garble "
+    "what was said there — check it against the recording."
+)
+NO_ENGLISH = (
+    "No English speech was found in this recording{detected}. The scribe drafts notes from "
+    "English consultations only, so no note was made; the recording is kept."
+)
+
+# Whisper's language codes for the languages a clinic here is likeliest to hear; others are shown as the code.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "hi": "Hindi",
+    "bn": "Bengali",
+    "ta": "Tamil",
+    "te": "Telugu",
+    "mr": "Marathi",
+    "gu": "Gujarati",
+    "kn": "Kannada",
+    "ml": "Malayalam",
+    "pa": "Punjabi",
+    "ur": "Urdu",
+    "ne": "Nepali",
+    "si": "Sinhala",
+    "as": "Assamese",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "nl": "Dutch",
+    "ru": "Russian",
+    "ar": "Arabic",
+    "fa": "Persian",
+    "tr": "Turkish",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "id": "Indonesian",
+    "ms": "Malay",
+    "th": "Thai",
+    "vi": "Vietnamese",
+    "sw": "Swahili",
+}
+
+
+def tonal_share(samples: NDArray[np.float32]) -> float:
+    """Share of the louder half of the frames whose power sits in a few FFT bins (tones, not voices).
+
+    Returns 0.0 for audio shorter than one frame.
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    if x.size < _FRAME:
+        return 0.0
+    frames = np.lib.stride_tricks.sliding_window_view(x, _FRAME)[::_HOP] * np.hanning(_FRAME)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2 + 1e-12
+    energy = power.sum(axis=1)
+    loud = power[energy >= np.percentile(energy, 50)]  # pauses and fades would only dilute the answer
+    peaks = -np.partition(-loud, _PEAK_BINS, axis=1)[:, :_PEAK_BINS]
+    return float(np.mean(peaks.sum(axis=1) / loud.sum(axis=1) >= _TONAL_PEAK_SHARE))
+
+
+def looping_word(segments: Sequence[Segment]) -> str | None:
+    """The word a transcript repeats over and over (Whisper's loop on music or noise), if it does."""
+    words = re.findall(r"[^\W\d_]+", " ".join(s.text for s in segments).lower())
+    if len(words) < _LOOP_MIN_WORDS:
+        return None
+    common = Counter(w for w in words if len(w) >= 3).most_common(1)  # "a", "of", "is" repeat in any speech
+    if not common:
+        return None
+    word, count = common[0]
+    return word if count >= _LOOP_SHARE * len(words) else None
+
+
+def sound_warnings(samples: NDArray[np.float32], segments: Sequence[Segment]) -> list[str]:
+    """Warnings for a recording that is partly music or tones.
+
+    Raises:
+        ValidationFailed: the recording is music, tones or noise (``NOT_SPEECH``), or the transcript is one
+            word over and over (``LOOPING``): a note drafted from it would hold words nobody said.
+    """
+    word = looping_word(segments)
+    if word is not None:
+        raise ValidationFailed(LOOPING.format(word=f"“{word}”"))
+    share = tonal_share(samples)
+    if share >= _MUSIC_SHARE:
+        raise ValidationFailed(NOT_SPEECH)
+    return [SOME_MUSIC] if share >= _SOME_MUSIC_SHARE else []
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """Whisper's language identification on some speech.
+
+    Attributes:
+        english: The probability of English.
+        others: The likeliest other languages with their probabilities, best first (("hi", 0.6), ...).
+        seconds: How much speech it was made on.
+    """
+
+    english: float
+    others: tuple[tuple[str, float], ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def clearly_english(self) -> bool:
+        """English beyond doubt: no need to look closer."""
+        return self.english >= _CLEARLY_ENGLISH
+
+    @property
+    def english_part(self) -> bool:
+        """A stretch of speech that is English more likely than not."""
+        return self.english >= _PART_ENGLISH
+
+
+def language_warnings(whole: LanguageGuess | None, parts: Sequence[LanguageGuess] = ()) -> list[str]:
+    """What to tell the clinician about the spoken language.
+
+    Args:
+        whole: Language identification on a sample of all the speech; None when it could not be run.
+        parts: Identifications of stretches of speech checked one by one (when ``whole`` is not clearly
+            English); without them ``whole`` is judged alone.
+
+    Raises:
+        ValidationFailed: the speech is not English and none of the stretches checked was (``NO_ENGLISH``).
+    """
+    if whole is None or whole.clearly_english:
+        return []
+    parts = parts or [whole]  # no stretch long enough to check on its own: the sample is all there is
+    seconds = sum(g.seconds for g in parts) or 1.0
+    english = sum(g.seconds for g in parts if g.english_part)
+    detected = _detected([whole, *(g for g in parts if not g.english_part)])
+    if english == 0:
+        raise ValidationFailed(NO_ENGLISH.format(detected=detected))
+    if english < _MOSTLY_ENGLISH * seconds:
+        return [NOT_ENGLISH.format(detected=detected)]
+    if english < _ALL_ENGLISH * seconds:
+        return [PARTLY_NOT_ENGLISH.format(detected=detected, share=round(100 * (1 - english / seconds)))]
+    return []
+
+
+def _detected(guesses: Sequence[LanguageGuess]) -> str:
+    """ " (detected: Hindi)": the language likeliest over the speech that is not English, "" when none is named."""
+    score: dict[str, float] = {}
+    for guess in guesses:
+        for code, p in guess.others:
+            score[code] = score.get(code, 0.0) + p * guess.seconds
+    named = sorted((c for c in score if c in LANGUAGE_NAMES), key=lambda c: -score[c])
+    # Whisper's fallback guesses for speech it cannot place (Latin, Welsh, Maori ...) are not in the table.
+    return f" (detected: {LANGUAGE_NAMES[named[0]]})" if named else ""
