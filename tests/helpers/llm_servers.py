@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,7 +75,8 @@ class FakeGemini:
 
     replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     forever: tuple[int, dict[str, Any]] | None = None
-    delay_s: float = 0.0
+    delay_s: float = 0.0  # hold generateContent this long (or until ``released``) before answering
+    released: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
@@ -116,7 +116,7 @@ def gemini_handler(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
                 return
             if self.path.endswith(":generateContent"):
                 if fake.delay_s:
-                    time.sleep(fake.delay_s)
+                    fake.released.wait(fake.delay_s)
                 status, payload = fake.next_reply()
                 self._send(status, payload)
                 return
@@ -179,7 +179,8 @@ class FakeChat:
     replies: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     forever: tuple[int, dict[str, Any], dict[str, str]] | None = None
     schema_supported: bool = True
-    delay_s: float = 0.0
+    delay_s: float = 0.0  # hold each completion this long (or until ``released``) before answering
+    released: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
 
     def next_reply(self) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -209,7 +210,7 @@ def chat_handler(fake: FakeChat) -> type[BaseHTTPRequestHandler]:
                 _send(self, 400, chat_error("Unrecognized request argument supplied: response_format"))
                 return
             if fake.delay_s:
-                time.sleep(fake.delay_s)
+                fake.released.wait(fake.delay_s)
             status, payload, headers = fake.next_reply()
             _send(self, status, payload, headers)
 

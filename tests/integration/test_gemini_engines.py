@@ -29,6 +29,7 @@ def fake() -> Iterator[tuple[FakeGemini, str]]:
     state = FakeGemini()
     with serve(gemini_handler(state)) as url:
         yield state, url
+        state.released.set()  # requests still held by a timeout test end now
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_bad_key_is_not_retried_and_not_echoed(fake: tuple[FakeGemini, str], sle
 
 def test_timeout_becomes_provider_unavailable(fake: tuple[FakeGemini, str], sleeps: list[float]) -> None:
     server, url = fake
-    server.delay_s = 1.5
+    server.delay_s = 30.0  # far beyond the 0.3 s timeout: only the client's own timeout can end the call
     server.forever = (200, reply(json.dumps(DRAFT)))
     with pytest.raises(ProviderUnavailable, match="timed out"):
         drafter(client_for(url, sleeps, attempts=2, timeout_s=0.3))(SEGMENTS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,6 +110,29 @@ def _metrics(app: App, pid: str, h: Hostile) -> str:
 
 
 PATHS: dict[str, Callable[[App, str, Hostile], str]] = {"scribe": _scribe, "digitize": _digitize, "metrics": _metrics}
+# A hostile file must never hang a path: each is given this long to finish (a bound for a hang, not a speed budget;
+# a slow machine only takes longer, and the time each took is printed).
+HANG_BOUND_S = 600.0
+
+
+def _finishes(run: Callable[[], str], what: str) -> str:
+    """``run()``'s result (or its exception) once it returns; fails if it is still running after the bound."""
+    outcome: list[str] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(run())
+        except BaseException as e:  # handed to the test thread as it is
+            error.append(e)
+
+    worker = threading.Thread(target=target, name=f"hostile-{what}", daemon=True)
+    worker.start()
+    worker.join(HANG_BOUND_S)
+    assert not worker.is_alive(), f"{what} was still running after {HANG_BOUND_S:.0f} s"
+    if error:
+        raise error[0]
+    return outcome[0]
 
 
 @pytest.mark.parametrize("path", list(PATHS))
@@ -118,7 +142,7 @@ def test_hostile_file(app: App, pid: str, corpus: dict[str, Hostile], name: str,
     before = _state(app)
     started = time.monotonic()
     try:
-        outcome = PATHS[path](app, pid, h)
+        outcome = _finishes(lambda: PATHS[path](app, pid, h), f"{name} via {path}")
     except CopilotError as e:
         message = e.message
         assert 15 < len(message) < 600 and "Traceback" not in message, message
@@ -130,8 +154,7 @@ def test_hostile_file(app: App, pid: str, corpus: dict[str, Hostile], name: str,
         outcome = f"refused: {message}"
     else:
         assert h.expect.get(path) is None, f"{name} via {path} was accepted but must be refused: {outcome}"
-    elapsed = time.monotonic() - started
-    assert elapsed < 60, f"{name} via {path} took {elapsed:.0f} s"
+    elapsed = time.monotonic() - started  # reported, not asserted
     print(f"{name:28} {path:8} {elapsed:5.1f}s {outcome[:140]}")
 
 

@@ -29,6 +29,7 @@ def chat() -> Iterator[tuple[FakeChat, str]]:
     fake = FakeChat()
     with serve(chat_handler(fake)) as url:
         yield fake, url
+        fake.released.set()  # requests still held by a timeout test end now
 
 
 def test_standard_form_sends_bearer_key_and_json_schema(chat: tuple[FakeChat, str]) -> None:
@@ -122,7 +123,7 @@ def test_refusal_is_refused(chat: tuple[FakeChat, str]) -> None:
 
 def test_timeout_becomes_provider_unavailable(chat: tuple[FakeChat, str]) -> None:
     fake, url = chat
-    fake.delay_s = 1.5
+    fake.delay_s = 30.0  # far beyond the 0.3 s timeout: only the client's own timeout can end the call
     fake.forever = (200, chat_reply(json.dumps(ANSWER)), {})
     sleeps: list[float] = []
     client = OpenAiCompatibleClient(
