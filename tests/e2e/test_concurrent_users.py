@@ -23,6 +23,7 @@ from backend.bootstrap import build_app
 from backend.config import Settings
 from backend.domain.models import JobStatus, Role
 from backend.services.auth import add_user
+from backend.services.demo import seed_demo
 from tests.conftest import ROOT
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
 from tests.helpers.prescriptions import render_prescription
@@ -265,6 +266,7 @@ def _p95(values: list[float]) -> float:
 def test_ten_concurrent_users(tmp_path: Path, artifacts: Path) -> None:
     data = tmp_path / "data"
     app = build_app(Settings(data_dir=data, store="sqlite", blobs="local", queue="sqlite"))
+    seed_demo(app.stores)  # first: seeding refuses a database that already holds other accounts
     for user in USERS:
         add_user(app.stores, user.name, PASSWORD, user.role)
     files = tmp_path / "files"
