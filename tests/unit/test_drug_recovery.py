@@ -118,3 +118,9 @@ def test_every_listed_drug_is_known_to_the_parser() -> None:
 def test_english_words_are_told_from_misheard_names() -> None:
     assert is_english_word("April") and is_english_word("alive")
     assert not is_english_word("lassox") and not is_english_word("digaxin")
+
+
+def test_the_context_reaches_across_short_pieces_of_turns() -> None:
+    # Role assignment may cut turns into pieces of a few words at each change of voice.
+    recovered = _recover("Are you taking", "any medications", "for that?", "Yeah, I am,", "uh, digaxin.")
+    assert [(r.segment_id, r.drug) for r in recovered.recoveries] == [(4, "digoxin")]

@@ -210,13 +210,18 @@ def _best(window: _Window, key_sims: list[float], letter_sims: list[float]) -> t
 
 
 def _context(all_tokens: list[list[_Token]], seg: int, first: int, last: int, width: int) -> list[str]:
-    """Words within ``width`` of a window, running into the turns before and after it."""
+    """Words within ``width`` of a window, running into the turns before and after it (however short they are:
+    role assignment may cut a turn into pieces of a few words)."""
     before = [t.text for t in all_tokens[seg][max(0, first - width) : first]]
     after = [t.text for t in all_tokens[seg][last + 1 : last + 1 + width]]
-    if len(before) < width and seg > 0:
-        before = [t.text for t in all_tokens[seg - 1][-(width - len(before)) :]] + before
-    if len(after) < width and seg + 1 < len(all_tokens):
-        after += [t.text for t in all_tokens[seg + 1][: width - len(after)]]
+    i = seg - 1
+    while len(before) < width and i >= 0:
+        before = [t.text for t in all_tokens[i][-(width - len(before)) :]] + before
+        i -= 1
+    i = seg + 1
+    while len(after) < width and i < len(all_tokens):
+        after += [t.text for t in all_tokens[i][: width - len(after)]]
+        i += 1
     return before + after
 
 
