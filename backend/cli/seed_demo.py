@@ -1,4 +1,4 @@
-"""``python -m backend seed-demo``: idempotent demo data."""
+"""``python -m backend seed-demo``: idempotent demo data, only in a new or demo database."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from backend.services.demo import seed_demo
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("seed-demo", help="create demo accounts, patients, notes and wearable data (idempotent)")
+    parser = sub.add_parser(
+        "seed-demo",
+        help="create demo accounts, patients, notes and wearable data (idempotent; refuses a database with real data)",
+    )
     parser.set_defaults(func=_run)
 
 
