@@ -56,7 +56,9 @@ def free_port() -> int:
 def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "COPILOT_DATA_DIR": str(data_dir), "COPILOT_DEMO": "1", **(extra_env or {})}
-    subprocess.run([sys.executable, "-m", "backend", "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    seeded = subprocess.run([sys.executable, "-m", "backend", "seed-demo"], cwd=ROOT, env=env, capture_output=True)
+    if seeded.returncode != 0:
+        raise RuntimeError(f"seed-demo failed ({seeded.returncode}): {seeded.stderr.decode(errors='replace')[-2000:]}")
     log = (data_dir / "streamlit.log").open("wb")
     proc = subprocess.Popen(
         [
