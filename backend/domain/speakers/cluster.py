@@ -17,8 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 PITCH_WEIGHT = 3.0
-SEPARATION = 4.5  # Mahalanobis distance between two groups that makes them two voices
-MIN_SHARE = 0.04  # share of speech a group needs to count as a voice
+SEPARATION = (0.0, 0.0, 4.0, 5.0)  # by k: Mahalanobis distance every pair of k groups must reach
+MIN_SHARE = (0.0, 0.0, 0.1, 0.1)  # by k: share of speech each of k groups needs to count as a voice
+COMPONENTS = 6  # principal directions kept: few spans cannot support a covariance in more dimensions
 MIN_SECONDS = 2.0  # ... and at least this much speech
 SHRINK = 0.2  # covariance shrinkage toward its diagonal: few spans, many dimensions
 RESTARTS = 6
@@ -41,7 +42,10 @@ def standardise(vectors: NDArray[np.float64], weights: NDArray[np.float64]) -> N
     std = np.sqrt(w @ (vectors - mean) ** 2) + 1e-9
     x = (vectors - mean) / std
     x[:, -1] *= PITCH_WEIGHT
-    return x
+    # The leading principal directions of the weighted spread: where two voices differ, if there are two.
+    cov = (x * w[:, None]).T @ x
+    _, vecs = np.linalg.eigh(cov)
+    return x @ vecs[:, ::-1][:, :COMPONENTS]
 
 
 def kmeans(x: NDArray[np.float64], w: NDArray[np.float64], k: int) -> tuple[NDArray[np.int64], float]:
@@ -93,10 +97,10 @@ def _accept(x: NDArray[np.float64], w: NDArray[np.float64], labels: NDArray[np.i
     total = w.sum()
     for j in range(k):
         share = w[labels == j].sum()
-        if share < MIN_SHARE * total or share < MIN_SECONDS or (labels == j).sum() < 3:
+        if share < MIN_SHARE[k] * total or share < MIN_SECONDS or (labels == j).sum() < 3:
             return ()
     seps = tuple(separation(x, w, labels == i, labels == j) for i in range(k) for j in range(i + 1, k))
-    return seps if min(seps) >= SEPARATION else ()
+    return seps if min(seps) >= SEPARATION[k] else ()
 
 
 def cluster_voices(vectors: NDArray[np.float64], seconds: NDArray[np.float64], max_voices: int = 3) -> Clustering:
