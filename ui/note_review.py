@@ -41,7 +41,8 @@ def _evidence_choices(note: Note) -> list[tuple[str, list[int]]]:
 
 
 def _meds_frame(meds: list[Medication]) -> list[dict[str, Any]]:
-    shown = MED_COLUMNS + (SHOWN_ONLY if any(m.heard_as for m in meds) else [])
+    # What was heard sits beside the name it was recovered as, where the clinician compares them.
+    shown = MED_COLUMNS[:1] + (SHOWN_ONLY if any(m.heard_as for m in meds) else []) + MED_COLUMNS[1:]
     return [{c: getattr(m, c) for c in shown} for m in meds]
 
 
@@ -151,7 +152,10 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
         try:
             if to_confirm is not None:
                 confirm_medication(app.stores, principal, note, to_confirm)
-                st.session_state[f"{key}_notice"] = f"{note.medications[to_confirm].name} confirmed."
+                med = note.medications[to_confirm]
+                st.session_state[f"{key}_notice"] = (
+                    f"Confirmed: {_as_heard(med.model_copy(update={'verified': True}))}."
+                )
                 st.rerun()
             if editable and c1.button("Save draft", key=f"{key}_save"):
                 save_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
@@ -233,12 +237,13 @@ def _roles_change(
     if not pending or pending["version"] != note.version:
         st.session_state.pop(pending_key, None)
         return
+    n = sum(1 for s in note.transcript if s.id in pending["roles"] and pending["roles"][s.id] != s.speaker)
     st.warning(
-        "This draft has been edited. Redoing it from the new roles replaces its text and medications with a new "
-        "draft, and your edits are lost. Redo the draft?"
+        f"This draft has been edited. Changing the role of {n} turn(s) redoes it from the transcript: its text and "
+        "medications are replaced by a new draft and your edits are lost. Redo the draft?"
     )
     yes, no = st.columns(2)
-    if yes.button("Redo the draft, replacing my edits", type="primary", key=f"{key}_relabel_yes"):
+    if yes.button("Redo the draft", type="primary", key=f"{key}_relabel_yes"):
         st.session_state.pop(pending_key, None)
         _relabel(app, principal, note, key, pending["roles"])
     if no.button("Keep my edits", key=f"{key}_relabel_no"):

@@ -15,6 +15,7 @@ from ui.safe import md_escape
 ROLE_NAMES = {"clinician": "Clinician", "patient": "Patient", "other": "Other speaker"}
 AVATARS = {"clinician": ":material/stethoscope:", "patient": ":material/person:", "other": ":material/group:"}
 UNKNOWN_AVATAR = ":material/help:"
+COLOURS = {"clinician": "blue", "patient": "green", "other": "violet"}
 # How the role was found, in the words a nurse reads (Segment.role_source).
 HOW_FOUND = {
     "engine": "speech engine's labels",
@@ -25,35 +26,47 @@ HOW_FOUND = {
 }
 
 
+def clock(seconds: float) -> str:
+    """Minutes and seconds into the recording, as a player shows them (7:05)."""
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
 def role_name(speaker: str | None) -> str:
     return ROLE_NAMES.get(speaker or "", "Speaker not known")
 
 
 def show_transcript(note: Note, highlight: set[int], height: int = 520) -> None:
-    """The conversation, one bubble per run of turns by the same speaker; ``highlight`` marks evidence."""
+    """The conversation, one block per run of turns by the same speaker; ``highlight`` marks evidence."""
     if not note.transcript:
         st.markdown("_(no transcript)_")
         return
     recovered = _recoveries_by_segment(note)
     confirmed = {(m.name.lower(), m.heard_as) for m in note.medications if m.verified and m.heard_as}
+    evidence = [s for s in note.transcript if s.id in highlight]
+    if evidence:
+        # The conversation box does not scroll to the evidence: show it here too, with who said it.
+        with st.container(border=True):
+            st.markdown(
+                "  \n".join(
+                    f"{_header(s.speaker, [s])}  \n:orange-background[:gray[{clock(s.start)}] "
+                    f"{_heard(s.text, recovered.get(s.id, []), confirmed)}]"
+                    for s in evidence
+                )
+            )
     with st.container(height=height, border=True):
         for run in _runs(note.transcript):
-            speaker = run[0].speaker
-            with st.chat_message(speaker or "unknown", avatar=AVATARS.get(speaker or "", UNKNOWN_AVATAR)):
-                how = ", ".join(dict.fromkeys(HOW_FOUND[s.role_source] for s in run if s.role_source in HOW_FOUND))
-                st.markdown(f"**{role_name(speaker)}**" + (f" :gray[· {how}]" if how else ""))
-                lines = []
-                for seg in run:
-                    text = f"`{seg.start:6.1f}s` " + _heard(seg.text, recovered.get(seg.id, []), confirmed)
-                    lines.append(f":orange-background[{text}]" if seg.id in highlight else text)
-                st.markdown("  \n".join(lines))
+            lines = [_header(run[0].speaker, run)]
+            for seg in run:
+                text = f":gray[{clock(seg.start)}] " + _heard(seg.text, recovered.get(seg.id, []), confirmed)
+                lines.append(f":orange-background[{text}]" if seg.id in highlight else text)
+            st.markdown("  \n".join(lines))
 
 
 def role_request(note: Note, key: str) -> dict[int, str] | None:
     """The swap button and the single-turn editor of a draft; the roles asked for, or None."""
     swap = swapped_roles(note)
-    left, right = st.columns([1, 1], vertical_alignment="center")
-    if left.button(
+    if st.button(
         "Swap clinician and patient",
         icon=":material/swap_horiz:",
         key=f"{key}_swap",
@@ -63,12 +76,12 @@ def role_request(note: Note, key: str) -> dict[int, str] | None:
         else "No turn has the clinician or patient role yet: set them one by one.",
     ):
         return swap
-    if not right.toggle("Fix single turns", key=f"{key}_fix_turns"):
+    if not st.toggle("Fix the role of single turns", key=f"{key}_fix_turns"):
         return None
     chosen: dict[int, str] = {}
     with st.container(height=360, border=True):
         for seg in note.transcript:
-            role_col, text_col = st.columns([1, 3], vertical_alignment="center")
+            role_col, text_col = st.columns([2, 3], vertical_alignment="center")
             current = seg.speaker if seg.speaker in ROLES else None
             role = role_col.selectbox(
                 f"Role of turn {seg.id}",
@@ -80,13 +93,21 @@ def role_request(note: Note, key: str) -> dict[int, str] | None:
                 # The version is in the key: after a relabel every choice starts from the stored role again.
                 key=f"{key}_role_v{note.version}_{seg.id}",
             )
-            text_col.markdown(f"`{seg.start:6.1f}s` {md_escape(seg.text)}")
+            text_col.markdown(f":gray[{clock(seg.start)}] {md_escape(seg.text)}")
             if role is not None and role != seg.speaker:
                 chosen[seg.id] = role
     label = f"Apply {len(chosen)} role change(s) and redo the draft" if chosen else "No role changed yet"
     if st.button(label, key=f"{key}_apply_roles", disabled=not chosen, type="primary"):
         return chosen
     return None
+
+
+def _header(speaker: str | None, run: Sequence[Segment]) -> str:
+    """The speaker's icon and role in its colour, and how the role was found (role_source of the turns)."""
+    how = ", ".join(dict.fromkeys(HOW_FOUND[s.role_source] for s in run if s.role_source in HOW_FOUND))
+    colour = COLOURS.get(speaker or "", "gray")
+    header = f":{colour}[{AVATARS.get(speaker or '', UNKNOWN_AVATAR)} **{role_name(speaker)}**]"
+    return header + (f" :gray[· {how}]" if how else "")
 
 
 def _runs(segments: Sequence[Segment]) -> Iterator[list[Segment]]:
