@@ -1,6 +1,7 @@
 """Decode uploaded or recorded audio to 16 kHz mono float32 with PyAV (no system ffmpeg).
 
-Accepts what browsers and phones produce: wav, mp3, m4a/aac, ogg (vorbis/opus), webm (opus), flac.
+Accepts what browsers and phones produce: wav, mp3, m4a/aac, ogg (vorbis/opus), webm (opus), flac; the container
+is recognised from the bytes and opened with an explicit demuxer, never by FFmpeg's probing (see audio_format).
 Every rejection is an :class:`UnsupportedInput` whose message names the problem and the fix.
 A truncated file that still yields audio is accepted with a warning (``DecodedAudio.warnings``):
 a clinician would rather have most of a consultation than nothing.
@@ -20,6 +21,7 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from backend.adapters import audio_format
 from backend.domain.errors import UnsupportedInput
 
 log = logging.getLogger(__name__)
@@ -27,25 +29,13 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_SECONDS = 3600.0
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-ACCEPTED = "wav, mp3, m4a, aac, ogg, opus, webm or flac"
+ACCEPTED = audio_format.ACCEPTED
 # A file whose decoded length falls this far short of what its header promised is reported as truncated.
 _TRUNCATION_RATIO = 0.95
 # Shorter than this cannot hold a word: treated as "no sound".
 _MIN_SECONDS = 0.1
 # Damaged packets skipped before a file is given up on.
 _MAX_BAD_PACKETS = 50
-# Leading bytes of the containers we accept: a file that starts like one of them but fails is damaged, not foreign.
-_AUDIO_MAGIC = (
-    b"RIFF",
-    b"OggS",
-    b"fLaC",
-    b"ID3",
-    b"\x1a\x45\xdf\xa3",
-    b"\xff\xf1",
-    b"\xff\xf9",
-    b"\xff\xfb",
-    b"\xff\xf3",
-)
 
 
 @dataclass(frozen=True)
@@ -81,10 +71,6 @@ def _size(n: int) -> str:
     return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
 
 
-def _looks_like_audio(data: bytes) -> bool:
-    return data.startswith(_AUDIO_MAGIC) or data[4:8] == b"ftyp"
-
-
 def _wav_declared_seconds(data: bytes) -> float | None:
     """Duration a RIFF/WAVE header announces; ffmpeg clamps it to the bytes present, hiding truncation."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
@@ -112,16 +98,17 @@ def _check_size(data: bytes, max_bytes: int) -> None:
 
 
 def _open(data: bytes) -> av.container.InputContainer:
+    # The demuxer comes from the content, from a whitelist; FFmpeg is never left to guess (see audio_format).
+    fmt = audio_format.container_for(data)
+    if fmt not in audio_format.WHITELIST:  # container_for only answers from it; kept as a hard stop
+        raise UnsupportedInput(f"This kind of audio file cannot be read here — upload {ACCEPTED}.")
     try:
-        return av.open(io.BytesIO(data), mode="r")
+        return av.open(io.BytesIO(data), mode="r", format=fmt, options=dict(audio_format.OPEN_OPTIONS))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
-        if _looks_like_audio(data):
-            raise UnsupportedInput(
-                "This audio file is damaged or incomplete (the upload or recording may have been cut off) — "
-                "record again or export the file once more."
-            ) from e
+        # It starts like an accepted container, so it is damaged rather than foreign.
         raise UnsupportedInput(
-            f"This file is not audio that can be read (damaged, or another kind of file renamed) — upload {ACCEPTED}."
+            "This audio file is damaged or incomplete (the upload or recording may have been cut off) — "
+            "record again or export the file once more."
         ) from e
 
 
