@@ -116,7 +116,11 @@ def test_one_voice_is_reported_and_roles_come_from_wording() -> None:
 
 
 def test_three_voices_are_reported_and_the_third_is_other() -> None:
-    turns = [*DIALOGUE[:6], ("other", "Excuse me, I am her husband. She also wakes up coughing most nights."), *DIALOGUE[6:]]
+    turns = [
+        *DIALOGUE[:6],
+        ("other", "Excuse me, I am her husband. She also wakes up coughing most nights."),
+        *DIALOGUE[6:],
+    ]
     turns += [("other", "We will make sure she uses the inhaler every morning and evening.")]
     voices = {"clinician": ("en-gb", 165, 45), "patient": ("en-us+f3", 150, 70), "other": ("en-us+m7", 140, 20)}
     samples, segments, truth = speak_dialogue(turns, voices)

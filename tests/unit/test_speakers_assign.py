@@ -41,7 +41,9 @@ def word_sound(f0: float, tilt: float, seconds: float, rng: np.random.Generator)
 def recording(turns: list[tuple[str, str]]) -> tuple[NDArray[np.float32], list[Segment], list[str]]:
     """Samples, one recogniser-like segment per two turns (so segments cross turns), the true role per word."""
     rng = np.random.default_rng(0)
-    pieces, words, truth = [], [], []
+    pieces: list[NDArray[np.float32]] = []
+    words: list[Word] = []
+    truth: list[str] = []
     t = 0.0
     for role, text in turns:
         f0, tilt = VOICES[role]
@@ -54,7 +56,8 @@ def recording(turns: list[tuple[str, str]]) -> tuple[NDArray[np.float32], list[S
         pieces.append(np.zeros(int(0.4 * RATE), np.float32))
         t += 0.4
     counts = [len(text.split()) for _, text in turns]
-    segments, k = [], 0
+    segments: list[Segment] = []
+    k = 0
     for i in range(0, len(turns), 2):
         n = sum(counts[i : i + 2])
         ws = words[k : k + n]

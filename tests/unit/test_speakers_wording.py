@@ -19,7 +19,12 @@ def test_clinician_cues_score_positive() -> None:
 
 
 def test_patient_cues_score_negative() -> None:
-    for text in ("I have a headache every morning.", "My knee hurts when I walk.", "Yeah, it hurts here.", "I feel tired."):
+    for text in (
+        "I have a headache every morning.",
+        "My knee hurts when I walk.",
+        "Yeah, it hurts here.",
+        "I feel tired.",
+    ):
         assert turn_score(text) < 0, text
 
 

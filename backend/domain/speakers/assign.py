@@ -7,9 +7,11 @@ boundaries (``split``) -> each voice named by the wording of all its turns (``wo
 voice is the clinician, the most patient-like of the rest the patient, any further voice "other". One voice only:
 roles from each segment's wording, with a warning.
 
-Measured (``python -m backend.evals.speaker_roles``; whisper segments and words as input, word-level role
-accuracy against the tagged turns): ACI-Bench valid 8 consultations 0.975, train 8 consultations 0.985;
-cost about 1 % of transcription time.
+Measured (``python -m backend.evals.speaker_roles DIR``): word-level role accuracy against the tagged turns on the
+first 8 ACI-Bench consultations of each split spoken by two espeak-ng voices: valid 0.995 (whisper segments and
+words as input), train 0.991 (words timed from the turns: ``--words-from-turns``). Cost about 0.004 s of CPU per
+second of audio, about 3 % of transcription time. Other voices (synthetic dialogues of other espeak-ng voices and
+variants): see ``tests/integration/test_speaker_roles.py``.
 """
 
 from __future__ import annotations

