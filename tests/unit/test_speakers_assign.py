@@ -119,3 +119,5 @@ def test_no_segments_and_silence_do_not_crash() -> None:
     silent = [Segment(id=0, start=0.0, end=1.0, text="Hello?")]
     result = assign_roles(np.zeros(RATE, np.float32), silent)
     assert result.segments[0].speaker in {"clinician", "patient"}
+    assert result.voices == 0
+    assert "too little speech" in result.warnings[0].lower()

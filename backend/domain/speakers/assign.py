@@ -39,6 +39,7 @@ MANY_VOICES = (
     "{n} voices were heard: the clinician and the patient were told apart by their words; "
     "the other voices are marked “other”. Check who said what."
 )
+TOO_LITTLE = "Too little speech to tell the voices apart: roles were guessed from the wording. Check who said what."
 UNCERTAIN = "The roles are uncertain: the words do not show clearly which voice is the clinician's. Check them."
 
 
@@ -169,8 +170,8 @@ def assign_roles(samples: NDArray[np.float32], segments: Sequence[Segment]) -> R
     items = _items(segs)
     units = _units(items)
     kept = [(u, v) for u in units if (v := span_vector(frames, *u)) is not None]
-    if len(kept) < 6:
-        return RoleResult(roles_from_wording(segs).segments, [ONE_VOICE], 1)
+    if len(kept) < 6:  # a few stretches (or long segments without word times) cannot be clustered
+        return RoleResult(roles_from_wording(segs).segments, [TOO_LITTLE], 0)
     seconds = np.array(
         [float(frames.speech[frames.index(a) : frames.index(b)].sum()) * frames.hop_s for (a, b), _ in kept]
     )
