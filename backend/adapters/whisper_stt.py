@@ -42,6 +42,7 @@ PromptMode = Literal["initial", "hotwords", "none"]
 DEFAULT_PROMPT_MODE: PromptMode = "hotwords"
 
 _TAIL_SPEECH_S = 0.4  # less speech than this after a clip's last segment is padding, not a word left unread
+_LEFT_UNREAD_S = 1.0  # this much speech after the last word Whisper wrote is a turn it skipped
 _PREVIOUS_MAX_CHARS = 400  # condition_on_previous_text: the previous clip's last ~100 tokens
 
 
@@ -187,6 +188,12 @@ class WhisperTranscriber:
                     break
         except (RuntimeError, ValueError) as e:
             raise ProviderUnavailable(f"Speech recognition failed ({e}); the job can be retried.") from e
+        # Whisper sometimes closes a window as if the speech had ended while seconds of it are left (a whole
+        # turn lost: "motrin 800 mg ... 2 week supply"); those seconds are decoded on their own.
+        read_to = max((p.words[-1][1] if p.words else p.end for p in pieces), default=lo)
+        if read_to - lo >= _LEFT_UNREAD_S and plan.speech_seconds(read_to, hi) >= _LEFT_UNREAD_S:
+            log.info("whisper: %.1f s of speech left unread in clip %.1f-%.1f s", hi - read_to, lo, hi)
+            pieces += self._decode(plan, (read_to, hi), options, prompt)
         return pieces
 
     def _problem(self, plan: SpeechPlan, clip: tuple[float, float], pieces: list[Piece]) -> str | None:

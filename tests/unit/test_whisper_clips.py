@@ -182,3 +182,16 @@ def test_the_silent_tail_of_a_clip_is_not_decoded(monkeypatch: pytest.MonkeyPatc
     pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
     assert [p.text for p in pieces] == ["How are you feeling today?", "Much better, thank you."]
     assert model.segments_decoded == 2  # the tail was never asked for
+
+
+def test_speech_left_unread_at_the_end_of_a_clip_is_decoded_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = ScriptedWhisper(
+        {
+            # Whisper closes the window after the first turn as if the rest were silence
+            (20.0, True): [_Said(0.2, 9.8, "How are you feeling today?")],
+            (10.2, True): [_Said(0.8, 9.6, "Much better, thank you.")],
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
+    assert [p.text for p in pieces] == ["How are you feeling today?", "Much better, thank you."]
+    assert pieces[1].start == pytest.approx(10.6)
