@@ -1,8 +1,9 @@
 """Ten people at once: 10 browser contexts in one chromium, each signed in as a different user, against one
 `streamlit run` on loopback. Three nurses upload consultations, three digitize prescriptions, four doctors browse
-timelines, all for a bounded time. Every action must succeed, no one may see another session's patient or
-results, and the p95 page response (action -> Streamlit idle with the expected content) is reported and
-written to test-artifacts/concurrency.json.
+timelines until every upload has been handled (and at least a fixed number of times). Every action must succeed,
+no one may see another session's patient or results, and the p95 page response (action -> Streamlit idle with the
+expected content) is reported and written to test-artifacts/concurrency.json; it is measured, never asserted, so
+a busy machine makes the run slower but not red.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -25,13 +25,17 @@ from backend.domain.models import JobStatus, Role
 from backend.services.auth import add_user
 from backend.services.demo import seed_demo
 from tests.conftest import ROOT
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
+from tests.e2e.conftest import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, start_server
 from tests.helpers.prescriptions import render_prescription
 from tests.helpers.speech import synth_wav
 
 MODEL = ROOT / "data" / "models" / "faster-whisper-base"
-BROWSE_SECONDS = float(os.environ.get("COPILOT_CONCURRENCY_SECONDS", "45"))
+# Everyone browses at least this many times, and the doctors go on until every upload is handled, so the heavy
+# work always runs under the browsing load (whatever the machine's speed).
+MIN_BROWSE_TURNS = 4
 PASSWORD = "concurrency-pass-1"
+# Bounds for a busy 2-core machine (whisper and OCR share it with ten sessions); each wait ends at its event.
+SLOW_MS = 900_000
 
 
 @dataclass
@@ -43,6 +47,8 @@ class User:
     drug: str = ""
     times: list[tuple[str, float]] = field(default_factory=list)
     actions: int = 0
+    browse_turns: int = 0
+    finished: bool = False
 
 
 USERS = [
@@ -61,8 +67,9 @@ OTHER_PATIENTS = {u.name: [o.patient for o in USERS if o.patient != u.patient] f
 
 
 async def _idle(page: Page) -> None:
-    await page.wait_for_timeout(250)
-    await page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=180_000)
+    """No run in progress (see ``tests.e2e.conftest.wait_idle``: call it once the run you caused has shown)."""
+    await page.locator(APP_IDLE).wait_for(timeout=SLOW_MS)
+    await page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=SLOW_MS)
 
 
 async def _timed(
@@ -106,7 +113,7 @@ async def _selected(page: Page) -> str:
     return await boxes.first.aria_snapshot() if await boxes.count() else ""
 
 
-async def _shows_patient(page: Page, name: str, timeout: float = 120.0) -> None:
+async def _shows_patient(page: Page, name: str, timeout: float = SLOW_MS / 1000) -> None:
     deadline = time.monotonic() + timeout
     while name not in await _selected(page):
         if time.monotonic() > deadline:
@@ -145,24 +152,12 @@ async def _login(user: User, url: str) -> None:
     )
 
 
-UPLOAD_RETRIES: dict[str, int] = {}
-
-
-async def _upload(user: User, path: str, button: str, reopen: Callable[[], Awaitable[None]] | None = None) -> None:
-    """Choose the file; if the upload is dropped (seen under load when it races a rerun of the page), open the page
-    again and choose the file again, as a user would, and count it: the count is reported."""
+async def _upload(user: User, path: str, button: str) -> None:
+    """Choose the file once the page's last run is over (an upload into a page being rerun can be dropped)."""
     page = user_page[user.name]
-    for attempt in range(4):
-        await _idle(page)
-        await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
-        try:
-            await expect(page.get_by_role("button", name=button)).to_be_visible(timeout=30_000)
-            return
-        except AssertionError:
-            UPLOAD_RETRIES[user.name] = attempt + 1
-            if reopen is not None:
-                await reopen()
-    raise AssertionError(f"{user.name}: the upload never registered")
+    await _idle(page)
+    await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+    await expect(page.get_by_role("button", name=button)).to_be_visible(timeout=SLOW_MS)
 
 
 async def _scribe(user: User, files: Path) -> None:
@@ -170,20 +165,14 @@ async def _scribe(user: User, files: Path) -> None:
     await _goto(user, "Scribe")
     await _choose_patient(user)
     await page.get_by_role("tab", name="Upload audio").click()
-
-    async def reopen() -> None:
-        await _goto(user, "Scribe")
-        await _choose_patient(user)
-        await page.get_by_role("tab", name="Upload audio").click()
-
-    await _upload(user, str(files / f"{user.name}.wav"), "Create draft from file", reopen)
+    await _upload(user, str(files / f"{user.name}.wav"), "Create draft from file")
     await _timed(
         user,
         "submit recording",
         lambda: page.get_by_role("button", name="Create draft from file").click(),
         lambda: expect(page.get_by_text("Recording saved.")).to_be_visible(),
     )
-    await expect(page.get_by_text("ready for review").first).to_be_visible(timeout=240_000)
+    await expect(page.get_by_text("ready for review").first).to_be_visible(timeout=SLOW_MS)
     await _idle(page)
     await _no_foreign_state(user)
 
@@ -192,17 +181,12 @@ async def _digitize(user: User, files: Path) -> None:
     page = user_page[user.name]
     await _goto(user, "Digitize")
     await _choose_patient(user)
-
-    async def reopen() -> None:
-        await _goto(user, "Digitize")
-        await _choose_patient(user)
-
-    await _upload(user, str(files / f"{user.name}.png"), "Read document", reopen)
+    await _upload(user, str(files / f"{user.name}.png"), "Read document")
     await _timed(
         user,
         "read document",
         lambda: page.get_by_role("button", name="Read document").click(),
-        lambda: expect(page.get_by_text("What was read")).to_be_visible(timeout=180_000),
+        lambda: expect(page.get_by_text("What was read")).to_be_visible(timeout=SLOW_MS),
     )
     await expect(page.get_by_test_id("stDataFrame").first).to_contain_text(user.drug.split()[0].lower())
     await _no_foreign_state(user)
@@ -214,12 +198,12 @@ async def _digitize(user: User, files: Path) -> None:
     )
 
 
-async def _browse(user: User, deadline: float) -> None:
+async def _browse(user: User, uploads_done: asyncio.Event) -> None:
     page = user_page[user.name]
     await _goto(user, "Timeline")
     await _choose_patient(user)
     turn = 0
-    while time.monotonic() < deadline:
+    while turn < MIN_BROWSE_TURNS or not uploads_done.is_set():
         tab = ("Timeline", "Active medications")[turn % 2]
         await _timed(
             user,
@@ -235,12 +219,15 @@ async def _browse(user: User, deadline: float) -> None:
             await _goto(user, "Timeline")
             await _shows_patient(page, user.patient)  # remembered per session
         turn += 1
+    user.browse_turns = turn
 
 
-async def _run_user(browser: Browser, user: User, url: str, files: Path, deadline: float) -> None:
+async def _run_user(
+    browser: Browser, user: User, url: str, files: Path, uploads_left: list[int], done: asyncio.Event
+) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(SLOW_MS)
     user_page[user.name] = page
     try:
         await _login(user, url)
@@ -248,8 +235,14 @@ async def _run_user(browser: Browser, user: User, url: str, files: Path, deadlin
             await _scribe(user, files)
         elif user.task == "digitize":
             await _digitize(user, files)
-        await _browse(user, deadline)
+        if user.task != "browse":
+            uploads_left[0] -= 1
+            if uploads_left[0] == 0:
+                done.set()
+        await _browse(user, done)
+        user.finished = True
     except Exception as e:
+        done.set()  # the others stop browsing: the run fails with this user's error, not a hang
         shot = ROOT / "test-artifacts" / f"concurrency-failure-{user.name}.png"
         shot.parent.mkdir(exist_ok=True)
         await page.screenshot(path=str(shot), full_page=True)
@@ -282,14 +275,16 @@ def test_ten_concurrent_users(tmp_path: Path, artifacts: Path) -> None:
             )
     proc, url = start_server(data, {"COPILOT_WHISPER_MODEL": str(MODEL), "COPILOT_DEMO": "1"})
 
-    expect.set_options(timeout=120_000)  # under this load a rerun can take longer than the 5 s default
+    expect.set_options(timeout=SLOW_MS)  # under this load a rerun can take longer than the 5 s default
 
     async def main() -> float:
+        done = asyncio.Event()
+        uploads_left = [sum(u.task != "browse" for u in USERS)]
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             started = time.monotonic()
             try:
-                await asyncio.gather(*(_run_user(browser, u, url, files, started + BROWSE_SECONDS) for u in USERS))
+                await asyncio.gather(*(_run_user(browser, u, url, files, uploads_left, done) for u in USERS))
             finally:
                 await browser.close()
             return time.monotonic() - started
@@ -299,6 +294,7 @@ def test_ten_concurrent_users(tmp_path: Path, artifacts: Path) -> None:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             wall = pool.submit(asyncio.run, main()).result()
     finally:
+        expect.set_options(timeout=None)  # back to Playwright's default for the tests after this one
         proc.terminate()
         proc.wait(timeout=30)
 
@@ -319,11 +315,13 @@ def test_ten_concurrent_users(tmp_path: Path, artifacts: Path) -> None:
             for k, v in sorted(by_kind.items())
         },
         "per_user_actions": {u.name: u.actions for u in USERS},
-        "upload_retries": dict(UPLOAD_RETRIES),
+        "per_user_browse_turns": {u.name: u.browse_turns for u in USERS},
     }
     (artifacts / "concurrency.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(json.dumps(report, indent=2))
-    assert all(u.actions >= 4 for u in USERS)
+    # Everyone went through the whole script (sign in, their task, every browse turn), each step checked.
+    assert [u.name for u in USERS if not u.finished] == []
+    assert all(u.browse_turns >= MIN_BROWSE_TURNS for u in USERS)
     # Every job of the run finished with a note, and every digitized document was saved once.
     for user in USERS:
         if user.task == "scribe":
