@@ -4,7 +4,7 @@ Method: frame features (``features``) -> words grouped into stretches of up to 2
 number of voices chosen by between-group Mahalanobis distance (``cluster``) -> per-voice frame models label every
 word, Viterbi with a cost to change voice (``voices``) -> segments split where the voice changes, at word
 boundaries (``split``) -> each voice named by the wording of all its turns (``wording``): the most clinician-like
-voice is the clinician, the most patient-like of the rest the patient, any further voice "other". One voice only:
+voice is the clinician, the one of the rest who says most the patient, any further voice "other". One voice only:
 roles from each segment's wording, with a warning.
 
 Measured (``python -m backend.evals.speaker_roles DIR``): word-level role accuracy against the tagged turns on the
@@ -80,17 +80,17 @@ def roles_from_wording(segments: Sequence[Segment]) -> RoleResult:
 def name_voices(texts_by_voice: dict[int, list[str]]) -> tuple[dict[int, str], bool]:
     """Role of each voice from the wording of its turns; and whether the naming is clear.
 
-    The voice whose turns sound most like a clinician's is the clinician; of the rest, the most patient-like is the
-    patient; any further voice is "other".
+    The voice whose turns sound most like a clinician's (mean cue score) is the clinician. Of the rest, the one who
+    says the most is the patient (the consultation is about them; a companion says less), the more patient-like
+    wording breaking ties; any further voice is "other".
     """
     score = {v: float(np.mean([turn_score(t) for t in texts])) if texts else 0.0 for v, texts in texts_by_voice.items()}
-    ranked = sorted(score, key=lambda v: (-score[v], v))
-    roles = {ranked[0]: "clinician"}
-    if len(ranked) > 1:
-        roles[ranked[-1]] = "patient"
-    for v in ranked[1:-1]:
-        roles[v] = "other"
-    clear = len(ranked) < 2 or score[ranked[0]] - max(score[v] for v in ranked[1:]) >= UNCERTAIN_MARGIN
+    words = {v: sum(len(t.split()) for t in texts) for v, texts in texts_by_voice.items()}
+    clinician = min(score, key=lambda v: (-score[v], v))
+    rest = sorted((v for v in score if v != clinician), key=lambda v: (-words[v], score[v], v))
+    roles = {clinician: "clinician"}
+    roles.update({v: "patient" if i == 0 else "other" for i, v in enumerate(rest)})
+    clear = not rest or score[clinician] - max(score[v] for v in rest) >= UNCERTAIN_MARGIN
     return roles, clear
 
 
