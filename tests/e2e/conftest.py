@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.conftest import ROOT
 
@@ -105,6 +105,17 @@ def server(server_info: tuple[str, Path]) -> str:
     return server_info[0]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expect() -> Iterator[None]:
+    """``expect`` waits 5 s by default, less than one Streamlit rerun can take on a busy machine.
+
+    A longer bound costs nothing when things work: each check ends as soon as the page shows what it expects.
+    """
+    expect.set_options(timeout=60_000)
+    yield
+    expect.set_options(timeout=None)
+
+
 @pytest.fixture(scope="session")
 def pw() -> Iterator[Playwright]:
     """One Playwright driver per session (the sync API allows only one at a time in a thread)."""
@@ -124,7 +135,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(RUN_COUNTER)
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(60_000)  # a bound for a busy machine: every wait ends at its event
     yield pg
     context.close()
 

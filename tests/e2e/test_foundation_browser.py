@@ -43,7 +43,7 @@ def test_every_page_renders_for_the_doctor(server: str, page: Page, artifacts: P
     for title in titles:
         # Streamlit keeps the sign-in in the websocket session: navigate with the sidebar, not by reloading the URL.
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-        wait_idle(page)
         expect(page.get_by_role("heading", name=title).first).to_be_visible()
+        wait_idle(page)  # the page's run has shown its title; once it is over, an error it raised is on screen
         expect(page.locator("[data-testid='stException']")).to_have_count(0)
         page.screenshot(path=str(artifacts / f"page-{title.lower().replace(' ', '-')}.png"), full_page=True)
