@@ -2,13 +2,13 @@
 
 Two kinds of bad input get through the "is it silent?" test and make Whisper write text that nobody said:
 
-- music, tones or a hum: Silero VAD takes a steady sung-like tone for speech and Whisper, primed with the drug
+- music or tones: Silero VAD takes a steady sung-like tone for speech and Whisper, primed with the drug
   list, hears a drug name over and over ("Ecosprin, Ecosprin, ..." from 8 s of a vibrato tone);
 - a consultation in another language: with ``language="en"`` Whisper transliterates or translates it.
 
-The first is caught here from the samples (how much of the sound is pure tones or held notes) and the transcript
-(one word over and over); the second from the spoken-language probabilities that the speech adapter measures, judged here. The
-wording of every message lives here too, so the worker, the CLI and the review page say the same thing.
+The first is caught here from the samples (how much of the sound is pure tones or held notes) and from the
+transcript (one word over and over); the second from the spoken-language probabilities that the speech adapter
+measures, judged here. The wording of every message lives here too, so the worker and the CLI say the same thing.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from numpy.typing import NDArray
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Segment
 
-SAMPLE_RATE = 16_000
 _FRAME = 512  # 32 ms at 16 kHz
 _HOP = 256
 # Two frame features tell music, tones and machines from voices; the shares are over the louder half of the
@@ -39,6 +38,7 @@ _PEAK_BINS = 6
 _TONAL_PEAK_SHARE = 0.9
 _SUSTAIN_LAG = 4  # hops: 64 ms
 _SUSTAIN_COSINE = 0.95
+_BLOCK = 1024  # frames per block (16 s)
 _MUSIC_SHARE = 0.6  # either share at least this: music or tones, not a consultation
 _SOME_MUSIC_SHARE = 0.3  # "sustained" share at least this: part of it may be music (voices reach 0.10)
 # Whisper looping on noise: the commonest word is at least this share of all words, among at least this many.
@@ -77,7 +77,7 @@ NO_ENGLISH = (
     "English consultations only, so no note was made; the recording is kept."
 )
 
-# Whisper's language codes for the languages a clinic here is likeliest to hear; others are shown as the code.
+# Whisper's codes of the languages a clinic here is likeliest to hear; a guess outside this table is not named.
 LANGUAGE_NAMES = {
     "en": "English",
     "hi": "Hindi",
@@ -127,22 +127,39 @@ def sound_shares(samples: NDArray[np.float32]) -> SoundShares:
 
     Returns zeros for audio too short to measure.
     """
-    x = np.asarray(samples, dtype=np.float64)
+    x = np.asarray(samples, dtype=np.float32)
     if x.size < _FRAME * (_SUSTAIN_LAG + 2):
         return SoundShares(0.0, 0.0)
-    frames = np.lib.stride_tricks.sliding_window_view(x, _FRAME)[::_HOP] * np.hanning(_FRAME)
-    magnitude = np.abs(np.fft.rfft(frames, axis=1))
-    power = magnitude**2 + 1e-12
-    energy = power.sum(axis=1)
+    energy, peak, cosine = _frame_features(x)
     loud = energy >= np.percentile(energy, 50)
-    peaks = -np.partition(-power[loud], _PEAK_BINS, axis=1)[:, :_PEAK_BINS]
-    tonal = float(np.mean(peaks.sum(axis=1) / energy[loud] >= _TONAL_PEAK_SHARE))
-    now, before = magnitude[_SUSTAIN_LAG:], magnitude[:-_SUSTAIN_LAG]
-    norms = np.linalg.norm(now, axis=1) * np.linalg.norm(before, axis=1) + 1e-12
-    cosine = (now * before).sum(axis=1) / norms
+    tonal = float(np.mean(peak[loud] >= _TONAL_PEAK_SHARE))
     both = loud[_SUSTAIN_LAG:] & loud[:-_SUSTAIN_LAG]
-    sustained = float(np.mean(cosine[both] >= _SUSTAIN_COSINE)) if both.any() else 0.0
+    sustained = float(np.mean(cosine[_SUSTAIN_LAG:][both] >= _SUSTAIN_COSINE)) if both.any() else 0.0
     return SoundShares(tonal, sustained)
+
+
+def _frame_features(x: NDArray[np.float32]) -> tuple[NDArray[np.float64], ...]:
+    """Per frame: energy, share of power in the strongest bins, cosine to the spectrum ``_SUSTAIN_LAG`` earlier.
+
+    Computed a block of frames at a time, so an hour of audio needs a few MB, not gigabytes of spectra.
+    """
+    frames = np.lib.stride_tricks.sliding_window_view(x, _FRAME)[::_HOP]
+    n = len(frames)
+    energy, peak, cosine = np.zeros(n), np.zeros(n), np.zeros(n)
+    window = np.hanning(_FRAME)
+    for start in range(0, n, _BLOCK):
+        lo = max(0, start - _SUSTAIN_LAG)  # the frames the block's first ones are compared with
+        magnitude = np.abs(np.fft.rfft(frames[lo : start + _BLOCK] * window, axis=1))
+        power = magnitude**2 + 1e-12
+        total = power.sum(axis=1)
+        top = -np.partition(-power, _PEAK_BINS, axis=1)[:, :_PEAK_BINS]
+        now, before = magnitude[_SUSTAIN_LAG:], magnitude[:-_SUSTAIN_LAG]
+        cos = (now * before).sum(axis=1) / (np.linalg.norm(now, axis=1) * np.linalg.norm(before, axis=1) + 1e-12)
+        skip = start - lo
+        end = start + len(total) - skip
+        energy[start:end], peak[start:end] = total[skip:], top.sum(axis=1)[skip:] / total[skip:]
+        cosine[lo + _SUSTAIN_LAG : end] = cos[max(0, skip - _SUSTAIN_LAG) :]
+    return energy, peak, cosine
 
 
 def looping_word(segments: Sequence[Segment]) -> str | None:
