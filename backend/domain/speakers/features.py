@@ -72,12 +72,11 @@ AC_FFT = 1024  # >= PITCH_WIN + LAG_MAX: no circular wrap-around at the lags sea
 _W_AC = np.fft.irfft(np.abs(np.fft.rfft(HANN_PITCH, AC_FFT)) ** 2)[: LAG_MAX + 1]
 
 
-def _frames(x: NDArray[np.float32], n: int, width: int) -> NDArray[np.float32]:
-    """(n, width) view: frame ``i`` centred at sample ``i * HOP + HOP // 2`` (zeros beyond the ends)."""
-    pad = np.pad(x, (width, width + HOP))
-    start = width + HOP // 2 - width // 2
-    view = np.lib.stride_tricks.sliding_window_view(pad[start:], width)[::HOP]
-    return view[:n]
+def _frames(padded: NDArray[np.float32], n: int, width: int) -> NDArray[np.float32]:
+    """(n, width) view of ``padded`` (the samples with ``PITCH_WIN`` zeros before): frame ``i`` is centred at
+    sample ``i * HOP + HOP // 2``. A view, not a copy: an hour of audio stays an hour of audio in memory."""
+    start = PITCH_WIN + HOP // 2 - width // 2
+    return np.lib.stride_tricks.sliding_window_view(padded[start:], width)[::HOP][:n]
 
 
 def _pitch(block: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -105,12 +104,13 @@ def frame_features(samples: NDArray[np.float32]) -> Frames:
     n = x.size // HOP
     if n == 0:
         return Frames(np.zeros((0, N_MFCC), np.float32), np.zeros(0, np.float32), np.zeros(0, bool))
-    emph = np.append(x[:1], x[1:] - np.float32(0.97) * x[:-1])
-    windows, pitch_windows = _frames(emph, n, WIN), _frames(x, n, PITCH_WIN)
-    # Energy from running sums first, so the FFTs run only where someone speaks (pauses are a large share).
-    sq = np.concatenate(([0.0], np.cumsum(np.pad(emph.astype(np.float64) ** 2, (WIN, WIN)))))
-    centre = np.arange(n) * HOP + HOP // 2 + WIN
-    energy = 10.0 * np.log10(sq[centre + WIN // 2] - sq[centre - WIN // 2] + 1e-10)
+    padded = np.pad(x, (PITCH_WIN, PITCH_WIN + HOP))
+    # Pre-emphasis is applied per window (one sample wider), so no second copy of the recording is made.
+    windows, pitch_windows = _frames(padded, n, WIN + 1), _frames(padded, n, PITCH_WIN)
+    energy = np.empty(n, np.float32)
+    for a in range(0, n, CHUNK):
+        w = windows[a : a + CHUNK]
+        energy[a : a + CHUNK] = 10.0 * np.log10(((w[:, 1:] - 0.97 * w[:, :-1]) ** 2).sum(axis=1) + 1e-10)
     speech = energy > np.percentile(energy, 95) - SPEECH_FLOOR_DB
     where = np.flatnonzero(speech)
     mel, dct, hamming = MEL.T.astype(np.float32), DCT.T.astype(np.float32), HAMMING.astype(np.float32)
@@ -119,7 +119,8 @@ def frame_features(samples: NDArray[np.float32]) -> Frames:
     peak = np.zeros(n)
     for a in range(0, where.size, CHUNK):
         idx = where[a : a + CHUNK]
-        power = np.abs(np.fft.rfft(windows[idx] * hamming, N_FFT)).astype(np.float32) ** 2
+        w = windows[idx]
+        power = np.abs(np.fft.rfft((w[:, 1:] - 0.97 * w[:, :-1]) * hamming, N_FFT)).astype(np.float32) ** 2
         mfcc[idx] = np.log(power @ mel + 1e-10) @ dct
         # Pitch every other frame: span statistics and voice models need no finer pitch track.
         even = idx[idx % PITCH_STEP == 0]
