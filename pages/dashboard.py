@@ -8,7 +8,7 @@ from backend.domain.models import now_ms
 from backend.services.cohort import recent_anomalies
 from backend.services.timeline import changed_since, dashboard_summary
 from ui.note_review import when
-from ui.runtime import get_app, require_principal
+from ui.runtime import get_app, require_principal, rerun_app_quietly, session_ended_in_fragment
 from ui.safe import md_escape
 from ui.widgets import SELECTED
 
@@ -20,13 +20,19 @@ st.session_state.setdefault("dashboard_checked", now_ms())
 
 @st.fragment(run_every=5.0)
 def watch_for_changes() -> None:
-    """Cheap poll: only notes changed since the last look; a full refresh only when something changed."""
+    """Cheap poll: only notes changed since the last look; a full refresh only when something changed.
+
+    The poll is not a user action: it checks the session (disabled account, new password, idle) without
+    extending it, so an unattended dashboard signs out like any other page.
+    """
+    if session_ended_in_fragment():
+        return
     since = st.session_state["dashboard_checked"]
     fresh = changed_since(app.stores, principal, since)
     st.session_state["dashboard_checked"] = now_ms()
     st.caption(f"Live: checked at {when(st.session_state['dashboard_checked'])[11:16]} UTC")
     if fresh:
-        st.rerun(scope="app")
+        rerun_app_quietly()
 
 
 watch_for_changes()

@@ -13,7 +13,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from backend.bootstrap import build_app
+from backend.config import Settings
 from backend.domain.models import Role
+from backend.services import auth
 from backend.services.access import Principal
 from tests.conftest import ROOT
 from tests.helpers.llm_servers import FakeChat, chat_handler, chat_reply, serve
@@ -37,6 +40,8 @@ def openai_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
 
 def test_engines_tab_names_the_auto_choice_and_tests_it(openai_app: FakeChat) -> None:
     openai_app.replies.append((200, chat_reply("OK"), {}))
+    # Every run checks the session's account, so the admin must exist in this data directory.
+    auth.add_user(build_app(Settings()).stores, "admin", "admin-password", Role.ADMIN)
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.session_state["auth_principal"] = Principal("admin", Role.ADMIN)
     at.run()

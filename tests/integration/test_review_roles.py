@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from backend.bootstrap import App, build_app, draft_parts
 from backend.config import Settings
 from backend.domain.models import Evidence, Medication, Note, Patient, Role, Segment
+from backend.services import auth
 from backend.services.access import Principal
 from backend.services.scribe_pipeline import draft_transcript
 from tests.conftest import ROOT
@@ -36,7 +37,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     import streamlit as st
 
     st.cache_resource.clear()
-    yield build_app(Settings())
+    app = build_app(Settings())
+    auth.add_user(app.stores, "nurse", "nurse-password", Role.NURSE)  # every run checks the session's account
+    yield app
     st.cache_resource.clear()
     mp.undo()
 

@@ -199,6 +199,8 @@ NO_PRINCIPAL = {
     "demo_metrics.write_demo_metrics",  # demo seeding CLI
     "jobs.start_local_worker",
     "runtime.start_background",  # process start-up
+    "sessions.stamp_session",
+    "sessions.session_problem",  # the session check itself: it decides whether there is a principal
     "scribe.process_job",
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
     "metrics.import_file",

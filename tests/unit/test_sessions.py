@@ -1,0 +1,77 @@
+"""The session check: idle time from user actions only, and the account as it is now."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.domain.models import Role
+from backend.ports import RecordStore
+from backend.services import auth, sessions
+from backend.services.access import Principal
+from tests.unit.fakes import fake_record_store
+
+ADMIN = Principal("boss", Role.ADMIN)
+DOCTOR = Principal("doctor", Role.DOCTOR)
+IDLE_S = 30 * 60
+T0 = 1_000_000.0
+
+
+@pytest.fixture()
+def stores() -> RecordStore:
+    s = fake_record_store()
+    auth.add_user(s, "boss", "boss-password", Role.ADMIN)
+    auth.add_user(s, "doctor", "doctor-password", Role.DOCTOR)
+    return s
+
+
+def _stamp(stores: RecordStore) -> sessions.SessionStamp:
+    stamp = sessions.stamp_session(stores, DOCTOR)
+    assert stamp is not None
+    return stamp
+
+
+def test_unchanged_account_within_the_idle_limit_goes_on(stores: RecordStore) -> None:
+    stamp = _stamp(stores)
+    assert sessions.session_problem(stores, stamp, last_action_s=T0, now_s=T0 + IDLE_S - 1, idle_limit_s=IDLE_S) is None
+
+
+def test_idle_time_counts_from_the_last_user_action(stores: RecordStore) -> None:
+    stamp = _stamp(stores)
+    problem = sessions.session_problem(stores, stamp, last_action_s=T0, now_s=T0 + IDLE_S + 1, idle_limit_s=IDLE_S)
+    assert problem == sessions.IDLE
+
+
+def test_disabled_account_ends_the_session(stores: RecordStore) -> None:
+    stamp = _stamp(stores)
+    auth.set_disabled(stores, ADMIN, "doctor", True)
+    assert sessions.session_problem(stores, stamp, T0, T0, IDLE_S) == sessions.DISABLED
+    assert sessions.stamp_session(stores, DOCTOR) is None  # and no new session can be stamped
+
+
+def test_new_password_ends_the_session_even_if_it_is_the_same_text(stores: RecordStore) -> None:
+    stamp = _stamp(stores)
+    auth.set_password(stores, ADMIN, "doctor", "doctor-password")  # reset to the same text: a new salted hash
+    assert sessions.session_problem(stores, stamp, T0, T0, IDLE_S) == sessions.NEW_CREDENTIAL
+    # A session begun after the change is fine.
+    assert sessions.session_problem(stores, _stamp(stores), T0, T0, IDLE_S) is None
+
+
+def test_failed_sign_ins_by_someone_else_do_not_end_the_session(stores: RecordStore) -> None:
+    stamp = _stamp(stores)
+    user = stores.users.get("doctor")
+    stores.users.update(user.model_copy(update={"failed_attempts": 5, "locked_until": 10**15}), user.version)
+    assert sessions.session_problem(stores, stamp, T0, T0, IDLE_S) is None
+
+
+def test_role_change_and_removed_account_end_the_session(stores: RecordStore) -> None:
+    stamp = _stamp(stores)
+    user = stores.users.get("doctor")
+    stores.users.update(user.model_copy(update={"role": Role.NURSE}), user.version)
+    assert sessions.session_problem(stores, stamp, T0, T0, IDLE_S) == sessions.ROLE_CHANGED
+    del stores.users.rows["doctor"]  # type: ignore[attr-defined]
+    assert sessions.session_problem(stores, stamp, T0, T0, IDLE_S) == sessions.DISABLED
+
+
+def test_the_stamp_never_holds_the_password_hash(stores: RecordStore) -> None:
+    stamp = _stamp(stores)
+    assert stores.users.get("doctor").password_hash not in repr(stamp)
