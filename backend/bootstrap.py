@@ -164,6 +164,7 @@ class App:
             max_pages=self.settings.max_pdf_pages,
             max_bytes=self.settings.max_document_mb * 1024 * 1024,
             extract=self._extractor(),
+            region=self.settings.default_region,
         )
 
     def _extractor(self) -> Any:

@@ -153,6 +153,9 @@ class HistoryEntry(Record):
     document_mime: str | None = None
     extracted_text: str = ""
     author: str = ""
+    # ISO day printed on the document, as the clinician confirmed it; the timeline places the entry there
+    # (``timestamp`` stays the upload time and the key). None on rows written before this field existed.
+    document_date: str | None = None
 
 
 class MetricDay(BaseModel):

@@ -60,6 +60,11 @@ def _clip(text: str, n: int = _SUMMARY_CHARS) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
+def history_time_ms(entry: HistoryEntry) -> int:
+    """When a history entry belongs on the timeline: the document's own date once confirmed, else the upload."""
+    return day_start_ms(entry.document_date) if entry.document_date else entry.timestamp
+
+
 def note_items(notes: Iterable[Note]) -> list[TimelineItem]:
     """Notes with their version links: ``amends`` (older version) and ``amended_by`` (newer versions)."""
     notes = list(notes)
@@ -111,8 +116,12 @@ def history_items(entries: Iterable[HistoryEntry]) -> list[TimelineItem]:
             ref["document_key"] = e.document_key
             detail["document_mime"] = e.document_mime
             title = f"Document ({len(e.medications)} medication(s))"
+            if e.document_date:
+                uploaded = datetime.fromtimestamp(e.timestamp / 1000, UTC).date().isoformat()
+                title += f" · dated {e.document_date}, uploaded {uploaded}"
+                detail.update(document_date=e.document_date, uploaded_at=e.timestamp)
             summary = _clip(meds or e.extracted_text)
-            out.append(TimelineItem("document", e.timestamp, title, summary, ref, "digitized", detail))
+            out.append(TimelineItem("document", history_time_ms(e), title, summary, ref, "digitized", detail))
         else:
             out.append(
                 TimelineItem(

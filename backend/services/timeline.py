@@ -8,7 +8,14 @@ from typing import Any
 
 from backend.domain.models import AuditEvent, HistoryEntry, Note, NoteStatus, now_ms
 from backend.domain.reconcile import ActiveMed, MedSource, reconcile
-from backend.domain.timeline import TimelinePage, anomaly_items, history_items, note_items, select_page
+from backend.domain.timeline import (
+    TimelinePage,
+    anomaly_items,
+    history_items,
+    history_time_ms,
+    note_items,
+    select_page,
+)
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 
@@ -105,7 +112,7 @@ def medication_sources(notes: list[Note], history: list[HistoryEntry]) -> list[M
     sources += [
         MedSource(
             "document",
-            e.timestamp,
+            history_time_ms(e),
             True,
             {"kind": "document", "patient_id": e.patient_id, "timestamp": e.timestamp},
             e.medications,
