@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
 from backend.charts.ocr_overlay import outline_boxes
+from backend.domain.document_identity import IdentityCheck
 from backend.domain.errors import CopilotError
-from backend.domain.models import Medication
-from backend.services.digitize import Reading, read_document, save_digitized
+from backend.domain.models import Medication, Patient
+from backend.services.digitize import Reading, cancel_mismatch, mismatch_summary, read_document, save_digitized
+from ui.medication_rows import medication_rows
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import pick_patient
@@ -26,6 +29,15 @@ COLUMNS = [
     "verified",
     "corrected_from",
 ]
+FIELD_LABELS = {"name": "Name", "age": "Age", "sex": "Sex", "phone": "Phone", "id": "ID / UHID / MRN"}
+FIELD_STATUS = {
+    "agree": "same",
+    "disagree": "DIFFERENT",
+    "not_stated": "not on the document",
+    "not_recorded": "not recorded",
+}
+# Widgets of one reading: cleared when a new document is read, so they start from what it says.
+READING_KEYS = ("digitize_confirm_patient", "digitize_date", "digitize_use_date")
 app, principal = get_app(), require_principal()
 deps = app.digitize_deps()
 st.title("Digitize")
@@ -34,6 +46,8 @@ patient = pick_patient("digitize")
 if patient is None:
     st.info("Choose a patient, then photograph or upload their prescription or medication list.")
     st.stop()
+if notice := st.session_state.pop("digitize_notice", None):
+    st.info(notice)
 
 upload_tab, camera_tab = st.tabs(["Upload", "Camera"])
 with upload_tab:
@@ -55,6 +69,8 @@ if source is not None and st.button("Read document", type="primary", key="digiti
             st.error(md_escape(e.message))
         else:
             st.session_state["digitize_reading"] = (patient.patient_id, reading, data)
+            for k in READING_KEYS:
+                st.session_state.pop(k, None)
 
 state = st.session_state.get("digitize_reading")
 if state is None or state[0] != patient.patient_id:
@@ -66,6 +82,83 @@ if reading.banner:
     st.warning(md_escape(reading.banner))
 if reading.unsupported:
     st.warning("Not found in the document (removed): " + "; ".join(md_escape(u) for u in reading.unsupported))
+
+
+def identity_panel(check: IdentityCheck | None, patient: Patient) -> bool:
+    """Who the document names beside the selected patient; True when saving may go ahead."""
+    if check is None:
+        return True
+    if check.status == "match":
+        st.success(f"The document names this patient ({md_escape(patient.name)}).", icon=":material/how_to_reg:")
+        return True
+    if check.status == "not_stated":
+        st.info(
+            f"The document does not say who it is for (no name, phone or ID found). Check that it is "
+            f"{md_escape(patient.name)}'s before saving.",
+            icon=":material/help:",
+        )
+        return True
+    st.error(md_escape(mismatch_summary(reading, patient)), icon=":material/person_alert:")
+    st.dataframe(
+        [
+            {
+                "": FIELD_LABELS[f.field],
+                "the document says": f.document,
+                "selected patient": f.record,
+                "check": FIELD_STATUS[f.status],
+            }
+            for f in check.fields
+            if f.status != "not_stated" or f.record
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    ok = st.checkbox(
+        f"I have checked: this document belongs to {patient.name} ({patient.patient_id})",
+        key="digitize_confirm_patient",
+    )
+    if st.button("Cancel: wrong patient, do not save", key="digitize_cancel"):
+        cancel_mismatch(deps, principal, patient.patient_id, reading)
+        del st.session_state["digitize_reading"]
+        st.session_state["digitize_notice"] = "Not saved. Choose the right patient above, then read the document again."
+        st.rerun()
+    return ok
+
+
+def date_panel(check: IdentityCheck | None) -> date | None:
+    """The document's own date, proposed for the timeline; the clinician confirms or edits it."""
+    found = check.identity.date if check is not None else None
+    today = date.today()
+    day = st.date_input(
+        "Date of the document",
+        value=found.day if found is not None and found.day <= today else None,
+        min_value=date(1900, 1, 1),
+        max_value=today,
+        format="MM/DD/YYYY" if deps.region.upper() == "US" else "DD/MM/YYYY",
+        key="digitize_date",
+    )
+    if found is not None:
+        swap = " Day and month could be swapped: check them." if found.ambiguous else ""
+        st.caption(f"Read from the document: “{md_escape(found.text)}”.{swap}")
+    else:
+        st.caption("No date found on the document. Enter it if you know it.")
+    others = [d for d in check.identity.other_dates if d.kind in ("follow_up", "future")] if check else []
+    if others:
+        st.caption(
+            "Other dates on the page, not the document's date: "
+            + "; ".join(f"{d.day.isoformat()} (“{md_escape(d.text)}”)" for d in others)
+        )
+    use = st.checkbox(
+        "Put it on the timeline on this date (the upload date is kept too)",
+        key="digitize_use_date",
+        disabled=day is None,
+    )
+    return day if use and isinstance(day, date) else None
+
+
+st.subheader("Patient and date")
+patient_ok = identity_panel(reading.identity, patient)
+document_date = date_panel(reading.identity)
 st.subheader("What was read")
 for page in reading.pages:
     boxes = [f.box for f in reading.found if f.page == page.index]
@@ -89,7 +182,7 @@ corrected = [f"{m.name} (read as “{m.corrected_from}”)" for m in meds if m.c
 if corrected:
     st.info("Corrected reading errors: " + ", ".join(md_escape(c) for c in corrected))
 rows = st.data_editor(
-    [{c: getattr(m, c) for c in COLUMNS} for m in meds],
+    medication_rows(meds, COLUMNS),
     num_rows="dynamic",
     column_config={
         "verified": st.column_config.CheckboxColumn(
@@ -97,6 +190,9 @@ rows = st.data_editor(
         ),
         "corrected_from": st.column_config.TextColumn("corrected from", disabled=True),
         "verbatim": st.column_config.TextColumn("as written", disabled=True),
+        "instructions": st.column_config.TextColumn(
+            "timing / instructions", help="As written: before breakfast, after food, on an empty stomach…"
+        ),
     },
     key="digitize_editor",
     width="stretch",
@@ -117,13 +213,26 @@ def edited(rows: list[dict[str, Any]]) -> list[Medication]:
     return out
 
 
-if st.button("Save to patient history", type="primary", key="digitize_save"):
+if not patient_ok:
+    st.caption("Confirm the patient above (or cancel) before saving.")
+if st.button("Save to patient history", type="primary", key="digitize_save", disabled=not patient_ok):
     try:
-        entry = save_digitized(deps, principal, patient.patient_id, data, reading, edited(list(rows)))
+        entry = save_digitized(
+            deps,
+            principal,
+            patient.patient_id,
+            data,
+            reading,
+            edited(list(rows)),
+            document_date=document_date,
+            confirm_patient=patient_ok,
+        )
     except CopilotError as e:
         st.error(md_escape(e.message))
     else:
         del st.session_state["digitize_reading"]
+        when = f"dated {entry.document_date}" if entry.document_date else "dated by today's upload"
         st.success(
-            f"Saved {len(entry.medications)} medication(s) with the original document. They are on the patient's timeline."
+            f"Saved {len(entry.medications)} medication(s) with the original document. They are on the "
+            f"patient's timeline, {when}."
         )
