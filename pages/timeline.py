@@ -12,6 +12,7 @@ from backend.services.access import Permission
 from backend.services.export import export_bundle, summary_html
 from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
+from ui.medication_rows import medication_rows
 from ui.note_review import review_note, when
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
@@ -111,16 +112,10 @@ with stream_tab:
                 entry = app.stores.history.get(patient.patient_id, int(item.ref["timestamp"]))
                 if entry.medications:
                     st.dataframe(
-                        [
-                            {
-                                "name": m.name,
-                                "as written": m.verbatim,
-                                "strength": m.strength,
-                                "frequency": m.frequency,
-                                "verified": m.verified,
-                            }
-                            for m in entry.medications
-                        ],
+                        medication_rows(
+                            entry.medications, ["name", "verbatim", "strength", "frequency", "instructions", "verified"]
+                        ),
+                        column_config={"verbatim": "as written", "instructions": "timing / instructions"},
                         hide_index=True,
                         width="stretch",
                     )
