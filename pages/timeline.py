@@ -16,6 +16,7 @@ from ui.medication_rows import medication_rows
 from ui.note_review import review_note, when
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
+from ui.visit_summary import visit_summary_preview
 from ui.widgets import pick_patient
 
 KINDS = {"note": "Notes", "medications": "Medication lists", "document": "Documents", "anomaly": "Anomalies"}
@@ -108,6 +109,7 @@ with stream_tab:
                 if st.toggle("Open the note", key=f"timeline_open_{item.timestamp}", value=bool(focused)):
                     note = get_note(app.stores, principal, patient.patient_id, int(item.ref["timestamp"]))
                     review_note(principal, note, key=f"timeline_note_{note.timestamp}")
+                    visit_summary_preview(principal, note, key=f"timeline_note_{note.timestamp}")
             elif item.kind in ("medications", "document"):
                 entry = app.stores.history.get(patient.patient_id, int(item.ref["timestamp"]))
                 if entry.medications:

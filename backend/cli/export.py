@@ -1,4 +1,4 @@
-"""``python -m backend export fhir|summary --patient ID [--out FILE]``: operator exports of one patient."""
+"""``python -m backend export fhir|summary|visit-summary --patient ID [--out FILE]``: operator exports of one patient."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def register(sub: Any) -> None:
     summary.add_argument("--patient", required=True, help="patient ID, e.g. PAT_1a2b3c4d")
     summary.add_argument("--out", type=Path, required=True, help="output .html file")
     summary.set_defaults(func=_summary)
+    from backend.cli._visit_summary import register as register_visit_summary
+
+    register_visit_summary(kinds)
 
 
 def _write(text: str, out: Path | None) -> None:

@@ -18,6 +18,7 @@ from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
 from backend.domain.drafting.rules import negation_cues, phrase_regex, sections
 from backend.domain.drafting.text import normalise, split_sentences
 from backend.domain.drafting.vitals import find_vitals
+from backend.domain.errors import ValidationFailed
 from backend.domain.medications import fields as med_fields
 from backend.domain.models import Medication, Note, NoteStatus
 from backend.domain.text import fold
@@ -33,7 +34,7 @@ _DURATION = re.compile(r"(\d+) (day|week|month|year)s?")
 _TEMPERATURE_UNIT = re.compile(r"°|\b[cf]\b|celsius|fahrenheit|degrees?", re.IGNORECASE)
 
 
-class DraftNotAllowed(ValueError):
+class DraftNotAllowed(ValidationFailed):
     """A visit summary is made from a signed note only."""
 
 
