@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from backend.domain.models import Role
-from backend.services.access import Principal
+from backend.services.access import OPERATOR, Principal
 
-CLI_PRINCIPAL = Principal("cli", Role.DOCTOR)  # the operator at the console; every export is audited as "cli"
+# The operator at the console, with a doctor's permissions; audited as "(command line)" with role "operator".
+CLI_PRINCIPAL = Principal(OPERATOR, Role.DOCTOR)
 
 
 def register(sub: Any) -> None:

@@ -6,9 +6,10 @@ import argparse
 from typing import Any
 
 from backend.domain.models import Role
-from backend.services.access import Principal
+from backend.services.access import OPERATOR, Principal
 
-CLI_ADMIN = Principal("cli", Role.ADMIN)  # the operator at the console (or the scheduler); audited as "cli"
+# The operator at the console (or the scheduler); audited as "(command line)" with role "operator".
+CLI_ADMIN = Principal(OPERATOR, Role.ADMIN)
 
 
 def register(sub: Any) -> None:

@@ -11,9 +11,10 @@ from backend.bootstrap import build_app
 from backend.domain.models import AuditEvent, Role
 from backend.ports import RecordStore
 from backend.services import auth
+from backend.services.access import OPERATOR, OPERATOR_ROLE
 
 # The audit actor for the machine's operator; parentheses cannot occur in a username.
-CLI_ACTOR = "(command line)"
+CLI_ACTOR = OPERATOR
 
 
 def register(sub: Any) -> None:
@@ -50,7 +51,7 @@ def _audit(stores: RecordStore, action: str, detail: str) -> None:
     except (KeyError, OSError):  # a container user without a passwd entry
         user = "?"
     stores.audit.append(
-        AuditEvent(actor=CLI_ACTOR, role="operator", action=action, detail=f"{detail} (os user {user})")
+        AuditEvent(actor=CLI_ACTOR, role=OPERATOR_ROLE, action=action, detail=f"{detail} (os user {user})")
     )
 
 

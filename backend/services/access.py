@@ -66,12 +66,18 @@ def require(principal: Principal | None, permission: Permission) -> Principal:
     return principal
 
 
+# The audit actor of the machine's operator (the command line, a scheduler). A username can never hold
+# parentheses, and names like "cli" are reserved at account creation, so no web user can pass for it.
+OPERATOR = "(command line)"
+OPERATOR_ROLE = "operator"
+
+
 def record(audit: AuditLog, principal: Principal, action: str, patient_id: str | None = None, detail: str = "") -> None:
-    """Append one line to the audit trail."""
+    """Append one line to the audit trail (the operator's actions carry the role ``operator``)."""
     audit.append(
         AuditEvent(
             actor=principal.username,
-            role=principal.role.value,
+            role=OPERATOR_ROLE if principal.username == OPERATOR else principal.role.value,
             action=action,
             patient_id=patient_id,
             detail=detail[:500],

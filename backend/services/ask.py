@@ -9,6 +9,7 @@ one of the retrieved passages. Every citation is checked against the store befor
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -135,7 +136,14 @@ def ask(
     hits = _retrieve(stores, patient_id, entry, question, top_k, min_score)
     answer = _answer(question, hits, llm, max_sentences)
     cited = ",".join(c.passage_id for c in answer.citations)
-    record(stores.audit, principal, "ask", patient_id, f"mode={answer.mode} q={question[:200]!r} cited={cited}")
+    # What happened, not what was asked: the question is clinical text, and admins read the audit trail.
+    record(
+        stores.audit,
+        principal,
+        "ask",
+        patient_id,
+        f"mode={answer.mode} question_chars={len(question)} passages={len(answer.passages)} cited={cited}",
+    )
     return answer
 
 
@@ -196,9 +204,24 @@ def search_by_medication_or_diagnosis(
         if not page.next_cursor:
             break
         cursor = page.next_cursor
-    record(stores.audit, principal, "search.cross_patient", detail=f"term={term[:100]!r} patients={len(out[:limit])}")
-    for match in out[:limit]:
-        record(stores.audit, principal, "search.match", match.patient.patient_id, f"term={term[:100]!r}")
+    # The term with the patients it matched would say who has which diagnosis: only the lengths, the count and
+    # which patients were shown are logged, tied together by a search id.
+    search_id = secrets.token_hex(4)
+    found = out[:limit]
+    record(
+        stores.audit,
+        principal,
+        "search.cross_patient",
+        detail=f"search={search_id} term_chars={len(term.strip())} patients={len(found)}",
+    )
+    for match in found:
+        record(
+            stores.audit,
+            principal,
+            "search.match",
+            match.patient.patient_id,
+            f"search={search_id} evidence={len(match.evidence)}",
+        )
     return out[:limit]
 
 

@@ -27,6 +27,11 @@ WRONG = "Wrong username or password."
 # Audit actors for attempts without a known account; parentheses cannot occur in a username.
 UNKNOWN_ACTOR = "(unknown)"
 CLIENT_ACTOR = "(client)"
+# Names an audit reader could take for the operator's command line or the system itself (whose actions are
+# audited as "(command line)" / "operator"): no account may be created with them.
+RESERVED_USERNAMES = frozenset(
+    {"cli", "system", "operator", "command-line", "commandline", "unknown", "client", "anonymous", "none"}
+)
 _COUNT_RETRIES = 200  # each lost race means another attempt was counted, so this only ends a pathological storm
 _log = logging.getLogger(__name__)
 
@@ -190,6 +195,10 @@ def check_username(username: str) -> str:
     if not _USERNAME.match(username):
         raise ValidationFailed(
             "Usernames are 2–64 characters: lowercase letters, digits, or . _ - @ + (an e-mail address works)."
+        )
+    if username in RESERVED_USERNAMES:
+        raise ValidationFailed(
+            f"The username {username!r} is reserved for the system's own audit entries: choose another name."
         )
     return username
 

@@ -108,7 +108,9 @@ def import_metrics(
         stores.patients.get(patient_id)
     report = import_file(stores, blobs, patient_id, data, filename, fmt, tz)
     for pid in report.patient_ids or ([patient_id] if patient_id else []):
-        record(stores.audit, principal, "metrics.import", pid, f"{filename}: {report.summary()}")
+        # The file's type and size, not its name: people name exports after the patient.
+        kind = filename.rsplit(".", 1)[-1].lower()[:10] if "." in filename else "file"
+        record(stores.audit, principal, "metrics.import", pid, f"{kind} {len(data)} bytes: {report.summary()}")
     return report
 
 

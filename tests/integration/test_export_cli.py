@@ -59,7 +59,7 @@ def test_fhir_export_command_writes_a_valid_bundle(data_dir: Path, tmp_path: Pat
     assert values == [60.0 + d for d in range(1, 11)]
     stores = open_sqlite_store(Settings(data_dir=data_dir).db_path)
     event = stores.audit.query(patient_id=PATIENT).items[0]
-    assert event.action == "export.fhir" and event.actor == "cli"
+    assert event.action == "export.fhir" and (event.actor, event.role) == ("(command line)", "operator")
 
 
 def test_fhir_to_stdout_summary_to_file_and_unknown_patient(
