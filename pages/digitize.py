@@ -99,20 +99,15 @@ def identity_panel(check: IdentityCheck | None, patient: Patient) -> bool:
         )
         return True
     st.error(md_escape(mismatch_summary(reading, patient)), icon=":material/person_alert:")
-    st.dataframe(
-        [
-            {
-                "": FIELD_LABELS[f.field],
-                "the document says": f.document,
-                "selected patient": f.record,
-                "check": FIELD_STATUS[f.status],
-            }
-            for f in check.fields
-            if f.status != "not_stated" or f.record
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    # A static table: the medication editor stays the page's only data frame.
+    table = [
+        f"| {FIELD_LABELS[f.field]} | {md_escape(f.document) or '—'} | {md_escape(f.record) or '—'} | "
+        + (f"**{FIELD_STATUS[f.status]}**" if f.status == "disagree" else FIELD_STATUS[f.status])
+        + " |"
+        for f in check.fields
+        if f.document or f.record
+    ]
+    st.markdown("\n".join(["| | the document says | selected patient | |", "|---|---|---|---|", *table]))
     ok = st.checkbox(
         f"I have checked: this document belongs to {patient.name} ({patient.patient_id})",
         key="digitize_confirm_patient",

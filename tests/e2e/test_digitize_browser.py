@@ -29,6 +29,10 @@ def test_upload_prescription_then_timeline(server: str, page: Page, artifacts: P
     for text in ("metformin", "500 mg", "twice daily", "telmisartan", "paracetamol"):
         expect(editor).to_contain_text(text)
     page.screenshot(path=str(artifacts / "page-digitize-read.png"), full_page=True)
+    # The generated page is made out to Joseph DSouza: saving it to Sita Devi needs the nurse's confirmation.
+    expect(page.get_by_text("This document is for Joseph DSouza")).to_be_visible()
+    expect(page.get_by_role("button", name="Save to patient history")).to_be_disabled()
+    page.get_by_text("I have checked: this document belongs to Sita Devi").click()
     page.get_by_role("button", name="Save to patient history").click()
     expect(page.get_by_text("Saved 3 medication(s)")).to_be_visible()
 
