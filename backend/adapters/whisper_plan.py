@@ -17,7 +17,8 @@ SAMPLE_RATE = 16_000
 # decoded on its own. With the drug list before every clip (prompt mode "hotwords"), measured with `eval asr`
 # (normalised as now) on 10 valid / 20 train ACI-Bench consultations: WER 0.101 -> 0.091 / 0.099 -> 0.087;
 # drug names heard right in 6 synthetic 70 s dialogues: 29/78 -> 62/78. Cost: ~15% more CPU (0.157 -> 0.18
-# CPU-s per audio second), mostly short re-reads of a clip's tail that Whisper left undecoded.
+# CPU-s per audio second), mostly short re-reads of a clip's tail that Whisper left undecoded. The transcriber
+# now skips a tail that holds only padding (where Whisper "heard" drug names from its prompt).
 _WINDOW_S = 30.0
 _PAUSE_MS = 200
 _PAD_MS = 200  # speech kept around each cut

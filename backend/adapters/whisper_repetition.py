@@ -21,13 +21,17 @@ _REPEATS_OF_A_WORD = 4
 _REPEATS_OF_A_PHRASE = 3
 _LONG_WORD = 8
 _MAX_PHRASE_WORDS = 6
-# Speaking rate: conversational English is ~12-16 characters (letters and spaces) a second, fast speech
-# ~20; more than 35 is not speech (a drug list "heard" in a 0.3 s pause). Less than 1 a second over several
-# seconds of speech means words were dropped.
+# Speaking rate: conversational English is ~12-16 characters (letters and spaces) a second of speech, fast
+# speech ~20; more than 35 is not speech (a drug list "heard" in a 0.3 s pause). Under 5 a second of speech
+# (a third of the usual rate) over several seconds means Whisper skipped words: a clip of 23 s whose text
+# stopped at "we give you some", a whole turn about the dose left out.
 MAX_CHARS_PER_SECOND = 35.0
 _RATE_MIN_CHARS = 10  # one short word can be stamped into a tiny interval
-MIN_CHARS_PER_SECOND = 1.0
+MIN_CHARS_PER_SECOND = 5.0
 _SHORT_MIN_SECONDS = 5.0
+# No word takes 2.5 s of speech to say (the longest in 8 espeak-ng consultations: under 2 s). Whisper's word
+# alignment stretches the word before a skipped passage over it ("you" from 219.6 to 235.4 s).
+MAX_WORD_SECONDS = 2.5
 
 _WORD = re.compile(r"[\w'-]+")
 

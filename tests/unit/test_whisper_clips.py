@@ -94,6 +94,11 @@ def test_text_far_too_long_or_short_for_its_seconds() -> None:
     assert repetition_problem("Okay.", 0.1) is None  # one short word can be stamped into a tiny interval
     assert repetition_problem("Please continue the metformin after meals.", 3.0) is None
     assert repetition_problem("Yes.", 12.0) == "too short"  # 12 s of speech, one word written: words were lost
+    # 23 s of speech whose text stops mid-sentence: the dose and the rest of the turn were skipped
+    assert repetition_problem("If it's not better, we'll get an MRI. I'm going to recommend we give you some", 23) == (
+        "too short"
+    )
+    assert repetition_problem("Take the metformin with food, and call us if the dizziness comes back.", 6.0) is None
     assert repetition_problem("", 2.0) is None  # a short stretch may be a cough
 
 
@@ -101,11 +106,18 @@ def test_text_far_too_long_or_short_for_its_seconds() -> None:
 
 
 @dataclass(frozen=True)
+class _Word:
+    start: float
+    end: float
+    word: str
+
+
+@dataclass(frozen=True)
 class _Said:
     start: float
     end: float
     text: str
-    words: None = None
+    words: tuple[_Word, ...] | None = None
 
 
 class ScriptedWhisper:
@@ -136,6 +148,8 @@ def _transcriber(monkeypatch: pytest.MonkeyPatch, model: ScriptedWhisper) -> Whi
 # 20 s of "speech" in two stretches with a 0.8 s pause between them
 PLAN = SpeechPlan(np.zeros(20 * SAMPLE_RATE, dtype=np.float32), [(0.0, 20.0)], [], [(0.2, 9.8), (10.6, 19.8)])
 OPTIONS = {"temperature": 0.0}
+ASKED = "How are you feeling today, and did the new tablets help with the cough at night?"
+ANSWERED = "Much better since the antibiotics, thank you, the cough has nearly gone now."
 HOT = {"hotwords": "Medicines: ciprofloxacin."}
 
 
@@ -143,13 +157,13 @@ def test_a_looping_clip_is_decoded_again_in_two_halves(monkeypatch: pytest.Monke
     model = ScriptedWhisper(
         {
             (20.0, True): [_Said(0.0, 19.8, "Ciprofloxacin, ciprofloxacin, ciprofloxacin, ciprofloxacin.")],
-            (10.2, True): [_Said(0.0, 9.6, "How are you feeling today?")],
-            (9.8, True): [_Said(0.4, 9.6, "Much better since the antibiotics, thank you.")],
+            (10.2, True): [_Said(0.0, 9.6, ASKED)],
+            (9.8, True): [_Said(0.4, 9.6, ANSWERED)],
         }
     )
     whisper = _transcriber(monkeypatch, model)
     pieces = whisper.decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
-    assert [p.text for p in pieces] == ["How are you feeling today?", "Much better since the antibiotics, thank you."]
+    assert [p.text for p in pieces] == [ASKED, ANSWERED]
     assert pieces[1].start == 10.6  # times are in the recording's speech, not the half's
     assert all(temperature == 0.0 for *_key, temperature in model.calls)  # never sampled at random
     assert whisper.decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT) == pieces  # and the same every time
@@ -161,26 +175,31 @@ def test_a_half_still_wrong_is_decoded_without_the_drug_list(monkeypatch: pytest
         {
             (20.0, True): [_Said(0.0, 19.8, "Metformin, metformin, metformin, metformin.")],
             (10.2, True): loop,
-            (10.2, False): [_Said(0.0, 9.6, "Do you take metformin?")],
-            (9.8, True): [_Said(0.4, 9.6, "Yes, twice a day.")],
+            (10.2, False): [
+                _Said(0.0, 9.6, "Do you still take the metformin twice a day with your meals, as we said?")
+            ],
+            (9.8, True): [_Said(0.4, 9.6, "Yes, twice a day, with breakfast and with dinner, every single day.")],
         }
     )
     pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
-    assert [p.text for p in pieces] == ["Do you take metformin?", "Yes, twice a day."]
+    assert [p.text for p in pieces] == [
+        "Do you still take the metformin twice a day with your meals, as we said?",
+        "Yes, twice a day, with breakfast and with dinner, every single day.",
+    ]
 
 
 def test_the_silent_tail_of_a_clip_is_not_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
     model = ScriptedWhisper(
         {
             (20.0, True): [
-                _Said(0.2, 9.8, "How are you feeling today?"),
-                _Said(10.6, 19.7, "Much better, thank you."),
+                _Said(0.2, 9.8, ASKED),
+                _Said(10.6, 19.7, ANSWERED),
                 _Said(19.7, 20.0, "Ciprofloxacin,"),  # what Whisper "hears" in the padding after the speech
             ]
         }
     )
     pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
-    assert [p.text for p in pieces] == ["How are you feeling today?", "Much better, thank you."]
+    assert [p.text for p in pieces] == [ASKED, ANSWERED]
     assert model.segments_decoded == 2  # the tail was never asked for
 
 
@@ -188,10 +207,25 @@ def test_speech_left_unread_at_the_end_of_a_clip_is_decoded_on_its_own(monkeypat
     model = ScriptedWhisper(
         {
             # Whisper closes the window after the first turn as if the rest were silence
-            (20.0, True): [_Said(0.2, 9.8, "How are you feeling today?")],
-            (10.2, True): [_Said(0.8, 9.6, "Much better, thank you.")],
+            (20.0, True): [_Said(0.2, 9.8, ASKED)],
+            (10.2, True): [_Said(0.8, 9.6, ANSWERED)],
         }
     )
     pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
-    assert [p.text for p in pieces] == ["How are you feeling today?", "Much better, thank you."]
+    assert [p.text for p in pieces] == [ASKED, ANSWERED]
     assert pieces[1].start == pytest.approx(10.6)
+
+
+def test_a_word_stretched_over_seconds_of_speech_means_words_were_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whisper wrote the first half and the start of the second; the alignment stretched "some" over the rest
+    skipped = "How are you feeling today, and did the new tablets help with the cough at night, or not? Better, some"
+    words = tuple(_Word(0.2 + 0.5 * i, 0.7 + 0.5 * i, w) for i, w in enumerate(skipped.split()[:-1]))
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [_Said(0.2, 19.8, skipped, (*words, _Word(words[-1].end, 19.8, "some")))],
+            (10.2, True): [_Said(0.0, 9.6, ASKED)],
+            (9.8, True): [_Said(0.4, 9.6, ANSWERED)],
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
+    assert [p.text for p in pieces] == [ASKED, ANSWERED]
