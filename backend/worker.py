@@ -130,6 +130,10 @@ def _build(handler_spec: str | None) -> tuple[JobQueue, Handler]:
         # A custom handler needs only the configured queue, not the whole app.
         return build_queue(settings), _load_handler(handler_spec)
     app = build_app(settings)
+    if settings.resolved("store") == "sqlite":  # a restore must not replace the database under a running worker
+        from backend.services.data_lock import DataDirLock
+
+        DataDirLock(settings.data_dir).hold_shared()
     handle = getattr(app, "handle_job", None)
     if handle is None or getattr(app, "queue", None) is None:
         raise SystemExit("The app built by backend.bootstrap has no .queue or .handle_job; cannot run a worker.")

@@ -15,7 +15,9 @@ def register(sub: Any) -> None:
     make = sub.add_parser("backup", help="snapshot the database and stored files (safe while the app runs)")
     make.add_argument("out", type=Path, help="a new folder, or an archive ending in .tar, .tar.gz or .tgz")
     make.set_defaults(func=_backup)
-    restore = sub.add_parser("restore", help="restore a backup into a data dir (refuses to overwrite without --force)")
+    restore = sub.add_parser(
+        "restore", help="restore a backup into a data dir (stop the app first; refuses to overwrite without --force)"
+    )
     restore.add_argument("src", type=Path, help="a backup folder or archive made by `backup`")
     restore.add_argument("--data-dir", type=Path, default=None, help="target data dir (default: COPILOT_DATA_DIR)")
     restore.add_argument("--force", action="store_true", help="replace existing data (it is moved to pre-restore-*/)")

@@ -1,11 +1,15 @@
 """Backup and restore of a local installation: the SQLite database and the blob folder.
 
 A backup is a consistent snapshot taken while the app runs. The database is copied with SQLite's online
-backup API (a transactionally consistent copy, writers keep going), then the blob files are copied. Blobs
+backup API in a single step: one read transaction over the WAL database, so writers keep going and a busy
+clinic cannot make it start over (a step-wise copy restarts whenever another connection writes, and may never
+finish). Then the blob files are copied. Blobs
 are content-addressed, immutable and always written *before* the record that points at them, so every
 blob the database snapshot refers to already exists when the snapshot is taken; blobs written later are
 copied too, harmlessly. ``manifest.json`` lists the sha256 of every file; restore checks them all before
-it touches the target.
+it touches the target. Backups hold every record: their files are owner-only (0600, folders 0700).
+
+A restore refuses to run while an app process uses the target data dir (see ``data_lock``).
 
 Only the local adapters are covered: DynamoDB (point-in-time recovery) and S3 (versioning) have their own.
 """
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.domain.errors import UnsupportedInput, ValidationFailed
+from backend.services.data_lock import DataDirLock
 
 FORMAT = 1
 DB_NAME = "copilot.sqlite3"
@@ -34,6 +39,8 @@ _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 # Blob keys live in these JSON fields of the stored records.
 _BLOB_REFS = (("jobs", "$.blob_key"), ("notes", "$.audio_key"), ("history", "$.document_key"))
 _CHUNK = 1024 * 1024
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
 
 
 @dataclass
@@ -79,30 +86,41 @@ def create_backup(db_path: Path, blob_root: Path, out: Path) -> Manifest:
     if not Path(db_path).is_file():
         raise ValidationFailed(f"There is no database at {db_path}; check COPILOT_DATA_DIR.")
     out.parent.mkdir(parents=True, exist_ok=True)
+    # TemporaryDirectory is 0700: nothing staged in it is readable by others at any moment.
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".backup-") as tmp:
         stage = Path(tmp) / "stage"
-        stage.mkdir()
+        stage.mkdir(mode=_DIR_MODE)
         manifest = _snapshot(Path(db_path), Path(blob_root), stage)
+        _owner_only(stage)
         if out.name.endswith(_ARCHIVE_SUFFIXES):
             mode = "w:gz" if out.name.endswith(("gz", ".tgz")) else "w"
             partial = Path(tmp) / "archive"
-            with tarfile.open(partial, mode) as tar:  # type: ignore[call-overload]
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode=mode) as tar:  # type: ignore[call-overload]
                 for child in sorted(stage.iterdir()):
-                    tar.add(child, arcname=child.name)
+                    tar.add(child, arcname=child.name, filter=_owner_only_member)
             os.replace(partial, out)
         else:
             os.replace(stage, out)
     return manifest
 
 
+def _owner_only(root: Path) -> None:
+    """Make ``root`` and everything under it readable by its owner only (folders 0700, files 0600)."""
+    root.chmod(_DIR_MODE if root.is_dir() else _FILE_MODE)
+    for path in root.rglob("*"):
+        path.chmod(_DIR_MODE if path.is_dir() else _FILE_MODE)
+
+
+def _owner_only_member(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.mode = _DIR_MODE if info.isdir() else _FILE_MODE
+    info.uname = info.gname = ""
+    return info
+
+
 def _snapshot(db_path: Path, blob_root: Path, stage: Path) -> Manifest:
     target = stage / DB_NAME
-    source = sqlite3.connect(db_path, timeout=30)
-    try:
-        with sqlite3.connect(target) as dest:
-            source.backup(dest, pages=1024, sleep=0.01)  # in steps: writers are not blocked for long
-    finally:
-        source.close()
+    _copy_database(db_path, target)
     snap = sqlite3.connect(target)
     try:
         snap.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
@@ -125,6 +143,26 @@ def _snapshot(db_path: Path, blob_root: Path, stage: Path) -> Manifest:
     manifest.missing_blobs = sorted(k for k in referenced if f"{BLOBS}/{k}" not in manifest.files)
     (stage / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return manifest
+
+
+def _copy_database(db_path: Path, target: Path, progress: Any = None) -> None:
+    """Copy the live database into ``target`` in one backup step (one read transaction, writers not blocked).
+
+    ``progress`` is SQLite's per-step callback (tests count the steps).
+    """
+    source = sqlite3.connect(db_path, timeout=30)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)  # owner-only from the start
+        os.close(fd)
+        dest = sqlite3.connect(target)
+        try:
+            # pages=-1: every page in a single step. A step-wise copy restarts from the first page whenever
+            # another connection commits, so on a busy clinic it might never finish.
+            source.backup(dest, pages=-1, progress=progress)
+        finally:
+            dest.close()
+    finally:
+        source.close()
 
 
 def _blob_files(root: Path) -> list[Path]:
@@ -191,10 +229,16 @@ def restore_backup(src: Path, data_dir: Path, force: bool = False) -> Manifest:
     (never deleted). Other content of the data dir (the speech model) is left alone.
 
     Raises:
-        ValidationFailed: ``data_dir`` holds data and ``force`` is off.
+        ValidationFailed: ``data_dir`` holds data and ``force`` is off, or an app process is running on it
+            (the message says how to stop it).
         UnsupportedInput: the backup is damaged (a file missing or its sha256 differs) — nothing is changed.
     """
     src, data_dir = Path(src), Path(data_dir)
+    with DataDirLock(data_dir).exclusive():
+        return _restore_locked(src, data_dir, force)
+
+
+def _restore_locked(src: Path, data_dir: Path, force: bool) -> Manifest:
     if has_data(data_dir) and not force:
         raise ValidationFailed(
             f"{data_dir} already holds a database or files. Restore into an empty folder, or add --force to replace "
@@ -218,6 +262,8 @@ def restore_backup(src: Path, data_dir: Path, force: bool = False) -> Manifest:
         blobs.mkdir(exist_ok=True)
         if (data_dir / BLOBS).exists():
             shutil.rmtree(data_dir / BLOBS)  # empty (has_data was False) or already moved aside
+        _owner_only(blobs)
+        (stage / DB_NAME).chmod(_FILE_MODE)
         os.replace(blobs, data_dir / BLOBS)
         os.replace(stage / DB_NAME, data_dir / DB_NAME)
     return manifest

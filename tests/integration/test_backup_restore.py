@@ -206,3 +206,134 @@ def test_cli_backup_and_restore(source: App, tmp_path: Path) -> None:
     assert _rows(target / "copilot.sqlite3") == _rows(source.settings.db_path)
     again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     assert again.returncode == 2 and "--force" in again.stderr
+
+
+# --- issue 16: restore refuses a running app, single-step snapshot, owner-only backup files -----------------
+
+_RUNNING_APP = """
+import sys
+from backend.bootstrap import build_app
+from backend.config import Settings
+from backend.services.runtime import start_background
+
+app = build_app(Settings(data_dir=sys.argv[1], store="sqlite", blobs="local", queue="sqlite"))
+start_background(app)  # what the Streamlit server does when it starts
+print("ready", flush=True)
+sys.stdin.read()  # runs until the test closes its stdin
+"""
+
+
+def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COPILOT_DATA_DIR": str(data_dir), "COPILOT_STORE": "sqlite", "COPILOT_BLOBS": "local"}
+    return subprocess.run(
+        [sys.executable, "-m", "backend", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_restore_refuses_while_the_app_runs_and_says_how_to_stop_it(source: App, tmp_path: Path) -> None:
+    s = source.settings
+    out = tmp_path / "b.tgz"
+    backup.create_backup(s.db_path, s.blob_root, out)
+    register_patient(source.stores, NURSE, PatientInput(name="Written While Running"))
+    after = _rows(s.db_path)["patients"]  # (the running app's worker may update jobs meanwhile)
+    env = {**os.environ, "COPILOT_QUEUE": "sqlite"}
+    app = subprocess.Popen(
+        [sys.executable, "-c", _RUNNING_APP, str(s.data_dir)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert app.stdout is not None and app.stdout.readline().strip() == "ready"
+        refused = _cli("restore", str(out), "--force", data_dir=s.data_dir)
+        assert refused.returncode == 2
+        assert "The app is running" in refused.stderr and "Ctrl+C" in refused.stderr
+        assert _rows(s.db_path)["patients"] == after  # nothing was touched
+        assert not [p for p in s.data_dir.iterdir() if p.name.startswith("pre-restore-")]
+    finally:
+        assert app.stdin is not None
+        app.stdin.close()
+        app.wait(timeout=60)
+    done = _cli("restore", str(out), "--force", data_dir=s.data_dir)  # the app has stopped: the lock is gone
+    assert done.returncode == 0, done.stderr
+    assert _rows(s.db_path)["patients"] != after  # back to the backup's state, without the later patient
+
+
+def test_an_app_does_not_start_on_a_data_dir_being_restored(tmp_path: Path) -> None:
+    from backend.domain.errors import StoreUnavailable
+    from backend.services.data_lock import DataDirLock
+
+    lock = DataDirLock(tmp_path / "data")
+    with lock.exclusive(), pytest.raises(StoreUnavailable, match="restore"):
+        DataDirLock(tmp_path / "data").hold_shared()
+    DataDirLock(tmp_path / "data").hold_shared()  # after the restore the app starts
+    try:
+        with pytest.raises(ValidationFailed, match="The app is running"), DataDirLock(tmp_path / "data").exclusive():
+            pass
+    finally:
+        DataDirLock(tmp_path / "data").release_shared()
+    assert (tmp_path / "data" / "app.lock").stat().st_mode & 0o777 == 0o600
+
+
+def test_snapshot_is_one_step_so_constant_writes_cannot_restart_it(source: App, tmp_path: Path) -> None:
+    db = source.settings.db_path
+    writer = sqlite3.connect(db, timeout=30, isolation_level=None)
+    writer.execute("CREATE TABLE IF NOT EXISTS t_busy (n INTEGER)")
+    steps: list[int] = []
+
+    def write_between_steps(status: int, remaining: int, total: int) -> None:
+        steps.append(remaining)
+        writer.execute("INSERT INTO t_busy VALUES (?)", (len(steps),))  # another connection commits
+        if len(steps) >= 50:
+            raise RuntimeError("the copy keeps restarting")
+
+    # Control: the step-wise copy this replaced restarts after every write and never gets to the end.
+    control = sqlite3.connect(tmp_path / "stepwise.sqlite3")
+    source_conn = sqlite3.connect(db)
+    with pytest.raises(RuntimeError, match="keeps restarting"):
+        source_conn.backup(control, pages=16, progress=write_between_steps)
+    source_conn.close()
+    control.close()
+    assert min(steps) > 0
+
+    steps.clear()
+    target = tmp_path / "snap.sqlite3"
+    backup._copy_database(db, target, progress=write_between_steps)
+    writer.close()
+    assert steps == [0]  # one step, done
+    check = sqlite3.connect(target)
+    try:
+        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert check.execute("SELECT COUNT(*) FROM patients").fetchone()[0] >= 14
+    finally:
+        check.close()
+
+
+def _modes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mode & 0o777 for p in [root, *root.rglob("*")]}
+
+
+def test_backup_and_restored_files_are_owner_only(source: App, tmp_path: Path) -> None:
+    s = source.settings
+    folder = tmp_path / "folder"
+    backup.create_backup(s.db_path, s.blob_root, folder)
+    modes = _modes(folder)
+    assert modes["."] == 0o700 and len(modes) > 5
+    assert {m for p, m in modes.items() if (folder / p).is_file()} == {0o600}
+    assert {m for p, m in modes.items() if (folder / p).is_dir()} == {0o700}
+
+    archive = tmp_path / "b.tar.gz"
+    backup.create_backup(s.db_path, s.blob_root, archive)
+    assert archive.stat().st_mode & 0o777 == 0o600
+    with tarfile.open(archive) as tar:
+        assert {m.mode for m in tar.getmembers() if m.isfile()} == {0o600}
+        assert {m.mode for m in tar.getmembers() if m.isdir()} == {0o700}
+
+    target = tmp_path / "restored"
+    backup.restore_backup(archive, target)
+    assert (target / "copilot.sqlite3").stat().st_mode & 0o777 == 0o600
+    blob_modes = _modes(target / "blobs")
+    assert {m for p, m in blob_modes.items() if (target / "blobs" / p).is_file()} == {0o600}
+    assert {m for p, m in blob_modes.items() if (target / "blobs" / p).is_dir()} == {0o700}
