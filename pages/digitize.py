@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from backend.charts.ocr_overlay import outline_boxes
-from backend.domain.document_identity import IdentityCheck
+from backend.domain.document_identity import IdentityCheck, swapped_day
 from backend.domain.errors import CopilotError
 from backend.domain.models import Medication, Patient
 from backend.services.digitize import Reading, cancel_mismatch, mismatch_summary, read_document, save_digitized
@@ -100,8 +100,10 @@ def identity_panel(check: IdentityCheck | None, patient: Patient) -> bool:
         return True
     st.error(md_escape(mismatch_summary(reading, patient)), icon=":material/person_alert:")
     # A static table: the medication editor stays the page's only data frame.
+    dated = check.identity.date is not None
+    labels = {**FIELD_LABELS, "age": "Age (on the document's date)" if dated else "Age (today)"}
     table = [
-        f"| {FIELD_LABELS[f.field]} | {md_escape(f.document) or '—'} | {md_escape(f.record) or '—'} | "
+        f"| {labels[f.field]} | {md_escape(f.document) or '—'} | {md_escape(f.record) or '—'} | "
         + (f"**{FIELD_STATUS[f.status]}**" if f.status == "disagree" else FIELD_STATUS[f.status])
         + " |"
         for f in check.fields
@@ -133,7 +135,11 @@ def date_panel(check: IdentityCheck | None) -> date | None:
         key="digitize_date",
     )
     if found is not None:
-        swap = " Day and month could be swapped: check them." if found.ambiguous else ""
+        swap = ""
+        if found.ambiguous and (other := swapped_day(found.day)) is not None:
+            swap = (
+                f" Read as {found.day:%d %B %Y}; with day and month the other way round it is {other:%d %B %Y}: check."
+            )
         st.caption(f"Read from the document: “{md_escape(found.text)}”.{swap}")
     else:
         st.caption("No date found on the document. Enter it if you know it.")

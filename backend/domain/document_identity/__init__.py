@@ -8,6 +8,7 @@ from backend.domain.document_identity.compare import (
     describe,
     describe_patient,
 )
+from backend.domain.document_identity.dates import swapped_day
 from backend.domain.document_identity.header import DocumentDate, DocumentIdentity, read_identity
 from backend.domain.document_identity.names import name_similarity, names_agree
 
@@ -23,4 +24,5 @@ __all__ = [
     "name_similarity",
     "names_agree",
     "read_identity",
+    "swapped_day",
 ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from backend.domain.document_identity.dates import swapped_day
 from backend.domain.document_identity.header import DocumentIdentity
 from backend.domain.document_identity.names import name_similarity, names_agree
 from backend.domain.models import Patient
@@ -65,7 +66,7 @@ def _check_age(identity: DocumentIdentity, patient: Patient, on: date) -> FieldC
         shown = identity.dob.isoformat()
         if dob is None:
             return FieldCheck("age", "not_recorded", f"born {shown}")
-        same = identity.dob == dob or identity.dob == _swap(dob)  # a day/month slip of a numeric date
+        same = identity.dob == dob or identity.dob == swapped_day(dob)  # a day/month slip of a numeric date
         return FieldCheck("age", "agree" if same else "disagree", f"born {shown}", f"born {dob.isoformat()}")
     if identity.age is None:
         return FieldCheck("age", "not_stated", record=str(age_on(dob, on)) if dob else "")
@@ -74,13 +75,6 @@ def _check_age(identity: DocumentIdentity, patient: Patient, on: date) -> FieldC
     expected = age_on(dob, on)
     status: FieldStatus = "agree" if abs(identity.age - expected) <= AGE_TOLERANCE else "disagree"
     return FieldCheck("age", status, str(identity.age), str(expected))
-
-
-def _swap(d: date) -> date | None:
-    try:
-        return d.replace(month=d.day, day=d.month)
-    except ValueError:
-        return None
 
 
 def _check_simple(name: str, said: str | None, recorded: str | None, same: bool) -> FieldCheck:

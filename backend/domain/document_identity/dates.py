@@ -112,11 +112,14 @@ def find_dates(line: str, today: date, month_first: bool = False) -> list[FoundD
     return found
 
 
-def swapped(found: FoundDate) -> date | None:
-    """The other reading of an ambiguous numeric date (day and month exchanged)."""
-    if not found.ambiguous:
-        return None
+def swapped_day(day: date) -> date | None:
+    """``day`` with its day and month exchanged (None when that is no date)."""
     try:
-        return found.day.replace(month=found.day.day, day=found.day.month)
+        return day.replace(month=day.day, day=day.month)
     except ValueError:
         return None
+
+
+def swapped(found: FoundDate) -> date | None:
+    """The other reading of an ambiguous numeric date (day and month exchanged)."""
+    return swapped_day(found.day) if found.ambiguous else None
