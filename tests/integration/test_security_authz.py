@@ -109,6 +109,10 @@ ACTIONS: dict[str, tuple[P, Call]] = {
         P.DIGITIZE,
         lambda a, p: digitize.read_document(a.digitize_deps(), p, PID, b"", "rx.png"),
     ),
+    "digitize.cancel_mismatch": (
+        P.DIGITIZE,
+        lambda a, p: digitize.cancel_mismatch(a.digitize_deps(), p, PID, _reading()),
+    ),
     "digitize.save_digitized": (
         P.DIGITIZE,
         lambda a, p: digitize.save_digitized(a.digitize_deps(), p, PID, b"\x89PNG\r\n\x1a\nx", _reading(), []),
@@ -188,6 +192,7 @@ NO_PRINCIPAL = {
     "first_admin.create_first_admin",  # the setup token (printed on the server's console) is the authority
     "login_guard.count_refusal",  # pure counting rule
     "demo.is_demo_database",  # a yes/no the sign-in page shows
+    "digitize.mismatch_summary",  # wording of a reading the caller already holds (no store access)
     "backup.create_backup",
     "backup.restore_backup",
     "backup.read_manifest",
