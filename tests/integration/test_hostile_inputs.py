@@ -24,7 +24,7 @@ from backend.config import Settings
 from backend.domain.errors import CopilotError, ValidationFailed
 from backend.domain.models import JobStatus, Medication, Note, Role
 from backend.services.access import Principal
-from backend.services.digitize import read_document, save_digitized
+from backend.services.digitize import Reading, read_document, save_digitized
 from backend.services.export import export_bundle, summary_html
 from backend.services.metrics import import_metrics
 from backend.services.notes import save_draft, sign_note
@@ -191,10 +191,10 @@ def test_injection_text_in_every_free_text_field_stays_inert(app: App, text: str
     saved = save_draft(app.stores, NURSE, note, sections, medications=meds)
     assert saved.sections == {k: v.strip() for k, v in sections.items()}
     sign_note(app.stores, DOCTOR, saved)
-    history_reading = type("R", (), {"mime": "image/png", "text": text})()
+    history_reading = Reading(filename="scan.png", mime="image/png", pages=[], text=text)
     save_digitized(
         app.digitize_deps(), NURSE, patient.patient_id, b"\x89PNG\r\n\x1a\n" + text.encode(), history_reading, meds
-    )  # type: ignore[arg-type]
+    )
 
     # Every way the text leaves the app keeps it inert.
     page = summary_html(app.stores, DOCTOR, patient.patient_id)
