@@ -2,7 +2,9 @@
 
 ``iterparse`` walks the file; every finished ``<Record>`` is read and then dropped from the tree
 (``elem.clear()`` and the root emptied), so a multi-gigabyte export never becomes a tree in memory.
-Records become sample frames in blocks of :data:`BLOCK_RECORDS`. Sleep is special: the asleep
+Records become sample frames in blocks of :data:`BLOCK_RECORDS`, small enough that the raw attribute
+strings of one block stay a few MB; the frames themselves are compact (numbers, timestamps, and the
+handful of distinct unit and source names shared, not one string object per record). Sleep is special: the asleep
 intervals of ``HKCategoryTypeIdentifierSleepAnalysis`` are merged per source (stages overlap with
 "asleep" from another app) and become hours ending on the wake-up time.
 
@@ -46,7 +48,8 @@ ASLEEP_VALUES = frozenset(
     }
 )
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
-BLOCK_RECORDS = 200_000
+# Raw strings of a block cost ~300 bytes a record until the block becomes a frame (~60 bytes a record).
+BLOCK_RECORDS = 20_000
 MAX_UNPACKED_BYTES = 8 * 1024**3  # years of Apple Watch data unpack to a few GB; more is a zip bomb
 
 
@@ -114,6 +117,7 @@ def read_apple_health(
     """
     xml = open_export(stream, max_unpacked_bytes)
     rows: dict[str, list[str]] = defaultdict(list)
+    shared: dict[str, str] = {}  # one string object per distinct unit / source name, not one per record
     sleep: dict[str, list[tuple[str, str]]] = defaultdict(list)
     count = 0
     seen_root = False
@@ -133,7 +137,7 @@ def read_apple_health(
                 continue
             if elem.tag == "Record":
                 count += 1
-                _record(elem, count, rows, sleep)
+                _record(elem, count, rows, sleep, shared)
                 elem.clear()
                 root.clear()  # type: ignore[union-attr]  # drop finished siblings: memory stays bounded
                 if len(rows["line"]) >= block_records:
@@ -154,19 +158,28 @@ def read_apple_health(
         yield _sleep_frame(sleep, log)
 
 
-def _record(elem: Element, number: int, rows: dict[str, list[str]], sleep: dict[str, list[tuple[str, str]]]) -> None:
+def _record(
+    elem: Element,
+    number: int,
+    rows: dict[str, list[str]],
+    sleep: dict[str, list[tuple[str, str]]],
+    shared: dict[str, str],
+) -> None:
     kind = elem.get("type", "")
     metric = QUANTITIES.get(kind)
     if metric is not None:
         rows["line"].append(str(number))
         rows["metric"].append(metric)
         rows["value"].append(elem.get("value", ""))
-        rows["unit"].append(elem.get("unit", ""))
+        unit = elem.get("unit", "")
+        rows["unit"].append(shared.setdefault(unit, unit))
         # Steps are counted over an interval: date them by its end, like the sleep.
         rows["ts"].append(elem.get("endDate" if metric == "steps" else "startDate", ""))
-        rows["source"].append(elem.get("sourceName", FORMAT))
+        source = elem.get("sourceName", FORMAT)
+        rows["source"].append(shared.setdefault(source, source))
     elif kind == SLEEP_TYPE and elem.get("value") in ASLEEP_VALUES:
-        sleep[elem.get("sourceName", FORMAT)].append((elem.get("startDate", ""), elem.get("endDate", "")))
+        source = elem.get("sourceName", FORMAT)
+        sleep[shared.setdefault(source, source)].append((elem.get("startDate", ""), elem.get("endDate", "")))
 
 
 def _frame(rows: dict[str, list[str]], log: ImportLog) -> pd.DataFrame:
