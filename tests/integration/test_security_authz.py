@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import backend.services
-from backend.bootstrap import App, build_app
+from backend.bootstrap import App, build_app, draft_parts
 from backend.config import Settings
 from backend.domain.errors import CopilotError, PermissionDenied, ValidationFailed
 from backend.domain.models import Job, JobStatus, Note, NoteStatus, Role
@@ -36,7 +36,9 @@ from backend.services import (
     providers,
     retention,
     scribe,
+    scribe_roles,
     timeline,
+    visit_summary,
 )
 from backend.services.access import Permission as P
 from backend.services.access import Principal
@@ -169,6 +171,18 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "scribe.list_jobs": (P.READ_PATIENTS, lambda a, p: scribe.list_jobs(a.scribe_deps(), p, PID)),
     "scribe.retry_job": (P.RECORD, lambda a, p: scribe.retry_job(a.scribe_deps(), p, _failed_job(a))),
     "scribe.submit_recording": (P.RECORD, lambda a, p: scribe.submit_recording(a.scribe_deps(), p, PID, b"", "v.wav")),
+    "scribe_roles.relabel_roles": (
+        P.EDIT_NOTES,
+        lambda a, p: scribe_roles.relabel_roles(a.stores, p, PID, _draft(a).timestamp, {}, draft_parts),
+    ),
+    "scribe_roles.confirm_medication": (
+        P.EDIT_NOTES,
+        lambda a, p: scribe_roles.confirm_medication(a.stores, p, _draft(a), 0),
+    ),
+    "visit_summary.visit_summary": (
+        P.EXPORT,
+        lambda a, p: visit_summary.visit_summary(a.stores, p, PID, "en", "html", _signed(a).timestamp),
+    ),
     "timeline.active_medications": (P.READ_PATIENTS, lambda a, p: timeline.active_medications(a.stores, p, PID)),
     "timeline.build_timeline": (P.READ_PATIENTS, lambda a, p: timeline.build_timeline(a.stores, p, PID)),
     "timeline.changed_since": (P.READ_PATIENTS, lambda a, p: timeline.changed_since(a.stores, p, 0)),
@@ -218,6 +232,19 @@ NO_PRINCIPAL = {
     "ask_index.note_passages",  # helpers of ask()
     "ask_index.patient_index",
     "ask_index.recency",
+    "draft_report.heard_from_audio",
+    "draft_report.heard_from_text",
+    "draft_report.note_text",
+    "draft_report.parse_transcript",
+    "draft_report.report",  # the `draft` command and `eval scribe`: an operator's files, no store access
+    "scribe_pipeline.draft_transcript",
+    "scribe_pipeline.label_transcript",
+    "scribe_pipeline.mark_recovered",
+    "scribe_pipeline.renumber",
+    "scribe_pipeline.transcribe_recording",  # the worker's steps: the job was authorised when it was submitted
+    "scribe_roles.swapped_roles",
+    "scribe_roles.confirmed",  # pure changes of a note the caller already holds
+    "visit_summary.pick_note",  # helper of visit_summary() after its check
 }
 
 
