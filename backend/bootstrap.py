@@ -112,6 +112,7 @@ class App:
 
     def scribe_deps(self) -> Any:
         from backend.adapters.pyav_codec import PyAvCodec
+        from backend.adapters.whisper_language import recording_warnings
         from backend.services.scribe import ScribeDeps, ScribeLimits
 
         s = self.settings
@@ -127,6 +128,7 @@ class App:
             codec=PyAvCodec(),
             transcriber=lambda: self.speech().transcriber,
             draft=self.drafter(),
+            check_recording=recording_warnings,
             limits=limits,
         )
 

@@ -26,6 +26,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backend.adapters.pyav_codec import PyAvCodec
+    from backend.adapters.whisper_language import recording_warnings
     from backend.bootstrap import build_app
     from backend.services.draft_report import heard_from_audio, heard_from_text, report
 
@@ -34,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
         raise UnsupportedInput(f"{path} is not a file.")
     app = build_app()
     if args.audio:
-        heard, warnings, _seconds = heard_from_audio(path.read_bytes(), PyAvCodec(), app.speech().transcriber)
+        heard, warnings, _seconds = heard_from_audio(
+            path.read_bytes(), PyAvCodec(), app.speech().transcriber, recording_warnings
+        )
     else:
         heard, warnings = heard_from_text(path.read_text(encoding="utf-8", errors="replace")), []
     out = report(heard, app.drafter(), warnings)

@@ -14,6 +14,7 @@ from backend.services.scribe_pipeline import (
     Drafter,
     DraftResult,
     Heard,
+    RecordingCheck,
     draft_transcript,
     label_transcript,
     transcribe_recording,
@@ -47,14 +48,16 @@ def parse_transcript(text: str) -> list[Segment]:
     return segments
 
 
-def heard_from_audio(data: bytes, codec: AudioCodec, transcriber: Transcriber) -> tuple[Heard, list[str], float]:
+def heard_from_audio(
+    data: bytes, codec: AudioCodec, transcriber: Transcriber, check: RecordingCheck | None = None
+) -> tuple[Heard, list[str], float]:
     """Decode and transcribe a recording as the worker does; returns (heard, decode warnings, seconds of audio)."""
     from backend.domain.errors import ValidationFailed
 
     samples, warnings = codec.decode(data, MAX_AUDIO_SECONDS, MAX_AUDIO_BYTES)
     if codec.is_silent(samples):
         raise ValidationFailed(NO_SPEECH)
-    return transcribe_recording(samples, transcriber), list(warnings), len(samples) / 16_000
+    return transcribe_recording(samples, transcriber, check), list(warnings), len(samples) / 16_000
 
 
 def heard_from_text(text: str) -> Heard:

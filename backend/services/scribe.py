@@ -20,7 +20,7 @@ from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, Unsu
 from backend.domain.models import Job, JobStatus, Note, now_ms
 from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
-from backend.services.scribe_pipeline import NO_SPEECH, draft_transcript, transcribe_recording
+from backend.services.scribe_pipeline import NO_SPEECH, RecordingCheck, draft_transcript, transcribe_recording
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 90.0  # a worker that died mid-job loses its claim this long after its last renewal
@@ -52,6 +52,7 @@ class ScribeDeps:
     codec: AudioCodec
     transcriber: Any  # () -> Transcriber, resolved lazily so submitting never waits for the model
     draft: Any  # (segments) -> (sections, fields, medications)
+    check_recording: RecordingCheck | None = None  # music/tones, another language (the engine's check)
     limits: ScribeLimits = ScribeLimits()
 
 
@@ -127,7 +128,7 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
     if deps.codec.is_silent(samples):
         raise ValidationFailed(NO_SPEECH)
     transcriber: Transcriber = deps.transcriber()
-    heard = transcribe_recording(samples, transcriber)
+    heard = transcribe_recording(samples, transcriber, deps.check_recording)
     job = _set_status(deps.stores, job.job_id, JobStatus.DRAFTING)
     result = draft_transcript(heard.segments, deps.draft)
     fields = result.fields

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backend.adapters.whisper_language import recording_warnings
 from backend.domain.errors import ValidationFailed
 from backend.domain.medications.recovery import Recovery, recover_drug_names
 from backend.domain.models import Medication, Segment
@@ -23,6 +22,9 @@ from backend.ports import Transcriber
 NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
 DraftParts = tuple[dict[str, str], dict[str, Any], list[Medication]]
 Drafter = Callable[[list[Segment]], DraftParts]
+# Checks of a recording that still gave text (music or tones heard as words, another language): warnings, or
+# ValidationFailed when nothing can be drafted. Built by bootstrap (the Whisper engine's language check).
+RecordingCheck = Callable[[Any, NDArray[np.float32], Sequence[Segment]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ class DraftResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def transcribe_recording(samples: NDArray[np.float32], transcriber: Transcriber) -> Heard:
+def transcribe_recording(
+    samples: NDArray[np.float32], transcriber: Transcriber, check: RecordingCheck | None = None
+) -> Heard:
     """Transcribe decoded audio and give each turn a role.
 
     Raises:
@@ -56,7 +60,7 @@ def transcribe_recording(samples: NDArray[np.float32], transcriber: Transcriber)
     if not any(s.text.strip() for s in segments):
         raise ValidationFailed(NO_SPEECH)
     # Bad input that still gave text (music or tones heard as words, another language): fail clearly or warn.
-    checked = recording_warnings(transcriber, samples, segments)
+    checked = check(transcriber, samples, segments) if check is not None else []
     roles = assign_roles(samples, segments)
     return Heard(renumber(roles.segments), [*checked, *roles.warnings])
 
