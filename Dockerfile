@@ -4,6 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     COPILOT_DATA_DIR=/data
 
+# Fonts for the printable patient summary (Latin and Devanagari).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-noto-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 copilot && mkdir -p /data && chown copilot /data
 WORKDIR /app
 
