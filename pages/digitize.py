@@ -12,7 +12,7 @@ from backend.domain.document_identity import IdentityCheck, swapped_day
 from backend.domain.errors import CopilotError
 from backend.domain.models import Medication, Patient
 from backend.services.digitize import Reading, cancel_mismatch, mismatch_summary, read_document, save_digitized
-from ui.medication_rows import medication_rows
+from ui.medication_rows import edited_medications, medication_rows
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import pick_patient
@@ -201,17 +201,9 @@ rows = st.data_editor(
 
 
 def edited(rows: list[dict[str, Any]]) -> list[Medication]:
-    out = []
-    for i, row in enumerate(rows):
-        name = str(row.get("name") or "").strip()
-        if not name:
-            continue
-        base = meds[i] if i < len(meds) else Medication(name=name, verbatim=name)
-        values = {
-            c: (row.get(c) or None) for c in COLUMNS if c not in ("name", "verbatim", "verified", "corrected_from")
-        }
-        out.append(base.model_copy(update={**values, "name": name, "verified": base.verified and name == base.name}))
-    return out
+    # What was read from the page and the verification flag are shown, never written back.
+    shown_only = ("verbatim", "verified", "corrected_from")
+    return edited_medications(rows, meds, [c for c in COLUMNS if c not in shown_only], added_verbatim=True)
 
 
 if not patient_ok:

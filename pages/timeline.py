@@ -10,6 +10,7 @@ import streamlit as st
 from backend.domain.errors import CopilotError
 from backend.services.access import Permission
 from backend.services.export import export_bundle, summary_html
+from backend.services.history import document_original, get_history_entry
 from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
 from ui.medication_rows import medication_rows
@@ -74,8 +75,10 @@ with meds_tab:
 
 with stream_tab:
     c1, c2 = st.columns([2, 2])
-    kinds = c1.multiselect("Show", list(KINDS), default=list(KINDS), format_func=KINDS.get, key="timeline_kinds")
-    span = c2.date_input("Dates", value=(), key="timeline_dates")
+    kinds = c1.multiselect(
+        "Show", list(KINDS), default=list(KINDS), format_func=KINDS.__getitem__, key="timeline_kinds"
+    )
+    span = c2.date_input("Dates", value=[], key="timeline_dates")  # an empty range: no dates chosen
     start_ms = end_ms = None
     if isinstance(span, tuple) and len(span) == 2:
         start_ms = int(datetime.combine(span[0], time.min, UTC).timestamp() * 1000)
@@ -111,7 +114,7 @@ with stream_tab:
                     review_note(principal, note, key=f"timeline_note_{note.timestamp}")
                     visit_summary_preview(principal, note, key=f"timeline_note_{note.timestamp}")
             elif item.kind in ("medications", "document"):
-                entry = app.stores.history.get(patient.patient_id, int(item.ref["timestamp"]))
+                entry = get_history_entry(app.stores, principal, patient.patient_id, int(item.ref["timestamp"]))
                 if entry.medications:
                     st.dataframe(
                         medication_rows(
@@ -123,7 +126,9 @@ with stream_tab:
                     )
                 if entry.document_key:
                     try:
-                        original = app.blobs.get(entry.document_key)
+                        original = document_original(
+                            app.stores, app.blobs, principal, entry.patient_id, entry.timestamp
+                        )
                     except CopilotError as e:
                         st.error(e.message)
                     else:

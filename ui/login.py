@@ -6,12 +6,11 @@ import sys
 
 import streamlit as st
 
-from backend.bootstrap import App
 from backend.domain.errors import CopilotError
 from backend.services import auth, first_admin
 from backend.services.demo import demo_accounts, is_demo_database
 from backend.services.login_guard import LoginGuard, LoginPolicy
-from ui.runtime import NOTICE, get_app, sign_in
+from ui.runtime import NOTICE, App, get_app, sign_in
 
 SETUP_OK = "setup_token_ok"  # the checked setup token, between the two set-up steps
 
@@ -27,7 +26,7 @@ def login_page() -> None:
     st.title(":material/stethoscope: Clinical Co-Pilot")
     if st.session_state.get(NOTICE):
         st.info(st.session_state[NOTICE])
-    if not app.stores.users.list_all():
+    if first_admin.needs_first_admin(app.stores):
         _first_admin(app)
         return
     demo = is_demo_database(app.stores)

@@ -11,8 +11,11 @@ import streamlit as st
 from backend.domain.errors import CopilotError, NotFound
 from backend.domain.models import Medication, Note, NoteStatus
 from backend.services.access import Permission, Principal
-from backend.services.notes import SECTIONS, amend_note, save_draft, sign_note, version_chain
+from backend.services.notes import SECTIONS, amend_note, save_draft, sign_draft, version_chain
+from backend.services.recordings import recording_audio
 from backend.services.scribe_roles import confirm_medication, relabel_roles
+from ui.medication_rows import edited_medications
+from ui.note_style import style_picker
 from ui.note_transcript import role_request, show_transcript
 from ui.runtime import get_app
 from ui.safe import md_escape
@@ -47,23 +50,7 @@ def _meds_frame(meds: list[Medication]) -> list[dict[str, Any]]:
 
 
 def _meds_from_rows(rows: list[dict[str, Any]], original: list[Medication]) -> list[Medication]:
-    out = []
-    for i, row in enumerate(rows):
-        if not str(row.get("name") or "").strip():
-            continue
-        base = original[i] if i < len(original) else Medication(name=str(row["name"]))
-        values = {
-            c: (row.get(c) if row.get(c) not in ("", None) else None)
-            for c in MED_COLUMNS
-            if c not in ("name", "verified")
-        }
-        changed_name = str(row["name"]).strip() != base.name
-        out.append(
-            base.model_copy(
-                update={**values, "name": str(row["name"]).strip(), "verified": base.verified and not changed_name}
-            )
-        )
-    return out
+    return edited_medications(rows, original, [c for c in MED_COLUMNS if c != "verified"])
 
 
 def review_note(principal: Principal, note: Note, key: str) -> None:
@@ -116,7 +103,7 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
         ids = next((c[1] for c in choices if c[0] == label), [])
         if note.audio_key:
             start = min((s.start for s in note.transcript if s.id in ids), default=0.0) if ids else 0.0
-            _play(app, note.audio_key, start)
+            _play(app, principal, note, start)
         show_transcript(note, set(ids))
         if editable and note.transcript:
             roles_asked = role_request(note, key)
@@ -124,6 +111,8 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             st.caption("Roles of a signed note no longer change; amend the note to fix them.")
         roles_slot = st.container()
     with left:
+        if editable:
+            style_picker(app, principal, note, key)
         sections = {
             s: st.text_area(
                 s.capitalize(), value=note.sections.get(s, ""), height=130, disabled=not editable, key=f"{key}_{s}"
@@ -166,8 +155,7 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 and principal.can(Permission.SIGN_NOTES)
                 and c2.button("Sign note", type="primary", key=f"{key}_sign")
             ):
-                saved = save_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
-                sign_note(app.stores, principal, saved)
+                sign_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
                 st.success("Signed. The note is now on the patient's timeline and can no longer change.")
                 st.rerun()
             if (
@@ -288,10 +276,10 @@ def _vitals(note: Note) -> None:
     )
 
 
-def _play(app: Any, key: str, start: float) -> None:
+def _play(app: Any, principal: Principal, note: Note, start: float) -> None:
     """The recording from ``start`` seconds, or why it cannot be played."""
     try:
-        audio = app.blobs.get(key)
+        audio = recording_audio(app.stores, app.blobs, principal, note.patient_id, note.timestamp)
     except NotFound:
         st.info("The recording was deleted under the clinic's audio retention policy; the transcript remains.")
         return

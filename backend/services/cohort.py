@@ -9,7 +9,8 @@ import pandas as pd
 from backend.charts.metrics import cohort_rows
 from backend.domain.anomaly import detect_many
 from backend.ports import RecordStore
-from backend.services.access import Permission, Principal, record, require
+from backend.services.access import Permission, Principal, require
+from backend.services.audit_shown import record_shown
 
 _LOOKBACK_DAYS = 120  # enough history for the 28-day baseline plus its minimum
 
@@ -34,5 +35,5 @@ def recent_anomalies(stores: RecordStore, principal: Principal, days: int = 7) -
         if row["patient_id"] not in names:
             names[row["patient_id"]] = stores.patients.get(row["patient_id"]).name
         row["name"] = names[row["patient_id"]]
-    record(stores.audit, principal, "metrics.cohort", detail=f"{len(out)} patient(s)")
+    record_shown(stores.audit, principal, "metrics.cohort", [row["patient_id"] for row in out])
     return out

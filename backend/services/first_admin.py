@@ -30,6 +30,11 @@ def token_path(data_dir: Path) -> Path:
     return Path(data_dir) / SETUP_FILE
 
 
+def needs_first_admin(stores: RecordStore) -> bool:
+    """True while no account exists (the sign-in page then offers the setup-token form instead)."""
+    return not stores.users.list_all()
+
+
 def issue_setup_token(stores: RecordStore, data_dir: Path) -> tuple[str, bool] | None:
     """The setup token while no account exists, and whether this call created it; None once accounts exist.
 

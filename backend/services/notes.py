@@ -39,6 +39,51 @@ def save_draft(
 ) -> Note:
     """Store the clinician's edits of a draft (optimistic: fails if someone else saved first)."""
     require(principal, Permission.EDIT_NOTES)
+    saved = stores.notes.update(_edited(principal, note, sections, medications, fields), note.version)
+    record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
+    return saved
+
+
+def sign_note(stores: RecordStore, principal: Principal, note: Note) -> Note:
+    """Sign a draft: from now on it is immutable."""
+    require(principal, Permission.SIGN_NOTES)
+    signed = stores.notes.update(_signed(principal, note), note.version)
+    record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
+    return signed
+
+
+def sign_draft(
+    stores: RecordStore,
+    principal: Principal,
+    note: Note,
+    sections: dict[str, str],
+    medications: list[Medication] | None = None,
+    fields: dict[str, Any] | None = None,
+) -> Note:
+    """Save the clinician's last edits and sign, in one write against the version the clinician reviewed.
+
+    Either both happen or neither: a concurrent save makes the whole call fail (ConcurrentUpdate), so a note
+    is never signed with text other than what was on the signer's screen.
+    """
+    # The signing permission first: a role that may do neither is refused for signing, what it asked for.
+    require(principal, Permission.SIGN_NOTES)
+    require(principal, Permission.EDIT_NOTES)
+    signed = stores.notes.update(
+        _signed(principal, _edited(principal, note, sections, medications, fields)), note.version
+    )
+    record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
+    record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
+    return signed
+
+
+def _edited(
+    principal: Principal,
+    note: Note,
+    sections: dict[str, str],
+    medications: list[Medication] | None,
+    fields: dict[str, Any] | None,
+) -> Note:
+    """The draft with the edits applied (not stored), or ValidationFailed."""
     if note.status is NoteStatus.SIGNED:
         raise ValidationFailed("This note is signed and cannot change. Create an amendment instead.")
     clean = {k: (sections.get(k) or "").strip() for k in SECTIONS}
@@ -51,24 +96,16 @@ def save_draft(
     }
     if medications is not None:
         update["medications"] = medications
-    saved = stores.notes.update(note.model_copy(update=update), note.version)
-    record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
-    return saved
+    return note.model_copy(update=update)
 
 
-def sign_note(stores: RecordStore, principal: Principal, note: Note) -> Note:
-    """Sign a draft: from now on it is immutable."""
-    require(principal, Permission.SIGN_NOTES)
+def _signed(principal: Principal, note: Note) -> Note:
+    """The draft as signed by ``principal`` (not stored), or ValidationFailed."""
     if note.status is NoteStatus.SIGNED:
         raise ValidationFailed("This note is already signed.")
     if not any((note.sections.get(k) or "").strip() for k in SECTIONS):
         raise ValidationFailed("The note is empty; write at least one section before signing.")
-    signed = stores.notes.update(
-        note.model_copy(update={"status": NoteStatus.SIGNED, "signer": principal.username, "signed_at": now_ms()}),
-        note.version,
-    )
-    record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
-    return signed
+    return note.model_copy(update={"status": NoteStatus.SIGNED, "signer": principal.username, "signed_at": now_ms()})
 
 
 def amend_note(stores: RecordStore, principal: Principal, note: Note) -> Note:

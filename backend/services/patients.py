@@ -10,6 +10,7 @@ from backend.domain.errors import AlreadyExists, NotFound, ValidationFailed
 from backend.domain.models import Page, Patient
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.audit_shown import record_shown
 
 _MAX_ID_TRIES = 5
 
@@ -103,12 +104,15 @@ def search_patients(
             found = []
     else:
         found = stores.patients.search_name(query, limit)
-    record(stores.audit, principal, "patient.search", detail=f"{len(found)} result(s)")
-    return found[:limit]
+    found = found[:limit]
+    record_shown(stores.audit, principal, "patient.search", [p.patient_id for p in found], f"query_chars={len(query)}")
+    return found
 
 
 def list_patients(
     stores: RecordStore, principal: Principal, cursor: str | None = None, limit: int = 25
 ) -> Page[Patient]:
     require(principal, Permission.READ_PATIENTS)
-    return stores.patients.list_page(cursor, limit)
+    page = stores.patients.list_page(cursor, limit)
+    record_shown(stores.audit, principal, "patient.list", [p.patient_id for p in page.items])
+    return page

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.domain.errors import CopilotError, ValidationFailed
-from backend.ports import AuditLog
+from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 
 PORTS = ("stt", "ocr", "llm")
@@ -118,9 +118,9 @@ def provider_statuses(
     return registry.status(configured)
 
 
-def test_provider(principal: Principal, registry: ProviderRegistry, audit: AuditLog, port: str) -> tuple[bool, str]:
+def test_provider(principal: Principal, registry: ProviderRegistry, stores: RecordStore, port: str) -> tuple[bool, str]:
     """The providers page's "test connection" button (admins only); the attempt is audited."""
     require(principal, Permission.MANAGE_PROVIDERS)
     ok, message = registry.test_connection(port)
-    record(audit, principal, "provider.test", None, f"{port} ok={ok}")
+    record(stores.audit, principal, "provider.test", None, f"{port} ok={ok}")
     return ok, message

@@ -18,6 +18,7 @@ from backend.domain.timeline import (
 )
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.audit_shown import SHOWN, record_shown
 
 EpisodesFor = Callable[[str], list[Mapping[str, Any]]]
 _STORE_PAGE = 200
@@ -196,7 +197,9 @@ def dashboard_summary(
         drafts.append(DraftWaiting(n.patient_id, names[n.patient_id], n.timestamp, n.author, n.updated_at, headline))
     activity: list[AuditEvent] = []
     if principal.can(Permission.READ_AUDIT):
-        page = stores.audit.query(since=since_ms, limit=activity_limit * 3)
-        activity = [e for e in page.items if not e.action.startswith(_QUIET_ACTIONS)][:activity_limit]
-    record(stores.audit, principal, "dashboard.read", detail=f"drafts={len(drafts)}")
+        # Lists write a line per patient shown (for audits by patient): they are skipped here, so read further.
+        page = stores.audit.query(since=since_ms, limit=activity_limit * 10)
+        told = [e for e in page.items if not e.action.startswith(_QUIET_ACTIONS) and not e.action.endswith(SHOWN)]
+        activity = told[:activity_limit]
+    record_shown(stores.audit, principal, "dashboard.read", [d.patient_id for d in drafts], f"drafts={len(drafts)}")
     return DashboardSummary(drafts=drafts, recent_activity=activity, as_of=as_of)

@@ -22,7 +22,7 @@ import backend.services
 from backend.bootstrap import App, build_app, draft_parts
 from backend.config import Settings
 from backend.domain.errors import CopilotError, PermissionDenied, ValidationFailed
-from backend.domain.models import Job, JobStatus, Note, NoteStatus, Role
+from backend.domain.models import HistoryEntry, Job, JobStatus, Note, NoteStatus, Role
 from backend.services import (
     ask,
     audit,
@@ -30,10 +30,12 @@ from backend.services import (
     cohort,
     digitize,
     export,
+    history,
     metrics,
     notes,
     patients,
     providers,
+    recordings,
     retention,
     scribe,
     scribe_roles,
@@ -75,6 +77,16 @@ def _signed(app: App) -> Note:
     return app.stores.notes.update(
         note.model_copy(update={"status": NoteStatus.SIGNED, "signer": "doctor"}), note.version
     )
+
+
+def _recorded(app: App) -> Note:
+    key = app.blobs.put(uuid.uuid4().bytes, "audio/wav", prefix="audio")
+    return app.stores.notes.add(Note(patient_id=PID, sections={"subjective": "cough"}, audio_key=key))
+
+
+def _document(app: App) -> HistoryEntry:
+    key = app.blobs.put(b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes, "image/png", prefix="documents")
+    return app.stores.history.add(HistoryEntry(patient_id=PID, source="digitize:image", document_key=key))
 
 
 def _failed_job(app: App) -> str:
@@ -121,6 +133,14 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     ),
     "export.export_bundle": (P.EXPORT, lambda a, p: export.export_bundle(a.stores, p, PID)),
     "export.summary_html": (P.EXPORT, lambda a, p: export.summary_html(a.stores, p, PID)),
+    "history.get_history_entry": (
+        P.READ_PATIENTS,
+        lambda a, p: history.get_history_entry(a.stores, p, PID, _document(a).timestamp),
+    ),
+    "history.document_original": (
+        P.READ_PATIENTS,
+        lambda a, p: history.document_original(a.stores, a.blobs, p, PID, _document(a).timestamp),
+    ),
     "metrics.import_metrics": (
         P.IMPORT_METRICS,
         lambda a, p: metrics.import_metrics(p, a.stores, a.blobs, PID, b"", "x.csv"),
@@ -137,6 +157,7 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "notes.list_notes": (P.READ_PATIENTS, lambda a, p: notes.list_notes(a.stores, p, PID)),
     "notes.save_draft": (P.EDIT_NOTES, lambda a, p: notes.save_draft(a.stores, p, _draft(a), {"plan": "rest"})),
     "notes.sign_note": (P.SIGN_NOTES, lambda a, p: notes.sign_note(a.stores, p, _draft(a))),
+    "notes.sign_draft": (P.SIGN_NOTES, lambda a, p: notes.sign_draft(a.stores, p, _draft(a), {"plan": "rest"})),
     "notes.version_chain": (P.READ_PATIENTS, lambda a, p: notes.version_chain(a.stores, p, _draft(a))),
     "patients.get_patient": (P.READ_PATIENTS, lambda a, p: patients.get_patient(a.stores, p, PID)),
     "patients.list_patients": (P.READ_PATIENTS, lambda a, p: patients.list_patients(a.stores, p)),
@@ -161,7 +182,11 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     ),
     "providers.test_provider": (
         P.MANAGE_PROVIDERS,
-        lambda a, p: providers.test_provider(p, a.registry, a.stores.audit, "llm"),
+        lambda a, p: providers.test_provider(p, a.registry, a.stores, "llm"),
+    ),
+    "recordings.recording_audio": (
+        P.READ_PATIENTS,
+        lambda a, p: recordings.recording_audio(a.stores, a.blobs, p, PID, _recorded(a).timestamp),
     ),
     "retention.purge_audio": (
         P.APPLY_RETENTION,
@@ -191,7 +216,8 @@ ACTIONS: dict[str, tuple[P, Call]] = {
 # Public functions that act without a user, and why that is safe.
 NO_PRINCIPAL = {
     "access.record",
-    "access.require",  # the mechanism itself
+    "access.require",
+    "audit_shown.record_shown",  # the mechanism itself
     "auth.login",
     "auth.principal_for_sso",
     "auth.principal_of",
@@ -204,6 +230,7 @@ NO_PRINCIPAL = {
     "first_admin.issue_setup_token",
     "first_admin.check_setup_token",
     "first_admin.create_first_admin",  # the setup token (printed on the server's console) is the authority
+    "first_admin.needs_first_admin",  # a yes/no the sign-in page shows before anyone has an account
     "login_guard.count_refusal",  # pure counting rule
     "demo.is_demo_database",  # a yes/no the sign-in page shows
     "digitize.mismatch_summary",  # wording of a reading the caller already holds (no store access)

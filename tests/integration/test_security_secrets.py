@@ -110,7 +110,7 @@ def test_api_key_never_leaks(
     deps = app.scribe_deps()
     job = submit_recording(deps, NURSE, pid, wav_bytes(synth_samples("I have a cough and a mild fever.")), "v.wav")
     process_job(deps, job.job_id)
-    ok, message = providers.test_provider(ADMIN, app.registry, app.stores.audit, "llm")
+    ok, message = providers.test_provider(ADMIN, app.registry, app.stores, "llm")
     statuses = providers.provider_statuses(ADMIN, app.registry, app.providers)
     answer = ask(app.stores, DOCTOR, pid, "Does the patient have a fever?", llm=app.answerer())
     logging.getLogger("test").error("settings %r app %r client %r", app.settings, app, app.gemini())
