@@ -42,9 +42,10 @@ tools:  ## Debian packages and DynamoDB Local for the tests
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.dev
-	$(VENV)/bin/mypy backend ui
+	$(VENV)/bin/mypy backend ui pages
 
 pytest: $(VENV)/.dev
 	$(VENV)/bin/pytest -q

@@ -25,6 +25,7 @@ patient = pick_patient("scribe")
 if patient is None:
     st.info("Choose a patient to record a consultation.")
     st.stop()
+PATIENT_ID = patient.patient_id  # the functions below read it; a module-level None check does not reach them
 
 STATUS = {
     JobStatus.QUEUED: ":material/hourglass_empty: queued",
@@ -37,7 +38,7 @@ STATUS = {
 
 def submit(data: bytes, filename: str, source: str) -> None:
     try:
-        job = scribe.submit_recording(deps, principal, patient.patient_id, data, filename, source)
+        job = scribe.submit_recording(deps, principal, PATIENT_ID, data, filename, source)
     except CopilotError as e:
         st.error(md_escape(e.message))
     else:
@@ -71,7 +72,7 @@ busy = any(j.status in scribe.IN_PROGRESS for j in scribe.list_jobs(deps, princi
 
 @st.fragment(run_every=2.0 if busy else None)
 def jobs_panel() -> None:
-    jobs = scribe.list_jobs(deps, principal, patient.patient_id)
+    jobs = scribe.list_jobs(deps, principal, PATIENT_ID)
     if not jobs:
         st.caption("No recordings yet for this patient.")
         return
