@@ -12,6 +12,7 @@ from backend.services import auth
 from backend.services.access import Permission
 from backend.services.audit import audit_trail
 from backend.services.providers import provider_statuses, test_provider
+from ui.note_templates import templates_admin
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 
@@ -24,6 +25,7 @@ if principal.can(Permission.MANAGE_USERS):
 tabs.append("Audit trail")
 if principal.can(Permission.MANAGE_PROVIDERS):
     tabs.append("Engines")
+    tabs.append("Note templates")
 panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 
 if "Users" in panes:
@@ -112,3 +114,7 @@ if "Engines" in panes:
                         st.error(md_escape(e.message))
                     ok, message = test_provider(principal, app.registry, app.stores, row.port)
                 (st.success if ok else st.error)(md_escape(message))
+
+if "Note templates" in panes:
+    with panes["Note templates"]:
+        templates_admin(app, principal)

@@ -15,6 +15,7 @@ from backend.services.notes import SECTIONS, amend_note, save_draft, sign_draft,
 from backend.services.recordings import recording_audio
 from backend.services.scribe_roles import confirm_medication, relabel_roles
 from ui.medication_rows import edited_medications
+from ui.note_style import style_picker
 from ui.note_transcript import role_request, show_transcript
 from ui.runtime import get_app
 from ui.safe import md_escape
@@ -110,6 +111,8 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             st.caption("Roles of a signed note no longer change; amend the note to fix them.")
         roles_slot = st.container()
     with left:
+        if editable:
+            style_picker(app, principal, note, key)
         sections = {
             s: st.text_area(
                 s.capitalize(), value=note.sections.get(s, ""), height=130, disabled=not editable, key=f"{key}_{s}"

@@ -49,6 +49,7 @@ class User(Record):
     failed_attempts: int = 0
     locked_until: int = 0
     created_at: int = Field(default_factory=now_ms)
+    note_style: str | None = None  # the note style drafts open in ("full", "brief", a clinic template); None: full
 
 
 class AuditEvent(BaseModel):

@@ -1,4 +1,9 @@
-"""Note drafting: ROUGE of the offline drafter's notes against ACI-Bench reference notes (and the copy baseline)."""
+"""Note drafting: ROUGE and length of the offline drafter's notes, in a style, against clinicians' notes.
+
+ACI-Bench (``--aci``): whole consultations and their full notes. MTS-Dialog (``--mts``): short dialogues, each
+with one section of the clinician's note (``section_header``/``section_text``; the rows are separate encounters,
+so each draft is scored against its row's section; ``--section GENHX`` keeps the history sections only).
+"""
 
 from __future__ import annotations
 
@@ -11,28 +16,36 @@ from pathlib import Path
 from typing import Any
 
 from backend.domain.drafting import draft_note, render_note_text
+from backend.domain.drafting.styles import FULL, render_style
+from backend.domain.drafting.templates import NoteTemplate, builtin_templates, load_template_file
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Segment
 
 _TURN = re.compile(r"^\s*\[(?P<speaker>[^\]]+)\]\s*(?P<text>.*)$")
+_MTS_TURN = re.compile(r"^\s*(?P<speaker>[A-Za-z][\w ]{0,30}?)\s*:\s*(?P<text>.*)$")
 _METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 WORDS_PER_SECOND = 2.5  # synthetic segment times: a steady speaking rate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--aci", required=True, type=Path, help="ACI-Bench CSV with `dialogue` and `note` columns")
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument("--aci", type=Path, help="ACI-Bench CSV with `dialogue` and `note` columns")
+    data.add_argument("--mts", type=Path, help="MTS-Dialog CSV with `dialogue`, `section_header`, `section_text`")
+    parser.add_argument("--section", default=None, help="MTS-Dialog: score only rows of this section (e.g. GENHX)")
+    parser.add_argument("--style", default=FULL, help="note style: full (SOAP, default) or a built-in template name")
+    parser.add_argument("--template", type=Path, default=None, help="score a clinic's template file instead")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N rows")
     parser.add_argument("--show", type=int, default=None, help="print the draft of row N (0-based) and exit")
 
 
-def dialogue_to_segments(dialogue: str) -> list[Segment]:
+def dialogue_to_segments(dialogue: str, turn: re.Pattern[str] = _TURN) -> list[Segment]:
     """One segment per "[speaker] text" turn, with synthetic times; untagged lines continue the previous turn."""
     segments: list[Segment] = []
     clock = 0.0
     for line in dialogue.splitlines():
         if not line.strip():
             continue
-        m = _TURN.match(line)
+        m = turn.match(line)
         if m is None and segments:
             segments[-1].text += " " + line.strip()
             continue
@@ -44,18 +57,57 @@ def dialogue_to_segments(dialogue: str) -> list[Segment]:
     return segments
 
 
-def read_rows(path: Path, limit: int | None) -> list[dict[str, str]]:
-    """Rows of an ACI-Bench CSV; names the missing column when the file is of another kind."""
+def mts_dialogue_to_segments(dialogue: str) -> list[Segment]:
+    """MTS-Dialog's "Doctor: ..." / "Patient: ..." / "Guest_family: ..." turns as segments (as ACI-Bench's)."""
+    return dialogue_to_segments(dialogue, _MTS_TURN)
+
+
+def _read_csv(path: Path, columns: set[str], kind: str, option: str) -> list[dict[str, str]]:
     if not path.is_file():
-        raise ValidationFailed(f"{path} does not exist — pass an ACI-Bench CSV (e.g. valid.csv) to --aci.")
+        raise ValidationFailed(f"{path} does not exist — pass an {kind} CSV to {option}.")
     csv.field_size_limit(sys.maxsize)
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        missing = {"dialogue", "note"} - set(reader.fieldnames or [])
+        missing = columns - set(reader.fieldnames or [])
         if missing:
-            raise ValidationFailed(f"{path.name} has no column {', '.join(sorted(missing))} — is it an ACI-Bench CSV?")
-        rows = list(reader)
+            raise ValidationFailed(f"{path.name} has no column {', '.join(sorted(missing))} — is it an {kind} CSV?")
+        return list(reader)
+
+
+def read_rows(path: Path, limit: int | None) -> list[dict[str, str]]:
+    """Rows of an ACI-Bench CSV; names the missing column when the file is of another kind."""
+    rows = _read_csv(path, {"dialogue", "note"}, "ACI-Bench", "--aci (e.g. valid.csv)")
     return rows[:limit] if limit else rows
+
+
+def read_mts_rows(path: Path, limit: int | None, section: str | None = None) -> list[dict[str, str]]:
+    """Rows of an MTS-Dialog CSV as ``{"dialogue", "note"}`` (the note is the row's section text)."""
+    rows = _read_csv(path, {"dialogue", "section_header", "section_text"}, "MTS-Dialog", "--mts")
+    if section:
+        rows = [r for r in rows if r["section_header"].strip().upper() == section.strip().upper()]
+    out = [{"dialogue": r["dialogue"], "note": r["section_text"]} for r in rows]
+    return out[:limit] if limit else out
+
+
+def _template(args: argparse.Namespace) -> tuple[str, dict[str, NoteTemplate]]:
+    templates = dict(builtin_templates())
+    path = getattr(args, "template", None)
+    if path is not None:
+        template = load_template_file(path)
+        templates[template.name] = template
+        return template.name, templates
+    style = getattr(args, "style", FULL) or FULL
+    if style != FULL and style not in templates:
+        raise ValidationFailed(f"No note style {style!r}; choose one of: {', '.join([FULL, *sorted(templates)])}.")
+    return style, templates
+
+
+def draft_text(segments: list[Segment], style: str, templates: dict[str, NoteTemplate]) -> str:
+    """The offline draft of ``segments`` as text in ``style`` (``full`` is today's SOAP note, unchanged)."""
+    draft = draft_note(segments)
+    if style == FULL:
+        return render_note_text(draft)
+    return render_style(draft, style, templates, sum(len(s.text.split()) for s in segments)).text
 
 
 def _lines(text: str) -> str:
@@ -66,30 +118,44 @@ def _lines(text: str) -> str:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from rouge_score import rouge_scorer  # only the eval needs it
 
-    rows = read_rows(args.aci, args.limit)
+    mts = getattr(args, "mts", None)
+    if mts is not None:
+        rows, to_segments = read_mts_rows(mts, args.limit, getattr(args, "section", None)), mts_dialogue_to_segments
+    else:
+        rows, to_segments = read_rows(args.aci, args.limit), dialogue_to_segments
+    style, templates = _template(args)
     if args.show is not None:
-        draft = draft_note(dialogue_to_segments(rows[args.show]["dialogue"]))
-        print(render_note_text(draft))
-        return {"row": args.show, "sentences": len(draft.sentences)}
+        print(draft_text(to_segments(rows[args.show]["dialogue"]), style, templates))
+        return {"row": args.show, "style": style}
     scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
     totals = {"drafter": dict.fromkeys(_METRICS, 0.0), "copy_baseline": dict.fromkeys(_METRICS, 0.0)}
+    unigram = {"precision": 0.0, "recall": 0.0}  # of the draft's ROUGE-1: a short note is judged by its precision
     draft_seconds = 0.0
     words = 0
+    within = 0
     for row in rows:
         started = time.perf_counter()
-        note = render_note_text(draft_note(dialogue_to_segments(row["dialogue"])))
+        note = draft_text(to_segments(row["dialogue"]), style, templates)
         draft_seconds += time.perf_counter() - started
         words += len(note.split())
+        within += len(note.split()) <= 1.5 * len(row["note"].split())
         reference = _lines(row["note"])
         for name, hypothesis in (("drafter", _lines(note)), ("copy_baseline", _lines(row["dialogue"]))):
             scores = scorer.score(reference, hypothesis)
             for metric in _METRICS:
                 totals[name][metric] += 100.0 * scores[metric].fmeasure
+            if name == "drafter":
+                unigram["precision"] += 100.0 * scores["rouge1"].precision
+                unigram["recall"] += 100.0 * scores["rouge1"].recall
     n = max(len(rows), 1)
-    result: dict[str, Any] = {"rows": len(rows), "file": args.aci.name}
+    result: dict[str, Any] = {"rows": len(rows), "file": (mts or args.aci).name, "style": style}
     for name, sums in totals.items():
         result[name] = {metric: round(value / n, 2) for metric, value in sums.items()}
+    result["drafter"].update({f"rouge1_{k}": round(v / n, 2) for k, v in unigram.items()})
+    result["mean_words_dialogue"] = round(sum(len(r["dialogue"].split()) for r in rows) / n, 1)
     result["mean_words_draft"] = round(words / n, 1)
     result["mean_words_reference"] = round(sum(len(r["note"].split()) for r in rows) / n, 1)
+    result["draft_to_reference_length"] = round(words / max(sum(len(r["note"].split()) for r in rows), 1), 2)
+    result["share_within_1_5x_reference"] = round(within / n, 2)
     result["draft_seconds_per_row"] = round(draft_seconds / n, 4)
     return result
