@@ -8,6 +8,9 @@ Rules:
 - ``Medication.status == "stopped"`` ends a drug; a later mention restarts it.
 - A different strength from a *different* source within ``conflict_window_ms`` of the previous mention is a
   conflict (flagged for the doctor), not a dose change; further apart it is a dose change.
+- Two active drugs sharing an ingredient (Dolo and Combiflam: paracetamol twice), or of one same-class group
+  of ``drug_class_words.toml`` (two ARBs, two NSAIDs, two statins), are flagged on both, with both sources:
+  a duplication for the doctor to check, never merged.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from backend.domain.drug_classes import class_table, classes_of, ingredients
 from backend.domain.models import Medication
 from backend.domain.text import fold
 
@@ -52,6 +56,11 @@ class ActiveMed:
     conflict_detail: str = ""
     verified: bool = False
     verbatim: list[str] = field(default_factory=list)
+    since: int = 0  # start of the current course: first mention, or the last restart
+    since_word: str = ""  # "started" (the record says so), "first recorded" or "restarted"
+    since_ref: dict[str, Any] | None = None  # the source of that mention
+    last_source: str = ""  # "note 2024-03-05": where the latest mention is
+    same_class: list[str] = field(default_factory=list)  # duplication warnings naming both drugs and sources
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,9 @@ def reconcile(sources: Iterable[MedSource], conflict_window_ms: int = DEFAULT_CO
             if key:
                 by_drug.setdefault(key, []).append(_Mention(source, med))
     meds = [_one_drug(mentions, conflict_window_ms) for mentions in by_drug.values()]
-    return sorted(meds, key=lambda m: (m.status != "active", fold(m.name)))
+    meds.sort(key=lambda m: (m.status != "active", fold(m.name)))
+    _flag_same_class(meds)
+    return meds
 
 
 def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
@@ -130,6 +141,8 @@ def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
         first_seen=first.source.timestamp,
         last_seen=first.source.timestamp,
         verified=any(m.med.verified for m in mentions),
+        since=first.source.timestamp,
+        since_ref=first.source.ref,
     )
     prev: _Mention | None = None  # the last mention that gave a strength
     for m in mentions:
@@ -139,6 +152,7 @@ def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
         if m.med.verbatim and m.med.verbatim not in out.verbatim:
             out.verbatim.append(m.med.verbatim)
         out.last_seen = m.source.timestamp
+        out.last_source = _ref_label(m.source)
         if (m.med.status or "").lower() == "stopped":
             if out.status == "active":
                 out.changes.append(f"stopped on {when}")
@@ -147,9 +161,11 @@ def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
         if m is first:
             verb = "started" if (m.med.status or "").lower() == "started" else "first recorded"
             out.changes.append(f"{verb} on {when}")
+            out.since_word = verb
         elif out.status == "stopped":
             out.changes.append(f"restarted on {when}")
             out.status = "active"
+            out.since, out.since_word, out.since_ref = m.source.timestamp, "restarted", m.source.ref
         _apply_strength(out, prev, m, window, when)
         if m.med.strength and strength_key(m.med.strength):
             prev = m
@@ -193,3 +209,37 @@ def _current_conflict(out: ActiveMed, mentions: list[_Mention], window: int) -> 
         out.conflict_detail = f"{out.name}: different doses from different sources: " + " vs ".join(
             v[0] for v in doses.values()
         )
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _flag_same_class(meds: list[ActiveMed]) -> None:
+    """Warn on each active drug that shares an ingredient or a same-class group with another active drug.
+
+    Groups are tried narrow to broad (one ingredient, then the file's order: ARB before ACE-or-ARB); a set of
+    drugs already warned about is not warned about again by a broader group.
+    """
+    active = [m for m in meds if m.status == "active"]
+    groups: list[tuple[str, list[ActiveMed]]] = []
+    by_ingredient: dict[str, list[ActiveMed]] = {}
+    for m in active:
+        for part in dict.fromkeys(name for name, _ in ingredients(m.name)):
+            by_ingredient.setdefault(part, []).append(m)
+    groups += [(f"the same medicine, {name}", ms) for name, ms in by_ingredient.items()]
+    classes = {id(m): classes_of(m.name) for m in active}
+    for c in class_table().values():
+        if c.same_class:
+            groups.append((f"the same class, {c.label}", [m for m in active if c.id in classes[id(m)]]))
+    warned: list[set[int]] = []
+    for what, members in groups:
+        ids = {id(m) for m in members}
+        if len(members) < 2 or any(ids <= w for w in warned):
+            continue
+        warned.append(ids)
+        names = _join([f"{m.name} ({m.last_source})" for m in members])
+        every = "both" if len(members) == 2 else "all"
+        warning = f"{names}: {what}, {every} active — check whether one replaced the other."
+        for m in members:
+            m.same_class.append(warning)

@@ -5,6 +5,9 @@ when given, anomaly-day summaries). The patient is fixed by the ``patient_id`` a
 that patient's records, so no wording of the question can reach another patient's data.
 Offline the answer is extractive; an optional ``llm`` may phrase it, but only when every citation it gives is
 one of the retrieved passages. Every citation is checked against the store before it is returned.
+
+A question about a class of medicines ("any blood pressure medicine?", "statins", "sugar tablets") is answered
+first from the reconciled medication list and the class table (``ask_classes``), then by the retrieved passages.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from backend.domain.drug_classes import asked_classes
 from backend.domain.errors import CopilotError, ValidationFailed
 from backend.domain.models import NoteStatus
 from backend.domain.reconcile import day_of, reconcile
 from backend.domain.text import name_tokens
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.ask_classes import ClassFacts, cited_passages, class_facts, facts_context, facts_text
 from backend.services.ask_index import (
     AskIndexCache,
     CitationKind,
@@ -63,7 +68,7 @@ class Answer:
     text: str
     citations: list[Citation]
     passages: list[Passage]
-    mode: Literal["extractive", "llm", "none"] = "extractive"
+    mode: Literal["extractive", "llm", "none", "classes"] = "extractive"
     note: str = ""  # why the generated answer was not used, if it was not
 
 
@@ -134,15 +139,21 @@ def ask(
     stores.patients.get(patient_id)
     entry = patient_index(stores, patient_id, cache, metric_passages)
     hits = _retrieve(stores, patient_id, entry, question, top_k, min_score)
-    answer = _answer(question, hits, llm, max_sentences)
+    classes = asked_classes(question)
+    if classes:
+        answer = _class_answer(question, class_facts(stores, patient_id, entry, classes), hits, llm, max_sentences)
+    else:
+        answer = _answer(question, hits, llm, max_sentences)
     cited = ",".join(c.passage_id for c in answer.citations)
-    # What happened, not what was asked: the question is clinical text, and admins read the audit trail.
+    # What happened, not what was asked: the question is clinical text, and admins read the audit trail (the
+    # classes asked about would say what the question was about, so only their number is logged).
     record(
         stores.audit,
         principal,
         "ask",
         patient_id,
-        f"mode={answer.mode} question_chars={len(question)} passages={len(answer.passages)} cited={cited}",
+        f"mode={answer.mode} question_chars={len(question)} classes={len(classes)} "
+        f"passages={len(answer.passages)} cited={cited}",
     )
     return answer
 
@@ -164,6 +175,33 @@ def _answer(question: str, hits: list[Passage], llm: Llm | None, max_sentences: 
             note = f"The language model is unavailable ({e.message}); showing the extractive answer."
     text, citations = _extractive(hits, max_sentences)
     return Answer(text, citations, hits, "extractive", note)
+
+
+def _class_answer(
+    question: str, facts: list[ClassFacts], hits: list[Passage], llm: Llm | None, max_sentences: int
+) -> Answer:
+    """The class facts first, then the best other passages; an LLM may phrase it if it cites a class medicine."""
+    class_passages = cited_passages(facts)
+    others = [p for p in hits if p.id not in {c.id for c in class_passages}][:max_sentences]
+    passages = class_passages + others
+    note = ""
+    members = {p.id for f in facts for cm in f.active for p in cm.passages}
+    if llm is not None and members:
+        try:
+            text, cited_ids = llm(f"{question}\n\nFacts: {facts_context(facts)}", passages)
+            by_id = {p.id: p for p in passages}
+            if text.strip() and cited_ids and all(c in by_id for c in cited_ids) and members & set(cited_ids):
+                return Answer(text.strip(), [_cite(by_id[c]) for c in dict.fromkeys(cited_ids)], passages, "llm")
+            note = "The generated answer did not cite the class's medicines; showing the medication list's answer."
+        except CopilotError as e:
+            note = f"The language model is unavailable ({e.message}); showing the medication list's answer."
+    numbers = {p.id: i for i, p in enumerate(passages, start=1)}
+    text = facts_text(facts, numbers)
+    if others:
+        text += "\n\nOther passages of this patient's records:\n" + "\n".join(
+            f"[{numbers[p.id]}] {p.label}: {p.text}" for p in others
+        )
+    return Answer(text, [_cite(p) for p in passages], passages, "classes", note)
 
 
 @dataclass(frozen=True)
