@@ -183,7 +183,7 @@ def render_template(draft: Draft, template: NoteTemplate, spoken_words: int) -> 
     for index, line in [*sorted(firsts.values(), key=lambda p: p[1].score, reverse=True), *ranked]:
         if line in chosen[index]:
             continue
-        words = len(line.text.split())
+        words = len(line.text.split()) + line.unverified  # "[unverified]" is shown too
         limit = template.sections[index].max_items
         if limit is not None and len(chosen[index]) >= limit:
             continue

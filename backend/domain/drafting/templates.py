@@ -131,9 +131,10 @@ def parse_template(text: str, source: str) -> NoteTemplate:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        line = getattr(e, "lineno", None)
-        where = f" line {line}" if line else ""
-        reason = getattr(e, "msg", str(e))
+        # Python 3.11 puts the position only in the message: "Invalid value (at line 4, column 8)".
+        at = re.search(r"\s*\(at line (\d+), column (\d+)\)", str(e))
+        where = f" line {at.group(1)}, column {at.group(2)}" if at else ""
+        reason = str(e)[: at.start()] if at else str(e)
         raise ValidationFailed(f"{source}{where}: {reason} — this is not valid TOML.") from e
     try:
         return NoteTemplate.model_validate(data)
