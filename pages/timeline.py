@@ -68,6 +68,8 @@ with meds_tab:
                 "Conflicting doses between sources: "
                 + "; ".join(md_escape(f"{m.name}: {m.conflict_detail}") for m in conflicts)
             )
+        for warning in dict.fromkeys(w for m in meds for w in m.same_class):
+            st.warning(md_escape(warning))
         if any(not m.verified for m in meds):
             st.info(
                 "Names marked (unverified) were not found in the drug dictionary: check them against the source document."

@@ -172,8 +172,8 @@ def facts_text(facts: list[ClassFacts], numbers: dict[str, int]) -> str:
         lines += [f"- {_stopped_line(cm, numbers)}" for cm in f.stopped]
         if not f.active and f.mentions:
             lines.append(
-                f"No medicine of the class '{c.label}' is on the reconciled list (signed notes and documents), "
-                "but these records name one — check them:"
+                f"Check: these records name a medicine of the class '{c.label}'{atc} that no signed note or "
+                "document lists:"
             )
             lines += [f"- [{numbers[p.id]}] {p.label}: {p.text}" for p in f.mentions]
         elif not f.active and not f.stopped:
