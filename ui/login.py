@@ -10,6 +10,7 @@ from backend.domain.errors import CopilotError
 from backend.services import auth, first_admin
 from backend.services.demo import demo_accounts, is_demo_database
 from backend.services.login_guard import LoginGuard, LoginPolicy
+from ui import runtime
 from ui.runtime import NOTICE, App, get_app, sign_in
 
 SETUP_OK = "setup_token_ok"  # the checked setup token, between the two set-up steps
@@ -124,11 +125,23 @@ def _oidc(app: App) -> None:
         if st.button("Sign in with your organisation (SSO)", key="login_sso"):
             st.login()
         return
-    email = str(st.user.get("email", "")).lower()
     try:
-        principal = auth.principal_for_sso(app.stores, email)
+        # The identity cookie outlives this app's sessions by weeks: an identity older than the idle limit must
+        # sign in at the provider again instead of opening a new session by itself.
+        principal = auth.principal_for_sso(
+            app.stores,
+            st.user.to_dict(),
+            app.settings.nurse_can_sign,
+            now_s=runtime.clock(),
+            max_age_s=app.settings.session_idle_minutes * 60,
+        )
     except CopilotError as e:
         st.error(e.message)
+        if e.message == auth.SSO_STALE:
+            if st.button("Sign in with your organisation again", key="login_sso_again", type="primary"):
+                st.login()
+        elif st.button("Sign out of single sign-on", key="login_sso_out"):
+            runtime.end_sso()
         return
-    sign_in(principal)
+    sign_in(principal, sso=True)
     st.rerun()

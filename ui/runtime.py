@@ -23,8 +23,12 @@ LAST_SEEN = "auth_last_seen"  # the last user action (seconds)
 NOTICE = "auth_notice"
 STAMP = "auth_stamp"  # what the session recorded of its account at sign-in
 QUIET_RERUN = "auth_quiet_rerun"  # set by an automatic refresh: the next full run is not a user action
+SSO = "auth_sso"  # True when the session was signed in through single sign-on
 # The session clock; tests replace it to move time without waiting.
 clock: Callable[[], float] = time.time
+# Ends the single sign-on session (deletes Streamlit's identity cookie, which otherwise lives for weeks and signs
+# the user straight back in, and logs out at the provider when it supports that); tests replace it.
+end_sso: Callable[[], None] = st.logout
 
 
 @st.cache_resource(show_spinner="Starting Clinical Co-Pilot…")
@@ -96,18 +100,27 @@ def rerun_app_quietly() -> None:
     st.rerun(scope="app")
 
 
-def sign_in(principal: Principal) -> None:
+def sign_in(principal: Principal, sso: bool = False) -> None:
+    """Start the session for ``principal``; ``sso`` when the identity came from single sign-on."""
     st.session_state[PRINCIPAL] = principal
     st.session_state[LAST_SEEN] = clock()
     st.session_state[NOTICE] = None
     st.session_state[STAMP] = sessions.stamp_session(get_app().stores, principal)
+    st.session_state[SSO] = sso
 
 
 def sign_out(notice: str | None = None) -> None:
+    """End the session (sign-out, idle expiry, account changes); an SSO session's identity cookie ends too.
+
+    Ending SSO redirects the browser, which starts a new session: ``notice`` is then not shown.
+    """
+    sso = bool(st.session_state.get(SSO, False))
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     init_session()
     st.session_state[NOTICE] = notice
+    if sso:
+        end_sso()
 
 
 def require_principal() -> Principal:

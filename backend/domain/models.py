@@ -50,6 +50,10 @@ class User(Record):
     locked_until: int = 0
     created_at: int = Field(default_factory=now_ms)
     note_style: str | None = None  # the note style drafts open in ("full", "brief", a clinic template); None: full
+    # The single sign-on identity bound at the account's first SSO sign-in (issuer and subject of the ID token);
+    # None until then. Later SSO sign-ins must present the same pair, not just the same e-mail address.
+    sso_issuer: str | None = None
+    sso_subject: str | None = None
 
 
 class AuditEvent(BaseModel):

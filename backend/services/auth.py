@@ -7,6 +7,7 @@ import hashlib
 import logging
 import math
 import re
+from collections.abc import Mapping
 from typing import NoReturn
 
 from argon2 import PasswordHasher
@@ -267,16 +268,105 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def principal_for_sso(stores: RecordStore, email: str, nurse_can_sign: bool = False) -> Principal:
-    """Map an identity proven by the OIDC provider to a local account of the same name (its role decides)."""
-    try:
-        user = stores.users.get(email.strip().lower())
-    except NotFound:
-        raise AuthenticationFailed(
-            f"{email} has no account here yet: ask an administrator to add it with a role."
-        ) from None
+def principal_for_sso(
+    stores: RecordStore,
+    claims: Mapping[str, object],
+    nurse_can_sign: bool = False,
+    now_s: float | None = None,
+    max_age_s: float | None = None,
+) -> Principal:
+    """Map an identity proven by the OIDC provider to a local account, bound to its issuer and subject.
+
+    The account is found by the e-mail claim (usernames are e-mail addresses for SSO users). The first SSO
+    sign-in binds the account to the token's ``iss`` + ``sub``, and only when the provider says it verified the
+    address; every later one must present that same pair, so a new identity that merely claims the same
+    address (another tenant, a re-created mailbox, a provider that lets users edit their e-mail) is refused.
+
+    Args:
+        stores: the record store.
+        claims: the ID token's claims as Streamlit keeps them (``st.user``).
+        nurse_can_sign: settings flag for the principal.
+        now_s: the current time (seconds), with ``max_age_s``.
+        max_age_s: refuse an identity whose ``iat`` is older than this (the browser's identity cookie lives for
+            weeks); None: no limit.
+
+    Raises:
+        AuthenticationFailed: stale or incomplete claims, unverified e-mail, no or disabled account, or an
+            account bound to another identity (audited).
+    """
+    email = _claim(claims, "email").lower()
+    issuer, subject = _claim(claims, "iss"), _claim(claims, "sub")
+    if not email or not issuer or not subject:
+        raise AuthenticationFailed(SSO_INCOMPLETE)
+    if max_age_s is not None and now_s is not None and not _fresh(claims.get("iat"), now_s, max_age_s):
+        raise AuthenticationFailed(SSO_STALE)
+    user = _find(stores, email)
+    if user is None:
+        raise AuthenticationFailed(f"{email} has no account here yet: ask an administrator to add it with a role.")
     if user.disabled:
         raise AuthenticationFailed("This account is disabled.")
+    if user.sso_issuer is None or user.sso_subject is None:
+        user = _bind_sso(stores, user, claims, issuer, subject)
+    if (user.sso_issuer, user.sso_subject) != (issuer, subject):
+        reason = "sso-other-issuer" if user.sso_issuer != issuer else "sso-other-subject"
+        _audit(stores, user.username, user.role.value, "auth.login.failed", f"reason={reason} {_who(issuer, subject)}")
+        raise AuthenticationFailed(SSO_OTHER_IDENTITY)
     principal = principal_of(user, nurse_can_sign)
-    record(stores.audit, principal, "auth.login.sso")
+    record(stores.audit, principal, "auth.login.sso", detail=f"iss={issuer[:200]}")
     return principal
+
+
+SSO_INCOMPLETE = (
+    "Your organisation's sign-in did not say who you are (no e-mail address, issuer or subject): ask your IT "
+    "team to include the email scope, or sign in with a password."
+)
+SSO_STALE = "Your single sign-on has expired here: sign in with your organisation again."
+SSO_UNVERIFIED = (
+    "Your organisation has not confirmed the e-mail address {email} (email_verified is not true), so it cannot "
+    "be linked to an account here: ask your IT team, or sign in with a password."
+)
+SSO_OTHER_IDENTITY = (
+    "This account is linked to another single sign-on identity: ask an administrator (the attempt was recorded)."
+)
+
+
+def _claim(claims: Mapping[str, object], name: str) -> str:
+    value = claims.get(name)
+    return value.strip()[:256] if isinstance(value, str) else ""
+
+
+def _fresh(iat: object, now_s: float, max_age_s: float) -> bool:
+    # bool is an int: a token saying iat=true is not a time.
+    return isinstance(iat, int | float) and not isinstance(iat, bool) and now_s - float(iat) <= max_age_s
+
+
+def _who(issuer: str, subject: str) -> str:
+    # The subject is an opaque provider id: the audit keeps a digest, enough to tell two identities apart.
+    return f"iss={issuer[:200]} sub#{hashlib.sha256(subject.encode()).hexdigest()[:12]}"
+
+
+def _bind_sso(stores: RecordStore, user: User, claims: Mapping[str, object], issuer: str, subject: str) -> User:
+    """Record the identity on its first SSO sign-in; only a provider-verified address may claim an account."""
+    # Some providers send the flag as the string "true" (it is a boolean in the OIDC spec).
+    if claims.get("email_verified") not in (True, "true"):
+        _audit(
+            stores,
+            user.username,
+            user.role.value,
+            "auth.login.failed",
+            f"reason=sso-unverified-email {_who(issuer, subject)}",
+        )
+        raise AuthenticationFailed(SSO_UNVERIFIED.format(email=user.username))
+    for _ in range(_COUNT_RETRIES):
+        if user.sso_issuer is not None and user.sso_subject is not None:
+            return user  # bound by a parallel sign-in meanwhile: the caller compares
+        try:
+            user = stores.users.update(
+                user.model_copy(update={"sso_issuer": issuer, "sso_subject": subject}), user.version
+            )
+        except ConcurrentUpdate:
+            user = stores.users.get(user.username)
+            continue
+        _audit(stores, user.username, user.role.value, "user.sso.bind", _who(issuer, subject))
+        return user
+    raise AuthenticationFailed("The server is busy: try again in a moment.")
