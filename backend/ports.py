@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from backend.domain.audit_chain import ChainLink
 from backend.domain.models import (
     AuditEvent,
     HistoryEntry,
@@ -61,9 +62,16 @@ class UserStore(Protocol):
 
 
 class AuditLog(Protocol):
-    """Append-only: there is no update or delete."""
+    """Append-only: there is no update or delete. Each row is hash-chained to the one before."""
 
-    def append(self, event: AuditEvent) -> None: ...
+    def append(self, event: AuditEvent) -> None:
+        """Store ``event`` as the chain's next row (never overwriting a row)."""
+
+    def chain(self) -> Iterator[ChainLink]:
+        """Every stored row, oldest first in chain order, with its hashes (rows before the chain first)."""
+
+    def chain_head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the newest chained row as recorded apart from the rows, if the store keeps one."""
 
     def query(
         self,
@@ -83,7 +91,8 @@ class NoteStore(Protocol):
 
     def get(self, patient_id: str, timestamp: int) -> Note: ...
 
-    def update(self, note: Note, expected_version: int) -> Note: ...
+    def update(self, note: Note, expected_version: int) -> Note:
+        """Replace a draft at ``expected_version``; a stored signed note is refused (:class:`SignedNoteImmutable`)."""
 
     def list_for_patient(self, patient_id: str, cursor: str | None = None, limit: int = 50) -> Page[Note]:
         """Newest first."""
@@ -196,6 +205,14 @@ class Transcriber(Protocol):
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         """16 kHz mono float32 samples in [-1, 1]; segments with start/end seconds out."""
+
+
+@runtime_checkable
+class SpanTranscriber(Protocol):
+    """Optional capability of a ``Transcriber``: decode a stretch of a recording again with given hot words."""
+
+    def transcribe_span(self, samples: NDArray[np.float32], start: float, end: float, hotwords: str) -> str:
+        """Text of ``[start, end)`` seconds of ``samples`` decoded with ``hotwords`` as the prompt."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,15 @@ class ConcurrentUpdate(CopilotError):
         super().__init__(message)
 
 
+class SignedNoteImmutable(ValidationFailed):
+    """The stored note is signed: the store refuses to change it (an amendment is a new note)."""
+
+    def __init__(
+        self, message: str = "This note is signed and cannot be changed; start an amendment instead."
+    ) -> None:
+        super().__init__(message)
+
+
 class PermissionDenied(CopilotError):
     """The signed-in user's role does not allow this action."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from backend.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound
+from backend.domain.audit_chain import GENESIS, ChainLink, event_fields, link_hash
+from backend.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SignedNoteImmutable
 from backend.domain.models import AuditEvent, Job, JobStatus, MetricDay, Note, NoteStatus, Page, Patient, User, now_ms
 from backend.domain.text import name_tokens
 from backend.ports import RecordStore
@@ -90,9 +91,19 @@ class FakeUsers(_Versioned):
 class FakeAudit:
     def __init__(self) -> None:
         self.events: list[AuditEvent] = []
+        self.links: list[ChainLink] = []
 
     def append(self, event: AuditEvent) -> None:
         self.events.append(event.model_copy())
+        prev = self.links[-1].hash if self.links and self.links[-1].hash else GENESIS
+        fields = event_fields(event)
+        self.links.append(ChainLink(len(self.links) + 1, fields, prev, link_hash(prev, fields)))
+
+    def chain(self) -> Iterator[ChainLink]:
+        return iter(list(self.links))
+
+    def chain_head(self) -> tuple[int, str] | None:
+        return None
 
     def query(self, *, patient_id=None, actor=None, since=None, cursor=None, limit=50) -> Page[AuditEvent]:  # type: ignore[no-untyped-def]
         hits = [
@@ -132,6 +143,8 @@ class FakeNotes(_FakeTimeline):
         key = (note.patient_id, note.timestamp)
         if key not in self.rows:
             raise NotFound("no such note")
+        if self.rows[key].status is NoteStatus.SIGNED:
+            raise SignedNoteImmutable()
         if self.rows[key].version != expected_version:
             raise ConcurrentUpdate()
         stored = note.model_copy(update={"version": expected_version + 1, "updated_at": now_ms()}, deep=True)

@@ -3,7 +3,8 @@
 ``timestamp`` is a DynamoDB reserved word: every expression names it through
 ``ExpressionAttributeNames`` (``#ts``). Inserts are conditional
 (``attribute_not_exists``): a colliding timestamp is bumped by 1 ms, never overwritten.
-Versioned updates are conditional on ``version``.
+Versioned updates are conditional on ``version`` and on the stored ``status`` not being ``signed``: the
+table itself refuses to change a signed note, whatever the caller checked before.
 
 ``changed_since`` uses the GSI ``changed-index``: each note carries
 ``change_shard`` (one of ``CHANGE_SHARDS`` buckets, from the patient id) and
@@ -20,9 +21,12 @@ import hashlib
 import heapq
 from typing import Any, Generic, TypeVar
 
-from backend.adapters.dynamodb.base import Table, av, from_item, to_item
+from botocore.exceptions import BotoCoreError, ClientError
+
+from backend.adapters.aws_errors import error_code, map_error
+from backend.adapters.dynamodb.base import SERVICE, Table, av, from_item, plain, to_item
 from backend.adapters.dynamodb.tables import HISTORY, NOTES
-from backend.domain.errors import ConcurrentUpdate, NotFound
+from backend.domain.errors import ConcurrentUpdate, NotFound, SignedNoteImmutable
 from backend.domain.models import HistoryEntry, Note, NoteStatus, Page, now_ms
 
 R = TypeVar("R", Note, HistoryEntry)
@@ -87,13 +91,38 @@ class DynamoNoteStore(_Timeline[Note]):
         return {"change_shard": shard, **({"draft_shard": shard} if record.status is NoteStatus.DRAFT else {})}
 
     def update(self, note: Note, expected_version: int) -> Note:
+        """Replace a draft at ``expected_version`` (one conditional PutItem).
+
+        Raises:
+            SignedNoteImmutable: the stored note is signed.
+            NotFound: no such note.
+            ConcurrentUpdate: the stored version is not ``expected_version``.
+        """
         stored = note.model_copy(update={"version": expected_version + 1, "updated_at": now_ms()})
-        self._t.put_versioned(
-            to_item(stored, **self._extra(stored)),
-            self._key(note.patient_id, note.timestamp),
-            expected_version,
-            f"note {note.timestamp} for patient {note.patient_id}",
-        )
+        key = self._key(note.patient_id, note.timestamp)
+        try:
+            self._t.client.put_item(
+                TableName=self._t.name,
+                Item=to_item(stored, **self._extra(stored)),
+                ConditionExpression="attribute_exists(#ts) AND #v = :expected AND #st <> :signed",
+                ExpressionAttributeNames={**_TS, "#v": "version", "#st": "status"},
+                ExpressionAttributeValues={
+                    ":expected": av(expected_version),
+                    ":signed": av(NoteStatus.SIGNED.value),
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":
+                raise map_error(e, SERVICE, f"table {self._t.name}") from e
+            old = e.response.get("Item") or self._t.get(key)
+            if not old:
+                raise NotFound(f"No note {note.timestamp} for patient {note.patient_id}.") from e
+            if plain(old).get("status") == NoteStatus.SIGNED.value:
+                raise SignedNoteImmutable() from e
+            raise ConcurrentUpdate() from e
+        except BotoCoreError as e:
+            raise map_error(e, SERVICE, f"table {self._t.name}") from e
         return stored
 
     def bulk_load(self, notes: list[Note]) -> int:

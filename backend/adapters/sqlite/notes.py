@@ -6,7 +6,7 @@ import sqlite3
 from typing import Generic, TypeVar
 
 from backend.adapters.sqlite.db import Database, decode_cursor, encode_cursor
-from backend.domain.errors import ConcurrentUpdate, NotFound
+from backend.domain.errors import ConcurrentUpdate, NotFound, SignedNoteImmutable
 from backend.domain.models import HistoryEntry, Note, NoteStatus, Page, now_ms
 
 R = TypeVar("R", Note, HistoryEntry)
@@ -77,10 +77,18 @@ class SqliteNoteStore(_Timeline[Note]):
         )
 
     def update(self, note: Note, expected_version: int) -> Note:
+        """Replace a draft at ``expected_version``.
+
+        Raises:
+            SignedNoteImmutable: the stored note is signed (a trigger refuses it too, for writers outside this class).
+            NotFound: no such note.
+            ConcurrentUpdate: the stored version is not ``expected_version``.
+        """
         stored = note.model_copy(update={"version": expected_version + 1, "updated_at": now_ms()})
         with self._db.tx() as conn:
             cur = conn.execute(
-                "UPDATE notes SET status = ?, updated_at = ?, version = ?, body = ? WHERE patient_id = ? AND ts = ? AND version = ?",
+                "UPDATE notes SET status = ?, updated_at = ?, version = ?, body = ?"
+                " WHERE patient_id = ? AND ts = ? AND version = ? AND status != ?",
                 (
                     stored.status.value,
                     stored.updated_at,
@@ -89,16 +97,17 @@ class SqliteNoteStore(_Timeline[Note]):
                     note.patient_id,
                     note.timestamp,
                     expected_version,
+                    NoteStatus.SIGNED.value,
                 ),
             )
             if cur.rowcount == 0:
-                if (
-                    conn.execute(
-                        "SELECT 1 FROM notes WHERE patient_id = ? AND ts = ?", (note.patient_id, note.timestamp)
-                    ).fetchone()
-                    is None
-                ):
+                row = conn.execute(
+                    "SELECT status FROM notes WHERE patient_id = ? AND ts = ?", (note.patient_id, note.timestamp)
+                ).fetchone()
+                if row is None:
                     raise NotFound(f"No note {note.timestamp} for patient {note.patient_id}.")
+                if row["status"] == NoteStatus.SIGNED.value:
+                    raise SignedNoteImmutable()
                 raise ConcurrentUpdate()
         return stored
 

@@ -86,4 +86,12 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX notes_drafts ON notes(status, updated_at DESC);
     """,
+    """
+    ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit_log ADD COLUMN hash TEXT;
+    CREATE TRIGGER notes_signed_immutable BEFORE UPDATE ON notes WHEN OLD.status = 'signed'
+    BEGIN SELECT RAISE(ABORT, 'signed notes are immutable'); END;
+    CREATE TRIGGER notes_signed_no_delete BEFORE DELETE ON notes WHEN OLD.status = 'signed'
+    BEGIN SELECT RAISE(ABORT, 'signed notes are immutable'); END;
+    """,
 ]

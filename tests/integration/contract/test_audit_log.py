@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+from backend.domain.audit_chain import GENESIS, verify_chain
 from backend.domain.models import AuditEvent
 from backend.ports import RecordStore
 
@@ -43,3 +46,42 @@ def test_pages_cover_everything_once(record_store: RecordStore) -> None:
 def test_log_has_no_update_or_delete(record_store: RecordStore) -> None:
     assert not hasattr(record_store.audit, "update")
     assert not hasattr(record_store.audit, "delete")
+
+
+def test_every_row_is_chained_and_the_chain_verifies(record_store: RecordStore) -> None:
+    for i in range(5):
+        record_store.audit.append(_event(1000 + i, "asha", "PAT_00000001" if i % 2 else None, f"a{i}"))
+    links = list(record_store.audit.chain())
+    assert [link.fields["action"] for link in links] == [f"a{i}" for i in range(5)]
+    assert links[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in zip(links, links[1:], strict=False))
+    report = verify_chain(record_store.audit.chain(), record_store.audit.chain_head())
+    assert (report.intact, report.rows, report.before_chain) == (True, 5, 0)
+
+
+def test_concurrent_writers_keep_one_valid_chain(record_store: RecordStore) -> None:
+    writers, per_writer = 4, 6
+    start = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            start.wait(timeout=30)
+            for i in range(per_writer):
+                record_store.audit.append(_event(5000 + i, f"user{n}", None, f"w{n}.{i}"))
+        except BaseException as e:  # surfaced by the assertion below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and not any(t.is_alive() for t in threads)
+    links = list(record_store.audit.chain())
+    assert sorted(link.fields["action"] for link in links) == sorted(
+        f"w{n}.{i}" for n in range(writers) for i in range(per_writer)
+    )
+    assert len({link.prev_hash for link in links}) == len(links)  # no two rows link to the same predecessor
+    report = verify_chain(iter(links), record_store.audit.chain_head())
+    assert report.intact and report.rows == writers * per_writer

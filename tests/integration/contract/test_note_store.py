@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.domain.errors import ConcurrentUpdate, NotFound
+from backend.domain.errors import ConcurrentUpdate, NotFound, SignedNoteImmutable
 from backend.domain.models import Evidence, HistoryEntry, Medication, Note, NoteStatus, Segment
 from backend.ports import RecordStore
 
@@ -39,12 +39,12 @@ def test_colliding_timestamps_are_bumped_never_overwritten(record_store: RecordS
 
 def test_versioned_update_and_stale_write(record_store: RecordStore) -> None:
     note = record_store.notes.add(_note(7000))
-    signed = record_store.notes.update(note.model_copy(update={"status": NoteStatus.SIGNED, "signer": "dr"}), 1)
-    assert signed.version == 2
+    edited = record_store.notes.update(note.model_copy(update={"sections": {"plan": "first"}}), 1)
+    assert edited.version == 2
     with pytest.raises(ConcurrentUpdate):
         record_store.notes.update(note.model_copy(update={"sections": {"plan": "stale"}}), 1)
     stored = record_store.notes.get(note.patient_id, note.timestamp)
-    assert (stored.status, stored.sections, stored.version) == (NoteStatus.SIGNED, {}, 2)
+    assert (stored.status, stored.sections, stored.version) == (NoteStatus.DRAFT, {"plan": "first"}, 2)
     with pytest.raises(NotFound):
         record_store.notes.update(_note(123456), 1)
 
@@ -108,3 +108,23 @@ def test_history_entries(record_store: RecordStore) -> None:
     assert [e.source for e in page.items] == ["import"] and page.next_cursor
     rest = record_store.history.list_for_patient("PAT_00000001", cursor=page.next_cursor, limit=1)
     assert [e.source for e in rest.items] == ["digitize:image"] and rest.next_cursor is None
+
+
+def test_store_refuses_to_change_a_signed_note_and_an_amendment_is_a_new_note(record_store: RecordStore) -> None:
+    draft = record_store.notes.add(_note(8000, sections={"plan": "rest"}))
+    signed = record_store.notes.update(draft.model_copy(update={"status": NoteStatus.SIGNED, "signer": "dr"}), 1)
+    for change in (
+        {"sections": {"plan": "rewritten"}},  # at the current version: still refused
+        {"status": NoteStatus.DRAFT, "signer": None},  # "unsigning" it
+    ):
+        with pytest.raises(SignedNoteImmutable):
+            record_store.notes.update(signed.model_copy(update=change), signed.version)
+    with pytest.raises(SignedNoteImmutable):  # a stale version against a signed note says why, too
+        record_store.notes.update(draft.model_copy(update={"sections": {"plan": "x"}}), 1)
+    assert record_store.notes.get(draft.patient_id, draft.timestamp) == signed
+    amendment = record_store.notes.add(
+        signed.model_copy(update={"status": NoteStatus.DRAFT, "timestamp": 9000, "amends": 8000, "version": 1})
+    )
+    edited = record_store.notes.update(amendment.model_copy(update={"sections": {"plan": "amended"}}), 1)
+    assert edited.sections == {"plan": "amended"} and edited.amends == 8000
+    assert record_store.notes.get(draft.patient_id, 8000).sections == {"plan": "rest"}
