@@ -275,6 +275,29 @@ class WhisperTranscriber:
             for i, p in enumerate(pieces)
         ]
 
+    def transcribe_span(self, samples: NDArray[np.float32], start: float, end: float, hotwords: str) -> str:
+        """Decode ``[start, end)`` seconds of ``samples`` again with ``hotwords`` as the prompt; its text.
+
+        Used by the targeted second pass over a stretch where a drug name was expected (beam, temperature 0,
+        no word times: only the text is compared with the first reading).
+        """
+        audio = np.ascontiguousarray(samples[max(0, round(start * SAMPLE_RATE)) : round(end * SAMPLE_RATE)])
+        if audio.size < SAMPLE_RATE // 10:
+            return ""
+        try:
+            segments, _info = self._model.transcribe(
+                audio.astype(np.float32, copy=False),
+                language=self.language,
+                beam_size=self.beam_size,
+                temperature=0.0,
+                vad_filter=False,
+                condition_on_previous_text=False,
+                hotwords=hotwords,
+            )
+            return " ".join(s.text.strip() for s in segments).strip()
+        except (RuntimeError, ValueError) as e:
+            raise ProviderUnavailable(f"Speech recognition failed ({e}); the job can be retried.") from e
+
     def transcribe_partial(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         """Fast path for live captions on a rolling buffer: greedy, no VAD, no context carried over."""
         audio = np.ascontiguousarray(samples, dtype=np.float32)

@@ -77,7 +77,7 @@ def note_text(result: DraftResult) -> str:
 
 def report(heard: Heard, drafter: Drafter, warnings: list[str] | None = None) -> dict[str, Any]:
     """Draft ``heard`` and describe the result as JSON-ready data."""
-    result = draft_transcript(heard.segments, drafter)
+    result = draft_transcript(heard.segments, drafter, heard.recoveries)
     return {
         "transcript": [
             {"start": s.start, "end": s.end, "text": s.text, "role": s.speaker or "other", "role_source": s.role_source}

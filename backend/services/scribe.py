@@ -130,7 +130,7 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
     transcriber: Transcriber = deps.transcriber()
     heard = transcribe_recording(samples, transcriber, deps.check_recording)
     job = _set_status(deps.stores, job.job_id, JobStatus.DRAFTING)
-    result = draft_transcript(heard.segments, deps.draft)
+    result = draft_transcript(heard.segments, deps.draft, heard.recoveries)
     fields = result.fields
     warnings = [*warnings, *heard.warnings, *result.warnings]
     if warnings:

@@ -15,9 +15,10 @@ from numpy.typing import NDArray
 
 from backend.domain.errors import ValidationFailed
 from backend.domain.medications.recovery import Recovery, recover_drug_names
+from backend.domain.medications.second_pass import second_pass, write_in
 from backend.domain.models import Medication, Segment
 from backend.domain.speakers import assign_roles, roles_from_wording
-from backend.ports import Transcriber
+from backend.ports import SpanTranscriber, Transcriber
 
 NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
 DraftParts = tuple[dict[str, str], dict[str, Any], list[Medication]]
@@ -33,6 +34,7 @@ class Heard:
 
     segments: list[Segment]
     warnings: list[str] = field(default_factory=list)
+    recoveries: list[Recovery] = field(default_factory=list)  # drug names the second listen found
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,12 @@ class DraftResult:
 
 
 def transcribe_recording(
-    samples: NDArray[np.float32], transcriber: Transcriber, check: RecordingCheck | None = None
+    samples: NDArray[np.float32],
+    transcriber: Transcriber,
+    check: RecordingCheck | None = None,
+    listen_again: bool = False,
 ) -> Heard:
-    """Transcribe decoded audio and give each turn a role.
+    """Transcribe decoded audio and give each turn a role; ``listen_again``: the drug-name second pass.
 
     Raises:
         ValidationFailed: nothing was said (``NO_SPEECH``), or the recording is not a consultation that can be
@@ -62,7 +67,16 @@ def transcribe_recording(
     # Bad input that still gave text (music or tones heard as words, another language): fail clearly or warn.
     checked = check(transcriber, samples, segments) if check is not None else []
     roles = assign_roles(samples, segments)
-    return Heard(renumber(roles.segments), [*checked, *roles.warnings])
+    segments = renumber(roles.segments)
+    # Engines that can decode a stretch again listen once more, with a short list of drug names, where a name
+    # was clearly said but not recognised; what they find drafts unverified (the transcript stays as heard).
+    found: list[Recovery] = []
+    if listen_again and isinstance(transcriber, SpanTranscriber):
+        spans = transcriber
+        found = second_pass(
+            segments, lambda a, b, hot: spans.transcribe_span(samples, a, b, hot), len(samples) / 16_000
+        )
+    return Heard(segments, [*checked, *roles.warnings], found)
 
 
 def label_transcript(segments: Sequence[Segment]) -> Heard:
@@ -73,9 +87,14 @@ def label_transcript(segments: Sequence[Segment]) -> Heard:
     return Heard(renumber(roles.segments), list(roles.warnings))
 
 
-def draft_transcript(segments: Sequence[Segment], draft: Drafter) -> DraftResult:
-    """Draft from a transcript with roles; drug names recovered from misheard words come back unverified."""
-    recovered = recover_drug_names(segments)
+def draft_transcript(segments: Sequence[Segment], draft: Drafter, heard: Sequence[Recovery] = ()) -> DraftResult:
+    """Draft from a transcript with roles; drug names recovered from misheard words come back unverified.
+
+    ``heard``: names the second listen found (``Heard.recoveries``), drafted the same way as recovered ones.
+    """
+    recovered = recover_drug_names(write_in(segments, heard))
+    if heard:
+        recovered = type(recovered)(recovered.segments, sorted([*heard, *recovered.recoveries], key=_order))
     sections, fields, medications = draft(recovered.segments)
     medications = [mark_recovered(m, recovered.recoveries) for m in medications]
     if recovered.recoveries:
@@ -87,6 +106,10 @@ def draft_transcript(segments: Sequence[Segment], draft: Drafter) -> DraftResult
             ],
         }
     return DraftResult(list(segments), sections, fields, medications, list(recovered.recoveries))
+
+
+def _order(r: Recovery) -> tuple[int, int]:
+    return r.segment_id, r.start
 
 
 def mark_recovered(med: Medication, recoveries: Sequence[Recovery]) -> Medication:

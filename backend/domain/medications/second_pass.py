@@ -1,0 +1,182 @@
+"""A second, targeted listen where a drug name was clearly said but not recognised ("continue the project 20 mg").
+
+The first pass hears every clip with one long drug list as hot words; a name it has never heard spoken comes out
+as ordinary English ("project" for Prozac, "normesque" for Norvasc). Where the words around say a drug name
+belongs *right there* (a dose follows, or "refill of", "put you on the", "continue the" comes just before) and no
+known name is there, the few seconds around those words are decoded again with a short list of the drugs that
+sound nearest to what was heard. A drug the biased decode names is kept only when it sounds like the heard words
+and is the only new name in the stretch; it comes back as a :class:`Recovery` (so the medication is drafted
+unverified, ``heard_as`` the first-pass words) and the transcript keeps the first-pass text.
+
+Pure: the decoding is a callable given by the caller (the speech engine's span decoder).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Indel, Levenshtein
+
+from backend.domain.medications.parser import find_names
+from backend.domain.medications.recovery import Recovery, _cues, _drugs, _key, _letters
+from backend.domain.models import Segment
+
+MAX_STRETCHES = 8  # decodes per recording: each costs about one 30 s Whisper window (~1-2 CPU-s)
+N_CANDIDATES = 12  # names in the biased prompt: short, so each one weighs
+PAD_SECONDS = 1.0  # audio either side of the heard words (enough context, too little for a new sentence)
+MIN_LETTERS = 4
+NEAR_CHARS = 30  # a recognised name this close to the slot is the name said there
+MIN_SOUND = 0.55  # the drug the second pass names must sound like the words first heard (key and letters)
+# A drug name belongs just here: the words before it (up to 4) end like these ...
+_BEFORE = re.compile(
+    r"(?:\b(?:refill|refills|prescribe|prescribed|prescription)(?: (?:of|on|for))?"
+    r"|\b(?:put|have|has|had|keep|kept|got|get|start|started|starting|restart|stay|staying) (?:you|him|her|them) on"
+    r"|\b(?:you're|you are|i'm|i am|he's|she's|been|staying|still|stay) on"
+    r"|\b(?:continue|continuing|start|starting|started|restart|stop|stopped|increase|decrease|switch|switching)"
+    r"(?: (?:on|with|to|you to))?)(?: (?:the|your|his|her|a|some))?$",
+    re.IGNORECASE,
+)
+# ... or a strength follows it within a word or two.
+_DOSE = re.compile(r"^(?:\S+ )?\d+(?:\.\d+)?\s*(?:mg|mcg|milligrams?|micrograms?|units?|ml)\b", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z0-9.]+")
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Words of one segment where a drug name is expected but none was recognised."""
+
+    segment_id: int
+    heard: str  # the words as first heard
+    start: int  # character offsets of ``heard`` in the segment's text
+    end: int
+    t_start: float  # seconds of the recording
+    t_end: float
+
+
+def _clean(word: str) -> str:
+    return word.strip(" ,.;:!?\"'()").lower()
+
+
+def _word_offsets(segment: Segment) -> list[tuple[int, int]]:
+    """Character span of each of the segment's words in its text (searched in order; -1 when not found)."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for w in segment.words:
+        word = w.text.strip(" ,.;:!?\"'()")  # the word itself: heard_as and the written-in span have no comma
+        at = segment.text.find(word, pos) if word else -1
+        out.append((at, at + len(word)) if at >= 0 else (-1, -1))
+        if at >= 0:
+            pos = at + len(word)
+    return out
+
+
+def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
+    """Single unknown words in a drug slot: right after "refill of"/"on the"/..., or right before a strength.
+
+    A word is skipped when it is short, a function word, a number, or part of a name the parser knows (then
+    the first pass heard the drug). At most :data:`MAX_STRETCHES`, in time order.
+    """
+    cues = _cues()
+    skip = cues.edges | cues.words  # function words and medication words ("taking", "milligrams") are no name
+    out: list[Stretch] = []
+    for seg in segments:
+        if not seg.words:
+            continue
+        known = [(h.start, h.end) for h in find_names(seg.text, correct=False, strict_ambiguous=False)]
+        offsets = _word_offsets(seg)
+        words = [_clean(w.text) for w in seg.words]
+        for i, word in enumerate(words):
+            a, b = offsets[i]
+            if a < 0 or len(_letters(word)) < MIN_LETTERS or not word.isalpha() or word in skip:
+                continue
+            if any(x < b and a < y for x, y in known):
+                continue
+            before = " ".join(words[max(0, i - 4) : i])
+            after = " ".join(_TOKEN.findall(" ".join(w.text for w in seg.words[i + 1 : i + 4])))
+            if not (_BEFORE.search(before) or _DOSE.match(after)):
+                continue
+            # A known name next to the slot already fills it ("metformin, 500 mg", "on the lisinopril tablets").
+            if any(x < b + NEAR_CHARS and a - NEAR_CHARS < y for x, y in known):
+                continue
+            out.append(Stretch(seg.id, seg.text[a:b], a, b, seg.words[i].start, seg.words[i].end))
+    return sorted(out, key=lambda s: s.t_start)[:MAX_STRETCHES]
+
+
+def sound_score(heard: str, name: str) -> float:
+    """How much ``name`` sounds and is spelt like ``heard``: mean of Metaphone-key and letter similarities."""
+    hl, nl = _letters(heard), _letters(name)
+    if not hl or not nl:
+        return 0.0
+    return (Levenshtein.normalized_similarity(_key(hl), _key(nl)) + Indel.normalized_similarity(hl, nl)) / 2
+
+
+def candidates(heard: str, n: int = N_CANDIDATES) -> list[str]:
+    """The ``n`` names of the recovery list that sound nearest to ``heard`` (ties broken by list order)."""
+    scored = sorted(enumerate(_drugs()), key=lambda d: (-sound_score(heard, d[1].name), d[0]))
+    names: list[str] = []
+    for _, drug in scored:
+        if drug.name not in names:
+            names.append(drug.name)
+        if len(names) == n:
+            break
+    return names
+
+
+def accept(stretch: Stretch, biased_text: str, offered: Sequence[str]) -> tuple[str, float] | None:
+    """The one offered drug the biased decode names that sounds like what was first heard, as (generic, score).
+
+    None when the decode names no offered drug, names two different ones, or the one it names does not sound
+    like the heard words (the prompt talked it into a name, not the audio).
+    """
+    spelled = {n.lower(): n for n in offered}
+    generic = {d.name.lower(): d.generic for d in _drugs()}
+    named: dict[str, tuple[str, float]] = {}
+    for hit in find_names(biased_text, correct=False, strict_ambiguous=False):
+        said = biased_text[hit.start : hit.end]
+        if said.lower() in spelled:
+            g = generic[said.lower()]
+            named[g] = max(named.get(g, (said, 0.0)), (said, sound_score(stretch.heard, said)), key=lambda s: s[1])
+    if len(named) != 1:
+        return None
+    ((drug, (_, score)),) = named.items()
+    return (drug, score) if score >= MIN_SOUND else None
+
+
+Decode = Callable[[float, float, str], str]  # (start s, end s, hot words) -> text
+
+
+def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) -> list[Recovery]:
+    """Decode each stretch again with its nearest drug names as hot words; the drugs found, as recoveries.
+
+    Args:
+        segments: the transcript as first heard, with words and their times (ids as the draft will see them).
+        decode: decodes ``[start, end)`` seconds of the recording with the given hot words.
+        duration: seconds of the recording (the padded span is kept inside it).
+    """
+    out: list[Recovery] = []
+    for stretch in find_stretches(segments):
+        offered = candidates(stretch.heard)
+        hot = "Medicines: " + ", ".join(offered) + "."
+        lo, hi = max(0.0, stretch.t_start - PAD_SECONDS), min(duration, stretch.t_end + PAD_SECONDS)
+        got = accept(stretch, decode(lo, hi, hot), offered)
+        if got is not None:
+            drug, score = got
+            out.append(Recovery(stretch.segment_id, stretch.heard, drug, stretch.start, stretch.end, score))
+    return out
+
+
+def write_in(segments: Sequence[Segment], found: Sequence[Recovery]) -> list[Segment]:
+    """The segments with each found drug written in place of its heard words, for drafting only."""
+    by_segment: dict[int, list[Recovery]] = {}
+    for r in found:
+        by_segment.setdefault(r.segment_id, []).append(r)
+    out: list[Segment] = []
+    for seg in segments:
+        text = seg.text
+        for r in sorted(by_segment.get(seg.id, []), key=lambda r: -r.start):
+            if text[r.start : r.end] == r.heard:  # offsets are of this text (a stale recovery is left out)
+                text = text[: r.start] + r.drug + text[r.end :]
+        out.append(seg if text == seg.text else seg.model_copy(update={"text": text}))
+    return out

@@ -1,0 +1,112 @@
+"""The drug-name second pass: where it listens again, which names it offers, what it accepts (no whisper)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backend.bootstrap import draft_parts
+from backend.domain.medications.second_pass import accept, candidates, find_stretches, second_pass
+from backend.domain.models import Segment, Word
+from backend.services.scribe_pipeline import Heard, draft_transcript, transcribe_recording
+
+
+def _segment(text: str, seg_id: int = 0, start: float = 10.0) -> Segment:
+    """A segment whose words are its space-separated pieces, 0.3 s each from ``start``."""
+    words = [Word(start=start + 0.3 * i, end=start + 0.3 * i + 0.25, text=w) for i, w in enumerate(text.split())]
+    return Segment(id=seg_id, start=start, end=start + 0.3 * len(words), text=text, words=words)
+
+
+def test_a_word_before_a_dose_or_after_a_drug_slot_is_a_stretch() -> None:
+    segs = [
+        _segment("let's continue on the project 20 milligrams a day.", 0),
+        _segment("we have you on the normesque, and are you taking it", 1, 30.0),
+        _segment("order a refill of product, 20 milligrams daily", 2, 60.0),
+    ]
+    got = [(s.segment_id, s.heard) for s in find_stretches(segs)]
+    assert got == [(0, "project"), (1, "normesque"), (2, "product")]
+    first = find_stretches(segs)[0]
+    assert segs[0].text[first.start : first.end] == "project"
+    assert (first.t_start, first.t_end) == (10.0 + 0.3 * 4, 10.0 + 0.3 * 4 + 0.25)
+
+
+def test_no_stretch_where_a_name_was_recognised_or_no_slot_or_an_ordinary_word() -> None:
+    segs = [
+        _segment("continue the metformin 500 milligrams twice a day"),  # heard right
+        _segment("we talked about the project at work last summer"),  # no drug slot
+        _segment("the weekends are busy and taking 20 milligrams is hard"),  # cue words are not names
+        Segment(id=3, start=0.0, end=1.0, text="continue the project 20 mg"),  # no word times: cannot cut audio
+    ]
+    assert [s.heard for s in find_stretches(segs)] == []
+
+
+def test_candidates_are_the_list_names_nearest_in_sound() -> None:
+    assert candidates("normesque")[0] == "Norvasc"
+    assert "Prozac" in candidates("project")
+    assert len(candidates("project")) == 12
+
+
+def test_accepts_one_offered_drug_that_sounds_like_the_heard_words() -> None:
+    stretch = find_stretches([_segment("continue on the project 20 milligrams a day")])[0]
+    offered = candidates("project")
+    assert accept(stretch, "continue on the Prozac, 20 milligrams a day", offered) is not None
+    assert accept(stretch, "continue on the Prozac, 20 milligrams a day", offered)[0] == "fluoxetine"  # type: ignore[index]
+    assert accept(stretch, "continue on the project 20 milligrams", offered) is None  # nothing new
+    assert accept(stretch, "continue on the Prozac or Prilosec 20 mg", offered) is None  # two: do not guess
+    assert accept(stretch, "continue on the metformin 20 mg", offered) is None  # not offered
+    far = find_stretches([_segment("continue on the weather 20 milligrams")])[0]
+    assert accept(far, "continue on the Prozac 20 milligrams", offered) is None  # does not sound like it
+
+
+def test_second_pass_decodes_only_the_padded_stretch_and_returns_recoveries() -> None:
+    seg = _segment("let's continue on the project 20 milligrams a day.")
+    calls: list[tuple[float, float, str]] = []
+
+    def decode(start: float, end: float, hot: str) -> str:
+        calls.append((start, end, hot))
+        return "continue on the Prozac, 20 milligrams"
+
+    found = second_pass([seg], decode, duration=12.0)
+    assert len(calls) == 1
+    start, end, hot = calls[0]
+    assert start == 10.0 + 0.3 * 4 - 1.0 and end == 12.0  # padded, kept inside the recording
+    assert "Prozac" in hot and len(hot) < 200
+    assert [(r.segment_id, r.heard, r.drug) for r in found] == [(0, "project", "fluoxetine")]
+    assert seg.text[found[0].start : found[0].end] == "project"
+
+
+class _SpanFake:
+    """A transcriber with the span capability: the first pass mishears Prozac, the biased decode hears it."""
+
+    name = "fake-span"
+    low_accuracy = False
+
+    def __init__(self) -> None:
+        self.spans: list[str] = []
+
+    def transcribe(self, samples: np.ndarray, language: str | None = None) -> list[Segment]:
+        return [_segment("Let's continue on the project 20 milligrams a day for your depression.", 0, 0.5)]
+
+    def transcribe_span(self, samples: np.ndarray, start: float, end: float, hotwords: str) -> str:
+        self.spans.append(hotwords)
+        return "continue on the Prozac 20 milligrams a day"
+
+
+def test_pipeline_drafts_the_second_pass_drug_unverified_and_keeps_the_heard_text() -> None:
+    samples = np.zeros(16_000 * 6, dtype=np.float32)
+    fake = _SpanFake()
+    heard = transcribe_recording(samples, fake, listen_again=True)
+    assert fake.spans and [r.drug for r in heard.recoveries] == ["fluoxetine"]
+    result = draft_transcript(heard.segments, draft_parts, heard.recoveries)
+    assert "project" in result.segments[0].text and "Prozac" not in result.segments[0].text
+    (med,) = [m for m in result.medications if m.name.lower() == "fluoxetine"]
+    assert (med.verified, med.found_by, med.heard_as) == (False, "sounds_like", "project")
+    assert [r.heard for r in result.recoveries] == ["project"]
+
+
+def test_pipeline_skips_the_second_pass_when_off_or_not_supported() -> None:
+    samples = np.zeros(16_000 * 6, dtype=np.float32)
+    fake = _SpanFake()
+    assert transcribe_recording(samples, fake, listen_again=False).recoveries == []
+    assert fake.spans == []
+    heard = Heard([_segment("continue on the project 20 milligrams")])
+    assert heard.recoveries == []
