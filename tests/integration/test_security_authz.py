@@ -26,6 +26,7 @@ from backend.domain.models import HistoryEntry, Job, JobStatus, Note, NoteStatus
 from backend.services import (
     ask,
     audit,
+    audit_verify,
     auth,
     cohort,
     digitize,
@@ -111,6 +112,7 @@ ACTIONS: dict[str, tuple[P, Call]] = {
         lambda a, p: ask.search_by_medication_or_diagnosis(a.stores, p, "metformin"),
     ),
     "audit.audit_trail": (P.READ_AUDIT, lambda a, p: audit.audit_trail(a.stores, p)),
+    "audit_verify.verify_audit_chain": (P.READ_AUDIT, lambda a, p: audit_verify.verify_audit_chain(a.stores, p)),
     "auth.create_user": (
         P.MANAGE_USERS,
         lambda a, p: auth.create_user(a.stores, p, f"u{uuid.uuid4().hex[:8]}", "password-123", Role.NURSE),
