@@ -48,13 +48,24 @@ def test_candidates_are_the_list_names_nearest_in_sound() -> None:
 def test_accepts_one_offered_drug_that_sounds_like_the_heard_words() -> None:
     stretch = find_stretches([_segment("continue on the project 20 milligrams a day")])[0]
     offered = candidates("project")
-    assert accept(stretch, "continue on the Prozac, 20 milligrams a day", offered) is not None
-    assert accept(stretch, "continue on the Prozac, 20 milligrams a day", offered)[0] == "fluoxetine"  # type: ignore[index]
+    got = accept(stretch, "continue on the Prozac, 20 milligrams a day", offered)
+    assert got is not None and (got.drug, got.heard) == ("fluoxetine", "project")
     assert accept(stretch, "continue on the project 20 milligrams", offered) is None  # nothing new
     assert accept(stretch, "continue on the Prozac or Prilosec 20 mg", offered) is None  # two: do not guess
     assert accept(stretch, "continue on the metformin 20 mg", offered) is None  # not offered
+    assert accept(stretch, "Medicines: Prozac, Proscar.", offered) is None  # the prompt read back
     far = find_stretches([_segment("continue on the weather 20 milligrams")])[0]
     assert accept(far, "continue on the Prozac 20 milligrams", offered) is None  # does not sound like it
+
+
+def test_a_name_heard_split_in_words_is_matched_on_the_run() -> None:
+    seg = _segment("order a refill of this in upro 20 milligrams once a day")
+    (stretch,) = find_stretches([seg])
+    assert [r[0] for r in stretch.heard_runs()] == ["upro", "in upro", "this in upro"]
+    assert "lisinopril" in candidates([r[0] for r in stretch.heard_runs()])
+    got = accept(stretch, "order a refill of lisinopril 20 milligrams", candidates("lisinopril"))
+    assert got is not None and (got.drug, got.heard) == ("lisinopril", "this in upro")
+    assert seg.text[got.start : got.end] == "this in upro"
 
 
 def test_second_pass_decodes_only_the_padded_stretch_and_returns_recoveries() -> None:

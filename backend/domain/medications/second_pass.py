@@ -53,6 +53,13 @@ class Stretch:
     end: int
     t_start: float  # seconds of the recording
     t_end: float
+    # The heard word with up to 2 words before it, as (text, start, end): a name may be heard split in words
+    # ("this in upro" for lisinopril); candidates and the sound check take the run that fits best.
+    runs: tuple[tuple[str, int, int], ...] = ()
+
+    def heard_runs(self) -> tuple[tuple[str, int, int], ...]:
+        """The runs, or the heard word alone."""
+        return self.runs or ((self.heard, self.start, self.end),)
 
 
 def _clean(word: str) -> str:
@@ -100,7 +107,16 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
             # A known name next to the slot already fills it ("metformin, 500 mg", "on the lisinopril tablets").
             if any(x < b + NEAR_CHARS and a - NEAR_CHARS < y for x, y in known):
                 continue
-            out.append(Stretch(seg.id, seg.text[a:b], a, b, seg.words[i].start, seg.words[i].end))
+            runs = [(seg.text[a:b], a, b)]
+            for j in range(i - 1, max(-1, i - 3), -1):
+                x = offsets[j][0]
+                if x < 0 or not words[j].isalpha() or words[j] in cues.words or _BEFORE.search(words[j]):
+                    break
+                if not re.fullmatch(r"[\s-]+", seg.text[offsets[j][1] : offsets[j + 1][0]]):
+                    break  # punctuation between: not one name
+                runs.append((seg.text[x:b], x, b))
+            t = seg.words[i]
+            out.append(Stretch(seg.id, seg.text[a:b], a, b, t.start, t.end, tuple(runs)))
     return sorted(out, key=lambda s: s.t_start)[:MAX_STRETCHES]
 
 
@@ -112,9 +128,15 @@ def sound_score(heard: str, name: str) -> float:
     return (Levenshtein.normalized_similarity(_key(hl), _key(nl)) + Indel.normalized_similarity(hl, nl)) / 2
 
 
-def candidates(heard: str, n: int = N_CANDIDATES) -> list[str]:
-    """The ``n`` names of the recovery list that sound nearest to ``heard`` (ties broken by list order)."""
-    scored = sorted(enumerate(_drugs()), key=lambda d: (-sound_score(heard, d[1].name), d[0]))
+def candidates(heard: str | Sequence[str], n: int = N_CANDIDATES) -> list[str]:
+    """The ``n`` names of the recovery list that sound nearest to ``heard`` (to the best fitting of several
+    readings when given several; ties broken by list order)."""
+    heards = [heard] if isinstance(heard, str) else list(heard)
+
+    def score(name: str) -> float:
+        return max(sound_score(h, name) for h in heards)
+
+    scored = sorted(enumerate(_drugs()), key=lambda d: (-score(d[1].name), d[0]))
     names: list[str] = []
     for _, drug in scored:
         if drug.name not in names:
@@ -124,24 +146,30 @@ def candidates(heard: str, n: int = N_CANDIDATES) -> list[str]:
     return names
 
 
-def accept(stretch: Stretch, biased_text: str, offered: Sequence[str]) -> tuple[str, float] | None:
-    """The one offered drug the biased decode names that sounds like what was first heard, as (generic, score).
+def accept(stretch: Stretch, biased_text: str, offered: Sequence[str]) -> Recovery | None:
+    """The one offered drug the biased decode names that sounds like what was first heard, as a recovery of
+    the heard run it fits best.
 
-    None when the decode names no offered drug, names two different ones, or the one it names does not sound
-    like the heard words (the prompt talked it into a name, not the audio).
+    None when the decode names no offered drug, names two different ones, reads back the prompt, or the one it
+    names does not sound like the heard words (the prompt talked it into a name, not the audio).
     """
+    if "medicines" in biased_text.lower():  # the prompt read back: the decode heard no speech there
+        return None
     spelled = {n.lower(): n for n in offered}
     generic = {d.name.lower(): d.generic for d in _drugs()}
-    named: dict[str, tuple[str, float]] = {}
+    named: dict[str, str] = {}
     for hit in find_names(biased_text, correct=False, strict_ambiguous=False):
         said = biased_text[hit.start : hit.end]
         if said.lower() in spelled:
             g = generic[said.lower()]
-            named[g] = max(named.get(g, (said, 0.0)), (said, sound_score(stretch.heard, said)), key=lambda s: s[1])
+            named.setdefault(g, said)
     if len(named) != 1:
         return None
-    ((drug, (_, score)),) = named.items()
-    return (drug, score) if score >= MIN_SOUND else None
+    ((drug, said),) = named.items()
+    score, (heard, start, end) = max((sound_score(r[0], said), r) for r in stretch.heard_runs())
+    if score < MIN_SOUND:
+        return None
+    return Recovery(stretch.segment_id, heard, drug, start, end, score)
 
 
 Decode = Callable[[float, float, str], str]  # (start s, end s, hot words) -> text
@@ -157,13 +185,14 @@ def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) ->
     """
     out: list[Recovery] = []
     for stretch in find_stretches(segments):
-        offered = candidates(stretch.heard)
+        offered = candidates([r[0] for r in stretch.heard_runs()])
         hot = "Medicines: " + ", ".join(offered) + "."
         lo, hi = max(0.0, stretch.t_start - PAD_SECONDS), min(duration, stretch.t_end + PAD_SECONDS)
         got = accept(stretch, decode(lo, hi, hot), offered)
-        if got is not None:
-            drug, score = got
-            out.append(Recovery(stretch.segment_id, stretch.heard, drug, stretch.start, stretch.end, score))
+        if got is not None and not any(
+            r.segment_id == got.segment_id and r.start < got.end and got.start < r.end for r in out
+        ):
+            out.append(got)
     return out
 
 
