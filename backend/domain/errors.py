@@ -39,9 +39,7 @@ class ConcurrentUpdate(CopilotError):
 class SignedNoteImmutable(ValidationFailed):
     """The stored note is signed: the store refuses to change it (an amendment is a new note)."""
 
-    def __init__(
-        self, message: str = "This note is signed and cannot be changed; start an amendment instead."
-    ) -> None:
+    def __init__(self, message: str = "This note is signed and cannot be changed; start an amendment instead.") -> None:
         super().__init__(message)
 
 
