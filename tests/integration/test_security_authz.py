@@ -33,6 +33,7 @@ from backend.services import (
     export,
     history,
     metrics,
+    note_styles,
     notes,
     patients,
     providers,
@@ -206,6 +207,14 @@ ACTIONS: dict[str, tuple[P, Call]] = {
         P.EDIT_NOTES,
         lambda a, p: scribe_roles.confirm_medication(a.stores, p, _draft(a), 0),
     ),
+    "note_styles.apply_style": (
+        P.EDIT_NOTES,
+        lambda a, p: note_styles.apply_style(a.stores, p, _draft(a), "brief", {}),
+    ),
+    "note_styles.upload_template": (
+        P.MANAGE_PROVIDERS,
+        lambda a, p: note_styles.upload_template(a.stores, p, a.settings.data_dir, "t.toml", b"not = [toml"),
+    ),
     "visit_summary.visit_summary": (
         P.EXPORT,
         lambda a, p: visit_summary.visit_summary(a.stores, p, PID, "en", "html", _signed(a).timestamp),
@@ -274,6 +283,18 @@ NO_PRINCIPAL = {
     "scribe_roles.swapped_roles",
     "scribe_roles.confirmed",  # pure changes of a note the caller already holds
     "visit_summary.pick_note",  # helper of visit_summary() after its check
+    "ask_classes.cited_passages",
+    "ask_classes.class_facts",
+    "ask_classes.facts_context",
+    "ask_classes.facts_text",  # helpers of ask() after its check
+    "note_styles.can_restyle",
+    "note_styles.draft_of",
+    "note_styles.render_note",
+    "note_styles.style_titles",
+    "note_styles.templates_dir",  # pure: a note or templates the caller already holds
+    "note_styles.list_templates",  # template files are not patient data: any signed-in role
+    "note_styles.default_style",
+    "note_styles.set_default_style",  # the signed-in user's own preference
 }
 
 
