@@ -51,7 +51,11 @@ def test_accepts_one_offered_drug_that_sounds_like_the_heard_words() -> None:
     got = accept(stretch, "continue on the Prozac, 20 milligrams a day", offered)
     assert got is not None and (got.drug, got.heard) == ("fluoxetine", "project")
     assert accept(stretch, "continue on the project 20 milligrams", offered) is None  # nothing new
-    assert accept(stretch, "continue on the Prozac or Prilosec 20 mg", offered) is None  # two: do not guess
+    assert accept(stretch, "continue on the Prozac or Proscar 20 mg", offered) is None  # two as close: no guess
+    both = accept(stretch, "continue on the Prozac, 20 mg, and Tenormin", [*offered, "Tenormin"])
+    assert both is not None and both.drug == "fluoxetine"  # the neighbour that does not sound like it is not taken
+    pilates = find_stretches([_segment("I want you to continue bilates and using the knee")])[0]
+    assert accept(pilates, "continue Lantus and using the knee", candidates("bilates")) is None  # too far in sound
     assert accept(stretch, "continue on the metformin 20 mg", offered) is None  # not offered
     assert accept(stretch, "Medicines: Prozac, Proscar.", offered) is None  # the prompt read back
     far = find_stretches([_segment("continue on the weather 20 milligrams")])[0]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Indel, Levenshtein
 
 from backend.domain.medications.parser import find_names
-from backend.domain.medications.recovery import Recovery, _cues, _drugs, _key, _letters
+from backend.domain.medications.recovery import CLEAR_MARGIN, Recovery, _cues, _drugs, _key, _letters
 from backend.domain.models import Segment
 
 MAX_STRETCHES = 8  # decodes per recording: each costs about one 30 s Whisper window (~1-2 CPU-s)
@@ -28,7 +28,7 @@ N_CANDIDATES = 12  # names in the biased prompt: short, so each one weighs
 PAD_SECONDS = 1.0  # audio either side of the heard words (enough context, too little for a new sentence)
 MIN_LETTERS = 4
 NEAR_CHARS = 30  # a recognised name this close to the slot is the name said there
-MIN_SOUND = 0.55  # the drug the second pass names must sound like the words first heard (key and letters)
+MIN_SOUND = 0.60  # the drug the second pass names must sound like the words first heard (key and letters)
 # A drug name belongs just here: the words before it (up to 4) end like these ...
 _BEFORE = re.compile(
     r"(?:\b(?:refill|refills|prescribe|prescribed|prescription)(?: (?:of|on|for))?"
@@ -150,8 +150,8 @@ def accept(stretch: Stretch, biased_text: str, offered: Sequence[str]) -> Recove
     """The one offered drug the biased decode names that sounds like what was first heard, as a recovery of
     the heard run it fits best.
 
-    None when the decode names no offered drug, names two different ones, reads back the prompt, or the one it
-    names does not sound like the heard words (the prompt talked it into a name, not the audio).
+    None when the decode names no offered drug, names two that fit about as well, reads back the prompt, or the
+    one it names does not sound like the heard words (the prompt talked it into a name, not the audio).
     """
     if "medicines" in biased_text.lower():  # the prompt read back: the decode heard no speech there
         return None
@@ -163,11 +163,16 @@ def accept(stretch: Stretch, biased_text: str, offered: Sequence[str]) -> Recove
         if said.lower() in spelled:
             g = generic[said.lower()]
             named.setdefault(g, said)
-    if len(named) != 1:
+    # The decode may name a neighbour too ("the Norvasc, and so are you tenormin"): the drug of the stretch is
+    # the one that sounds most like the heard words, and it must do so clearly.
+    fits = sorted(
+        ((max((sound_score(r[0], said), r) for r in stretch.heard_runs()), g) for g, said in named.items()),
+        key=lambda f: -f[0][0],
+    )
+    if not fits:
         return None
-    ((drug, said),) = named.items()
-    score, (heard, start, end) = max((sound_score(r[0], said), r) for r in stretch.heard_runs())
-    if score < MIN_SOUND:
+    (score, (heard, start, end)), drug = fits[0]
+    if score < MIN_SOUND or (len(fits) > 1 and score - fits[1][0][0] < CLEAR_MARGIN):
         return None
     return Recovery(stretch.segment_id, heard, drug, start, end, score)
 
