@@ -15,6 +15,7 @@ from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
 from ui.medication_rows import medication_rows
 from ui.note_review import review_note, when
+from ui.referral import referral_letter
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.visit_summary import visit_summary_preview
@@ -115,8 +116,11 @@ with stream_tab:
                     note = get_note(app.stores, principal, patient.patient_id, int(item.ref["timestamp"]))
                     review_note(principal, note, key=f"timeline_note_{note.timestamp}")
                     visit_summary_preview(principal, note, key=f"timeline_note_{note.timestamp}")
+                    referral_letter(principal, note, key=f"timeline_note_{note.timestamp}")
             elif item.kind in ("medications", "document"):
                 entry = get_history_entry(app.stores, principal, patient.patient_id, int(item.ref["timestamp"]))
+                if entry.source == "referral":
+                    st.text(entry.extracted_text)
                 if entry.medications:
                     st.dataframe(
                         medication_rows(

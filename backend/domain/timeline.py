@@ -112,7 +112,11 @@ def history_items(entries: Iterable[HistoryEntry]) -> list[TimelineItem]:
         )
         ref: dict[str, Any] = {"patient_id": e.patient_id, "timestamp": e.timestamp}
         detail: dict[str, Any] = {"source": e.source, "medication_count": len(e.medications)}
-        if e.document_key:
+        if e.source == "referral":  # a letter written here: a document with no original file
+            out.append(
+                TimelineItem("document", e.timestamp, "Referral letter", _clip(e.extracted_text), ref, "referral", detail)
+            )
+        elif e.document_key:
             ref["document_key"] = e.document_key
             detail["document_mime"] = e.document_mime
             title = f"Document ({len(e.medications)} medication(s))"
