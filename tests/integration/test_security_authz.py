@@ -38,6 +38,7 @@ from backend.services import (
     patients,
     providers,
     recordings,
+    referral,
     retention,
     scribe,
     scribe_roles,
@@ -218,6 +219,11 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "visit_summary.visit_summary": (
         P.EXPORT,
         lambda a, p: visit_summary.visit_summary(a.stores, p, PID, "en", "html", _signed(a).timestamp),
+    ),
+    "referral.draft_referral": (P.EXPORT, lambda a, p: referral.draft_referral(a.stores, p, PID, _signed(a).timestamp)),
+    "referral.save_referral": (
+        P.EXPORT,
+        lambda a, p: referral.save_referral(a.stores, p, PID, "To: Cardiology\nReason: angina", "Cardiology", "angina"),
     ),
     "timeline.active_medications": (P.READ_PATIENTS, lambda a, p: timeline.active_medications(a.stores, p, PID)),
     "timeline.build_timeline": (P.READ_PATIENTS, lambda a, p: timeline.build_timeline(a.stores, p, PID)),
