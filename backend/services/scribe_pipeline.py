@@ -53,7 +53,7 @@ def transcribe_recording(
     samples: NDArray[np.float32],
     transcriber: Transcriber,
     check: RecordingCheck | None = None,
-    listen_again: bool = False,
+    listen_again: bool = True,
 ) -> Heard:
     """Transcribe decoded audio and give each turn a role; ``listen_again``: the drug-name second pass.
 
