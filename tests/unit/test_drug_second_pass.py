@@ -62,6 +62,16 @@ def test_accepts_one_offered_drug_that_sounds_like_the_heard_words() -> None:
     assert accept(far, "continue on the Prozac 20 milligrams", offered) is None  # does not sound like it
 
 
+def test_a_name_no_closer_than_a_nearer_offered_one_or_a_drug_already_named_is_refused() -> None:
+    prasak = find_stretches([_segment("order a refill of prasak 20 milligrams")])[0]
+    assert accept(prasak, "order Pradaxa 20 milligrams", candidates("prasak")) is None  # Prozac sounds far closer
+    product = find_stretches([_segment("order a refill of product 20 milligrams")])[0]
+    offered = candidates("product")
+    assert accept(product, "order Pradaxa 20 milligrams", offered) is not None  # a near tie: the audio picks
+    # ... unless the recording already names a drug that sounds as close: the stretch is most likely that one.
+    assert accept(product, "order Pradaxa 20 milligrams", offered, frozenset({"fluoxetine"})) is None
+
+
 def test_a_name_heard_split_in_words_is_matched_on_the_run() -> None:
     seg = _segment("order a refill of this in upro 20 milligrams once a day")
     (stretch,) = find_stretches([seg])

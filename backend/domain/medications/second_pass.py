@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Indel, Levenshtein
 
 from backend.domain.medications.parser import find_names
-from backend.domain.medications.recovery import CLEAR_MARGIN, Recovery, _cues, _drugs, _key, _letters
+from backend.domain.medications.recovery import (
+    CLEAR_MARGIN,
+    Recovery,
+    _cues,
+    _drugs,
+    _key,
+    _letters,
+    recover_drug_names,
+)
 from backend.domain.models import Segment
 
 MAX_STRETCHES = 8  # decodes per recording: each costs about one 30 s Whisper window (~1-2 CPU-s)
@@ -28,6 +36,9 @@ N_CANDIDATES = 12  # names in the biased prompt: short, so each one weighs
 PAD_SECONDS = 1.0  # audio either side of the heard words (enough context, too little for a new sentence)
 MIN_LETTERS = 4
 NEAR_CHARS = 30  # a recognised name this close to the slot is the name said there
+NEAR_BEST = (
+    0.05  # the name said must sound about as close as the closest offered name (the audio picks among near ties)
+)
 MIN_SOUND = 0.60  # the drug the second pass names must sound like the words first heard (key and letters)
 # A drug name belongs just here: the words before it (up to 4) end like these ...
 _BEFORE = re.compile(
@@ -146,12 +157,17 @@ def candidates(heard: str | Sequence[str], n: int = N_CANDIDATES) -> list[str]:
     return names
 
 
-def accept(stretch: Stretch, biased_text: str, offered: Sequence[str]) -> Recovery | None:
+def accept(
+    stretch: Stretch, biased_text: str, offered: Sequence[str], known: frozenset[str] = frozenset()
+) -> Recovery | None:
     """The one offered drug the biased decode names that sounds like what was first heard, as a recovery of
     the heard run it fits best.
 
     None when the decode names no offered drug, names two that fit about as well, reads back the prompt, or the
-    one it names does not sound like the heard words (the prompt talked it into a name, not the audio).
+    one it names does not sound like the heard words (the prompt talked it into a name, not the audio): less
+    than :data:`MIN_SOUND`, or clearly less than the offered name nearest in sound. ``known``: generics the
+    recording already names; a new drug that sounds no closer than one of them is not taken (the stretch is
+    most likely the drug already talked about: "product" for Prozac, not Pradaxa).
     """
     if "medicines" in biased_text.lower():  # the prompt read back: the decode heard no speech there
         return None
@@ -174,6 +190,13 @@ def accept(stretch: Stretch, biased_text: str, offered: Sequence[str]) -> Recove
     (score, (heard, start, end)), drug = fits[0]
     if score < MIN_SOUND or (len(fits) > 1 and score - fits[1][0][0] < CLEAR_MARGIN):
         return None
+    runs = [r[0] for r in stretch.heard_runs()]
+    nearest = max(max(sound_score(h, n) for h in runs) for n in offered)
+    if score < nearest - NEAR_BEST:
+        return None
+    rivals = [d.name for d in _drugs() if d.generic in known and d.generic != drug]
+    if any(max(sound_score(h, n) for h in runs) >= score - CLEAR_MARGIN for n in rivals):
+        return None
     return Recovery(stretch.segment_id, heard, drug, start, end, score)
 
 
@@ -188,12 +211,14 @@ def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) ->
         decode: decodes ``[start, end)`` seconds of the recording with the given hot words.
         duration: seconds of the recording (the padded span is kept inside it).
     """
+    known = frozenset(h.match.generic for seg in segments for h in find_names(seg.text, correct=False))
+    known |= {r.drug for r in recover_drug_names(segments).recoveries}
     out: list[Recovery] = []
     for stretch in find_stretches(segments):
         offered = candidates([r[0] for r in stretch.heard_runs()])
         hot = "Medicines: " + ", ".join(offered) + "."
         lo, hi = max(0.0, stretch.t_start - PAD_SECONDS), min(duration, stretch.t_end + PAD_SECONDS)
-        got = accept(stretch, decode(lo, hi, hot), offered)
+        got = accept(stretch, decode(lo, hi, hot), offered, known)
         if got is not None and not any(
             r.segment_id == got.segment_id and r.start < got.end and got.start < r.end for r in out
         ):
