@@ -215,14 +215,6 @@ class SpanTranscriber(Protocol):
         """Text of ``[start, end)`` seconds of ``samples`` decoded with ``hotwords`` as the prompt."""
 
 
-@runtime_checkable
-class SpanTranscriber(Protocol):
-    """Optional capability of a ``Transcriber``: decode a stretch of a recording again with given hot words."""
-
-    def transcribe_span(self, samples: NDArray[np.float32], start: float, end: float, hotwords: str) -> str:
-        """Text of ``[start, end)`` seconds of ``samples`` decoded with ``hotwords`` as the prompt."""
-
-
 @dataclass(frozen=True)
 class OcrLine:
     text: str
