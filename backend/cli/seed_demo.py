@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from backend.bootstrap import build_app
+from backend import bootstrap
 from backend.services.demo import seed_demo
 
 
@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    app = build_app()
+    app = bootstrap.build_app()
     created = seed_demo(app.stores, metrics_for=demo_metrics_writer(app))
     print(f"demo data ready ({created} new patient(s))")
     return 0

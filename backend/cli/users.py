@@ -7,7 +7,7 @@ import getpass
 import os
 from typing import Any
 
-from backend.bootstrap import build_app
+from backend import bootstrap
 from backend.domain.models import AuditEvent, Role
 from backend.ports import RecordStore
 from backend.services import auth
@@ -57,7 +57,7 @@ def _audit(stores: RecordStore, action: str, detail: str) -> None:
 
 def _add(args: argparse.Namespace) -> int:
     # The CLI acts as the machine's operator (it can read the data dir anyway), hence no signed-in actor.
-    stores = build_app().stores
+    stores = bootstrap.build_app().stores
     created = auth.add_user(stores, args.username, _password(), Role(args.role), args.name)
     _audit(stores, "user.create", f"{created.username} ({created.role.value})")
     print(f"created {created.username} ({created.role.value})")
@@ -65,7 +65,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _passwd(args: argparse.Namespace) -> int:
-    stores = build_app().stores
+    stores = bootstrap.build_app().stores
     auth.set_password(stores, None, args.username, _password())
     _audit(stores, "user.password", args.username)
     print(f"password set for {args.username}")
@@ -73,14 +73,14 @@ def _passwd(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    for u in auth.list_users(build_app().stores, None):
+    for u in auth.list_users(bootstrap.build_app().stores, None):
         state = "disabled" if u.disabled else "active"
         print(f"{u.username:20} {u.role.value:7} {state:8} {u.display_name}")
     return 0
 
 
 def _toggle(args: argparse.Namespace) -> int:
-    stores = build_app().stores
+    stores = bootstrap.build_app().stores
     auth.set_disabled(stores, None, args.username, args.disabled)
     _audit(stores, "user.disable" if args.disabled else "user.enable", args.username)
     print(f"{args.username} {'disabled' if args.disabled else 'enabled'}")
