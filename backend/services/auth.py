@@ -370,3 +370,14 @@ def _bind_sso(stores: RecordStore, user: User, claims: Mapping[str, object], iss
         _audit(stores, user.username, user.role.value, "user.sso.bind", _who(issuer, subject))
         return user
     raise AuthenticationFailed("The server is busy: try again in a moment.")
+
+
+def display_name(stores: RecordStore, username: str | None) -> str | None:
+    """How a user is named on printed pages (a signer, a referring clinician): the display name, else the login."""
+    if not username:
+        return None
+    try:
+        user = stores.users.get(username)
+    except NotFound:
+        return username
+    return user.display_name or username

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from backend.domain.errors import NotFound, ValidationFailed
+from backend.domain.errors import ValidationFailed
 from backend.domain.models import HistoryEntry
 from backend.domain.reconcile import reconcile
 from backend.domain.referral import Referral, build_referral
 from backend.domain.text import fold
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.auth import display_name
 from backend.services.timeline import all_history, all_notes, medication_sources
 
 SOURCE = "referral"
 MAX_LETTER = 20_000
 MAX_LINE = 300
-
-
-def _display_name(stores: RecordStore, username: str | None) -> str | None:
-    if not username:
-        return None
-    try:
-        user = stores.users.get(username)
-    except NotFound:
-        return username
-    return user.display_name or username
 
 
 def draft_referral(stores: RecordStore, principal: Principal, patient_id: str, note_ts: int) -> Referral:
@@ -37,7 +28,7 @@ def draft_referral(stores: RecordStore, principal: Principal, patient_id: str, n
     patient = stores.patients.get(patient_id)
     note = stores.notes.get(patient_id, note_ts)
     meds = reconcile(medication_sources(all_notes(stores, patient_id), all_history(stores, patient_id)))
-    referral = build_referral(note, patient, meds, clinician=_display_name(stores, note.signer))
+    referral = build_referral(note, patient, meds, clinician=display_name(stores, note.signer))
     record(stores.audit, principal, "referral.draft", patient_id, f"note={note.timestamp}")
     return referral
 

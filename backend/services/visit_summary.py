@@ -12,6 +12,7 @@ from backend.domain.visit_summary_html import render_visit_summary
 from backend.domain.visit_summary_lang import choose
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.auth import display_name
 from backend.services.timeline import all_notes
 
 FORMATS = ("html", "pdf")
@@ -46,16 +47,6 @@ def pick_note(stores: RecordStore, patient_id: str, note_ts: int | None) -> Note
     return max(signed, key=lambda n: n.timestamp)
 
 
-def _doctor(stores: RecordStore, username: str | None) -> str | None:
-    if not username:
-        return None
-    try:
-        user = stores.users.get(username)
-    except NotFound:
-        return username
-    return user.display_name or username
-
-
 def visit_summary(
     stores: RecordStore,
     principal: Principal,
@@ -76,7 +67,7 @@ def visit_summary(
     patient = stores.patients.get(patient_id)
     note = pick_note(stores, patient_id, note_ts)
     language, notice = choose(lang)
-    summary = build_summary(note, patient.name, language, doctor=_doctor(stores, note.signer))
+    summary = build_summary(note, patient.name, language, doctor=display_name(stores, note.signer))
     if notice:
         summary.notices.insert(0, notice)
     if fmt == "pdf":

@@ -243,6 +243,7 @@ NO_PRINCIPAL = {
     "auth.ensure_user",  # operator CLI and demo seeding (need shell access to the data dir)
     "auth.check_username",
     "auth.password_matches",  # pure checks
+    "auth.display_name",  # how a signer is named on printed pages (the caller checked its own permission)
     "first_admin.token_path",
     "first_admin.issue_setup_token",
     "first_admin.check_setup_token",
