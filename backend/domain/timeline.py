@@ -114,7 +114,9 @@ def history_items(entries: Iterable[HistoryEntry]) -> list[TimelineItem]:
         detail: dict[str, Any] = {"source": e.source, "medication_count": len(e.medications)}
         if e.source == "referral":  # a letter written here: a document with no original file
             out.append(
-                TimelineItem("document", e.timestamp, "Referral letter", _clip(e.extracted_text), ref, "referral", detail)
+                TimelineItem(
+                    "document", e.timestamp, "Referral letter", _clip(e.extracted_text), ref, "referral", detail
+                )
             )
         elif e.document_key:
             ref["document_key"] = e.document_key

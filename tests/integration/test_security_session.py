@@ -94,7 +94,7 @@ def test_sign_in_page_locks_out_and_audits(data_dir: Path) -> None:
     assert stores.users.get("nurse").failed_attempts == 0
     actions = [e.action for e in stores.audit.query(actor="nurse", limit=50).items]
     # newest first; the page the nurse lands on then audits what it showed (patient.list.shown ...)
-    assert [a for a in actions if a.startswith("auth.")][0] == "auth.login"
+    assert next(a for a in actions if a.startswith("auth.")) == "auth.login"
     assert actions.count("auth.login.failed") == 6 and actions.count("auth.lockout") == 1
 
 

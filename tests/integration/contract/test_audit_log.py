@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 from backend.domain.audit_chain import GENESIS, verify_chain
@@ -54,7 +55,7 @@ def test_every_row_is_chained_and_the_chain_verifies(record_store: RecordStore) 
     links = list(record_store.audit.chain())
     assert [link.fields["action"] for link in links] == [f"a{i}" for i in range(5)]
     assert links[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(links, links[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(links))
     report = verify_chain(record_store.audit.chain(), record_store.audit.chain_head())
     assert (report.intact, report.rows, report.before_chain) == (True, 5, 0)
 
