@@ -190,6 +190,12 @@ async def _digitize(user: User, files: Path) -> None:
     )
     await expect(page.get_by_test_id("stDataFrame").first).to_contain_text(user.drug.split()[0].lower())
     await _no_foreign_state(user)
+    # The generated page names its own patient (chosen by its seed): when that is not the patient this user
+    # picked, the page asks the nurse to confirm before it lets her save (the same for every run of this user).
+    confirm = page.get_by_text("I have checked: this document belongs to")
+    if await confirm.count():
+        await confirm.first.click()
+        await expect(page.get_by_role("button", name="Save to patient history")).to_be_enabled(timeout=SLOW_MS)
     await _timed(
         user,
         "save document",
