@@ -192,6 +192,7 @@ async def _digitize(user: User, files: Path) -> None:
     await _no_foreign_state(user)
     # The generated page names its own patient (chosen by its seed): when that is not the patient this user
     # picked, the page asks the nurse to confirm before it lets her save (the same for every run of this user).
+    await _idle(page)  # the whole reading has rendered, its patient check included
     confirm = page.get_by_text("I have checked: this document belongs to")
     if await confirm.count():
         await confirm.first.click()
