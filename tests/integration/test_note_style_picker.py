@@ -3,18 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from backend.bootstrap import App, build_app, draft_parts
-from backend.config import Settings
+from backend.bootstrap import App, draft_parts
 from backend.domain.models import Note, Patient, Role, Segment
-from backend.services import auth
 from backend.services.access import Principal
 from backend.services.scribe_pipeline import draft_transcript
-from tests.conftest import ROOT
+from tests.helpers.apptest import app_fixture, open_page
 
 TURNS = [
     ("clinician", "Good morning, what brings you in today?"),
@@ -25,21 +18,7 @@ TURNS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(tmp_path_factory.mktemp("note-style")))
-    mp.setenv("COPILOT_DEMO", "0")
-    mp.setenv("COPILOT_LLM", "offline")
-    mp.chdir(ROOT)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    app = build_app(Settings())
-    auth.add_user(app.stores, "nurse", "nurse-password", Role.NURSE)
-    yield app
-    st.cache_resource.clear()
-    mp.undo()
+app = app_fixture("note-style", users={"nurse": Role.NURSE})
 
 
 def add_note(app: App, patient_id: str) -> Note:
@@ -58,12 +37,7 @@ def add_note(app: App, patient_id: str) -> Note:
 def test_picking_the_brief_style_rerenders_and_stores_it(app: App) -> None:
     note = add_note(app, "PAT_0000b001")
     key = f"scribe_review_{note.timestamp}"
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.session_state["auth_principal"] = Principal("nurse", Role.NURSE)
-    at.session_state["selected_patient_id"] = note.patient_id
-    at.run()
-    at.switch_page("pages/scribe.py").run()
-    assert not at.exception, at.exception
+    at = open_page("scribe", Principal("nurse", Role.NURSE), note.patient_id)
     at.selectbox(key=f"{key}_style").set_value("brief").run()
     assert not at.exception, at.exception
     stored = app.stores.notes.get(note.patient_id, note.timestamp)

@@ -4,45 +4,20 @@ opening a digitized document and signing with the last edits each leave their au
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
-import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from backend.bootstrap import App, build_app
-from backend.config import Settings
+from backend.bootstrap import App
 from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role, Segment
-from backend.services import auth
 from backend.services.access import Principal
-from tests.conftest import ROOT
+from tests.helpers.apptest import app_fixture, open_page
 
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(tmp_path_factory.mktemp("reads-apptest")))
-    mp.setenv("COPILOT_DEMO", "0")
-    mp.setenv("COPILOT_LLM", "offline")
-    mp.chdir(ROOT)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    app = build_app(Settings())
-    auth.add_user(app.stores, "doctor", "doctor-password", Role.DOCTOR)  # every run checks the session's account
-    yield app
-    st.cache_resource.clear()
-    mp.undo()
+app = app_fixture("reads-apptest", users={"doctor": Role.DOCTOR})
 
 
 def _page(patient_id: str, page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.session_state["auth_principal"] = Principal("doctor", Role.DOCTOR)
-    at.session_state["selected_patient_id"] = patient_id
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(page, Principal("doctor", Role.DOCTOR), patient_id)
 
 
 def _actions(app: App, patient_id: str) -> list[str]:

@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from tests.helpers.apptest import app_fixture, run_function
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="module", autouse=True)
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("referral-apptest")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(path))
-    mp.chdir(ROOT)
-    from backend.bootstrap import build_app
-    from backend.config import Settings
-    from backend.services.demo import seed_demo
-
-    seed_demo(build_app(Settings()).stores)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield path
-    st.cache_resource.clear()
-    mp.undo()
+data_dir = app_fixture("referral-apptest", demo_data=True, autouse=True)
 
 
 def _box(role: str) -> None:
@@ -54,7 +31,7 @@ def _referrals() -> list[str]:
 
 
 def test_doctor_addresses_edits_and_saves_the_letter() -> None:
-    at = AppTest.from_function(_box, args=("doctor",), default_timeout=60).run()
+    at = run_function(_box, "doctor")
     at.toggle(key="t_referral_show").set_value(True).run()
     assert not at.exception, at.exception
     assert at.button(key="t_referral_save").disabled  # no recipient yet
@@ -70,6 +47,5 @@ def test_doctor_addresses_edits_and_saves_the_letter() -> None:
 
 
 def test_nurse_sees_no_referral_box() -> None:
-    at = AppTest.from_function(_box, args=("nurse",), default_timeout=60).run()
-    assert not at.exception
+    at = run_function(_box, "nurse")
     assert not at.toggle and not at.text_area

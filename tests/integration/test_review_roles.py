@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from backend.bootstrap import App, build_app, draft_parts
-from backend.config import Settings
+from backend.bootstrap import App, draft_parts
 from backend.domain.models import Evidence, Medication, Note, Patient, Role, Segment
-from backend.services import auth
 from backend.services.access import Principal
 from backend.services.scribe_pipeline import draft_transcript
-from tests.conftest import ROOT
+from tests.helpers.apptest import app_fixture, open_page
 
 HEARD = "list in April"
 # Spoken by the patient, but the roles came out the wrong way round.
@@ -27,21 +23,7 @@ TURNS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(tmp_path_factory.mktemp("review-roles")))
-    mp.setenv("COPILOT_DEMO", "0")
-    mp.setenv("COPILOT_LLM", "offline")
-    mp.chdir(ROOT)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    app = build_app(Settings())
-    auth.add_user(app.stores, "nurse", "nurse-password", Role.NURSE)  # every run checks the session's account
-    yield app
-    st.cache_resource.clear()
-    mp.undo()
+app = app_fixture("review-roles", users={"nurse": Role.NURSE})
 
 
 def add_note(app: App, patient_id: str) -> Note:
@@ -75,13 +57,7 @@ def add_note(app: App, patient_id: str) -> Note:
 
 
 def review(patient_id: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.session_state["auth_principal"] = Principal("nurse", Role.NURSE)
-    at.session_state["selected_patient_id"] = patient_id
-    at.run()
-    at.switch_page("pages/scribe.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("scribe", Principal("nurse", Role.NURSE), patient_id)
 
 
 def markdown(at: AppTest) -> str:

@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from tests.helpers.apptest import app_fixture, run_function
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="module", autouse=True)
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("visit-summary-apptest")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(path))
-    mp.chdir(ROOT)
-    from backend.bootstrap import build_app
-    from backend.config import Settings
-    from backend.services.demo import seed_demo
-
-    seed_demo(build_app(Settings()).stores)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield path
-    st.cache_resource.clear()
-    mp.undo()
+data_dir = app_fixture("visit-summary-apptest", demo_data=True, autouse=True)
 
 
 def _preview(role: str) -> None:
@@ -44,8 +21,7 @@ def _preview(role: str) -> None:
 
 
 def test_doctor_previews_in_hindi_and_can_download_html_and_pdf() -> None:
-    at = AppTest.from_function(_preview, args=("doctor",), default_timeout=60).run()
-    assert not at.exception, at.exception
+    at = run_function(_preview, "doctor")
     assert at.selectbox(key="t_summary_lang").options[:2] == ["English", "हिन्दी"]
     at.selectbox(key="t_summary_lang").set_value("hi")
     at.toggle(key="t_summary_show").set_value(True).run()
@@ -58,6 +34,5 @@ def test_doctor_previews_in_hindi_and_can_download_html_and_pdf() -> None:
 
 
 def test_nurse_sees_no_summary_export() -> None:
-    at = AppTest.from_function(_preview, args=("nurse",), default_timeout=60).run()
-    assert not at.exception
+    at = run_function(_preview, "nurse")
     assert not at.selectbox and not at.toggle
