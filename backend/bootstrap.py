@@ -39,7 +39,8 @@ class App:
 
     def gemini(self) -> Any:
         """One Gemini client per process (only when the LLM or speech port is set to Gemini)."""
-        from backend.adapters.gemini import GeminiClient, RetryPolicy
+        from backend.adapters.llm.gemini import GeminiClient
+        from backend.adapters.llm.retries import RetryPolicy
 
         s = self.settings
         return self.engine(
@@ -111,8 +112,8 @@ class App:
         return None if client is None else self.engine("answerer", lambda: LlmAnswerer(client))
 
     def scribe_deps(self) -> Any:
-        from backend.adapters.pyav_codec import PyAvCodec
-        from backend.adapters.whisper_language import recording_warnings
+        from backend.adapters.audio.pyav_codec import PyAvCodec
+        from backend.adapters.speech.whisper_language import recording_warnings
         from backend.services.scribe import ScribeDeps, ScribeLimits
 
         s = self.settings
@@ -136,13 +137,13 @@ class App:
         """The OCR engine, loaded once per process (Textract in front of rapidocr when configured)."""
 
         def build() -> Any:
-            from backend.adapters.rapidocr_engine import shared_engine
+            from backend.adapters.ocr.rapidocr_engine import shared_engine
 
             offline = shared_engine()
             if self.providers["ocr"] != "textract":
                 return offline
-            from backend.adapters.aws_textract import TextractOcr
             from backend.adapters.fallback import FallbackOcr
+            from backend.adapters.ocr.aws_textract import TextractOcr
 
             s = self.settings
             features = [f.strip().upper() for f in s.textract_features.split(",") if f.strip()] or None
@@ -153,7 +154,7 @@ class App:
         return engine
 
     def digitize_deps(self) -> Any:
-        from backend.adapters import documents
+        from backend.formats import documents
         from backend.services.digitize import DigitizeDeps
 
         return DigitizeDeps(
@@ -243,30 +244,30 @@ def build_llm_client(settings: Settings, kind: str) -> Any:
 def build_stores(settings: Settings) -> RecordStore:
     kind = settings.resolved("store")
     if kind == "dynamodb":
-        from backend.adapters.dynamodb import open_dynamodb_store
+        from backend.adapters.records.dynamodb import open_dynamodb_store
 
         return open_dynamodb_store(prefix=settings.table_prefix, region=settings.aws_region)
-    from backend.adapters.sqlite import open_sqlite_store
+    from backend.adapters.records.sqlite import open_sqlite_store
 
     return open_sqlite_store(settings.db_path)
 
 
 def build_blobs(settings: Settings) -> BlobStore:
     if settings.resolved("blobs") == "s3":
-        from backend.adapters.s3_blobs import S3BlobStore
+        from backend.adapters.blobs.s3 import S3BlobStore
 
         return S3BlobStore(settings.s3_bucket, kms_key_id=settings.s3_kms_key_id or None)
-    from backend.adapters.local_blobs import LocalBlobStore
+    from backend.adapters.blobs.local import LocalBlobStore
 
     return LocalBlobStore(settings.blob_root)
 
 
 def build_queue(settings: Settings) -> JobQueue:
     if settings.resolved("queue") == "sqs":
-        from backend.adapters.sqs_queue import SqsJobQueue
+        from backend.adapters.queues.sqs import SqsJobQueue
 
         return SqsJobQueue(settings.sqs_queue_url, region=settings.aws_region)
-    from backend.adapters.sqlite_queue import SqliteJobQueue
+    from backend.adapters.queues.sqlite import SqliteJobQueue
 
     return SqliteJobQueue(settings.db_path)
 
@@ -279,7 +280,7 @@ def _registry() -> Any:
 
 def build_transcriber(settings: Settings, gemini: Callable[[], Any] | None = None) -> Any:
     """Whisper (or pocketsphinx); a cloud engine in front of it when configured, the offline one as fallback."""
-    from backend.adapters.whisper_stt import LoadedTranscriber, load_transcriber
+    from backend.adapters.speech.whisper_stt import LoadedTranscriber, load_transcriber
 
     offline = load_transcriber(settings.whisper_model or None, settings.data_dir)
     kind = settings.resolved("stt")
@@ -289,7 +290,7 @@ def build_transcriber(settings: Settings, gemini: Callable[[], Any] | None = Non
 
     cloud: Any
     if kind == "transcribe":
-        from backend.adapters.aws_transcribe import AwsTranscribeTranscriber
+        from backend.adapters.speech.aws_transcribe import AwsTranscribeTranscriber
 
         cloud = AwsTranscribeTranscriber(
             settings.s3_bucket,
@@ -299,7 +300,7 @@ def build_transcriber(settings: Settings, gemini: Callable[[], Any] | None = Non
             max_speakers=settings.transcribe_max_speakers,
         )
     else:
-        from backend.adapters.gemini import GeminiTranscriber
+        from backend.adapters.speech.gemini_transcription import GeminiTranscriber
 
         assert gemini is not None
         cloud = GeminiTranscriber(gemini())
@@ -325,3 +326,16 @@ def build_app(settings: Settings | None = None) -> App:
         queue=build_queue(settings),
         providers=providers,
     )
+
+
+def start_app(settings: Settings | None = None) -> App:
+    """Build the app for a long-running server process and start its background work (the local worker).
+
+    The Streamlit server calls this once per process; the worker package is imported here, at the edge, so pages
+    and services never reach it.
+    """
+    from backend.worker.background import start_background
+
+    app = build_app(settings)
+    start_background(app)
+    return app

@@ -79,7 +79,7 @@ def jobs_panel() -> None:
     st.markdown("**Recordings**")
     for job in jobs[:10]:
         cols = st.columns([3, 2, 4, 1, 1])
-        cols[0].markdown(f"{when(job.created_at)} · {md_escape(str(job.params.get('filename', '')))}")
+        cols[0].markdown(f"{when(job.created_at)} · {md_escape(job.filename)}")
         cols[1].markdown(STATUS[job.status])
         cols[2].markdown(md_escape(job.error or ""))
         if job.status is JobStatus.FAILED:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.adapters.local_blobs import LocalBlobStore
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.blobs.local import LocalBlobStore
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.models import Patient
 from backend.services.metrics import import_file
 

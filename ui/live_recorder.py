@@ -1,7 +1,7 @@
 """Live mode of the Scribe page: browser microphone over WebRTC (send-only) -> level meter and live captions.
 
 On stop the whole recording goes through the normal pipeline as a WAV file. Only Streamlit/WebRTC glue lives
-here; buffering, resampling, the meter and the caption throttle are in ``backend.adapters.live_audio``.
+here; buffering, resampling, the meter and the caption throttle are in ``backend.adapters.audio.live``.
 streamlit-webrtc needs a real browser session (it fails under AppTest), so without one this shows a notice.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 from numpy.typing import NDArray
 
-from backend.adapters.live_audio import (
+from backend.adapters.audio.live import (
     DEFAULT_MAX_SECONDS,
     FLOOR_DBFS,
     LiveRecording,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from backend.bootstrap import App, build_app
+from backend.bootstrap import App, start_app
 from backend.config import Settings
 from backend.services import sessions
 from backend.services.access import Principal
@@ -34,11 +34,7 @@ end_sso: Callable[[], None] = st.logout
 @st.cache_resource(show_spinner="Starting Clinical Co-Pilot…")
 def get_app() -> App:
     """One App per server process (shared by all sessions; holds no per-user state)."""
-    app = build_app(Settings())
-    from backend.services.runtime import start_background
-
-    start_background(app)
-    return app
+    return start_app(Settings())
 
 
 def init_session() -> None:

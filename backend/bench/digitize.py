@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from backend.adapters.documents import load_document, ocr_document
-from backend.adapters.rapidocr_engine import RapidOcrEngine
+from backend.adapters.ocr.rapidocr_engine import RapidOcrEngine
 from backend.bench._timing import summary
 from backend.evals._prescription_images import degrade_to_jpeg, random_medication_lines, render_prescription
+from backend.formats.documents import load_document, ocr_document
 
 TARGET_MEDIAN_MS = 3000.0
 

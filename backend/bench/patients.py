@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.bench._timing import summary
 from backend.domain.models import Role
 from backend.services.access import Principal

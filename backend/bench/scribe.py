@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.adapters.audio_decode import encode_wav
+from backend.adapters.audio.decode import encode_wav
 from backend.bench._timing import summary
 from backend.bootstrap import build_app
 from backend.config import Settings

@@ -79,7 +79,7 @@ def _time_queries(
 
 
 def _sqlite(notes: list[Note], patients: list[str], args: argparse.Namespace) -> dict[str, Any]:
-    from backend.adapters.sqlite import open_sqlite_store
+    from backend.adapters.records.sqlite import open_sqlite_store
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_sqlite_store(Path(tmp) / "bench.sqlite3").notes
@@ -97,9 +97,9 @@ def _sqlite(notes: list[Note], patients: list[str], args: argparse.Namespace) ->
 
 
 def _dynamodb(notes: list[Note], patients: list[str], args: argparse.Namespace) -> dict[str, Any]:
-    from backend.adapters.dynamodb.local_server import DynamoDBLocal
-    from backend.adapters.dynamodb.notes import DynamoNoteStore
-    from backend.adapters.dynamodb.tables import create_tables, delete_tables
+    from backend.adapters.records.dynamodb.local_server import DynamoDBLocal
+    from backend.adapters.records.dynamodb.notes import DynamoNoteStore
+    from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 
     with DynamoDBLocal() as server:
         client = server.client()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.bench._timing import measure_ms, summary
 from backend.domain.anomaly import detect, synth_patient_days
 from backend.domain.models import HistoryEntry, Medication, MetricDay, Note, NoteStatus, Patient, Role

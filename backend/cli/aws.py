@@ -56,7 +56,7 @@ def _client(service: str, args: argparse.Namespace) -> Any:
 
 def _create_tables(args: argparse.Namespace) -> int:
     from backend.adapters.aws_errors import translated
-    from backend.adapters.dynamodb.tables import TABLES, create_tables
+    from backend.adapters.records.dynamodb.tables import TABLES, create_tables
 
     prefix = args.prefix if args.prefix is not None else os.environ.get("COPILOT_TABLE_PREFIX", "")
     with translated("DynamoDB", "create-tables"):
@@ -68,7 +68,7 @@ def _create_tables(args: argparse.Namespace) -> int:
 
 
 def _create_queues(args: argparse.Namespace) -> int:
-    from backend.adapters.sqs_queue import create_queues
+    from backend.adapters.queues.sqs import create_queues
 
     url, dlq = create_queues(_client("sqs", args), args.name, args.max_receives, args.visibility)
     print(f"COPILOT_SQS_QUEUE_URL={url}")

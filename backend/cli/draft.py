@@ -25,8 +25,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.adapters.pyav_codec import PyAvCodec
-    from backend.adapters.whisper_language import recording_warnings
+    from backend.adapters.audio.pyav_codec import PyAvCodec
+    from backend.adapters.speech.whisper_language import recording_warnings
     from backend.bootstrap import build_app
     from backend.services.draft_report import heard_from_audio, heard_from_text, report
 

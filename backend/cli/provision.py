@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backend.adapters.whisper_model import default_model_dir, looks_like_path, provision_model
+from backend.adapters.speech.whisper_model import default_model_dir, looks_like_path, provision_model
 from backend.config import Settings
 
 

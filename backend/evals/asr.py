@@ -27,7 +27,7 @@ import jiwer
 import numpy as np
 from numpy.typing import NDArray
 
-from backend.adapters.audio_decode import SAMPLE_RATE, decode_audio
+from backend.adapters.audio.decode import SAMPLE_RATE, decode_audio
 
 AUDIO_EXTS = (".wav", ".mp3", ".m4a", ".ogg", ".opus", ".webm", ".flac")
 
@@ -334,10 +334,10 @@ def pairs(audio_dir: Path) -> list[tuple[Path, Path]]:
 def _build(args: argparse.Namespace) -> tuple[Any, float]:
     started = time.perf_counter()
     if args.engine == "sphinx":
-        from backend.adapters.sphinx_stt import SphinxTranscriber
+        from backend.adapters.speech.sphinx_stt import SphinxTranscriber
 
         return SphinxTranscriber(), time.perf_counter() - started
-    from backend.adapters.whisper_stt import WhisperTranscriber, resolve_model
+    from backend.adapters.speech.whisper_stt import WhisperTranscriber, resolve_model
     from backend.config import Settings
 
     settings = Settings()

@@ -18,10 +18,10 @@ from typing import Any
 
 import jiwer
 
-from backend.adapters.documents import load_document, ocr_document
-from backend.adapters.rapidocr_engine import RapidOcrEngine
+from backend.adapters.ocr.rapidocr_engine import RapidOcrEngine
 from backend.domain.errors import UnsupportedInput
 from backend.evals._prescription_images import make_samples
+from backend.formats.documents import load_document, ocr_document
 
 TARGET_CER_CLEAN = 0.02
 TARGET_CER_DEGRADED = 0.08

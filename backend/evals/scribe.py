@@ -172,8 +172,8 @@ def _score_path(out: dict[str, Any], reference_note: str, scorer: Any) -> dict[s
 
 def score_consultation(wav: Path, transcriber: Any, drafter: Any, scorer: Any) -> dict[str, Any]:
     """Run one spoken consultation through audio and both text paths; its figures (sets kept for totals)."""
-    from backend.adapters.pyav_codec import PyAvCodec
-    from backend.adapters.whisper_language import recording_warnings
+    from backend.adapters.audio.pyav_codec import PyAvCodec
+    from backend.adapters.speech.whisper_language import recording_warnings
     from backend.services.draft_report import heard_from_audio, heard_from_text, report
 
     side = json.loads(wav.with_suffix(".json").read_text(encoding="utf-8"))

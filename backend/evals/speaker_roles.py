@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backend.adapters.audio_decode import SAMPLE_RATE, decode_audio
+from backend.adapters.audio.decode import SAMPLE_RATE, decode_audio
 from backend.domain.models import Segment, Word
 from backend.domain.speakers import assign_roles, roles_from_wording
 from backend.evals.asr import _clean_turn

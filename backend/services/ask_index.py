@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from backend.adapters.bm25_index import Bm25Index
 from backend.domain.errors import NotFound
 from backend.domain.models import HistoryEntry, Note, NoteStatus, now_ms
 from backend.domain.reconcile import day_of
+from backend.domain.search_index import Bm25Index
 from backend.domain.timeline import day_start_ms
 from backend.ports import RecordStore
 from backend.services.timeline import all_history, all_notes

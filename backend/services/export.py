@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from backend.adapters.fhir_r4 import build_bundle
 from backend.domain.models import MetricDay, NoteStatus, now_ms
 from backend.domain.reconcile import reconcile
 from backend.domain.summary_html import render_summary
+from backend.formats.fhir_r4 import build_bundle
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.timeline import all_history, all_notes, medication_sources

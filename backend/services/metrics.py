@@ -16,10 +16,10 @@ from typing import Protocol
 
 import pandas as pd
 
-from backend.adapters.importers import FORMATS, HEAD_BYTES, detect_format, read_samples
 from backend.domain.errors import NotFound, UnsupportedInput
 from backend.domain.metrics import DAY_COLUMNS, ImportLog, ImportReport, aggregate, load_catalog, temperature_deviation
 from backend.domain.models import MetricDay
+from backend.formats.importers import FORMATS, HEAD_BYTES, detect_format, read_samples
 from backend.ports import BlobStore, RecordStore
 from backend.services.access import Permission, Principal, record, require
 

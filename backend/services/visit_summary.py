@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.adapters.visit_summary_pdf import render_visit_summary_pdf
+from backend.adapters.pdf.visit_summary_pdf import render_visit_summary_pdf
 from backend.domain.errors import NotFound, ValidationFailed
 from backend.domain.models import Note, NoteStatus
 from backend.domain.visit_summary import DraftNotAllowed, VisitSummary, build_summary

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.models import Medication, Note, Segment
 from tests.e2e.conftest import goto, login, wait_idle
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from backend.adapters.dynamodb.local_server import INSTALL_HINT, DynamoDBLocal, find_jar
+from backend.adapters.records.dynamodb.local_server import INSTALL_HINT, DynamoDBLocal, find_jar
 from backend.domain.errors import StoreUnavailable
 
 _lock = threading.Lock()

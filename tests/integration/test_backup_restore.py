@@ -214,7 +214,7 @@ _RUNNING_APP = """
 import sys
 from backend.bootstrap import build_app
 from backend.config import Settings
-from backend.services.runtime import start_background
+from backend.worker.background import start_background
 
 app = build_app(Settings(data_dir=sys.argv[1], store="sqlite", blobs="local", queue="sqlite"))
 start_background(app)  # what the Streamlit server does when it starts

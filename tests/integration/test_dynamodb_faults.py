@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from backend.adapters.dynamodb import open_dynamodb_store
-from backend.adapters.dynamodb.tables import create_tables, delete_tables
+from backend.adapters.records.dynamodb import open_dynamodb_store
+from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.domain.errors import ConcurrentUpdate, StoreUnavailable
 from backend.domain.models import Note, Patient
 from tests.helpers.aws_servers import dummy_aws_credentials, dynamodb_local

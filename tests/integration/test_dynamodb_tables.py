@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from backend.__main__ import main
-from backend.adapters.dynamodb.tables import TABLES, delete_tables
+from backend.adapters.records.dynamodb.tables import TABLES, delete_tables
 from tests.helpers.aws_servers import dummy_aws_credentials, dynamodb_local
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def test_cli_creates_tables_on_an_endpoint_and_is_idempotent(capsys: Any) -> Non
 
 def test_a_table_made_by_an_older_version_gets_its_new_index(capsys: Any) -> None:
     """Upgrading: PatientNotes created before drafts-index existed gains it, data and all, without downtime."""
-    from backend.adapters.dynamodb import open_dynamodb_store
+    from backend.adapters.records.dynamodb import open_dynamodb_store
     from backend.domain.models import Note
 
     dummy_aws_credentials()

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from backend.__main__ import main
-from backend.adapters.fhir_r4 import parse_bundle
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.config import Settings
 from backend.domain.models import MetricDay
+from backend.formats.fhir_r4 import parse_bundle
 from backend.services.demo import demo_patient_id, seed_demo
 from tests.conftest import ROOT
 

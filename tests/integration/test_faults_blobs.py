@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.adapters.local_blobs import LocalBlobStore
+from backend.adapters.blobs.local import LocalBlobStore
 from backend.bootstrap import App, build_app
 from backend.config import Settings
 from backend.domain.errors import StoreUnavailable

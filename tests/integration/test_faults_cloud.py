@@ -19,13 +19,13 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from backend.adapters import documents
-from backend.adapters.aws_textract import TextractOcr
 from backend.adapters.fallback import FallbackOcr
-from backend.adapters.rapidocr_engine import shared_engine
+from backend.adapters.ocr.aws_textract import TextractOcr
+from backend.adapters.ocr.rapidocr_engine import shared_engine
 from backend.bootstrap import build_app
 from backend.config import Settings
 from backend.domain.models import JobStatus, Role
+from backend.formats import documents
 from backend.services.access import Principal
 from backend.services.digitize import DigitizeDeps, read_document
 from backend.services.patients import PatientInput, register_patient

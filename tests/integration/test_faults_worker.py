@@ -21,9 +21,9 @@ from backend.bootstrap import App, build_app
 from backend.config import Settings
 from backend.domain.models import Job, JobStatus, Role
 from backend.services.access import Principal
-from backend.services.jobs import start_local_worker
 from backend.services.patients import PatientInput, register_patient
 from backend.services.scribe import _claim, submit_recording
+from backend.worker.local import start_local_worker
 from tests.conftest import ROOT
 from tests.helpers.speech import synth_samples, wav_bytes, whisper_model_dir
 

@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 from backend.adapters.fallback import FallbackDrafter, FallbackTranscriber
-from backend.adapters.gemini import GeminiClient, GeminiTranscriber, RetryPolicy
 from backend.adapters.llm import LlmDrafter
+from backend.adapters.llm.gemini import GeminiClient
+from backend.adapters.llm.retries import RetryPolicy
+from backend.adapters.speech.gemini_transcription import GeminiTranscriber
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.models import Segment
 from tests.helpers.llm_servers import MODEL, FakeGemini, error, gemini_handler, reply, serve

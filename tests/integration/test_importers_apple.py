@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from backend.adapters.importers.apple_health import _Capped, open_export, read_apple_health
-from backend.adapters.local_blobs import LocalBlobStore
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.blobs.local import LocalBlobStore
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.errors import UnsupportedInput
 from backend.domain.metrics import ImportLog
 from backend.domain.models import Patient, Role
+from backend.formats.importers.apple_health import _Capped, open_export, read_apple_health
 from backend.services.access import Principal
 from backend.services.metrics import import_metrics
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from backend.adapters.importers.csv_long import read_csv_long
-from backend.adapters.local_blobs import LocalBlobStore
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.blobs.local import LocalBlobStore
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.errors import UnsupportedInput
 from backend.domain.metrics import ImportLog
 from backend.domain.models import Patient, Role
+from backend.formats.importers.csv_long import read_csv_long
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.metrics import import_metrics

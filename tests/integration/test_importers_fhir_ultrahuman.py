@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from backend.adapters.local_blobs import LocalBlobStore
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.blobs.local import LocalBlobStore
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.errors import UnsupportedInput
 from backend.domain.models import Patient, Role
 from backend.services.access import Principal

@@ -9,9 +9,9 @@ import jiwer
 import pytest
 from PIL import Image
 
-from backend.adapters.documents import PageImage, load_document, ocr_document
-from backend.adapters.rapidocr_engine import RapidOcrEngine, shared_engine
+from backend.adapters.ocr.rapidocr_engine import RapidOcrEngine, shared_engine
 from backend.evals.ocr import TARGET_CER_CLEAN, TARGET_CER_DEGRADED, evaluate_folder, normalise
+from backend.formats.documents import PageImage, load_document, ocr_document
 from tests.helpers.prescriptions import (
     MEDICATION_LINES,
     degrade_to_jpeg,

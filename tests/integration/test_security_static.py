@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.adapters.local_blobs import LocalBlobStore, check_key
+from backend.adapters.blobs.local import LocalBlobStore, check_key
 from backend.config import Settings
 from backend.domain.errors import NotFound, ValidationFailed
 from tests.conftest import ROOT

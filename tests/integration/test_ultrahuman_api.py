@@ -14,12 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from backend.adapters.importers.ultrahuman import UltrahumanClient
-from backend.adapters.local_blobs import LocalBlobStore
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.blobs.local import LocalBlobStore
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.metrics.errors import CredentialsRejected
 from backend.domain.models import Patient, Role
+from backend.formats.importers.ultrahuman import UltrahumanClient
 from backend.services.access import Principal
 from backend.services.metrics import import_ultrahuman
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backend.__main__ import main
-from backend.adapters.sqlite import open_sqlite_store
+from backend.adapters.records.sqlite import open_sqlite_store
 from backend.config import Settings
 from backend.domain.models import Note, NoteStatus
 from backend.services.demo import demo_patient_id, seed_demo

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from backend.adapters.audio_decode import SAMPLE_RATE, decode_audio
-from backend.adapters.whisper_model import ModelNotReady
-from backend.adapters.whisper_stt import (
+from backend.adapters.audio.decode import SAMPLE_RATE, decode_audio
+from backend.adapters.speech.whisper_model import ModelNotReady
+from backend.adapters.speech.whisper_stt import (
     LoadedTranscriber,
     WhisperTranscriber,
     drug_prompt,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.adapters import whisper_model
-from backend.adapters.whisper_model import (
+from backend.adapters.speech import whisper_model
+from backend.adapters.speech.whisper_model import (
     MODEL_FILES,
     ModelNotReady,
     is_verified,

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from backend.adapters.sqlite_queue import SqliteJobQueue
-from backend.adapters.sqs_queue import SqsJobQueue, create_queues
+from backend.adapters.queues.sqlite import SqliteJobQueue
+from backend.adapters.queues.sqs import SqsJobQueue, create_queues
 from backend.ports import QueueMessage
-from backend.worker import run_worker
+from backend.worker.loop import run_worker
 from tests.helpers.aws_servers import client, moto_endpoint
 
 ROOT = Path(__file__).resolve().parents[2]

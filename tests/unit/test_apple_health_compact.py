@@ -7,8 +7,8 @@ import tracemalloc
 
 import pandas as pd
 
-from backend.adapters.importers.apple_health import read_apple_health
 from backend.domain.metrics import ImportLog, aggregate, load_catalog
+from backend.formats.importers.apple_health import read_apple_health
 
 Q = "HKQuantityTypeIdentifier"
 

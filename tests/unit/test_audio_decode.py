@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backend.adapters.audio_decode import (
+from backend.adapters.audio.decode import (
     SAMPLE_RATE,
     decode_audio,
     decode_audio_report,

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from backend.adapters.documents import (
+from backend.domain.errors import UnsupportedInput
+from backend.formats.documents import (
     MAX_LONG_SIDE,
     PageImage,
     PageText,
@@ -17,7 +18,6 @@ from backend.adapters.documents import (
     ocr_document,
     prepare_page,
 )
-from backend.domain.errors import UnsupportedInput
 from tests.helpers.prescriptions import encrypted_pdf, image_pdf, jpeg_bytes, merge_pdfs, text_pdf
 
 

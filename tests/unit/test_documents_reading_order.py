@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from backend.adapters.rapidocr_engine import page_skew, reading_order
+from backend.formats.reading_order import page_skew, reading_order
 
 Box = tuple[tuple[float, float], ...]
 

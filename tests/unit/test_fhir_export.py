@@ -12,9 +12,9 @@ from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
-from backend.adapters.fhir_r4 import LOINC, UCUM, parse_bundle
 from backend.domain.errors import PermissionDenied
 from backend.domain.models import HistoryEntry, Medication, MetricDay, Note, NoteStatus, Patient, Role
+from backend.formats.fhir_r4 import LOINC, UCUM, parse_bundle
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.export import export_bundle, summary_html

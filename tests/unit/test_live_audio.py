@@ -8,8 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from backend.adapters.audio_decode import decode_audio
-from backend.adapters.live_audio import (
+from backend.adapters.audio.decode import decode_audio
+from backend.adapters.audio.live import (
     FLOOR_DBFS,
     SAMPLE_RATE,
     LiveRecording,

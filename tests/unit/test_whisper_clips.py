@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from backend.adapters import whisper_stt
-from backend.adapters.whisper_plan import SAMPLE_RATE, SpeechPlan, pack_clips, split_at_longest_pause
-from backend.adapters.whisper_repetition import is_loop, repetition_problem, words_of
-from backend.adapters.whisper_stt import WhisperTranscriber
+from backend.adapters.speech import whisper_stt
+from backend.adapters.speech.whisper_plan import SAMPLE_RATE, SpeechPlan, pack_clips, split_at_longest_pause
+from backend.adapters.speech.whisper_repetition import is_loop, repetition_problem, words_of
+from backend.adapters.speech.whisper_stt import WhisperTranscriber
 
 
 def _turns(n: int, sentence: float = 2.5, breath: float = 0.25, turn_gap: float = 1.0) -> list[tuple[float, float]]:

@@ -1,6 +1,6 @@
 """LLM engines behind one interface: drafting, medication extraction, explanation rewrites, grounded answers.
 
-Engine clients (Gemini in ``backend.adapters.gemini``, Amazon Bedrock and OpenAI-compatible servers here)
+Engine clients (Gemini, Amazon Bedrock and OpenAI-compatible servers, all in this package)
 implement :class:`~backend.adapters.llm.client.StructuredLlm`; the task engines below take any of them, so the
 prompts, validation, grounding check and fallbacks are the same whichever model answers.
 """

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.adapters.dynamodb import open_dynamodb_store
-from backend.adapters.dynamodb.tables import create_tables, delete_tables
+from backend.adapters.records.dynamodb import open_dynamodb_store
+from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.ports import BlobStore, JobQueue, RecordStore
 from tests.helpers.aws_servers import client, dummy_aws_credentials, dynamodb_local, moto_endpoint
 
@@ -23,7 +23,7 @@ from tests.helpers.aws_servers import client, dummy_aws_credentials, dynamodb_lo
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
     if request.param == "sqlite":
-        from backend.adapters.sqlite import open_sqlite_store
+        from backend.adapters.records.sqlite import open_sqlite_store
 
         yield open_sqlite_store(tmp_path / "copilot.sqlite3")
         return
@@ -40,10 +40,10 @@ def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rec
 @pytest.fixture(params=["local", "s3"])
 def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     if request.param == "local":
-        from backend.adapters.local_blobs import LocalBlobStore
+        from backend.adapters.blobs.local import LocalBlobStore
 
         return LocalBlobStore(tmp_path / "blobs")
-    from backend.adapters.s3_blobs import S3BlobStore
+    from backend.adapters.blobs.s3 import S3BlobStore
 
     s3 = client("s3", moto_endpoint())
     bucket = f"blobs-{uuid.uuid4().hex[:12]}"
@@ -75,11 +75,11 @@ class QueueClock:
 @pytest.fixture(params=["sqlite", "sqs"])
 def queue_and_clock(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[JobQueue, QueueClock]:
     if request.param == "sqlite":
-        from backend.adapters.sqlite_queue import SqliteJobQueue
+        from backend.adapters.queues.sqlite import SqliteJobQueue
 
         clock = QueueClock(fake=True)
         return SqliteJobQueue(tmp_path / "queue.sqlite3", clock=clock), clock
-    from backend.adapters.sqs_queue import SqsJobQueue
+    from backend.adapters.queues.sqs import SqsJobQueue
 
     sqs = client("sqs", moto_endpoint())
     url = sqs.create_queue(QueueName=f"jobs-{uuid.uuid4().hex[:12]}")["QueueUrl"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backend.adapters.dynamodb.base import to_item
+from backend.adapters.records.dynamodb.base import to_item
 from backend.domain.models import HistoryEntry, Medication
 from backend.ports import RecordStore
 

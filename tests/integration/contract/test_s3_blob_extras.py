@@ -6,7 +6,7 @@ import io
 import random
 import uuid
 
-from backend.adapters.s3_blobs import S3BlobStore
+from backend.adapters.blobs.s3 import S3BlobStore
 from tests.helpers.aws_servers import client, moto_endpoint
 
 

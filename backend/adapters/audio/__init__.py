@@ -1,0 +1,1 @@
+"""Audio codecs: decoding, format checks, WAV encoding and live capture."""

@@ -1,0 +1,1 @@
+"""Blob stores: local files and Amazon S3."""

@@ -1,0 +1,1 @@
+"""Job queues: the local SQLite queue and Amazon SQS."""

@@ -1,0 +1,1 @@
+"""Record stores: SQLite (local) and DynamoDB (AWS), one package each."""

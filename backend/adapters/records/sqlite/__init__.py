@@ -1,0 +1,31 @@
+"""SQLite implementations of the record ports (the offline default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backend.adapters.records.sqlite.audit import SqliteAuditLog
+from backend.adapters.records.sqlite.db import Database
+from backend.adapters.records.sqlite.jobs import SqliteJobStore
+from backend.adapters.records.sqlite.metrics import SqliteMetricStore
+from backend.adapters.records.sqlite.notes import SqliteHistoryStore, SqliteNoteStore
+from backend.adapters.records.sqlite.patients import SqlitePatientStore
+from backend.adapters.records.sqlite.users import SqliteUserStore
+from backend.ports import RecordStore
+
+
+def open_sqlite_store(path: Path) -> RecordStore:
+    """Open (creating and migrating) the SQLite file at ``path``."""
+    db = Database(path)
+    return RecordStore(
+        patients=SqlitePatientStore(db),
+        users=SqliteUserStore(db),
+        audit=SqliteAuditLog(db),
+        notes=SqliteNoteStore(db),
+        history=SqliteHistoryStore(db),
+        metrics=SqliteMetricStore(db),
+        jobs=SqliteJobStore(db),
+    )
+
+
+__all__ = ["Database", "open_sqlite_store"]

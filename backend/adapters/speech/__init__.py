@@ -1,0 +1,1 @@
+"""Speech-to-text engines: faster-whisper (offline), PocketSphinx, Amazon Transcribe, Gemini."""

@@ -1,0 +1,365 @@
+"""Offline speech-to-text with faster-whisper (CTranslate2, int8 on CPU), and the offline STT factory.
+
+The model is loaded once per process: a thread-safe cache keyed by (model, threads, compute type)
+holds the ``WhisperModel``; every ``WhisperTranscriber`` built for the same folder shares it
+(~150 MB of weights, ~350 MB RSS in use). CTranslate2 serialises calls on one model itself,
+so concurrent ``transcribe`` calls from the worker thread and a live page are safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backend.adapters.speech.whisper_model import ModelNotReady, default_model_dir, looks_like_path, verify_model_dir
+from backend.adapters.speech.whisper_plan import (
+    SAMPLE_RATE,
+    SpeechPlan,
+    pack_clips,
+    plan_speech,
+    split_at_longest_pause,
+)
+from backend.adapters.speech.whisper_repetition import MAX_WORD_SECONDS, repetition_problem
+from backend.domain.errors import CopilotError, ProviderUnavailable
+from backend.domain.models import Segment, Word
+from backend.ports import Transcriber
+
+log = logging.getLogger(__name__)
+
+# The plan lived here first; callers still import it from this module.
+__all__ = ["SAMPLE_RATE", "SpeechPlan", "pack_clips", "plan_speech", "split_at_longest_pause"]
+
+# Measured with `python -m backend eval asr` on 10 espeak-ng ACI-Bench consultations (662 s): WER beam 1 0.146,
+# beam 2 0.151, beam 5 0.121 (conditioned on previous text); without conditioning beam 2 0.135, beam 5 0.124
+# at ~0.13 CPU-s per audio second. Beam 5 it is; the live path decodes greedily (beam 1) for speed.
+DEFAULT_BEAM = 5
+_PROMPT_MAX_CHARS = 500  # ~220 Whisper tokens for a list of drug names (the current list: 451 chars, 198 tokens)
+PromptMode = Literal["initial", "hotwords", "none"]
+DEFAULT_PROMPT_MODE: PromptMode = "hotwords"
+
+# Each clip is decoded by its own call at temperature 0 (the same audio, the same text) and checked; on whole
+# espeak-ng ACI-Bench consultations (first 4 of valid / train, 24 / 28 min) WER went 0.098 -> 0.078 and
+# 0.108 -> 0.094 with the checks below and the revised drug list, at 0.14-0.15 CPU-s per audio second
+# (word timestamps included; they cost ~4%).
+_TAIL_SPEECH_S = 0.4  # less speech than this after a clip's last segment is padding, not a word left unread
+_LEFT_UNREAD_S = 1.0  # this much speech after the last word Whisper wrote is a turn it skipped
+_PREVIOUS_MAX_CHARS = 400  # condition_on_previous_text: the previous clip's last ~100 tokens
+
+
+@lru_cache(maxsize=1)
+def drug_prompt() -> str:
+    """The spelling hint built from ``backend/data/drug_prompt.txt`` (one name per line)."""
+    text = resources.files("backend.data").joinpath("drug_prompt.txt").read_text(encoding="utf-8")
+    names = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    prompt = "Medicines: " + ", ".join(names) + "."
+    if len(prompt) > _PROMPT_MAX_CHARS:
+        # Whisper keeps only the last ~223 prompt tokens: the first names would silently be dropped.
+        log.warning("drug prompt has %d characters; keep it under %d", len(prompt), _PROMPT_MAX_CHARS)
+    return prompt
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One decoded Whisper segment: times in seconds of a plan's speech; words as (start, end, text)."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[tuple[float, float, str], ...] = ()
+
+
+_MODELS: dict[tuple[str, int, str], Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _load_model(model: str, threads: int, compute_type: str) -> Any:
+    """Load (or reuse) one ``WhisperModel``; raises ModelNotReady when CTranslate2 cannot read it."""
+    key = (model, threads, compute_type)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            from faster_whisper import WhisperModel  # heavy import: only when a transcriber is built
+
+            started = time.perf_counter()
+            try:
+                _MODELS[key] = WhisperModel(model, device="cpu", compute_type=compute_type, cpu_threads=threads)
+            except Exception as e:  # CTranslate2/hub raise many types; all mean "this model cannot be used"
+                raise ModelNotReady(
+                    f"The speech model {model} could not be loaded ({e}) — re-run `python -m backend provision`."
+                ) from e
+            log.info("whisper model %s loaded in %.1f s", model, time.perf_counter() - started)
+        return _MODELS[key]
+
+
+class WhisperTranscriber:
+    """faster-whisper ``base`` on CPU: int8, pause-aligned windows, drug-name prompt; implements ``Transcriber``.
+
+    Args:
+        model_dir: A provisioned model folder (verified before loading), or a hub model id such as
+            ``Systran/faster-whisper-base`` on a machine with internet (not verified: the hub pins it).
+        threads: CPU threads for CTranslate2; default all cores.
+        beam_size: Beam for the batch path (``transcribe``); ``transcribe_partial`` always decodes greedily.
+        language: Language used when a call passes none; ``None`` lets Whisper detect it (slower, riskier).
+        prompt_mode: How the drug list is given: ``hotwords`` (the default: repeated before every clip, so a
+            drug named after the first 30 s is spelled right too), ``initial`` (Whisper's initial prompt: only
+            the first clip hears it), or ``none`` (brands get lost:
+            "Dolo 650" -> "no 650"). Before windows were cut at pauses, ``hotwords`` derailed long dialogue
+            (WER 0.16 vs 0.10 on 10 consultations); on pause-aligned clips it does not (0.091 vs 0.094).
+        verify: Check the folder's hashes before loading (skip only in tests that just verified it).
+        condition_on_previous_text: Prompt each clip with the previous clip's text. Off by default: on
+            espeak-ng consultations it let a misheard window derail the next ones (repetition loops).
+        word_timestamps: Give every segment its words with their times (used to split segments where the
+            speaker changes).
+    """
+
+    low_accuracy = False
+
+    def __init__(
+        self,
+        model_dir: Path | str,
+        threads: int | None = None,
+        beam_size: int = DEFAULT_BEAM,
+        language: str | None = "en",
+        prompt_mode: PromptMode = DEFAULT_PROMPT_MODE,
+        compute_type: str = "int8",
+        verify: bool = True,
+        condition_on_previous_text: bool = False,
+        word_timestamps: bool = True,
+    ) -> None:
+        model = str(model_dir)
+        is_path = isinstance(model_dir, Path) or looks_like_path(model)
+        if is_path and verify:
+            verify_model_dir(Path(model).expanduser())
+        self.name = f"whisper-{Path(model).name}" if is_path else f"whisper-{model}"
+        self.beam_size = beam_size
+        self.language = language
+        self.prompt_mode = prompt_mode
+        self.condition_on_previous_text = condition_on_previous_text
+        self.word_timestamps = word_timestamps
+        threads = threads or os.cpu_count() or 1
+        if is_path:
+            self._model = _load_model(str(Path(model).expanduser()), threads, compute_type)
+            return
+        try:
+            self._model = _load_model(model, threads, compute_type)
+        except ModelNotReady as e:
+            raise ModelNotReady(
+                f"The speech model '{model}' is a hub name and could not be fetched (no internet?) — leave "
+                "COPILOT_WHISPER_MODEL empty to use the provisioned folder, or point it at a model folder."
+            ) from e
+
+    def _prompt_kwargs(self) -> dict[str, Any]:
+        if self.prompt_mode == "initial":
+            return {"initial_prompt": drug_prompt()}
+        if self.prompt_mode == "hotwords":
+            return {"hotwords": drug_prompt()}
+        return {}
+
+    def _clip_prompt(self, first: bool, previous: str) -> dict[str, Any]:
+        """The prompt of one clip: the drug list as the mode says, plus the previous clip's text if asked."""
+        prompt = self._prompt_kwargs() if first or self.prompt_mode == "hotwords" else {}
+        if self.condition_on_previous_text and previous:
+            prompt["initial_prompt"] = previous
+        return prompt
+
+    def _decode(
+        self, plan: SpeechPlan, clip: tuple[float, float], options: dict[str, Any], prompt: dict[str, Any]
+    ) -> list[Piece]:
+        """Decode one clip of ``plan.speech``; times of the pieces are in seconds of ``plan.speech``."""
+        lo, hi = clip
+        audio = plan.speech[round(lo * SAMPLE_RATE) : round(hi * SAMPLE_RATE)]
+        if audio.size < SAMPLE_RATE // 10:
+            return []
+
+        def inside(t: float) -> float:
+            # A clip's last words may be stamped past its end (Whisper saw padding there): keep them in it.
+            return min(max(lo + t, lo), hi)
+
+        pieces: list[Piece] = []
+        try:
+            segments, _info = self._model.transcribe(audio, **options, **prompt)
+            for seg in segments:  # lazy: the next 30 s window is decoded only when asked for
+                text = seg.text.strip()
+                if text:
+                    words = tuple((inside(w.start), inside(w.end), w.word.strip()) for w in seg.words or ())
+                    pieces.append(Piece(inside(seg.start), max(inside(seg.end), inside(seg.start)), text, words))
+                # Whisper re-reads whatever follows its last timestamp; when that is only the clip's padding it
+                # "hears" the drug list there ("Ciprofloxacin," in 0.2 s). Stop once the speech is all written.
+                if plan.speech_seconds(lo + seg.end, hi) < _TAIL_SPEECH_S:
+                    break
+        except (RuntimeError, ValueError) as e:
+            raise ProviderUnavailable(f"Speech recognition failed ({e}); the job can be retried.") from e
+        # Whisper sometimes closes a window as if the speech had ended while seconds of it are left (a whole
+        # turn lost: "motrin 800 mg ... 2 week supply"); those seconds are decoded on their own.
+        read_to = max((p.words[-1][1] if p.words else p.end for p in pieces), default=lo)
+        if read_to - lo >= _LEFT_UNREAD_S and plan.speech_seconds(read_to, hi) >= _LEFT_UNREAD_S:
+            log.info("whisper: %.1f s of speech left unread in clip %.1f-%.1f s", hi - read_to, lo, hi)
+            pieces += self._decode(plan, (read_to, hi), options, prompt)
+        return pieces
+
+    def _problem(self, plan: SpeechPlan, clip: tuple[float, float], pieces: list[Piece]) -> str | None:
+        for piece in pieces:
+            problem = repetition_problem(piece.text, piece.end - piece.start)
+            if problem in ("loop", "too long"):  # "too short" is judged on the whole clip's speech
+                return problem
+            if any(plan.speech_seconds(start, end) > MAX_WORD_SECONDS for start, end, _ in piece.words):
+                return "too short"  # one word aligned over seconds of speech: the words said there were skipped
+        return repetition_problem(" ".join(p.text for p in pieces), plan.speech_seconds(*clip))
+
+    def decode_clip(
+        self,
+        plan: SpeechPlan,
+        clip: tuple[float, float],
+        options: dict[str, Any],
+        prompt: dict[str, Any],
+        may_split: bool = True,
+    ) -> list[Piece]:
+        """Decode a clip; if the text cannot be what was said, decode it again another deterministic way.
+
+        First the clip is cut at its longest pause and each half decoded on its own (a loop rarely survives
+        a change of context); a half still wrong is decoded without the prompt; if that is wrong too, the
+        first reading is kept without its impossible segments.
+        """
+        pieces = self._decode(plan, clip, options, prompt)
+        problem = self._problem(plan, clip, pieces)
+        if problem is None:
+            return pieces
+        log.info("whisper: %s in clip %.1f-%.1f s; decoding it again", problem, *clip)
+        halves = split_at_longest_pause(plan.regions, clip) if may_split else None
+        if halves:
+            return [p for half in halves for p in self.decode_clip(plan, half, options, prompt, may_split=False)]
+        if prompt:
+            plain = self._decode(plan, clip, options, {})
+            if self._problem(plan, clip, plain) is None:
+                return plain
+        return [p for p in pieces if repetition_problem(p.text, p.end - p.start) not in ("loop", "too long")]
+
+    def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
+        """Transcribe 16 kHz mono float32 audio; silence gives ``[]`` (the VAD finds no speech).
+
+        Each pause-aligned clip of :func:`plan_speech` is decoded on its own at temperature 0 (so the same
+        audio always gives the same text) and checked for loops; times of segments and words refer to
+        ``samples``.
+        """
+        plan = plan_speech(np.ascontiguousarray(samples, dtype=np.float32))
+        options = {
+            "language": language or self.language,
+            "beam_size": self.beam_size,
+            # faster-whisper's fallback samples at rising temperatures, at random; loops are handled here.
+            "temperature": 0.0,
+            "vad_filter": False,  # the plan is the VAD's work already
+            "condition_on_previous_text": False,  # each clip gets its context through its prompt
+            "word_timestamps": self.word_timestamps,
+        }
+        pieces: list[Piece] = []
+        previous = ""
+        for i, clip in enumerate(plan.clips):
+            got = self.decode_clip(plan, clip, options, self._clip_prompt(i == 0, previous))
+            pieces += got
+            previous = " ".join(p.text for p in got)[-_PREVIOUS_MAX_CHARS:]
+        return [
+            Segment(
+                id=i,
+                start=round(plan.original_time(p.start), 2),
+                end=round(plan.original_time(p.end, True), 2),
+                text=p.text,
+                words=[
+                    Word(start=round(plan.original_time(s), 2), end=round(plan.original_time(e, True), 2), text=t)
+                    for s, e, t in p.words
+                    if t
+                ],
+            )
+            for i, p in enumerate(pieces)
+        ]
+
+    def transcribe_span(self, samples: NDArray[np.float32], start: float, end: float, hotwords: str) -> str:
+        """Decode ``[start, end)`` seconds of ``samples`` again with ``hotwords`` as the prompt; its text.
+
+        Used by the targeted second pass over a stretch where a drug name was expected (beam, temperature 0,
+        no word times: only the text is compared with the first reading).
+        """
+        audio = np.ascontiguousarray(samples[max(0, round(start * SAMPLE_RATE)) : round(end * SAMPLE_RATE)])
+        if audio.size < SAMPLE_RATE // 10:
+            return ""
+        try:
+            segments, _info = self._model.transcribe(
+                audio.astype(np.float32, copy=False),
+                language=self.language,
+                beam_size=self.beam_size,
+                temperature=0.0,
+                vad_filter=False,
+                condition_on_previous_text=False,
+                hotwords=hotwords,
+            )
+            return " ".join(s.text.strip() for s in segments).strip()
+        except (RuntimeError, ValueError) as e:
+            raise ProviderUnavailable(f"Speech recognition failed ({e}); the job can be retried.") from e
+
+    def transcribe_partial(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
+        """Fast path for live captions on a rolling buffer: greedy, no VAD, no context carried over."""
+        audio = np.ascontiguousarray(samples, dtype=np.float32)
+        if audio.size == 0:
+            return []
+        try:
+            segments, _info = self._model.transcribe(
+                audio,
+                language=language or self.language,
+                beam_size=1,
+                best_of=1,
+                temperature=0.0,
+                vad_filter=False,
+                condition_on_previous_text=False,
+                **self._prompt_kwargs(),
+            )
+            kept = [(s.start, s.end, s.text.strip()) for s in segments]  # the generator does the work
+        except (RuntimeError, ValueError) as e:
+            raise ProviderUnavailable(f"Speech recognition failed ({e}); the job can be retried.") from e
+        texts = [k for k in kept if k[2]]
+        return [Segment(id=i, start=round(s, 2), end=round(e, 2), text=t) for i, (s, e, t) in enumerate(texts)]
+
+
+@dataclass(frozen=True)
+class LoadedTranscriber:
+    """What :func:`load_transcriber` chose; ``fallback_reason`` is set when it is not the preferred engine."""
+
+    transcriber: Transcriber
+    fallback_reason: str | None = None
+
+
+def resolve_model(model_setting: str | None, data_dir: Path) -> Path | str:
+    """COPILOT_WHISPER_MODEL as a folder, a hub id, or (empty) the provisioned default folder."""
+    setting = (model_setting or "").strip()
+    if not setting:
+        return default_model_dir(data_dir)
+    return Path(setting).expanduser() if looks_like_path(setting) else setting
+
+
+def load_transcriber(model_setting: str | None, data_dir: Path, threads: int | None = None) -> LoadedTranscriber:
+    """Whisper when its model loads; else pocketsphinx, with the reason to show in a banner.
+
+    Args:
+        model_setting: ``Settings.whisper_model`` (folder, hub id, or empty for the default folder).
+        data_dir: ``Settings.data_dir``.
+        threads: CPU threads for Whisper (default: all cores).
+
+    Raises:
+        ProviderUnavailable: neither engine can be loaded.
+    """
+    try:
+        return LoadedTranscriber(WhisperTranscriber(resolve_model(model_setting, data_dir), threads=threads))
+    except CopilotError as e:
+        reason = e.message
+    from backend.adapters.speech.sphinx_stt import SphinxTranscriber
+
+    log.warning("whisper unavailable, falling back to pocketsphinx: %s", reason)
+    banner = f"Low-accuracy speech engine in use (pocketsphinx): {reason}"
+    return LoadedTranscriber(SphinxTranscriber(), fallback_reason=banner)

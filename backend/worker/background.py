@@ -1,0 +1,32 @@
+"""Background work of one app process: the local job worker (local queue mode only)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from backend.bootstrap import App
+from backend.services.data_lock import DataDirLock
+
+log = logging.getLogger(__name__)
+_started: set[int] = set()
+_lock = threading.Lock()
+
+
+def start_background(app: App) -> None:
+    """Start the in-process worker once per App when the queue is local (SQS mode runs `python -m backend.worker`).
+
+    A process running on a local SQLite data dir also holds its shared lock, so a restore refuses while it runs.
+    """
+    if app.providers.get("store") == "sqlite":
+        DataDirLock(app.settings.data_dir).hold_shared()
+    with _lock:
+        if id(app) in _started or app.providers.get("queue") != "sqlite":
+            return
+        _started.add(id(app))
+    try:
+        from backend.worker.local import start_local_worker
+    except ImportError:  # the scribe pipeline is not installed in this build
+        log.info("no job handlers registered; local worker not started")
+        return
+    start_local_worker(app)

@@ -1,0 +1,29 @@
+"""The in-process worker of local mode: one daemon thread consuming the SQLite queue."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from backend.bootstrap import App
+from backend.services.scribe import resume_interrupted
+from backend.worker.loop import run_worker
+
+log = logging.getLogger(__name__)
+
+
+def start_local_worker(app: App) -> threading.Event:
+    """Resume interrupted jobs, then consume the queue in background threads; returns the stop event."""
+    resumed = resume_interrupted(app.scribe_deps(), single_process=True)
+    if resumed:
+        log.info("resumed %d interrupted job(s)", resumed)
+    stop = threading.Event()
+    for n in range(max(1, app.settings.worker_threads)):
+        threading.Thread(
+            target=run_worker,
+            args=(app.queue, app.handle_job, stop),
+            kwargs={"heartbeat_seconds": 20.0, "visibility_seconds": 120, "wait_seconds": 1.0},
+            name=f"copilot-worker-{n}",
+            daemon=True,
+        ).start()
+    return stop
