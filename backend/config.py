@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     nurse_can_sign: bool = False
+    # Encryption at rest of the local data folder (backend/adapters/crypto/policy.py): auto = on when a data key
+    # is set here or stored in the OS keyring (or the folder is encrypted already), else off.
+    encryption: Literal["auto", "on", "off"] = "auto"
+    data_key: SecretStr | None = None  # `python -m backend keys create` makes one (never logged)
+    keyring: bool = True  # look for the data key in the OS keyring when data_key is not set
 
     store: Literal["auto", "sqlite", "dynamodb"] = "auto"
     blobs: Literal["auto", "local", "s3"] = "auto"
