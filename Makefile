@@ -5,26 +5,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 DYNAMO_LOCAL_VERSION := 11.1.0
+LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
 
-.PHONY: run test lint typecheck pytest venv provision seed tools bench clean
+.PHONY: run test lint typecheck audit pytest venv provision seed tools bench lock clean
 
 run: $(VENV)/.runtime provision seed  ## set up and start the app on http://localhost:8501 (demo data in a new or demo database)
 	COPILOT_DEMO=$${COPILOT_DEMO:-1} $(PY) -m streamlit run streamlit_app.py --server.port 8501 \
 		--server.address "$${COPILOT_ADDRESS:-127.0.0.1}"
 
-test: $(VENV)/.dev provision tools lint typecheck pytest  ## install everything the tests need, then lint, type check and test
+test: $(VENV)/.dev provision tools lint typecheck audit pytest  ## install everything the tests need, then lint, type check, audit and test
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
-	$(PIP) install -q -r requirements.txt
+# Installs come from the locks (every package, transitive ones too, pinned with its hashes); requirements*.txt
+# are the human-edited inputs of `make lock`.
+$(VENV)/.runtime: requirements.lock | $(VENV)/bin/python
+	$(PIP) install -q --require-hashes -r requirements.lock
 	$(PIP) check
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PIP) install -q -r requirements-dev.txt
+$(VENV)/.dev: requirements.lock requirements-dev.lock | $(VENV)/bin/python
+	$(PIP) install -q --require-hashes -r requirements-dev.lock
 	$(PIP) check
 	touch $(VENV)/.runtime $@
 
@@ -46,6 +50,14 @@ lint: $(VENV)/.dev
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy backend ui pages
+
+audit: $(VENV)/.dev  ## known vulnerabilities of the locked set (online when reachable, else the shipped snapshot)
+	$(PY) scripts/audit_deps.py
+
+# The runtime lock is resolved inside the dev lock, so both install the same versions.
+lock: $(VENV)/.dev  ## after editing requirements*.txt: re-resolve the locks (Python 3.11, every platform, with hashes)
+	$(LOCK) requirements-dev.txt -o requirements-dev.lock
+	$(LOCK) requirements.txt --constraint requirements-dev.lock -o requirements.lock
 
 pytest: $(VENV)/.dev
 	$(VENV)/bin/pytest -q
