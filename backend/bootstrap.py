@@ -190,6 +190,12 @@ class App:
 
         return self.engine("episodes", build)
 
+    def summary_pdf(self) -> Callable[[Any], bytes]:
+        """The after-visit summary's PDF renderer (fpdf2 with the Noto fonts)."""
+        from backend.adapters.pdf.visit_summary_pdf import render_visit_summary_pdf
+
+        return render_visit_summary_pdf
+
     def ask_cache(self) -> Any:
         from backend.services.ask_index import AskIndexCache
 

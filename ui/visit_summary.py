@@ -47,7 +47,9 @@ def visit_summary_preview(principal: Principal, note: Note, key: str) -> None:
         )
         if right.button("Prepare PDF", key=f"{key}_summary_pdf"):
             try:
-                pdf = visit_summary(app.stores, principal, note.patient_id, lang, "pdf", note.timestamp)
+                pdf = visit_summary(
+                    app.stores, principal, note.patient_id, lang, "pdf", note.timestamp, pdf=app.summary_pdf()
+                )
             except CopilotError as e:
                 st.error(md_escape(e.message))
             else:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from backend.adapters.pdf.visit_summary_pdf import render_visit_summary_pdf
-from backend.domain.errors import NotFound, ValidationFailed
+from backend.domain.errors import NotFound, ProviderUnavailable, ValidationFailed
 from backend.domain.models import Note, NoteStatus
 from backend.domain.visit_summary import DraftNotAllowed, VisitSummary, build_summary
 from backend.domain.visit_summary_html import render_visit_summary
@@ -16,6 +16,8 @@ from backend.services.auth import display_name
 from backend.services.timeline import all_notes
 
 FORMATS = ("html", "pdf")
+# Renders a summary as a PDF document (built by bootstrap: fpdf2 with the Noto fonts).
+PdfRenderer = Callable[[VisitSummary], bytes]
 
 
 @dataclass(frozen=True)
@@ -54,24 +56,30 @@ def visit_summary(
     lang: str | None,
     fmt: str = "html",
     note_ts: int | None = None,
+    pdf: PdfRenderer | None = None,
 ) -> SummaryExport:
     """The after-visit summary of a signed note in ``lang`` (unknown: English, with a notice), as HTML or PDF.
 
+    Args:
+        pdf: the PDF renderer; needed only when ``fmt`` is ``"pdf"``.
+
     Raises:
         PermissionDenied (needs EXPORT), NotFound, DraftNotAllowed, ValidationFailed (unknown format),
-        ProviderUnavailable (a font of the PDF is not installed).
+        ProviderUnavailable (no PDF renderer, or a font of the PDF is not installed).
     """
     require(principal, Permission.EXPORT)
     if fmt not in FORMATS:
         raise ValidationFailed(f"Unknown summary format {fmt!r}: use html or pdf.")
+    if fmt == "pdf" and pdf is None:
+        raise ProviderUnavailable("PDF summaries are not available in this build; download the HTML page instead.")
     patient = stores.patients.get(patient_id)
     note = pick_note(stores, patient_id, note_ts)
     language, notice = choose(lang)
     summary = build_summary(note, patient.name, language, doctor=display_name(stores, note.signer))
     if notice:
         summary.notices.insert(0, notice)
-    if fmt == "pdf":
-        content, media_type = render_visit_summary_pdf(summary), "application/pdf"
+    if fmt == "pdf" and pdf is not None:
+        content, media_type = pdf(summary), "application/pdf"
     else:
         content, media_type = render_visit_summary(summary).encode("utf-8"), "text/html"
     record(
