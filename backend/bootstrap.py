@@ -21,6 +21,7 @@ class App:
     queue: JobQueue
     providers: dict[str, str]
     engines: dict[str, Any] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM)
+    encryption: str = "off"  # encryption at rest of the local data folder: "off" or "on (key from …, id …)"
     registry: Any = field(default_factory=lambda: _registry())
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # factories nest (drafter -> llm)
 
@@ -247,7 +248,21 @@ def build_llm_client(settings: Settings, kind: str) -> Any:
     )
 
 
-def build_stores(settings: Settings) -> RecordStore:
+def data_encryption(settings: Settings) -> Any:
+    """The local data folder's encryption (``backend.adapters.crypto.Encryption``), decided before anything opens.
+
+    Raises:
+        DataKeyError: the key is missing, malformed or wrong, or a plain folder must be encrypted first.
+    """
+    from backend.adapters.crypto import Encryption, resolve_encryption
+
+    if settings.resolved("store") != "sqlite" and settings.resolved("blobs") != "local":
+        return Encryption(None)  # nothing local: DynamoDB and S3 are encrypted by AWS
+    secret = settings.data_key.get_secret_value() if settings.data_key else None
+    return resolve_encryption(settings.encryption, secret, settings.data_dir, use_keyring=settings.keyring)
+
+
+def build_stores(settings: Settings, encryption: Any = None) -> RecordStore:
     kind = settings.resolved("store")
     if kind == "dynamodb":
         from backend.adapters.records.dynamodb import open_dynamodb_store
@@ -255,27 +270,30 @@ def build_stores(settings: Settings) -> RecordStore:
         return open_dynamodb_store(prefix=settings.table_prefix, region=settings.aws_region)
     from backend.adapters.records.sqlite import open_sqlite_store
 
-    return open_sqlite_store(settings.db_path)
+    return open_sqlite_store(settings.db_path, (encryption or data_encryption(settings)).key)
 
 
-def build_blobs(settings: Settings) -> BlobStore:
+def build_blobs(settings: Settings, encryption: Any = None) -> BlobStore:
     if settings.resolved("blobs") == "s3":
         from backend.adapters.blobs.s3 import S3BlobStore
 
         return S3BlobStore(settings.s3_bucket, kms_key_id=settings.s3_kms_key_id or None)
     from backend.adapters.blobs.local import LocalBlobStore
+    from backend.adapters.crypto import BlobCipher
 
-    return LocalBlobStore(settings.blob_root)
+    key = (encryption or data_encryption(settings)).key
+    return LocalBlobStore(settings.blob_root, BlobCipher(key) if key is not None else None)
 
 
-def build_queue(settings: Settings) -> JobQueue:
+def build_queue(settings: Settings, encryption: Any = None) -> JobQueue:
     if settings.resolved("queue") == "sqs":
         from backend.adapters.queues.sqs import SqsJobQueue
 
         return SqsJobQueue(settings.sqs_queue_url, region=settings.aws_region)
     from backend.adapters.queues.sqlite import SqliteJobQueue
+    from backend.adapters.records.sqlite import Database
 
-    return SqliteJobQueue(settings.db_path)
+    return SqliteJobQueue(Database(settings.db_path, (encryption or data_encryption(settings)).key))
 
 
 def _registry() -> Any:
@@ -325,12 +343,14 @@ def build_app(settings: Settings | None = None) -> App:
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     providers = {port: settings.resolved(port) for port in ("store", "blobs", "queue", "stt", "ocr", "llm")}
+    encryption = data_encryption(settings)
     return App(
         settings=settings,
-        stores=build_stores(settings),
-        blobs=build_blobs(settings),
-        queue=build_queue(settings),
+        stores=build_stores(settings, encryption),
+        blobs=build_blobs(settings, encryption),
+        queue=build_queue(settings, encryption),
         providers=providers,
+        encryption=encryption.label,
     )
 
 

@@ -19,7 +19,7 @@ from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.metrics.errors import CredentialsRejected
 from backend.domain.models import Patient, Role
-from backend.formats.importers.ultrahuman import UltrahumanClient
+from backend.adapters.wearables.ultrahuman_api import UltrahumanClient
 from backend.services.access import Principal
 from backend.services.metrics import import_ultrahuman
 

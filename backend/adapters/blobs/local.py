@@ -3,6 +3,9 @@
 Keys are ``<prefix>/<sha256[:2]>/<sha256>``; writes go to a temp file in the
 same directory and are renamed into place, so a reader never sees half a blob.
 A key that would resolve outside the root is refused.
+
+With a cipher (a data key is configured) every file is encrypted and authenticated
+(``backend/adapters/crypto/blob_format.py``): a changed, truncated or swapped file is refused.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from backend.adapters.crypto.blob_format import HEADER_SIZE, BlobCipher, is_encrypted
+from backend.adapters.crypto.errors import DataKeyError
 from backend.domain.errors import NotFound, StoreUnavailable, ValidationFailed
 
 _CHUNK = 1024 * 1024
@@ -37,9 +42,12 @@ def check_key(key: str) -> str:
 
 
 class LocalBlobStore:
-    def __init__(self, root: Path) -> None:
+    """Blobs as files under ``root``; encrypted when ``cipher`` is given."""
+
+    def __init__(self, root: Path, cipher: BlobCipher | None = None) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        self.cipher = cipher
 
     def _path(self, key: str) -> Path:
         path = (self.root / check_key(key)).resolve()
@@ -52,8 +60,9 @@ class LocalBlobStore:
         path = self._path(key)
         if path.exists():
             return key
+        parts: Iterable[bytes] = [data] if self.cipher is None else self.cipher.encrypt([data], key)
         try:
-            self._write_atomic(path, [data])
+            self._write_atomic(path, parts)
         except OSError as e:
             raise _unavailable(e) from e
         return key
@@ -62,16 +71,19 @@ class LocalBlobStore:
         blob_key(prefix, "0" * 64)  # validate the prefix before reading anything
         tmp_dir = self.root / ".incoming"
         tmp_dir.mkdir(exist_ok=True)
-        digest = hashlib.sha256()
+        digest = _KeyOfContent(prefix)
         fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
+                if self.cipher is not None:
+                    self.cipher.encrypt_stream(stream, out, digest)
+                else:
+                    while chunk := stream.read(_CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            key = blob_key(prefix, digest.hexdigest())
+            key = digest.key()
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, path)
@@ -83,23 +95,36 @@ class LocalBlobStore:
                 os.unlink(tmp_name)
 
     def get(self, key: str) -> bytes:
-        path = self._path(key)
-        try:
-            return path.read_bytes()
-        except FileNotFoundError as e:
-            raise NotFound(f"The stored file {key} is missing.") from e
+        return b"".join(self.open(key))
 
     def open(self, key: str) -> Iterator[bytes]:
+        """The blob's bytes in chunks (each decrypted and authenticated before it is yielded).
+
+        Raises:
+            NotFound: no such file.
+            DataKeyError: the file is encrypted but no key (or another key) is configured.
+            TamperedFile: an encrypted file fails authentication.
+        """
         path = self._path(key)
-        if not path.exists():
-            raise NotFound(f"The stored file {key} is missing.")
-
-        def chunks() -> Iterator[bytes]:
-            with path.open("rb") as f:
-                while chunk := f.read(_CHUNK):
-                    yield chunk
-
-        return chunks()
+        try:
+            f = path.open("rb")
+        except FileNotFoundError as e:
+            raise NotFound(f"The stored file {key} is missing.") from e
+        # Checked before returning, so a missing key or a damaged header fails at the call, not mid-stream.
+        head = f.read(HEADER_SIZE)
+        f.seek(0)
+        if self.cipher is None and is_encrypted(head):
+            f.close()
+            raise DataKeyError(
+                f"The stored file {key} is encrypted and no data key is configured. Set COPILOT_DATA_KEY to the "
+                "key of this data folder."
+            )
+        if self.cipher is not None:
+            if not self.cipher.owns(head):
+                plaintext = list(_decrypted(self.cipher, f, key))  # raises the precise error (wrong key, damaged)
+                return iter(plaintext)
+            return _decrypted(self.cipher, f, key)
+        return _chunks(f)
 
     def exists(self, key: str) -> bool:
         try:
@@ -111,7 +136,7 @@ class LocalBlobStore:
         self._path(key).unlink(missing_ok=True)
 
     @staticmethod
-    def _write_atomic(path: Path, parts: list[bytes]) -> None:
+    def _write_atomic(path: Path, parts: Iterable[bytes]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -124,6 +149,31 @@ class LocalBlobStore:
         finally:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
+
+
+class _KeyOfContent:
+    """The blob key of the bytes fed so far (sha256 under a prefix)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.digest = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self.digest.update(data)
+
+    def key(self) -> str:
+        return blob_key(self.prefix, self.digest.hexdigest())
+
+
+def _chunks(f: BinaryIO) -> Iterator[bytes]:
+    with f:
+        while chunk := f.read(_CHUNK):
+            yield chunk
+
+
+def _decrypted(cipher: BlobCipher, f: BinaryIO, key: str) -> Iterator[bytes]:
+    with f:
+        yield from cipher.decrypt(f, key)
 
 
 def _unavailable(error: OSError) -> StoreUnavailable:

@@ -1,8 +1,8 @@
 """Fixtures that give each contract test a fresh adapter of every backend.
 
-``record_store``: SQLite file | DynamoDB Local (fresh tables under a unique prefix)
-``blob_store``:   local directory | S3 on moto (fresh bucket)
-``job_queue``:    SQLite file | SQS on moto (fresh queue)
+``record_store``: SQLite file | the same encrypted (SQLCipher) | DynamoDB Local (fresh tables under a unique prefix)
+``blob_store``:   local directory | the same encrypted (AES-GCM) | S3 on moto (fresh bucket)
+``job_queue``:    SQLite file | the same encrypted | SQS on moto (fresh queue)
 """
 
 from __future__ import annotations
@@ -14,18 +14,24 @@ from pathlib import Path
 
 import pytest
 
+from backend.adapters.crypto import BlobCipher, DataKey
 from backend.adapters.records.dynamodb import open_dynamodb_store
 from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.ports import BlobStore, JobQueue, RecordStore
 from tests.helpers.aws_servers import client, dummy_aws_credentials, dynamodb_local, moto_endpoint
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+def _key(param: str) -> DataKey | None:
+    """A fresh data key for the ``-encrypted`` variants of the local adapters."""
+    return DataKey.generate() if param.endswith("-encrypted") else None
+
+
+@pytest.fixture(params=["sqlite", "sqlite-encrypted", "dynamodb"])
 def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    if request.param == "sqlite":
+    if request.param.startswith("sqlite"):
         from backend.adapters.records.sqlite import open_sqlite_store
 
-        yield open_sqlite_store(tmp_path / "copilot.sqlite3")
+        yield open_sqlite_store(tmp_path / "copilot.sqlite3", _key(request.param))
         return
     dummy_aws_credentials()
     ddb = dynamodb_local().client()
@@ -37,12 +43,13 @@ def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rec
         delete_tables(ddb, prefix)
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "local-encrypted", "s3"])
 def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
-    if request.param == "local":
+    if request.param.startswith("local"):
         from backend.adapters.blobs.local import LocalBlobStore
 
-        return LocalBlobStore(tmp_path / "blobs")
+        key = _key(request.param)
+        return LocalBlobStore(tmp_path / "blobs", BlobCipher(key) if key else None)
     from backend.adapters.blobs.s3 import S3BlobStore
 
     s3 = client("s3", moto_endpoint())
@@ -72,13 +79,14 @@ class QueueClock:
             threading.Event().wait(seconds)  # a server's clock: nothing but waiting moves it
 
 
-@pytest.fixture(params=["sqlite", "sqs"])
+@pytest.fixture(params=["sqlite", "sqlite-encrypted", "sqs"])
 def queue_and_clock(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[JobQueue, QueueClock]:
-    if request.param == "sqlite":
+    if request.param.startswith("sqlite"):
         from backend.adapters.queues.sqlite import SqliteJobQueue
+        from backend.adapters.records.sqlite import Database
 
         clock = QueueClock(fake=True)
-        return SqliteJobQueue(tmp_path / "queue.sqlite3", clock=clock), clock
+        return SqliteJobQueue(Database(tmp_path / "queue.sqlite3", _key(request.param)), clock=clock), clock
     from backend.adapters.queues.sqs import SqsJobQueue
 
     sqs = client("sqs", moto_endpoint())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from backend.adapters.crypto.keys import DataKey
 from backend.adapters.records.sqlite.audit import SqliteAuditLog
 from backend.adapters.records.sqlite.db import Database
 from backend.adapters.records.sqlite.jobs import SqliteJobStore
@@ -14,9 +15,9 @@ from backend.adapters.records.sqlite.users import SqliteUserStore
 from backend.ports import RecordStore
 
 
-def open_sqlite_store(path: Path) -> RecordStore:
-    """Open (creating and migrating) the SQLite file at ``path``."""
-    db = Database(path)
+def open_sqlite_store(path: Path, key: DataKey | None = None) -> RecordStore:
+    """Open (creating and migrating) the SQLite file at ``path``; with ``key``, an encrypted (SQLCipher) file."""
+    db = Database(path, key)
     return RecordStore(
         patients=SqlitePatientStore(db),
         users=SqliteUserStore(db),

@@ -1,6 +1,8 @@
 """SQLite plumbing: a connection per thread, WAL, foreign keys, versioned migrations.
 
-Every statement is parameterised; table names are constants of this package.
+Every statement is parameterised; table names are constants of this package. With a data key the file is a
+SQLCipher database (encrypted pages, WAL included); each connection is keyed and checked before any statement
+could write to the file, so a wrong key fails with a message and leaves the file untouched.
 """
 
 from __future__ import annotations
@@ -14,15 +16,26 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from backend.adapters.crypto.keys import DataKey
+from backend.adapters.crypto.sqlcipher import connect as open_connection
 from backend.adapters.records.sqlite.schema import MIGRATIONS
 from backend.domain.errors import StoreUnavailable
 
 
 class Database:
-    """Owns the file; hands each thread its own connection."""
+    """Owns the file; hands each thread its own connection.
 
-    def __init__(self, path: Path) -> None:
+    Args:
+        path: the database file.
+        key: the data key (an encrypted SQLCipher file), or None for a plain SQLite file.
+
+    Raises:
+        DataKeyError: the file is encrypted and the key is missing or wrong (or a key was given for a plain file).
+    """
+
+    def __init__(self, path: Path, key: DataKey | None = None) -> None:
         self.path = Path(path)
+        self.key = key
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._migrate_lock = threading.Lock()
@@ -31,8 +44,7 @@ class Database:
     def connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            conn.row_factory = sqlite3.Row
+            conn = open_connection(self.path, self.key, timeout=30.0, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")

@@ -1,0 +1,1 @@
+"""Wearable vendors' APIs: the Ultrahuman partner API."""
