@@ -7,9 +7,9 @@ raise :class:`ConcurrentUpdate` when ``expected_version`` is stale.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -213,6 +213,65 @@ class SpanTranscriber(Protocol):
 
     def transcribe_span(self, samples: NDArray[np.float32], start: float, end: float, hotwords: str) -> str:
         """Text of ``[start, end)`` seconds of ``samples`` decoded with ``hotwords`` as the prompt."""
+
+
+@runtime_checkable
+class PartialTranscriber(Protocol):
+    """Optional capability of a ``Transcriber``: a fast, rough pass over a few seconds (live captions)."""
+
+    def transcribe_partial(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
+        """Segments of a short window of 16 kHz mono samples, decoded for speed rather than accuracy."""
+
+
+class LiveRecording(Protocol):
+    """A bounded buffer of live microphone audio, fed frame by frame from the browser's WebRTC track."""
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of audio kept so far."""
+
+    @property
+    def full(self) -> bool:
+        """True once the length limit is reached (later audio is dropped)."""
+
+    def push_frame(self, frame: Any) -> None:
+        """Append one WebRTC audio frame (any rate or layout)."""
+
+    def finish(self) -> None:
+        """The track ended: flush what is buffered."""
+
+    def level_dbfs(self) -> float:
+        """The current level for a meter (digital silence: ``LiveAudio.floor_dbfs``)."""
+
+    def samples(self) -> NDArray[np.float32]:
+        """The whole recording as 16 kHz mono float32."""
+
+    def to_wav(self) -> bytes:
+        """The whole recording as a 16-bit mono 16 kHz WAV file."""
+
+
+class LiveCaptions(Protocol):
+    """Rough captions of the last seconds of a live recording, refreshed in the background."""
+
+    text: str
+    error: str | None
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class LiveAudio(Protocol):
+    """Live capture: recordings fed from the browser and their rough captions."""
+
+    floor_dbfs: float
+    max_seconds: float
+
+    def recording(self, max_seconds: float) -> LiveRecording: ...
+
+    def captions(self, recording: LiveRecording, get_transcriber: Callable[[], Transcriber]) -> LiveCaptions:
+        """Captions over the app's transcriber, resolved on first use; an engine without a fast partial path
+        (:class:`PartialTranscriber`) gives captions whose ``error`` says so."""
 
 
 @dataclass(frozen=True)
