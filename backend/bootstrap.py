@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.config import Settings
-from backend.ports import BlobStore, JobQueue, RecordStore
+from backend.ports import BlobStore, JobQueue, LiveAudio, RecordStore
 
 
 @dataclass
@@ -190,6 +190,12 @@ class App:
             return EpisodeCache(self.stores, rewrite=LlmExplainer(client).rewrite)
 
         return self.engine("episodes", build)
+
+    def live_audio(self) -> LiveAudio:
+        """Live microphone capture for the Scribe page's live mode (PyAV resampling, captions by the transcriber)."""
+        from backend.adapters.audio.live import PyAvLiveAudio
+
+        return PyAvLiveAudio()
 
     def summary_pdf(self) -> Callable[[Any], bytes]:
         """The after-visit summary's PDF renderer (fpdf2 with the Noto fonts)."""

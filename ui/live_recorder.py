@@ -1,7 +1,7 @@
 """Live mode of the Scribe page: browser microphone over WebRTC (send-only) -> level meter and live captions.
 
 On stop the whole recording goes through the normal pipeline as a WAV file. Only Streamlit/WebRTC glue lives
-here; buffering, resampling, the meter and the caption throttle are in ``backend.adapters.audio.live``.
+here; buffering, resampling, the meter and the caption throttle are behind the ``LiveAudio`` port.
 streamlit-webrtc needs a real browser session (it fails under AppTest), so without one this shows a notice.
 """
 
@@ -16,14 +16,8 @@ import numpy as np
 import streamlit as st
 from numpy.typing import NDArray
 
-from backend.adapters.audio.live import (
-    DEFAULT_MAX_SECONDS,
-    FLOOR_DBFS,
-    LiveRecording,
-    PartialCaptioner,
-    partial_text_fn,
-)
 from backend.domain.errors import CopilotError
+from backend.ports import LiveAudio, LiveCaptions, LiveRecording, Transcriber
 from backend.services import scribe
 from ui.safe import md_escape
 
@@ -41,21 +35,22 @@ class _LiveSession:
     ``on_frame`` and ``on_ended`` run on aiortc's event-loop thread; the script thread only reads.
     """
 
-    def __init__(self, max_seconds: float, transcribe_partial: Callable[[NDArray[np.float32]], str] | None) -> None:
+    def __init__(self, live: LiveAudio, max_seconds: float, get_transcriber: Callable[[], Transcriber] | None) -> None:
+        self.live = live
         self.max_seconds = max_seconds
-        self.transcribe_partial = transcribe_partial
+        self.get_transcriber = get_transcriber
         self.lock = threading.Lock()
         self.current: LiveRecording | None = None
-        self.captioner: PartialCaptioner | None = None
+        self.captioner: LiveCaptions | None = None
         self.finished: list[LiveRecording] = []
 
     def on_frame(self, frame: Any) -> None:
         with self.lock:
             if self.current is None:  # first frame of a new WebRTC session
-                self.current = LiveRecording(self.max_seconds)
+                self.current = self.live.recording(self.max_seconds)
                 self.captioner = None
-                if self.transcribe_partial is not None:
-                    self.captioner = PartialCaptioner(self.current, self.transcribe_partial)
+                if self.get_transcriber is not None:
+                    self.captioner = self.live.captions(self.current, self.get_transcriber)
                     self.captioner.start()
             recording = self.current
         recording.push_frame(frame)
@@ -85,7 +80,7 @@ def _live_panel(session: _LiveSession) -> None:
         return
     db = recording.level_dbfs()
     fill = min(1.0, max(0.0, (db - _METER_FLOOR_DB) / -_METER_FLOOR_DB))
-    level = "silence" if db <= FLOOR_DBFS else f"{db:.0f} dBFS"
+    level = "silence" if db <= session.live.floor_dbfs else f"{db:.0f} dBFS"
     minutes, seconds = divmod(int(recording.duration_s), 60)
     st.progress(fill, text=f":red[●] Recording {minutes}:{seconds:02d} · level {level}")
     if recording.full:
@@ -105,20 +100,22 @@ def _live_panel(session: _LiveSession) -> None:
 
 def live_recorder(
     key: str,
+    live: LiveAudio,
     on_stop: Callable[[bytes], None],
-    transcribe_partial: Callable[[NDArray[np.float32]], str] | None = None,
+    get_transcriber: Callable[[], Transcriber] | None = None,
     is_silent: Callable[[NDArray[np.float32]], bool] | None = None,
-    max_seconds: float = DEFAULT_MAX_SECONDS,
+    max_seconds: float | None = None,
 ) -> None:
     """Render the live recorder; call ``on_stop(wav_bytes)`` once per finished recording that holds speech.
 
     Args:
         key: Widget key (also scopes the session state this widget keeps).
+        live: The app's live capture (``app.live_audio()``).
         on_stop: Receives the whole recording as a 16 kHz mono 16-bit WAV file.
-        transcribe_partial: Samples -> caption text, run on the last ~20 s every ~4 s in a background thread;
+        get_transcriber: The engine for rough captions of the last ~20 s every ~4 s, in a background thread;
             ``None`` shows no captions.
         is_silent: Says "no speech" for a recording; such recordings are not passed to ``on_stop``.
-        max_seconds: Longest recording kept.
+        max_seconds: Longest recording kept (default: the live capture's own limit).
     """
     if not st.context.headers:
         st.info("Live mode needs a browser session (it streams the microphone over WebRTC).")
@@ -127,7 +124,7 @@ def live_recorder(
 
     state_key = f"{key}_live_session"
     if state_key not in st.session_state:
-        st.session_state[state_key] = _LiveSession(max_seconds, transcribe_partial)
+        st.session_state[state_key] = _LiveSession(live, max_seconds or live.max_seconds, get_transcriber)
     session: _LiveSession = st.session_state[state_key]
     # A no-drop sink: every frame reaches the buffer on aiortc's thread, whatever the script is doing.
     sink = create_audio_sink_track(session.on_frame, key=f"{key}_sink", on_ended=session.on_ended)
@@ -166,14 +163,13 @@ def live_tab(
     """The Scribe page's "Live" tab: live recorder wired to the app's transcriber and the scribe pipeline.
 
     Args:
-        app: The running ``App`` (unused today; kept so the page's call stays stable).
+        app: The running ``App`` (its live capture).
         principal: The signed-in user.
         patient_id: Patient the recording belongs to.
         deps: ``app.scribe_deps()``.
         submit: The page's ``submit(data, filename, source)`` (it shows the result and follows the job);
             without it the recording is submitted here.
     """
-    del app
 
     def on_stop(wav: bytes) -> None:
         if submit is not None:
@@ -192,8 +188,9 @@ def live_tab(
     )
     live_recorder(
         f"scribe_live_{patient_id}",
+        app.live_audio(),
         on_stop,
-        transcribe_partial=partial_text_fn(deps.transcriber),
+        get_transcriber=deps.transcriber,
         is_silent=deps.codec.is_silent,
         max_seconds=float(deps.limits.max_seconds),
     )

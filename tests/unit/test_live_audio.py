@@ -313,3 +313,15 @@ def test_slow_captions_never_block_the_audio_callback() -> None:
     assert len(fake.calls) == 1 and fake.calls[0] == pytest.approx(SAMPLE_RATE, abs=SAMPLE_RATE // 100)
     assert not cap.alive
     assert rec.duration_s == pytest.approx(4.0, abs=0.03)
+
+
+def test_the_live_audio_port_makes_bounded_recordings_and_refuses_foreign_ones() -> None:
+    from backend.adapters.audio.live import PyAvLiveAudio
+
+    live = PyAvLiveAudio()
+    recording = live.recording(max_seconds=1.0)
+    recording.push_samples(np.zeros(32_000, dtype=np.float32), 16_000)  # two seconds into a one-second buffer
+    assert recording.full and recording.duration_s == 1.0
+    assert live.captions(recording, lambda: None).text == ""  # not started: nothing captioned yet
+    with pytest.raises(TypeError):
+        live.captions(object(), lambda: None)  # type: ignore[arg-type]

@@ -20,8 +20,10 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
+from backend import ports
 from backend.adapters.audio.decode import encode_wav, is_silent
 from backend.domain.errors import CopilotError, ProviderUnavailable
+from backend.ports import PartialTranscriber
 
 log = logging.getLogger(__name__)
 
@@ -183,14 +185,13 @@ def partial_text_fn(get_transcriber: Callable[[], Any]) -> Callable[[NDArray[np.
 
     def transcribe(samples: NDArray[np.float32]) -> str:
         transcriber = get_transcriber()
-        fast = getattr(transcriber, "transcribe_partial", None)
-        if fast is None:
+        if not isinstance(transcriber, PartialTranscriber):
             name = getattr(transcriber, "name", "this speech engine")
             raise ProviderUnavailable(
                 f"Live captions need the offline Whisper engine ({name} is in use); "
                 "the full transcript is still made when you stop."
             )
-        return " ".join(s.text.strip() for s in fast(samples) if s.text.strip())
+        return " ".join(s.text.strip() for s in transcriber.transcribe_partial(samples) if s.text.strip())
 
     return transcribe
 
@@ -280,3 +281,20 @@ class PartialCaptioner:
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+class PyAvLiveAudio:
+    """:class:`backend.ports.LiveAudio` over PyAV resampling and the app's transcriber (what the app builds)."""
+
+    floor_dbfs = FLOOR_DBFS
+    max_seconds = DEFAULT_MAX_SECONDS
+
+    def recording(self, max_seconds: float) -> LiveRecording:
+        """A new bounded buffer for one WebRTC session."""
+        return LiveRecording(max_seconds)
+
+    def captions(self, recording: ports.LiveRecording, get_transcriber: Callable[[], Any]) -> PartialCaptioner:
+        """Rough captions of ``recording``, one this class made (not started: call ``start()``)."""
+        if not isinstance(recording, LiveRecording):
+            raise TypeError("captions need a recording made by PyAvLiveAudio.recording()")
+        return PartialCaptioner(recording, partial_text_fn(get_transcriber))
