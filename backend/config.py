@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     audio_retention_days: int = 0  # 0: keep recordings; N: `purge-audio` deletes those of notes signed N+ days ago
     worker_threads: int = 1
     job_max_attempts: int = 3
+    api_token_days: int = 90  # lifetime of a new personal API token (`tokens create --days` overrides)
+    api_rate_per_minute: int = 120  # REST API requests per token (or OIDC identity) per minute, bursts of a fifth
+    api_oidc_issuer: str = ""  # REST API: accept bearer JWTs of this OIDC issuer (empty: personal tokens only)
+    api_oidc_audience: str = ""  # ...whose audience is this (required with the issuer)
+    api_oidc_jwks_url: str = ""  # ...signed by these keys (empty: from the issuer's discovery document)
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from backend.domain.api_tokens import ApiToken
 from backend.domain.audit_chain import ChainLink
 from backend.domain.models import (
     AuditEvent,
@@ -138,6 +139,24 @@ class JobStore(Protocol):
     def delete(self, job_id: str) -> None: ...
 
 
+class ApiTokenStore(Protocol):
+    """Personal API tokens (only their digests). Revoking is a versioned update; tokens are never deleted."""
+
+    def add(self, token: ApiToken) -> None:
+        """Insert; raises AlreadyExists if the token_id or the digest is taken."""
+
+    def get(self, token_id: str) -> ApiToken:
+        """Raises NotFound."""
+
+    def find_by_hash(self, secret_hash: str) -> ApiToken:
+        """The token whose digest is ``secret_hash``; raises NotFound."""
+
+    def update(self, token: ApiToken, expected_version: int) -> ApiToken: ...
+
+    def list_tokens(self, username: str | None = None) -> list[ApiToken]:
+        """Every token (or one user's), newest first."""
+
+
 @dataclass(frozen=True)
 class RecordStore:
     """All record ports of one backend (SQLite or DynamoDB)."""
@@ -149,6 +168,7 @@ class RecordStore:
     history: HistoryStore
     metrics: MetricStore
     jobs: JobStore
+    api_tokens: ApiTokenStore
 
 
 class BlobStore(Protocol):

@@ -24,6 +24,7 @@ from backend.config import Settings
 from backend.domain.errors import CopilotError, PermissionDenied, ValidationFailed
 from backend.domain.models import HistoryEntry, Job, JobStatus, Note, NoteStatus, Role
 from backend.services import (
+    api_tokens,
     ask,
     audit,
     audit_verify,
@@ -32,6 +33,7 @@ from backend.services import (
     digitize,
     export,
     history,
+    job_status,
     metrics,
     note_styles,
     notes,
@@ -108,6 +110,10 @@ def _reading() -> digitize.Reading:
 Call = Callable[[App, Any], Any]
 # qualified name -> (permission needed, call). "principal" may be None (signed out).
 ACTIONS: dict[str, tuple[P, Call]] = {
+    "api_tokens.create_token": (P.MANAGE_USERS, lambda a, p: api_tokens.create_token(a.stores, p, "victim", days=1)),
+    "api_tokens.list_tokens": (P.MANAGE_USERS, lambda a, p: api_tokens.list_tokens(a.stores, p)),
+    "api_tokens.revoke_token": (P.MANAGE_USERS, lambda a, p: api_tokens.revoke_token(a.stores, p, "TOK_000000000000")),
+    "job_status.get_job": (P.READ_PATIENTS, lambda a, p: job_status.get_job(a.stores, p, _failed_job(a))),
     "ask.ask": (P.ASK, lambda a, p: ask.ask(a.stores, p, PID, "What medications?")),
     "ask.search_by_medication_or_diagnosis": (
         P.ASK,
@@ -236,6 +242,8 @@ NO_PRINCIPAL = {
     "access.require",
     "audit_shown.record_shown",  # the mechanism itself
     "auth.login",
+    "api_tokens.principal_for_token",
+    "api_tokens.principal_for_oidc_claims",  # like sign-in: a presented token or verified JWT gives the principal
     "auth.principal_for_sso",
     "auth.principal_of",
     "auth.hash_password",  # sign-in produces the principal
@@ -295,7 +303,6 @@ NO_PRINCIPAL = {
     "ask_classes.facts_context",
     "ask_classes.facts_text",  # helpers of ask() after its check
     "note_styles.can_restyle",
-    "note_styles.draft_of",
     "note_styles.render_note",
     "note_styles.style_titles",
     "note_styles.templates_dir",  # pure: a note or templates the caller already holds
@@ -310,8 +317,10 @@ def _audit_rows(app: App) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0])
 
 
-# Signed-out calls of auth.* mean the operator's command line (actor=None): see test_cli_actor_cannot_add_users.
-CASES = [(a, r) for a in sorted(ACTIONS) for r in ROLES if not (r == "signed-out" and a.startswith("auth."))]
+# Signed-out calls of auth.* and api_tokens.* mean the operator's command line (actor=None): see test_cli_actor_cannot_add_users.
+CASES = [
+    (a, r) for a in sorted(ACTIONS) for r in ROLES if not (r == "signed-out" and a.startswith(("auth.", "api_tokens.")))
+]
 
 
 @pytest.mark.parametrize(("action", "role"), CASES)

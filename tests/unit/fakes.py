@@ -206,6 +206,25 @@ class FakeJobs(_Versioned):
         self.rows.pop(job_id, None)
 
 
+class FakeApiTokens(_Versioned):
+    key_attr = "token_id"
+
+    def add(self, item: Any) -> None:
+        if any(t.secret_hash == item.secret_hash for t in self.rows.values()):
+            raise AlreadyExists("digest exists")
+        super().add(item)
+
+    def find_by_hash(self, secret_hash: str) -> Any:
+        for token in self.rows.values():
+            if token.secret_hash == secret_hash:
+                return token.model_copy(deep=True)
+        raise NotFound("no such token")
+
+    def list_tokens(self, username: str | None = None) -> list[Any]:
+        found = [t for t in self.rows.values() if username is None or t.username == username]
+        return sorted(found, key=lambda t: (t.created_at, t.token_id), reverse=True)
+
+
 def fake_record_store() -> RecordStore:
     return RecordStore(
         patients=FakePatients(),  # type: ignore[arg-type]
@@ -215,4 +234,5 @@ def fake_record_store() -> RecordStore:
         history=FakeHistory(),  # type: ignore[arg-type]
         metrics=FakeMetrics(),  # type: ignore[arg-type]
         jobs=FakeJobs(),  # type: ignore[arg-type]
+        api_tokens=FakeApiTokens(),  # type: ignore[arg-type]
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.adapters.records.dynamodb.api_tokens import DynamoApiTokenStore
 from backend.adapters.records.dynamodb.audit import DynamoAuditLog
 from backend.adapters.records.dynamodb.base import make_client
 from backend.adapters.records.dynamodb.jobs import DynamoJobStore
@@ -40,6 +41,7 @@ def open_dynamodb_store(
         history=DynamoHistoryStore(c, prefix),
         metrics=DynamoMetricStore(c, prefix),
         jobs=DynamoJobStore(c, prefix),
+        api_tokens=DynamoApiTokenStore(c, prefix),
     )
 
 

@@ -15,6 +15,8 @@ Tables (key; indexes):
 * Jobs: job_id; GSI status-index (status, updated_at), GSI patient-index (patient_id, updated_at)
 * AuditLog: pk ("ACTOR#name") + sk ("at#seq"); GSI patient-index (patient_pk, sk), GSI all-index (entity, sk)
 * Users: username; GSI entity-index (entity, username)
+* ApiTokens: secret_hash; GSIs id-index (token_id), user-index (username, created_at),
+  entity-index (entity, created_at)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ METRICS = "HealthMetrics"
 JOBS = "Jobs"
 AUDIT = "AuditLog"
 USERS = "Users"
+API_TOKENS = "ApiTokens"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,17 @@ TABLES: tuple[TableDef, ...] = (
         (Index("patient-index", "patient_pk", "sk"), Index("all-index", "entity", "sk")),
     ),
     TableDef(USERS, "username", None, {"username": "S", "entity": "S"}, (Index("entity-index", "entity", "username"),)),
+    TableDef(
+        API_TOKENS,
+        "secret_hash",
+        None,
+        {"secret_hash": "S", "token_id": "S", "username": "S", "created_at": "N", "entity": "S"},
+        (
+            Index("id-index", "token_id"),
+            Index("user-index", "username", "created_at"),
+            Index("entity-index", "entity", "created_at"),
+        ),
+    ),
 )
 
 BY_NAME: dict[str, TableDef] = {t.name: t for t in TABLES}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.adapters.crypto.keys import DataKey
+from backend.adapters.records.sqlite.api_tokens import SqliteApiTokenStore
 from backend.adapters.records.sqlite.audit import SqliteAuditLog
 from backend.adapters.records.sqlite.db import Database
 from backend.adapters.records.sqlite.jobs import SqliteJobStore
@@ -26,6 +27,7 @@ def open_sqlite_store(path: Path, key: DataKey | None = None) -> RecordStore:
         history=SqliteHistoryStore(db),
         metrics=SqliteMetricStore(db),
         jobs=SqliteJobStore(db),
+        api_tokens=SqliteApiTokenStore(db),
     )
 
 

@@ -94,4 +94,15 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER notes_signed_no_delete BEFORE DELETE ON notes WHEN OLD.status = 'signed'
     BEGIN SELECT RAISE(ABORT, 'signed notes are immutable'); END;
     """,
+    """
+    CREATE TABLE api_tokens (
+        token_id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL UNIQUE,
+        username TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX api_tokens_user ON api_tokens(username, created_at DESC);
+    """,
 ]
