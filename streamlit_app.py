@@ -1,51 +1,102 @@
-"""Entry point: page config, sign-in gate, navigation by role. Pages live in pages/."""
+"""Entry point: the web server (``st.App``) and the page script (page config, sign-in gate, navigation by role).
+
+One file, two roles. ``streamlit run streamlit_app.py`` finds the ``st.App`` assignment below and serves it,
+importing this file as a module: that adds the route that sets the HttpOnly session cookie and the guard that
+refuses uploads before sign-in (``ui/session_http.py``). The server then runs this same file as the page script
+of every browser tab, as ``__main__``, which is the ``main()`` branch. Pages live in pages/.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import streamlit as st
 
 from backend.domain.models import Role
 from backend.services.demo import is_demo_database
 from ui.login import login_page
-from ui.runtime import current_principal, get_app, init_session, sign_out
+from ui.runtime import bind_session_cookie, current_principal, get_app, init_session, sign_out
 
-# An emoji favicon needs no network (a material-icon favicon is fetched from a font CDN).
-st.set_page_config(page_title="Clinical Co-Pilot", page_icon="🩺", layout="wide")
-init_session()
-app = get_app()
-principal = current_principal()
-
-if principal is None:
-    st.navigation([st.Page(login_page, title="Sign in", icon=":material/login:")], position="hidden").run()
-    st.stop()
-
-P = {
-    "dashboard": st.Page("pages/dashboard.py", title="Dashboard", icon=":material/home:", url_path="dashboard"),
-    "patients": st.Page("pages/patients.py", title="Patients", icon=":material/groups:", url_path="patients"),
-    "scribe": st.Page("pages/scribe.py", title="Scribe", icon=":material/mic:", url_path="scribe"),
-    "digitize": st.Page("pages/digitize.py", title="Digitize", icon=":material/document_scanner:", url_path="digitize"),
-    "timeline": st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:", url_path="timeline"),
-    "metrics": st.Page(
-        "pages/health_metrics.py", title="Health metrics", icon=":material/monitor_heart:", url_path="health-metrics"
-    ),
-    "ask": st.Page("pages/ask.py", title="Ask", icon=":material/forum:", url_path="ask"),
-    "admin": st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
-}
 BY_ROLE: dict[Role, list[str]] = {
     Role.NURSE: ["patients", "scribe", "digitize", "timeline", "metrics"],
     Role.DOCTOR: ["dashboard", "patients", "scribe", "digitize", "timeline", "metrics", "ask", "admin"],
     Role.ADMIN: ["admin"],
 }
 
-with st.sidebar:
-    st.markdown(f"Signed in as **{principal.username}** · {principal.role.value}")
-    if st.button("Sign out", key="nav_sign_out"):
-        sign_out("You have signed out.")
-        st.rerun()
-    if "demo_database" not in st.session_state:  # asked once per session
-        st.session_state["demo_database"] = is_demo_database(app.stores)
-    if st.session_state["demo_database"]:
-        st.caption("Demo database: synthetic data only; the demo accounts have published passwords.")
-    st.caption("Engines: " + " · ".join(f"{k} {v}" for k, v in app.providers.items()))
 
-st.navigation([P[name] for name in BY_ROLE[principal.role]]).run()
+def _pages() -> dict[str, st.Page]:
+    return {
+        "dashboard": st.Page("pages/dashboard.py", title="Dashboard", icon=":material/home:", url_path="dashboard"),
+        "patients": st.Page("pages/patients.py", title="Patients", icon=":material/groups:", url_path="patients"),
+        "scribe": st.Page("pages/scribe.py", title="Scribe", icon=":material/mic:", url_path="scribe"),
+        "digitize": st.Page(
+            "pages/digitize.py", title="Digitize", icon=":material/document_scanner:", url_path="digitize"
+        ),
+        "timeline": st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:", url_path="timeline"),
+        "metrics": st.Page(
+            "pages/health_metrics.py",
+            title="Health metrics",
+            icon=":material/monitor_heart:",
+            url_path="health-metrics",
+        ),
+        "ask": st.Page("pages/ask.py", title="Ask", icon=":material/forum:", url_path="ask"),
+        "admin": st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
+    }
+
+
+def _sign_in_pages(pages: dict[str, st.Page]) -> list[st.Page]:
+    # Signed out, every page's address shows the sign-in page (not "Page not found"); after sign-in the same
+    # address, with its query parameters, opens the page itself (a page is known by its URL path).
+    icon = ":material/login:"
+    return [st.Page(login_page, title="Sign in", icon=icon, default=True)] + [
+        st.Page(login_page, title="Sign in", icon=icon, url_path=p.url_path) for p in pages.values()
+    ]
+
+
+def main() -> None:
+    # An emoji favicon needs no network (a material-icon favicon is fetched from a font CDN).
+    st.set_page_config(page_title="Clinical Co-Pilot", page_icon="🩺", layout="wide")
+    init_session()
+    app = get_app()
+    principal = current_principal()
+    pages = _pages()
+
+    if principal is None:
+        st.navigation(_sign_in_pages(pages), position="hidden").run()
+        st.stop()
+
+    with st.sidebar:
+        st.markdown(f"Signed in as **{principal.username}** · {principal.role.value}")
+        if st.button("Sign out", key="nav_sign_out"):
+            sign_out("You have signed out.")
+            st.rerun()
+        if "demo_database" not in st.session_state:  # asked once per session
+            st.session_state["demo_database"] = is_demo_database(app.stores)
+        if st.session_state["demo_database"]:
+            st.caption("Demo database: synthetic data only; the demo accounts have published passwords.")
+        st.caption("Engines: " + " · ".join(f"{k} {v}" for k, v in app.providers.items()))
+        bind_session_cookie()
+
+    st.navigation([pages[name] for name in BY_ROLE[principal.role]]).run()
+
+
+if __name__ == "__main__":
+    main()
+else:
+    # Imported by the web server. The assignment must read `app = st.App(...)`: `streamlit run` finds it so.
+    from starlette.middleware import Middleware
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from ui.session_http import UploadGuard, session_routes
+
+    # This app names its pages with st.navigation. Streamlit otherwise decides from the mere presence of a
+    # pages/ folder, until the first st.navigation call, that the process serves a legacy multipage app: a
+    # first visitor arriving on a page's address (a bookmark, a reload after a restart) would run that page's
+    # file directly, without the sign-in gate.
+    PagesManager.uses_pages_directory = False
+
+    app = st.App(
+        Path(__file__).resolve(),
+        routes=session_routes(str(st.get_option("server.baseUrlPath") or "")),
+        middleware=[Middleware(UploadGuard)],
+    )

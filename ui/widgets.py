@@ -11,6 +11,7 @@ from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 
 SELECTED = "selected_patient_id"
+PATIENT_PARAM = "patient"  # the chosen patient in the page's address, so a reload or a link opens the same one
 
 
 def patient_label(p: Patient) -> str:
@@ -18,7 +19,7 @@ def patient_label(p: Patient) -> str:
 
 
 def pick_patient(key: str) -> Patient | None:
-    """Search box + choice; remembers the chosen patient across pages for this session."""
+    """Search box + choice; remembers the chosen patient across pages and in the address (``?patient=``)."""
     app, principal = get_app(), require_principal()
     query = st.text_input("Find patient (name, phone or ID)", key=f"{key}_query", max_chars=200)
     options: list[Patient] = []
@@ -27,12 +28,13 @@ def pick_patient(key: str) -> Patient | None:
             options = search_patients(app.stores, principal, query, app.settings.default_region)
         except CopilotError as e:
             st.error(e.message)
-    chosen_id = st.session_state.get(SELECTED)
+    chosen_id = st.query_params.get(PATIENT_PARAM) or st.session_state.get(SELECTED)
     if not options and chosen_id:
         try:
             options = [get_patient(app.stores, principal, chosen_id)]
         except NotFound:
             st.session_state[SELECTED] = None
+            st.query_params.pop(PATIENT_PARAM, None)
     if not options:
         if query.strip():
             st.caption("No patient matches. Register new patients on the Patients page.")
@@ -42,6 +44,8 @@ def pick_patient(key: str) -> Patient | None:
     patient = st.selectbox("Patient", options, index=index, format_func=patient_label, key=f"{key}_patient")
     if patient is not None:
         st.session_state[SELECTED] = patient.patient_id
+        if st.query_params.get(PATIENT_PARAM) != patient.patient_id:
+            st.query_params[PATIENT_PARAM] = patient.patient_id
     return patient
 
 

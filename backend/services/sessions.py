@@ -20,6 +20,7 @@ IDLE = "You were signed out after a period of inactivity. Please sign in again."
 DISABLED = "Your account was disabled or removed by an administrator, so you have been signed out."
 NEW_CREDENTIAL = "Your password was changed since you signed in. Please sign in again with the new password."
 ROLE_CHANGED = "Your role was changed since you signed in. Please sign in again."
+ENDED = "You were signed out in another tab or window of this browser. Please sign in again."
 
 
 @dataclass(frozen=True)
