@@ -1,37 +1,34 @@
 """The durable scribe pipeline: recording -> blob -> job -> transcript -> draft note.
 
-Audio is stored before any processing. A job is claimed with a versioned write
-and a lease, so at-least-once delivery never produces two notes: the handler
-first looks for a note already made for the job.
+Audio is stored before any processing. One thing keeps a running job alive: its queue message, which the
+worker keeps hidden (``backend.worker.loop``'s heartbeat) while it works. A message comes back only when its
+worker stopped extending it (died, hung, lost the queue), so a delivery of a job that is mid-way takes it over.
+The job row is the fence: each claim is a versioned write that counts an attempt, and a worker writes only
+while the row still carries its attempt, so a worker that was taken over cannot change the job or add a note.
+At-least-once delivery never produces two notes: the handler first looks for a note already made for the job.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import socket
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, UnsupportedInput, ValidationFailed
-from backend.domain.models import Job, JobStatus, Note, now_ms
+from backend.domain.models import Job, JobStatus, Note
 from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
 from backend.services.scribe_pipeline import NO_SPEECH, RecordingCheck, draft_transcript, transcribe_recording
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 90.0  # a worker that died mid-job loses its claim this long after its last renewal
 AUDIO_TYPES = {"wav", "mp3", "m4a", "aac", "ogg", "oga", "opus", "webm", "flac", "mp4"}
 IN_PROGRESS = (JobStatus.QUEUED, JobStatus.TRANSCRIBING, JobStatus.DRAFTING)
+RUNNING = (JobStatus.TRANSCRIBING, JobStatus.DRAFTING)
 
 
-class JobBusy(Exception):
-    """Another live worker holds this job: the worker leaves the message to reappear later instead of acking it."""
-
-    retry_later = True
+class JobSuperseded(Exception):
+    """A later delivery took this job over: this worker's attempt no longer owns the job row and writes nothing."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,6 @@ class ScribeLimits:
     max_seconds: float = 3600
     max_bytes: int = 200 * 1024 * 1024
     max_attempts: int = 3
-    lease_seconds: float = LEASE_SECONDS  # renewed every third of it while the job runs
 
 
 @dataclass(frozen=True)
@@ -92,35 +88,33 @@ def submit_recording(
 
 
 def process_job(deps: ScribeDeps, job_id: str) -> None:
-    """Worker handler (idempotent). Expected failures end the job as ``failed`` with the reason; others are retried."""
+    """Worker handler (idempotent). Expected failures end the job as ``failed`` with the reason; others are retried.
+
+    A job whose previous delivery stopped mid-way is taken over; one taken over from this call ends it quietly.
+    """
     try:
-        job = _claim(deps.stores, job_id, deps.limits.lease_seconds)
+        job = _claim(deps.stores, job_id, deps.limits.max_attempts)
     except NotFound:
         log.info("job %s no longer exists (deleted); dropping the message", job_id)
         return
     if job is None:
         return
     try:
-        with LeaseKeeper(deps.stores, job_id, deps.limits.lease_seconds):
-            note = _existing_note(deps.stores, job) or _run(deps, job)
+        note = _existing_note(deps.stores, job) or _run(deps, job)
+        _finish(deps.stores, job, status=JobStatus.READY, error=None, note_ts=note.timestamp)
+    except JobSuperseded:
+        log.info("job %s was taken over by a later delivery; attempt %d stops", job_id, job.attempts)
     except CopilotError as e:
-        _finish(deps.stores, job_id, status=JobStatus.FAILED, error=e.message)
-        return
+        _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=e.message)
     except Exception as e:
-        current = deps.stores.jobs.get(job_id)
-        if current.attempts >= deps.limits.max_attempts:
-            _finish(
-                deps.stores,
-                job_id,
-                status=JobStatus.FAILED,
-                error=f"Processing failed {current.attempts} times ({type(e).__name__}). Retry later or contact support.",
-            )
+        if job.attempts >= deps.limits.max_attempts:
+            error = f"Processing failed {job.attempts} times ({type(e).__name__}). Retry later or contact support."
+            _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=error)
             return
-        _finish(
-            deps.stores, job_id, status=JobStatus.QUEUED, error=f"Attempt {current.attempts} failed; retrying.", lease=0
-        )
-        raise
-    _finish(deps.stores, job_id, status=JobStatus.READY, error=None, note_ts=note.timestamp)
+        if _finish_unless_superseded(
+            deps.stores, job, status=JobStatus.QUEUED, error=f"Attempt {job.attempts} failed; retrying."
+        ):
+            raise  # the worker makes the message visible again: the retry
 
 
 def _run(deps: ScribeDeps, job: Job) -> Note:
@@ -129,7 +123,7 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
         raise ValidationFailed(NO_SPEECH)
     transcriber: Transcriber = deps.transcriber()
     heard = transcribe_recording(samples, transcriber, deps.check_recording)
-    job = _set_status(deps.stores, job.job_id, JobStatus.DRAFTING)
+    job = _write(deps.stores, job, {"status": JobStatus.DRAFTING})
     result = draft_transcript(heard.segments, deps.draft, heard.recoveries)
     fields = result.fields
     warnings = [*warnings, *heard.warnings, *result.warnings]
@@ -152,7 +146,8 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
         fields=fields,
         medications=result.medications,
     )
-    return deps.stores.notes.add(note)
+    _write(deps.stores, job, {})  # still ours? (a worker taken over while drafting adds no note)
+    return _existing_note(deps.stores, job) or deps.stores.notes.add(note)
 
 
 def _existing_note(stores: RecordStore, job: Job) -> Note | None:
@@ -168,123 +163,63 @@ def _existing_note(stores: RecordStore, job: Job) -> Note | None:
     return None
 
 
-def _claim(stores: RecordStore, job_id: str, lease_seconds: float = LEASE_SECONDS) -> Job | None:
-    """Take the job for this worker, or None if it is done, failed, or leased by a live worker."""
+def _claim(stores: RecordStore, job_id: str, max_attempts: int) -> Job | None:
+    """Take the job for this delivery (counting an attempt), or None if it is finished or another delivery won.
+
+    A job found mid-way was left by a worker whose message came back, i.e. that stopped extending it: this
+    delivery takes over. After ``max_attempts`` attempts that each stopped mid-way (a worker killed every time,
+    e.g. by running out of memory on this recording) the job fails instead of looping.
+    """
     job = stores.jobs.get(job_id)
-    now = now_ms()
     if job.status in (JobStatus.READY, JobStatus.FAILED):
         return None
-    holder = str(job.params.get("worker", ""))
-    if job.status is not JobStatus.QUEUED and int(job.params.get("lease_until", 0)) > now and not _holder_gone(holder):
-        # Not acked: if the holder dies, this delivery (or the holder's own message) retries after the visibility timeout.
-        raise JobBusy(f"job {job_id} is held by worker {holder or 'unknown'}")
-    params = {**job.params, "lease_until": now + int(lease_seconds * 1000), "worker": _worker_id()}
+    if job.status in RUNNING:
+        if job.attempts >= max_attempts:
+            error = f"Processing stopped {job.attempts} times before finishing. Retry later or contact support."
+            _finish_unless_superseded(stores, job, status=JobStatus.FAILED, error=error)
+            return None
+        log.warning("job %s: attempt %d stopped mid-way (%s); taking it over", job_id, job.attempts, job.status.value)
     try:
         return stores.jobs.update(
-            job.model_copy(update={"status": JobStatus.TRANSCRIBING, "attempts": job.attempts + 1, "params": params}),
-            job.version,
+            job.model_copy(update={"status": JobStatus.TRANSCRIBING, "attempts": job.attempts + 1}), job.version
         )
     except ConcurrentUpdate:
-        return None  # another worker claimed it first
+        return None  # another delivery claimed it first
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def _write(stores: RecordStore, mine: Job, change: dict[str, Any]) -> Job:
+    """Apply ``change`` to the job if it is still running under this worker's attempt, else raise JobSuperseded.
 
-
-def _holder_gone(holder: str) -> bool:
-    """True when the lease holder was a process of this machine that no longer exists (killed mid-job).
-
-    Holders on other machines (or unknown) count as alive until their lease runs out.
+    The attempt number is the fence: a takeover claim counts a new attempt, so the old worker's writes stop.
     """
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)  # signal 0: existence check only
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-class LeaseKeeper:
-    """Renews this worker's lease on a job every third of the lease while the job runs.
-
-    A worker that dies stops renewing, so another worker may take the job ``lease_seconds`` after the last
-    renewal — however long a healthy job takes (an hour of audio is several minutes of transcription).
-    """
-
-    def __init__(self, stores: RecordStore, job_id: str, lease_seconds: float) -> None:
-        self._stores, self._job_id, self._lease_ms = stores, job_id, int(lease_seconds * 1000)
-        self._every = max(0.05, lease_seconds / 3)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"lease-{job_id}", daemon=True)
-        self.renewals = 0
-
-    def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._every):
-            try:
-                self.renew()
-            except CopilotError as e:  # the store is briefly unreachable: try again next tick
-                log.warning("lease renewal for %s failed: %s", self._job_id, e.message)
-
-    def renew(self) -> bool:
-        """Push ``lease_until`` forward if this worker still holds the running job; False otherwise."""
-        job = self._stores.jobs.get(self._job_id)
-        if job.status not in (JobStatus.TRANSCRIBING, JobStatus.DRAFTING) or job.params.get("worker") != _worker_id():
-            return False
-        params = {**job.params, "lease_until": now_ms() + self._lease_ms}
-        try:
-            self._stores.jobs.update(job.model_copy(update={"params": params}), job.version)
-        except ConcurrentUpdate:
-            return False  # a status change won the race; the next tick renews
-        self.renewals += 1
-        return True
-
-
-def _update_job(stores: RecordStore, job_id: str, update: Callable[[Job], dict[str, Any]]) -> Job:
-    """Apply ``update`` to the latest version of the job, re-reading on a lost race (e.g. with a lease renewal)."""
     for _ in range(5):
-        job = stores.jobs.get(job_id)
+        job = stores.jobs.get(mine.job_id)
+        if job.attempts != mine.attempts or job.status not in RUNNING:
+            raise JobSuperseded(f"job {mine.job_id} moved on from attempt {mine.attempts}")
+        if not change:
+            return job
         try:
-            return stores.jobs.update(job.model_copy(update=update(job)), job.version)
+            return stores.jobs.update(job.model_copy(update=change), job.version)
         except ConcurrentUpdate:
-            continue
+            continue  # re-read: a takeover now shows as a new attempt
     raise ConcurrentUpdate()
 
 
-def _set_status(stores: RecordStore, job_id: str, status: JobStatus) -> Job:
-    return _update_job(stores, job_id, lambda job: {"status": status})
+def _finish(stores: RecordStore, job: Job, *, status: JobStatus, error: str | None, note_ts: int | None = None) -> None:
+    change: dict[str, Any] = {"status": status, "error": error}
+    if note_ts is not None:
+        change["result_note_ts"] = note_ts
+    _write(stores, job, change)
 
 
-def _finish(
-    stores: RecordStore,
-    job_id: str,
-    *,
-    status: JobStatus,
-    error: str | None,
-    note_ts: int | None = None,
-    lease: int | None = None,
-) -> None:
-    def change(job: Job) -> dict[str, Any]:
-        update: dict[str, Any] = {"status": status, "error": error}
-        if note_ts is not None:
-            update["result_note_ts"] = note_ts
-        if lease is not None:
-            update["params"] = {**job.params, "lease_until": lease}
-        return update
-
-    _update_job(stores, job_id, change)
+def _finish_unless_superseded(stores: RecordStore, job: Job, *, status: JobStatus, error: str | None) -> bool:
+    """:func:`_finish`, or False when another delivery has taken the job over (its outcome is then theirs)."""
+    try:
+        _finish(stores, job, status=status, error=error)
+    except JobSuperseded:
+        log.info("job %s was taken over; attempt %d leaves its outcome to the new holder", job.job_id, job.attempts)
+        return False
+    return True
 
 
 def retry_job(deps: ScribeDeps, principal: Principal, job_id: str) -> Job:
@@ -319,16 +254,15 @@ def list_jobs(deps: ScribeDeps, principal: Principal, patient_id: str) -> list[J
     return deps.stores.jobs.list_for_patient(patient_id)
 
 
-def resume_interrupted(deps: ScribeDeps, single_process: bool = True) -> int:
-    """At start-up: re-send jobs left queued or mid-way (idempotent handling makes duplicates harmless).
+def resume_interrupted(deps: ScribeDeps) -> int:
+    """At start-up of a single-process (local) app: re-send jobs left queued or mid-way.
 
-    With ``single_process`` (local mode) nobody else can hold a lease, so leases of jobs left mid-way are cleared.
+    Their old messages are hidden until their visibility timeout; a fresh message gets them going now (a job
+    left mid-way is taken over, see :func:`process_job`). Idempotent handling makes the duplicates harmless.
     """
     count = 0
     for status in IN_PROGRESS:
         for job in deps.stores.jobs.list_by_status(status, limit=1000):
-            if single_process and status is not JobStatus.QUEUED:
-                _finish(deps.stores, job.job_id, status=JobStatus.QUEUED, error=None, lease=0)
             deps.queue.send(job.job_id)
             count += 1
     return count

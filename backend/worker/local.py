@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def start_local_worker(app: App) -> threading.Event:
     """Resume interrupted jobs, then consume the queue in background threads; returns the stop event."""
-    resumed = resume_interrupted(app.scribe_deps(), single_process=True)
+    resumed = resume_interrupted(app.scribe_deps())
     if resumed:
         log.info("resumed %d interrupted job(s)", resumed)
     stop = threading.Event()

@@ -5,6 +5,10 @@ its own process (``python -m backend.worker``), as many as needed against one SQ
 queue. Delivery is at-least-once: a handler that raises (or a worker that dies)
 leaves the message to reappear after its visibility timeout, and SQS moves it to
 the dead-letter queue after N receives. Handlers must therefore be idempotent.
+
+The heartbeat here is the only thing that keeps a running job alive, on every host: while it extends the
+message, no other worker sees the job; once it stops (the worker died or hung), the message comes back and
+the next delivery takes the job over (``backend.services.scribe`` fences the old attempt out of the job row).
 """
 
 from __future__ import annotations
@@ -52,13 +56,9 @@ def process_one(
     beat.start()
     try:
         handle(message.job_id)
-    except Exception as e:
+    except Exception:
         done.set()
         beat.join()
-        if getattr(e, "retry_later", False):
-            # Another worker holds the job: keep the message hidden until its visibility timeout, then look again.
-            log.info("job %s deferred: %s", message.job_id, e)
-            return False
         log.exception("job %s failed (receive %d)", message.job_id, message.receive_count)
         if release_on_error:
             queue.release(message)

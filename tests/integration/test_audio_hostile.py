@@ -26,7 +26,7 @@ from backend.services.patients import PatientInput, register_patient
 from backend.services.scribe import ScribeDeps, submit_recording
 from tests.helpers.speech import encode_audio, tone_bursts
 from tests.unit.fakes import fake_record_store
-from tests.unit.fakes_metrics import FakeBlobs
+from tests.fakes.blobs import FakeBlobs
 
 NURSE = Principal("nurse", Role.NURSE)
 LIMIT = 50 * 1024 * 1024

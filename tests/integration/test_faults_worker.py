@@ -11,8 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from backend.services.scribe import _claim, submit_recording
 from backend.worker.local import start_local_worker
 from tests.conftest import ROOT
 from tests.helpers.speech import synth_samples, wav_bytes, whisper_model_dir
+from tests.helpers.waits import wait_until
 
 __all__ = ["whisper_model_dir"]  # fixture imported for pytest
 
@@ -56,15 +56,6 @@ def _env(data_dir: Path, model: Path) -> dict[str, str]:
         "COPILOT_STT": "whisper",
         "COPILOT_LLM": "rules",
     }
-
-
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _notes_of(app: App, job: Job) -> list[str]:
@@ -100,7 +91,9 @@ def test_worker_killed_mid_transcription_completes_once(
     log = tmp_path / "worker.log"
     first = _spawn(_env(data, whisper_model_dir), log)
     worker_procs.append(first)
-    _wait(lambda: app.stores.jobs.get(job.job_id).status is JobStatus.TRANSCRIBING, 120, "the worker to claim the job")
+    wait_until(
+        lambda: app.stores.jobs.get(job.job_id).status is JobStatus.TRANSCRIBING, 120, "the worker to claim the job"
+    )
     # Killed as soon as it holds the job (loading the model or transcribing a minute of speech: seconds either way).
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
@@ -109,7 +102,7 @@ def test_worker_killed_mid_transcription_completes_once(
 
     second = _spawn(_env(data, whisper_model_dir), log)
     worker_procs.append(second)
-    _wait(
+    wait_until(
         lambda: app.stores.jobs.get(job.job_id).status in (JobStatus.READY, JobStatus.FAILED),
         150,
         "the job to finish after restart",
@@ -123,7 +116,7 @@ def test_worker_killed_mid_transcription_completes_once(
     # whisper may drop some of the eight repeats of the sentence; the note must still come from this audio
     assert note.audio_key == job.blob_key and any(w in heard for w in ("headache", "fever", "blood pressure"))
     assert hashlib.sha256(app.blobs.get(job.blob_key)).hexdigest() == digest
-    _wait(lambda: app.queue.depth() == 0, 60, "the message to be acknowledged")  # type: ignore[attr-defined]
+    wait_until(lambda: app.queue.depth() == 0, 60, "the message to be acknowledged")  # type: ignore[attr-defined]
     # Nothing is left to deliver; once the worker has exited nothing can still be running either.
     second.terminate()
     assert second.wait(timeout=60) == 0, log.read_text()
@@ -143,22 +136,22 @@ def test_app_restart_completes_queued_and_interrupted_jobs(tmp_path: Path, whisp
     jobs = [
         submit_recording(deps, NURSE, pid, wav_bytes(synth_samples(p)), f"visit-{i}.wav") for i, p in enumerate(phrases)
     ]
-    # The first job was mid-way when the app died: claimed (leased) and its message in flight.
+    # The first job was mid-way when the app died: claimed and its message in flight.
     assert before.queue.receive(wait_seconds=0, visibility_seconds=600) is not None
-    assert _claim(before.stores, jobs[0].job_id) is not None
+    assert _claim(before.stores, jobs[0].job_id, max_attempts=3) is not None
     assert before.stores.jobs.get(jobs[0].job_id).status is JobStatus.TRANSCRIBING
 
     after = build_app(_settings(data, whisper_model_dir))  # a new process opening the same data dir
     stop = start_local_worker(after)
     try:
-        _wait(
+        wait_until(
             lambda: all(after.stores.jobs.get(j.job_id).status in (JobStatus.READY, JobStatus.FAILED) for j in jobs),
             180,
             "every job to finish",
         )
         # Every duplicate (the originals and the re-sent copies) delivered and acknowledged, so none is still being
         # handled: only the dead app's in-flight message is left, hidden for its 600 s.
-        _wait(lambda: after.queue.depth() == 1, 60, "the duplicates to be handled")  # type: ignore[attr-defined]
+        wait_until(lambda: after.queue.depth() == 1, 60, "the duplicates to be handled")  # type: ignore[attr-defined]
     finally:
         stop.set()
     for j in jobs:

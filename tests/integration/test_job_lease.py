@@ -1,8 +1,10 @@
-"""A running job's lease is renewed, so a long job is never taken over while its worker lives.
+"""A running job is kept alive by its queue message alone; once that comes back, the job is taken over.
 
-A real SQLite job table; the transcriber stand-in holds the job open until the test lets it finish (as an hour of
-audio does on whisper) while the test moves the lease clock past the first lease, and a second worker trying to
-claim the job meanwhile is turned away. The clock is a fake, so a busy machine cannot make a lease run out.
+Real SQLite job table and queue; the queue's clock is a fake, so a busy machine cannot make a message reappear
+early. The transcriber stand-in holds the job open until the test lets it finish (as an hour of audio does on
+whisper). While the real worker loop's heartbeat extends the message, no other worker can get the job however
+long it runs; when the heartbeat stops, the next delivery takes the job over and the old worker's late writes
+are refused by the job row (its attempt number is the fence).
 """
 
 from __future__ import annotations
@@ -12,100 +14,130 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 from numpy.typing import NDArray
 
-from backend.bootstrap import build_app, draft_parts
+from backend.adapters.queues.sqlite import SqliteJobQueue
+from backend.bootstrap import App, build_app, draft_parts
 from backend.config import Settings
 from backend.domain.models import JobStatus, Role, Segment
-from backend.services import scribe
+from backend.ports import QueueMessage
 from backend.services.access import Principal
 from backend.services.patients import PatientInput, register_patient
-from backend.services.scribe import JobBusy, ScribeDeps, ScribeLimits, _claim, process_job, submit_recording
+from backend.services.scribe import ScribeDeps, process_job, submit_recording
+from backend.worker.loop import process_one
+from tests.fakes.clock import FakeClock
 from tests.helpers.speech import synth_samples, wav_bytes
 
 NURSE = Principal("nurse", Role.NURSE)
-LEASE_S = 0.6
+VISIBILITY_S = 2
 BOUND_S = 30.0  # only a bound for a test that would otherwise hang: every wait below ends at its event
 
 
-class FakeClock:
-    """Epoch milliseconds that move only when the test says so (what the job's lease is measured against)."""
+class CountingQueue(SqliteJobQueue):
+    """The SQLite queue, counting the heartbeat's extensions so the test can wait for the next one."""
 
-    def __init__(self, now_ms: int = 1_700_000_000_000) -> None:
-        self.now = now_ms
+    def __init__(self, path: Path, clock: FakeClock) -> None:
+        super().__init__(path, clock=clock)
+        self.extended = threading.Condition()
+        self.extensions = 0
 
-    def __call__(self) -> int:
-        return self.now
+    def extend(self, message: QueueMessage, visibility_seconds: int) -> None:
+        super().extend(message, visibility_seconds)
+        with self.extended:
+            self.extensions += 1
+            self.extended.notify_all()
+
+    def wait_extensions(self, count: int) -> bool:
+        with self.extended:
+            return self.extended.wait_for(lambda: self.extensions >= count, timeout=BOUND_S)
 
 
 class HeldTranscriber:
-    """Runs until the test releases it, then returns one segment: an honest stand-in for a long transcription."""
+    """Runs ``meanwhile`` (if set) or waits for the test's release, then returns one segment."""
 
     name, low_accuracy = "held", False
 
     def __init__(self) -> None:
         self.started = threading.Event()
         self.release = threading.Event()
+        self.meanwhile: Callable[[], None] | None = None
+        self.calls = 0
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
+        self.calls += 1
         self.started.set()
-        self.release.wait(BOUND_S)
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+        else:
+            self.release.wait(BOUND_S)
         return [Segment(id=0, start=0.0, end=1.0, text="Take paracetamol 500 mg twice daily.", speaker="doctor")]
 
 
-def _wait_for(predicate: Callable[[], bool]) -> bool:
-    """Poll a store condition until it holds (True) or the bound passes (False)."""
-    done = threading.Event()
-    for _ in range(int(BOUND_S / 0.02)):
-        if predicate():
-            return True
-        done.wait(0.02)
-    return predicate()
-
-
-def test_lease_is_renewed_while_the_job_runs_and_others_are_turned_away(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock = FakeClock()
-    monkeypatch.setattr(scribe, "now_ms", clock)  # the clock claims and renewals read
+def _setup(tmp_path: Path) -> tuple[App, ScribeDeps, CountingQueue, FakeClock, HeldTranscriber, str]:
     app = build_app(Settings(data_dir=tmp_path, store="sqlite", blobs="local", queue="sqlite"))
+    clock = FakeClock()
+    queue = CountingQueue(tmp_path / "jobs-queue.sqlite3", clock)
+    held = HeldTranscriber()
     base = app.scribe_deps()
-    slow = HeldTranscriber()
     deps = ScribeDeps(
         stores=base.stores,
         blobs=base.blobs,
-        queue=base.queue,
+        queue=queue,
         codec=base.codec,
-        transcriber=lambda: slow,
+        transcriber=lambda: held,
         draft=draft_parts,
-        limits=ScribeLimits(lease_seconds=LEASE_S),
+        limits=base.limits,
     )
     pid = register_patient(app.stores, NURSE, PatientInput(name="Long Recording")).patient.patient_id
     speech = synth_samples("Take paracetamol five hundred milligrams twice daily.")
     job = submit_recording(deps, NURSE, pid, wav_bytes(speech), "visit.wav")
+    return app, deps, queue, clock, held, job.job_id
 
-    worker = threading.Thread(target=process_job, args=(deps, job.job_id))
+
+def _notes_of(app: App, patient_id: str, job_id: str) -> int:
+    return sum(n.job_id == job_id for n in app.stores.notes.list_for_patient(patient_id).items)
+
+
+def test_a_long_job_stays_with_its_live_worker(tmp_path: Path) -> None:
+    app, deps, queue, clock, held, job_id = _setup(tmp_path)
+    message = queue.receive(wait_seconds=0, visibility_seconds=VISIBILITY_S)
+    assert message is not None
+    worker = threading.Thread(
+        target=process_one,
+        args=(queue, lambda job: process_job(deps, job), message, 0.01, VISIBILITY_S),
+    )
     worker.start()
     try:
-        assert slow.started.wait(BOUND_S), app.stores.jobs.get(job.job_id).error
-        first_lease = int(app.stores.jobs.get(job.job_id).params["lease_until"])
-        assert first_lease == clock.now + int(LEASE_S * 1000)
-        clock.now += int(2 * LEASE_S * 1000)  # past the first lease: only a renewal keeps the claim
-        assert _wait_for(lambda: int(app.stores.jobs.get(job.job_id).params["lease_until"]) > clock.now), (
-            "the running job's lease was never renewed"
-        )
-        running = app.stores.jobs.get(job.job_id)
-        assert running.status is JobStatus.TRANSCRIBING
-        with pytest.raises(JobBusy):
-            _claim(app.stores, job.job_id, LEASE_S)  # a second delivery of the message is turned away
+        assert held.started.wait(BOUND_S), app.stores.jobs.get(job_id).error
+        for _ in range(3):  # three visibility timeouts of work
+            clock.pass_seconds(VISIBILITY_S)
+            # The second extension from now started after the clock moved (the first may have read it before).
+            assert queue.wait_extensions(queue.extensions + 2), "the heartbeat stopped extending"
+            assert queue.receive(wait_seconds=0, visibility_seconds=VISIBILITY_S) is None  # nobody else gets it
     finally:
-        slow.release.set()
+        held.release.set()
         worker.join(BOUND_S)
     assert not worker.is_alive()
+    done = app.stores.jobs.get(job_id)
+    assert (done.status, done.attempts) == (JobStatus.READY, 1), done.error
+    assert _notes_of(app, done.patient_id, job_id) == 1 and queue.depth() == 0
 
-    done = app.stores.jobs.get(job.job_id)
-    assert done.status is JobStatus.READY, done.error  # renewals never made a status update fail
-    assert done.attempts == 1
-    note = app.stores.notes.get(pid, done.result_note_ts or 0)
-    assert "paracetamol" in " ".join(note.sections.values()).lower()
+
+def test_a_job_whose_message_came_back_is_taken_over_and_the_old_worker_is_fenced_out(tmp_path: Path) -> None:
+    app, deps, queue, clock, held, job_id = _setup(tmp_path)
+    first = queue.receive(wait_seconds=0, visibility_seconds=VISIBILITY_S)
+    assert first is not None
+
+    def heartbeat_lost_and_taken_over() -> None:
+        clock.pass_seconds(VISIBILITY_S + 1)  # nobody extended the first worker's message
+        second = queue.receive(wait_seconds=0, visibility_seconds=VISIBILITY_S)
+        assert second is not None and second.receive_count == 2
+        process_one(queue, lambda job: process_job(deps, job), second, 0.01, VISIBILITY_S)
+
+    held.meanwhile = heartbeat_lost_and_taken_over
+    process_job(deps, job_id)  # the first worker, still transcribing when the second took over
+    done = app.stores.jobs.get(job_id)
+    assert (done.status, done.attempts) == (JobStatus.READY, 2), done.error  # the second worker's outcome stands
+    assert _notes_of(app, done.patient_id, job_id) == 1 and held.calls == 2
+    assert queue.depth() == 0  # the second worker acked the message

@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from backend.adapters.queues.sqs import SqsJobQueue, create_queues
 from backend.ports import QueueMessage
 from backend.worker.loop import run_worker
 from tests.helpers.aws_servers import client, moto_endpoint
+from tests.helpers.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,15 +62,6 @@ def _rows(ledger: Path, sql: str) -> list[tuple[Any, ...]]:
             return []
 
 
-def _wait_for(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
     for p in procs:
         if p.poll() is None:
@@ -97,10 +88,9 @@ def test_three_workers_drain_30_jobs_exactly_once(sqs: tuple[Any, str], tmp_path
     # Each job waits until two workers have started one, so the first process up cannot drain everything alone.
     workers = [_spawn(url, endpoint, ledger, visibility=60, COPILOT_TEST_SHARE="2") for _ in range(3)]
     try:
-        finished = _wait_for(lambda: len(_rows(ledger, "SELECT job_id FROM done")) >= 30, timeout=300)
+        wait_until(lambda: len(_rows(ledger, "SELECT job_id FROM done")) >= 30, 300, "the backlog to be drained")
     finally:
         _stop(workers)
-    assert finished, "the backlog was not drained in time"
     done = _rows(ledger, "SELECT job_id, pid FROM done")
     attempts = _rows(ledger, "SELECT job_id FROM attempts")
     assert {j for j, _ in done} == jobs  # none lost
@@ -117,13 +107,13 @@ def test_worker_killed_mid_job_leaves_it_to_another(sqs: tuple[Any, str], tmp_pa
     marker = Path(f"{ledger}.job-slow.started")
     first = _spawn(url, endpoint, ledger, COPILOT_TEST_SLOW_JOB="job-slow")
     try:
-        assert _wait_for(marker.exists, timeout=120), "the first worker never started the job"
+        wait_until(marker.exists, 120, "the first worker to start the job")
         assert _rows(ledger, "SELECT job_id FROM attempts") == [("job-slow",)]
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         second = _spawn(url, endpoint, ledger, COPILOT_TEST_SLOW_JOB="job-slow")
         try:  # the message reappears once the dead worker's last extension runs out (moto's clock)
-            assert _wait_for(lambda: _rows(ledger, "SELECT job_id FROM done") != [], timeout=120)
+            wait_until(lambda: _rows(ledger, "SELECT job_id FROM done") != [], 120, "another worker to finish the job")
         finally:
             _stop([second])
     finally:

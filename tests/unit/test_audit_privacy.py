@@ -11,7 +11,7 @@ from backend.services import auth
 from backend.services.access import OPERATOR, Principal, record
 from backend.services.ask import ask, search_by_medication_or_diagnosis
 from backend.services.metrics import import_metrics
-from tests.unit.fakes_metrics import FakeBlobs
+from tests.fakes.blobs import FakeBlobs
 
 DOCTOR = Principal("dr", Role.DOCTOR)
 NURSE = Principal("asha", Role.NURSE)

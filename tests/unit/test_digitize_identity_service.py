@@ -22,7 +22,7 @@ from backend.services.digitize import (
     save_digitized,
 )
 from backend.services.timeline import medication_sources
-from tests.unit.fakes_metrics import FakeBlobs
+from tests.fakes.blobs import FakeBlobs
 
 NURSE = Principal("asha", Role.NURSE)
 TODAY = date(2025, 6, 1)

@@ -9,7 +9,7 @@ from backend.domain.models import Patient, Role
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.metrics import import_metrics, patient_days
-from tests.unit.fakes_metrics import FakeBlobs
+from tests.fakes.blobs import FakeBlobs
 
 NURSE = Principal("nina", Role.NURSE)
 WIDE = (

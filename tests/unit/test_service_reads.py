@@ -15,7 +15,7 @@ from backend.services.notes import save_draft, sign_draft
 from backend.services.patients import list_patients, search_patients
 from backend.services.recordings import recording_audio
 from backend.services.timeline import dashboard_summary
-from tests.unit.fakes_metrics import FakeBlobs
+from tests.fakes.blobs import FakeBlobs
 
 NURSE = Principal("nurse", Role.NURSE)
 DOCTOR = Principal("doctor", Role.DOCTOR)

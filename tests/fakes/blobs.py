@@ -1,4 +1,4 @@
-"""An honest in-memory blob store (content-addressed like the real ones), for the metrics unit tests."""
+"""An honest in-memory blob store, content-addressed like the local and S3 ones (same key scheme)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,13 @@
+"""Honest small implementations of every port, one module per port, for unit tests.
+
+Each fake runs through the same contract suite as the real adapters (``tests/integration/contract``), so a unit
+test that passes on a fake means what it would mean on SQLite, DynamoDB, S3 or SQS:
+
+- records (patients, users, audit, notes, history, metrics, jobs, api tokens): ``tests/unit/fakes.py``
+- ``blobs``: the content-addressed blob store
+- ``queue``: the job queue with visibility timeouts on an injected clock
+- ``clock``: the clock the queue (and a test) moves
+- ``audio``: the audio codec over 16-bit PCM WAV
+- ``speech``: a transcriber (and span transcriber) that plays back a script
+- ``ocr``: an OCR engine that reads the pages it was shown
+"""
