@@ -47,6 +47,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/cfn-lint infra/*.yaml
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy backend ui pages
