@@ -1,0 +1,1 @@
+"""One router per resource; each route reads its input, calls one service, and shapes the answer."""

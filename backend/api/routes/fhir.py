@@ -1,0 +1,26 @@
+"""/v1/patients/{patient_id}/fhir: the patient's FHIR R4 Bundle (signed notes, medications, metrics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from backend.api.auth import AppDep, PrincipalDep
+from backend.api.errors import ERRORS
+from backend.api.schemas import FhirBundle
+from backend.services import export
+
+router = APIRouter(prefix="/v1/patients/{patient_id}", tags=["export"], responses=ERRORS)
+FHIR_JSON = "application/fhir+json"
+
+
+@router.get(
+    "/fhir",
+    response_model=FhirBundle,
+    responses={200: {"content": {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/FhirBundle"}}}}},
+)
+def fhir_bundle(patient_id: str, app: AppDep, principal: PrincipalDep) -> Any:
+    """A ``collection`` Bundle, validated against the R4 structures (drafts are not exported)."""
+    return JSONResponse(export.export_bundle(app.stores, principal, patient_id), media_type=FHIR_JSON)
