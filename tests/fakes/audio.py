@@ -2,7 +2,7 @@
 
 The real codec (PyAV) reads every browser and phone format; this one reads only what tests write with
 ``encode_wav``. Both refuse empty, oversized, non-audio and over-long files with ``UnsupportedInput``, return
-16 kHz mono float32 in [-1, 1], and call a recording silent when it holds under 0.3 s of sound.
+16 kHz mono float32 in [-1, 1], and call a recording silent when it holds under 0.3 s of sound rising above its own noise floor.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from backend.ports import AudioProbe
 
 RATE = 16_000
 _FRAME_S = 0.03
-_LOUD_RMS = 0.01  # -40 dBFS: quieter frames count as silence
+_FLOOR_DB = -50.0
+_ABOVE_FLOOR_DB = 10.0
 _MIN_SOUND_S = 0.3
 
 
@@ -51,12 +52,16 @@ class FakeCodec:
         return np.clip(mono, -1.0, 1.0).astype(np.float32), warnings
 
     def is_silent(self, samples: NDArray[np.float32]) -> bool:
+        # The real codec's rule, in short: frames 10 dB above the recording's own floor (at least -50 dBFS)
+        # count as sound, so a steady hum is silence and syllables are not.
         frame = int(RATE * _FRAME_S)
         n = len(samples) // frame
         if n == 0:
             return True
         rms = np.sqrt(np.mean(samples[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
-        return bool(np.count_nonzero(rms > _LOUD_RMS) * _FRAME_S < _MIN_SOUND_S)
+        db = 20 * np.log10(np.maximum(rms, 1e-10))
+        loud = db > max(_FLOOR_DB, float(np.percentile(db, 10)) + _ABOVE_FLOOR_DB)
+        return bool(np.count_nonzero(loud) * _FRAME_S < _MIN_SOUND_S)
 
     @staticmethod
     @contextmanager

@@ -8,6 +8,8 @@ from typing import BinaryIO
 
 from backend.domain.errors import NotFound
 
+CHUNK = 1024 * 1024  # what the local and S3 stores stream in
+
 
 class FakeBlobs:
     def __init__(self) -> None:
@@ -28,7 +30,8 @@ class FakeBlobs:
         return self.blobs[key][0]
 
     def open(self, key: str) -> Iterator[bytes]:
-        yield self.get(key)
+        data = self.get(key)  # raises NotFound now, not at the first chunk, like the real stores
+        return iter([data[i : i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""])
 
     def exists(self, key: str) -> bool:
         return key in self.blobs

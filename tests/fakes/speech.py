@@ -56,6 +56,10 @@ class ScriptedTranscriber:
 
 
 def tone(seconds: float, amplitude: float = 0.3) -> NDArray[np.float32]:
-    """A 220 Hz tone: sound the codec's silence check counts (the script says what was "spoken")."""
+    """Syllable-like bursts of a 220 Hz tone (0.25 s on, 0.15 s off): sound every codec counts as speech.
+
+    What was "said" is the transcriber's script; the samples only have to pass the silence check.
+    """
     t = np.arange(int(seconds * RATE)) / RATE
-    return (amplitude * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    on = (t % 0.4) < 0.25
+    return (amplitude * np.sin(2 * np.pi * 220 * t) * on).astype(np.float32)

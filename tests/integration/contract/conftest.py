@@ -3,6 +3,11 @@
 ``record_store``: SQLite file | the same encrypted (SQLCipher) | DynamoDB Local (fresh tables under a unique prefix)
 ``blob_store``:   local directory | the same encrypted (AES-GCM) | S3 on moto (fresh bucket)
 ``job_queue``:    SQLite file | the same encrypted | SQS on moto (fresh queue)
+``audio_codec``:  PyAV
+
+Each has one more implementation, ``fake``: the in-memory fake of the unit tests (``tests/unit/fakes.py``,
+``tests/fakes``). It passes the same contract as the adapters, so what a unit test sees on a fake is what the
+real stores do; its runs need no server.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +23,7 @@ import pytest
 from backend.adapters.crypto import BlobCipher, DataKey
 from backend.adapters.records.dynamodb import open_dynamodb_store
 from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
-from backend.ports import BlobStore, JobQueue, RecordStore
+from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore
 from tests.helpers.aws_servers import client, dummy_aws_credentials, dynamodb_local, moto_endpoint
 
 
@@ -26,12 +32,20 @@ def _key(param: str) -> DataKey | None:
     return DataKey.generate() if param.endswith("-encrypted") else None
 
 
-@pytest.fixture(params=["sqlite", "sqlite-encrypted", "dynamodb"])
-def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    if request.param.startswith("sqlite"):
+STORED_RECORDS = ["sqlite", "sqlite-encrypted", "dynamodb"]  # the adapters that keep rows in a stored format
+
+
+@contextmanager
+def _record_store(param: str, tmp_path: Path) -> Iterator[RecordStore]:
+    if param == "fake":
+        from tests.unit.fakes import fake_record_store
+
+        yield fake_record_store()
+        return
+    if param.startswith("sqlite"):
         from backend.adapters.records.sqlite import open_sqlite_store
 
-        yield open_sqlite_store(tmp_path / "copilot.sqlite3", _key(request.param))
+        yield open_sqlite_store(tmp_path / "copilot.sqlite3", _key(param))
         return
     dummy_aws_credentials()
     ddb = dynamodb_local().client()
@@ -43,8 +57,25 @@ def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rec
         delete_tables(ddb, prefix)
 
 
-@pytest.fixture(params=["local", "local-encrypted", "s3"])
+@pytest.fixture(params=["fake", *STORED_RECORDS])
+def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    with _record_store(request.param, tmp_path) as store:
+        yield store
+
+
+@pytest.fixture(params=STORED_RECORDS)
+def stored_record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    """Only the adapters: for tests of rows written in an older stored format (a fake keeps objects, not rows)."""
+    with _record_store(request.param, tmp_path) as store:
+        yield store
+
+
+@pytest.fixture(params=["fake", "local", "local-encrypted", "s3"])
 def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "fake":
+        from tests.fakes.blobs import FakeBlobs
+
+        return FakeBlobs()
     if request.param.startswith("local"):
         from backend.adapters.blobs.local import LocalBlobStore
 
@@ -61,7 +92,7 @@ def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
 class QueueClock:
     """Time as a queue's visibility timeouts see it.
 
-    SQLite: a fake clock that the test moves, so no test waits and load cannot make a message reappear early.
+    SQLite and the fake: a fake clock that the test moves, so no test waits and load cannot make a message reappear early.
     SQS: the (moto) server's own clock, which only real waiting moves.
     """
 
@@ -79,8 +110,13 @@ class QueueClock:
             threading.Event().wait(seconds)  # a server's clock: nothing but waiting moves it
 
 
-@pytest.fixture(params=["sqlite", "sqlite-encrypted", "sqs"])
+@pytest.fixture(params=["fake", "sqlite", "sqlite-encrypted", "sqs"])
 def queue_and_clock(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[JobQueue, QueueClock]:
+    if request.param == "fake":
+        from tests.fakes.queue import FakeQueue
+
+        clock = QueueClock(fake=True)
+        return FakeQueue(clock), clock
     if request.param.startswith("sqlite"):
         from backend.adapters.queues.sqlite import SqliteJobQueue
         from backend.adapters.records.sqlite import Database
@@ -102,3 +138,14 @@ def job_queue(queue_and_clock: tuple[JobQueue, QueueClock]) -> JobQueue:
 @pytest.fixture
 def queue_clock(queue_and_clock: tuple[JobQueue, QueueClock]) -> QueueClock:
     return queue_and_clock[1]
+
+
+@pytest.fixture(params=["fake", "pyav"])
+def audio_codec(request: pytest.FixtureRequest) -> AudioCodec:
+    if request.param == "fake":
+        from tests.fakes.audio import FakeCodec
+
+        return FakeCodec()
+    from backend.adapters.audio.pyav_codec import PyAvCodec
+
+    return PyAvCodec()

@@ -46,7 +46,8 @@ def _write_old_row(store: RecordStore) -> None:
     table.client.put_item(TableName=table.name, Item=item)
 
 
-def test_old_row_without_document_date_loads(record_store: RecordStore) -> None:
+def test_old_row_without_document_date_loads(stored_record_store: RecordStore) -> None:
+    record_store = stored_record_store
     _write_old_row(record_store)
     got = record_store.history.get(PID, OLD_TS)
     assert got.document_date is None
