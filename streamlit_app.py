@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from backend.domain.errors import CopilotError
 from backend.domain.models import Role
 from backend.services.demo import is_demo_database
 from ui.login import login_page
@@ -57,7 +58,11 @@ def main() -> None:
     # An emoji favicon needs no network (a material-icon favicon is fetched from a font CDN).
     st.set_page_config(page_title="Clinical Co-Pilot", page_icon="🩺", layout="wide")
     init_session()
-    app = get_app()
+    try:
+        app = get_app()
+    except CopilotError as e:  # e.g. the data key is missing or wrong: say what to do, open nothing
+        st.error(e.message)
+        st.stop()
     principal = current_principal()
     pages = _pages()
 

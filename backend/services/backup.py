@@ -11,6 +11,12 @@ it touches the target. Backups hold every record: their files are owner-only (06
 
 A restore refuses to run while an app process uses the target data dir (see ``data_lock``).
 
+Encrypted data folders give encrypted backups: the database is copied page by page between two connections
+keyed alike (it never exists in plain form), the blob files are copied as they are (encrypted), and the
+folder's ``encryption.json`` goes along; the manifest records the key's public id. Restoring one needs the same
+key (checked before anything is changed), and the restored folder is encrypted with it. The caller passes
+``connect`` (a keyed opener from the app's assembly), so this module never sees a key.
+
 Only the local adapters are covered: DynamoDB (point-in-time recovery) and S3 (versioning) have their own.
 """
 
@@ -24,6 +30,7 @@ import sqlite3
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,15 @@ FORMAT = 1
 DB_NAME = "copilot.sqlite3"
 BLOBS = "blobs"
 MANIFEST = "manifest.json"
+ENCRYPTION_MARKER = "encryption.json"  # written by the encryption adapter: says which key a folder needs
+_PENDING_MARKER = "encryption-pending.json"
+# Opens a database file: ``sqlite3.connect`` for plain folders, a keyed SQLCipher opener for encrypted ones.
+Connect = Callable[[Path], Any]
+
+
+def _plain_connect(path: Path) -> sqlite3.Connection:
+    """The opener of a plain (unencrypted) data folder."""
+    return sqlite3.connect(path, timeout=30)
 _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 # Blob keys live in these JSON fields of the stored records.
 _BLOB_REFS = (("jobs", "$.blob_key"), ("notes", "$.audio_key"), ("history", "$.document_key"))
@@ -53,6 +69,7 @@ class Manifest:
     counts: dict[str, int] = field(default_factory=dict)
     missing_blobs: list[str] = field(default_factory=list)
     format: int = FORMAT
+    key_id: str = ""  # the public id of the data key the backup is encrypted with ("": not encrypted)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True)
@@ -74,8 +91,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def create_backup(db_path: Path, blob_root: Path, out: Path) -> Manifest:
+def create_backup(
+    db_path: Path, blob_root: Path, out: Path, connect: Connect = _plain_connect, key_id: str = ""
+) -> Manifest:
     """Snapshot the database and blobs into ``out`` (a new folder, or a ``.tar``/``.tar.gz``/``.tgz`` archive).
+
+    Args:
+        db_path: the live database.
+        blob_root: the blob folder.
+        out: where the backup goes (must not exist).
+        connect: opens a database file (keyed for an encrypted folder).
+        key_id: the data key's public id when the folder is encrypted.
 
     Raises:
         ValidationFailed: ``out`` exists already, or there is no database to back up.
@@ -90,7 +116,7 @@ def create_backup(db_path: Path, blob_root: Path, out: Path) -> Manifest:
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".backup-") as tmp:
         stage = Path(tmp) / "stage"
         stage.mkdir(mode=_DIR_MODE)
-        manifest = _snapshot(Path(db_path), Path(blob_root), stage)
+        manifest = _snapshot(Path(db_path), Path(blob_root), stage, connect, key_id)
         _owner_only(stage)
         if out.name.endswith(_ARCHIVE_SUFFIXES):
             mode = "w:gz" if out.name.endswith(("gz", ".tgz")) else "w"
@@ -118,10 +144,10 @@ def _owner_only_member(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def _snapshot(db_path: Path, blob_root: Path, stage: Path) -> Manifest:
+def _snapshot(db_path: Path, blob_root: Path, stage: Path, connect: Connect, key_id: str) -> Manifest:
     target = stage / DB_NAME
-    _copy_database(db_path, target)
-    snap = sqlite3.connect(target)
+    _copy_database(db_path, target, connect=connect)
+    snap = connect(target)
     try:
         snap.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
         schema_version = int(snap.execute("PRAGMA user_version").fetchone()[0])
@@ -129,8 +155,14 @@ def _snapshot(db_path: Path, blob_root: Path, stage: Path) -> Manifest:
         referenced = _referenced_blobs(snap)
     finally:
         snap.close()
-    manifest = Manifest(created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), schema_version=schema_version, counts=counts)
+    manifest = Manifest(
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), schema_version=schema_version, counts=counts, key_id=key_id
+    )
     manifest.files[DB_NAME] = sha256_file(target)
+    marker = db_path.parent / ENCRYPTION_MARKER
+    if key_id and marker.is_file():
+        shutil.copyfile(marker, stage / ENCRYPTION_MARKER)
+        manifest.files[ENCRYPTION_MARKER] = sha256_file(stage / ENCRYPTION_MARKER)
     for path in _blob_files(blob_root):
         rel = path.relative_to(blob_root).as_posix()
         copy = stage / BLOBS / rel
@@ -145,16 +177,17 @@ def _snapshot(db_path: Path, blob_root: Path, stage: Path) -> Manifest:
     return manifest
 
 
-def _copy_database(db_path: Path, target: Path, progress: Any = None) -> None:
+def _copy_database(db_path: Path, target: Path, progress: Any = None, connect: Connect = _plain_connect) -> None:
     """Copy the live database into ``target`` in one backup step (one read transaction, writers not blocked).
 
-    ``progress`` is SQLite's per-step callback (tests count the steps).
+    ``progress`` is SQLite's per-step callback (tests count the steps). With a keyed ``connect`` both ends are
+    encrypted with the same key, so the copy is never plain on disk.
     """
-    source = sqlite3.connect(db_path, timeout=30)
+    source = connect(db_path)
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)  # owner-only from the start
         os.close(fd)
-        dest = sqlite3.connect(target)
+        dest = connect(target)
         try:
             # pages=-1: every page in a single step. A step-wise copy restarts from the first page whenever
             # another connection commits, so on a busy clinic it might never finish.
@@ -222,23 +255,52 @@ def has_data(data_dir: Path) -> bool:
     return (data_dir / DB_NAME).exists() or bool(_blob_files(data_dir / BLOBS))
 
 
-def restore_backup(src: Path, data_dir: Path, force: bool = False) -> Manifest:
+def restore_backup(
+    src: Path, data_dir: Path, force: bool = False, connect: Connect = _plain_connect, key_id: str = ""
+) -> Manifest:
     """Verify every file of the backup ``src`` against its manifest, then install it into ``data_dir``.
 
     With ``force``, an existing database and blob folder are moved aside to ``pre-restore-<time>/``
     (never deleted). Other content of the data dir (the speech model) is left alone.
 
+    Args:
+        src: a backup folder or archive.
+        data_dir: the target data folder.
+        force: replace existing data (moved aside).
+        connect: opens the backed-up database (keyed with the backup's key for an encrypted backup).
+        key_id: the public id of the key ``connect`` uses ("" when none is configured).
+
     Raises:
         ValidationFailed: ``data_dir`` holds data and ``force`` is off, or an app process is running on it
-            (the message says how to stop it).
+            (the message says how to stop it), or the backup is encrypted with another key (or none is given).
         UnsupportedInput: the backup is damaged (a file missing or its sha256 differs) — nothing is changed.
     """
     src, data_dir = Path(src), Path(data_dir)
+    _check_backup_key(read_manifest(src), key_id)  # before the lock: a refused restore creates nothing
     with DataDirLock(data_dir).exclusive():
-        return _restore_locked(src, data_dir, force)
+        return _restore_locked(src, data_dir, force, connect, key_id)
 
 
-def _restore_locked(src: Path, data_dir: Path, force: bool) -> Manifest:
+def _check_backup_key(manifest: Manifest, key_id: str) -> None:
+    """Refuse, before anything is read or changed, a backup whose key is not the configured one.
+
+    Raises:
+        ValidationFailed: the backup is encrypted and no key, or another key, is configured.
+    """
+    if not manifest.key_id or manifest.key_id == key_id:
+        return
+    if not key_id:
+        raise ValidationFailed(
+            f"This backup is encrypted (key id {manifest.key_id}) and no data key is configured. Set "
+            "COPILOT_DATA_KEY to the key it was made with, then run the restore again. Nothing was changed."
+        )
+    raise ValidationFailed(
+        f"This backup is encrypted with another data key (id {manifest.key_id}; the configured key is {key_id}). "
+        "Set COPILOT_DATA_KEY to the key it was made with. Nothing was changed."
+    )
+
+
+def _restore_locked(src: Path, data_dir: Path, force: bool, connect: Connect, key_id: str) -> Manifest:
     if has_data(data_dir) and not force:
         raise ValidationFailed(
             f"{data_dir} already holds a database or files. Restore into an empty folder, or add --force to replace "
@@ -253,9 +315,12 @@ def _restore_locked(src: Path, data_dir: Path, force: bool) -> Manifest:
                 _copy_checked(src / _safe_rel(rel), stage / _safe_rel(rel))
         else:
             manifest = _extract(src, stage)
-        _verify(stage, manifest)
+        _check_backup_key(manifest, key_id)
+        _verify(stage, manifest, connect if manifest.key_id else _plain_connect)
         if force and has_data(data_dir):
             _move_aside(data_dir)
+        for name in (ENCRYPTION_MARKER, _PENDING_MARKER):  # the backup's own marker (if any) replaces them
+            (data_dir / name).unlink(missing_ok=True)
         for name in (f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
             (data_dir / name).unlink(missing_ok=True)
         blobs = stage / BLOBS
@@ -265,13 +330,17 @@ def _restore_locked(src: Path, data_dir: Path, force: bool) -> Manifest:
         _owner_only(blobs)
         (stage / DB_NAME).chmod(_FILE_MODE)
         os.replace(blobs, data_dir / BLOBS)
+        if ENCRYPTION_MARKER in manifest.files:
+            (stage / ENCRYPTION_MARKER).chmod(_FILE_MODE)
+            os.replace(stage / ENCRYPTION_MARKER, data_dir / ENCRYPTION_MARKER)
         os.replace(stage / DB_NAME, data_dir / DB_NAME)
     return manifest
 
 
 def _safe_rel(rel: str) -> Path:
     path = Path(rel)
-    if path.is_absolute() or ".." in path.parts or not (rel == DB_NAME or rel.startswith(f"{BLOBS}/")):
+    allowed = rel in (DB_NAME, ENCRYPTION_MARKER) or rel.startswith(f"{BLOBS}/")
+    if path.is_absolute() or ".." in path.parts or not allowed:
         raise UnsupportedInput(f"The backup lists an unexpected file {rel[:80]!r}; it was not made by this app.")
     return path
 
@@ -300,7 +369,7 @@ def _extract(src: Path, stage: Path) -> Manifest:
     return manifest
 
 
-def _verify(stage: Path, manifest: Manifest) -> None:
+def _verify(stage: Path, manifest: Manifest, connect: Connect) -> None:
     if manifest.format != FORMAT:
         raise UnsupportedInput(f"This backup has format {manifest.format}; this version reads format {FORMAT}.")
     if DB_NAME not in manifest.files:
@@ -308,8 +377,9 @@ def _verify(stage: Path, manifest: Manifest) -> None:
     for rel, digest in manifest.files.items():
         if sha256_file(stage / rel) != digest:
             raise UnsupportedInput(f"The backup is damaged: {rel} does not match its checksum. Use another backup.")
-    conn = sqlite3.connect(stage / DB_NAME)
+    conn = connect(stage / DB_NAME)
     try:
+        # On an encrypted file this also checks every page's HMAC: a changed page fails here.
         ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
         conn.close()
@@ -320,7 +390,7 @@ def _verify(stage: Path, manifest: Manifest) -> None:
 def _move_aside(data_dir: Path) -> Path:
     aside = data_dir / f"pre-restore-{time.strftime('%Y%m%d-%H%M%S')}"
     aside.mkdir()
-    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", BLOBS):
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", BLOBS, ENCRYPTION_MARKER, _PENDING_MARKER):
         if (data_dir / name).exists():
             os.replace(data_dir / name, aside / name)
     return aside
