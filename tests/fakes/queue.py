@@ -33,6 +33,8 @@ class FakeQueue:
         self._rows: dict[int, _Row] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()  # the worker's heartbeat extends from its own thread
+        self._extended = threading.Condition(self._lock)
+        self.extensions = 0  # successful extends, so a test can wait for the heartbeat's next one
 
     def send(self, job_id: str) -> None:
         with self._lock:
@@ -59,6 +61,13 @@ class FakeQueue:
             seq = self._holding(message)
             if seq is not None:
                 self._rows[seq].visible_at = self.clock() + visibility_seconds
+                self.extensions += 1
+                self._extended.notify_all()
+
+    def wait_extensions(self, count: int, bound_s: float = 30.0) -> bool:
+        """True once ``count`` extends have happened in all (False after ``bound_s``: the heartbeat stopped)."""
+        with self._extended:
+            return self._extended.wait_for(lambda: self.extensions >= count, timeout=bound_s)
 
     def release(self, message: QueueMessage) -> None:
         self.extend(message, 0)
