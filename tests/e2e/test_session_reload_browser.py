@@ -1,0 +1,199 @@
+"""Staying signed in, in a real browser: reload and links keep the page and patient; sign-out and idle end it.
+
+Also the two HTTP-level defences around it: the session cookie is HttpOnly (scripts cannot read it) and
+Streamlit's upload endpoint refuses files for a browser session that is not signed in.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.conftest import RUN_COUNTER, start_server, wait_idle
+
+PATIENT = "PAT_de000006"  # Lakshmi Iyer, a demo patient
+COOKIE = "copilot_session"
+UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UPLOAD = """async ([session, xsrf]) => {
+  const form = new FormData();
+  form.append("file", new Blob(["not a recording"]), "probe.wav");
+  const r = await fetch(`/_stcore/upload_file/${session}/probe`, {
+    method: "PUT", body: form, headers: {"X-Xsrftoken": xsrf}, credentials: "same-origin"});
+  return [r.status, await r.text()];
+}"""
+
+
+def _context(browser: Browser) -> BrowserContext:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(RUN_COUNTER)
+    context.set_default_timeout(60_000)  # a bound for a busy machine: every wait ends at its event
+    return context
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    c = _context(browser)
+    yield c
+    c.close()
+
+
+def _sign_in(page: Page, username: str, password: str) -> None:
+    """Sign in on the page shown, and wait for the response that sets the session cookie."""
+    page.get_by_role("textbox", name="Username", exact=True).fill(username)
+    page.get_by_role("textbox", name="Password", exact=True).fill(password)
+    with page.expect_response(lambda r: r.url.endswith("/_copilot/session") and r.request.method == "POST") as bound:
+        page.get_by_role("button", name="Sign in").click()
+    assert bound.value.status == 204
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
+    wait_idle(page)
+
+
+def _session_cookie(context: BrowserContext) -> dict[str, object]:
+    return next(dict(c) for c in context.cookies() if c["name"] == COOKIE)
+
+
+def _on_patient_timeline(page: Page) -> None:
+    expect(page.get_by_role("heading", name="Timeline").first).to_be_visible()
+    expect(page.get_by_role("combobox", name="Patient")).to_have_value(re.compile(PATIENT))
+    expect(page.get_by_test_id("stDataFrame").first).to_contain_text("metformin")  # her active medications
+    assert page.url.endswith(f"/timeline?patient={PATIENT}")
+
+
+def _shows_sign_in(page: Page) -> None:
+    expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+    expect(page.get_by_text("Signed in as")).to_have_count(0)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
+def test_nurse_reload_keeps_page_and_patient_and_sign_out_ends_it(
+    server: str, context: BrowserContext, browser: Browser, artifacts: Path
+) -> None:
+    page = context.new_page()
+    page.goto(server)
+    _sign_in(page, "nurse", "nurse-demo")
+    cookie = _session_cookie(context)
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert COOKIE not in page.evaluate("document.cookie")  # page scripts (and so XSS) cannot read it
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Timeline").click()
+    page.get_by_role("textbox", name="Find patient (name, phone or ID)", exact=True).fill("lakshmi")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/timeline?patient={PATIENT}")  # the chosen patient is in the address
+    _on_patient_timeline(page)
+
+    page.reload()
+    expect(page.get_by_text("Signed in as nurse")).to_be_visible()
+    _on_patient_timeline(page)
+    wait_idle(page)
+    page.screenshot(path=str(artifacts / "session-reload-nurse.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    page.reload()
+    _shows_sign_in(page)
+    # The browser still holds the cookie: the server ended the session it names, so it opens nothing, also in
+    # another browser it is copied into.
+    stale = _session_cookie(context)
+    assert stale["value"] == cookie["value"]
+    thief = _context(browser)
+    try:
+        thief.add_cookies([{"name": COOKIE, "value": str(stale["value"]), "url": server}])
+        other = thief.new_page()
+        other.goto(f"{server}/timeline?patient={PATIENT}")
+        _shows_sign_in(other)
+    finally:
+        thief.close()
+
+
+def test_doctor_link_then_reload_keeps_page_and_patient(server: str, context: BrowserContext, artifacts: Path) -> None:
+    # Signed out, a link to a page shows the sign-in page at that address; signing in opens the page itself.
+    page = context.new_page()
+    page.goto(f"{server}/timeline?patient={PATIENT}")
+    _shows_sign_in(page)
+    assert not any(c["name"] == COOKIE for c in context.cookies())
+    _sign_in(page, "doctor", "doctor-demo")
+    _on_patient_timeline(page)
+    signed_in = _session_cookie(context)["value"]
+
+    # The same link in a new tab of the same browser: already signed in.
+    tab = context.new_page()
+    tab.goto(f"{server}/timeline?patient={PATIENT}")
+    expect(tab.get_by_text("Signed in as doctor")).to_be_visible()
+    _on_patient_timeline(tab)
+    tab.reload()
+    expect(tab.get_by_text("Signed in as doctor")).to_be_visible()
+    _on_patient_timeline(tab)
+    wait_idle(tab)
+    tab.screenshot(path=str(artifacts / "session-reload-doctor.png"), full_page=True)
+
+    # Signing in again (after signing out) gets a new session id: the cookie is rotated.
+    tab.get_by_role("button", name="Sign out").click()
+    expect(tab.get_by_text("You have signed out.")).to_be_visible()
+    _sign_in(tab, "doctor", "doctor-demo")
+    assert _session_cookie(context)["value"] != signed_in
+    # The first tab's session was the one signed out: its next action says so.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Patients").click()
+    _shows_sign_in(page)
+    expect(page.get_by_text("signed out in another tab")).to_be_visible()
+
+
+def test_uploads_are_refused_until_the_tab_is_signed_in(server: str, context: BrowserContext) -> None:
+    page = context.new_page()
+    candidates: set[str] = set()  # the tab's Streamlit session id is one of the ids its websocket carries
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: candidates.update(
+                m.decode() for m in UUID.findall(payload if isinstance(payload, bytes) else payload.encode())
+            ),
+        ),
+    )
+    page.goto(server)
+    expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+    wait_idle(page)
+    xsrf = next(c["value"] for c in context.cookies() if c["name"] == "_streamlit_xsrf")
+    assert candidates
+    before = {s: page.evaluate(UPLOAD, [s, xsrf]) for s in sorted(candidates)}
+    assert all(r == [403, "Sign in before uploading files."] for r in before.values()), before
+
+    _sign_in(page, "nurse", "nurse-demo")
+    after = {s: page.evaluate(UPLOAD, [s, xsrf]) for s in sorted(before)}
+    accepted = [s for s, r in after.items() if r[0] == 204]
+    assert len(accepted) == 1, after  # this tab's session, and only it, may upload now
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    assert page.evaluate(UPLOAD, [accepted[0], xsrf])[0] == 403
+
+
+@pytest.fixture(scope="module")
+def short_idle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose idle limit is one minute, the shortest the setting allows."""
+    proc, url = start_server(tmp_path_factory.mktemp("e2e-idle"), {"COPILOT_SESSION_IDLE_MINUTES": "1"})
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_an_idle_session_is_not_revived_by_a_reload(short_idle_server: str, context: BrowserContext) -> None:
+    page = context.new_page()
+    page.goto(f"{short_idle_server}/patients")
+    _sign_in(page, "nurse", "nurse-demo")
+    last_action = time.monotonic()
+    cookie = _session_cookie(context)
+    # The subject here is elapsed time itself: wait out the one-minute limit (any longer wait gives the same
+    # result), then reload. Nothing in the browser acts meanwhile.
+    time.sleep(max(0.0, last_action + 62 - time.monotonic()))
+    page.reload()
+    _shows_sign_in(page)
+    expect(page.get_by_text("signed out after a period of inactivity")).to_be_visible()
+    assert _session_cookie(context)["value"] == cookie["value"]  # the browser sent it; the server refused it
+    page.reload()  # and the refusal is final, not a one-off
+    _shows_sign_in(page)
+    expect(page.get_by_text("signed out after a period of inactivity")).to_have_count(0)
