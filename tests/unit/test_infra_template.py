@@ -124,6 +124,10 @@ def test_blob_access_is_per_prefix_and_the_audit_log_append_only() -> None:
             assert not {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} & set(actions), (
                 f"{template}:{owner} may rewrite the audit log"
             )
+            # An append reads the hash chain's head before writing (DynamoAuditLog.append): without GetItem every
+            # audited action of that service would fail.
+            if "dynamodb:PutItem" in actions:
+                assert "dynamodb:GetItem" in actions, f"{template}:{owner} appends to the audit log blind"
     assert len(bucket_grants) >= 6
 
 
