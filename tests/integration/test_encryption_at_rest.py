@@ -286,3 +286,26 @@ def test_the_web_app_shows_the_key_problem_instead_of_a_traceback(
     assert not at.exception
     assert [e.value for e in at.error] and "is not the key of" in at.error[0].value
     assert _fingerprint(tmp_path) == before
+
+
+def test_keys_create_then_encrypt_data_on_the_command_line(tmp_path: Path) -> None:
+    plain = build_app(_settings(tmp_path, None))
+    patient_id, blob = _populate(plain)
+    _close(plain)
+
+    created = _cli("keys", "create", data_dir=tmp_path, key=None)
+    assert created.returncode == 0, created.stderr
+    line = next(li for li in created.stdout.splitlines() if li.startswith("COPILOT_DATA_KEY="))
+    key = DataKey.parse(line.removeprefix("COPILOT_DATA_KEY="))
+    assert _cli("keys", "create", "--keyring", data_dir=tmp_path, key=None).stderr.startswith(
+        "error: This machine has no usable OS keyring"
+    )
+
+    done = _cli("encrypt-data", data_dir=tmp_path, key=key)
+    assert done.returncode == 0, done.stderr
+    assert "1 stored files encrypted now" in done.stdout and _leaks(tmp_path) == []
+    status = _cli("keys", "status", data_dir=tmp_path, key=key)
+    assert status.returncode == 0 and f"encrypted with key id {key.key_id} (the configured key)" in status.stdout
+    assert _cli("keys", "status", data_dir=tmp_path, key=DataKey.generate()).returncode == 1
+    app = build_app(_settings(tmp_path, key))
+    assert app.stores.patients.get(patient_id).name == NAME and app.blobs.get(blob) == SECRET_AUDIO
