@@ -311,3 +311,57 @@ def test_api_and_stream_consumer_run_the_app_image_under_the_lambda_runtime(temp
         assert _text(mapping["EventSourceArn"]) == "Fn::ImportValue:${DataStack}-NotesStreamArn"
         assert mapping["BisectBatchOnFunctionError"] is True
         assert "OnFailure" in mapping["DestinationConfig"]
+
+
+# Client operations of the AWS adapters -> the IAM actions they need at run time. Table/queue creation
+# (`aws create-tables`) is a deployment step with its own credentials, not a service's.
+DEPLOY_ONLY = {"create_table", "delete_table", "describe_table", "update_table", "get_paginator", "create_queue"}
+ACTIONS = {
+    "get_item": "dynamodb:GetItem",
+    "put_item": "dynamodb:PutItem",
+    "query": "dynamodb:Query",
+    "batch_get_item": "dynamodb:BatchGetItem",
+    "batch_write_item": "dynamodb:BatchWriteItem",
+    "delete_item": "dynamodb:DeleteItem",
+    "transact_write_items": "dynamodb:ConditionCheckItem",  # the rest of a transaction is authorised per item
+    "get_object": "s3:GetObject",
+    "head_object": "s3:GetObject",
+    "put_object": "s3:PutObject",
+    "upload_fileobj": "s3:PutObject",
+    "delete_object": "s3:DeleteObject",
+    "send_message": "sqs:SendMessage",
+    "receive_message": "sqs:ReceiveMessage",
+    "delete_message": "sqs:DeleteMessage",
+    "change_message_visibility": "sqs:ChangeMessageVisibility",
+    "get_queue_attributes": "sqs:GetQueueAttributes",
+}
+CONSUMING = {"receive_message", "delete_message", "change_message_visibility"}
+
+
+def _operations(*paths: str) -> set[str]:
+    found: set[str] = set()
+    for path in paths:
+        target = ROOT / path
+        for source in [target] if target.is_file() else sorted(target.glob("*.py")):
+            found |= set(re.findall(r'(?:call\(\s*"|client\.)([a-z_]+)', source.read_text()))
+    return found - DEPLOY_ONLY - {"exceptions"}
+
+
+def _granted(policy: str) -> set[str]:
+    return {a for _, owner, s in _policies() if owner == policy for a in _as_list(s["Action"])}
+
+
+def test_the_policies_cover_what_the_adapters_call() -> None:
+    records = _operations("backend/adapters/records/dynamodb")
+    blobs = _operations("backend/adapters/blobs/s3.py")
+    queue = _operations("backend/adapters/queues/sqs.py")
+    assert {"get_item", "put_item", "query", "get_object", "put_object", "send_message", "receive_message"} <= (
+        records | blobs | queue
+    )  # the scan found the calls
+    unknown = (records | blobs | queue) - set(ACTIONS)
+    assert not unknown, f"map these adapter calls to IAM actions: {unknown}"
+    app = _granted("AppAccessPolicy")
+    assert {ACTIONS[op] for op in records | blobs | (queue - CONSUMING)} <= app
+    assert {ACTIONS[op] for op in CONSUMING} & app == set()  # the UI and the API never take jobs off the queue
+    worker = _granted("WorkerAccessPolicy")
+    assert {ACTIONS[op] for op in queue - {"send_message"}} | {"s3:GetObject", "dynamodb:GetItem"} <= worker
