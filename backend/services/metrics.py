@@ -65,9 +65,9 @@ def import_file(
         raise UnsupportedInput(f"Unknown import format '{fmt}'. Choose one of: {', '.join(FORMATS)}.")
     catalog = load_catalog()
     log = ImportLog()
-    frames = list(read_samples(io.BytesIO(data), fmt, log, tz or "UTC"))
-    zone = tz or log.tz_hint or "UTC"
-    result = aggregate(frames, catalog, log, patient_id, zone)
+    frames = read_samples(io.BytesIO(data), fmt, log, tz or "UTC")
+    # Streamed: each frame is aggregated per day and dropped; the file's own zone is known once its first block is read.
+    result = aggregate(frames, catalog, log, patient_id, lambda: tz or log.tz_hint or "UTC")
     days = _only_registered(stores, result.days, patient_id, log)
     report = ImportReport.from_log(fmt, filename, log)
     report.duplicates = result.duplicates

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
 
 import pandas as pd
 
 from backend.domain.metrics.catalog import MetricCatalog
-from backend.domain.metrics.daily import DAY_COLUMNS, daily_aggregates, empty_days
-from backend.domain.metrics.normalise import assign_patient, deduplicate, normalise
+from backend.domain.metrics.daily import DAY_COLUMNS
+from backend.domain.metrics.normalise import assign_patient, normalise
 from backend.domain.metrics.report import ImportLog
-from backend.domain.metrics.samples import empty_frame
+from backend.domain.metrics.streaming import MAX_SAMPLES, DailyAccumulator
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,23 @@ def aggregate(
     catalog: MetricCatalog,
     log: ImportLog,
     patient_id: str | None = None,
-    tz: str | tzinfo = "UTC",
+    tz: str | tzinfo | Callable[[], str | tzinfo] = "UTC",
+    max_samples: int = MAX_SAMPLES,
 ) -> Aggregated:
-    """Check, normalise and de-duplicate every frame of an import, then aggregate per day.
+    """Check, normalise, de-duplicate and aggregate per day each frame of an import as it streams in.
 
-    Frames are cleaned one at a time as they stream in (the clean ones are compact: floats,
-    timestamps and a few repeated strings), then de-duplicated and aggregated together.
+    Only the daily sums and the instants needed for de-duplication outlive a frame (see
+    :mod:`backend.domain.metrics.streaming`), so pass the importer's generator, not a list.
+
+    Args:
+        tz: the zone of the days, or a function giving it once the first frame is read.
+
+    Raises:
+        UnsupportedInput: more than ``max_samples`` readings.
     """
-    clean = [normalise(assign_patient(f, patient_id, log), catalog, log) for f in frames if not f.empty]
-    clean = [c for c in clean if not c.empty]
-    if not clean:
-        return Aggregated(empty_days(), 0, 0, [])
-    samples = pd.concat(clean, ignore_index=True) if len(clean) > 1 else clean[0]
-    samples, duplicates = deduplicate(samples if not samples.empty else empty_frame())
-    days = daily_aggregates(samples, catalog, tz)
-    return Aggregated(days[DAY_COLUMNS], len(samples), duplicates, sorted(samples["patient_id"].unique().tolist()))
+    days = DailyAccumulator(catalog, tz, max_samples)
+    for frame in frames:
+        if not frame.empty:
+            days.add(normalise(assign_patient(frame, patient_id, log), catalog, log))
+    out = days.days()
+    return Aggregated(out[DAY_COLUMNS], days.samples, days.duplicates, days.patient_ids())

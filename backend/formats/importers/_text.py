@@ -6,7 +6,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import tzinfo
 from typing import BinaryIO
 
@@ -23,7 +23,7 @@ TIME_HINT = "use ISO 8601 like 2024-03-01T07:30:00+05:30, a date like 2024-03-01
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\[(](?P<unit>[^\])]*)[\])]\s*$")
 
 
-def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(stream: BinaryIO) -> Generator[tuple[int, list[str]], None, None]:
     """(line number, cells) for every row; the dialect (comma, semicolon, tab) is sniffed from the header."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="strict")
     try:
@@ -44,7 +44,8 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
 
 def _chain(first: str, rest: io.TextIOWrapper) -> Iterator[str]:
     yield first
-    yield from rest
+    for line in rest:  # noqa: UP028  # not `yield from`: closing this half-way must not close the stream
+        yield line
 
 
 def split_header(cell: str) -> tuple[str, str]:

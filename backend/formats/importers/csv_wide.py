@@ -21,6 +21,7 @@ from backend.formats.importers._text import csv_rows, parse_times, parse_values,
 FORMAT = "csv_wide"
 HEADER = ["date", "resting_hr", "hrv", "temperature", "sleep_hours", "steps", "spo2"]
 _DATE_NAMES = ("date", "day")
+MAX_ROWS = 200_000  # one row a day: centuries of one patient, or a clinic's year; read whole, so capped
 
 
 def read_csv_wide(stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC") -> Iterator[pd.DataFrame]:
@@ -32,7 +33,18 @@ def read_csv_wide(stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC") ->
         UnsupportedInput: there is no date column.
     """
     catalog = load_catalog()
-    rows = list(csv_rows(stream))
+    rows = []
+    reading = csv_rows(stream)
+    try:
+        for row in reading:
+            rows.append(row)
+            if len(rows) > MAX_ROWS:
+                raise UnsupportedInput(
+                    f"This wide CSV has more than {MAX_ROWS:,} rows (one per patient and day). "
+                    "Split it into several files, or use the long format, which streams."
+                )
+    finally:
+        reading.close()  # now, while the upload's stream is still open
     if not rows:
         raise UnsupportedInput("This CSV is empty. Download the wide template and fill in one day per row.")
     header = [split_header(c) for c in rows[0][1]]

@@ -33,6 +33,7 @@ LOINC = {
     "80404-7": "hrv",
     "9279-1": "respiratory_rate",
 }
+BLOCK_SAMPLES = 20_000
 _NOT_MEASURED = frozenset({"entered-in-error", "cancelled"})
 
 
@@ -74,7 +75,14 @@ def frames_from_document(doc: Any, log: ImportLog, tz: str | tzinfo = "UTC") -> 
             f"This bundle holds observations of {len(subjects)} patients ({', '.join(sorted(subjects)[:3])} ...). "
             "Import one patient's observations at a time."
         )
-    samples = [s for n, o in enumerate(found, start=1) if (s := _sample(o, n, log)) is not None]
+    samples: list[Sample] = []
+    for number, obs in enumerate(found, start=1):
+        sample = _sample(obs, number, log)
+        if sample is not None:
+            samples.append(sample)
+        if len(samples) >= BLOCK_SAMPLES:  # frames of a bounded size, like the other importers
+            yield frame_from_samples(samples, tz)
+            samples = []
     yield frame_from_samples(samples, tz)
 
 

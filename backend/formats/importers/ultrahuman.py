@@ -56,6 +56,7 @@ SKIPPED = frozenset(
 )
 _ASLEEP_STAGES = ("light_sleep", "deep_sleep", "rem_sleep", "asleep", "light", "deep", "rem")
 MAX_DAYS = 366
+BLOCK_SAMPLES = 20_000
 
 
 def metric_items(payload: Any) -> list[dict[str, Any]]:
@@ -187,6 +188,9 @@ def frames_from_document(doc: Any, log: ImportLog, tz: str | tzinfo = "UTC") -> 
         if not found and day:
             log.notes.append(f"{day}: no data")
         samples.extend(found)
+        if len(samples) >= BLOCK_SAMPLES:  # frames of a bounded size, like the other importers
+            yield frame_from_samples(samples, tz)
+            samples = []
     yield frame_from_samples(samples, tz)
 
 
