@@ -1,8 +1,8 @@
 """A transcriber that plays back what the test says was spoken, timed like a real recording.
 
-It hears only the part of the script that falls inside the audio it is given (16 kHz samples), so a cut-off
-recording loses its last turns as it would on a real engine, and it counts its calls so a test can see that a
-redelivered job is not transcribed twice. ``transcribe_span`` (the second pass with drug-name hot words) gives
+It hears only the turns of the script that fall inside the audio it is given (16 kHz samples) and have sound
+in it, so a cut-off recording loses its last turns and silence gives nothing, as on a real engine; it counts
+its calls so a test can see that a redelivered job is not transcribed twice. ``transcribe_span`` (the second pass with drug-name hot words) gives
 the words of that stretch, with any ``respelled`` phrase replaced when its correction is among the hot words.
 """
 
@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from backend.domain.models import Segment
 
 RATE = 16_000
+SILENCE = 1e-3  # peak amplitude under which a stretch holds nothing to hear
 
 
 class ScriptedTranscriber:
@@ -42,9 +43,10 @@ class ScriptedTranscriber:
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         self.calls += 1
         heard = len(samples) / RATE
+        audible = [t for t in self.script if t[0] < heard and _has_sound(samples, t[0], t[1])]
         return [
             Segment(id=i, start=start, end=min(end, heard), text=text, speaker=speaker)
-            for i, (start, end, text, speaker) in enumerate(t for t in self.script if t[0] < heard)
+            for i, (start, end, text, speaker) in enumerate(audible)
         ]
 
     def transcribe_span(self, samples: NDArray[np.float32], start: float, end: float, hotwords: str) -> str:
@@ -55,11 +57,6 @@ class ScriptedTranscriber:
         return words
 
 
-def tone(seconds: float, amplitude: float = 0.3) -> NDArray[np.float32]:
-    """Syllable-like bursts of a 220 Hz tone (0.25 s on, 0.15 s off): sound every codec counts as speech.
-
-    What was "said" is the transcriber's script; the samples only have to pass the silence check.
-    """
-    t = np.arange(int(seconds * RATE)) / RATE
-    on = (t % 0.4) < 0.25
-    return (amplitude * np.sin(2 * np.pi * 220 * t) * on).astype(np.float32)
+def _has_sound(samples: NDArray[np.float32], start: float, end: float) -> bool:
+    stretch = samples[int(start * RATE) : int(end * RATE)]
+    return bool(stretch.size) and float(np.max(np.abs(stretch))) > SILENCE

@@ -27,7 +27,8 @@ from tests.fakes.audio import FakeCodec
 from tests.fakes.blobs import FakeBlobs
 from tests.fakes.clock import FakeClock
 from tests.fakes.queue import FakeQueue
-from tests.fakes.speech import ScriptedTranscriber, tone
+from tests.fakes.speech import ScriptedTranscriber
+from tests.helpers.speech import tone_bursts as tone
 from tests.unit.fakes import fake_record_store
 
 NURSE = Principal("nurse", Role.NURSE)

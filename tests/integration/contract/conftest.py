@@ -4,6 +4,8 @@
 ``blob_store``:   local directory | the same encrypted (AES-GCM) | S3 on moto (fresh bucket)
 ``job_queue``:    SQLite file | the same encrypted | SQS on moto (fresh queue)
 ``audio_codec``:  PyAV
+``ocr``:          rapidocr (the models in its wheel)
+``speech``:       faster-whisper (the provisioned base model)
 
 Each has one more implementation, ``fake``: the in-memory fake of the unit tests (``tests/unit/fakes.py``,
 ``tests/fakes``). It passes the same contract as the adapters, so what a unit test sees on a fake is what the
@@ -14,17 +16,23 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from backend.adapters.crypto import BlobCipher, DataKey
 from backend.adapters.records.dynamodb import open_dynamodb_store
 from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
-from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore
+from backend.ports import AudioCodec, BlobStore, JobQueue, OcrEngine, RecordStore, Transcriber
 from tests.helpers.aws_servers import client, dummy_aws_credentials, dynamodb_local, moto_endpoint
+from tests.helpers.speech import whisper, whisper_model_dir
+
+__all__ = ["whisper", "whisper_model_dir"]  # session fixtures of the speech contract
 
 
 def _key(param: str) -> DataKey | None:
@@ -149,3 +157,50 @@ def audio_codec(request: pytest.FixtureRequest) -> AudioCodec:
     from backend.adapters.audio.pyav_codec import PyAvCodec
 
     return PyAvCodec()
+
+
+@dataclass(frozen=True)
+class OcrUnderTest:
+    """An OCR engine and how a test tells it what a page shows (the real engine sees it in the pixels)."""
+
+    engine: OcrEngine
+    show: Callable[[bytes, Sequence[str]], None]
+
+
+@pytest.fixture(params=["fake", "rapidocr"])
+def ocr(request: pytest.FixtureRequest) -> OcrUnderTest:
+    if request.param == "fake":
+        from tests.fakes.ocr import FakeOcr
+
+        fake = FakeOcr()
+        return OcrUnderTest(fake, fake.show)
+    from backend.adapters.ocr.rapidocr_engine import shared_engine
+
+    return OcrUnderTest(shared_engine(), lambda image, lines: None)  # loaded once per process
+
+
+@dataclass(frozen=True)
+class SpeechUnderTest:
+    """A transcriber and how a test makes it hear ``text`` (the real engine hears espeak-ng saying it)."""
+
+    engine: Transcriber
+    say: Callable[[str], NDArray[np.float32]]
+
+
+@pytest.fixture(params=["fake", "whisper"])
+def speech(request: pytest.FixtureRequest) -> SpeechUnderTest:
+    from tests.helpers.speech import synth_samples
+
+    if request.param == "fake":
+        from tests.fakes.speech import RATE, ScriptedTranscriber
+
+        fake = ScriptedTranscriber([])
+
+        def say(text: str) -> NDArray[np.float32]:
+            samples = synth_samples(text)
+            fake.script.append((0.0, len(samples) / RATE, text, "unknown"))
+            return samples
+
+        return SpeechUnderTest(fake, say)
+    engine = request.getfixturevalue("whisper")  # one model for the session
+    return SpeechUnderTest(engine, synth_samples)

@@ -14,7 +14,7 @@ import pytest
 
 from backend.domain.errors import UnsupportedInput
 from backend.ports import AudioCodec
-from tests.fakes.speech import tone
+from tests.helpers.speech import tone_bursts as tone
 
 RATE = 16_000
 MAX_BYTES = 10 * 1024 * 1024
