@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -71,30 +71,14 @@ class BlobCipher:
     def _aead(self, salt: bytes) -> AESGCM:
         return AESGCM(derive(self._root, "blob file", salt=salt))
 
-    def encrypt(self, chunks: Iterable[bytes], blob_key: str | None = None) -> Iterator[bytes]:
-        """Encrypt a stream of plaintext ``chunks``: yields the header, then one segment at a time.
+    def encrypt(self, chunks: Iterable[bytes], blob_key: str) -> Iterator[bytes]:
+        """Encrypt a stream of plaintext ``chunks`` stored under ``blob_key``: the header, then each segment.
 
         Args:
             chunks: the plaintext, in pieces of any size.
-            blob_key: the key the file is stored under; when None (a streamed upload whose digest is known only
-                at the end) call :meth:`encrypt_stream` instead.
+            blob_key: the key the file is stored under (authenticated by the last segment).
         """
-        header = _Header(FORMAT, self._key_id, os.urandom(16), os.urandom(7))
-        head = header.pack()
-        yield head
-        aead = self._aead(header.salt)
-        index = 0
-        pending = b""
-        source = iter(chunks)
-        for chunk in source:
-            pending += chunk
-            # keep at least one byte back: the last segment is only known when the input ends
-            while len(pending) > SEGMENT:
-                yield aead.encrypt(_nonce(header.prefix, index, False), pending[:SEGMENT], head)
-                pending = pending[SEGMENT:]
-                index += 1
-        final_aad = head + (blob_key or "").encode()
-        yield aead.encrypt(_nonce(header.prefix, index, True), pending, final_aad)
+        return self._seal(chunks, lambda: blob_key)
 
     def encrypt_stream(self, stream: BinaryIO, out: BinaryIO, key_of: KeyOfContent) -> str:
         """Encrypt ``stream`` into ``out`` while ``key_of`` digests it; returns the blob key.
@@ -102,22 +86,38 @@ class BlobCipher:
         The last segment must authenticate the blob key, which is known only when the input ends: segments are
         written as they fill, and the final one once ``key_of`` has seen every byte.
         """
+
+        def pieces() -> Iterator[bytes]:
+            while chunk := stream.read(SEGMENT):
+                key_of.update(chunk)
+                yield chunk
+
+        for part in self._seal(pieces(), key_of.key):
+            out.write(part)
+        return key_of.key()
+
+    def _seal(self, chunks: Iterable[bytes], final_key: Callable[[], str]) -> Iterator[bytes]:
         header = _Header(FORMAT, self._key_id, os.urandom(16), os.urandom(7))
         head = header.pack()
-        out.write(head)
+        yield head
         aead = self._aead(header.salt)
         index = 0
-        pending = b""
-        while chunk := stream.read(SEGMENT):
-            key_of.update(chunk)
+        pending = bytearray()
+        for chunk in chunks:
             pending += chunk
-            while len(pending) > SEGMENT:
-                out.write(aead.encrypt(_nonce(header.prefix, index, False), pending[:SEGMENT], head))
-                pending = pending[SEGMENT:]
-                index += 1
-        blob_key = key_of.key()
-        out.write(aead.encrypt(_nonce(header.prefix, index, True), pending, head + blob_key.encode()))
-        return blob_key
+            # Keep at least one byte back: the last segment is only known when the input ends.
+            full = (len(pending) - 1) // SEGMENT
+            if full <= 0:
+                continue
+            with memoryview(pending) as view:
+                for n in range(full):
+                    with view[n * SEGMENT : (n + 1) * SEGMENT] as segment:
+                        sealed = aead.encrypt(_nonce(header.prefix, index, False), segment, head)
+                    yield sealed
+                    index += 1
+            del pending[: full * SEGMENT]  # one move per input chunk, never one per segment
+        final_aad = head + final_key().encode()
+        yield aead.encrypt(_nonce(header.prefix, index, True), bytes(pending), final_aad)
 
     def decrypt(self, f: BinaryIO, blob_key: str) -> Iterator[bytes]:
         """Plaintext segments of the encrypted file ``f`` stored under ``blob_key``.
