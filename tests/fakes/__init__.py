@@ -1,6 +1,7 @@
 """Honest small implementations of every port, one module per port, for unit tests.
 
-Each fake runs through the same contract suite as the real adapters (``tests/integration/contract``), so a unit
+Each fake runs through the same contract suite as the real adapters (``tests/integration/contract``; the LLM
+client through the shared engine checks, ``tests/integration/test_llm_engines_shared.py``), so a unit
 test that passes on a fake means what it would mean on SQLite, DynamoDB, S3 or SQS:
 
 - records (patients, users, audit, notes, history, metrics, jobs, api tokens): ``tests/unit/fakes.py``
@@ -10,4 +11,5 @@ test that passes on a fake means what it would mean on SQLite, DynamoDB, S3 or S
 - ``audio``: the audio codec over 16-bit PCM WAV
 - ``speech``: a transcriber (and span transcriber) that plays back a script
 - ``ocr``: an OCR engine that reads the pages it was shown
+- ``llm``: an LLM client (``StructuredLlm``) whose replies, throttling and outages the test scripts
 """

@@ -20,7 +20,9 @@ from backend.adapters.llm import RetryPolicy, StructuredLlm
 from backend.adapters.llm.bedrock import BedrockClient
 from backend.adapters.llm.gemini import GeminiClient
 from backend.adapters.llm.openai_compat import OpenAiCompatibleClient
+from backend.adapters.llm.replies import Reply
 from backend.domain.models import Segment
+from tests.fakes.llm import Down, ScriptedLlm, Throttled
 from tests.helpers.llm_servers import (
     MODEL,
     FakeChat,
@@ -34,7 +36,7 @@ from tests.helpers.llm_servers import (
     serve,
 )
 
-ENGINES = ("gemini", "bedrock", "openai")
+ENGINES = ("gemini", "bedrock", "openai", "fake")  # fake: the unit tests' scripted client, held to the same
 KEY = "test-key-0123456789abcdef"
 BEDROCK_MODEL = "global.anthropic.claude-haiku-4-5-20251001-v1:0"
 
@@ -234,9 +236,46 @@ class ToolNamer:
         return response
 
 
+class FakeHarness:
+    """The unit tests' scripted client (``tests/fakes/llm.py``): the same checks, with no wire format at all."""
+
+    name = "fake"
+    throttle_hint: float | None = 3.0
+
+    def __init__(self) -> None:
+        self.script: list[Reply | Exception] = []
+        self.requests: list[dict[str, Any]] = []
+        self.sleeps: list[float] = []
+
+    def ok(self, text: str) -> None:
+        self.script.append(Reply(text, "stop"))
+
+    def truncated(self, text: str) -> None:
+        self.script.append(Reply(text, "length", "output token limit"))
+
+    def filtered(self) -> None:
+        self.script.append(Reply("", "other", "safety filter"))
+
+    def throttled(self) -> None:
+        self.script.append(Throttled(retry_after=3.0))
+
+    def down(self, times: int) -> None:
+        self.script += [Down("503 service unavailable")] * times
+
+    def client(self, attempts: int = 3) -> StructuredLlm:
+        return ScriptedLlm(
+            self.script, requests=self.requests, retry=RetryPolicy(attempts=attempts), sleep=self.sleeps.append
+        )
+
+    def calls(self) -> int:
+        return len(self.requests)
+
+
 @contextlib.contextmanager
 def harness(name: str) -> Iterator[Harness]:
-    if name == "gemini":
+    if name == "fake":
+        yield FakeHarness()
+    elif name == "gemini":
         gemini = FakeGemini()
         with serve(gemini_handler(gemini)) as url:
             yield GeminiHarness(gemini, url)
