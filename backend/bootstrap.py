@@ -366,8 +366,17 @@ def start_app(settings: Settings | None = None) -> App:
     The Streamlit server calls this once per process; the worker package is imported here, at the edge, so pages
     and services never reach it.
     """
+    app = build_app(settings)
+    start_background_work(app)
+    return app
+
+
+def start_background_work(app: App) -> None:
+    """Start ``app``'s background work once (the in-process job worker when the queue is local).
+
+    Entry points call this (the Streamlit server through :func:`start_app`, the REST API on start-up); the worker
+    package is imported here, at the edge, so pages, services and API routes never reach it.
+    """
     from backend.worker.background import start_background
 
-    app = build_app(settings)
     start_background(app)
-    return app

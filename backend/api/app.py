@@ -19,7 +19,7 @@ from backend.api.oidc import OidcVerifier
 from backend.api.ratelimit import RateLimiter
 from backend.api.readings import ReadingCache
 from backend.api.routes import ask, documents, fhir, jobs, metrics, notes, patients, recordings, timeline
-from backend.bootstrap import App, build_app
+from backend.bootstrap import App, build_app, start_background_work
 from backend.domain.errors import ValidationFailed
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -63,9 +63,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if start_worker:
-            from backend.worker.background import start_background
-
-            start_background(system)
+            start_background_work(system)
         yield
 
     api = FastAPI(
