@@ -7,7 +7,9 @@ queue's depth, the sync run daily, and that the stacks fit together (every impor
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import tomllib
 from collections.abc import Iterator
 from typing import Any
 
@@ -365,3 +367,23 @@ def test_the_policies_cover_what_the_adapters_call() -> None:
     assert {ACTIONS[op] for op in CONSUMING} & app == set()  # the UI and the API never take jobs off the queue
     worker = _granted("WorkerAccessPolicy")
     assert {ACTIONS[op] for op in queue - {"send_message"}} | {"s3:GetObject", "dynamodb:GetItem"} <= worker
+
+
+def test_the_readme_cost_table_is_what_the_estimate_prints() -> None:
+    spec = importlib.util.spec_from_file_location("cost_estimate", INFRA / "cost_estimate.py")
+    assert spec is not None and spec.loader is not None
+    cost = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cost)
+    prices = {
+        k: float(v) for k, v in tomllib.loads((INFRA / "prices.toml").read_text()).items() if not isinstance(v, str)
+    }
+    rows = cost.estimate(prices)
+    readme = {
+        line.split("|")[1].strip(): line
+        for line in (INFRA / "README.md").read_text().splitlines()
+        if line.startswith("| ")
+    }
+    for item, _, low, high in rows:
+        assert f"{low:.2f}" in readme[item] and f"{high:.2f}" in readme[item], item
+    total = readme["**total, as deployed above**"]
+    assert f"{sum(r[2] for r in rows):.2f}" in total and f"{sum(r[3] for r in rows):.2f}" in total
