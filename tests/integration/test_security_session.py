@@ -1,4 +1,4 @@
-"""Sessions: idle expiry signs the user out with a message; repeated wrong passwords lock the account."""
+"""Sessions: idle expiry, lock-out, and the server-side session behind the cookie (rotation, tabs, account changes)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from backend.domain.errors import AuthenticationFailed
 from backend.domain.models import Role
-from backend.services import auth
+from backend.ports import RecordStore
+from backend.services import auth, sessions
 from backend.services.access import Principal
 from tests.conftest import ROOT
+from ui.session_http import registry
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -109,3 +111,77 @@ def test_unknown_user_and_wrong_password_look_the_same(data_dir: Path) -> None:
             auth.login(stores, username, "definitely-wrong")
         messages.append(caught.value.message)
     assert messages[0] == messages[1] == "Wrong username or password."
+
+
+# --- Sessions kept on the server (what a reload or a link takes up again) -------------------------------------
+
+
+def _stores(data_dir: Path) -> RecordStore:
+    from backend.bootstrap import build_app
+    from backend.config import Settings
+
+    return build_app(Settings(data_dir=data_dir)).stores
+
+
+@pytest.fixture()
+def ward_doctor(data_dir: Path) -> Iterator[str]:
+    """A fresh doctor account per test (the lock-out test above locks the demo nurse)."""
+    name = f"ward-doctor-{time.monotonic_ns() % 10**9}"
+    auth.add_user(_stores(data_dir), name, "ward-doctor-password", Role.DOCTOR)
+    yield name
+
+
+def _signed_in(username: str) -> AppTest:
+    at = _app(None, 0).run()
+    _attempt(at, username, "ward-doctor-password")
+    assert not at.exception and at.session_state["auth_principal"] == Principal(username, Role.DOCTOR)
+    return at
+
+
+def test_sign_in_opens_a_server_session_and_hands_the_page_a_one_time_ticket(ward_doctor: str) -> None:
+    at = _signed_in(ward_doctor)
+    session_id, ticket = at.session_state["auth_session"], at.session_state["auth_ticket"]
+    kept = registry().find(session_id)
+    assert kept is not None and kept.principal == Principal(ward_doctor, Role.DOCTOR)
+    binder = [h.proto.body for h in at.get("html")]
+    assert any(ticket in body and "/_copilot/session" in body for body in binder)
+    assert all(session_id not in body for body in binder)  # the session id itself never reaches the page
+
+    assert registry().ticket_pending(session_id, time.time())
+    cookie = registry().redeem(ticket, time.time())  # what the cookie route does with the page's request
+    assert cookie is not None and registry().session_id_for_cookie(cookie) == session_id
+    assert not registry().ticket_pending(session_id, time.time())  # used: the page stops sending it
+    assert registry().redeem(ticket, time.time()) is None
+
+
+# After the first signed-in run, AppTest runs the page's file by itself (not the entry file), where the page's
+# own check ends the session: so these tests read the notice the sign-in page will show from the session state.
+
+
+def test_signing_out_in_another_tab_signs_this_tab_out(ward_doctor: str) -> None:
+    at = _signed_in(ward_doctor)
+    registry().end(at.session_state["auth_session"])  # another tab of the same browser signed out
+    at.run()
+    assert at.session_state["auth_principal"] is None
+    assert at.session_state["auth_notice"] == sessions.ENDED
+
+
+def test_an_action_in_another_tab_counts_against_idle_expiry(ward_doctor: str) -> None:
+    at = _signed_in(ward_doctor)
+    session_id = at.session_state["auth_session"]
+    at.session_state["auth_last_seen"] = time.time() - 31 * 60  # this tab idle for 31 minutes ...
+    registry().touch(session_id, time.time())  # ... while another tab of the session was used just now
+    at.run()
+    assert at.session_state["auth_principal"] == Principal(ward_doctor, Role.DOCTOR)
+
+
+def test_a_disabled_account_ends_the_server_session_too(ward_doctor: str, data_dir: Path) -> None:
+    at = _signed_in(ward_doctor)
+    session_id = at.session_state["auth_session"]
+    stores = _stores(data_dir)
+    user = stores.users.get(ward_doctor)
+    stores.users.update(user.model_copy(update={"disabled": True}), user.version)
+    at.run()
+    assert at.session_state["auth_principal"] is None
+    assert at.session_state["auth_notice"] == sessions.DISABLED
+    assert registry().find(session_id) is None  # a reload with the old cookie cannot take it up again
