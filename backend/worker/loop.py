@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable
 
+from backend.domain.errors import CopilotError
 from backend.ports import JobQueue, QueueMessage
 
 log = logging.getLogger("backend.worker")
@@ -150,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-jobs", type=int, default=None, help="exit after this many jobs")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")
-    queue, handle = _build(args.handler)
+    try:
+        queue, handle = _build(args.handler)
+    except CopilotError as e:  # e.g. a missing or wrong data key: a message, not a traceback
+        print(f"error: {e.message}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

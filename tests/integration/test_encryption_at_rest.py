@@ -138,12 +138,13 @@ def test_the_command_line_says_the_key_is_wrong_without_a_traceback(tmp_path: Pa
         "COPILOT_KEYRING": "0",
         "COPILOT_DATA_KEY": DataKey.generate().text(),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "backend", "users", "list"], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("error: The data key from COPILOT_DATA_KEY") and "Traceback" not in done.stderr
-    assert env["COPILOT_DATA_KEY"] not in done.stderr + done.stdout
+    for command in (["backend", "users", "list"], ["backend.worker", "--max-jobs", "1"]):
+        done = subprocess.run(
+            [sys.executable, "-m", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 2, command
+        assert done.stderr.startswith("error: The data key from COPILOT_DATA_KEY") and "Traceback" not in done.stderr
+        assert env["COPILOT_DATA_KEY"] not in done.stderr + done.stdout
 
 
 def test_a_tampered_or_swapped_blob_is_refused(tmp_path: Path) -> None:
@@ -309,3 +310,20 @@ def test_keys_create_then_encrypt_data_on_the_command_line(tmp_path: Path) -> No
     assert _cli("keys", "status", data_dir=tmp_path, key=DataKey.generate()).returncode == 1
     app = build_app(_settings(tmp_path, key))
     assert app.stores.patients.get(patient_id).name == NAME and app.blobs.get(blob) == SECRET_AUDIO
+
+
+def test_a_plain_backup_restored_over_an_encrypted_folder_leaves_no_stale_marker(tmp_path: Path) -> None:
+    from backend.services import backup
+
+    plain = build_app(_settings(tmp_path / "plain", None))
+    patient_id, _ = _populate(plain)
+    out = tmp_path / "plain-backup"
+    backup.create_backup(plain.settings.db_path, plain.settings.blob_root, out)
+    target = tmp_path / "target"
+    _populate(build_app(_settings(target, DataKey.generate())))
+
+    backup.restore_backup(out, target, force=True)
+    assert not (target / "encryption.json").exists()  # moved aside with the encrypted data it described
+    aside = next(target.glob("pre-restore-*"))
+    assert (aside / "encryption.json").exists() and (aside / "copilot.sqlite3").exists()
+    assert build_app(_settings(target, None)).stores.patients.get(patient_id).name == NAME
