@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.config import Settings
+from backend.domain.note_content import NoteContent
 from backend.ports import BlobStore, JobQueue, LiveAudio, RecordStore
 
 
@@ -83,7 +84,7 @@ class App:
             return None
 
     def drafter(self) -> Any:
-        """segments -> (sections, fields, medications): the LLM with the offline drafter as fallback, or offline only."""
+        """segments -> NoteContent: the LLM with the offline drafter as fallback, or offline only."""
 
         def build() -> Any:
             from backend.adapters.fallback import FallbackDrafter, Unconfigured
@@ -337,11 +338,11 @@ def build_transcriber(settings: Settings, gemini: Callable[[], Any] | None = Non
     return LoadedTranscriber(FallbackTranscriber(cloud, offline.transcriber), offline.fallback_reason)
 
 
-def draft_parts(segments: Any) -> Any:
-    """Offline drafting: segments -> (sections, fields, medications)."""
+def draft_parts(segments: Any) -> NoteContent:
+    """Offline drafting: segments -> the draft's ``NoteContent``."""
     from backend.domain.drafting import draft_note
 
-    return draft_note(segments).to_note_parts()
+    return draft_note(segments)
 
 
 def build_app(settings: Settings | None = None) -> App:

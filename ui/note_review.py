@@ -30,14 +30,13 @@ def when(ms: int | None) -> str:
 
 def _evidence_choices(note: Note) -> list[tuple[str, list[int]]]:
     choices: list[tuple[str, list[int]]] = []
-    for s in note.fields.get("sentences", []):
-        choices.append((f"{s['section']}: {s['text'][:90]}", list(s.get("segment_ids", []))))
-    for key in ("chief_complaint", "follow_up"):
-        item = note.fields.get(key)
-        if isinstance(item, dict) and item.get("text"):
-            choices.append((f"{key.replace('_', ' ')}: {item['text'][:90]}", list(item.get("segment_ids", []))))
-    for v in note.fields.get("vitals", []):
-        choices.append((f"vital {v['kind']}: {v['value']} {v.get('unit', '')}", list(v.get("segment_ids", []))))
+    for s in note.sentences:
+        choices.append((f"{s.section}: {s.text[:90]}", list(s.segment_ids)))
+    for label, item in (("chief complaint", note.chief_complaint), ("follow up", note.follow_up)):
+        if item is not None and item.text:
+            choices.append((f"{label}: {item.text[:90]}", list(item.segment_ids)))
+    for v in note.vitals:
+        choices.append((f"vital {v.kind}: {v.value} {v.unit}", list(v.segment_ids)))
     for m in note.medications:
         choices.append((f"medication: {m.name} {m.strength or ''}", list(m.evidence.segment_ids)))
     return choices
@@ -65,13 +64,14 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
         f"**Note of {when(note.timestamp)}** · {status} · author {md_escape(note.author)}"
         + (f" · signed by {md_escape(note.signer)} {when(note.signed_at)}" if note.signer else "")
     )
-    if note.fields.get("engine_fallback"):
-        st.warning(md_escape(str(note.fields["engine_fallback"])))
-    if note.fields.get("low_accuracy_engine"):
+    provenance = note.provenance
+    if provenance.engine_fallback:
+        st.warning(md_escape(provenance.engine_fallback))
+    if provenance.low_accuracy_engine:
         st.warning(
             "This transcript comes from the low-accuracy fallback speech engine: check every word against the audio."
         )
-    for w in note.fields.get("audio_warnings", []):
+    for w in provenance.audio_warnings:
         st.warning(md_escape(w))
     notice = st.session_state.pop(f"{key}_notice", None)
     if notice:
@@ -88,9 +88,10 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             "Drug names recovered from misheard speech — unverified until you confirm them under Medications: "
             + ", ".join(_as_heard(m) for m in recovered)
         )
-    if note.unsupported:
+    if provenance.unsupported:
         st.warning(
-            "Not found in the recording (removed from the draft): " + "; ".join(md_escape(u) for u in note.unsupported)
+            "Not found in the recording (removed from the draft): "
+            + "; ".join(md_escape(u) for u in provenance.unsupported)
         )
 
     editable = note.status is NoteStatus.DRAFT and principal.can(Permission.EDIT_NOTES)
@@ -208,7 +209,7 @@ def _draft_edited(note: Note, sections: dict[str, str], key: str) -> bool:
     typed = any((sections.get(s) or "").strip() != (note.sections.get(s) or "").strip() for s in SECTIONS)
     meds = st.session_state.get(f"{key}_meds") or {}
     meds_changed = any(meds.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
-    return bool(note.fields.get("edited_by")) or typed or meds_changed
+    return bool(note.edited_by) or typed or meds_changed
 
 
 def _roles_change(
@@ -257,19 +258,18 @@ def _relabel(app: Any, principal: Principal, note: Note, key: str, roles: dict[i
 
 
 def _vitals(note: Note) -> None:
-    vitals = note.fields.get("vitals", [])
-    if not vitals:
+    if not note.vitals:
         return
     st.markdown("**Vital signs**")
     st.dataframe(
         [
             {
-                "vital": v["kind"],
-                "value": v["value"],
-                "unit": v.get("unit", ""),
-                "check": "ok" if v.get("plausible", True) else f"check: {v.get('reason', 'implausible')}",
+                "vital": v.kind,
+                "value": v.value,
+                "unit": v.unit,
+                "check": "ok" if v.plausible else f"check: {v.reason or 'implausible'}",
             }
-            for v in vitals
+            for v in note.vitals
         ],
         hide_index=True,
         width="stretch",

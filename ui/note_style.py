@@ -29,7 +29,7 @@ def _edited(note: Note, key: str) -> bool:
         != (note.sections.get(s) or "").strip()
         for s in SECTIONS
     )
-    return bool(note.fields.get("edited_by")) or typed
+    return bool(note.edited_by) or typed
 
 
 def style_picker(app: Any, principal: Principal, note: Note, key: str) -> None:
@@ -42,8 +42,8 @@ def style_picker(app: Any, principal: Principal, note: Note, key: str) -> None:
     edited = _edited(note, key)
     templates = list_templates(principal, app.settings.data_dir)
     titles = style_titles(templates)
-    current = str(note.fields.get("style") or FULL)
-    if "style" not in note.fields and not edited:
+    current = note.style or FULL
+    if note.style is None and not edited:
         preferred = default_style(app.stores, principal)
         if preferred != current and preferred in titles:
             _switch(app, principal, note, key, preferred, templates)

@@ -4,11 +4,11 @@ and the controls that fix roles: swap clinician and patient, or set the role of 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import streamlit as st
 
 from backend.domain.models import Note, Segment
+from backend.domain.note_content import RecoveredName
 from backend.services.scribe_roles import ROLES, swapped_roles
 from ui.safe import md_escape
 
@@ -121,20 +121,20 @@ def _runs(segments: Sequence[Segment]) -> Iterator[list[Segment]]:
         yield run
 
 
-def _recoveries_by_segment(note: Note) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r in note.fields.get("recovered_names") or []:
-        if isinstance(r, dict) and r.get("heard") and r.get("drug"):
-            out.setdefault(int(r.get("segment_id", -1)), []).append(r)
+def _recoveries_by_segment(note: Note) -> dict[int, list[RecoveredName]]:
+    out: dict[int, list[RecoveredName]] = {}
+    for r in note.provenance.recovered_names:
+        if r.heard and r.drug:
+            out.setdefault(r.segment_id, []).append(r)
     return out
 
 
-def _heard(text: str, recoveries: list[dict[str, Any]], confirmed: set[tuple[str, str]]) -> str:
+def _heard(text: str, recoveries: list[RecoveredName], confirmed: set[tuple[str, str]]) -> str:
     """``text`` as markdown with each recovered name's heard words marked and the name they sound like."""
     spans: list[tuple[int, int, str, bool]] = []
     lower = text.lower()
     for r in recoveries:
-        heard, drug = str(r["heard"]), str(r["drug"])
+        heard, drug = r.heard, r.drug
         at = lower.find(heard.lower())
         if at >= 0 and all(at >= end or at + len(heard) <= start for start, end, _, _ in spans):
             is_confirmed = any(drug.lower() == name and heard in h for name, h in confirmed)

@@ -6,7 +6,7 @@ the banner text of the most recent hand-over in the process (``None`` after a ca
 and ``last_error`` the most recent cloud failure, for the providers page. A wrapper is shared by every
 session and worker thread, so the caller that wants *its own* call's banner asks ``call_fallback()`` (and
 ``call_engine()``), which answer for the last call made on the calling thread. The drafter also writes the banner
-into the note's fields (``engine_fallback``) so it survives a worker in another process.
+into the note's provenance (``engine_fallback``) so it survives a worker in another process.
 """
 
 from __future__ import annotations
@@ -14,18 +14,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from backend.domain.errors import ProviderUnavailable
-from backend.domain.models import Medication, Segment
+from backend.domain.models import Segment
+from backend.domain.note_content import NoteContent
 from backend.ports import OcrEngine, OcrLine, Transcriber
 
 log = logging.getLogger(__name__)
-DraftParts = tuple[dict[str, str], dict[str, Any], list[Medication]]
-Drafter = Callable[[Sequence[Segment]], DraftParts]
+Drafter = Callable[[Sequence[Segment]], NoteContent]
 
 
 def banner(kind: str, cloud: str, offline: str, reason: str) -> str:
@@ -75,7 +74,7 @@ class Unconfigured:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def __call__(self, segments: Sequence[Segment]) -> DraftParts:
+    def __call__(self, segments: Sequence[Segment]) -> NoteContent:
         raise ProviderUnavailable(self.reason)
 
     def check(self) -> str:
@@ -83,7 +82,7 @@ class Unconfigured:
 
 
 class FallbackDrafter(_Fallback):
-    """``(segments) -> (sections, fields, medications)``: an LLM engine, else the rule-based drafter."""
+    """``(segments) -> NoteContent``: an LLM engine, else the rule-based drafter."""
 
     def __init__(
         self, cloud: Drafter, offline: Drafter, cloud_name: str = "gemini", offline_name: str = "rules"
@@ -91,15 +90,16 @@ class FallbackDrafter(_Fallback):
         super().__init__("Drafted", cloud_name, offline_name)
         self.cloud, self.offline = cloud, offline
 
-    def __call__(self, segments: Sequence[Segment]) -> DraftParts:
+    def __call__(self, segments: Sequence[Segment]) -> NoteContent:
         try:
-            parts = self.cloud(segments)
+            content = self.cloud(segments)
         except ProviderUnavailable as e:
             message = self._fell_back(e)
-            sections, fields, medications = self.offline(segments)
-            return sections, {**fields, "engine": self.offline_name, "engine_fallback": message}, medications
+            offline = self.offline(segments)
+            provenance = offline.provenance.model_copy(update={"engine": self.offline_name, "engine_fallback": message})
+            return offline.model_copy(update={"provenance": provenance})
         self._served_by_cloud()
-        return parts
+        return content
 
 
 class FallbackTranscriber(_Fallback):

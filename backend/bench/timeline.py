@@ -19,6 +19,7 @@ from backend.adapters.records.sqlite import open_sqlite_store
 from backend.bench._timing import measure_ms, summary
 from backend.domain.anomaly import detect, synth_patient_days
 from backend.domain.models import HistoryEntry, Medication, MetricDay, Note, NoteStatus, Patient, Role
+from backend.domain.note_content import CitedText
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.ask import AskIndexCache, ask
@@ -95,7 +96,7 @@ def _seed(stores: RecordStore, n_notes: int, n_docs: int, days: int) -> None:
                 status=NoteStatus.SIGNED if i % 10 else NoteStatus.DRAFT,
                 author="nurse",
                 sections=_sections(rng, complaint, drug, strength),
-                fields={"chief_complaint": {"text": complaint}},
+                chief_complaint=CitedText(text=complaint),
                 medications=[Medication(name=drug, strength=strength, frequency="once daily", verified=True)],
                 updated_at=ts,
             )

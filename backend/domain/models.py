@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Medication lines are note content and document content alike: they are defined with the note's content and
+# re-exported here, where the rest of the project imports them from.
+from backend.domain.note_content import Evidence as Evidence
+from backend.domain.note_content import Medication as Medication
+from backend.domain.note_content import NoteContent
 
 
 def now_ms() -> int:
@@ -93,42 +99,14 @@ class Segment(BaseModel):
     words: list[Word] = Field(default_factory=list, exclude=True)
 
 
-class Evidence(BaseModel):
-    """Where a statement of a draft came from."""
-
-    segment_ids: list[int] = Field(default_factory=list)
-    quote: str = ""
-
-
-class Medication(BaseModel):
-    """One medication line, from a note or a digitized document."""
-
-    name: str  # INN/generic when known, else verbatim
-    verbatim: str = ""  # exactly as read/heard
-    strength: str | None = None
-    form: str | None = None
-    route: str | None = None
-    frequency: str | None = None
-    duration: str | None = None
-    instructions: str | None = None
-    status: str | None = None  # started | continued | stopped | None
-    verified: bool = False  # name found in the drug dictionary or brand table
-    corrected_from: str | None = None
-    # How the name was found: "dictionary" | "brand" | "sounds_like" (recovered from misheard speech: see
-    # ``heard_as``) | "llm" | "unknown" (kept verbatim); empty on rows written before this field existed.
-    found_by: str = ""
-    heard_as: str | None = None  # the transcript words a sounds-like name was recovered from
-    flags: list[str] = Field(default_factory=list)  # why a field is uncertain, for the clinician
-    evidence: Evidence = Field(default_factory=Evidence)
-
-
 class NoteStatus(StrEnum):
     DRAFT = "draft"
     SIGNED = "signed"
 
 
-class Note(Record):
-    """A clinical note. Keyed by (patient_id, timestamp); signed notes are immutable."""
+class Note(Record, NoteContent):
+    """A clinical note: its content (``NoteContent``, what the drafter wrote and the clinician edits) and the
+    record around it. Keyed by (patient_id, timestamp); signed notes are immutable."""
 
     patient_id: str
     timestamp: int = Field(default_factory=now_ms)
@@ -140,11 +118,18 @@ class Note(Record):
     job_id: str | None = None
     audio_key: str | None = None
     transcript: list[Segment] = Field(default_factory=list)
-    sections: dict[str, str] = Field(default_factory=dict)  # subjective/objective/assessment/plan
-    fields: dict[str, Any] = Field(default_factory=dict)  # structured fields with evidence
-    medications: list[Medication] = Field(default_factory=list)
-    unsupported: list[str] = Field(default_factory=list)  # removed by grounding checks
+    style: str | None = None  # the note style the sections were last rendered in; None: as drafted (full)
+    edited_by: str | None = None  # who last saved edits of the text (a redraft would replace them)
     updated_at: int = Field(default_factory=now_ms)
+
+    @property
+    def content(self) -> NoteContent:
+        """Just the note's content, without the record's fields."""
+        return NoteContent(**{name: getattr(self, name) for name in NoteContent.model_fields})
+
+    def with_content(self, content: NoteContent, **update: object) -> Note:
+        """A copy of the note holding ``content`` instead of its own (and ``update``'s record fields); not stored."""
+        return self.model_copy(update={**{name: getattr(content, name) for name in NoteContent.model_fields}, **update})
 
 
 class HistoryEntry(Record):
@@ -184,6 +169,8 @@ class JobStatus(StrEnum):
 
 
 class Job(Record):
+    """A scribe job: one recording on its way to a draft note."""
+
     job_id: str
     kind: str  # "scribe"
     patient_id: str
@@ -195,7 +182,11 @@ class Job(Record):
     created_by: str = ""
     created_at: int = Field(default_factory=now_ms)
     updated_at: int = Field(default_factory=now_ms)
-    params: dict[str, Any] = Field(default_factory=dict)
+    # The recording, as submitted.
+    filename: str = ""
+    source: str = ""  # "upload" | "record" | "live"
+    duration_s: float | None = None
+    codec: str | None = None
 
 
 T = TypeVar("T")

@@ -71,11 +71,9 @@ def _first_sentence(text: str | None) -> str | None:
 def _signed_allergies(note: Note) -> list[str]:
     """Allergies the signed text still names (a field dropped from the text before signing is left out)."""
     signed = fold(" ".join(note.sections.values()))
-    raw = note.fields.get("allergies")
     out: list[str] = []
-    for item in raw if isinstance(raw, list) else []:
-        text = item.get("text") if isinstance(item, dict) else item if isinstance(item, str) else None
-        text = " ".join(str(text or "").split())
+    for item in note.allergies:
+        text = " ".join(item.text.split())
         if text and fold(text) in signed and text not in out:
             out.append(text)
     return out

@@ -74,8 +74,7 @@ def note_items(notes: Iterable[Note]) -> list[TimelineItem]:
             amended_by.setdefault(n.amends, []).append(n.timestamp)
     out = []
     for n in notes:
-        complaint = n.fields.get("chief_complaint")
-        headline = complaint.get("text", "") if isinstance(complaint, dict) else str(complaint or "")
+        headline = n.chief_complaint.text if n.chief_complaint else ""
         body = n.sections.get("assessment") or n.sections.get("subjective") or next(iter(n.sections.values()), "")
         status = n.status.value
         if n.timestamp in amended_by:

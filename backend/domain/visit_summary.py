@@ -230,11 +230,10 @@ def _plain_condition(term: str, lang: Language) -> str:
 
 def _complaint(note: Note) -> str | None:
     """The chief complaint as the note wrote it, when the signed text carries it (the signer saw it)."""
-    item = note.fields.get("chief_complaint")
-    text = item.get("text") if isinstance(item, dict) else item if isinstance(item, str) else None
-    if not text or not str(text).strip():
+    text = note.chief_complaint.text if note.chief_complaint else ""
+    if not text.strip():
         return None
-    text = " ".join(str(text).split())
+    text = " ".join(text.split())
     if fold(text) not in fold(" ".join(note.sections.values())):
         return None  # only in the draft's working data, never in the text that was signed: leave it out
     return text

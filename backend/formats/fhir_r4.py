@@ -19,6 +19,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import MetricDay, Note, Patient
+from backend.domain.note_content import SOAP_SECTIONS
 from backend.domain.reconcile import ActiveMed
 
 CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "fhir_codes.toml"
@@ -29,7 +30,7 @@ ID_SYSTEM = "urn:clinical-copilot:patient-id"
 NOTE_SYSTEM = "urn:clinical-copilot:note"
 PROGRESS_NOTE = {"system": LOINC, "code": "11506-3", "display": "Progress note"}
 _NS = uuid.UUID("5b0c8a52-27b1-4c3e-9a39-7f3c0e1b2d64")  # fixed: the same record always gets the same id
-_SECTIONS = ("subjective", "objective", "assessment", "plan")
+_SECTIONS = SOAP_SECTIONS
 
 
 @lru_cache(maxsize=1)

@@ -273,10 +273,7 @@ def _patient_evidence(stores: RecordStore, patient_id: str, words: list[str]) ->
     for n in notes:
         if n.status is not NoteStatus.SIGNED:
             continue
-        diagnoses = n.fields.get("diagnoses") or []
-        texts = [n.sections.get("assessment", "")] + [
-            d.get("text", "") if isinstance(d, dict) else str(d) for d in diagnoses
-        ]
+        texts = [n.sections.get("assessment", ""), *(d.text for d in n.diagnoses)]
         hit = next((t for t in texts if t and _term_in(words, t)), None)
         if hit:
             evidence.append(f"note {day_of(n.timestamp)}: {' '.join(hit.split())[:160]}")

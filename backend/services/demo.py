@@ -21,6 +21,7 @@ from backend.domain.models import (
     Segment,
     now_ms,
 )
+from backend.domain.note_content import SOAP_SECTIONS, CitedText
 from backend.ports import RecordStore
 from backend.services.auth import ensure_user, password_matches
 
@@ -150,9 +151,9 @@ def _names() -> list[str]:
 def _add_visit_note(
     stores: RecordStore, patient_id: str, visit: dict[str, object], ts: int, signed: bool = True
 ) -> None:
-    sentences = [str(visit[k]) for k in ("subjective", "objective", "assessment", "plan")]
+    sentences = [str(visit[k]) for k in SOAP_SECTIONS]
     segments = [Segment(id=n, start=n * 6.0, end=n * 6.0 + 5.5, text=s) for n, s in enumerate(sentences)]
-    sections = dict(zip(("subjective", "objective", "assessment", "plan"), sentences, strict=True))
+    sections = dict(zip(SOAP_SECTIONS, sentences, strict=True))
     meds = [Medication(**m) for m in visit["medications"]]  # type: ignore[attr-defined]
     stores.notes.add(
         Note(
@@ -164,7 +165,7 @@ def _add_visit_note(
             signed_at=ts + 3_600_000 if signed else None,
             transcript=segments,
             sections=sections,
-            fields={"chief_complaint": {"text": visit["complaint"], "segment_ids": [0]}},
+            chief_complaint=CitedText(text=str(visit["complaint"]), segment_ids=[0]),
             medications=meds,
             updated_at=ts,
         )

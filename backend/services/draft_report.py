@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from backend.domain.drafting import Draft, DraftSentence, render_note_text
+from backend.domain.drafting import render_note_text
 from backend.domain.drafting.units import speaker_role
 from backend.domain.models import Segment
 from backend.ports import AudioCodec, Transcriber
@@ -67,10 +67,8 @@ def heard_from_text(text: str) -> Heard:
 
 def note_text(result: DraftResult) -> str:
     """The note as rendered for reading (the same text the review screen shows)."""
-    sentences = [DraftSentence.model_validate(s) for s in result.fields.get("sentences", [])]
-    draft = Draft(sections=result.sections, sentences=sentences, fields=result.fields, medications=result.medications)
-    text = render_note_text(draft)
-    if not sentences:  # an LLM draft without sentence records: its sections, in SOAP order
+    text = render_note_text(result.content)
+    if not result.content.sentences:  # an LLM draft without sentence records: its sections, in SOAP order
         text = "\n\n".join(f"{k.upper()}\n\n{v}" for k, v in result.sections.items() if v.strip())
     return text
 
@@ -101,6 +99,6 @@ def report(heard: Heard, drafter: Drafter, warnings: list[str] | None = None) ->
             }
             for m in result.medications
         ],
-        "recovered_names": result.fields.get("recovered_names", []),
+        "recovered_names": [r.model_dump() for r in result.content.provenance.recovered_names],
         "warnings": [*(warnings or []), *heard.warnings, *result.warnings],
     }

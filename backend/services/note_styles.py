@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from backend.domain.drafting.model import Draft, DraftSentence
 from backend.domain.drafting.styles import FULL, StyledNote, render_style
 from backend.domain.drafting.templates import MAX_TEMPLATE_BYTES, NoteTemplate, clinic_templates, parse_template
 from backend.domain.errors import ValidationFailed
@@ -30,16 +28,9 @@ def style_titles(templates: dict[str, NoteTemplate]) -> dict[str, str]:
     return {FULL: FULL_TITLE, **{name: t.title for name, t in sorted(templates.items())}}
 
 
-def draft_of(note: Note) -> Draft:
-    """The draft a note was made from: its sentences with evidence, structured fields and medications."""
-    fields = {k: v for k, v in note.fields.items() if k != "sentences"}
-    sentences = [DraftSentence.model_validate(s) for s in note.fields.get("sentences", [])]
-    return Draft(sentences=sentences, fields=fields, medications=list(note.medications))
-
-
 def can_restyle(note: Note) -> bool:
     """Whether the note keeps the draft's sentences a style is rendered from (drafts made before styles do too)."""
-    return note.status is NoteStatus.DRAFT and bool(note.fields.get("sentences"))
+    return note.status is NoteStatus.DRAFT and bool(note.sentences)
 
 
 def render_note(note: Note, style: str, templates: dict[str, NoteTemplate]) -> StyledNote:
@@ -47,7 +38,7 @@ def render_note(note: Note, style: str, templates: dict[str, NoteTemplate]) -> S
     spoken = sum(len(s.text.split()) for s in note.transcript)
     if style != FULL and style not in templates:
         raise ValidationFailed(f"No note style {style!r}; choose one of: {', '.join(style_titles(templates))}.")
-    return render_style(draft_of(note), style, templates, spoken)
+    return render_style(note.content, style, templates, spoken)
 
 
 def apply_style(
@@ -55,7 +46,7 @@ def apply_style(
 ) -> Note:
     """Store the draft re-rendered in ``style`` as the note's text (a view of the same facts and evidence).
 
-    The sections become the styled text and ``fields["style"]`` names the style; text typed since is replaced,
+    The sections become the styled text and ``Note.style`` names the style; text typed since is replaced,
     so the page asks first. Raises ValidationFailed for a signed note or one without the draft's sentences.
     """
     require(principal, Permission.EDIT_NOTES)
@@ -64,9 +55,8 @@ def apply_style(
             "This note cannot change style: it is signed, or it has no draft sentences to render from."
         )
     styled = render_note(note, style, templates)
-    fields: dict[str, Any] = {k: v for k, v in note.fields.items() if k != "edited_by"}
-    fields["style"] = style
-    saved = stores.notes.update(note.model_copy(update={"sections": styled.soap, "fields": fields}), note.version)
+    restyled = note.model_copy(update={"sections": styled.soap, "style": style, "edited_by": None})
+    saved = stores.notes.update(restyled, note.version)
     record(stores.audit, principal, "note.style", note.patient_id, f"{note.timestamp} {style}")
     return saved
 

@@ -6,10 +6,11 @@ from typing import Any
 
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Medication, Note, NoteStatus, Page, now_ms
+from backend.domain.note_content import SOAP_SECTIONS
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 
-SECTIONS = ("subjective", "objective", "assessment", "plan")
+SECTIONS = SOAP_SECTIONS  # the sections a clinician edits and signs
 MAX_SECTION = 20_000
 
 
@@ -35,11 +36,10 @@ def save_draft(
     note: Note,
     sections: dict[str, str],
     medications: list[Medication] | None = None,
-    fields: dict[str, Any] | None = None,
 ) -> Note:
     """Store the clinician's edits of a draft (optimistic: fails if someone else saved first)."""
     require(principal, Permission.EDIT_NOTES)
-    saved = stores.notes.update(_edited(principal, note, sections, medications, fields), note.version)
+    saved = stores.notes.update(_edited(principal, note, sections, medications), note.version)
     record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
     return saved
 
@@ -58,7 +58,6 @@ def sign_draft(
     note: Note,
     sections: dict[str, str],
     medications: list[Medication] | None = None,
-    fields: dict[str, Any] | None = None,
 ) -> Note:
     """Save the clinician's last edits and sign, in one write against the version the clinician reviewed.
 
@@ -68,9 +67,7 @@ def sign_draft(
     # The signing permission first: a role that may do neither is refused for signing, what it asked for.
     require(principal, Permission.SIGN_NOTES)
     require(principal, Permission.EDIT_NOTES)
-    signed = stores.notes.update(
-        _signed(principal, _edited(principal, note, sections, medications, fields)), note.version
-    )
+    signed = stores.notes.update(_signed(principal, _edited(principal, note, sections, medications)), note.version)
     record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
     record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
     return signed
@@ -81,7 +78,6 @@ def _edited(
     note: Note,
     sections: dict[str, str],
     medications: list[Medication] | None,
-    fields: dict[str, Any] | None,
 ) -> Note:
     """The draft with the edits applied (not stored), or ValidationFailed."""
     if note.status is NoteStatus.SIGNED:
@@ -90,10 +86,7 @@ def _edited(
     too_long = [k for k, v in clean.items() if len(v) > MAX_SECTION]
     if too_long:
         raise ValidationFailed(f"The {too_long[0]} section is over {MAX_SECTION:,} characters; shorten it.")
-    update: dict[str, Any] = {
-        "sections": clean,
-        "fields": {**note.fields, **(fields or {}), "edited_by": principal.username},
-    }
+    update: dict[str, Any] = {"sections": clean, "edited_by": principal.username}
     if medications is not None:
         update["medications"] = medications
     return note.model_copy(update=update)

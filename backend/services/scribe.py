@@ -17,6 +17,7 @@ from typing import Any
 
 from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, UnsupportedInput, ValidationFailed
 from backend.domain.models import Job, JobStatus, Note
+from backend.domain.note_content import Provenance
 from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
 from backend.services.scribe_pipeline import NO_SPEECH, RecordingCheck, draft_transcript, transcribe_recording
@@ -47,7 +48,7 @@ class ScribeDeps:
     queue: JobQueue
     codec: AudioCodec
     transcriber: Any  # () -> Transcriber, resolved lazily so submitting never waits for the model
-    draft: Any  # (segments) -> (sections, fields, medications)
+    draft: Any  # (segments) -> NoteContent
     check_recording: RecordingCheck | None = None  # music/tones, another language (the engine's check)
     limits: ScribeLimits = ScribeLimits()
 
@@ -73,7 +74,10 @@ def submit_recording(
         patient_id=patient_id,
         blob_key=key,
         created_by=principal.username,
-        params={"filename": filename[:200], "source": source, "duration_s": probe.duration_s, "codec": probe.codec},
+        filename=filename[:200],
+        source=source,
+        duration_s=probe.duration_s,
+        codec=probe.codec,
     )
     deps.stores.jobs.add(job)
     deps.queue.send(job.job_id)
@@ -125,29 +129,26 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
     heard = transcribe_recording(samples, transcriber, deps.check_recording)
     job = _write(deps.stores, job, {"status": JobStatus.DRAFTING})
     result = draft_transcript(heard.segments, deps.draft, heard.recoveries)
-    fields = result.fields
     warnings = [*warnings, *heard.warnings, *result.warnings]
-    if warnings:
-        fields = {**fields, "audio_warnings": warnings}
-    stt_fallback = call_fallback(transcriber)  # cloud speech failed: the offline engine transcribed
-    if stt_fallback:
-        fields = {**fields, "engine_fallback": f"{stt_fallback} {fields.get('engine_fallback') or ''}".strip()}
-    if getattr(transcriber, "low_accuracy", False):
-        fields = {**fields, "low_accuracy_engine": transcriber.name}
-    unsupported = [str(u) for u in fields.pop("unsupported", [])] if isinstance(fields, dict) else []
+    provenance = _recording_provenance(result.content.provenance, transcriber, warnings)
     note = Note(
-        patient_id=job.patient_id,
-        unsupported=unsupported,
-        author=job.created_by,
-        job_id=job.job_id,
-        audio_key=job.blob_key,
-        transcript=result.segments,
-        sections=result.sections,
-        fields=fields,
-        medications=result.medications,
-    )
+        patient_id=job.patient_id, author=job.created_by, job_id=job.job_id, audio_key=job.blob_key
+    ).with_content(result.content.model_copy(update={"provenance": provenance}), transcript=result.segments)
     _write(deps.stores, job, {})  # still ours? (a worker taken over while drafting adds no note)
     return _existing_note(deps.stores, job) or deps.stores.notes.add(note)
+
+
+def _recording_provenance(drafted: Provenance, transcriber: Transcriber, warnings: list[str]) -> Provenance:
+    """The draft's provenance with what the clinician must know about the recording and its transcription."""
+    update: dict[str, Any] = {}
+    if warnings:
+        update["audio_warnings"] = [*drafted.audio_warnings, *warnings]
+    stt_fallback = call_fallback(transcriber)  # cloud speech failed: the offline engine transcribed
+    if stt_fallback:
+        update["engine_fallback"] = f"{stt_fallback} {drafted.engine_fallback or ''}".strip()
+    if getattr(transcriber, "low_accuracy", False):
+        update["low_accuracy_engine"] = transcriber.name
+    return drafted.model_copy(update=update)
 
 
 def _existing_note(stores: RecordStore, job: Job) -> Note | None:

@@ -17,12 +17,12 @@ from backend.domain.errors import ValidationFailed
 from backend.domain.medications.recovery import Recovery, recover_drug_names
 from backend.domain.medications.second_pass import second_pass, write_in
 from backend.domain.models import Medication, Segment
+from backend.domain.note_content import NoteContent, RecoveredName
 from backend.domain.speakers import assign_roles, roles_from_wording
 from backend.ports import SpanTranscriber, Transcriber
 
 NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
-DraftParts = tuple[dict[str, str], dict[str, Any], list[Medication]]
-Drafter = Callable[[list[Segment]], DraftParts]
+Drafter = Callable[[list[Segment]], NoteContent]
 # Checks of a recording that still gave text (music or tones heard as words, another language): warnings, or
 # ValidationFailed when nothing can be drafted. Built by bootstrap (the Whisper engine's language check).
 RecordingCheck = Callable[[Any, NDArray[np.float32], Sequence[Segment]], list[str]]
@@ -42,11 +42,19 @@ class DraftResult:
     """A draft and the transcript it came from (as heard: recovered names are not written into it)."""
 
     segments: list[Segment]
-    sections: dict[str, str]
-    fields: dict[str, Any]
-    medications: list[Medication]
+    content: NoteContent
     recoveries: list[Recovery]
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def sections(self) -> dict[str, str]:
+        """The draft's SOAP sections (``content.sections``)."""
+        return self.content.sections
+
+    @property
+    def medications(self) -> list[Medication]:
+        """The draft's medications (``content.medications``)."""
+        return self.content.medications
 
 
 def transcribe_recording(
@@ -95,17 +103,15 @@ def draft_transcript(segments: Sequence[Segment], draft: Drafter, heard: Sequenc
     recovered = recover_drug_names(write_in(segments, heard))
     if heard:
         recovered = type(recovered)(recovered.segments, sorted([*heard, *recovered.recoveries], key=_order))
-    sections, fields, medications = draft(recovered.segments)
-    medications = [mark_recovered(m, recovered.recoveries) for m in medications]
+    content = draft(recovered.segments)
+    update: dict[str, Any] = {"medications": [mark_recovered(m, recovered.recoveries) for m in content.medications]}
     if recovered.recoveries:
-        fields = {
-            **fields,
-            "recovered_names": [
-                {"segment_id": r.segment_id, "heard": r.heard, "drug": r.drug, "score": round(float(r.score), 3)}
-                for r in recovered.recoveries
-            ],
-        }
-    return DraftResult(list(segments), sections, fields, medications, list(recovered.recoveries))
+        names = [
+            RecoveredName(segment_id=r.segment_id, heard=r.heard, drug=r.drug, score=round(float(r.score), 3))
+            for r in recovered.recoveries
+        ]
+        update["provenance"] = content.provenance.model_copy(update={"recovered_names": names})
+    return DraftResult(list(segments), content.model_copy(update=update), list(recovered.recoveries))
 
 
 def _order(r: Recovery) -> tuple[int, int]:

@@ -18,8 +18,6 @@ from backend.services.scribe_pipeline import Drafter, draft_transcript
 
 ROLES = ("clinician", "patient", "other")
 SET_BY_CLINICIAN = "clinician"
-# Facts about the recording, not the drafter's output: they stay true whatever the roles are.
-_RECORDING_FIELDS = ("audio_warnings", "low_accuracy_engine")
 _RECOVERY_FLAG = "name recovered from speech"
 
 
@@ -75,26 +73,26 @@ def relabel_roles(
         s.model_copy(update={"speaker": roles[s.id], "role_source": SET_BY_CLINICIAN}) if s.id in changed else s
         for s in note.transcript
     ]
-    result = draft_transcript(segments, draft)
-    fields: dict[str, Any] = dict(result.fields)
-    unsupported = [str(u) for u in fields.pop("unsupported", [])]
-    fields.update({k: note.fields[k] for k in _RECORDING_FIELDS if k in note.fields})
-    fallback = _merge_fallback(note.fields.get("engine_fallback"), fields.get("engine_fallback"))
-    if fallback:
-        fields["engine_fallback"] = fallback
-    fields["roles_set_by"] = principal.username
-    saved = stores.notes.update(
-        note.model_copy(
-            update={
-                "transcript": result.segments,
-                "sections": result.sections,
-                "fields": fields,
-                "medications": _keep_confirmations(result.medications, note.medications),
-                "unsupported": unsupported,
-            }
-        ),
-        note.version,
+    redraft = draft_transcript(segments, draft).content
+    # Facts about the recording, not the drafter's output, stay true whatever the roles are.
+    provenance = redraft.provenance.model_copy(
+        update={
+            "audio_warnings": note.provenance.audio_warnings,
+            "low_accuracy_engine": note.provenance.low_accuracy_engine,
+            "engine_fallback": _merge_fallback(note.provenance.engine_fallback, redraft.provenance.engine_fallback)
+            or None,
+        }
     )
+    content = redraft.model_copy(
+        update={
+            "medications": _keep_confirmations(redraft.medications, note.medications),
+            "provenance": provenance,
+            "speakers": redraft.speakers.model_copy(update={"roles_set_by": principal.username}),
+        }
+    )
+    # The redraft is as drafted: no style applied, no edits of the text.
+    relabelled = note.with_content(content, transcript=segments, style=None, edited_by=None)
+    saved = stores.notes.update(relabelled, note.version)
     record(stores.audit, principal, "note.relabel", patient_id, f"{timestamp}: {len(changed)} turn(s) changed")
     return saved
 
@@ -145,7 +143,7 @@ def _keep_confirmations(new: list[Medication], old: list[Medication]) -> list[Me
     return [confirmed(m) if m.found_by == "sounds_like" and (m.name.lower(), m.heard_as) in done else m for m in new]
 
 
-def _merge_fallback(old: Any, new: Any) -> str:
+def _merge_fallback(old: str | None, new: str | None) -> str:
     """The speech engine's fallback notice (kept from the recording) beside the drafter's, without repeats."""
     old_s, new_s = str(old or "").strip(), str(new or "").strip()
     if not old_s or not new_s or new_s in old_s:

@@ -192,8 +192,7 @@ def dashboard_summary(
             continue
         if n.patient_id not in names:
             names[n.patient_id] = stores.patients.get(n.patient_id).name
-        complaint = n.fields.get("chief_complaint")
-        headline = complaint.get("text", "") if isinstance(complaint, dict) else str(complaint or "")
+        headline = n.chief_complaint.text if n.chief_complaint else ""
         drafts.append(DraftWaiting(n.patient_id, names[n.patient_id], n.timestamp, n.author, n.updated_at, headline))
     activity: list[AuditEvent] = []
     if principal.can(Permission.READ_AUDIT):

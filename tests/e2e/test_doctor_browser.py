@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.models import Medication, Note, Segment
+from backend.domain.note_content import CitedText
 from tests.e2e.conftest import goto, login, wait_idle
 
 PATIENT = "PAT_de000006"  # Lakshmi Iyer: demo medication list with metformin, an illness episode in her wearable data
@@ -33,7 +34,7 @@ def test_doctor_dashboard_timeline_ask_export(server_info: tuple[str, Path], pag
                 "assessment": "",
                 "plan": "",
             },
-            fields={"chief_complaint": {"text": "Sore throat since Monday", "segment_ids": [0]}},
+            chief_complaint=CitedText(text="Sore throat since Monday", segment_ids=[0]),
             medications=[Medication(name="paracetamol", strength="500 mg", verified=True)],
         )
     )

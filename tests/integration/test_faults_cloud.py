@@ -112,10 +112,10 @@ def test_scribe_falls_back_to_offline_speech_and_drafting(
     assert done.status is JobStatus.READY, done.error
     note = app.stores.notes.get(pid, done.result_note_ts or 0)
     assert any("headache" in s.text.lower() for s in note.transcript)  # whisper transcribed it
-    banner = str(note.fields.get("engine_fallback", ""))
+    banner = note.provenance.engine_fallback or ""
     assert "Transcribed by the offline engine" in banner and "Drafted by the offline engine" in banner
     assert "timed out" in banner  # both clients gave up on their 1-second timeout, before the server's 503
-    assert note.fields.get("engine") == "rules"
+    assert note.provenance.engine == "rules"
     # The admin's Engines tab sees the same story.
     assert app.speech().transcriber.last_error and app.drafter().last_fallback
 
@@ -158,8 +158,8 @@ def test_every_llm_engine_timing_out_hands_the_draft_to_the_offline_engine(hangi
     for client in clients:
         before = _Hang.requests
         drafter = FallbackDrafter(LlmDrafter(client), draft_parts, cloud_name=client.name)
-        sections, fields, meds = drafter(segments)
+        content = drafter(segments)
         assert _Hang.requests == before + 1  # the engine was really tried, once
         # Timed out: it gave up on its own 1-second timeout, long before the server's answer.
-        assert "timed out" in fields["engine_fallback"] and fields["engine"] == "rules"
-        assert [m.name.lower() for m in meds] == ["metformin"] and any(sections.values())
+        assert "timed out" in (content.provenance.engine_fallback or "") and content.provenance.engine == "rules"
+        assert [m.name.lower() for m in content.medications] == ["metformin"] and any(content.sections.values())

@@ -22,6 +22,7 @@ from backend.adapters.llm.retries import RetryPolicy
 from backend.adapters.speech.gemini_transcription import GeminiTranscriber
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.models import Segment
+from backend.domain.note_content import NoteContent
 from tests.helpers.llm_servers import MODEL, FakeGemini, error, gemini_handler, reply, serve
 from tests.integration.llm_harness import DRAFT, KEY, SEGMENTS
 
@@ -53,8 +54,8 @@ def _drugs(text: str) -> list[str]:
     return [w for w in ("metformin", "lisinopril", "amoxicillin") if w in text.lower()]
 
 
-def offline_draft(segments: Any) -> tuple[dict[str, str], dict[str, Any], list[Any]]:
-    return {"subjective": "offline"}, {"sentences": []}, []
+def offline_draft(segments: Any) -> NoteContent:
+    return NoteContent(sections={"subjective": "offline"})
 
 
 def test_request_is_the_documented_structured_output_request(
@@ -63,15 +64,15 @@ def test_request_is_the_documented_structured_output_request(
     server, url = fake
     server.replies.append((200, reply(json.dumps(DRAFT))))
     caplog.set_level(logging.DEBUG)
-    sections, fields, meds = drafter(client_for(url, sleeps))(SEGMENTS)
-    assert sections["plan"] == "Start metformin 500 mg twice daily."
-    assert sections["objective"] == "Blood pressure 150/95."
-    assert [(m.name, m.strength, m.verified, m.evidence.segment_ids) for m in meds] == [
+    content = drafter(client_for(url, sleeps))(SEGMENTS)
+    assert content.sections["plan"] == "Start metformin 500 mg twice daily."
+    assert content.sections["objective"] == "Blood pressure 150/95."
+    assert [(m.name, m.strength, m.verified, m.evidence.segment_ids) for m in content.medications] == [
         ("metformin", "500 mg", True, [3])
     ]
-    assert fields["unsupported"] == []
-    assert fields["vitals"][0]["value"] == "150/95"
-    assert {s["segment_ids"][0] for s in fields["sentences"]} == {1, 2, 3}
+    assert content.provenance.unsupported == []
+    assert content.vitals[0].value == "150/95"
+    assert {s.segment_ids[0] for s in content.sentences} == {1, 2, 3}
     # the request is the documented structured-output request, the key travels only in its header
     _method, path, headers, raw = server.requests[0]
     body = json.loads(raw)

@@ -18,6 +18,7 @@ import pytest
 from backend.adapters.fallback import FallbackDrafter
 from backend.adapters.llm import LlmAnswerer, LlmDrafter, LlmExplainer, LlmMedicationExtractor, RetryPolicy
 from backend.domain.errors import ProviderUnavailable
+from backend.domain.note_content import NoteContent
 from tests.integration.llm_harness import DRAFT, ENGINES, SEGMENTS, Harness, harness
 
 
@@ -35,20 +36,20 @@ def _drugs(text: str) -> list[str]:
     return [w for w in ("metformin", "lisinopril", "amoxicillin") if w in text.lower()]
 
 
-def offline_draft(segments: Any) -> tuple[dict[str, str], dict[str, Any], list[Any]]:
-    return {"subjective": "offline"}, {"sentences": []}, []
+def offline_draft(segments: Any) -> NoteContent:
+    return NoteContent(sections={"subjective": "offline"})
 
 
 def test_valid_reply_becomes_a_grounded_note(engine: Harness) -> None:
     engine.ok(json.dumps(DRAFT))
-    sections, fields, meds = drafter(engine)(SEGMENTS)
-    assert sections["plan"] == "Start metformin 500 mg twice daily."
-    assert sections["objective"] == "Blood pressure 150/95."
-    assert [(m.name, m.strength, m.verified, m.evidence.segment_ids) for m in meds] == [
+    content = drafter(engine)(SEGMENTS)
+    assert content.sections["plan"] == "Start metformin 500 mg twice daily."
+    assert content.sections["objective"] == "Blood pressure 150/95."
+    assert [(m.name, m.strength, m.verified, m.evidence.segment_ids) for m in content.medications] == [
         ("metformin", "500 mg", True, [3])
     ]
-    assert fields["unsupported"] == [] and fields["vitals"][0]["value"] == "150/95"
-    assert fields["engine"].startswith(f"{engine.name}:")
+    assert content.provenance.unsupported == [] and content.vitals[0].value == "150/95"
+    assert (content.provenance.engine or "").startswith(f"{engine.name}:")
     assert engine.calls() == 1 and engine.sleeps == []
 
 
@@ -62,10 +63,10 @@ def test_invented_medication_is_dropped_and_listed(engine: Harness) -> None:
     )
     invented["vitals"].append({"kind": "hr", "value": "88", "unit": "bpm", "segment_ids": [2]})
     engine.ok(json.dumps(invented))
-    sections, fields, meds = drafter(engine)(SEGMENTS)
-    assert [m.name for m in meds] == ["metformin"]
-    assert "lisinopril" not in " ".join(sections.values()).lower()
-    unsupported = " | ".join(fields["unsupported"])
+    content = drafter(engine)(SEGMENTS)
+    assert [m.name for m in content.medications] == ["metformin"]
+    assert "lisinopril" not in " ".join(content.sections.values()).lower()
+    unsupported = " | ".join(content.provenance.unsupported)
     assert "lisinopril 10 mg" in unsupported and "not found in the recording" in unsupported
     assert "hr 88 bpm" in unsupported
 
@@ -73,8 +74,8 @@ def test_invented_medication_is_dropped_and_listed(engine: Harness) -> None:
 def test_malformed_but_complete_json_is_repaired(engine: Harness) -> None:
     broken = "```json\n" + json.dumps(DRAFT).replace('"follow_up": []}', '"follow_up": [],}') + "\n```"
     engine.ok(broken)
-    sections, _fields, meds = drafter(engine)(SEGMENTS)
-    assert [m.name for m in meds] == ["metformin"] and sections["plan"]
+    content = drafter(engine)(SEGMENTS)
+    assert [m.name for m in content.medications] == ["metformin"] and content.sections["plan"]
 
 
 def test_prose_instead_of_json_is_refused(engine: Harness) -> None:
@@ -96,9 +97,9 @@ def test_truncated_reply_is_never_repaired_and_falls_back(engine: Harness) -> No
         drafter(engine)(SEGMENTS)
     engine.truncated(text[: len(text) // 2])
     wrapper = FallbackDrafter(drafter(engine), offline_draft)
-    sections, fields, _ = wrapper(SEGMENTS)
-    assert sections == {"subjective": "offline"}
-    assert "truncated" in fields["engine_fallback"] and fields["engine"] == "rules"
+    content = wrapper(SEGMENTS)
+    assert content.sections == {"subjective": "offline"}
+    assert "truncated" in (content.provenance.engine_fallback or "") and content.provenance.engine == "rules"
 
 
 def test_filtered_reply_is_refused(engine: Harness) -> None:
@@ -110,8 +111,8 @@ def test_filtered_reply_is_refused(engine: Harness) -> None:
 def test_throttled_then_success_backs_off_once(engine: Harness) -> None:
     engine.throttled()
     engine.ok(json.dumps(DRAFT))
-    _, _fields, meds = drafter(engine)(SEGMENTS)
-    assert [m.name for m in meds] == ["metformin"]
+    content = drafter(engine)(SEGMENTS)
+    assert [m.name for m in content.medications] == ["metformin"]
     assert engine.calls() == 2 and len(engine.sleeps) == 1
     if engine.throttle_hint is not None:
         assert engine.sleeps == [engine.throttle_hint]  # the server's own wait
@@ -122,12 +123,14 @@ def test_throttled_then_success_backs_off_once(engine: Harness) -> None:
 def test_engine_down_gives_up_after_backoff_and_falls_back(engine: Harness) -> None:
     engine.down(4)
     wrapper = FallbackDrafter(drafter(engine, attempts=4), offline_draft, cloud_name=engine.name)
-    sections, fields, _ = wrapper(SEGMENTS)
-    assert sections == {"subjective": "offline"}
+    content = wrapper(SEGMENTS)
+    assert content.sections == {"subjective": "offline"}
     assert engine.calls() == 4 and len(engine.sleeps) == 3
     assert all(0 <= s <= RetryPolicy().max_delay for s in engine.sleeps)
     assert "unavailable" in (wrapper.last_error or "")
-    assert fields["engine_fallback"].startswith(f"Drafted by the offline engine (rules) because {engine.name}")
+    assert (content.provenance.engine_fallback or "").startswith(
+        f"Drafted by the offline engine (rules) because {engine.name}"
+    )
 
 
 def test_medication_extraction_drops_drugs_not_in_the_text(engine: Harness) -> None:

@@ -67,8 +67,8 @@ def test_openai_engine_serves_the_app_and_the_page_says_so(
         (200, chat_reply(json.dumps({"answer": "Metformin 500 mg.", "cited_ids": ["n1"]})), {}),
         (200, chat_reply("OK"), {}),
     ]
-    _sections, fields, meds = app.drafter()(SEGMENTS)
-    assert fields["engine"] == "openai:llama3.1:8b" and [m.name for m in meds] == ["metformin"]
+    content = app.drafter()(SEGMENTS)
+    assert content.provenance.engine == "openai:llama3.1:8b" and [m.name for m in content.medications] == ["metformin"]
     assert app.answerer() is not None and app.answerer().client is app.llm()  # one client per process
     row = {r.port: r for r in provider_statuses(ADMIN, app.registry, app.providers)}["llm"]
     assert (row.configured, row.engine, row.cloud, row.live) == ("openai", "openai:llama3.1:8b", True, True)
@@ -80,9 +80,11 @@ def test_chosen_engine_without_configuration_falls_back_with_the_reason(
     tmp_path: Path, no_cloud_env: pytest.MonkeyPatch
 ) -> None:
     app = build_app(Settings(data_dir=tmp_path, llm="openai"))
-    sections, fields, _ = app.drafter()(SEGMENTS)
-    assert fields["engine"] == "rules" and "COPILOT_OPENAI_BASE_URL" in fields["engine_fallback"]
-    assert "metformin" in " ".join(sections.values()).lower()  # the offline drafter wrote the note
+    content = app.drafter()(SEGMENTS)
+    assert content.provenance.engine == "rules" and "COPILOT_OPENAI_BASE_URL" in (
+        content.provenance.engine_fallback or ""
+    )
+    assert "metformin" in " ".join(content.sections.values()).lower()  # the offline drafter wrote the note
     assert app.answerer() is None
     ok, message = app.registry.test_connection("llm")
     assert not ok and "COPILOT_OPENAI_BASE_URL" in message
@@ -92,8 +94,8 @@ def test_chosen_engine_without_configuration_falls_back_with_the_reason(
 
 def test_offline_engine_is_live_and_needs_no_connection(tmp_path: Path, no_cloud_env: pytest.MonkeyPatch) -> None:
     app = build_app(Settings(data_dir=tmp_path, llm="offline"))
-    sections, fields, _ = app.drafter()(SEGMENTS)
-    assert "metformin" in sections["plan"].lower() and fields.get("engine_fallback") is None
+    content = app.drafter()(SEGMENTS)
+    assert "metformin" in content.sections["plan"].lower() and content.provenance.engine_fallback is None
     assert app.answerer() is None
     row = {r.port: r for r in app.registry.status(app.providers)}["llm"]
     assert (row.configured, row.engine, row.cloud, row.live) == ("offline", "rules", False, True)

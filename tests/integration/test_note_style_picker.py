@@ -29,9 +29,8 @@ def add_note(app: App, patient_id: str) -> Note:
     ]
     result = draft_transcript(segments, draft_parts)
     return app.stores.notes.add(
-        Note(patient_id=patient_id, author="nurse", transcript=result.segments, sections=result.sections,
-             fields=result.fields, medications=result.medications)
-    )  # fmt: skip
+        Note(patient_id=patient_id, author="nurse").with_content(result.content, transcript=result.segments)
+    )
 
 
 def test_picking_the_brief_style_rerenders_and_stores_it(app: App) -> None:
@@ -41,7 +40,7 @@ def test_picking_the_brief_style_rerenders_and_stores_it(app: App) -> None:
     at.selectbox(key=f"{key}_style").set_value("brief").run()
     assert not at.exception, at.exception
     stored = app.stores.notes.get(note.patient_id, note.timestamp)
-    assert stored.fields["style"] == "brief"
-    assert stored.fields["sentences"] == note.fields["sentences"]  # the same draft and evidence
+    assert stored.style == "brief"
+    assert stored.sentences == note.sentences  # the same draft and evidence
     assert stored.sections["subjective"].startswith("Presenting complaint:")
     assert at.text_area(key=f"{key}_subjective").value == stored.sections["subjective"]

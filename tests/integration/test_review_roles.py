@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from backend.bootstrap import App, draft_parts
 from backend.domain.models import Evidence, Medication, Note, Patient, Role, Segment
+from backend.domain.note_content import RecoveredName
 from backend.services.access import Principal
 from backend.services.scribe_pipeline import draft_transcript
 from tests.helpers.apptest import app_fixture, open_page
@@ -43,16 +44,15 @@ def add_note(app: App, patient_id: str) -> Note:
         flags=[f"name recovered from speech heard as “{HEARD}”: confirm"],
         evidence=Evidence(segment_ids=[3]),
     )
-    recovered = [{"segment_id": 3, "heard": HEARD, "drug": "lisinopril", "score": 0.9}]
+    recovered = [RecoveredName(segment_id=3, heard=HEARD, drug="lisinopril", score=0.9)]
+    content = result.content.model_copy(
+        update={
+            "medications": [lisinopril],
+            "provenance": result.content.provenance.model_copy(update={"recovered_names": recovered}),
+        }
+    )
     return app.stores.notes.add(
-        Note(
-            patient_id=patient_id,
-            author="nurse",
-            transcript=result.segments,
-            sections=result.sections,
-            fields={**result.fields, "recovered_names": recovered},
-            medications=[lisinopril],
-        )
+        Note(patient_id=patient_id, author="nurse").with_content(content, transcript=result.segments)
     )
 
 

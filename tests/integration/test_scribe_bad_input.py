@@ -201,7 +201,7 @@ def check_invents_nothing(note: Note, case: Case) -> None:
         assert not DOSE.search(" ".join(note.sections.values())), note.sections
     for med in note.medications:
         assert med.name.lower() in heard or (med.heard_as or "").lower() in heard, med
-    assert not note.fields.get("diagnoses"), note.fields.get("diagnoses")
+    assert not note.diagnoses, note.diagnoses
 
 
 def submit_and_process(app: App, pid: str, data: bytes, filename: str) -> Job:
@@ -237,7 +237,7 @@ def test_bad_input_fails_clearly_or_warns(app: App, roles: RoleSpy, name: str) -
 
     assert job.status is JobStatus.READY, job.error
     [note] = notes
-    warnings: list[str] = note.fields.get("audio_warnings") or []
+    warnings = note.provenance.audio_warnings
     if case.says:
         assert any(s in w for w in warnings for s in case.says), warnings
     if case.warned:

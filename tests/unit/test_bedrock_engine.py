@@ -154,9 +154,10 @@ def test_drafting_through_bedrock_keeps_only_what_was_said(stubbed: tuple[Any, S
         ],
     }
     stubber.add_response("converse", tool_reply(NoteDraftReply, draft))
-    sections, fields, meds = LlmDrafter(client(runtime, []))(SEGMENTS)
-    assert [m.name for m in meds] == ["metformin"] and "warfarin" not in sections["plan"]
-    assert any("warfarin" in u for u in fields["unsupported"]) and fields["engine"] == f"bedrock:{DEFAULT_MODEL}"
+    content = LlmDrafter(client(runtime, []))(SEGMENTS)
+    assert [m.name for m in content.medications] == ["metformin"] and "warfarin" not in content.sections["plan"]
+    assert any("warfarin" in u for u in content.provenance.unsupported)
+    assert content.provenance.engine == f"bedrock:{DEFAULT_MODEL}"
 
 
 def test_connection_check_sends_no_patient_data(stubbed: tuple[Any, Stubber]) -> None:

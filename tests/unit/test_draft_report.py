@@ -6,6 +6,7 @@ import json
 
 from backend.bootstrap import draft_parts
 from backend.domain.drafting import draft_note, render_note_text
+from backend.domain.note_content import NoteContent
 from backend.services.draft_report import heard_from_text, note_text, parse_transcript, report
 from backend.services.scribe_pipeline import DraftResult, draft_transcript
 
@@ -57,9 +58,8 @@ def test_note_text_is_the_rendered_draft_and_llm_sections_come_in_order() -> Non
     result = draft_transcript(plain, draft_parts)
     assert note_text(result) == render_note_text(draft_note(plain))
 
-    llm = DraftResult(
-        plain, {"subjective": "Cough for three days.", "objective": " ", "plan": "Review in a week."}, {}, [], []
-    )
+    sections = {"subjective": "Cough for three days.", "objective": " ", "plan": "Review in a week."}
+    llm = DraftResult(plain, NoteContent(sections=sections), [])
     assert note_text(llm) == "SUBJECTIVE\n\nCough for three days.\n\nPLAN\n\nReview in a week."
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from backend.domain.drafting import Draft, draft_note, render_note_text
+from backend.domain.drafting import draft_note, render_note_text
 from backend.domain.models import Medication, Note, Segment
+from backend.domain.note_content import CitedText, NoteContent
 
 
 @dataclass
@@ -55,11 +56,11 @@ VISIT = segments(
 
 
 @pytest.fixture(scope="module")
-def visit_draft() -> Draft:
+def visit_draft() -> NoteContent:
     return draft_note(VISIT, extract_medications=TinyDrugParser())
 
 
-def test_every_sentence_names_existing_segments(visit_draft: Draft) -> None:
+def test_every_sentence_names_existing_segments(visit_draft: NoteContent) -> None:
     ids = {s.id for s in VISIT}
     assert visit_draft.sentences
     for sentence in visit_draft.sentences:
@@ -67,43 +68,43 @@ def test_every_sentence_names_existing_segments(visit_draft: Draft) -> None:
         assert set(sentence.segment_ids) <= ids
 
 
-def test_sections_are_soap_and_hold_the_sentences(visit_draft: Draft) -> None:
+def test_sections_are_soap_and_hold_the_sentences(visit_draft: NoteContent) -> None:
     assert set(visit_draft.sections) == {"subjective", "objective", "assessment", "plan"}
     assert "cough" in visit_draft.sections["subjective"]
     assert "wheezing" in visit_draft.sections["objective"]
     assert "Follow up in 2 weeks." in visit_draft.sections["plan"]
 
 
-def test_denied_and_reported_symptoms(visit_draft: Draft) -> None:
-    symptoms = {s["name"]: s["present"] for s in visit_draft.fields["symptoms"]}
+def test_denied_and_reported_symptoms(visit_draft: NoteContent) -> None:
+    symptoms = {s.name: s.present for s in visit_draft.symptoms}
     assert symptoms["fever"] is False
     assert symptoms["chills"] is False
     assert symptoms["chest pain"] is False
     assert symptoms["cough"] is True
     assert symptoms["shortness of breath"] is True
-    fever = next(s for s in visit_draft.fields["symptoms"] if s["name"] == "fever")
-    assert fever["segment_ids"] == [2, 3]  # the question and the answer
+    fever = next(s for s in visit_draft.symptoms if s.name == "fever")
+    assert fever.segment_ids == [2, 3]  # the question and the answer
 
 
-def test_vitals_with_evidence(visit_draft: Draft) -> None:
-    vitals = {v["kind"]: v for v in visit_draft.fields["vitals"]}
-    assert vitals["bp"]["value"] == "140/90" and vitals["bp"]["plausible"] is True
-    assert vitals["hr"]["value"] == "88"
-    assert vitals["bp"]["segment_ids"] == [6]
+def test_vitals_with_evidence(visit_draft: NoteContent) -> None:
+    vitals = {v.kind: v for v in visit_draft.vitals}
+    assert vitals["bp"].value == "140/90" and vitals["bp"].plausible is True
+    assert vitals["hr"].value == "88"
+    assert vitals["bp"].segment_ids == [6]
 
 
-def test_chief_complaint_and_follow_up(visit_draft: Draft) -> None:
-    assert visit_draft.fields["chief_complaint"] == {"text": "cough", "segment_ids": [1]}
-    assert visit_draft.fields["follow_up"] == {"text": "in 2 weeks", "segment_ids": [11]}
+def test_chief_complaint_and_follow_up(visit_draft: NoteContent) -> None:
+    assert visit_draft.chief_complaint == CitedText(text="cough", segment_ids=[1])
+    assert visit_draft.follow_up == CitedText(text="in 2 weeks", segment_ids=[11])
 
 
-def test_diagnosis_said_as_likely_is_unverified(visit_draft: Draft) -> None:
-    (bronchitis,) = [d for d in visit_draft.fields["diagnoses"] if d["text"] == "bronchitis"]
-    assert bronchitis["certainty"] == "possible" and bronchitis["unverified"] is True
-    assert bronchitis["segment_ids"] == [8]
+def test_diagnosis_said_as_likely_is_unverified(visit_draft: NoteContent) -> None:
+    (bronchitis,) = [d for d in visit_draft.diagnoses if d.text == "bronchitis"]
+    assert bronchitis.certainty == "possible" and bronchitis.unverified is True
+    assert bronchitis.segment_ids == [8]
 
 
-def test_medication_statuses_and_evidence(visit_draft: Draft) -> None:
+def test_medication_statuses_and_evidence(visit_draft: NoteContent) -> None:
     meds = {m.name: m for m in visit_draft.medications}
     assert set(meds) == {"lisinopril", "metformin"}
     assert meds["lisinopril"].status == "stopped"
@@ -127,13 +128,13 @@ def test_no_drugs_in_transcript_no_medications() -> None:
 
 def test_implausible_vital_is_flagged_unverified() -> None:
     draft = draft_note(segments(("doctor", "Your heart rate is three hundred, let me recheck that.")))
-    (vital,) = draft.fields["vitals"]
-    assert vital["plausible"] is False and "25-250" in vital["reason"]
+    (vital,) = draft.vitals
+    assert vital.plausible is False and "25-250" in vital.reason
     assert any(s.unverified and s.kind == "vitals" for s in draft.sentences)
     assert "[unverified]" in render_note_text(draft)
 
 
-def test_sentences_only_use_words_of_the_transcript(visit_draft: Draft) -> None:
+def test_sentences_only_use_words_of_the_transcript(visit_draft: NoteContent) -> None:
     spoken = {w for s in VISIT for w in re.findall(r"[a-z]+", s.text.lower())}
     # Words the drafter itself may write: the patient's pronouns, headings of findings, and spelled-out forms.
     allowed = {"the", "patient", "they", "them", "their", "she", "he", "her", "his", "him", "is", "has", "does", "not",
@@ -144,14 +145,14 @@ def test_sentences_only_use_words_of_the_transcript(visit_draft: Draft) -> None:
         assert not extra, (sentence.text, extra)
 
 
-def test_note_parts_fit_a_note(visit_draft: Draft) -> None:
-    sections, fields, medications = visit_draft.to_note_parts()
-    note = Note(patient_id="PAT_00000001", sections=sections, fields=fields, medications=medications)
-    assert json.loads(json.dumps(note.fields))["sentences"][0]["segment_ids"]
+def test_draft_content_fits_a_note(visit_draft: NoteContent) -> None:
+    note = Note(patient_id="PAT_00000001").with_content(visit_draft)
+    stored = Note.model_validate(json.loads(note.model_dump_json()))
+    assert stored.sentences[0].segment_ids and stored.content == visit_draft
     assert note.medications[0].evidence.segment_ids
 
 
-def test_render_has_headings(visit_draft: Draft) -> None:
+def test_render_has_headings(visit_draft: NoteContent) -> None:
     text = render_note_text(visit_draft)
     for heading in ("CHIEF COMPLAINT", "HISTORY OF PRESENT ILLNESS", "REVIEW OF SYSTEMS", "PHYSICAL EXAM"):
         assert heading in text

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from backend.domain.drafting import Draft, draft_note
+from backend.domain.drafting import draft_note
 from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
 from backend.domain.drafting.shorten import shorten
 from backend.domain.drafting.styles import FULL, full_soap_sections, render_style
 from backend.domain.drafting.templates import Budget, builtin_templates, parse_template
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Note, Role, Segment, User
+from backend.domain.note_content import NoteContent
 from backend.evals import notes as notes_eval
 from backend.ports import RecordStore
 from backend.services.access import Principal
@@ -49,7 +50,7 @@ def spoken(segments: list[Segment]) -> int:
     return sum(len(s.text.split()) for s in segments)
 
 
-def drafts() -> list[tuple[Draft, int]]:
+def drafts() -> list[tuple[NoteContent, int]]:
     """The synthetic visit and the first ACI-Bench consultations, drafted by the offline drafter."""
     segs = consultation()
     out = [(draft_note(segs), spoken(segs))]
@@ -64,12 +65,11 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
-def _evidence(draft: Draft) -> list[set[int]]:
+def _evidence(draft: NoteContent) -> list[set[int]]:
     """The segment ids of every item of the draft a line may come from."""
     items = [set(s.segment_ids) for s in draft.sentences] + [set(m.evidence.segment_ids) for m in draft.medications]
-    for name in ("diagnoses", "allergies"):
-        items += [set(d["segment_ids"]) for d in draft.fields.get(name) or []]
-    items += [set(draft.fields[k]["segment_ids"]) for k in ("chief_complaint", "follow_up") if draft.fields.get(k)]
+    items += [set(d.segment_ids) for d in [*draft.diagnoses, *draft.allergies]]
+    items += [set(item.segment_ids) for item in (draft.chief_complaint, draft.follow_up) if item]
     return items
 
 
@@ -87,7 +87,7 @@ def test_every_line_of_a_style_is_an_item_of_the_draft_with_its_evidence(style: 
         assert listed <= meds
         named = {name for _s, _e, name in diagnosis_lexicon().find(note.text.lower())}
         known = {name for _s, _e, name in diagnosis_lexicon().find(full_text.lower())}
-        known |= {d["text"] for d in draft.fields.get("diagnoses") or []}
+        known |= {d.text for d in draft.diagnoses}
         assert named <= known, named - known
 
 
@@ -162,21 +162,19 @@ def test_an_uploaded_template_is_saved_in_the_data_folder_only_when_valid(stores
 
 def _note(stores: RecordStore) -> Note:
     segs = consultation()
-    sections, fields, meds = draft_note(segs).to_note_parts()
     return stores.notes.add(
-        Note(patient_id="PAT_0000abcd", author="nurse", transcript=segs, sections=sections, fields=fields,
-             medications=meds)
-    )  # fmt: skip
+        Note(patient_id="PAT_0000abcd", author="nurse", transcript=segs).with_content(draft_note(segs))
+    )
 
 
 def test_switching_style_rerenders_the_same_draft_and_back(stores: RecordStore) -> None:
     note = _note(stores)
     brief = apply_style(stores, NURSE, note, "brief", builtin_templates())
-    assert brief.fields["style"] == "brief" and brief.sections["subjective"].startswith("Presenting complaint:")
-    assert brief.fields["sentences"] == note.fields["sentences"] and brief.medications == note.medications
-    edited = brief.model_copy(update={"fields": {**brief.fields, "edited_by": "nurse"}})
+    assert brief.style == "brief" and brief.sections["subjective"].startswith("Presenting complaint:")
+    assert brief.sentences == note.sentences and brief.medications == note.medications
+    edited = brief.model_copy(update={"edited_by": "nurse"})
     back = apply_style(stores, NURSE, edited, FULL, builtin_templates())
-    assert back.sections == note.sections and "edited_by" not in back.fields
+    assert back.sections == note.sections and back.edited_by is None and back.style == FULL
     assert [e.action for e in stores.audit.query(limit=20).items].count("note.style") == 2
 
 

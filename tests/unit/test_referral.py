@@ -9,6 +9,7 @@ import pytest
 
 from backend.domain.errors import PermissionDenied, ValidationFailed
 from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role
+from backend.domain.note_content import CitedText
 from backend.domain.reconcile import ActiveMed
 from backend.domain.referral import (
     ReferralNeedsSignedNote,
@@ -22,7 +23,7 @@ from backend.domain.timeline import history_items
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.referral import draft_referral, save_referral
-from tests.unit.fakes import fake_record_store
+from tests.fakes.records import fake_record_store
 
 PID = "PAT_00000001"
 VISIT_MS = 1_741_564_800_000  # 10 March 2025, 00:00 UTC
@@ -38,7 +39,7 @@ def _note(status: NoteStatus = NoteStatus.SIGNED, **sections: str) -> Note:
         status=status,
         signer="doctor" if status is NoteStatus.SIGNED else None,
         sections=sections,
-        fields={"allergies": [{"text": "penicillin"}, {"text": "latex"}]},
+        allergies=[CitedText(text="penicillin"), CitedText(text="latex")],
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from backend.domain.errors import ConcurrentUpdate, PermissionDenied, ValidationFailed
 from backend.domain.models import Evidence, Medication, Note, NoteStatus, Role, Segment
+from backend.domain.note_content import CitedText, NoteContent, Provenance
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.scribe_roles import confirm_medication, relabel_roles, swapped_roles
@@ -32,11 +33,15 @@ def recovered_med(**update: Any) -> Medication:
     return med.model_copy(update=update)
 
 
-def who_said_what(segments: Sequence[Segment]) -> tuple[dict[str, str], dict[str, Any], list[Medication]]:
+def who_said_what(segments: Sequence[Segment]) -> NoteContent:
     """A drafter that writes each role's words into its own section, so a relabel shows in the draft."""
     said = {r: " ".join(s.text for s in segments if s.speaker == r) for r in ("patient", "clinician")}
-    fields = {"chief_complaint": {"text": said["patient"][:40], "segment_ids": [0]}, "unsupported": ["aspirin"]}
-    return {"subjective": said["patient"], "objective": said["clinician"]}, fields, [recovered_med()]
+    return NoteContent(
+        sections={"subjective": said["patient"], "objective": said["clinician"]},
+        chief_complaint=CitedText(text=said["patient"][:40], segment_ids=[0]),
+        medications=[recovered_med()],
+        provenance=Provenance(unsupported=["aspirin"]),
+    )
 
 
 def add_note(stores: RecordStore, **update: Any) -> Note:
@@ -50,7 +55,8 @@ def add_note(stores: RecordStore, **update: Any) -> Note:
             Segment(id=2, start=5.0, end=6.0, text="She is tired too.", speaker="other", role_source="wording"),
         ],
         sections={"subjective": "edited by hand"},
-        fields={"audio_warnings": ["One voice only was heard."], "edited_by": "nurse", "engine_fallback": "stt off"},
+        edited_by="nurse",
+        provenance=Provenance(audio_warnings=["One voice only was heard."], engine_fallback="stt off"),
         medications=[recovered_med()],
     )
     return stores.notes.add(note.model_copy(update=update))
@@ -68,10 +74,10 @@ def test_swap_relabels_every_clinician_and_patient_turn_and_redrafts(stores: Rec
     assert saved.sections["objective"] == "Any pain today?"
     assert saved.version == 2 and stores.notes.get(PID, note.timestamp) == saved
     # The redraft is the drafter's, not the clinician's edit; facts about the recording stay.
-    assert "edited_by" not in saved.fields and saved.fields["roles_set_by"] == "nurse"
-    assert saved.fields["audio_warnings"] == ["One voice only was heard."]
-    assert saved.fields["engine_fallback"] == "stt off"
-    assert saved.unsupported == ["aspirin"] and "unsupported" not in saved.fields
+    assert saved.edited_by is None and saved.speakers.roles_set_by == "nurse"
+    assert saved.provenance.audio_warnings == ["One voice only was heard."]
+    assert saved.provenance.engine_fallback == "stt off"
+    assert saved.provenance.unsupported == ["aspirin"]
 
 
 def test_single_turn_relabel_counts_only_real_changes_in_the_audit(stores: RecordStore) -> None:

@@ -87,7 +87,7 @@ def test_sign_draft_saves_the_edits_and_signs_in_one_write(stores: RecordStore) 
     assert stored == signed
     assert stored.status is NoteStatus.SIGNED and stored.signer == "doctor" and stored.signed_at
     assert stored.sections["subjective"] == "cough for 3 days" and stored.sections["plan"] == "rest"
-    assert [m.name for m in stored.medications] == ["Paracetamol"] and stored.fields["edited_by"] == "doctor"
+    assert [m.name for m in stored.medications] == ["Paracetamol"] and stored.edited_by == "doctor"
     assert stored.version == draft.version + 1  # one write: no saved-but-unsigned version in between
     assert [a for a, _, _ in _trail(stores)] == ["note.edit", "note.sign"]
 

@@ -8,6 +8,7 @@ import pytest
 
 from backend.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role, now_ms
+from backend.domain.note_content import CitedText
 from backend.domain.timeline import day_start_ms
 from backend.ports import RecordStore
 from backend.services.access import Principal
@@ -42,7 +43,7 @@ def _note(stores: RecordStore, day: int, status: NoteStatus = NoteStatus.SIGNED,
 
 def _seed(stores: RecordStore) -> dict[str, Any]:
     _patient(stores)
-    n1 = _note(stores, 0, fields={"chief_complaint": {"text": "Fever"}})
+    n1 = _note(stores, 0, chief_complaint=CitedText(text="Fever"))
     n2 = _note(stores, 10, NoteStatus.DRAFT)
     meds = stores.history.add(
         HistoryEntry(
@@ -192,7 +193,7 @@ def test_dashboard_lists_drafts_with_names_and_recent_activity(stores: RecordSto
             patient_id="PAT_0000bbbb",
             status=NoteStatus.DRAFT,
             author="asha",
-            fields={"chief_complaint": {"text": "Cough"}},
+            chief_complaint=CitedText(text="Cough"),
         )
     )
     stores.notes.add(Note(patient_id=PID, status=NoteStatus.SIGNED, sections={"plan": "Rest."}))

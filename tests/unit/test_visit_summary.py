@@ -9,6 +9,7 @@ import pytest
 
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Medication, Note, NoteStatus
+from backend.domain.note_content import CitedText, Diagnosis
 from backend.domain.visit_summary import DraftNotAllowed, build_summary, medicine_table
 from backend.domain.visit_summary_html import render_visit_summary
 from backend.domain.visit_summary_lang import available, choose, language
@@ -26,8 +27,8 @@ def _note(meds: list[Medication] | None = None, status: NoteStatus = NoteStatus.
         status=status,
         signer="doctor" if status is NoteStatus.SIGNED else None,
         sections=sections,
-        fields=parts.pop("fields", {}),
         medications=meds or [],
+        **parts,
     )
 
 
@@ -126,7 +127,8 @@ def test_nothing_invented_every_medicine_and_condition_comes_from_the_signed_not
         objective="BP 150/95 mmHg. Temperature 38.6 C. Pulse 300 per minute.",
         assessment="Type 2 diabetes, stable. No evidence of pneumonia. Possible viral fever.",
         plan="Continue metformin. Review in 2 weeks.",
-        fields={"chief_complaint": {"text": "fever"}, "diagnoses": [{"text": "asthma"}]},
+        chief_complaint=CitedText(text="fever"),
+        diagnoses=[Diagnosis(text="asthma")],
     )
     s = build_summary(note, "Ram", EN)
     html = render_visit_summary(s)
@@ -143,7 +145,7 @@ def test_nothing_invented_every_medicine_and_condition_comes_from_the_signed_not
 
 
 def test_warning_signs_are_general_advice_for_named_conditions_or_the_general_line() -> None:
-    fever = build_summary(_note(assessment="Acute febrile illness.", fields={}), "Ram", EN)
+    fever = build_summary(_note(assessment="Acute febrile illness."), "Ram", EN)
     assert fever.warning_signs and "Difficulty breathing" in fever.warning_signs
     html = render_visit_summary(fever)
     assert "General advice for the condition named above, not a new diagnosis." in html
@@ -189,7 +191,7 @@ def test_html_escapes_every_value_from_the_record() -> None:
     note = _note(
         [_med(evil, strength="5 mg", verbatim="x", frequency="twice daily")],
         subjective=f"Came for {evil}.",
-        fields={"chief_complaint": {"text": f"{evil}"}},
+        chief_complaint=CitedText(text=f"{evil}"),
     )
     html = render_visit_summary(build_summary(note, f'Ram "{evil}"', EN, doctor=evil))
     assert "<script>" not in html and "&lt;script&gt;" in html

@@ -1,22 +1,30 @@
 """Note drafting with any LLM engine (Gemini, Bedrock, OpenAI-compatible): transcript segments (with ids) in, a grounded SOAP draft out.
 
-Returns the same triple as the offline drafter (``Draft.to_note_parts()``): ``(sections, fields,
-medications)``, where ``fields["sentences"]`` holds the sentences with their evidence and
-``fields["unsupported"]`` lists what the grounding check removed ("not found in the recording").
+Returns a ``NoteContent``, as the offline drafter does: the sentences with their evidence, vitals, diagnoses and
+medications that survived the grounding check, and in ``provenance.unsupported`` what the check removed
+("not found in the recording").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from backend.adapters.llm.client import JsonLlm
 from backend.adapters.llm.schemas import NoteDraftReply
 from backend.domain.grounding import CitedFact, CitedSentence, DrugFinder, ground_draft
-from backend.domain.models import Evidence, Medication, Segment
+from backend.domain.models import Segment
+from backend.domain.note_content import (
+    KIND_SECTION,
+    SOAP_SECTIONS,
+    Diagnosis,
+    DraftSentence,
+    Evidence,
+    Medication,
+    NoteContent,
+    Provenance,
+    Vital,
+)
 
-SOAP = ("subjective", "objective", "assessment", "plan")
-KINDS = {"chief_complaint", "hpi", "ros", "vitals", "exam", "results", "assessment", "plan"}
 SYSTEM = """You draft clinical notes from a consultation transcript for a clinician to review and sign.
 Rules:
 - Use only what the transcript says. Never add a drug, dose, number, vital sign, diagnosis or plan that was not said.
@@ -50,7 +58,7 @@ def transcript_prompt(segments: Sequence[Segment]) -> str:
 
 
 class LlmDrafter:
-    """Callable ``(segments) -> (sections, fields, medications)``; raises ProviderUnavailable to fall back.
+    """Callable ``(segments) -> NoteContent``; raises ProviderUnavailable to fall back.
 
     Args:
         client: the configured LLM client.
@@ -73,18 +81,16 @@ class LlmDrafter:
         self._verify = verify or known_drug
         self._find_drugs = find_drugs or _default_drug_finder
 
-    def __call__(self, segments: Sequence[Segment]) -> tuple[dict[str, str], dict[str, Any], list[Medication]]:
+    def __call__(self, segments: Sequence[Segment]) -> NoteContent:
         reply = self.client.generate_json("note drafting", transcript_prompt(segments), NoteDraftReply, system=SYSTEM)
-        return self.to_note_parts(reply, segments)
+        return self.to_content(reply, segments)
 
-    def to_note_parts(
-        self, reply: NoteDraftReply, segments: Sequence[Segment]
-    ) -> tuple[dict[str, str], dict[str, Any], list[Medication]]:
+    def to_content(self, reply: NoteDraftReply, segments: Sequence[Segment]) -> NoteContent:
         """Ground a validated reply against ``segments`` and shape it like the offline drafter's output."""
         sentences = [
             CitedSentence(
-                section=s.section if s.section in SOAP else "subjective",
-                kind=s.kind if s.kind in KINDS else "hpi",
+                section=s.section if s.section in SOAP_SECTIONS else "subjective",
+                kind=s.kind if s.kind in KIND_SECTION else "hpi",
                 text=s.text.strip(),
                 segment_ids=s.segment_ids,
             )
@@ -121,20 +127,16 @@ class LlmDrafter:
             synonyms=self._synonyms,
             find_drugs=self._find_drugs,
         )
-        sections = {name: " ".join(s.text for s in grounded.sentences if s.section == name) for name in SOAP}
+        sections = {name: " ".join(s.text for s in grounded.sentences if s.section == name) for name in SOAP_SECTIONS}
         if grounded.follow_up:
             follow = " ".join(f.text for f in grounded.follow_up)
             sections["plan"] = f"{sections['plan']} {follow}".strip()
-        medications = [m.model_copy(update={"verified": self._verify(m.name)}) for m in grounded.medications]
-        fields: dict[str, Any] = {
-            "sentences": [{**s.model_dump(), "unverified": False} for s in [*grounded.sentences, *grounded.follow_up]],
-            "vitals": [
-                {"kind": v.name, "value": v.value, "unit": v.unit, "segment_ids": v.segment_ids}
-                for v in grounded.vitals
-            ],
-            "diagnoses": [{"name": d.name, "segment_ids": d.segment_ids} for d in grounded.diagnoses],
-            "follow_up": [{"text": f.text, "segment_ids": f.segment_ids} for f in grounded.follow_up],
-            "unsupported": grounded.unsupported,
-            "engine": self.name,
-        }
-        return sections, fields, medications
+        # The follow-up is kept as plan sentences (the model writes whole sentences, not the offline "when").
+        return NoteContent(
+            sections=sections,
+            sentences=[DraftSentence(**s.model_dump()) for s in [*grounded.sentences, *grounded.follow_up]],
+            vitals=[Vital(kind=v.name, value=v.value, unit=v.unit, segment_ids=v.segment_ids) for v in grounded.vitals],
+            diagnoses=[Diagnosis(text=d.name, segment_ids=d.segment_ids) for d in grounded.diagnoses],
+            medications=[m.model_copy(update={"verified": self._verify(m.name)}) for m in grounded.medications],
+            provenance=Provenance(engine=self.name, unsupported=grounded.unsupported),
+        )

@@ -1,4 +1,4 @@
-"""``draft_note``: transcript segments -> a SOAP draft whose every sentence names its evidence."""
+"""``draft_note``: transcript segments -> a SOAP draft (``NoteContent``) whose every sentence names its evidence."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ from typing import Any
 from backend.domain.drafting import facts
 from backend.domain.drafting.compose import _answer_polarity, candidates, guess_sex, select
 from backend.domain.drafting.meds import find_medications
-from backend.domain.drafting.model import KIND_SECTION, SOAP_SECTIONS, Draft, DraftSentence
 from backend.domain.drafting.negation import find_symptoms
 from backend.domain.drafting.text import Pronouns
 from backend.domain.drafting.units import Unit, build_units
 from backend.domain.drafting.vitals import find_vitals
 from backend.domain.models import Segment
+from backend.domain.note_content import (
+    KIND_SECTION,
+    SOAP_SECTIONS,
+    DraftSentence,
+    NoteContent,
+    Speakers,
+    Symptom,
+    Vital,
+)
 
 # The note keeps about this share of the words spoken (ACI-Bench reference notes: ~1/3 of the dialogue;
 # 0.35 scored best on its train split).
@@ -25,16 +33,16 @@ VITAL_LABELS = {
 }  # fmt: skip
 
 
-def _symptoms(units: list[Unit]) -> list[dict[str, Any]]:
+def _symptoms(units: list[Unit]) -> list[Symptom]:
     """Symptoms with presence, merged by name (an affirmed mention wins over a denial: it must be seen)."""
-    merged: dict[str, dict[str, Any]] = {}
+    merged: dict[str, Symptom] = {}
 
     def add(name: str, present: bool, ids: list[int]) -> None:
-        item = merged.setdefault(name, {"name": name, "present": present, "segment_ids": []})
-        if present and not item["present"]:
-            item["present"], item["segment_ids"] = True, []
-        if present == item["present"]:
-            item["segment_ids"].extend(s for s in ids if s not in item["segment_ids"])
+        item = merged.setdefault(name, Symptom(name=name, present=present))
+        if present and not item.present:
+            item.present, item.segment_ids = True, []
+        if present == item.present:
+            item.segment_ids.extend(s for s in ids if s not in item.segment_ids)
 
     for i, unit in enumerate(units):
         if unit.question:
@@ -52,17 +60,15 @@ def _symptoms(units: list[Unit]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _vitals(units: list[Unit]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+def _vitals(units: list[Unit]) -> list[Vital]:
+    found: list[Vital] = []
     for unit in units:
         if unit.question:
             continue
         for v in find_vitals(unit.norm):
-            item: dict[str, Any] = {"kind": v.kind, "value": v.value, "unit": v.unit, "plausible": v.plausible}
-            if not v.plausible:
-                item["reason"] = v.reason
-            item["segment_ids"] = list(unit.segment_ids)
-            found.append(item)
+            reason = "" if v.plausible else v.reason
+            found.append(Vital(kind=v.kind, value=v.value, unit=v.unit, plausible=v.plausible, reason=reason,
+                               segment_ids=list(unit.segment_ids)))  # fmt: skip
     return found
 
 
@@ -71,7 +77,7 @@ def draft_note(
     *,
     max_words: int | None = None,
     extract_medications: Callable[[str], list[Any]] | None = None,
-) -> Draft:
+) -> NoteContent:
     """Draft a SOAP note from a consultation transcript, offline and by rules.
 
     Nothing is added that the transcript does not say: sentences are the speakers' own, rewritten to the third
@@ -83,12 +89,11 @@ def draft_note(
         extract_medications: ``extract_mentions``-compatible function (default: ``backend.domain.medications``).
 
     Returns:
-        The ``Draft``; ``Draft.to_note_parts()`` gives what a ``Note`` stores.
+        The draft's content (what a ``Note`` stores besides its record fields).
     """
     units = build_units(segments)
-    draft = Draft()
     if not units:
-        return draft
+        return NoteContent()
     pronouns = Pronouns.for_sex(guess_sex(units))
     spoken = sum(len(u.raw.split()) for u in units)
     budget = max_words or max(MIN_WORDS, min(MAX_WORDS, int(spoken * LENGTH_RATIO)))
@@ -96,35 +101,34 @@ def draft_note(
     sentences: list[DraftSentence] = []
     complaint = facts.chief_complaint(units)
     if complaint:
-        text = complaint["text"][0].upper() + complaint["text"][1:] + "."
+        text = complaint.text[0].upper() + complaint.text[1:] + "."
         sentences.append(DraftSentence(section="subjective", kind="chief_complaint", text=text,
-                                       segment_ids=complaint["segment_ids"]))  # fmt: skip
+                                       segment_ids=list(complaint.segment_ids)))  # fmt: skip
     vitals = _vitals(units)
     for v in vitals:
-        text = f"{VITAL_LABELS[v['kind']]}: {v['value']} {v['unit']}."
-        sentences.append(DraftSentence(section="objective", kind="vitals", text=text, segment_ids=v["segment_ids"],
-                                       unverified=not v["plausible"]))  # fmt: skip
+        text = f"{VITAL_LABELS[v.kind]}: {v.value} {v.unit}."
+        sentences.append(DraftSentence(section="objective", kind="vitals", text=text, segment_ids=list(v.segment_ids),
+                                       unverified=not v.plausible))  # fmt: skip
     for cand in select(candidates(units, pronouns), budget):
         sentences.append(DraftSentence(section=KIND_SECTION[cand.kind], kind=cand.kind, text=cand.text,
                                        segment_ids=cand.segment_ids, unverified=cand.unverified))  # fmt: skip
     follow_up = facts.follow_up(units)
     if follow_up:
-        sentences.append(DraftSentence(section="plan", kind="plan", text=f"Follow up {follow_up['text']}.",
-                                       segment_ids=follow_up["segment_ids"]))  # fmt: skip
+        sentences.append(DraftSentence(section="plan", kind="plan", text=f"Follow up {follow_up.text}.",
+                                       segment_ids=list(follow_up.segment_ids)))  # fmt: skip
 
-    draft.sentences = sentences
-    draft.sections = {
-        name: " ".join(s.text for s in sentences if s.section == name and s.kind != "chief_complaint")
-        for name in SOAP_SECTIONS
-    }
-    draft.medications = find_medications(units, extract_medications)
-    draft.fields = {
-        "chief_complaint": complaint,
-        "symptoms": _symptoms(units),
-        "vitals": vitals,
-        "diagnoses": facts.diagnoses(units),
-        "allergies": facts.allergies(units),
-        "follow_up": follow_up,
-        "patient_pronouns": pronouns.subject,
-    }
-    return draft
+    return NoteContent(
+        sections={
+            name: " ".join(s.text for s in sentences if s.section == name and s.kind != "chief_complaint")
+            for name in SOAP_SECTIONS
+        },
+        sentences=sentences,
+        chief_complaint=complaint,
+        symptoms=_symptoms(units),
+        vitals=vitals,
+        diagnoses=facts.diagnoses(units),
+        allergies=facts.allergies(units),
+        follow_up=follow_up,
+        medications=find_medications(units, extract_medications),
+        speakers=Speakers(patient_pronoun=pronouns.subject),
+    )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from backend.domain.drafting.negation import find_symptoms
 from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
 from backend.domain.drafting.rules import negation_cues, phrase_regex, sections
 from backend.domain.drafting.units import Unit
+from backend.domain.note_content import CitedText, Diagnosis
 
 _CC_STOP = re.compile(r"\s*(?:[,.?!;]| who | which | that | and i | so | because | since | but | as well)")
 _CC_LEADING = re.compile(
@@ -16,11 +16,11 @@ _CC_LEADING = re.compile(
 )
 
 
-def chief_complaint(units: list[Unit]) -> dict[str, Any] | None:
+def chief_complaint(units: list[Unit]) -> CitedText | None:
     """The reason for the visit, from the clinician's words ("here for ...") or the patient's first complaint.
 
     Returns:
-        ``{"text", "segment_ids"}`` or None when the transcript does not say.
+        The complaint with its segments, or None when the transcript does not say.
     """
     rules = sections()["chief_complaint"]
     for unit in units:
@@ -34,23 +34,23 @@ def chief_complaint(units: list[Unit]) -> dict[str, Any] | None:
         phrase = _CC_LEADING.sub("", (rest[: stop.start()] if stop else rest).strip())
         words = phrase.split()
         if 1 <= len(words) <= 8 and not re.match(r"^(?:a |an )?(?:visit|appointment|today|now|me)\b", phrase):
-            return {"text": phrase, "segment_ids": list(unit.segment_ids)}
+            return CitedText(text=phrase, segment_ids=list(unit.segment_ids))
     for i, unit in enumerate(units):
         if unit.speaker != "patient" and rules["question_regex"].search(unit.norm):
             for answer in units[i + 1 : i + 4]:
                 if answer.speaker == "patient":
                     present = [f for f in find_symptoms(answer.norm) if f.present and not f.hypothetical]
                     if present:
-                        return {"text": present[0].name, "segment_ids": list(answer.segment_ids)}
+                        return CitedText(text=present[0].name, segment_ids=list(answer.segment_ids))
     for unit in units:
         if unit.speaker == "patient" and not unit.question:
             present = [f for f in find_symptoms(unit.norm) if f.present and not f.hypothetical]
             if present:
-                return {"text": present[0].name, "segment_ids": list(unit.segment_ids)}
+                return CitedText(text=present[0].name, segment_ids=list(unit.segment_ids))
     return None
 
 
-def follow_up(units: list[Unit]) -> dict[str, Any] | None:
+def follow_up(units: list[Unit]) -> CitedText | None:
     """When the patient should come back ("come back in two weeks" -> "in 2 weeks"), from the clinician."""
     for unit in reversed(units):
         if unit.speaker == "patient" or unit.question:
@@ -60,37 +60,37 @@ def follow_up(units: list[Unit]) -> dict[str, Any] | None:
             if m:
                 when = m.group("when").strip()
                 text = when if re.match(r"^(?:next|tomorrow|as needed|if)", when) else f"in {when}"
-                return {"text": text, "segment_ids": list(unit.segment_ids)}
+                return CitedText(text=text, segment_ids=list(unit.segment_ids))
     return None
 
 
-def allergies(units: list[Unit]) -> list[dict[str, Any]]:
+def allergies(units: list[Unit]) -> list[CitedText]:
     """Allergies stated in the transcript; "no known drug allergies" is kept as such."""
     rules = sections()["allergies"]
-    found: list[dict[str, Any]] = []
+    found: list[CitedText] = []
     for unit in units:
         if unit.question:
             continue
         if rules["none_regex"].search(unit.norm):
-            found.append({"text": "no known drug allergies", "segment_ids": list(unit.segment_ids)})
+            found.append(CitedText(text="no known drug allergies", segment_ids=list(unit.segment_ids)))
             continue
         for regex in rules["compiled"]:
             for m in regex.finditer(unit.norm):
                 what = m.group("what").strip(" ,")
                 if what and len(what.split()) <= 6:
-                    found.append({"text": what, "segment_ids": list(unit.segment_ids)})
+                    found.append(CitedText(text=what, segment_ids=list(unit.segment_ids)))
     return found
 
 
-def diagnoses(units: list[Unit]) -> list[dict[str, Any]]:
+def diagnoses(units: list[Unit]) -> list[Diagnosis]:
     """Conditions named by the transcript (never inferred), with certainty; negated mentions are left out.
 
     Returns:
-        ``{"text", "certainty": "stated"|"possible", "unverified", "segment_ids"}`` per condition, merged by name.
+        One ``Diagnosis`` per condition, merged by name ("possible" and unverified unless once stated plainly).
     """
     uncertain = phrase_regex(sections()["diagnosis_certainty"]["uncertain"])
     negators = negation_cues()["pre"]
-    merged: dict[str, dict[str, Any]] = {}
+    merged: dict[str, Diagnosis] = {}
     for unit in units:
         if unit.question:
             continue
@@ -99,12 +99,10 @@ def diagnoses(units: list[Unit]) -> list[dict[str, Any]]:
             if negators.search(before):
                 continue
             possible = bool(uncertain.search(unit.norm))
-            item = merged.setdefault(
-                name, {"text": name, "certainty": "possible", "unverified": True, "segment_ids": []}
-            )
+            item = merged.setdefault(name, Diagnosis(text=name, certainty="possible", unverified=True))
             if not possible:
-                item["certainty"], item["unverified"] = "stated", False
+                item.certainty, item.unverified = "stated", False
             for sid in unit.segment_ids:
-                if sid not in item["segment_ids"]:
-                    item["segment_ids"].append(sid)
+                if sid not in item.segment_ids:
+                    item.segment_ids.append(sid)
     return list(merged.values())

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from backend.domain.drafting.model import Draft, DraftSentence
-from backend.domain.models import Medication
+from backend.domain.note_content import DraftSentence, Medication, NoteContent
 
 _HEADINGS = [
     ("chief_complaint", "CHIEF COMPLAINT"),
@@ -31,7 +30,7 @@ def _medication_line(med: Medication) -> str:
     return f"- {line}"
 
 
-def render_note_text(draft: Draft) -> str:
+def render_note_text(draft: NoteContent) -> str:
     """The draft as plain note text: a heading per part, one paragraph (or list) under each.
 
     Parts without content are left out; ASSESSMENT AND PLAN holds the assessment sentences then the plan.

@@ -9,16 +9,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from backend.domain.drafting.model import SOAP_SECTIONS, Draft, DraftSentence
 from backend.domain.drafting.negation import find_symptoms
 from backend.domain.drafting.render import render_note_text
 from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
 from backend.domain.drafting.rules import stopwords
 from backend.domain.drafting.shorten import shorten
 from backend.domain.drafting.templates import NoteTemplate
-from backend.domain.models import Medication
+from backend.domain.note_content import SOAP_SECTIONS, DraftSentence, Medication, NoteContent
 
 FULL = "full"
 # Short structured items say the most per word: they are chosen before narrative sentences of equal value.
@@ -75,7 +73,7 @@ class StyledNote:
         return len(self.text.split())
 
 
-def full_soap_sections(draft: Draft) -> dict[str, str]:
+def full_soap_sections(draft: NoteContent) -> dict[str, str]:
     """The SOAP boxes of the full draft, as the drafter fills them (the chief complaint is not repeated)."""
     return {
         name: " ".join(s.text for s in draft.sentences if s.section == name and s.kind != "chief_complaint")
@@ -108,9 +106,8 @@ def _sentence_line(s: DraftSentence, compress: bool) -> StyledLine:
                       unverified=s.unverified)  # fmt: skip
 
 
-def _field_lines(draft: Draft, name: str, compress: bool) -> list[StyledLine]:
+def _field_lines(draft: NoteContent, name: str, compress: bool) -> list[StyledLine]:
     """Candidate lines of one template field, each with the evidence of the item it renders."""
-    fields: dict[str, Any] = draft.fields
     if name in _NARRATIVE or name == "vitals":
         return [_sentence_line(s, compress) for s in draft.sentences_of(name)]
     out: list[StyledLine] = []
@@ -118,26 +115,26 @@ def _field_lines(draft: Draft, name: str, compress: bool) -> list[StyledLine]:
         said = draft.sentences_of("chief_complaint")
         if said:
             out = [_sentence_line(said[0], False)]
-        elif isinstance(fields.get("chief_complaint"), dict) and fields["chief_complaint"].get("text"):
-            cc = fields["chief_complaint"]
-            out = [StyledLine(cc["text"][:1].upper() + cc["text"][1:] + ".", list(cc["segment_ids"]), name)]
+        elif draft.chief_complaint is not None and draft.chief_complaint.text:
+            cc = draft.chief_complaint
+            out = [StyledLine(cc.text[:1].upper() + cc.text[1:] + ".", list(cc.segment_ids), name)]
     elif name == "diagnoses":
-        for d in fields.get("diagnoses") or []:
-            text = d["text"][:1].upper() + d["text"][1:]
-            if d.get("certainty") == "possible":
-                text = f"Possible {d['text']}"
-            out.append(StyledLine(f"{text}.", list(d["segment_ids"]), name, unverified=bool(d.get("unverified"))))
+        for d in draft.diagnoses:
+            text = d.text[:1].upper() + d.text[1:]
+            if d.certainty == "possible":
+                text = f"Possible {d.text}"
+            out.append(StyledLine(f"{text}.", list(d.segment_ids), name, unverified=d.unverified))
     elif name == "allergies":
-        for a in fields.get("allergies") or []:
-            text = a["text"] if a["text"] == "no known drug allergies" else f"allergic to {a['text']}"
-            out.append(StyledLine(text[:1].upper() + text[1:] + ".", list(a["segment_ids"]), name))
+        for a in draft.allergies:
+            text = a.text if a.text == "no known drug allergies" else f"allergic to {a.text}"
+            out.append(StyledLine(text[:1].upper() + text[1:] + ".", list(a.segment_ids), name))
     elif name == "medications":
         for m in draft.medications:
             out.append(StyledLine(_medication_text(m), list(m.evidence.segment_ids), name, unverified=not m.verified))
     elif name == "follow_up":
-        fu = fields.get("follow_up")
-        if isinstance(fu, dict) and fu.get("text"):
-            out = [StyledLine(f"Follow up {fu['text']}.", list(fu["segment_ids"]), name)]
+        fu = draft.follow_up
+        if fu is not None and fu.text:
+            out = [StyledLine(f"Follow up {fu.text}.", list(fu.segment_ids), name)]
     return [
         StyledLine(ln.text, ln.segment_ids, ln.source, ln.order or float(min(ln.segment_ids, default=0)),
                    unverified=ln.unverified)
@@ -158,7 +155,7 @@ def _is_duplicate(line: StyledLine, chosen: list[StyledLine]) -> bool:
     return any(len(words & _content(c.text)) >= _DUPLICATE_SHARE * len(words) for c in chosen)
 
 
-def render_template(draft: Draft, template: NoteTemplate, spoken_words: int) -> StyledNote:
+def render_template(draft: NoteContent, template: NoteTemplate, spoken_words: int) -> StyledNote:
     """The draft in a template's sections, within the template's word budget for this consultation.
 
     Args:
@@ -202,13 +199,13 @@ def render_template(draft: Draft, template: NoteTemplate, spoken_words: int) -> 
     return StyledNote(template.name, sections, soap, text + ("\n" if text else ""))
 
 
-def render_full(draft: Draft) -> StyledNote:
+def render_full(draft: NoteContent) -> StyledNote:
     """The full SOAP note, exactly as today's drafter renders it."""
     lines = [StyledLine(s.text, list(s.segment_ids), s.kind, unverified=s.unverified) for s in draft.sentences]
     return StyledNote(FULL, [StyledSection("", "", lines)], full_soap_sections(draft), render_note_text(draft))
 
 
-def render_style(draft: Draft, style: str, templates: dict[str, NoteTemplate], spoken_words: int) -> StyledNote:
+def render_style(draft: NoteContent, style: str, templates: dict[str, NoteTemplate], spoken_words: int) -> StyledNote:
     """The draft in the named style: ``"full"`` or the name of a template in ``templates``.
 
     Raises:

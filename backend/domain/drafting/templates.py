@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from backend.domain.errors import ValidationFailed
+from backend.domain.note_content import SoapSection
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "data" / "templates" / "notes"
 MAX_TEMPLATE_BYTES = 64_000
@@ -49,7 +50,7 @@ FieldName = Literal[
     "chief_complaint", "hpi", "ros", "allergies", "medications", "vitals", "exam", "results",
     "diagnoses", "assessment", "plan", "follow_up",
 ]  # fmt: skip
-SoapName = Literal["subjective", "objective", "assessment", "plan"]
+
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
@@ -80,7 +81,7 @@ class TemplateSection(BaseModel):
 
     heading: Annotated[str, Field(min_length=1, max_length=60)]
     fields: Annotated[list[FieldName], Field(min_length=1)]
-    soap: SoapName | None = None  # default: the SOAP section of the first field
+    soap: SoapSection | None = None  # default: the SOAP section of the first field
     max_items: Annotated[int, Field(ge=1, le=100)] | None = None
 
     @property

@@ -6,6 +6,7 @@ import pytest
 
 from backend.domain.errors import ConcurrentUpdate, NotFound, SignedNoteImmutable
 from backend.domain.models import Evidence, HistoryEntry, Medication, Note, NoteStatus, Segment
+from backend.domain.note_content import Provenance, RecoveredName, Symptom, Vital
 from backend.ports import RecordStore
 
 
@@ -18,7 +19,9 @@ def test_note_round_trip_keeps_nested_data(record_store: RecordStore) -> None:
         1_700_000_000_123,
         transcript=[Segment(id=0, start=0.0, end=2.5, text="fever since two days", speaker="patient")],
         sections={"subjective": "Fever x2 days", "plan": ""},
-        fields={"temperature_c": 38.4, "tags": ["fever"], "nested": {"ok": True, "n": 3}},
+        vitals=[Vital(kind="temperature", value="38.4", unit="C", segment_ids=[0])],
+        symptoms=[Symptom(name="fever", present=True, segment_ids=[0])],
+        provenance=Provenance(recovered_names=[RecoveredName(segment_id=0, heard="doll oh", drug="Dolo", score=0.91)]),
         medications=[
             Medication(name="paracetamol", strength="650 mg", evidence=Evidence(segment_ids=[0], quote="dolo"))
         ],

@@ -1,12 +1,16 @@
-"""Scribe jobs in ``Jobs`` (key job_id); GSIs ``status-index`` and ``patient-index`` on updated_at."""
+"""Scribe jobs in ``Jobs`` (key job_id); GSIs ``status-index`` and ``patient-index`` on updated_at.
+
+Items written by the previous version (a ``params`` map) are upgraded as they are read (``job_from_row``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from backend.adapters.records.dynamodb.base import Table, av, from_item, to_item
+from backend.adapters.records.dynamodb.base import Table, av, plain, to_item
 from backend.adapters.records.dynamodb.tables import JOBS
 from backend.domain.errors import AlreadyExists, NotFound
+from backend.domain.legacy_rows import job_from_row
 from backend.domain.models import Job, JobStatus, now_ms
 
 
@@ -22,7 +26,7 @@ class DynamoJobStore:
         item = self._t.get({"job_id": av(job_id)})
         if item is None:
             raise NotFound(f"No job {job_id}.")
-        return from_item(Job, item)
+        return job_from_row(plain(item))
 
     def update(self, job: Job, expected_version: int) -> Job:
         stored = job.model_copy(update={"version": expected_version + 1, "updated_at": now_ms()})
@@ -38,7 +42,7 @@ class DynamoJobStore:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [from_item(Job, i) for i in items]
+        return [job_from_row(plain(i)) for i in items]
 
     def list_by_status(self, status: JobStatus, limit: int = 100) -> list[Job]:
         items = self._t.query_all(
@@ -49,7 +53,7 @@ class DynamoJobStore:
             ExpressionAttributeValues={":s": av(status.value)},
             Limit=limit,
         )
-        return [from_item(Job, i) for i in items]
+        return [job_from_row(plain(i)) for i in items]
 
     def delete(self, job_id: str) -> None:
         self._t.call("delete_item", TableName=self._t.name, Key={"job_id": av(job_id)})

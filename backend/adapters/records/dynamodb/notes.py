@@ -27,6 +27,7 @@ from backend.adapters.aws_errors import error_code, map_error
 from backend.adapters.records.dynamodb.base import SERVICE, Table, av, from_item, plain, to_item
 from backend.adapters.records.dynamodb.tables import HISTORY, NOTES
 from backend.domain.errors import ConcurrentUpdate, NotFound, SignedNoteImmutable
+from backend.domain.legacy_rows import note_from_row
 from backend.domain.models import HistoryEntry, Note, NoteStatus, Page, now_ms
 
 R = TypeVar("R", Note, HistoryEntry)
@@ -52,6 +53,9 @@ class _Timeline(Generic[R]):
     def _extra(self, record: R) -> dict[str, Any]:
         return {}
 
+    def _read(self, item: dict[str, Any]) -> R:
+        return from_item(self.model, item)
+
     def _key(self, patient_id: str, timestamp: int) -> dict[str, Any]:
         return {"patient_id": av(patient_id), "timestamp": av(timestamp)}
 
@@ -67,7 +71,7 @@ class _Timeline(Generic[R]):
         item = self._t.get(self._key(patient_id, timestamp))
         if item is None:
             raise NotFound(f"No {self.label} {timestamp} for patient {patient_id}.")
-        return from_item(self.model, item)
+        return self._read(item)
 
     def list_for_patient(self, patient_id: str, cursor: str | None = None, limit: int = 50) -> Page[R]:
         items, nxt = self._t.query_page(
@@ -78,13 +82,17 @@ class _Timeline(Generic[R]):
             ExpressionAttributeValues={":p": av(patient_id)},
             ScanIndexForward=False,
         )
-        return Page[R](items=[from_item(self.model, i) for i in items], next_cursor=nxt)
+        return Page[R](items=[self._read(i) for i in items], next_cursor=nxt)
 
 
 class DynamoNoteStore(_Timeline[Note]):
     table = NOTES
     model = Note
     label = "note"
+
+    def _read(self, item: dict[str, Any]) -> Note:
+        # Items written by the previous version (a ``fields`` map) are upgraded as they are read.
+        return note_from_row(plain(item))
 
     def _extra(self, record: Note) -> dict[str, Any]:
         shard = change_shard(record.patient_id)
@@ -153,7 +161,7 @@ class DynamoNoteStore(_Timeline[Note]):
                 ScanIndexForward=False,
                 Limit=limit,
             )
-            streams.append([from_item(Note, i) for i in items])
+            streams.append([self._read(i) for i in items])
         merged = heapq.merge(*streams, key=lambda n: n.updated_at, reverse=True)
         return [n for _, n in zip(range(limit), merged, strict=False)]
 

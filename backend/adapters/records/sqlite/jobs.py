@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from backend.adapters.records.sqlite.db import Database
 from backend.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound
+from backend.domain.legacy_rows import job_from_row
 from backend.domain.models import Job, JobStatus, now_ms
 
 
@@ -27,7 +29,7 @@ class SqliteJobStore:
         rows = self._db.query("SELECT body FROM jobs WHERE job_id = ?", (job_id,))
         if not rows:
             raise NotFound(f"No job {job_id}.")
-        return Job.model_validate_json(rows[0]["body"])
+        return _job(rows[0]["body"])
 
     def update(self, job: Job, expected_version: int) -> Job:
         stored = job.model_copy(update={"version": expected_version + 1, "updated_at": now_ms()})
@@ -53,14 +55,19 @@ class SqliteJobStore:
         rows = self._db.query(
             "SELECT body FROM jobs WHERE patient_id = ? ORDER BY updated_at DESC LIMIT ?", (patient_id, limit)
         )
-        return [Job.model_validate_json(r["body"]) for r in rows]
+        return [_job(r["body"]) for r in rows]
 
     def list_by_status(self, status: JobStatus, limit: int = 100) -> list[Job]:
         rows = self._db.query(
             "SELECT body FROM jobs WHERE status = ? ORDER BY updated_at LIMIT ?", (status.value, limit)
         )
-        return [Job.model_validate_json(r["body"]) for r in rows]
+        return [_job(r["body"]) for r in rows]
 
     def delete(self, job_id: str) -> None:
         with self._db.tx() as conn:
             conn.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+
+
+def _job(body: str) -> Job:
+    """A stored body as a ``Job``; bodies written by the previous version (a ``params`` dict) are upgraded."""
+    return job_from_row(json.loads(body))

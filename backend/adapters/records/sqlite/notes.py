@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from backend.adapters.records.sqlite.db import Database, decode_cursor, encode_cursor
 from backend.domain.errors import ConcurrentUpdate, NotFound, SignedNoteImmutable
+from backend.domain.legacy_rows import note_from_row
 from backend.domain.models import HistoryEntry, Note, NoteStatus, Page, now_ms
 
 R = TypeVar("R", Note, HistoryEntry)
@@ -22,6 +24,9 @@ class _Timeline(Generic[R]):
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def _read(self, body: str) -> R:
+        return self.model.model_validate_json(body)
 
     def _insert(self, conn: sqlite3.Connection, record: R) -> None:
         raise NotImplementedError
@@ -44,7 +49,7 @@ class _Timeline(Generic[R]):
         )
         if not rows:
             raise NotFound(f"No {self.label} {timestamp} for patient {patient_id}.")
-        return self.model.model_validate_json(rows[0]["body"])
+        return self._read(rows[0]["body"])
 
     def list_for_patient(self, patient_id: str, cursor: str | None = None, limit: int = 50) -> Page[R]:
         after = decode_cursor(cursor)
@@ -53,7 +58,7 @@ class _Timeline(Generic[R]):
             f"SELECT ts, body FROM {self.table} WHERE patient_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?",  # noqa: S608  # nosec B608 - fixed SQL text (constant table/clauses), values bound
             (patient_id, before, limit + 1),
         )
-        items = [self.model.model_validate_json(r["body"]) for r in rows[:limit]]
+        items = [self._read(r["body"]) for r in rows[:limit]]
         nxt = encode_cursor([rows[limit - 1]["ts"]]) if len(rows) > limit else None
         return Page[R](items=items, next_cursor=nxt)
 
@@ -62,6 +67,9 @@ class SqliteNoteStore(_Timeline[Note]):
     table = "notes"
     model = Note
     label = "note"
+
+    def _read(self, body: str) -> Note:
+        return _note(body)
 
     def _insert(self, conn: sqlite3.Connection, record: Note) -> None:
         conn.execute(
@@ -115,13 +123,19 @@ class SqliteNoteStore(_Timeline[Note]):
         rows = self._db.query(
             "SELECT body FROM notes WHERE updated_at >= ? ORDER BY updated_at DESC LIMIT ?", (since, limit)
         )
-        return [Note.model_validate_json(r["body"]) for r in rows]
+        return [_note(r["body"]) for r in rows]
 
     def drafts(self, limit: int = 200) -> list[Note]:
         rows = self._db.query(
             "SELECT body FROM notes WHERE status = ? ORDER BY updated_at DESC LIMIT ?", (NoteStatus.DRAFT.value, limit)
         )
-        return [Note.model_validate_json(r["body"]) for r in rows]
+        return [_note(r["body"]) for r in rows]
+
+
+def _note(body: str) -> Note:
+    """A stored body as a ``Note``; bodies written by the previous version are upgraded as they are read."""
+    row: dict[str, Any] = json.loads(body)
+    return note_from_row(row)
 
 
 class SqliteHistoryStore(_Timeline[HistoryEntry]):
