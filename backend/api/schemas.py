@@ -12,10 +12,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.domain.models import HistoryEntry, Job, JobStatus, Medication, Note, Patient, Segment
+from backend.domain.note_content import SoapSection
 from backend.domain.reconcile import ActiveMed
 
 JobState = Literal["queued", "transcribing", "drafting", "ready_for_review", "failed"]
-SoapSection = Literal["subjective", "objective", "assessment", "plan"]
 
 
 class ErrorBody(BaseModel):
@@ -256,10 +256,9 @@ def _segment_out(s: Segment) -> SegmentOut:
 
 
 def _plain_fields(note: Note) -> dict[str, Any]:
-    fields: Any = note.fields
-    # A typed model or a dict: the API sends its JSON form either way.
-    dumped = fields.model_dump(mode="json") if isinstance(fields, BaseModel) else fields
-    return dict(dumped or {})
+    # The typed content (sentences, facts, speakers, provenance) in its JSON form; sections and medications
+    # have their own keys.
+    return note.content.model_dump(mode="json", exclude={"sections", "medications"})
 
 
 def note_summary(n: Note) -> NoteSummary:
@@ -285,7 +284,7 @@ def note_out(n: Note) -> NoteOut:
         medications=[medication_out(m) for m in n.medications],
         transcript=[_segment_out(s) for s in n.transcript],
         fields=_plain_fields(n),
-        unsupported=list(n.unsupported),
+        unsupported=list(n.provenance.unsupported),
         has_audio=bool(n.audio_key),
     )
 
