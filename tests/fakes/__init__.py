@@ -4,7 +4,7 @@ Each fake runs through the same contract suite as the real adapters (``tests/int
 client through the shared engine checks, ``tests/integration/test_llm_engines_shared.py``), so a unit
 test that passes on a fake means what it would mean on SQLite, DynamoDB, S3 or SQS:
 
-- records (patients, users, audit, notes, history, metrics, jobs, api tokens): ``tests/unit/fakes.py``
+- ``records``: patients, users, audit, notes, history, metrics, jobs, api tokens (``fake_record_store()``)
 - ``blobs``: the content-addressed blob store
 - ``queue``: the job queue with visibility timeouts on an injected clock
 - ``clock``: the clock the queue (and a test) moves

@@ -24,9 +24,9 @@ from backend.domain.models import Role
 from backend.services.access import Principal
 from backend.services.patients import PatientInput, register_patient
 from backend.services.scribe import ScribeDeps, submit_recording
-from tests.helpers.speech import encode_audio, tone_bursts
-from tests.unit.fakes import fake_record_store
 from tests.fakes.blobs import FakeBlobs
+from tests.fakes.records import fake_record_store
+from tests.helpers.speech import encode_audio, tone_bursts
 
 NURSE = Principal("nurse", Role.NURSE)
 LIMIT = 50 * 1024 * 1024

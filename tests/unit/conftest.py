@@ -8,7 +8,7 @@ import pytest
 from pytest_socket import disable_socket, enable_socket
 
 from backend.ports import RecordStore
-from tests.unit.fakes import fake_record_store
+from tests.fakes.records import fake_record_store
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from backend.domain.models import NoteStatus, Role
 from backend.services.access import Principal
 from backend.services.demo import seed_demo
 from backend.services.timeline import dashboard_summary
-from tests.unit.fakes import fake_record_store
+from tests.fakes.records import fake_record_store
 
 DOCTOR = Principal("doctor", Role.DOCTOR)
 

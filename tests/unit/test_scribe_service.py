@@ -27,9 +27,9 @@ from tests.fakes.audio import FakeCodec
 from tests.fakes.blobs import FakeBlobs
 from tests.fakes.clock import FakeClock
 from tests.fakes.queue import FakeQueue
+from tests.fakes.records import fake_record_store
 from tests.fakes.speech import ScriptedTranscriber
 from tests.helpers.speech import tone_bursts as tone
-from tests.unit.fakes import fake_record_store
 
 NURSE = Principal("nurse", Role.NURSE)
 PATIENT = "PAT_0000c0de"

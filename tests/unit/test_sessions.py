@@ -8,7 +8,7 @@ from backend.domain.models import Role
 from backend.ports import RecordStore
 from backend.services import auth, sessions
 from backend.services.access import Principal
-from tests.unit.fakes import fake_record_store
+from tests.fakes.records import fake_record_store
 
 ADMIN = Principal("boss", Role.ADMIN)
 DOCTOR = Principal("doctor", Role.DOCTOR)

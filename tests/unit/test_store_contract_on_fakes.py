@@ -10,9 +10,9 @@ from backend.domain.models import Note, NoteStatus, Role
 from backend.services.access import Principal
 from backend.services.audit_verify import verify_audit_chain
 from backend.services.notes import amend_note, sign_note
+from tests.fakes.records import fake_record_store
 from tests.integration.contract import test_audit_log as audit_contract
 from tests.integration.contract import test_note_store as notes_contract
-from tests.unit.fakes import fake_record_store
 
 DOCTOR = Principal("dr", Role.DOCTOR)
 

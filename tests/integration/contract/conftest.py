@@ -7,9 +7,9 @@
 ``ocr``:          rapidocr (the models in its wheel)
 ``speech``:       faster-whisper (the provisioned base model)
 
-Each has one more implementation, ``fake``: the in-memory fake of the unit tests (``tests/unit/fakes.py``,
-``tests/fakes``). It passes the same contract as the adapters, so what a unit test sees on a fake is what the
-real stores do; its runs need no server.
+Each has one more implementation, ``fake``: the in-memory fake of the unit tests (``tests/fakes``). It passes
+the same contract as the adapters, so what a unit test sees on a fake is what the real stores do; its runs
+need no server.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ STORED_RECORDS = ["sqlite", "sqlite-encrypted", "dynamodb"]  # the adapters that
 @contextmanager
 def _record_store(param: str, tmp_path: Path) -> Iterator[RecordStore]:
     if param == "fake":
-        from tests.unit.fakes import fake_record_store
+        from tests.fakes.records import fake_record_store
 
         yield fake_record_store()
         return
