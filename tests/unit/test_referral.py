@@ -9,6 +9,7 @@ import pytest
 
 from backend.domain.errors import PermissionDenied, ValidationFailed
 from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role
+from backend.domain.note_content import CitedText
 from backend.domain.reconcile import ActiveMed
 from backend.domain.referral import (
     ReferralNeedsSignedNote,
@@ -38,7 +39,7 @@ def _note(status: NoteStatus = NoteStatus.SIGNED, **sections: str) -> Note:
         status=status,
         signer="doctor" if status is NoteStatus.SIGNED else None,
         sections=sections,
-        fields={"allergies": [{"text": "penicillin"}, {"text": "latex"}]},
+        allergies=[CitedText(text="penicillin"), CitedText(text="latex")],
     )
 
 
