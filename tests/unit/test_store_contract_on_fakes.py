@@ -1,4 +1,5 @@
-"""The record-store contract tests that the in-memory fakes must pass too (so unit tests see what stores do)."""
+"""Services over the record fakes where the stores' refusals matter (the fakes pass the whole store contract:
+``tests/integration/contract``, the ``fake`` parameter)."""
 
 from __future__ import annotations
 
@@ -12,24 +13,8 @@ from backend.services.audit_verify import verify_audit_chain
 from backend.services.notes import amend_note, sign_note
 from tests.fakes.records import fake_record_store
 from tests.integration.contract import test_audit_log as audit_contract
-from tests.integration.contract import test_note_store as notes_contract
 
 DOCTOR = Principal("dr", Role.DOCTOR)
-
-
-@pytest.mark.parametrize(
-    "contract",
-    [
-        notes_contract.test_store_refuses_to_change_a_signed_note_and_an_amendment_is_a_new_note,
-        notes_contract.test_versioned_update_and_stale_write,
-        notes_contract.test_colliding_timestamps_are_bumped_never_overwritten,
-        audit_contract.test_every_row_is_chained_and_the_chain_verifies,
-        audit_contract.test_query_filters_and_order,
-    ],
-    ids=lambda f: f.__name__,
-)
-def test_fake_passes_the_store_contract(contract) -> None:  # type: ignore[no-untyped-def]
-    contract(fake_record_store())
 
 
 def test_signing_then_amending_goes_through_the_refusing_store() -> None:
