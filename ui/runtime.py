@@ -24,7 +24,7 @@ from backend.bootstrap import App, start_app
 from backend.config import Settings
 from backend.services import sessions
 from backend.services.access import Principal
-from ui.session_http import COOKIE, ROUTE, TICKET_HEADER, registry
+from ui.session_http import ROUTE, TICKET_HEADER, cookie_name, registry
 
 PRINCIPAL = "auth_principal"
 LAST_SEEN = "auth_last_seen"  # the last user action (seconds)
@@ -108,9 +108,17 @@ def _tab() -> str | None:
     return ctx.session_id if ctx is not None else None
 
 
+def _base_url() -> str:
+    return str(st.get_option("server.baseUrlPath") or "")
+
+
 def _cookie_session() -> str | None:
-    """The session id that this tab's cookie names, if the server signed it (open or not)."""
-    return registry().session_id_for_cookie(st.context.cookies.get(COOKIE))
+    """The session id that this tab's cookie names, if the server signed it (open or not).
+
+    Over https only the prefixed cookie counts (see ``ui.session_http.cookie_name``).
+    """
+    secure = str(st.context.url or "").startswith("https://")
+    return registry().session_id_for_cookie(st.context.cookies.get(cookie_name(secure, _base_url())))
 
 
 def _resume() -> Principal | None:
@@ -187,7 +195,7 @@ def bind_session_cookie() -> None:
     if not registry().ticket_pending(session_id, clock()):
         del st.session_state[TICKET]
         return
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    base = _base_url().strip("/")
     url = json.dumps(f"/{base}/{ROUTE}" if base else f"/{ROUTE}")
     headers = json.dumps({TICKET_HEADER: ticket})
     st.html(

@@ -24,7 +24,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.services.session_registry import SessionRegistry
 
-COOKIE = "copilot_session"
+COOKIE = "copilot_session"  # over plain http (this machine only)
+# Over https the name carries a prefix the browser enforces: a __Host- cookie can only be set by this origin over
+# TLS with Path=/ (no sibling subdomain can plant its own session on users), __Secure- (under a base URL) over TLS.
+HOST_COOKIE = "__Host-copilot_session"
+SECURE_COOKIE = "__Secure-copilot_session"
 TICKET_HEADER = "X-Copilot-Ticket"
 ROUTE = "_copilot/session"
 UPLOAD_PATH = re.compile(r"/_stcore/upload_file/(?P<session>[^/]+)/")
@@ -47,6 +51,13 @@ def cookie_path(base_url: str) -> str:
     return _base(base_url) or "/"
 
 
+def cookie_name(secure: bool, base_url: str) -> str:
+    """The cookie's name for a page served over https (``secure``) or not, at ``base_url``."""
+    if not secure:
+        return COOKIE
+    return HOST_COOKIE if cookie_path(base_url) == "/" else SECURE_COOKIE
+
+
 def _same_origin(request: Request) -> bool:
     # Browsers send both on a fetch; a request that says it is cross-site, or comes from another origin, is refused.
     if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
@@ -59,8 +70,11 @@ def _same_origin(request: Request) -> bool:
 
 
 def _secure(request: Request) -> bool:
-    # Behind a TLS proxy the app sees http: the proxy's X-Forwarded-Proto says https. Trusting it can only add
-    # the Secure flag, never remove it.
+    # The browser's own view decides (its Origin header, as the page script reads st.context.url): behind a TLS
+    # proxy the app itself sees http. Without an Origin, the scheme or the proxy's X-Forwarded-Proto.
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin.startswith("https://")
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
 
 
@@ -80,12 +94,13 @@ def session_routes(
         value = table().redeem(ticket, clock()) if ticket and _same_origin(request) else None
         response = Response(status_code=204 if value else 403, headers={"Cache-Control": "no-store"})
         if value:
+            secure = _secure(request)
             response.set_cookie(
-                COOKIE,
+                cookie_name(secure, base_url),
                 value,
                 path=cookie_path(base_url),
                 httponly=True,
-                secure=_secure(request),
+                secure=secure,
                 samesite="strict",
             )
         return response

@@ -15,7 +15,15 @@ from backend.domain.models import Role
 from backend.services.access import Principal
 from backend.services.session_registry import SessionRegistry
 from backend.services.sessions import SessionStamp
-from ui.session_http import COOKIE, REFUSED_UPLOAD, TICKET_HEADER, UploadGuard, session_routes
+from ui.session_http import (
+    COOKIE,
+    HOST_COOKIE,
+    REFUSED_UPLOAD,
+    SECURE_COOKIE,
+    TICKET_HEADER,
+    UploadGuard,
+    session_routes,
+)
 
 NURSE = Principal("nurse", Role.NURSE)
 STAMP = SessionStamp(username="nurse", role=Role.NURSE, credential="c" * 32)
@@ -90,18 +98,25 @@ def test_the_ticket_sets_an_httponly_strict_cookie(table: SessionRegistry) -> No
     assert again[0] == 403 and _set_cookie(again[1]) is None  # used once
 
 
-def test_behind_a_tls_proxy_the_cookie_is_secure_and_under_the_base_path(table: SessionRegistry) -> None:
+@pytest.mark.parametrize(
+    ("base", "path", "headers", "name", "cookie_path"),
+    [
+        ("", "/_copilot/session", {"origin": f"https://{HOST}"}, HOST_COOKIE, "/"),
+        ("", "/_copilot/session", {"x-forwarded-proto": "https"}, HOST_COOKIE, "/"),
+        ("/copilot/", "/copilot/_copilot/session", {"origin": f"https://{HOST}"}, SECURE_COOKIE, "/copilot"),
+    ],
+)
+def test_over_https_the_cookie_is_secure_and_prefixed(
+    table: SessionRegistry, base: str, path: str, headers: dict[str, str], name: str, cookie_path: str
+) -> None:
+    # The browser refuses a __Host- cookie from anyone but this origin over TLS: a sibling subdomain cannot plant
+    # its own session on a user. Over https the app reads only the prefixed name.
     _, ticket = table.open(NURSE, STAMP, False, T0, 1800)
-    status, headers, _ = _call(
-        _route_app(table, base="/copilot/"),
-        "POST",
-        "/copilot/_copilot/session",
-        {TICKET_HEADER: ticket, "x-forwarded-proto": "https"},
-    )
-    raw = _set_cookie(headers)
+    status, sent, _ = _call(_route_app(table, base=base), "POST", path, {TICKET_HEADER: ticket, **headers})
+    raw = _set_cookie(sent)
     assert status == 204 and raw is not None
-    cookie = SimpleCookie(raw)[COOKIE]
-    assert cookie["secure"] and cookie["path"] == "/copilot"
+    cookie = SimpleCookie(raw)[name]
+    assert cookie["secure"] and cookie["httponly"] and cookie["path"] == cookie_path
 
 
 @pytest.mark.parametrize(
