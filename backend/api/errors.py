@@ -37,6 +37,7 @@ STATUS: tuple[tuple[type[CopilotError], int], ...] = (
 
 # Documented on every route, so clients (and the schema checks) know each refusal's body.
 ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "The body could not be parsed (not JSON, or a broken form)"},
     401: {"model": ErrorBody, "description": "No token, or an invalid, expired or revoked one"},
     403: {"model": ErrorBody, "description": "The account's role may not do this"},
     404: {"model": ErrorBody, "description": "No such record"},

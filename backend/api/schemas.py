@@ -246,7 +246,9 @@ def edited_medications(rows: list[MedicationIn], original: list[Medication], *, 
     for i, row in enumerate(rows):
         name = row.name.strip()
         base = original[i] if i < len(original) else Medication(name=name, verbatim=name if verbatim else "")
-        values = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in row.model_dump().items()}
+        values = {
+            k: (v.strip() or None) if isinstance(v, str) else v for k, v in row.model_dump(exclude_unset=True).items()
+        }
         out.append(base.model_copy(update={**values, "name": name, "verified": base.verified and name == base.name}))
     return out
 

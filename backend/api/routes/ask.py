@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import PatientId
 from backend.api.schemas import AnswerOut, AskIn, CitationOut
 from backend.services import ask
 
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/v1/patients/{patient_id}", tags=["ask"], responses=E
 
 
 @router.post("/ask", response_model=AnswerOut)
-def ask_question(patient_id: str, body: AskIn, app: AppDep, principal: PrincipalDep) -> AnswerOut:
+def ask_question(patient_id: PatientId, body: AskIn, app: AppDep, principal: PrincipalDep) -> AnswerOut:
     """Answer from the patient's notes, medication lists and anomalies only; each citation points at its record."""
     answer = ask.ask(
         app.stores,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Request, UploadFile, status
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import PatientId, Timestamp
 from backend.api.readings import ReadingCache
 from backend.api.schemas import (
     DocumentConfirm,
@@ -45,7 +46,7 @@ def _identity(reading: digitize.Reading) -> IdentityOut | None:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReadingOut, responses=_RESPONSES)
 def read_document(
-    patient_id: str,
+    patient_id: PatientId,
     file: Annotated[UploadFile, File(description="A photo (JPEG, PNG, WebP) or a PDF of a prescription")],
     request: Request,
     app: AppDep,
@@ -74,7 +75,12 @@ def read_document(
 
 @router.post("/readings/{reading_id}/confirm", status_code=status.HTTP_201_CREATED, response_model=HistoryOut)
 def confirm_reading(
-    patient_id: str, reading_id: str, body: DocumentConfirm, request: Request, app: AppDep, principal: PrincipalDep
+    patient_id: PatientId,
+    reading_id: str,
+    body: DocumentConfirm,
+    request: Request,
+    app: AppDep,
+    principal: PrincipalDep,
 ) -> HistoryOut:
     """Save the document and its (edited) medication list to the patient's history."""
     require(principal, Permission.DIGITIZE)  # before the lookup: a refused role learns nothing of readings
@@ -97,7 +103,9 @@ def confirm_reading(
 
 
 @router.post("/readings/{reading_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
-def cancel_reading(patient_id: str, reading_id: str, request: Request, app: AppDep, principal: PrincipalDep) -> None:
+def cancel_reading(
+    patient_id: PatientId, reading_id: str, request: Request, app: AppDep, principal: PrincipalDep
+) -> None:
     """Drop a reading without saving (a document that names someone else is cancelled in the audit trail)."""
     require(principal, Permission.DIGITIZE)
     cache = _cache(request)
@@ -108,6 +116,6 @@ def cancel_reading(patient_id: str, reading_id: str, request: Request, app: AppD
 
 
 @router.get("/{timestamp}", response_model=HistoryOut)
-def get_document(patient_id: str, timestamp: int, app: AppDep, principal: PrincipalDep) -> HistoryOut:
+def get_document(patient_id: PatientId, timestamp: Timestamp, app: AppDep, principal: PrincipalDep) -> HistoryOut:
     """A saved medication list / document entry of the patient's history."""
     return history_out(history.get_history_entry(app.stores, principal, patient_id, timestamp))

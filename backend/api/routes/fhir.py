@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import PatientId
 from backend.api.schemas import FhirBundle
 from backend.services import export
 
@@ -21,6 +22,6 @@ FHIR_JSON = "application/fhir+json"
     response_model=FhirBundle,
     responses={200: {"content": {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/FhirBundle"}}}}},
 )
-def fhir_bundle(patient_id: str, app: AppDep, principal: PrincipalDep) -> Any:
+def fhir_bundle(patient_id: PatientId, app: AppDep, principal: PrincipalDep) -> Any:
     """A ``collection`` Bundle, validated against the R4 structures (drafts are not exported)."""
     return JSONResponse(export.export_bundle(app.stores, principal, patient_id), media_type=FHIR_JSON)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import PatientId
 from backend.api.schemas import JobOut, job_out
 from backend.services import scribe
 from backend.services.job_status import get_job
@@ -26,6 +27,6 @@ def retry_job(job_id: str, app: AppDep, principal: PrincipalDep) -> JobOut:
 
 
 @router.get("/v1/patients/{patient_id}/jobs", response_model=list[JobOut])
-def patient_jobs(patient_id: str, app: AppDep, principal: PrincipalDep) -> list[JobOut]:
+def patient_jobs(patient_id: PatientId, app: AppDep, principal: PrincipalDep) -> list[JobOut]:
     """The patient's recent jobs, newest first."""
     return [job_out(j) for j in scribe.list_jobs(app.scribe_deps(), principal, patient_id)]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import PatientId
 from backend.api.schemas import ErrorBody, MetricDayOut, MetricDays, MetricsImportOut
 from backend.api.uploads import UPLOAD_ERRORS, read_limited
 from backend.services import metrics
@@ -19,7 +20,7 @@ _RESPONSES = {code: {**info, "model": ErrorBody} for code, info in UPLOAD_ERRORS
 
 @router.post("", response_model=MetricsImportOut, responses=_RESPONSES)
 def import_metrics(
-    patient_id: str,
+    patient_id: PatientId,
     file: Annotated[UploadFile, File(description="CSV (long or wide), Ultrahuman JSON, Apple Health XML or FHIR")],
     app: AppDep,
     principal: PrincipalDep,
@@ -46,7 +47,7 @@ def import_metrics(
 
 @router.get("", response_model=MetricDays)
 def metric_days(
-    patient_id: str,
+    patient_id: PatientId,
     app: AppDep,
     principal: PrincipalDep,
     metric: Annotated[str | None, Query(max_length=40, description="e.g. resting_hr, hrv, spo2")] = None,

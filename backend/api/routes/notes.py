@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import PatientId, Timestamp
 from backend.api.schemas import (
     NoteEdit,
     NoteList,
@@ -19,8 +20,8 @@ from backend.api.schemas import (
     note_out,
     note_summary,
 )
-from backend.domain.errors import ConcurrentUpdate
-from backend.domain.models import Note
+from backend.domain.errors import ConcurrentUpdate, SignedNoteImmutable
+from backend.domain.models import Note, NoteStatus
 from backend.services import notes
 from backend.services.access import Permission, require
 
@@ -28,7 +29,9 @@ router = APIRouter(prefix="/v1/patients/{patient_id}/notes", tags=["notes"], res
 
 
 def _as_read(stored: Note, version: int) -> Note:
-    """The note as the client read it: a write against it fails (409) if it changed since."""
+    """The draft as the client read it: a write against it fails (409) if it changed since or is signed."""
+    if stored.status is NoteStatus.SIGNED:
+        raise SignedNoteImmutable()
     if stored.version != version:
         raise ConcurrentUpdate()
     return stored
@@ -40,7 +43,7 @@ def _sections(sent: Mapping[SoapSection, str]) -> dict[str, str]:
 
 @router.get("", response_model=NoteList)
 def list_notes(
-    patient_id: str,
+    patient_id: PatientId,
     app: AppDep,
     principal: PrincipalDep,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -52,12 +55,14 @@ def list_notes(
 
 
 @router.get("/{timestamp}", response_model=NoteOut)
-def get_note(patient_id: str, timestamp: int, app: AppDep, principal: PrincipalDep) -> NoteOut:
+def get_note(patient_id: PatientId, timestamp: Timestamp, app: AppDep, principal: PrincipalDep) -> NoteOut:
     return note_out(notes.get_note(app.stores, principal, patient_id, timestamp))
 
 
 @router.put("/{timestamp}", response_model=NoteOut)
-def edit_note(patient_id: str, timestamp: int, body: NoteEdit, app: AppDep, principal: PrincipalDep) -> NoteOut:
+def edit_note(
+    patient_id: PatientId, timestamp: Timestamp, body: NoteEdit, app: AppDep, principal: PrincipalDep
+) -> NoteOut:
     """Save edits of a draft (sections, and the medication list if sent); 409 if ``version`` is stale or signed."""
     require(principal, Permission.EDIT_NOTES)  # before the read, so a refused edit leaves no trace
     note = _as_read(notes.get_note(app.stores, principal, patient_id, timestamp), body.version)
@@ -66,7 +71,9 @@ def edit_note(patient_id: str, timestamp: int, body: NoteEdit, app: AppDep, prin
 
 
 @router.post("/{timestamp}/sign", response_model=NoteOut)
-def sign_note(patient_id: str, timestamp: int, body: NoteSign, app: AppDep, principal: PrincipalDep) -> NoteOut:
+def sign_note(
+    patient_id: PatientId, timestamp: Timestamp, body: NoteSign, app: AppDep, principal: PrincipalDep
+) -> NoteOut:
     """Sign the draft at ``version`` (with last edits, if sent, in the same write). Signed notes never change."""
     require(principal, Permission.SIGN_NOTES)
     note = _as_read(notes.get_note(app.stores, principal, patient_id, timestamp), body.version)
@@ -78,7 +85,7 @@ def sign_note(patient_id: str, timestamp: int, body: NoteSign, app: AppDep, prin
 
 
 @router.post("/{timestamp}/amend", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
-def amend_note(patient_id: str, timestamp: int, app: AppDep, principal: PrincipalDep) -> NoteOut:
+def amend_note(patient_id: PatientId, timestamp: Timestamp, app: AppDep, principal: PrincipalDep) -> NoteOut:
     """Start an amendment of a signed note: a new draft (its ``amends`` is this note); the original stays."""
     require(principal, Permission.EDIT_NOTES)
     return note_out(
@@ -87,7 +94,7 @@ def amend_note(patient_id: str, timestamp: int, app: AppDep, principal: Principa
 
 
 @router.get("/{timestamp}/versions", response_model=list[NoteOut])
-def note_versions(patient_id: str, timestamp: int, app: AppDep, principal: PrincipalDep) -> list[NoteOut]:
+def note_versions(patient_id: PatientId, timestamp: Timestamp, app: AppDep, principal: PrincipalDep) -> list[NoteOut]:
     """The note and every earlier version it amends, newest first."""
     note = notes.get_note(app.stores, principal, patient_id, timestamp)
     return [note_out(n) for n in notes.version_chain(app.stores, principal, note)]

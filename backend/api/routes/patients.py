@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import PatientId
 from backend.api.schemas import PatientCreated, PatientIn, PatientList, PatientOut, PatientUpdate, patient_out
 from backend.services import patients
 
@@ -44,12 +45,12 @@ def find_patients(
 
 
 @router.get("/{patient_id}", response_model=PatientOut)
-def get_patient(patient_id: str, app: AppDep, principal: PrincipalDep) -> PatientOut:
+def get_patient(patient_id: PatientId, app: AppDep, principal: PrincipalDep) -> PatientOut:
     return patient_out(patients.get_patient(app.stores, principal, patient_id))
 
 
 @router.put("/{patient_id}", response_model=PatientOut)
-def update_patient(patient_id: str, body: PatientUpdate, app: AppDep, principal: PrincipalDep) -> PatientOut:
+def update_patient(patient_id: PatientId, body: PatientUpdate, app: AppDep, principal: PrincipalDep) -> PatientOut:
     """Replace the demographics; 409 when ``version`` is not the stored one."""
     saved = patients.update_patient(
         app.stores, principal, patient_id, body.version, _input(body), app.settings.default_region

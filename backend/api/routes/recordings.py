@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, UploadFile, status
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import PatientId
 from backend.api.schemas import ErrorBody, JobAccepted
 from backend.api.uploads import UPLOAD_ERRORS, read_limited
 from backend.services import scribe
@@ -18,7 +19,7 @@ _RESPONSES = {code: {**info, "model": ErrorBody} for code, info in UPLOAD_ERRORS
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted, responses=_RESPONSES)
 def upload_recording(
-    patient_id: str,
+    patient_id: PatientId,
     file: Annotated[UploadFile, File(description="The recording: wav, mp3, m4a, ogg, opus, webm, flac")],
     app: AppDep,
     principal: PrincipalDep,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.params import MAX_MS, PatientId
 from backend.api.schemas import ActiveMedicationOut, TimelineItemOut, TimelineOut, active_medication_out
 from backend.services import timeline
 
@@ -17,12 +18,12 @@ Kind = Literal["note", "medications", "document", "anomaly"]
 
 @router.get("/timeline", response_model=TimelineOut)
 def read_timeline(
-    patient_id: str,
+    patient_id: PatientId,
     app: AppDep,
     principal: PrincipalDep,
     kind: Annotated[list[Kind] | None, Query(description="Only these kinds (repeat the parameter)")] = None,
-    start_ms: Annotated[int | None, Query(ge=0)] = None,
-    end_ms: Annotated[int | None, Query(ge=0)] = None,
+    start_ms: Annotated[int | None, Query(ge=0, le=MAX_MS)] = None,
+    end_ms: Annotated[int | None, Query(ge=0, le=MAX_MS)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> TimelineOut:
@@ -51,6 +52,6 @@ def read_timeline(
 
 
 @router.get("/medications", response_model=list[ActiveMedicationOut])
-def active_medications(patient_id: str, app: AppDep, principal: PrincipalDep) -> list[ActiveMedicationOut]:
+def active_medications(patient_id: PatientId, app: AppDep, principal: PrincipalDep) -> list[ActiveMedicationOut]:
     """The reconciled active-medication list (two drugs of one class together are flagged)."""
     return [active_medication_out(m) for m in timeline.active_medications(app.stores, principal, patient_id)]
