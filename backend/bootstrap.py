@@ -348,7 +348,7 @@ def draft_parts(segments: Any) -> NoteContent:
 def build_app(settings: Settings | None = None) -> App:
     """Open stores, blobs and queue for ``settings`` (read from the environment when None)."""
     settings = settings or Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # PHI: a new data folder is owner-only
     providers = {port: settings.resolved(port) for port in ("store", "blobs", "queue", "stt", "ocr", "llm")}
     encryption = data_encryption(settings)
     return App(

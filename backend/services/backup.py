@@ -51,6 +51,8 @@ Connect = Callable[[Path], Any]
 def _plain_connect(path: Path) -> sqlite3.Connection:
     """The opener of a plain (unencrypted) data folder."""
     return sqlite3.connect(path, timeout=30)
+
+
 _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 # Blob keys live in these JSON fields of the stored records.
 _BLOB_REFS = (("jobs", "$.blob_key"), ("notes", "$.audio_key"), ("history", "$.document_key"))

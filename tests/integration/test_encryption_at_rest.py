@@ -327,3 +327,11 @@ def test_a_plain_backup_restored_over_an_encrypted_folder_leaves_no_stale_marker
     aside = next(target.glob("pre-restore-*"))
     assert (aside / "encryption.json").exists() and (aside / "copilot.sqlite3").exists()
     assert build_app(_settings(target, None)).stores.patients.get(patient_id).name == NAME
+
+
+def test_a_new_data_folder_is_owner_only(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    app = build_app(_settings(data_dir, DataKey.generate()))
+    _populate(app)
+    modes = {p.relative_to(data_dir).as_posix(): p.stat().st_mode & 0o777 for p in [data_dir, *data_dir.rglob("*")]}
+    assert {name for name, mode in modes.items() if mode & 0o077} == set(), modes

@@ -46,7 +46,7 @@ class LocalBlobStore:
 
     def __init__(self, root: Path, cipher: BlobCipher | None = None) -> None:
         self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # files are 0600 (mkstemp)
         self.cipher = cipher
 
     def _path(self, key: str) -> Path:
@@ -70,7 +70,7 @@ class LocalBlobStore:
     def put_stream(self, stream: BinaryIO, content_type: str = "application/octet-stream", prefix: str = "blob") -> str:
         blob_key(prefix, "0" * 64)  # validate the prefix before reading anything
         tmp_dir = self.root / ".incoming"
-        tmp_dir.mkdir(exist_ok=True)
+        tmp_dir.mkdir(mode=0o700, exist_ok=True)
         digest = _KeyOfContent(prefix)
         fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
         try:
@@ -85,7 +85,7 @@ class LocalBlobStore:
                 os.fsync(out.fileno())
             key = digest.key()
             path = self._path(key)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _owner_only_dirs(path)
             os.replace(tmp_name, path)
             return key
         except OSError as e:
@@ -137,7 +137,7 @@ class LocalBlobStore:
 
     @staticmethod
     def _write_atomic(path: Path, parts: Iterable[bytes]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only_dirs(path)
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -163,6 +163,12 @@ class _KeyOfContent:
 
     def key(self) -> str:
         return blob_key(self.prefix, self.digest.hexdigest())
+
+
+def _owner_only_dirs(path: Path) -> None:
+    """Create the root, ``<prefix>/`` and ``<xx>/`` above a blob's file, each 0700 (``parents=True`` would not be)."""
+    for folder in (path.parent.parent.parent, path.parent.parent, path.parent):
+        folder.mkdir(mode=0o700, exist_ok=True)
 
 
 def _chunks(f: BinaryIO) -> Iterator[bytes]:

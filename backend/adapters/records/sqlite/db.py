@@ -8,7 +8,9 @@ could write to the file, so a wrong key fails with a message and leaves the file
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -36,7 +38,10 @@ class Database:
     def __init__(self, path: Path, key: DataKey | None = None) -> None:
         self.path = Path(path)
         self.key = key
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # A new database is readable by its owner only (SQLite gives its WAL and shm files the same mode).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self._local = threading.local()
         self._migrate_lock = threading.Lock()
         self.migrate()
