@@ -184,7 +184,7 @@ class Job(Record):
     updated_at: int = Field(default_factory=now_ms)
     # The recording, as submitted.
     filename: str = ""
-    source: str = ""  # "upload" | "record" | "live"
+    source: str = ""  # "upload" | "browser" (recorded on the page) | "live" | "api"
     duration_s: float | None = None
     codec: str | None = None
 

@@ -130,11 +130,11 @@ def test_an_old_job_row_loads_its_params_as_typed_fields() -> None:
     row = {
         "version": 2, "job_id": "JOB_0123456789abcdef", "kind": "scribe", "patient_id": "PAT_0000abcd",
         "blob_key": "audio/ab/abcdef", "status": "transcribing", "attempts": 1, "created_by": "nurse",
-        "params": {"filename": "visit.webm", "source": "record", "duration_s": 312.5, "codec": "opus",
+        "params": {"filename": "visit.webm", "source": "browser", "duration_s": 312.5, "codec": "opus",
                    "lease_until": 1_700_000_090_000, "worker": "host:123"},
     }  # fmt: skip
     job = job_from_row(row)
-    assert (job.filename, job.source, job.duration_s, job.codec) == ("visit.webm", "record", 312.5, "opus")
+    assert (job.filename, job.source, job.duration_s, job.codec) == ("visit.webm", "browser", 312.5, "opus")
     assert (job.status, job.attempts, job.version) == (JobStatus.TRANSCRIBING, 1, 2)
     assert "params" not in json.loads(job.model_dump_json())
     assert job_from_row({**row, "params": {"duration_s": None}}).duration_s is None
