@@ -1,7 +1,8 @@
-"""Workers against SQS (moto server): parallel draining, crash recovery, dead-letter queue; heartbeats.
+"""Workers against SQS (moto server): parallel draining, crash recovery, dead-letter queue.
 
-Visibility timeouts on moto run on the server's clock, so the tests that need one to pass give it wide margins;
-the heartbeat's own logic runs on the SQLite queue with a fake clock (SQS's extend is in the queue contract).
+Visibility timeouts on moto run on the server's clock, so the tests that need one to pass give it wide margins.
+The heartbeat's own logic is unit-tested on the fake queue with a fake clock (``tests/unit/test_worker_loop.py``)
+and SQS's extend is in the queue contract.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from typing import Any
 
 import pytest
 
-from backend.adapters.queues.sqlite import SqliteJobQueue
 from backend.adapters.queues.sqs import SqsJobQueue, create_queues
-from backend.ports import QueueMessage
 from backend.worker.loop import run_worker
 from tests.helpers.aws_servers import client, moto_endpoint
 from tests.helpers.waits import wait_until
@@ -140,54 +139,3 @@ def test_failing_job_goes_to_the_dead_letter_queue(sqs: tuple[Any, str]) -> None
     assert queue.receive(wait_seconds=1, visibility_seconds=5) is None  # third receive: moved to the DLQ
     dead = SqsJobQueue(dlq_url, client=sqs_client).receive(wait_seconds=1, visibility_seconds=5)
     assert dead is not None and dead.job_id == "job-poison"
-
-
-class FakeClock:
-    """Epoch seconds that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class CountingExtends(SqliteJobQueue):
-    """The SQLite queue, counting the heartbeat's extensions so a test can wait for the next one."""
-
-    def __init__(self, path: Path, clock: FakeClock) -> None:
-        super().__init__(path, clock=clock)
-        self.extended = threading.Condition()
-        self.extensions = 0
-
-    def extend(self, message: QueueMessage, visibility_seconds: int) -> None:
-        super().extend(message, visibility_seconds)
-        with self.extended:
-            self.extensions += 1
-            self.extended.notify_all()
-
-    def wait_extensions(self, count: int, bound_s: float = 30.0) -> bool:
-        with self.extended:
-            return self.extended.wait_for(lambda: self.extensions >= count, timeout=bound_s)
-
-
-def test_heartbeat_keeps_a_long_job_hidden(tmp_path: Path) -> None:
-    clock = FakeClock()
-    queue = CountingExtends(tmp_path / "queue.sqlite3", clock)
-    queue.send("job-long")
-    peeks: list[object] = []
-
-    def slow(job_id: str) -> None:
-        for _ in range(4):  # 4 s of work (on the queue's clock) with a 2 s visibility timeout
-            clock.now += 1.0
-            # The second extension from now started after the clock moved (the first may have read it before).
-            assert queue.wait_extensions(queue.extensions + 2), "the heartbeat stopped extending"
-            peeks.append(queue.receive(wait_seconds=0, visibility_seconds=2))
-
-    handled = run_worker(
-        queue, slow, threading.Event(), heartbeat_seconds=0.01, visibility_seconds=2, wait_seconds=1, max_jobs=1
-    )
-    assert handled == 1
-    assert peeks == [None, None, None, None]
-    assert queue.receive(wait_seconds=0, visibility_seconds=2) is None  # acked
-    assert queue.depth() == 0
