@@ -96,3 +96,12 @@ def test_the_zone_is_asked_once_at_the_first_sample() -> None:
     days.add(frame_from_samples([Sample("P1", T0 + 21 * 3600, "spo2", 95.0, "%", "Watch", 2)]))
     assert asked == ["Asia/Kolkata"]
     assert days.days()[["day", "value"]].values.tolist() == [["2024-03-02", 96.0]]
+
+
+def test_the_same_instant_in_another_time_unit_is_still_a_duplicate() -> None:
+    first = frame_from_samples([Sample("P1", T0 + 3600, "steps", 100.0, "", "Watch", 1)])
+    again = frame_from_samples([Sample("P1", T0 + 3600, "steps", 250.0, "", "Watch", 2)])
+    first["ts"] = first["ts"].dt.as_unit("us")
+    again["ts"] = again["ts"].dt.as_unit("ns")
+    result = aggregate([first, again], load_catalog(), ImportLog(), None, "UTC")
+    assert (result.duplicates, result.days["value"].tolist()) == (1, [250.0])

@@ -88,7 +88,9 @@ class DailyAccumulator:
     _zone: str | tzinfo | None = None
     _sums: list[pd.DataFrame] = field(default_factory=list)
     _hr: list[pd.DataFrame] = field(default_factory=list)
-    _series: dict[tuple[str, str, str], _Series] = field(default_factory=dict)
+    _series: dict[tuple[int, int, int], _Series] = field(default_factory=dict)
+    # patient, metric and source names as small integers: grouping by integers is several times faster
+    _codes: dict[str, dict[str, int]] = field(default_factory=lambda: {"p": {}, "m": {}, "s": {}})
 
     def add(self, frame: pd.DataFrame) -> None:
         """Add one clean frame (de-duplicated here, against itself and everything added before)."""
@@ -104,43 +106,50 @@ class DailyAccumulator:
             self._zone = self.tz() if callable(self.tz) else self.tz
         keys = pd.DataFrame(
             {
-                "p": frame["patient_id"].to_numpy(),
-                "m": frame["metric"].to_numpy(),
-                "s": frame["source"].to_numpy(),
-                "t": frame["ts"].array.asi8,
+                "p": self._code(frame["patient_id"], "p"),
+                "m": self._code(frame["metric"], "m"),
+                "s": self._code(frame["source"], "s"),
+                "t": frame["ts"].dt.as_unit("ns").array.asi8,  # one unit for every block: instants compare
             }
         )
         last = ~keys.duplicated(keep="last").to_numpy()
         self.duplicates += int((~last).sum())
-        frame, keys = frame.loc[last], keys.loc[last]
-        earlier = np.zeros(len(frame), dtype=bool)
-        old_values = np.zeros(len(frame), dtype="float64")
-        values = frame["value"].to_numpy(dtype="float64")
+        keys = keys.loc[last].reset_index(drop=True)
+        values = frame["value"].to_numpy(dtype="float64")[last]
+        instants = keys["t"].to_numpy()
+        earlier = np.zeros(len(keys), dtype=bool)
+        old_values = np.zeros(len(keys), dtype="float64")
         for (p, m, s), rows in keys.groupby(["p", "m", "s"], sort=False).indices.items():
-            series = self._series.setdefault((str(p), str(m), str(s)), _Series())
-            seen, old = series.replace(keys["t"].to_numpy()[rows], values[rows])
+            series = self._series.setdefault((int(p), int(m), int(s)), _Series())
+            seen, old = series.replace(instants[rows], values[rows])
             earlier[rows[seen]] = True
             old_values[rows[seen]] = old[seen]
         if earlier.any():
             self.duplicates += int(earlier.sum())
-            self._partials(frame.loc[earlier].assign(value=old_values[earlier]), weight=-1)
-        self._partials(frame, weight=1)
+            self._partials(keys.loc[earlier], old_values[earlier], weight=-1)
+        self._partials(keys, values, weight=1)
 
-    def _partials(self, frame: pd.DataFrame, weight: int) -> None:
-        local = frame["ts"].dt.tz_convert(self._zone)
+    def _code(self, column: pd.Series, kind: str) -> np.ndarray:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        table = self._codes[kind]
+        mapping = np.array([table.setdefault(str(u), len(table)) for u in uniques], dtype="int64")
+        return mapping[codes]
+
+    def _partials(self, keys: pd.DataFrame, values: np.ndarray, weight: int) -> None:
+        local = pd.Series(pd.to_datetime(keys["t"].to_numpy(), unit="ns", utc=True).tz_convert(self._zone))
         work = pd.DataFrame(
             {
-                "patient_id": frame["patient_id"].to_numpy(),
-                "metric": frame["metric"].to_numpy(),
+                "patient_id": keys["p"].to_numpy(),
+                "metric": keys["m"].to_numpy(),
                 "day": local.dt.tz_localize(None).dt.floor("D").to_numpy(),
-                "source": frame["source"].to_numpy(),
+                "source": keys["s"].to_numpy(),
                 "night": (local.dt.hour < NIGHT_END_HOUR).to_numpy(),
-                "value": frame["value"].to_numpy(dtype="float64"),
+                "value": values,
             }
         )
         sums = work.groupby(_SUM_KEYS, sort=False)["value"].agg(["sum", "size"]).reset_index()
         self._sums.append(sums.assign(sum=sums["sum"] * weight, size=sums["size"] * weight))
-        hr = work[work["metric"].to_numpy() == "heart_rate"]
+        hr = work[work["metric"].to_numpy() == self._codes["m"].get("heart_rate", -1)]
         if not hr.empty:
             self._hr.append(hr.groupby(_HR_KEYS, sort=False).size().mul(weight).rename("n").reset_index())
         if len(self._sums) > _COMPACT_EVERY:
@@ -150,7 +159,7 @@ class DailyAccumulator:
 
     def patient_ids(self) -> list[str]:
         """The patients of the samples added, sorted."""
-        return sorted({p for p, _, _ in self._series})
+        return sorted(self._codes["p"])
 
     @property
     def samples(self) -> int:
@@ -163,20 +172,26 @@ class DailyAccumulator:
             return empty_days()
         sums = _compact(self._sums, _SUM_KEYS, ["sum", "size"])
         sums = sums[sums["size"] > 0]
-        kinds = {m: self.catalog.metrics[m].daily for m in sums["metric"].unique()}
-        kind = sums["metric"].map(kinds)
+        resting = self._codes["m"].setdefault("resting_hr", len(self._codes["m"]))  # derived from heart rate
+        names = {k: np.array(list(table), dtype=object) for k, table in self._codes.items()}
+        kind = names["m"][sums["metric"].to_numpy()]
+        kind = np.array([self.catalog.metrics[m].daily for m in kind], dtype=object)
         parts = [
             _means(sums[kind == "mean"]),
             _night_means(sums[kind == "night_mean"]),
             _source_sums(sums[kind == "sum"]),
-            _resting(sums[kind == "rest"], _compact(self._hr, _HR_KEYS, ["n"]) if self._hr else None),
+            _resting(
+                sums[kind == "rest"],
+                _compact(self._hr, _HR_KEYS, ["n"]) if self._hr else None,
+                resting,
+            ),
         ]
         parts = [p for p in parts if not p.empty]
         if not parts:
             return empty_days()
         days = pd.concat(parts, ignore_index=True)
-        days["patient_id"] = days["patient_id"].astype("str")
-        days["metric"] = days["metric"].astype("str")
+        days["patient_id"] = pd.Series(names["p"][days["patient_id"].to_numpy(dtype="int64")], dtype="str")
+        days["metric"] = pd.Series(names["m"][days["metric"].to_numpy(dtype="int64")], dtype="str")
         days["unit"] = days["metric"].map({m: s.unit for m, s in self.catalog.metrics.items()})
         days["day"] = pd.to_datetime(days["day"]).dt.strftime("%Y-%m-%d")
         days["value"] = days["value"].astype("float64").round(3)
@@ -212,33 +227,52 @@ def _source_sums(sums: pd.DataFrame) -> pd.DataFrame:
     return g.agg(value=("sum", "max"), n_samples=("size", "sum")).reset_index()
 
 
-def _quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
-    """The linear-interpolation quantile of ``values`` repeated ``counts`` times (numpy's default method)."""
-    order = np.argsort(values)
-    values, cumulative = values[order], np.cumsum(counts[order])
-    h = (cumulative[-1] - 1) * q
-    k = int(np.floor(h))
-    lo = values[np.searchsorted(cumulative, k, side="right")]
-    hi = values[np.searchsorted(cumulative, min(k + 1, cumulative[-1] - 1), side="right")]
-    return float(lo + (h - k) * (hi - lo))
+def _quantiles(groups: np.ndarray, values: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """Per group, the linear-interpolation quantile (numpy's default) of ``values`` repeated ``counts`` times.
+
+    ``groups`` are integer codes 0..G-1; every group must have a positive total count. Vectorised: the rank
+    wanted in each group is found by a binary search in the cumulative counts of all groups sorted together.
+    """
+    order = np.lexsort((values, groups))
+    groups, values, counts = groups[order], values[order], counts[order]
+    cumulative = np.cumsum(counts)
+    totals = np.bincount(groups, weights=counts).astype("int64")
+    before = np.concatenate(([0], np.cumsum(totals)[:-1]))  # ranks of earlier groups
+    h = (totals - 1) * q
+    k = np.floor(h).astype("int64")
+    lo = values[np.searchsorted(cumulative, before + k, side="right")]
+    hi = values[np.searchsorted(cumulative, before + np.minimum(k + 1, totals - 1), side="right")]
+    return lo + (h - k) * (hi - lo)
 
 
-def _resting(rest: pd.DataFrame, hr: pd.DataFrame | None) -> pd.DataFrame:
+def _resting(rest: pd.DataFrame, hr: pd.DataFrame | None, resting_code: int) -> pd.DataFrame:
     direct = _means(rest) if not rest.empty else empty_days()
     if hr is None:
         return direct
     hr = hr[hr["n"] > 0]
-    have = set(zip(direct["patient_id"], direct["day"], strict=True)) if not direct.empty else set()
-    rows = []
-    for (patient, day), group in hr.groupby(["patient_id", "day"], sort=False):
-        if (patient, day) in have:
-            continue
-        night = group[group["night"]]
-        night_n = int(night["n"].sum())
-        if night_n >= _MIN_NIGHT_HR:
-            value, n = _quantile(night["value"].to_numpy(), night["n"].to_numpy(), 0.10), night_n
-        else:
-            value, n = _quantile(group["value"].to_numpy(), group["n"].to_numpy(), 0.05), int(group["n"].sum())
-        rows.append((patient, "resting_hr", day, value, n))
-    derived = pd.DataFrame(rows, columns=[*_DAY_KEYS, "value", "n_samples"])
-    return pd.concat([p for p in (direct, derived) if not p.empty], ignore_index=True) if rows else direct
+    if not direct.empty:  # days with resting-HR readings keep their mean; derive only the others
+        have = pd.MultiIndex.from_frame(direct[["patient_id", "day"]])
+        hr = hr[~pd.MultiIndex.from_frame(hr[["patient_id", "day"]]).isin(have)]
+    if hr.empty:
+        return direct
+    day_codes, days = pd.MultiIndex.from_frame(hr[["patient_id", "day"]]).factorize()
+    values, counts = hr["value"].to_numpy(dtype="float64"), hr["n"].to_numpy(dtype="int64")
+    night = hr["night"].to_numpy(dtype=bool)
+    night_n = np.bincount(day_codes[night], weights=counts[night], minlength=len(days)).astype("int64")
+    all_n = np.bincount(day_codes, weights=counts, minlength=len(days)).astype("int64")
+    from_night = night_n >= _MIN_NIGHT_HR
+    value = _quantiles(day_codes, values, counts, 0.05)
+    if from_night.any():
+        use = night & from_night[day_codes]
+        codes, kept = pd.factorize(day_codes[use])
+        value[kept] = _quantiles(codes, values[use], counts[use], 0.10)
+    derived = pd.DataFrame(
+        {
+            "patient_id": days.get_level_values(0),
+            "metric": resting_code,
+            "day": days.get_level_values(1),
+            "value": value,
+            "n_samples": np.where(from_night, night_n, all_n),
+        }
+    )
+    return pd.concat([p for p in (direct, derived) if not p.empty], ignore_index=True)
