@@ -1,5 +1,6 @@
 # Clinical Co-Pilot: the Streamlit app with offline engines. Build: docker build -t clinical-copilot .
-FROM python:3.11-slim
+# The REST API alone: docker build --target api -t clinical-copilot-api . (the same image, another command).
+FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     COPILOT_DATA_DIR=/data
@@ -23,6 +24,16 @@ ENV COPILOT_WHISPER_MODEL=/app/models/faster-whisper-base
 # (see `docker logs`; also /data/setup-token, owner-only) that the sign-in page asks for before it creates the
 # first administrator; or run: docker exec -it <container> python -m backend users add NAME --role admin
 ENV COPILOT_DEMO=0
+
+# The REST API (uvicorn; OpenAPI at /openapi.json, docs at /docs); tokens: python -m backend tokens create NAME
+FROM base AS api
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/v1/health', timeout=4).status == 200 else 1)"
+CMD ["python", "-m", "backend", "api", "--host", "0.0.0.0", "--port", "8000"]
+
+# The web app (the default target: the last stage).
+FROM base AS ui
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status == 200 else 1)"

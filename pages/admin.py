@@ -12,6 +12,7 @@ from backend.services import auth
 from backend.services.access import Permission
 from backend.services.audit import audit_trail
 from backend.services.providers import provider_statuses, test_provider
+from ui.api_tokens_admin import tokens_admin
 from ui.note_templates import templates_admin
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
@@ -65,6 +66,7 @@ if "Users" in panes:
         if col2.button("Enable", key="admin_enable"):
             auth.set_disabled(app.stores, principal, target, False)
             st.rerun()
+        tokens_admin(app, principal, names)
 
 with panes["Audit trail"]:
     col1, col2 = st.columns(2)
