@@ -10,6 +10,7 @@ transcription, so the interleaving is fixed, not left to threads.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -240,6 +241,22 @@ def test_a_worker_taken_over_while_slow_writes_nothing_more() -> None:
     assert h.queue.depth() == 0
 
 
+def test_a_worker_taken_over_that_then_fails_leaves_the_outcome_to_the_new_one() -> None:
+    h = Harness()
+    job_id = h.submit()
+
+    def taken_over_then_crash() -> None:
+        h.clock.pass_seconds(VISIBILITY_S + 1)
+        h.deliver()  # the second worker finishes the job
+        raise RuntimeError("the first worker's engine crashes afterwards")
+
+    h.before_transcribing.append(taken_over_then_crash)
+    h.deliver()  # no retry is asked for (nothing raised to the worker): the job is not this attempt's any more
+    done = h.stores.jobs.get(job_id)
+    assert (done.status, done.attempts, done.error) == (JobStatus.READY, 2, None)
+    assert h.notes_of(job_id) == 1 and h.queue.depth() == 0
+
+
 def test_a_recording_that_kills_every_worker_fails_after_the_last_attempt() -> None:
     h = Harness(max_attempts=2)
     job_id = h.submit()
@@ -258,7 +275,7 @@ def test_resume_after_a_restart_finishes_queued_and_interrupted_jobs() -> None:
     h = Harness()
     queued, interrupted = h.submit(), h.submit(seconds=7.0)
     h.queue = FakeQueue(h.clock)  # the restarted app's queue: the old messages are lost or hidden
-    h.deps = ScribeDeps(**{**h.deps.__dict__, "queue": h.queue})
+    h.deps = replace(h.deps, queue=h.queue)
     h.stores.jobs.update(
         h.stores.jobs.get(interrupted).model_copy(update={"status": JobStatus.DRAFTING, "attempts": 1}),
         h.stores.jobs.get(interrupted).version,
