@@ -1,4 +1,4 @@
-"""API tokens on the in-memory fake: the store contract, and the service's rules (expiry, revocation, roles)."""
+"""The API-token service's rules on the in-memory fake (the store contract runs on it in tests/integration/contract)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,10 @@ from backend.domain.models import Role, User
 from backend.ports import RecordStore
 from backend.services import api_tokens
 from backend.services.access import Principal
-from tests.integration.contract import test_api_token_store as contract
-from tests.unit.fakes import fake_record_store
+from tests.fakes.records import fake_record_store
 
 ADMIN = Principal("root", Role.ADMIN)
 DAY_MS = 86_400_000
-
-
-@pytest.mark.parametrize(
-    "case",
-    [contract.test_add_find_revoke_and_list, contract.test_unknown_tokens_are_not_found],
-    ids=lambda f: f.__name__,
-)
-def test_fake_passes_the_token_store_contract(case) -> None:  # type: ignore[no-untyped-def]
-    case(fake_record_store())
 
 
 def _stores() -> RecordStore:
