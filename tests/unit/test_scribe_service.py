@@ -17,7 +17,7 @@ import pytest
 from numpy.typing import NDArray
 
 from backend.adapters.audio.decode import encode_wav
-from backend.bootstrap import draft_parts
+from backend.domain.drafting import draft_note
 from backend.domain.errors import PermissionDenied, UnsupportedInput, ValidationFailed
 from backend.domain.models import JobStatus, Patient, Role, Segment
 from backend.ports import QueueMessage, RecordStore
@@ -62,7 +62,7 @@ class Harness:
             queue=self.queue,
             codec=FakeCodec(),
             transcriber=lambda: self,
-            draft=draft_parts,
+            draft=draft_note,
             limits=ScribeLimits(max_seconds=120, max_bytes=10 * 1024 * 1024, max_attempts=max_attempts),
         )
         self.stores.patients.add(Patient(patient_id=PATIENT, name="Cough Fever"))
@@ -239,6 +239,25 @@ def test_a_worker_taken_over_while_slow_writes_nothing_more() -> None:
     assert h.notes_of(job_id) == 1 and h.speech.calls == 2
     h.queue.ack(first)  # the slow worker's late ack of a message received again since: no effect
     assert h.queue.depth() == 0
+
+
+def test_a_worker_taken_over_writes_nothing_while_the_new_holder_is_still_running() -> None:
+    h = Harness()
+    job_id = h.submit()
+
+    def taken_over_and_still_running() -> None:
+        h.clock.pass_seconds(VISIBILITY_S + 1)
+        second = h.queue.receive(wait_seconds=0, visibility_seconds=VISIBILITY_S)
+        assert second is not None
+        h.before_transcribing.append(_die)  # the second worker is frozen mid-transcription (its stack ends here)
+        with pytest.raises(WorkerKilled):
+            scribe.process_job(h.deps, second.job_id)
+
+    h.before_transcribing.append(taken_over_and_still_running)
+    h.deliver()  # the first worker's transcription ends while the second one holds the job
+    job = h.stores.jobs.get(job_id)
+    assert (job.status, job.attempts, job.result_note_ts) == (JobStatus.TRANSCRIBING, 2, None)  # untouched
+    assert h.notes_of(job_id) == 0
 
 
 def test_a_worker_taken_over_that_then_fails_leaves_the_outcome_to_the_new_one() -> None:
