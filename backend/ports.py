@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from backend.domain.api_tokens import ApiToken
 from backend.domain.audit_chain import ChainLink
+from backend.domain.changes import Change
 from backend.domain.models import (
     AuditEvent,
     HistoryEntry,
@@ -157,6 +158,19 @@ class ApiTokenStore(Protocol):
         """Every token (or one user's), newest first."""
 
 
+class ChangeFeed(Protocol):
+    """The record store's changes in order (notes, jobs, health data), for live events. Ids only grow."""
+
+    def read_after(self, after_id: int, limit: int = 100) -> list[Change]:
+        """Changes with an id above ``after_id``, oldest first, at most ``limit``."""
+
+    def last_id(self) -> int:
+        """The newest change's id (0 when empty): where a reader that wants only new changes starts."""
+
+    def append(self, changes: list[Change]) -> int:
+        """Store changes observed elsewhere (a table stream), in order; returns the newest id."""
+
+
 @dataclass(frozen=True)
 class RecordStore:
     """All record ports of one backend (SQLite or DynamoDB)."""
@@ -169,6 +183,7 @@ class RecordStore:
     metrics: MetricStore
     jobs: JobStore
     api_tokens: ApiTokenStore
+    changes: ChangeFeed | None = None  # None: this backend keeps no change feed (live events are off)
 
 
 class BlobStore(Protocol):

@@ -18,7 +18,7 @@ from backend.api.auth import Authenticator
 from backend.api.oidc import OidcVerifier
 from backend.api.ratelimit import RateLimiter
 from backend.api.readings import ReadingCache
-from backend.api.routes import ask, documents, fhir, jobs, metrics, notes, patients, recordings, timeline
+from backend.api.routes import ask, documents, events, fhir, jobs, metrics, notes, patients, recordings, timeline
 from backend.bootstrap import App, build_app, start_background_work
 from backend.domain.errors import ValidationFailed
 
@@ -32,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     timeline.router,
     ask.router,
     fhir.router,
+    events.router,
 )
 DESCRIPTION = """Clinical Co-Pilot's services for mobile apps and EHR integrations: the same roles, checks and
 audit trail as the web pages. Authenticate with `Authorization: Bearer TOKEN` (a personal API token from

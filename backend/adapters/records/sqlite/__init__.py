@@ -7,6 +7,7 @@ from pathlib import Path
 from backend.adapters.crypto.keys import DataKey
 from backend.adapters.records.sqlite.api_tokens import SqliteApiTokenStore
 from backend.adapters.records.sqlite.audit import SqliteAuditLog
+from backend.adapters.records.sqlite.changes import SqliteChangeFeed
 from backend.adapters.records.sqlite.db import Database
 from backend.adapters.records.sqlite.jobs import SqliteJobStore
 from backend.adapters.records.sqlite.metrics import SqliteMetricStore
@@ -28,6 +29,7 @@ def open_sqlite_store(path: Path, key: DataKey | None = None) -> RecordStore:
         metrics=SqliteMetricStore(db),
         jobs=SqliteJobStore(db),
         api_tokens=SqliteApiTokenStore(db),
+        changes=SqliteChangeFeed(db),
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from backend.adapters.records.sqlite.changes import log_change
 from backend.adapters.records.sqlite.db import Database
+from backend.domain.changes import ChangeKind
 from backend.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound
 from backend.domain.legacy_rows import job_from_row
 from backend.domain.models import Job, JobStatus, now_ms
@@ -22,6 +24,7 @@ class SqliteJobStore:
                     "INSERT INTO jobs (job_id, patient_id, status, updated_at, version, body) VALUES (?, ?, ?, ?, ?, ?)",
                     (job.job_id, job.patient_id, job.status.value, job.updated_at, job.version, job.model_dump_json()),
                 )
+                log_change(conn, ChangeKind.JOB, job.patient_id, job.job_id, job.status.value)
         except sqlite3.IntegrityError as e:
             raise AlreadyExists(f"Job {job.job_id} already exists.") from e
 
@@ -49,6 +52,7 @@ class SqliteJobStore:
                 if conn.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone() is None:
                     raise NotFound(f"No job {job.job_id}.")
                 raise ConcurrentUpdate()
+            log_change(conn, ChangeKind.JOB, stored.patient_id, stored.job_id, stored.status.value, error=stored.error)
         return stored
 
     def list_for_patient(self, patient_id: str, limit: int = 50) -> list[Job]:

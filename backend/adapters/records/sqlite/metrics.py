@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
+from backend.adapters.records.sqlite.changes import log_change
 from backend.adapters.records.sqlite.db import Database
+from backend.domain.changes import ChangeKind
 from backend.domain.models import MetricDay
 
 _BATCH = 5000
@@ -26,6 +28,8 @@ class SqliteMetricStore:
                     "n_samples = excluded.n_samples, source = excluded.source",
                     [(d.patient_id, d.metric, d.day, d.value, d.unit, d.n_samples, d.source) for d in batch],
                 )
+                for patient_id, first, last in _spans(batch):
+                    log_change(conn, ChangeKind.METRICS, patient_id, first, "imported", last_day=last)
             written += len(batch)
         return written
 
@@ -50,3 +54,12 @@ class SqliteMetricStore:
 
     def patients_with_metrics(self) -> list[str]:
         return [r["patient_id"] for r in self._db.query("SELECT DISTINCT patient_id FROM metrics ORDER BY patient_id")]
+
+
+def _spans(batch: list[MetricDay]) -> list[tuple[str, str, str]]:
+    """(patient, first day, last day) of each patient in a batch: one change per patient, not per row."""
+    spans: dict[str, tuple[str, str]] = {}
+    for d in batch:
+        first, last = spans.get(d.patient_id, (d.day, d.day))
+        spans[d.patient_id] = (min(first, d.day), max(last, d.day))
+    return [(p, first, last) for p, (first, last) in sorted(spans.items())]

@@ -6,7 +6,9 @@ import json
 import sqlite3
 from typing import Any, Generic, TypeVar
 
+from backend.adapters.records.sqlite.changes import log_change
 from backend.adapters.records.sqlite.db import Database, decode_cursor, encode_cursor
+from backend.domain.changes import ChangeKind
 from backend.domain.errors import ConcurrentUpdate, NotFound, SignedNoteImmutable
 from backend.domain.legacy_rows import note_from_row
 from backend.domain.models import HistoryEntry, Note, NoteStatus, Page, now_ms
@@ -83,6 +85,7 @@ class SqliteNoteStore(_Timeline[Note]):
                 record.model_dump_json(),
             ),
         )
+        log_change(conn, ChangeKind.NOTE, record.patient_id, str(record.timestamp), record.status.value, new=True)
 
     def update(self, note: Note, expected_version: int) -> Note:
         """Replace a draft at ``expected_version``.
@@ -117,6 +120,7 @@ class SqliteNoteStore(_Timeline[Note]):
                 if row["status"] == NoteStatus.SIGNED.value:
                     raise SignedNoteImmutable()
                 raise ConcurrentUpdate()
+            log_change(conn, ChangeKind.NOTE, note.patient_id, str(note.timestamp), stored.status.value)
         return stored
 
     def changed_since(self, since: int, limit: int = 100) -> list[Note]:
