@@ -6,15 +6,22 @@ Streamlit's upload endpoint refuses files for a browser session that is not sign
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
+import ssl
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import RUN_COUNTER, start_server, wait_idle
+from tests.conftest import ROOT
+from tests.e2e.conftest import RUN_COUNTER, free_port, start_server, wait_idle
 
 PATIENT = "PAT_de000006"  # Lakshmi Iyer, a demo patient
 COOKIE = "copilot_session"
@@ -28,8 +35,8 @@ UPLOAD = """async ([session, xsrf]) => {
 }"""
 
 
-def _context(browser: Browser) -> BrowserContext:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def _context(browser: Browser, ignore_https_errors: bool = False) -> BrowserContext:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, ignore_https_errors=ignore_https_errors)
     context.add_init_script(RUN_COUNTER)
     context.set_default_timeout(60_000)  # a bound for a busy machine: every wait ends at its event
     return context
@@ -197,3 +204,101 @@ def test_an_idle_session_is_not_revived_by_a_reload(short_idle_server: str, cont
     page.reload()  # and the refusal is final, not a one-off
     _shows_sign_in(page)
     expect(page.get_by_text("signed out after a period of inactivity")).to_have_count(0)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 made here (no network), so the app can serve TLS itself."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app serving HTTPS itself (as behind a TLS proxy, the browser sees https)."""
+    data_dir = tmp_path_factory.mktemp("e2e-tls")
+    cert, key = _self_signed(data_dir)
+    env = {
+        **os.environ,
+        "COPILOT_DATA_DIR": str(data_dir),
+        "COPILOT_DEMO": "1",
+        "STREAMLIT_SERVER_SSL_CERT_FILE": str(cert),
+        "STREAMLIT_SERVER_SSL_KEY_FILE": str(key),
+    }
+    seeded = subprocess.run([sys.executable, "-m", "backend", "seed-demo"], cwd=ROOT, env=env, capture_output=True)
+    assert seeded.returncode == 0, seeded.stderr.decode(errors="replace")[-2000:]
+    port = free_port()
+    with (data_dir / "streamlit.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"https://127.0.0.1:{port}"
+    trusted = ssl.create_default_context(cafile=str(cert))
+    deadline = time.monotonic() + 180  # a bound on a busy machine: returns as soon as the server answers
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=trusted) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_over_https_the_cookie_is_secure_and_host_prefixed(tls_server: str, browser: Browser) -> None:
+    context = _context(browser, ignore_https_errors=True)  # the test's own certificate
+    try:
+        page = context.new_page()
+        page.goto(f"{tls_server}/timeline?patient={PATIENT}")
+        _sign_in(page, "doctor", "doctor-demo")
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert COOKIE not in cookies
+        host = cookies["__Host-copilot_session"]
+        assert host["secure"] and host["httpOnly"] and host["sameSite"] == "Strict" and host["path"] == "/"
+        page.reload()
+        expect(page.get_by_text("Signed in as doctor")).to_be_visible()
+        _on_patient_timeline(page)
+        # Over https a cookie without the prefix (one a sibling subdomain could plant) opens nothing.
+        planted = _context(browser, ignore_https_errors=True)
+        try:
+            planted.add_cookies([{"name": COOKIE, "value": str(host["value"]), "url": tls_server}])
+            other = planted.new_page()
+            other.goto(tls_server)
+            _shows_sign_in(other)
+        finally:
+            planted.close()
+    finally:
+        context.close()
