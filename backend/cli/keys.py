@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
-from backend.adapters.crypto.keyring_source import ACCOUNT, SERVICE, save_to_keyring
+from backend.adapters.crypto.errors import DataKeyError
+from backend.adapters.crypto.keyring_source import ACCOUNT, SERVICE, replace_in_keyring, save_to_keyring
 from backend.adapters.crypto.keys import DataKey
 from backend.adapters.crypto.marker import PENDING_NAME, read_marker
-from backend.adapters.crypto.policy import find_key
+from backend.adapters.crypto.migrate import encrypt_data_folder
+from backend.adapters.crypto.policy import CREATE_KEY, find_key
 from backend.config import Settings
+from backend.domain.errors import ValidationFailed
+from backend.services.data_lock import DataDirLock
+
+NEW_KEY = "COPILOT_NEW_DATA_KEY"
 
 
 def register(sub: Any) -> None:
@@ -23,6 +31,12 @@ def register(sub: Any) -> None:
     actions.add_parser("status", help="whether the data folder is encrypted, and whether the key fits").set_defaults(
         func=_status
     )
+    rotate = actions.add_parser(
+        "rotate",
+        help="re-encrypt the data folder from COPILOT_DATA_KEY to the new key in COPILOT_NEW_DATA_KEY (stop the app)",
+    )
+    rotate.add_argument("--data-dir", type=Path, default=None, help="the data folder (default: COPILOT_DATA_DIR)")
+    rotate.set_defaults(func=_rotate)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -72,3 +86,39 @@ def _status(args: argparse.Namespace) -> int:
         f"folder: encrypted with key id {marker.key_id} ({'the configured key' if fits else 'NOT the configured key'})"
     )
     return 0 if fits else 1
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.resolved("store") != "sqlite" or settings.resolved("blobs") != "local":
+        raise ValidationFailed("keys rotate covers the local SQLite database and blob folder.")
+    secret = settings.data_key.get_secret_value() if settings.data_key else None
+    old = find_key(secret, settings.keyring)
+    if old.key is None:
+        raise DataKeyError(f"There is no current data key ({old.source}); set COPILOT_DATA_KEY to it.")
+    new_text = os.environ.get(NEW_KEY, "")
+    if not new_text:
+        raise ValidationFailed(
+            f"Set {NEW_KEY} to the new key (make one with `python -m backend keys create` and keep a copy), then "
+            "run this again. Nothing was changed."
+        )
+    new = DataKey.parse(new_text)
+    if new.key_id == old.key.key_id:
+        raise ValidationFailed(f"{NEW_KEY} is the current key; nothing to do. {CREATE_KEY}")
+    data_dir = args.data_dir or settings.data_dir
+    with DataDirLock(data_dir).exclusive():
+        report = encrypt_data_folder(data_dir, new, old_key=old.key)
+    print(
+        f"{data_dir} is now encrypted with the new key (id {new.key_id}): database {report.database}, "
+        f"{report.blobs_encrypted} stored files re-encrypted, {report.blobs_already} already done."
+    )
+    if old.source == "OS keyring":
+        replace_in_keyring(old.key, new)
+        print("The OS keyring now holds the new key.")
+    else:
+        print(f"Set COPILOT_DATA_KEY to the new key (id {new.key_id}) before starting the app.")
+    print(
+        f"Backups made before now still need the old key (id {old.key.key_id}): keep it until they are deleted, "
+        "and make a new backup."
+    )
+    return 0

@@ -209,7 +209,9 @@ def test_encrypt_data_converts_a_plain_folder_and_survives_an_interruption(tmp_p
         encrypt_data_folder(tmp_path, DataKey.generate())
 
 
-def _cli(*args: str, data_dir: Path, key: DataKey | None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, data_dir: Path, key: DataKey | None, new_key: DataKey | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "COPILOT_DATA_DIR": str(data_dir),
@@ -221,6 +223,8 @@ def _cli(*args: str, data_dir: Path, key: DataKey | None) -> subprocess.Complete
     env.pop("COPILOT_DATA_KEY", None)
     if key is not None:
         env["COPILOT_DATA_KEY"] = key.text()
+    if new_key is not None:
+        env["COPILOT_NEW_DATA_KEY"] = new_key.text()
     return subprocess.run(
         [sys.executable, "-m", "backend", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
@@ -335,3 +339,41 @@ def test_a_new_data_folder_is_owner_only(tmp_path: Path) -> None:
     _populate(app)
     modes = {p.relative_to(data_dir).as_posix(): p.stat().st_mode & 0o777 for p in [data_dir, *data_dir.rglob("*")]}
     assert {name for name, mode in modes.items() if mode & 0o077} == set(), modes
+
+
+def test_keys_rotate_re_encrypts_everything_and_resumes_after_an_interruption(tmp_path: Path) -> None:
+    old, new = DataKey.generate(), DataKey.generate()
+    app = build_app(_settings(tmp_path, old))
+    patient_id, blob = _populate(app)
+    others = [app.blobs.put(f"recording {i}".encode() * 500, "audio/wav", prefix="audio") for i in range(3)]
+    _close(app)
+
+    def stop_after_two(blob_key: str, seen: list[str] = []) -> None:  # noqa: B006 - the run's own counter
+        seen.append(blob_key)
+        if len(seen) == 2:
+            raise KeyboardInterrupt  # as if the operator pressed Ctrl+C
+
+    with pytest.raises(KeyboardInterrupt):
+        encrypt_data_folder(tmp_path, new, on_file=stop_after_two, old_key=old)
+    for key in (old, new):
+        with pytest.raises(DataKeyError, match="interrupted"):
+            build_app(_settings(tmp_path, key))
+
+    done = _cli("keys", "rotate", data_dir=tmp_path, key=old, new_key=new)
+    assert done.returncode == 0, done.stderr
+    assert "2 stored files re-encrypted, 2 already done" in done.stdout and old.key_id in done.stdout
+    assert _leaks(tmp_path) == []
+    with pytest.raises(DataKeyError, match="not the key of"):
+        build_app(_settings(tmp_path, old))
+    rotated = build_app(_settings(tmp_path, new))
+    assert rotated.stores.patients.get(patient_id).name == NAME and rotated.blobs.get(blob) == SECRET_AUDIO
+    assert [rotated.blobs.get(k) for k in others] == [f"recording {i}".encode() * 500 for i in range(3)]
+
+    (tmp_path / "blobs" / others[0]).write_bytes(b"planted plain file")
+    before = _fingerprint(tmp_path)
+    with pytest.raises(TamperedFile, match="not encrypted, in an encrypted folder"):
+        encrypt_data_folder(tmp_path, DataKey.generate(), old_key=new)
+    assert _fingerprint(tmp_path) == before  # refused before the folder was marked or changed
+    with pytest.raises(DataKeyError, match="another data key"):
+        encrypt_data_folder(tmp_path, DataKey.generate())
+    assert _fingerprint(tmp_path) == before

@@ -56,3 +56,21 @@ def save_to_keyring(key: DataKey) -> None:
         keyring.set_password(SERVICE, ACCOUNT, key.text())
     except (KeyringError, RuntimeError, OSError) as e:
         raise DataKeyError(NO_KEYRING.format(reason=type(e).__name__)) from e
+
+
+def replace_in_keyring(old: DataKey, new: DataKey) -> None:
+    """After a key rotation: put ``new`` where ``old`` was (only if the keyring still holds ``old``).
+
+    Raises:
+        DataKeyError: the keyring does not hold ``old`` (or there is no usable keyring).
+    """
+    existing, reason = load_from_keyring()
+    if existing is None or existing.secret != old.secret:
+        raise DataKeyError(
+            f"The OS keyring does not hold the old key (id {old.key_id}; {reason or 'it holds another one'}), so it "
+            f"was left alone. Store the new key (id {new.key_id}) where the app reads it."
+        )
+    try:
+        keyring.set_password(SERVICE, ACCOUNT, new.text())
+    except (KeyringError, RuntimeError, OSError) as e:
+        raise DataKeyError(NO_KEYRING.format(reason=type(e).__name__)) from e
