@@ -9,6 +9,7 @@ are refused by the job row (its attempt number is the fence).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backend.adapters.queues.sqlite import SqliteJobQueue
-from backend.bootstrap import App, build_app, draft_parts
+from backend.bootstrap import App, build_app
 from backend.config import Settings
+from backend.domain.drafting import draft_note
 from backend.domain.models import JobStatus, Role, Segment
 from backend.ports import QueueMessage
 from backend.services.access import Principal
@@ -52,8 +54,12 @@ class CountingQueue(SqliteJobQueue):
             return self.extended.wait_for(lambda: self.extensions >= count, timeout=BOUND_S)
 
 
+class WorkerKilled(BaseException):
+    """A worker process dying mid-job: no handler catches it, so nothing after it is written."""
+
+
 class HeldTranscriber:
-    """Runs ``meanwhile`` (if set) or waits for the test's release, then returns one segment."""
+    """Runs ``meanwhile`` (if set), dies (if ``die_next``) or waits for the test's release; then one segment."""
 
     name, low_accuracy = "held", False
 
@@ -61,11 +67,15 @@ class HeldTranscriber:
         self.started = threading.Event()
         self.release = threading.Event()
         self.meanwhile: Callable[[], None] | None = None
+        self.die_next = False
         self.calls = 0
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         self.calls += 1
         self.started.set()
+        if self.die_next:
+            self.die_next = False
+            raise WorkerKilled
         if self.meanwhile is not None:
             meanwhile, self.meanwhile = self.meanwhile, None
             meanwhile()
@@ -86,7 +96,7 @@ def _setup(tmp_path: Path) -> tuple[App, ScribeDeps, CountingQueue, FakeClock, H
         queue=queue,
         codec=base.codec,
         transcriber=lambda: held,
-        draft=draft_parts,
+        draft=draft_note,
         limits=base.limits,
     )
     pid = register_patient(app.stores, NURSE, PatientInput(name="Long Recording")).patient.patient_id
@@ -133,11 +143,21 @@ def test_a_job_whose_message_came_back_is_taken_over_and_the_old_worker_is_fence
         clock.pass_seconds(VISIBILITY_S + 1)  # nobody extended the first worker's message
         second = queue.receive(wait_seconds=0, visibility_seconds=VISIBILITY_S)
         assert second is not None and second.receive_count == 2
-        process_one(queue, lambda job: process_job(deps, job), second, 0.01, VISIBILITY_S)
+        held.die_next = True  # the second worker stops mid-transcription: it holds the job from here on
+        with contextlib.suppress(WorkerKilled):
+            process_job(deps, second.job_id)
 
     held.meanwhile = heartbeat_lost_and_taken_over
     process_job(deps, job_id)  # the first worker, still transcribing when the second took over
+    job = app.stores.jobs.get(job_id)
+    assert (job.status, job.attempts) == (JobStatus.TRANSCRIBING, 2)  # the first worker's late writes refused
+    assert _notes_of(app, job.patient_id, job_id) == 0
+
+    clock.pass_seconds(VISIBILITY_S + 1)  # the second worker's message comes back too: a third takes over
+    third = queue.receive(wait_seconds=0, visibility_seconds=VISIBILITY_S)
+    assert third is not None and third.receive_count == 3
+    assert process_one(queue, lambda job: process_job(deps, job), third, 0.01, VISIBILITY_S)
     done = app.stores.jobs.get(job_id)
-    assert (done.status, done.attempts) == (JobStatus.READY, 2), done.error  # the second worker's outcome stands
-    assert _notes_of(app, done.patient_id, job_id) == 1 and held.calls == 2
-    assert queue.depth() == 0  # the second worker acked the message
+    assert (done.status, done.attempts) == (JobStatus.READY, 3), done.error
+    assert _notes_of(app, done.patient_id, job_id) == 1 and held.calls == 3
+    assert queue.depth() == 0
