@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from backend.config import Settings
+from backend.domain.models import Segment
 from backend.domain.note_content import NoteContent
 from backend.ports import BlobStore, JobQueue, LiveAudio, RecordStore
 
@@ -91,16 +92,16 @@ class App:
             from backend.adapters.llm import LlmDrafter
             from backend.domain.errors import ProviderUnavailable
 
-            kind = self.providers["llm"]
+            kind, offline = self.providers["llm"], OfflineDrafter()
             if kind not in LLM_ENGINES:
-                self.registry.register("llm", kind, OfflineDrafter())
-                return draft_parts
+                self.registry.register("llm", kind, offline)
+                return offline
             try:
                 client = self.llm()
             except ProviderUnavailable as e:
-                drafter = FallbackDrafter(Unconfigured(e.message), draft_parts, cloud_name=kind)
+                drafter = FallbackDrafter(Unconfigured(e.message), offline, cloud_name=kind)
             else:
-                drafter = FallbackDrafter(LlmDrafter(client), draft_parts, cloud_name=client.name)
+                drafter = FallbackDrafter(LlmDrafter(client), offline, cloud_name=client.name)
             self.registry.register("llm", kind, drafter)
             return drafter
 
@@ -224,8 +225,10 @@ class OfflineDrafter:
 
     name = "rules"
 
-    def __call__(self, segments: Any) -> Any:
-        return draft_parts(segments)
+    def __call__(self, segments: Sequence[Segment]) -> NoteContent:
+        from backend.domain.drafting import draft_note
+
+        return draft_note(segments)
 
 
 def build_llm_client(settings: Settings, kind: str) -> Any:
@@ -336,13 +339,6 @@ def build_transcriber(settings: Settings, gemini: Callable[[], Any] | None = Non
         assert gemini is not None
         cloud = GeminiTranscriber(gemini())
     return LoadedTranscriber(FallbackTranscriber(cloud, offline.transcriber), offline.fallback_reason)
-
-
-def draft_parts(segments: Any) -> NoteContent:
-    """Offline drafting: segments -> the draft's ``NoteContent``."""
-    from backend.domain.drafting import draft_note
-
-    return draft_note(segments)
 
 
 def build_app(settings: Settings | None = None) -> App:

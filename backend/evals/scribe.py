@@ -9,7 +9,7 @@ turn; doctor and patient in the two voices of ``backend.evals.asr.VOICES``; 0.35
 
 Each consultation then goes through what the app runs on a recording — ``heard_from_audio`` (PyAV decode,
 the transcriber the settings choose, speaker roles) and ``report`` (drug-name recovery, the offline drafter
-``draft_parts``) — and the same drafter runs on the spoken turns as text, with their ``[doctor]`` /
+``draft_note``) — and the same drafter runs on the spoken turns as text, with their ``[doctor]`` /
 ``[patient]`` tags (``tagged_text``) and without (``untagged_text``). Printed, per consultation and overall:
 
 - ``rouge``: ROUGE-1/2/L/Lsum F1 x 100 of each path's note against the reference note (as ``eval notes``),
@@ -289,12 +289,12 @@ def _print_rows(rows: Sequence[dict[str, Any]]) -> None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from rouge_score import rouge_scorer  # only the evals need it
 
-    from backend.bootstrap import draft_parts
+    from backend.domain.drafting import draft_note
 
     wavs = synthesise(args.aci, args.audio_dir, args.n)
     transcriber, fallback_reason, load_s = _transcriber(args.model)
     scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
-    rows = [score_consultation(wav, transcriber, draft_parts, scorer) for wav in wavs]
+    rows = [score_consultation(wav, transcriber, draft_note, scorer) for wav in wavs]
     _print_rows(rows)
     return {
         "file": args.aci.name,

@@ -69,7 +69,7 @@ def note_text(result: DraftResult) -> str:
     """The note as rendered for reading (the same text the review screen shows)."""
     text = render_note_text(result.content)
     if not result.content.sentences:  # an LLM draft without sentence records: its sections, in SOAP order
-        text = "\n\n".join(f"{k.upper()}\n\n{v}" for k, v in result.sections.items() if v.strip())
+        text = "\n\n".join(f"{k.upper()}\n\n{v}" for k, v in result.content.sections.items() if v.strip())
     return text
 
 
@@ -82,7 +82,7 @@ def report(heard: Heard, drafter: Drafter, warnings: list[str] | None = None) ->
             for s in result.segments
         ],
         "note_text": note_text(result),
-        "sections": result.sections,
+        "sections": result.content.sections,
         "medications": [
             {
                 "name": m.name,
@@ -97,7 +97,7 @@ def report(heard: Heard, drafter: Drafter, warnings: list[str] | None = None) ->
                 "flags": m.flags,
                 "segment_ids": m.evidence.segment_ids,
             }
-            for m in result.medications
+            for m in result.content.medications
         ],
         "recovered_names": [r.model_dump() for r in result.content.provenance.recovered_names],
         "warnings": [*(warnings or []), *heard.warnings, *result.warnings],

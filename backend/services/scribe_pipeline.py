@@ -46,16 +46,6 @@ class DraftResult:
     recoveries: list[Recovery]
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def sections(self) -> dict[str, str]:
-        """The draft's SOAP sections (``content.sections``)."""
-        return self.content.sections
-
-    @property
-    def medications(self) -> list[Medication]:
-        """The draft's medications (``content.medications``)."""
-        return self.content.medications
-
 
 def transcribe_recording(
     samples: NDArray[np.float32],

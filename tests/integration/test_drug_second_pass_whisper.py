@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from backend.bootstrap import draft_parts
+from backend.domain.drafting import draft_note
 from backend.services.scribe_pipeline import draft_transcript, transcribe_recording
 from tests.helpers.speech import espeak_available, synth_samples, whisper, whisper_model_dir
 
@@ -24,8 +24,8 @@ def test_second_pass_recovers_a_misheard_brand_unverified(whisper: Any) -> None:
     heard = transcribe_recording(samples, whisper, listen_again=True)
     assert [s.text for s in heard.segments] == [s.text for s in plain.segments]  # the transcript stays as heard
     assert [r.drug for r in heard.recoveries] == ["fluoxetine"]
-    result = draft_transcript(heard.segments, draft_parts, heard.recoveries)
-    (med,) = [m for m in result.medications if m.name.lower() == "fluoxetine"]
+    result = draft_transcript(heard.segments, draft_note, heard.recoveries)
+    (med,) = [m for m in result.content.medications if m.name.lower() == "fluoxetine"]
     assert med.verified is False and med.found_by == "sounds_like"
     assert med.heard_as == heard.recoveries[0].heard
     assert med.heard_as and med.heard_as.lower() not in {"prozac", "fluoxetine"}

@@ -146,7 +146,7 @@ def test_every_llm_engine_timing_out_hands_the_draft_to_the_offline_engine(hangi
     from backend.adapters.llm import LlmDrafter, RetryPolicy
     from backend.adapters.llm.bedrock import BedrockClient
     from backend.adapters.llm.openai_compat import OpenAiCompatibleClient
-    from backend.bootstrap import draft_parts
+    from backend.domain.drafting import draft_note
     from backend.domain.models import Segment
 
     segments = [Segment(id=0, start=0.0, end=3.0, text="Start metformin 500 mg twice daily.", speaker="doctor")]
@@ -157,7 +157,7 @@ def test_every_llm_engine_timing_out_hands_the_draft_to_the_offline_engine(hangi
     ]
     for client in clients:
         before = _Hang.requests
-        drafter = FallbackDrafter(LlmDrafter(client), draft_parts, cloud_name=client.name)
+        drafter = FallbackDrafter(LlmDrafter(client), draft_note, cloud_name=client.name)
         content = drafter(segments)
         assert _Hang.requests == before + 1  # the engine was really tried, once
         # Timed out: it gave up on its own 1-second timeout, long before the server's answer.

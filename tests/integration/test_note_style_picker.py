@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from backend.bootstrap import App, draft_parts
+from backend.bootstrap import App
+from backend.domain.drafting import draft_note
 from backend.domain.models import Note, Patient, Role, Segment
 from backend.services.access import Principal
 from backend.services.scribe_pipeline import draft_transcript
@@ -27,7 +28,7 @@ def add_note(app: App, patient_id: str) -> Note:
         Segment(id=i, start=i * 5.0, end=i * 5.0 + 4.5, text=text, speaker=role, role_source="voice")
         for i, (role, text) in enumerate(TURNS)
     ]
-    result = draft_transcript(segments, draft_parts)
+    result = draft_transcript(segments, draft_note)
     return app.stores.notes.add(
         Note(patient_id=patient_id, author="nurse").with_content(result.content, transcript=result.segments)
     )

@@ -7,7 +7,8 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from backend.bootstrap import App, draft_parts
+from backend.bootstrap import App
+from backend.domain.drafting import draft_note
 from backend.domain.models import Evidence, Medication, Note, Patient, Role, Segment
 from backend.domain.note_content import RecoveredName
 from backend.services.access import Principal
@@ -34,7 +35,7 @@ def add_note(app: App, patient_id: str) -> Note:
         Segment(id=i, start=i * 5.0, end=i * 5.0 + 4.5, text=text, speaker=role, role_source="voice")
         for i, (role, text) in enumerate(TURNS)
     ]
-    result = draft_transcript(segments, draft_parts)
+    result = draft_transcript(segments, draft_note)
     lisinopril = Medication(
         name="lisinopril",
         verbatim=HEARD,

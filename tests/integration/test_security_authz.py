@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 import backend.services
-from backend.bootstrap import App, build_app, draft_parts
+from backend.bootstrap import App, build_app
 from backend.config import Settings
+from backend.domain.drafting import draft_note
 from backend.domain.errors import CopilotError, PermissionDenied, ValidationFailed
 from backend.domain.models import HistoryEntry, Job, JobStatus, Note, NoteStatus, Role
 from backend.services import (
@@ -208,7 +209,7 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "scribe.submit_recording": (P.RECORD, lambda a, p: scribe.submit_recording(a.scribe_deps(), p, PID, b"", "v.wav")),
     "scribe_roles.relabel_roles": (
         P.EDIT_NOTES,
-        lambda a, p: scribe_roles.relabel_roles(a.stores, p, PID, _draft(a).timestamp, {}, draft_parts),
+        lambda a, p: scribe_roles.relabel_roles(a.stores, p, PID, _draft(a).timestamp, {}, draft_note),
     ),
     "scribe_roles.confirm_medication": (
         P.EDIT_NOTES,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from backend.bootstrap import draft_parts
 from backend.domain.drafting import draft_note, render_note_text
 from backend.domain.note_content import NoteContent
 from backend.services.draft_report import heard_from_text, note_text, parse_transcript, report
@@ -55,7 +54,7 @@ def test_a_fully_tagged_transcript_keeps_its_roles() -> None:
 
 def test_note_text_is_the_rendered_draft_and_llm_sections_come_in_order() -> None:
     plain = heard_from_text("[doctor] Any medicines?\n[patient] I take metformin 500 mg twice daily.\n").segments
-    result = draft_transcript(plain, draft_parts)
+    result = draft_transcript(plain, draft_note)
     assert note_text(result) == render_note_text(draft_note(plain))
 
     sections = {"subjective": "Cough for three days.", "objective": " ", "plan": "Review in a week."}
@@ -64,14 +63,14 @@ def test_note_text_is_the_rendered_draft_and_llm_sections_come_in_order() -> Non
 
 
 def test_note_text_marks_a_recovered_name_unverified() -> None:
-    text = note_text(draft_transcript(heard_from_text(TRANSCRIPT).segments, draft_parts))
+    text = note_text(draft_transcript(heard_from_text(TRANSCRIPT).segments, draft_note))
     medications = text.split("MEDICATIONS", 1)[1]
     assert "- metformin 500 mg twice daily\n" in medications
     assert "lisinopril 10 mg once daily [unverified]" in medications
 
 
 def test_report_is_json_with_transcript_note_and_medications() -> None:
-    out = report(heard_from_text(TRANSCRIPT), draft_parts, ["decoded with a warning"])
+    out = report(heard_from_text(TRANSCRIPT), draft_note, ["decoded with a warning"])
     parsed = json.loads(json.dumps(out))  # plain JSON types only (no numpy scalars)
 
     assert parsed["transcript"][1] == {
@@ -95,7 +94,7 @@ def test_report_is_json_with_transcript_note_and_medications() -> None:
 
 def test_untagged_transcript_reports_every_turn_with_a_role_field() -> None:
     untagged = "\n".join(line.split("] ", 1)[1] for line in TRANSCRIPT.splitlines() if line.strip())
-    out = report(heard_from_text(untagged), draft_parts)
+    out = report(heard_from_text(untagged), draft_note)
     assert [row["text"] for row in out["transcript"]] == untagged.splitlines()
     assert all(row["role"] in ("clinician", "patient", "other") for row in out["transcript"])
     assert "metformin" in {m["name"] for m in out["medications"]}

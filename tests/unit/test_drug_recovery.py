@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.bootstrap import draft_parts
+from backend.domain.drafting import draft_note
 from backend.domain.medications import lookup_name
 from backend.domain.medications.lexicon import DATA_DIR
 from backend.domain.medications.recovery import Recovered, is_english_word, recover_drug_names
@@ -99,9 +99,9 @@ def test_the_segments_given_are_not_changed() -> None:
 
 def test_a_recovered_name_is_drafted_with_its_fields_and_marked_unverified() -> None:
     segments = _segments("Okay, so for your blood pressure, continue the list in April 20 mg a day.")
-    result = draft_transcript(segments, draft_parts)
+    result = draft_transcript(segments, draft_note)
     assert result.segments[0].text == segments[0].text  # the transcript keeps what was heard
-    med = next(m for m in result.medications if m.name == "lisinopril")
+    med = next(m for m in result.content.medications if m.name == "lisinopril")
     assert med.strength == "20 mg"
     assert med.found_by == "sounds_like" and med.heard_as == "list in April" and not med.verified
 

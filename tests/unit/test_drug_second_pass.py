@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backend.bootstrap import draft_parts
+from backend.domain.drafting import draft_note
 from backend.domain.medications.second_pass import accept, candidates, find_stretches, second_pass
 from backend.domain.models import Segment, Word
 from backend.services.scribe_pipeline import Heard, draft_transcript, transcribe_recording
@@ -121,9 +121,9 @@ def test_pipeline_drafts_the_second_pass_drug_unverified_and_keeps_the_heard_tex
     fake = _SpanFake()
     heard = transcribe_recording(samples, fake, listen_again=True)
     assert fake.spans and [r.drug for r in heard.recoveries] == ["fluoxetine"]
-    result = draft_transcript(heard.segments, draft_parts, heard.recoveries)
+    result = draft_transcript(heard.segments, draft_note, heard.recoveries)
     assert "project" in result.segments[0].text and "Prozac" not in result.segments[0].text
-    (med,) = [m for m in result.medications if m.name.lower() == "fluoxetine"]
+    (med,) = [m for m in result.content.medications if m.name.lower() == "fluoxetine"]
     assert (med.verified, med.found_by, med.heard_as) == (False, "sounds_like", "project")
     assert [r.heard for r in result.recoveries] == ["project"]
 

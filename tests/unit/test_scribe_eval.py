@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from backend.bootstrap import draft_parts
+from backend.domain.drafting import draft_note
 from backend.domain.models import Segment
 from backend.evals import scribe
 from backend.evals.asr import SAMPLE_RATE
@@ -159,7 +159,7 @@ def test_a_consultation_is_scored_on_all_three_paths(tmp_path: Path) -> None:
     turns = json.loads(wav.with_suffix(".json").read_text())["turns"]
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True)
 
-    row = scribe.score_consultation(wav, EchoTranscriber(turns), draft_parts, scorer)
+    row = scribe.score_consultation(wav, EchoTranscriber(turns), draft_note, scorer)
 
     assert row["wer"] == 0.0
     assert set(row["rouge"]) == set(scribe.PATHS) and row["rouge"]["audio"]["rouge1"] > 0
