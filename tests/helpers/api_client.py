@@ -14,8 +14,9 @@ from backend.api.app import create_app
 from backend.api.oidc import OidcVerifier
 from backend.bootstrap import App, build_app
 from backend.config import Settings
-from backend.domain.models import now_ms
+from backend.domain.models import Role, now_ms
 from backend.services import api_tokens
+from backend.services.auth import add_user
 from backend.services.demo import seed_demo
 
 PID = "PAT_de000001"
@@ -40,13 +41,21 @@ def api_harness(
     start_worker: bool = False,
     clock: Callable[[], float] | None = None,
     oidc: OidcVerifier | None = None,
+    demo: bool = True,
     **settings: Any,
 ) -> ApiHarness:
-    """Build the API (its worker runs only inside ``with harness.client:``, when ``start_worker``)."""
+    """Build the API (its worker runs only inside ``with harness.client:``, when ``start_worker``).
+
+    ``demo``: seed the demo patients (``PID`` among them) and accounts; False: only the three accounts (faster).
+    """
     options: dict[str, Any] = {"store": "sqlite", "blobs": "local", "queue": "sqlite", "llm": "offline"}
     options.update({"api_rate_per_minute": 1_000_000, **settings})
     app = build_app(Settings(data_dir=data_dir, **options))
-    seed_demo(app.stores, days=30)
+    if demo:
+        seed_demo(app.stores, days=30)
+    else:
+        for name in ROLE_USERS:
+            add_user(app.stores, name, f"{name}-password", Role(name))
     tokens = {name: api_tokens.create_token(app.stores, None, name, days=30).token for name in ROLE_USERS}
     expired = api_tokens.create_token(app.stores, None, "doctor", days=1)
     stored = app.stores.api_tokens.get(expired.record.token_id)

@@ -167,7 +167,7 @@ def test_public_routes_need_no_token(harness: ApiHarness) -> None:
 
 
 def test_a_disabled_account_or_a_changed_role_stops_its_token(tmp_path: Path) -> None:
-    h = api_harness(tmp_path)
+    h = api_harness(tmp_path, demo=False)
     from backend.services.auth import set_disabled
 
     assert h.client.get("/v1/patients", headers=h.auth("nurse")).status_code == 200

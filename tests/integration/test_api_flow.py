@@ -23,7 +23,7 @@ JOB_BOUND_S = 600.0  # a bound, not a budget: the job takes seconds; this only s
 
 @pytest.fixture
 def harness(tmp_path: Path, whisper_model_dir: Path) -> ApiHarness:
-    return api_harness(tmp_path, start_worker=True, whisper_model=str(whisper_model_dir))
+    return api_harness(tmp_path, start_worker=True, demo=False, whisper_model=str(whisper_model_dir))
 
 
 def _wait_for_job(h: ApiHarness, job_id: str, headers: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -106,7 +106,7 @@ def test_register_record_poll_review_sign_amend_export(harness: ApiHarness) -> N
 
 
 def test_a_prescription_is_read_edited_confirmed_and_on_the_timeline(tmp_path: Path) -> None:
-    h = api_harness(tmp_path)
+    h = api_harness(tmp_path, demo=False)
     nurse = h.auth("nurse")
     pid = h.client.post("/v1/patients", json={"name": "Sita Devi"}, headers=nurse).json()["patient_id"]
     pdf = text_pdf([["Dr. A. Rao, MBBS", "Rx", "Tab. Amlodipine 5 mg OD x 30 days", "Tab. Metformin 500 mg BD"]])

@@ -95,7 +95,7 @@ def clock() -> Clock:
 def harness(tmp_path: Path, provider: Provider, clock: Clock) -> ApiHarness:
     # The verifier finds the key set through the issuer's discovery document, as with a real provider.
     verifier = OidcVerifier(provider.issuer, AUDIENCE, clock=clock)
-    h = api_harness(tmp_path, oidc=verifier)
+    h = api_harness(tmp_path, oidc=verifier, demo=False)
     add_user(h.app.stores, EMAIL, "not-used-here-123", Role.DOCTOR)
     return h
 

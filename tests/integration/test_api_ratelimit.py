@@ -17,7 +17,7 @@ class Clock:
 
 def test_a_token_over_its_rate_waits_retry_after_and_others_go_on(tmp_path: Path) -> None:
     clock = Clock()
-    h = api_harness(tmp_path, clock=clock, api_rate_per_minute=60)  # 1 a second, bursts of 12
+    h = api_harness(tmp_path, clock=clock, api_rate_per_minute=60, demo=False)  # 1 a second, bursts of 12
     nurse, doctor = h.auth("nurse"), h.auth("doctor")
     statuses = [h.client.get("/v1/patients", headers=nurse).status_code for _ in range(12)]
     assert statuses == [200] * 12
@@ -35,7 +35,7 @@ def test_a_token_over_its_rate_waits_retry_after_and_others_go_on(tmp_path: Path
 
 def test_a_refused_request_did_nothing(tmp_path: Path) -> None:
     clock = Clock()
-    h = api_harness(tmp_path, clock=clock, api_rate_per_minute=5)  # bursts of 1
+    h = api_harness(tmp_path, clock=clock, api_rate_per_minute=5, demo=False)  # bursts of 1
     nurse = h.auth("nurse")
     assert h.client.post("/v1/patients", json={"name": "First Person"}, headers=nurse).status_code == 201
     refused = h.client.post("/v1/patients", json={"name": "Second Person"}, headers=nurse)
