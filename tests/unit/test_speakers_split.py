@@ -44,3 +44,20 @@ def test_a_segment_without_words_is_assigned_whole() -> None:
 def test_labels_must_match_the_words() -> None:
     with pytest.raises(ValueError, match="labels"):
         split_segment(seg(WORDS), [0, 1])
+
+
+def test_pieces_keep_the_text_as_spelled_not_the_words_joined() -> None:
+    # Whisper words of "50-year-old" are "50", "-year", "-old": joined with spaces they would hide the age.
+    words = [
+        Word(start=0.1 * i, end=0.1 * i + 0.1, text=t)
+        for i, t in enumerate(["Ok.", "She", "is", "50", "-year", "-old."])
+    ]
+    s = Segment(id=0, start=0.0, end=0.6, text="Ok. She is 50-year-old.", words=words)
+    pieces = split_segment(s, [0, 1, 1, 1, 1, 1])
+    assert [p.text for p, _ in pieces] == ["Ok.", "She is 50-year-old."]
+
+
+def test_words_missing_from_the_text_fall_back_to_the_words_joined() -> None:
+    words = [Word(start=0.0, end=0.5, text="Hello"), Word(start=0.5, end=1.0, text="there")]
+    s = Segment(id=0, start=0.0, end=1.0, text="(edited)", words=words)
+    assert [p.text for p, _ in split_segment(s, [0, 1])] == ["Hello", "there"]
