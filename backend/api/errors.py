@@ -64,7 +64,8 @@ def install(app: FastAPI) -> None:
     """Register the handler that turns every domain error into its response."""
 
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, CopilotError)
+        if not isinstance(exc, CopilotError):  # registered for CopilotError only
+            raise exc
         if isinstance(exc, RateLimited):
             return error_response(429, exc.message, {"Retry-After": retry_after_header(exc.retry_after)})
         status = status_of(exc)

@@ -83,7 +83,8 @@ class OidcVerifier:
             if stale:
                 self._keys = KeySet.import_key_set(self._get(self._jwks_location()))  # type: ignore[arg-type]
                 self._fetched_at = self._clock()
-            assert self._keys is not None
+            if self._keys is None:  # pragma: no cover - set just above
+                raise ProviderUnavailable("The sign-in provider's keys are not loaded.")
             return self._keys
 
     def _jwks_location(self) -> str:
