@@ -7,7 +7,7 @@ raise :class:`ConcurrentUpdate` when ``expected_version`` is stale.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
@@ -22,6 +22,7 @@ from backend.domain.models import (
     HistoryEntry,
     Job,
     JobStatus,
+    Medication,
     MetricDay,
     Note,
     Page,
@@ -29,6 +30,7 @@ from backend.domain.models import (
     Segment,
     User,
 )
+from backend.domain.note_content import NoteContent
 
 
 class PatientStore(Protocol):
@@ -343,12 +345,73 @@ class AudioCodec(Protocol):
     def is_silent(self, samples: NDArray[np.float32]) -> bool: ...
 
 
-def call_fallback(engine: object) -> str | None:
-    """The banner of the hand-over to the offline engine in this thread's last call, if ``engine`` had one.
+class Drafter(Protocol):
+    """Note drafting: a transcript's segments -> the draft's content (the offline rules or an LLM)."""
 
-    Engines wrapped in a cloud-first fallback (``backend.adapters.fallback``) answer per thread, so a job or a
-    session reads its own call's banner even while other threads use the same engine.
+    def __call__(self, segments: Sequence[Segment], /) -> NoteContent: ...
+
+
+class PassageLike(Protocol):
+    """What an answering engine reads of a retrieved passage."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+class Answerer(Protocol):
+    """The Ask service's LLM: ``(question, passages) -> (text, cited passage ids)``."""
+
+    def __call__(self, question: str, passages: Sequence[PassageLike], /) -> tuple[str, list[str]]: ...
+
+
+class MedicationExtractor(Protocol):
+    """An LLM reading a document's text: ``text -> (medications, items not printed in the text)``."""
+
+    def __call__(self, text: str, /) -> tuple[list[Medication], list[str]]: ...
+
+
+@runtime_checkable
+class Named(Protocol):
+    """An engine that names itself (shown on the providers page and in the note's provenance)."""
+
+    name: str
+
+
+@runtime_checkable
+class Checkable(Protocol):
+    """Optional capability of an engine: a connection test for the providers page."""
+
+    def check(self) -> str:
+        """A cheap authenticated request that sends no patient data; the message says what answered.
+
+        Raises:
+            ProviderUnavailable: the provider cannot be reached or refuses the credentials.
+        """
+
+
+@runtime_checkable
+class EngineStatus(Protocol):
+    """Capability of a cloud-first engine with the offline engine as fallback (``backend.adapters.fallback``).
+
+    The ``last_*`` attributes describe the process's most recent call (for the providers page); ``call_fallback``
+    answers for the calling thread's last call, so a job or a session reads its own call's banner even while
+    other threads use the same engine.
     """
-    ask = getattr(engine, "call_fallback", None)
-    banner = ask() if callable(ask) else None
-    return str(banner) if banner else None
+
+    last_engine: str | None  # the engine that served the most recent call
+    last_error: str | None  # the most recent cloud failure
+    last_fallback: str | None  # the banner of the most recent hand-over (None: the cloud engine served it)
+
+    def call_fallback(self) -> str | None:
+        """The banner of the last call made on this thread (None: the cloud engine served it)."""
+
+
+def call_fallback(engine: object) -> str | None:
+    """The banner of the hand-over to the offline engine in this thread's last call, if ``engine`` had one."""
+    return engine.call_fallback() if isinstance(engine, EngineStatus) else None

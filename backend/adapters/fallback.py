@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.models import Segment
 from backend.domain.note_content import NoteContent
-from backend.ports import OcrEngine, OcrLine, Transcriber
+from backend.ports import Checkable, OcrEngine, OcrLine, Transcriber
 
 log = logging.getLogger(__name__)
 Drafter = Callable[[Sequence[Segment]], NoteContent]
@@ -33,7 +33,9 @@ def banner(kind: str, cloud: str, offline: str, reason: str) -> str:
 
 
 class _Fallback:
-    """Shared bookkeeping: which engine served last and why the cloud one did not."""
+    """Shared bookkeeping: which engine served last and why the cloud one did not (the ``EngineStatus`` port)."""
+
+    cloud: object
 
     def __init__(self, kind: str, cloud_name: str, offline_name: str) -> None:
         self._kind = kind
@@ -53,6 +55,12 @@ class _Fallback:
     def call_engine(self) -> str | None:
         """The engine that served the last call made on this thread."""
         return getattr(self._calls, "engine", None)
+
+    def check(self) -> str:
+        """The cloud engine's connection test (the offline engine needs none)."""
+        if isinstance(self.cloud, Checkable):
+            return self.cloud.check()
+        return f"{self.cloud_name} has no connection test."
 
     def _served_by_cloud(self) -> None:
         self._calls.fallback, self._calls.engine = None, self.cloud_name
@@ -84,6 +92,8 @@ class Unconfigured:
 class FallbackDrafter(_Fallback):
     """``(segments) -> NoteContent``: an LLM engine, else the rule-based drafter."""
 
+    cloud: Drafter
+
     def __init__(
         self, cloud: Drafter, offline: Drafter, cloud_name: str = "gemini", offline_name: str = "rules"
     ) -> None:
@@ -105,6 +115,8 @@ class FallbackDrafter(_Fallback):
 class FallbackTranscriber(_Fallback):
     """A ``Transcriber``: AWS Transcribe or Gemini, else the offline speech engine."""
 
+    cloud: Transcriber
+
     def __init__(self, cloud: Transcriber, offline: Transcriber) -> None:
         super().__init__("Transcribed", cloud.name, offline.name)
         self.cloud, self.offline = cloud, offline
@@ -113,7 +125,7 @@ class FallbackTranscriber(_Fallback):
     def low_accuracy(self) -> bool:
         """True when the engine that served this thread's last call is a low-accuracy one."""
         engine = self.offline if self.call_engine() == self.offline_name else self.cloud
-        return bool(getattr(engine, "low_accuracy", False))
+        return engine.low_accuracy
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         try:
@@ -127,6 +139,8 @@ class FallbackTranscriber(_Fallback):
 
 class FallbackOcr(_Fallback):
     """An ``OcrEngine``: Textract, else the offline OCR engine."""
+
+    cloud: OcrEngine
 
     def __init__(self, cloud: OcrEngine, offline: OcrEngine) -> None:
         super().__init__("Read", cloud.name, offline.name)

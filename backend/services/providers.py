@@ -2,18 +2,18 @@
 
 Engines are registered by bootstrap as they are built. A cloud engine wrapped in a fallback
 (``backend.adapters.fallback``) reports whether the cloud engine served the last call, the last cloud
-error, and the banner of the last hand-over. A connection test calls the engine's ``check()`` — a cheap
-authenticated request that sends no patient data — and never raises for provider problems.
+error, and the banner of the last hand-over (the ``EngineStatus`` port). A connection test calls the engine's
+``check()`` (the ``Checkable`` port) — a cheap authenticated request that sends no patient data — and never
+raises for provider problems.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from backend.domain.errors import CopilotError, ValidationFailed
-from backend.ports import RecordStore
+from backend.ports import Checkable, EngineStatus, Named, RecordStore
 from backend.services.access import Permission, Principal, record, require
 
 PORTS = ("stt", "ocr", "llm")
@@ -33,28 +33,26 @@ class ProviderStatus:
     fallback: str | None = None  # banner text of the last hand-over to the offline engine
 
 
-def _cloud_part(engine: Any) -> Any:
-    """The cloud engine inside a fallback wrapper (or the engine itself)."""
-    return getattr(engine, "cloud", engine)
+def _status(engine: object) -> tuple[str | None, str | None, str | None]:
+    """``(engine that served last, last error, last fallback banner)`` of a cloud-first engine, else Nones."""
+    if isinstance(engine, EngineStatus):
+        return engine.last_engine, engine.last_error, engine.last_fallback
+    return None, None, None
 
 
-def _checker(engine: Any) -> Any:
-    part = _cloud_part(engine)
-    for candidate in (part, getattr(part, "client", None)):
-        if candidate is not None and callable(getattr(candidate, "check", None)):
-            return candidate.check
-    return None
+def _name(engine: object, default: str) -> str:
+    return engine.name if isinstance(engine, Named) else default
 
 
 class ProviderRegistry:
     """The engines built so far, by port. Thread-safe; shared by every session of the process."""
 
     def __init__(self) -> None:
-        self._engines: dict[str, tuple[str, Any]] = {}
+        self._engines: dict[str, tuple[str, object]] = {}
         self._errors: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def register(self, port: str, configured: str, engine: Any) -> None:
+    def register(self, port: str, configured: str, engine: object) -> None:
         """Record the engine serving ``port`` (called by bootstrap when it builds one)."""
         with self._lock:
             self._engines[port] = (configured, engine)
@@ -71,9 +69,9 @@ class ProviderRegistry:
         rows = []
         for port in PORTS:
             chosen, engine = engines.get(port, ((configured or {}).get(port, "not built yet"), None))
-            fallback = getattr(engine, "last_fallback", None)
-            last_error = getattr(engine, "last_error", None) or errors.get(port)
-            name = getattr(engine, "last_engine", None) or getattr(engine, "name", None) or chosen
+            served_by, engine_error, fallback = _status(engine)
+            last_error = engine_error or errors.get(port)
+            name = served_by or _name(engine, chosen)
             rows.append(
                 ProviderStatus(
                     port=port,
@@ -96,11 +94,10 @@ class ProviderRegistry:
             configured, engine = self._engines.get(port, ("", None))
         if engine is None:
             return False, "This engine has not been started yet — use the page that needs it once, then test again."
-        check = _checker(engine)
-        if check is None:
-            return True, f"{getattr(engine, 'name', configured)} runs on this machine; no connection needed."
+        if not isinstance(engine, Checkable):
+            return True, f"{_name(engine, configured)} runs on this machine; no connection needed."
         try:
-            message = str(check())
+            message = str(engine.check())
         except CopilotError as e:
             with self._lock:
                 self._errors[port] = e.message

@@ -146,7 +146,7 @@ def _recording_provenance(drafted: Provenance, transcriber: Transcriber, warning
     stt_fallback = call_fallback(transcriber)  # cloud speech failed: the offline engine transcribed
     if stt_fallback:
         update["engine_fallback"] = f"{stt_fallback} {drafted.engine_fallback or ''}".strip()
-    if getattr(transcriber, "low_accuracy", False):
+    if transcriber.low_accuracy:
         update["low_accuracy_engine"] = transcriber.name
     return drafted.model_copy(update=update)
 

@@ -81,6 +81,10 @@ class LlmDrafter:
         self._verify = verify or known_drug
         self._find_drugs = find_drugs or _default_drug_finder
 
+    def check(self) -> str:
+        """The client's connection test (the ``Checkable`` capability)."""
+        return self.client.check()
+
     def __call__(self, segments: Sequence[Segment]) -> NoteContent:
         reply = self.client.generate_json("note drafting", transcript_prompt(segments), NoteDraftReply, system=SYSTEM)
         return self.to_content(reply, segments)

@@ -39,6 +39,10 @@ class GeminiTranscriber:
         self.name = client.name
         self.inline_limit_bytes = inline_limit_bytes
 
+    def check(self) -> str:
+        """The client's connection test (the ``Checkable`` capability)."""
+        return self.client.check()
+
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         """Segments with speaker labels and times (clamped to the recording, never overlapping backwards)."""
         audio = wav_bytes(samples)
