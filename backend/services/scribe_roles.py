@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from backend.domain.errors import ConcurrentUpdate, ValidationFailed
+from backend.domain.medications.recovery_kept import recoveries_again
 from backend.domain.models import Medication, Note, NoteStatus
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
@@ -73,7 +74,9 @@ def relabel_roles(
         s.model_copy(update={"speaker": roles[s.id], "role_source": SET_BY_CLINICIAN}) if s.id in changed else s
         for s in note.transcript
     ]
-    redraft = draft_transcript(segments, draft).content
+    # Names the second listen found came from the audio, which a redraft does not hear again: they are drafted
+    # again from the words they were heard as (the sounds-like recovery would find only its own).
+    redraft = draft_transcript(segments, draft, recoveries_again(segments, note.provenance.recovered_names)).content
     # Facts about the recording, not the drafter's output, stay true whatever the roles are.
     provenance = redraft.provenance.model_copy(
         update={

@@ -166,3 +166,28 @@ def test_swapped_roles_leaves_other_and_unknown_turns() -> None:
         ],
     )
     assert swapped_roles(note) == {0: "patient", 3: "clinician"}
+
+
+def test_a_name_the_second_listen_found_survives_a_redraft(stores: RecordStore) -> None:
+    # "project" was decoded again with drug names as hot words and heard as Prozac (fluoxetine); the redraft has
+    # no audio to listen to, and "project" alone is an English word the sounds-like recovery never replaces.
+    from backend.domain.drafting import draft_note
+    from backend.domain.note_content import RecoveredName
+
+    transcript = [
+        Segment(id=0, start=0.0, end=2.0, text="How is your mood these days?", speaker="patient"),
+        Segment(id=1, start=2.0, end=5.0, text="Much better, thank you.", speaker="clinician"),
+        Segment(id=2, start=5.0, end=9.0, text="Let's continue the project 20 milligrams a day.", speaker="patient"),
+    ]
+    heard = RecoveredName(segment_id=2, heard="project", drug="fluoxetine", score=0.7)
+    note = add_note(
+        stores,
+        transcript=transcript,
+        medications=[recovered_med(name="fluoxetine", heard_as="project", evidence=Evidence(segment_ids=[2]))],
+        provenance=Provenance(recovered_names=[heard]),
+    )
+    saved = relabel_roles(stores, NURSE, PID, note.timestamp, swapped_roles(note), draft_note)
+    meds = [(m.name, m.strength, m.found_by, m.heard_as, m.verified) for m in saved.medications]
+    assert meds == [("fluoxetine", "20 mg", "sounds_like", "project", False)]
+    assert saved.provenance.recovered_names == [heard]
+    assert saved.transcript[2].text == "Let's continue the project 20 milligrams a day."  # the transcript as heard
