@@ -136,6 +136,10 @@ class App:
             limits=limits,
         )
 
+    def upload_deps(self) -> Any:
+        """Direct uploads: the staging store (S3 or a local folder), the arrival inbox and the upload secret."""
+        return self.engine("uploads", lambda: build_upload_deps(self))
+
     def ocr(self) -> Any:
         """The OCR engine, loaded once per process (Textract in front of rapidocr when configured)."""
 
@@ -306,6 +310,54 @@ def build_queue(settings: Settings, encryption: Any = None) -> JobQueue:
     return SqliteJobQueue(Database(settings.db_path, (encryption or data_encryption(settings)).key))
 
 
+def build_upload_deps(app: App) -> Any:
+    """Direct uploads' ports for ``app``: S3 + the SQS events queue, or a local folder + the SQLite inbox."""
+    from backend.services.uploads import UploadDeps
+
+    s = app.settings
+    minutes = max(1, min(s.upload_url_minutes, 7 * 24 * 60))
+    staging: Any
+    inbox: Any
+    if s.resolved("blobs") == "s3":
+        from backend.adapters.blobs.s3_staging import S3UploadStaging
+        from backend.adapters.queues.sqs_inbox import SqsEventInbox
+        from backend.domain.errors import ValidationFailed
+
+        if s.upload_secret is None:
+            raise ValidationFailed("Direct uploads to S3 need COPILOT_UPLOAD_SECRET (the same for API and workers).")
+        secret = s.upload_secret.get_secret_value().encode()
+        staging = S3UploadStaging(s.s3_bucket, kms_key_id=s.s3_kms_key_id or None, region=s.aws_region)
+        inbox = SqsEventInbox(s.upload_queue_url, region=s.aws_region)
+        bucket = s.s3_bucket
+    else:
+        from backend.adapters.blobs.local_staging import LocalUploadStaging
+        from backend.adapters.crypto import BlobCipher
+        from backend.adapters.queues.sqlite_inbox import SqliteEventInbox
+        from backend.adapters.records.sqlite import Database
+
+        secret = s.upload_secret.get_secret_value().encode() if s.upload_secret else _local_upload_secret(s)
+        key = data_encryption(s).key
+        staging = LocalUploadStaging(s.data_dir / "uploads", secret, BlobCipher(key) if key is not None else None)
+        inbox = SqliteEventInbox(Database(s.db_path, key))
+        bucket = "local"
+    return UploadDeps(app.scribe_deps(), staging, inbox, secret, url_seconds=minutes * 60, bucket=bucket)
+
+
+def _local_upload_secret(settings: Settings) -> bytes:
+    """The data folder's own upload secret (made once, owner-only), for local direct uploads."""
+    import os
+    import secrets
+
+    path = settings.data_dir / "upload-secret"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
 def _registry() -> Any:
     from backend.services.providers import ProviderRegistry
 
@@ -375,5 +427,7 @@ def start_background_work(app: App) -> None:
     package is imported here, at the edge, so pages, services and API routes never reach it.
     """
     from backend.worker.background import start_background
+    from backend.worker.uploads import start_local_upload_consumer
 
     start_background(app)
+    start_local_upload_consumer(app)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     s3_kms_key_id: str = ""
     sqs_queue_url: str = ""
     sqs_dlq_url: str = ""
+    upload_queue_url: str = ""  # SQS queue of the bucket's ObjectCreated events under uploads/ (direct uploads)
+    upload_secret: SecretStr | None = None  # signs direct-upload keys and forms; empty: a file in data_dir
+    upload_url_minutes: int = 15  # how long a direct-upload form stays valid
     aws_region: str = Field(
         default_factory=lambda: os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "ap-south-1"))
     )

@@ -233,6 +233,57 @@ class JobQueue(Protocol):
         """Make the message visible again now (retry)."""
 
 
+@dataclass(frozen=True)
+class InboxMessage:
+    body: str  # as sent (an S3 event notification's JSON)
+    receipt: str
+    receive_count: int = 1
+
+
+class EventInbox(Protocol):
+    """Notifications from outside (the bucket's object-created events), at least once, raw bodies."""
+
+    def send(self, body: str) -> None: ...
+
+    def receive(self, wait_seconds: float = 1.0, visibility_seconds: int = 60) -> InboxMessage | None: ...
+
+    def ack(self, message: InboxMessage) -> None:
+        """Remove the message for good."""
+
+
+@dataclass(frozen=True)
+class StagedObject:
+    size: int
+    content_type: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """A browser form POST: send ``fields`` (in order) then the file as the last field, ``file``."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class UploadStaging(Protocol):
+    """Where clients upload directly (a presigned POST), before an object is checked and becomes a blob."""
+
+    def presign(self, key: str, fields: dict[str, str], conditions: list[Any], expires_in: int) -> PresignedPost:
+        """A form that lets a client POST one object at ``key`` under ``conditions``, for ``expires_in`` seconds."""
+
+    def encryption_fields(self) -> dict[str, str]:
+        """Fields every upload must carry for this store's encryption at rest (part of the policy)."""
+
+    def head(self, key: str) -> StagedObject:
+        """Size, type and metadata of a staged object; raises NotFound."""
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        """The object's bytes (UnsupportedInput past ``max_bytes``); raises NotFound."""
+
+    def delete(self, key: str) -> None: ...
+
+
 class Transcriber(Protocol):
     name: str
 

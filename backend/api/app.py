@@ -18,7 +18,19 @@ from backend.api.auth import Authenticator
 from backend.api.oidc import OidcVerifier
 from backend.api.ratelimit import RateLimiter
 from backend.api.readings import ReadingCache
-from backend.api.routes import ask, documents, events, fhir, jobs, metrics, notes, patients, recordings, timeline
+from backend.api.routes import (
+    ask,
+    documents,
+    events,
+    fhir,
+    jobs,
+    metrics,
+    notes,
+    patients,
+    recordings,
+    timeline,
+    uploads,
+)
 from backend.bootstrap import App, build_app, start_background_work
 from backend.domain.errors import ValidationFailed
 
@@ -33,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ask.router,
     fhir.router,
     events.router,
+    uploads.router,
 )
 DESCRIPTION = """Clinical Co-Pilot's services for mobile apps and EHR integrations: the same roles, checks and
 audit trail as the web pages. Authenticate with `Authorization: Bearer TOKEN` (a personal API token from

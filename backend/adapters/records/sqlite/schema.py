@@ -117,4 +117,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE TRIGGER changes_no_update BEFORE UPDATE ON changes BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
     """,
+    """
+    CREATE TABLE inbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        body TEXT NOT NULL,
+        visible_at REAL NOT NULL,
+        receipt TEXT,
+        receive_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX inbox_visible ON inbox(visible_at);
+    """,
 ]
