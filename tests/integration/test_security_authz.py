@@ -30,6 +30,7 @@ from backend.services import (
     audit,
     audit_verify,
     auth,
+    change_feed,
     cohort,
     digitize,
     export,
@@ -46,6 +47,7 @@ from backend.services import (
     scribe,
     scribe_roles,
     timeline,
+    uploads,
     visit_summary,
 )
 from backend.services.access import Permission as P
@@ -236,6 +238,14 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "timeline.build_timeline": (P.READ_PATIENTS, lambda a, p: timeline.build_timeline(a.stores, p, PID)),
     "timeline.changed_since": (P.READ_PATIENTS, lambda a, p: timeline.changed_since(a.stores, p, 0)),
     "timeline.dashboard_summary": (P.READ_PATIENTS, lambda a, p: timeline.dashboard_summary(a.stores, p, 0)),
+    "uploads.request_upload": (P.RECORD, lambda a, p: uploads.request_upload(a.upload_deps(), p, PID)),
+    "uploads.upload_state": (
+        P.READ_PATIENTS,
+        lambda a, p: uploads.upload_state(a.upload_deps(), p, "UPL_0000000000000000_9999999999"),
+    ),
+    "change_feed.require_events": (P.READ_PATIENTS, lambda a, p: change_feed.require_events(p)),
+    "change_feed.start_position": (P.READ_PATIENTS, lambda a, p: change_feed.start_position(a.stores.changes, p, None)),
+    "change_feed.events_after": (P.READ_PATIENTS, lambda a, p: change_feed.events_after(a.stores.changes, p, 0)),
 }
 # Public functions that act without a user, and why that is safe.
 NO_PRINCIPAL = {
@@ -310,6 +320,8 @@ NO_PRINCIPAL = {
     "note_styles.list_templates",  # template files are not patient data: any signed-in role
     "note_styles.default_style",
     "note_styles.set_default_style",  # the signed-in user's own preference
+    "uploads.accept_local_form",  # the form's signed policy is the authority (as a presigned POST is for S3)
+    "uploads.handle_event",  # the upload consumer: the upload was authorised when its form was signed
 }
 
 
