@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import random
 import tempfile
 import time
@@ -45,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, default=180, help="days of data in the generated export (default 180)")
     parser.add_argument("--hr-every", type=int, default=300, help="seconds between heart-rate readings (default 300)")
     parser.add_argument("--compare", action="store_true", help="also measure keeping every frame (the old way)")
+    parser.add_argument(
+        "--source", choices=("apple", "ultrahuman"), default="apple", help="the generated file (default apple)"
+    )
 
 
 def _when(t: datetime) -> str:
@@ -104,6 +108,29 @@ def generate_export(days: int, seed: int = 16, hr_every: int = 300) -> tuple[byt
     return out.getvalue(), len(raw), records
 
 
+def generate_ultrahuman(days: int, hr_every: int = 300) -> bytes:
+    """An Ultrahuman backfill file ({"YYYY-MM-DD": response}) of ``days`` days, as the API import stores it."""
+    rng = random.Random(16)
+    start = int(datetime(2024, 3, 1, tzinfo=IST).timestamp())
+    doc = {}
+    for d in range(days):
+        t0 = start + d * 86_400
+        series = [{"value": rng.randint(52, 110), "timestamp": t0 + k} for k in range(0, 86_400, hr_every)]
+        night = [{"value": round(rng.uniform(35.5, 36.5), 2), "timestamp": t0 + k} for k in range(0, 6 * 3600, 300)]
+        day = (datetime(2024, 3, 1) + timedelta(days=d)).date().isoformat()
+        doc[day] = {
+            "data": {
+                "metric_data": [
+                    {"type": "hr", "object": {"values": series, "unit": "BPM"}},
+                    {"type": "temp", "object": {"values": night, "unit": "celsius"}},
+                    {"type": "hrv", "object": {"values": [dict(v, value=rng.randint(20, 80)) for v in night]}},
+                ],
+                "latest_time_zone": "Asia/Kolkata",
+            }
+        }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
 def _traced(work: Any) -> tuple[Any, float, float]:
     """(result, peak traced MB, seconds) of ``work()``."""
     tracemalloc.start()
@@ -131,24 +158,37 @@ def _keep_every_frame(data: bytes) -> int:
     return len(daily_aggregates(samples, catalog, log.tz_hint or "UTC"))
 
 
+def _whole_json(data: bytes) -> int:
+    """What parsing a JSON upload whole costs (the old way for every JSON import)."""
+    return len(json.loads(data))
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    data, xml_bytes, records = generate_export(args.days, hr_every=args.hr_every)
+    if args.source == "ultrahuman":
+        data, name, size = generate_ultrahuman(args.days, args.hr_every), "backfill.json", {}
+    else:
+        data, xml_bytes, records = generate_export(args.days, hr_every=args.hr_every)
+        name = "export.zip"
+        size = {"zip_mb": round(len(data) / MB, 2), "xml_mb": round(xml_bytes / MB, 1), "records": records}
     with tempfile.TemporaryDirectory() as tmp:
         stores = open_sqlite_store(Path(tmp) / "db.sqlite3")
         stores.patients.add(Patient(patient_id=PID, name="Bench Patient"))
         blobs = LocalBlobStore(Path(tmp) / "blobs")
-        report, peak, seconds = _traced(lambda: import_file(stores, blobs, PID, data, "export.zip"))
+        report, peak, seconds = _traced(lambda: import_file(stores, blobs, PID, data, name))
     result: dict[str, Any] = {
+        "source": args.source,
         "days": args.days,
-        "zip_mb": round(len(data) / MB, 2),
-        "xml_mb": round(xml_bytes / MB, 1),
-        "records": records,
+        "file_mb": round(len(data) / MB, 1),
+        **size,
         "samples": report.imported_samples,
         "daily_values": report.days_written,
         "peak_traced_mb": round(peak, 1),
         "seconds_traced": round(seconds, 1),
     }
-    if args.compare:
+    if args.compare and args.source == "ultrahuman":
+        _, whole_peak, _ = _traced(lambda: _whole_json(data))
+        result["json_parsed_whole_peak_mb"] = round(whole_peak, 1)
+    elif args.compare:
         for name, work in (("parse_and_aggregate", _streamed), ("every_frame_kept", _keep_every_frame)):
             _, other_peak, other_seconds = _traced(lambda work=work: work(data))  # type: ignore[misc]
             result[f"{name}_peak_mb"] = round(other_peak, 1)

@@ -9,15 +9,35 @@ import pytest
 
 from backend.domain.errors import UnsupportedInput
 from backend.domain.metrics import ImportLog
-from backend.formats import importers
-from backend.formats.importers import csv_wide, fhir_observations, read_samples, ultrahuman
+from backend.formats.importers import _json, csv_wide, fhir_observations, read_samples, ultrahuman
 
 
-def test_json_over_the_cap_is_refused_before_it_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importers, "MAX_JSON_BYTES", 1_000)
-    doc = json.dumps({"resourceType": "Bundle", "entry": [{"resource": {"id": "x" * 2_000}}]}).encode()
-    with pytest.raises(UnsupportedInput, match=r"at most 0 MB of JSON|Export a shorter period"):
-        list(read_samples(io.BytesIO(doc), "fhir", ImportLog()))
+def test_json_that_cannot_stream_is_refused_over_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_json, "MAX_JSON_BYTES", 1_000)
+    single = {"resourceType": "Observation", "id": "x" * 2_000}  # one resource: parsed whole, so capped
+    with pytest.raises(UnsupportedInput, match="Export a shorter period"):
+        list(read_samples(io.BytesIO(json.dumps(single).encode()), "fhir", ImportLog()))
+
+
+def test_a_bundle_and_a_backfill_stream_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_json, "MAX_JSON_BYTES", 1_000)
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": _observation(k)} for k in range(100)]}
+    assert sum(len(f) for f in read_samples(io.BytesIO(json.dumps(bundle).encode()), "fhir", ImportLog())) == 100
+    days = {f"2024-03-{d:02d}": _day(6) for d in range(1, 5)}
+    assert sum(len(f) for f in read_samples(io.BytesIO(json.dumps(days).encode()), "ultrahuman", ImportLog())) == 24
+
+
+def test_a_second_patient_in_a_streamed_bundle_stops_the_import() -> None:
+    entries = [{"resource": _observation(k) | {"subject": {"reference": f"Patient/{k // 50}"}}} for k in range(100)]
+    bundle = json.dumps({"entry": entries, "resourceType": "Bundle"}).encode()  # the type may come last
+    with pytest.raises(UnsupportedInput, match="at least 2 patients"):
+        list(read_samples(io.BytesIO(bundle), "fhir", ImportLog()))
+
+
+def test_broken_json_is_refused_with_a_message() -> None:
+    for fmt in ("fhir", "ultrahuman"):
+        with pytest.raises(UnsupportedInput, match="not valid JSON"):
+            list(read_samples(io.BytesIO(b'{"resourceType": "Bundle", "entry": [{"resource": '), fmt, ImportLog()))
 
 
 def test_a_wide_csv_over_the_row_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,6 +62,11 @@ def test_fhir_observations_come_in_frames_of_a_bounded_size(monkeypatch: pytest.
     bundle = {"resourceType": "Bundle", "entry": [{"resource": _observation(k)} for k in range(100)]}
     frames = list(read_samples(io.BytesIO(json.dumps(bundle).encode()), "fhir", ImportLog()))
     assert [len(f) for f in frames] == [40, 40, 20]
+
+
+def _day(n: int) -> dict[str, object]:
+    values = [{"value": 60, "timestamp": 1709251200 + 60 * k} for k in range(n)]
+    return {"data": {"metric_data": [{"type": "hr", "object": {"values": values}}]}}
 
 
 def test_ultrahuman_days_come_in_frames_of_a_bounded_size(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,6 @@ rejected. The reported number of a problem is the 1-based position of the Observ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import tzinfo
 from typing import Any, BinaryIO
@@ -17,6 +16,7 @@ import pandas as pd
 
 from backend.domain.errors import UnsupportedInput
 from backend.domain.metrics import ImportLog, Sample, frame_from_samples
+from backend.formats.importers._json import JsonShape, json_shape, load_whole, stream_items
 
 FORMAT = "fhir"
 LOINC_SYSTEM = "http://loinc.org"
@@ -34,6 +34,7 @@ LOINC = {
     "9279-1": "respiratory_rate",
 }
 BLOCK_SAMPLES = 20_000
+WHAT = "a FHIR Bundle of Observations (JSON)"
 _NOT_MEASURED = frozenset({"entered-in-error", "cancelled"})
 
 
@@ -53,13 +54,21 @@ def observations(doc: Any) -> list[dict[str, Any]]:
     return [r for r in resources if isinstance(r, dict) and r.get("resourceType") == "Observation"]
 
 
-def read_fhir(stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC") -> Iterator[pd.DataFrame]:
-    """Sample frames from a FHIR JSON document (see :func:`frames_from_document`)."""
-    try:
-        doc = json.load(stream)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UnsupportedInput(f"This file is not valid JSON ({e}); upload a FHIR Bundle of Observations.") from e
-    yield from frames_from_document(doc, log, tz)
+def read_fhir(
+    stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC", shape: JsonShape | None = None
+) -> Iterator[pd.DataFrame]:
+    """Sample frames from a FHIR JSON document; a Bundle streams one entry at a time.
+
+    Raises:
+        UnsupportedInput: not JSON, not FHIR, or Observations of more than one patient.
+    """
+    shape = shape or json_shape(stream, WHAT)
+    if shape.kind == "object" and shape.resource_type == "Bundle":
+        resources = stream_items(stream, "entry.item.resource", WHAT)
+        observations_only = (r for r in resources if isinstance(r, dict) and r.get("resourceType") == "Observation")
+        yield from _frames(observations_only, log, tz)
+        return
+    yield from frames_from_document(load_whole(stream, WHAT), log, tz)
 
 
 def frames_from_document(doc: Any, log: ImportLog, tz: str | tzinfo = "UTC") -> Iterator[pd.DataFrame]:
@@ -68,19 +77,26 @@ def frames_from_document(doc: Any, log: ImportLog, tz: str | tzinfo = "UTC") -> 
     Raises:
         UnsupportedInput: not FHIR, or Observations of more than one patient.
     """
-    found = observations(doc)
-    subjects = {str((o.get("subject") or {}).get("reference", "")) for o in found} - {""}
-    if len(subjects) > 1:
-        raise UnsupportedInput(
-            f"This bundle holds observations of {len(subjects)} patients ({', '.join(sorted(subjects)[:3])} ...). "
-            "Import one patient's observations at a time."
-        )
+    yield from _frames(iter(observations(doc)), log, tz)
+
+
+def _frames(found: Iterator[dict[str, Any]], log: ImportLog, tz: str | tzinfo) -> Iterator[pd.DataFrame]:
+    """Frames of at most :data:`BLOCK_SAMPLES` samples; a second patient's Observation stops the import."""
+    subjects: set[str] = set()
     samples: list[Sample] = []
     for number, obs in enumerate(found, start=1):
+        subject = str((obs.get("subject") or {}).get("reference", ""))
+        if subject and subject not in subjects:
+            subjects.add(subject)
+            if len(subjects) > 1:
+                raise UnsupportedInput(
+                    f"This bundle holds observations of at least {len(subjects)} patients "
+                    f"({', '.join(sorted(subjects))} ...). Import one patient's observations at a time."
+                )
         sample = _sample(obs, number, log)
         if sample is not None:
             samples.append(sample)
-        if len(samples) >= BLOCK_SAMPLES:  # frames of a bounded size, like the other importers
+        if len(samples) >= BLOCK_SAMPLES:
             yield frame_from_samples(samples, tz)
             samples = []
     yield frame_from_samples(samples, tz)

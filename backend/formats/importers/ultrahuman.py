@@ -16,7 +16,6 @@ The HTTP client is :class:`backend.adapters.wearables.ultrahuman_api.UltrahumanC
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, tzinfo
 from typing import Any, BinaryIO
@@ -25,6 +24,7 @@ import pandas as pd
 
 from backend.domain.errors import UnsupportedInput
 from backend.domain.metrics import ImportLog, Sample, frame_from_samples
+from backend.formats.importers._json import JsonShape, json_shape, load_whole, stream_pairs
 
 FORMAT = "ultrahuman"
 SERIES = {
@@ -57,6 +57,7 @@ SKIPPED = frozenset(
 _ASLEEP_STAGES = ("light_sleep", "deep_sleep", "rem_sleep", "asleep", "light", "deep", "rem")
 MAX_DAYS = 366
 BLOCK_SAMPLES = 20_000
+WHAT = "the JSON saved from Ultrahuman"
 
 
 def metric_items(payload: Any) -> list[dict[str, Any]]:
@@ -157,17 +158,19 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def read_ultrahuman_json(stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC") -> Iterator[pd.DataFrame]:
+def read_ultrahuman_json(
+    stream: BinaryIO, log: ImportLog, tz: str | tzinfo = "UTC", shape: JsonShape | None = None
+) -> Iterator[pd.DataFrame]:
     """Sample frames from a saved Ultrahuman JSON file.
 
     Accepts one API response, a list of responses, ``{"YYYY-MM-DD": response, ...}`` (what the
-    backfill stores), or a bare ``metric_data`` list.
+    backfill stores, streamed one day at a time), or a bare ``metric_data`` list.
     """
-    try:
-        doc = json.load(stream)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UnsupportedInput(f"This file is not valid JSON ({e}). Upload the JSON saved from Ultrahuman.") from e
-    yield from frames_from_document(doc, log, tz)
+    shape = shape or json_shape(stream, WHAT)
+    if shape.kind == "object" and shape.keys and all(_is_day(k) for k in shape.keys):
+        yield from _frames(stream_pairs(stream, WHAT), log, tz)
+        return
+    yield from frames_from_document(load_whole(stream, WHAT), log, tz)
 
 
 def frames_from_document(doc: Any, log: ImportLog, tz: str | tzinfo = "UTC") -> Iterator[pd.DataFrame]:
@@ -178,12 +181,20 @@ def frames_from_document(doc: Any, log: ImportLog, tz: str | tzinfo = "UTC") -> 
         days = [(None, d) for d in doc]
     else:
         days = [(None, doc)]
-    if not any(metric_items(payload) for _, payload in days) and not all(_is_empty_day(p) for _, p in days):
-        raise UnsupportedInput(
-            "This JSON is not an Ultrahuman export: it has no 'metric_data'. Upload the JSON saved from Ultrahuman."
-        )
+    yield from _frames(iter(days), log, tz)
+
+
+def _frames(days: Iterator[tuple[str | None, Any]], log: ImportLog, tz: str | tzinfo) -> Iterator[pd.DataFrame]:
+    """Frames of at most :data:`BLOCK_SAMPLES` samples, day by day.
+
+    Raises:
+        UnsupportedInput: no day has ``metric_data`` (and not every day is an empty one).
+    """
     samples: list[Sample] = []
+    any_metrics, all_empty = False, True
     for record, (day, payload) in enumerate(days, start=1):
+        any_metrics = any_metrics or bool(metric_items(payload))
+        all_empty = all_empty and _is_empty_day(payload)
         found = parse_day(payload, day, log, record)
         if not found and day:
             log.notes.append(f"{day}: no data")
@@ -191,6 +202,10 @@ def frames_from_document(doc: Any, log: ImportLog, tz: str | tzinfo = "UTC") -> 
         if len(samples) >= BLOCK_SAMPLES:  # frames of a bounded size, like the other importers
             yield frame_from_samples(samples, tz)
             samples = []
+    if not any_metrics and not all_empty:
+        raise UnsupportedInput(
+            "This JSON is not an Ultrahuman export: it has no 'metric_data'. Upload the JSON saved from Ultrahuman."
+        )
     yield frame_from_samples(samples, tz)
 
 
