@@ -135,3 +135,30 @@ def test_pipeline_skips_the_second_pass_when_off_or_not_supported() -> None:
     assert fake.spans == []
     heard = Heard([_segment("continue on the project 20 milligrams")])
     assert heard.recoveries == []
+
+
+def test_a_short_last_word_counts_only_with_the_words_before_it() -> None:
+    seg = _segment("two days worth okay, so tram it out, 50 milligrams, every six hours")
+    (stretch,) = find_stretches([seg])
+    assert [r[0] for r in stretch.heard_runs()] == ["tram it out"]  # not "it out": no name starts with "it"
+    assert stretch.t_start == seg.words[5].start  # the audio decoded again starts at "tram"
+    assert "tramadol" in candidates([r[0] for r in stretch.heard_runs()])
+    got = accept(
+        stretch, "so tramadol, 50 milligrams, every six hours", candidates([r[0] for r in stretch.heard_runs()])
+    )
+    assert got is not None and (got.drug, got.heard) == ("tramadol", "tram it out")
+    assert find_stretches([_segment("let us take one 50 mg tablet")]) == []  # a short word alone is no name
+
+
+def test_a_name_heard_as_a_hyphenated_word_is_a_stretch() -> None:
+    (stretch,) = find_stretches([_segment("continue on your top-row 50 milligrams daily")])
+    assert stretch.heard == "top-row"
+    assert "Toprol" in candidates([r[0] for r in stretch.heard_runs()])
+    # Whisper's words of it are "top" and "-row": the run is the one word again.
+    words = [
+        Word(start=1.0 + 0.3 * i, end=1.25 + 0.3 * i, text=t)
+        for i, t in enumerate(["on", "your", "top", "-row", "50", "mg"])
+    ]
+    seg = Segment(id=0, start=1.0, end=3.0, text="on your top-row 50 mg", words=words)
+    (split,) = find_stretches([seg])
+    assert [r[0] for r in split.heard_runs()] == ["top-row"] and split.t_start == 1.6

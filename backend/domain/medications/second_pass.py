@@ -35,6 +35,7 @@ MAX_STRETCHES = 8  # decodes per recording: each costs about one 30 s Whisper wi
 N_CANDIDATES = 12  # names in the biased prompt: short, so each one weighs
 PAD_SECONDS = 1.0  # audio either side of the heard words (enough context, too little for a new sentence)
 MIN_LETTERS = 4
+MIN_LAST_LETTERS = 3  # a shorter last word counts only with the words before it ("tram it out" for tramadol)
 NEAR_CHARS = 30  # a recognised name this close to the slot is the name said there
 NEAR_BEST = (
     0.05  # the name said must sound about as close as the closest offered name (the audio picks among near ties)
@@ -73,6 +74,11 @@ class Stretch:
         return self.runs or ((self.heard, self.start, self.end),)
 
 
+def _is_word(word: str) -> bool:
+    """Letters only, hyphens allowed: Whisper writes a name it does not know as a compound too ("top-row")."""
+    return bool(word) and word.replace("-", "").isalpha()
+
+
 def _clean(word: str) -> str:
     return word.strip(" ,.;:!?\"'()").lower()
 
@@ -93,6 +99,8 @@ def _word_offsets(segment: Segment) -> list[tuple[int, int]]:
 def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
     """Single unknown words in a drug slot: right after "refill of"/"on the"/..., or right before a strength.
 
+    A word of three letters counts only as the end of a name heard split in words ("tram it out, 50 mg").
+
     A word is skipped when it is short, a function word, a number, or part of a name the parser knows (then
     the first pass heard the drug). At most :data:`MAX_STRETCHES`, in time order.
     """
@@ -107,7 +115,7 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
         words = [_clean(w.text) for w in seg.words]
         for i, word in enumerate(words):
             a, b = offsets[i]
-            if a < 0 or len(_letters(word)) < MIN_LETTERS or not word.isalpha() or word in skip:
+            if a < 0 or len(_letters(word)) < MIN_LAST_LETTERS or not _is_word(word) or word in skip:
                 continue
             if any(x < b and a < y for x, y in known):
                 continue
@@ -121,13 +129,25 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
             runs = [(seg.text[a:b], a, b)]
             for j in range(i - 1, max(-1, i - 3), -1):
                 x = offsets[j][0]
-                if x < 0 or not words[j].isalpha() or words[j] in cues.words or _BEFORE.search(words[j]):
+                if x < 0 or not _is_word(words[j]) or words[j] in cues.words or _BEFORE.search(words[j]):
                     break
-                if not re.fullmatch(r"[\s-]+", seg.text[offsets[j][1] : offsets[j + 1][0]]):
+                if not re.fullmatch(r"[\s-]*", seg.text[offsets[j][1] : offsets[j + 1][0]]):
                     break  # punctuation between: not one name
                 runs.append((seg.text[x:b], x, b))
-            t = seg.words[i]
-            out.append(Stretch(seg.id, seg.text[a:b], a, b, t.start, t.end, tuple(runs)))
+            t_start, t_end = seg.words[i].start, seg.words[i].end
+            if len(_letters(word)) < MIN_LETTERS:
+                # A short word alone is no name, but it may end one heard split in words: only those runs count,
+                # and the audio to decode again starts with them.
+                runs = [
+                    r
+                    for r in runs[1:]
+                    if len(_letters(r[0])) >= MIN_LETTERS and _clean(r[0].split()[0]) not in cues.edges
+                ]
+                if not runs:
+                    continue
+                first = next(j for j in range(i) if offsets[j][0] == runs[-1][1])
+                t_start = seg.words[first].start
+            out.append(Stretch(seg.id, seg.text[a:b], a, b, t_start, t_end, tuple(runs)))
     return sorted(out, key=lambda s: s.t_start)[:MAX_STRETCHES]
 
 
