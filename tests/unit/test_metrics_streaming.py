@@ -105,3 +105,23 @@ def test_the_same_instant_in_another_time_unit_is_still_a_duplicate() -> None:
     again["ts"] = again["ts"].dt.as_unit("ns")
     result = aggregate([first, again], load_catalog(), ImportLog(), None, "UTC")
     assert (result.duplicates, result.days["value"].tolist()) == (1, [250.0])
+
+
+def test_instants_of_ordered_blocks_are_never_copied_and_unordered_ones_are_merged() -> None:
+    from backend.domain.metrics.streaming import _MERGE_CHUNKS, _Series
+
+    ordered = _Series()
+    for block in range(40):
+        ts = np.arange(block * 100, block * 100 + 100, dtype="int64")
+        seen, _ = ordered.replace(ts, ts.astype("float64"))
+        assert not seen.any()
+    assert len(ordered.chunks) == 40
+    shuffled, rng = _Series(), np.random.default_rng(16)
+    instants = rng.permutation(4_000).astype("int64")
+    for block in np.array_split(instants, 40):
+        shuffled.replace(block, np.zeros(len(block)))
+    assert len(shuffled.chunks) <= _MERGE_CHUNKS
+    merged = np.concatenate([c[0] for c in shuffled.chunks])
+    assert np.array_equal(np.sort(merged), np.arange(4_000))
+    seen, old = shuffled.replace(np.array([5, 4_000], dtype="int64"), np.array([1.0, 2.0]))
+    assert seen.tolist() == [True, False] and old[0] == 0.0

@@ -9,8 +9,9 @@ Every rule of :mod:`backend.domain.metrics.daily` is kept as sums that can be ad
   distinct values however many readings it has).
 
 De-duplication (same patient, metric, instant and source; the later row wins) needs to remember
-each instant already seen: per patient, metric and source a few sorted arrays of instants and their
-values, 16 bytes a sample instead of a frame row. A later duplicate subtracts the earlier value
+each instant already seen: per patient, metric and source, sorted arrays of instants and their
+values, one per block (time-ordered files never copy them; overlapping ones are merged), 16 bytes a
+sample instead of a frame row. A later duplicate subtracts the earlier value
 from the sums and adds its own, so the result is the one :func:`daily_aggregates` gives on the whole
 file. :data:`MAX_SAMPLES` caps what one import may hold.
 """
@@ -32,7 +33,7 @@ MAX_SAMPLES = 10_000_000  # years of a watch's heart rate are a few million; the
 _SUM_KEYS = ["patient_id", "metric", "day", "source", "night"]
 _HR_KEYS = ["patient_id", "day", "night", "value"]
 _COMPACT_EVERY = 8  # partial tables kept before they are summed into one
-_MERGE_CHUNKS = 16  # sorted instant arrays per series before they are merged into one
+_MERGE_CHUNKS = 16  # overlapping sorted instant arrays of a series before they are merged into one
 
 
 @dataclass
@@ -46,9 +47,11 @@ class _Series:
         seen = np.zeros(len(ts), dtype=bool)
         old = np.zeros(len(ts), dtype="float64")
         lo, hi = ts.min(), ts.max()
-        for chunk_ts, chunk_values in self.chunks:
+        overlapping = []
+        for n, (chunk_ts, chunk_values) in enumerate(self.chunks):
             if chunk_ts[0] > hi or chunk_ts[-1] < lo:
                 continue  # time-ordered files: blocks rarely overlap, so most chunks are skipped here
+            overlapping.append(n)
             idx = np.searchsorted(chunk_ts, ts)
             inside = idx < len(chunk_ts)
             hit = np.zeros(len(ts), dtype=bool)
@@ -61,12 +64,19 @@ class _Series:
         if fresh.any():
             order = np.argsort(ts[fresh], kind="stable")
             self.chunks.append((ts[fresh][order], values[fresh][order].astype("float64")))
-            if len(self.chunks) > _MERGE_CHUNKS:
-                all_ts = np.concatenate([c[0] for c in self.chunks])
-                all_values = np.concatenate([c[1] for c in self.chunks])
-                order = np.argsort(all_ts, kind="stable")
-                self.chunks = [(all_ts[order], all_values[order])]
+            if len(overlapping) >= _MERGE_CHUNKS:
+                # Unordered input: many chunks cover the same time, so merge those (with the new one) into one,
+                # and later blocks search one array. Disjoint chunks of ordered input are never copied.
+                self._merge([*overlapping, len(self.chunks) - 1])
         return seen, old
+
+    def _merge(self, which: list[int]) -> None:
+        parts = [self.chunks[n] for n in which]
+        keep = [c for n, c in enumerate(self.chunks) if n not in set(which)]
+        all_ts = np.concatenate([c[0] for c in parts])
+        order = np.argsort(all_ts, kind="stable")
+        merged = (all_ts[order], np.concatenate([c[1] for c in parts])[order])
+        self.chunks = sorted([*keep, merged], key=lambda c: int(c[0][0]))
 
 
 @dataclass
