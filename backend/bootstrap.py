@@ -215,9 +215,13 @@ class App:
         return self.engine("ask_index", AskIndexCache)
 
     def handle_job(self, job_id: str) -> None:
-        """The worker's handler for every job kind."""
+        """The worker's handler for every job kind: a document is read (OCR), a recording drafted."""
+        from backend.services.document_jobs import is_document_job, process_document_job
         from backend.services.scribe import process_job
 
+        if is_document_job(self.stores, job_id):
+            process_document_job(self.digitize_deps(), job_id)
+            return
         process_job(self.scribe_deps(), job_id)
 
 

@@ -41,9 +41,12 @@ class Patient(Record):
     dob: str | None = None  # ISO date
     sex: str | None = None  # "female" | "male" | "other" | None
     external_id: str | None = None
+    abha_number: str | None = None  # ABHA number as 91-1234-5678-9012 (``backend.domain.abha``)
+    abha_address: str | None = None  # ABHA address, e.g. name@abdm (name@sbx in the ABDM sandbox)
     created_at: int = Field(default_factory=now_ms)
     created_by: str = ""
     updated_at: int = Field(default_factory=now_ms)
+    ultrahuman_email: str | None = None  # the linked Ultrahuman account: synced daily (services/wearable_sync.py)
 
 
 class User(Record):
@@ -169,16 +172,17 @@ class JobStatus(StrEnum):
 
 
 class Job(Record):
-    """A scribe job: one recording on its way to a draft note."""
+    """A job: one recording on its way to a draft note, or one document on its way to a reading."""
 
     job_id: str
-    kind: str  # "scribe"
+    kind: str  # "scribe" | "document"
     patient_id: str
     blob_key: str
     status: JobStatus = JobStatus.QUEUED
     attempts: int = 0
     error: str | None = None
     result_note_ts: int | None = None
+    result_key: str | None = None  # a document job's reading (a blob), once it is ready
     created_by: str = ""
     created_at: int = Field(default_factory=now_ms)
     updated_at: int = Field(default_factory=now_ms)

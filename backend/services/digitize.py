@@ -44,6 +44,7 @@ class DigitizeDeps:
     max_bytes: int = 25 * 1024 * 1024
     region: str = "IN"  # the clinic's region: phone numbers and the order of day and month in dates
     today: Callable[[], date] = date.today
+    max_attempts: int = 3  # deliveries of a document job before it fails (see ``document_jobs``)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from backend.services import (
     change_feed,
     cohort,
     digitize,
+    document_jobs,
     export,
     history,
     job_status,
@@ -143,6 +144,30 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "digitize.save_digitized": (
         P.DIGITIZE,
         lambda a, p: digitize.save_digitized(a.digitize_deps(), p, PID, b"\x89PNG\r\n\x1a\nx", _reading(), []),
+    ),
+    "document_jobs.submit_document": (
+        P.DIGITIZE,
+        lambda a, p: document_jobs.submit_document(a.digitize_deps(), a.queue, p, PID, b"", "rx.png"),
+    ),
+    "document_jobs.list_document_jobs": (
+        P.DIGITIZE,
+        lambda a, p: document_jobs.list_document_jobs(a.digitize_deps(), p, PID),
+    ),
+    "document_jobs.document_job": (
+        P.DIGITIZE,
+        lambda a, p: document_jobs.document_job(a.digitize_deps(), p, PID, "JOB_gone"),
+    ),
+    "document_jobs.load_reading": (
+        P.DIGITIZE,
+        lambda a, p: document_jobs.load_reading(a.digitize_deps(), p, PID, "JOB_gone"),
+    ),
+    "document_jobs.save_reading": (
+        P.DIGITIZE,
+        lambda a, p: document_jobs.save_reading(a.digitize_deps(), p, PID, "JOB_gone", None),
+    ),
+    "document_jobs.discard_reading": (
+        P.DIGITIZE,
+        lambda a, p: document_jobs.discard_reading(a.digitize_deps(), p, PID, "JOB_gone"),
     ),
     "export.export_bundle": (P.EXPORT, lambda a, p: export.export_bundle(a.stores, p, PID)),
     "export.summary_html": (P.EXPORT, lambda a, p: export.summary_html(a.stores, p, PID)),
@@ -286,6 +311,10 @@ NO_PRINCIPAL = {
     "sessions.session_problem",  # the session check itself: it decides whether there is a principal
     "scribe.process_job",
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
+    "document_jobs.is_document_job",
+    "document_jobs.process_document_job",  # the worker: it reads as the submitter, whose role it checks then
+    "reading_blob.encode_reading",
+    "reading_blob.decode_reading",  # the stored form of a reading (no store access)
     "metrics.import_file",
     "metrics.days_frame",  # called by import_metrics / patient_days after their check
     "timeline.all_notes",
