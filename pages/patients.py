@@ -11,6 +11,9 @@ from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import SELECTED, patient_label, pick_patient
 
+ABHA_HELP = "The patient's 14-digit ABHA number, e.g. 91-1234-5678-9012."
+ADDRESS_HELP = "The patient's ABHA address, e.g. name@abdm (name@sbx in the ABDM sandbox)."
+
 app, principal = get_app(), require_principal()
 region = app.settings.default_region
 st.title("Patients")
@@ -23,7 +26,8 @@ with find_tab:
         st.subheader(patient.name)
         st.markdown(
             f"**ID** {patient.patient_id} · **Phone** {md_escape(patient.phone or '—')} · **DOB** {patient.dob or '—'} · "
-            f"**Sex** {patient.sex or '—'} · **External ID** {md_escape(patient.external_id or '—')}"
+            f"**Sex** {patient.sex or '—'} · **External ID** {md_escape(patient.external_id or '—')} · "
+            f"**ABHA** {md_escape(patient.abha_number or '—')} · **ABHA address** {md_escape(patient.abha_address or '—')}"
         )
         with st.expander("Edit details"), st.form("patients_edit_form"):
             name = st.text_input("Name", value=patient.name, max_chars=200, key="patients_edit_name")
@@ -33,6 +37,12 @@ with find_tab:
                 "Sex", ["", *SEXES], index=(["", *SEXES].index(patient.sex or "")), key="patients_edit_sex"
             )
             ext = st.text_input("External ID", value=patient.external_id or "", key="patients_edit_ext")
+            abha_no = st.text_input(
+                "ABHA number", value=patient.abha_number or "", help=ABHA_HELP, key="patients_edit_abha"
+            )
+            abha_addr = st.text_input(
+                "ABHA address", value=patient.abha_address or "", help=ADDRESS_HELP, key="patients_edit_abha_addr"
+            )
             if st.form_submit_button("Save changes"):
                 try:
                     update_patient(
@@ -40,7 +50,7 @@ with find_tab:
                         principal,
                         patient.patient_id,
                         patient.version,
-                        PatientInput(name, phone, dob, sex, ext),
+                        PatientInput(name, phone, dob, sex, ext, abha_number=abha_no, abha_address=abha_addr),
                         region,
                     )
                 except CopilotError as e:
@@ -80,10 +90,13 @@ with new_tab:
         dob = st.text_input("Date of birth (YYYY-MM-DD)", key="patients_new_dob")
         sex = st.selectbox("Sex", ["", *SEXES], key="patients_new_sex")
         ext = st.text_input("External ID (optional)", key="patients_new_ext")
+        abha_no = st.text_input("ABHA number (optional)", help=ABHA_HELP, key="patients_new_abha")
+        abha_addr = st.text_input("ABHA address (optional)", help=ADDRESS_HELP, key="patients_new_abha_addr")
         submitted = st.form_submit_button("Register patient", type="primary")
     if submitted:
         try:
-            reg = register_patient(app.stores, principal, PatientInput(name, phone, dob, sex, ext), region)
+            data = PatientInput(name, phone, dob, sex, ext, abha_number=abha_no, abha_address=abha_addr)
+            reg = register_patient(app.stores, principal, data, region)
         except CopilotError as e:
             st.error(e.message)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from backend.domain import abha
 from backend.domain import patients as rules
 from backend.domain.errors import AlreadyExists, NotFound, ValidationFailed
 from backend.domain.models import Page, Patient
@@ -23,6 +24,8 @@ class PatientInput:
     sex: str | None = None
     external_id: str | None = None
 
+    abha_number: str | None = None  # 14 digits, any spacing; stored as 91-1234-5678-9012
+    abha_address: str | None = None  # name@abdm (or name@sbx)
 
 @dataclass(frozen=True)
 class Registration:
@@ -38,6 +41,8 @@ def _clean(data: PatientInput, region: str) -> dict[str, str | None]:
         "sex": rules.clean_sex(data.sex),
         "external_id": rules.clean_external_id(data.external_id),
     }
+        "abha_number": abha.clean_abha_number(data.abha_number),
+        "abha_address": abha.clean_abha_address(data.abha_address),
 
 
 def register_patient(stores: RecordStore, principal: Principal, data: PatientInput, region: str = "IN") -> Registration:
