@@ -5,12 +5,39 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from backend.config import Settings
 from backend.domain.models import Segment
 from backend.domain.note_content import NoteContent
-from backend.ports import BlobStore, JobQueue, LiveAudio, RecordStore
+from backend.ports import (
+    Answerer,
+    BlobStore,
+    Drafter,
+    EventInbox,
+    JobQueue,
+    LiveAudio,
+    MedicationExtractor,
+    OcrEngine,
+    RecordStore,
+    Transcriber,
+    UploadStaging,
+)
+
+if TYPE_CHECKING:  # heavy modules: imported when first used, so start-up stays quick
+    from backend.adapters.crypto import Encryption
+    from backend.adapters.llm.client import JsonLlm
+    from backend.adapters.llm.gemini import GeminiClient
+    from backend.adapters.speech.whisper_stt import LoadedTranscriber
+    from backend.domain.visit_summary import VisitSummary
+    from backend.services.anomalies import EpisodeCache
+    from backend.services.ask_index import AskIndexCache
+    from backend.services.digitize import DigitizeDeps
+    from backend.services.providers import ProviderRegistry
+    from backend.services.scribe import ScribeDeps
+    from backend.services.uploads import UploadDeps
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -22,25 +49,31 @@ class App:
     blobs: BlobStore
     queue: JobQueue
     providers: dict[str, str]
-    engines: dict[str, Any] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM)
+    engines: dict[str, object] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM), by name
     encryption: str = "off"  # encryption at rest of the local data folder: "off" or "on (key from …, id …)"
-    registry: Any = field(default_factory=lambda: _registry())
+    registry: ProviderRegistry = field(default_factory=lambda: _registry())
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # factories nest (drafter -> llm)
 
-    def engine(self, name: str, factory: Callable[[], Any]) -> Any:
+    def engine(self, name: str, factory: Callable[[], T]) -> T:
         """Build ``name`` once per process (heavy models) and reuse it."""
         with self._lock:
             if name not in self.engines:
                 self.engines[name] = factory()
-            return self.engines[name]
+            return cast(T, self.engines[name])  # one name, one factory: what it built is a T
 
-    def speech(self) -> Any:
+    def speech(self) -> LoadedTranscriber:
         """The loaded speech engine (``.transcriber`` and ``.fallback_reason``), built on first use."""
         loaded = self.engine("stt", lambda: build_transcriber(self.settings, self.gemini))
         self.registry.register("stt", self.providers["stt"], loaded.transcriber)
         return loaded
 
-    def gemini(self) -> Any:
+    def speech_warning(self) -> str | None:
+        """Why the speech engine loaded is not the preferred one (None: it is, or none is loaded yet)."""
+        with self._lock:
+            built = "stt" in self.engines
+        return self.speech().fallback_reason if built else None
+
+    def gemini(self) -> GeminiClient:
         """One Gemini client per process (only when the LLM or speech port is set to Gemini)."""
         from backend.adapters.llm.gemini import GeminiClient
         from backend.adapters.llm.retries import RetryPolicy
@@ -57,7 +90,7 @@ class App:
             ),
         )
 
-    def llm(self) -> Any:
+    def llm(self) -> JsonLlm:
         """The configured LLM client (Gemini, Bedrock or an OpenAI-compatible server), one per process.
 
         Raises:
@@ -72,7 +105,7 @@ class App:
             raise ProviderUnavailable("The offline engines are configured (COPILOT_LLM=offline).")
         return self.engine(f"llm:{kind}", lambda: build_llm_client(self.settings, kind))
 
-    def _llm_or_none(self) -> Any:
+    def _llm_or_none(self) -> JsonLlm | None:
         """The LLM client, or None (offline, or not configured: the reason goes to the providers page)."""
         from backend.domain.errors import ProviderUnavailable
 
@@ -84,10 +117,10 @@ class App:
             self.registry.note_error("llm", e.message)
             return None
 
-    def drafter(self) -> Any:
+    def drafter(self) -> Drafter:
         """segments -> NoteContent: the LLM with the offline drafter as fallback, or offline only."""
 
-        def build() -> Any:
+        def build() -> Drafter:
             from backend.adapters.fallback import FallbackDrafter, Unconfigured
             from backend.adapters.llm import LlmDrafter
             from backend.domain.errors import ProviderUnavailable
@@ -107,14 +140,15 @@ class App:
 
         return self.engine("drafter", build)
 
-    def answerer(self) -> Any:
+    def answerer(self) -> Answerer | None:
         """The Ask service's grounded LLM, or None offline."""
         from backend.adapters.llm import LlmAnswerer
 
         client = self._llm_or_none()
         return None if client is None else self.engine("answerer", lambda: LlmAnswerer(client))
 
-    def scribe_deps(self) -> Any:
+    def scribe_deps(self) -> ScribeDeps:
+        """The scribe service's ports and limits (the speech engine is resolved on first use)."""
         from backend.adapters.audio.pyav_codec import PyAvCodec
         from backend.adapters.speech.whisper_language import recording_warnings
         from backend.services.scribe import ScribeDeps, ScribeLimits
@@ -136,14 +170,14 @@ class App:
             limits=limits,
         )
 
-    def upload_deps(self) -> Any:
+    def upload_deps(self) -> UploadDeps:
         """Direct uploads: the staging store (S3 or a local folder), the arrival inbox and the upload secret."""
         return self.engine("uploads", lambda: build_upload_deps(self))
 
-    def ocr(self) -> Any:
+    def ocr(self) -> OcrEngine:
         """The OCR engine, loaded once per process (Textract in front of rapidocr when configured)."""
 
-        def build() -> Any:
+        def build() -> OcrEngine:
             from backend.adapters.ocr.rapidocr_engine import shared_engine
 
             offline = shared_engine()
@@ -160,7 +194,8 @@ class App:
         self.registry.register("ocr", self.providers["ocr"], engine)
         return engine
 
-    def digitize_deps(self) -> Any:
+    def digitize_deps(self) -> DigitizeDeps:
+        """The digitize service's ports and limits (the OCR engine is resolved on first use)."""
         from backend.formats import documents
         from backend.services.digitize import DigitizeDeps
 
@@ -177,17 +212,17 @@ class App:
             region=self.settings.default_region,
         )
 
-    def _extractor(self) -> Any:
+    def _extractor(self) -> MedicationExtractor | None:
         from backend.adapters.llm import LlmMedicationExtractor
 
         client = self._llm_or_none()
         return None if client is None else self.engine("extractor", lambda: LlmMedicationExtractor(client)).extract
 
-    def episodes(self) -> Any:
+    def episodes(self) -> EpisodeCache:
         """Per-process anomaly episode cache (timeline, Ask, summaries)."""
         from backend.services.anomalies import EpisodeCache
 
-        def build() -> Any:
+        def build() -> EpisodeCache:
             from backend.adapters.llm import LlmExplainer
 
             client = self._llm_or_none()
@@ -203,13 +238,14 @@ class App:
 
         return PyAvLiveAudio()
 
-    def summary_pdf(self) -> Callable[[Any], bytes]:
+    def summary_pdf(self) -> Callable[[VisitSummary], bytes]:
         """The after-visit summary's PDF renderer (fpdf2 with the Noto fonts)."""
         from backend.adapters.pdf.visit_summary_pdf import render_visit_summary_pdf
 
         return render_visit_summary_pdf
 
-    def ask_cache(self) -> Any:
+    def ask_cache(self) -> AskIndexCache:
+        """The Ask page's per-process search index cache."""
         from backend.services.ask_index import AskIndexCache
 
         return self.engine("ask_index", AskIndexCache)
@@ -239,7 +275,7 @@ class OfflineDrafter:
         return draft_note(segments)
 
 
-def build_llm_client(settings: Settings, kind: str) -> Any:
+def build_llm_client(settings: Settings, kind: str) -> JsonLlm:
     """A Bedrock or OpenAI-compatible client from settings (Gemini is built by ``App.gemini``)."""
     from backend.adapters.llm.retries import RetryPolicy
 
@@ -266,7 +302,7 @@ def build_llm_client(settings: Settings, kind: str) -> Any:
     )
 
 
-def data_encryption(settings: Settings) -> Any:
+def data_encryption(settings: Settings) -> Encryption:
     """The local data folder's encryption (``backend.adapters.crypto.Encryption``), decided before anything opens.
 
     Raises:
@@ -280,7 +316,7 @@ def data_encryption(settings: Settings) -> Any:
     return resolve_encryption(settings.encryption, secret, settings.data_dir, use_keyring=settings.keyring)
 
 
-def build_stores(settings: Settings, encryption: Any = None) -> RecordStore:
+def build_stores(settings: Settings, encryption: Encryption | None = None) -> RecordStore:
     kind = settings.resolved("store")
     if kind == "dynamodb":
         from backend.adapters.records.dynamodb import open_dynamodb_store
@@ -291,7 +327,7 @@ def build_stores(settings: Settings, encryption: Any = None) -> RecordStore:
     return open_sqlite_store(settings.db_path, (encryption or data_encryption(settings)).key)
 
 
-def build_blobs(settings: Settings, encryption: Any = None) -> BlobStore:
+def build_blobs(settings: Settings, encryption: Encryption | None = None) -> BlobStore:
     if settings.resolved("blobs") == "s3":
         from backend.adapters.blobs.s3 import S3BlobStore
 
@@ -303,7 +339,7 @@ def build_blobs(settings: Settings, encryption: Any = None) -> BlobStore:
     return LocalBlobStore(settings.blob_root, BlobCipher(key) if key is not None else None)
 
 
-def build_queue(settings: Settings, encryption: Any = None) -> JobQueue:
+def build_queue(settings: Settings, encryption: Encryption | None = None) -> JobQueue:
     if settings.resolved("queue") == "sqs":
         from backend.adapters.queues.sqs import SqsJobQueue
 
@@ -314,14 +350,14 @@ def build_queue(settings: Settings, encryption: Any = None) -> JobQueue:
     return SqliteJobQueue(Database(settings.db_path, (encryption or data_encryption(settings)).key))
 
 
-def build_upload_deps(app: App) -> Any:
+def build_upload_deps(app: App) -> UploadDeps:
     """Direct uploads' ports for ``app``: S3 + the SQS events queue, or a local folder + the SQLite inbox."""
     from backend.services.uploads import UploadDeps
 
     s = app.settings
     minutes = max(1, min(s.upload_url_minutes, 7 * 24 * 60))
-    staging: Any
-    inbox: Any
+    staging: UploadStaging
+    inbox: EventInbox
     if s.resolved("blobs") == "s3":
         from backend.adapters.blobs.s3_staging import S3UploadStaging
         from backend.adapters.queues.sqs_inbox import SqsEventInbox
@@ -362,13 +398,13 @@ def _local_upload_secret(settings: Settings) -> bytes:
     return path.read_bytes()
 
 
-def _registry() -> Any:
+def _registry() -> ProviderRegistry:
     from backend.services.providers import ProviderRegistry
 
     return ProviderRegistry()
 
 
-def build_transcriber(settings: Settings, gemini: Callable[[], Any] | None = None) -> Any:
+def build_transcriber(settings: Settings, gemini: Callable[[], GeminiClient] | None = None) -> LoadedTranscriber:
     """Whisper (or pocketsphinx); a cloud engine in front of it when configured, the offline one as fallback."""
     from backend.adapters.speech.whisper_stt import LoadedTranscriber, load_transcriber
 
@@ -378,7 +414,7 @@ def build_transcriber(settings: Settings, gemini: Callable[[], Any] | None = Non
         return offline
     from backend.adapters.fallback import FallbackTranscriber
 
-    cloud: Any
+    cloud: Transcriber
     if kind == "transcribe":
         from backend.adapters.speech.aws_transcribe import AwsTranscribeTranscriber
 

@@ -18,9 +18,9 @@ app, principal = get_app(), require_principal()
 deps = app.scribe_deps()
 st.title("Scribe")
 
-loaded = app.engines.get("stt")
-if loaded is not None and loaded.fallback_reason:
-    st.warning(md_escape(loaded.fallback_reason))
+speech_warning = app.speech_warning()
+if speech_warning:
+    st.warning(md_escape(speech_warning))
 patient = pick_patient("scribe")
 if patient is None:
     st.info("Choose a patient to record a consultation.")

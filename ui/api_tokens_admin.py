@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -12,12 +12,15 @@ from backend.domain.models import now_ms
 from backend.services import api_tokens
 from backend.services.access import Principal
 
+if TYPE_CHECKING:
+    from ui.runtime import App
+
 
 def _day(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d") if ms else ""
 
 
-def tokens_admin(app: Any, principal: Principal, usernames: list[str]) -> None:
+def tokens_admin(app: App, principal: Principal, usernames: list[str]) -> None:
     """Tokens of every user; issue one for a user (shown once, never stored) or revoke one by its id."""
     st.markdown("**API tokens** (for the REST API: mobile apps, EHR integrations)")
     tokens = api_tokens.list_tokens(app.stores, principal)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
@@ -20,6 +20,11 @@ from backend.domain.errors import CopilotError
 from backend.ports import LiveAudio, LiveCaptions, LiveRecording, Transcriber
 from backend.services import scribe
 from ui.safe import md_escape
+
+if TYPE_CHECKING:
+    from backend.services.access import Principal
+    from backend.services.scribe import ScribeDeps
+    from ui.runtime import App
 
 # Browser and server talk over loopback or the clinic LAN: host candidates suffice, and no STUN/TURN
 # server on the internet is ever contacted.
@@ -154,10 +159,10 @@ def live_recorder(
 
 
 def live_tab(
-    app: Any,
-    principal: Any,
+    app: App,
+    principal: Principal,
     patient_id: str,
-    deps: Any,
+    deps: ScribeDeps,
     submit: Callable[[bytes, str, str], None] | None = None,
 ) -> None:
     """The Scribe page's "Live" tab: live recorder wired to the app's transcriber and the scribe pipeline.

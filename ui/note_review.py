@@ -4,7 +4,7 @@ names, edit, save, sign, amend."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -19,6 +19,9 @@ from ui.note_style import style_picker
 from ui.note_transcript import role_request, show_transcript
 from ui.runtime import get_app
 from ui.safe import md_escape
+
+if TYPE_CHECKING:
+    from ui.runtime import App
 
 MED_COLUMNS = ["name", "strength", "form", "route", "frequency", "duration", "instructions", "status", "verified"]
 SHOWN_ONLY = ["heard_as"]  # shown in the medication table, never written back from it
@@ -213,7 +216,7 @@ def _draft_edited(note: Note, sections: dict[str, str], key: str) -> bool:
 
 
 def _roles_change(
-    app: Any, principal: Principal, note: Note, key: str, asked: dict[int, str] | None, edited: bool
+    app: App, principal: Principal, note: Note, key: str, asked: dict[int, str] | None, edited: bool
 ) -> None:
     """Relabel and redraft at once, or first ask when the clinician's edits of the draft would be replaced."""
     pending_key = f"{key}_pending_roles"
@@ -240,7 +243,7 @@ def _roles_change(
         st.rerun()
 
 
-def _relabel(app: Any, principal: Principal, note: Note, key: str, roles: dict[int, str]) -> None:
+def _relabel(app: App, principal: Principal, note: Note, key: str, roles: dict[int, str]) -> None:
     changed = sum(1 for s in note.transcript if s.id in roles and roles[s.id] != s.speaker)
     try:
         with st.spinner("Redoing the draft from the new roles…"):
@@ -276,7 +279,7 @@ def _vitals(note: Note) -> None:
     )
 
 
-def _play(app: Any, principal: Principal, note: Note, start: float) -> None:
+def _play(app: App, principal: Principal, note: Note, start: float) -> None:
     """The recording from ``start`` seconds, or why it cannot be played."""
     try:
         audio = recording_audio(app.stores, app.blobs, principal, note.patient_id, note.timestamp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -21,6 +21,9 @@ from backend.services.note_styles import (
 from backend.services.notes import SECTIONS
 from ui.safe import md_escape
 
+if TYPE_CHECKING:
+    from ui.runtime import App
+
 
 def _edited(note: Note, key: str) -> bool:
     """Saved edits, or text typed in a section box since the last save (the boxes' keys are ``<key>_<section>``)."""
@@ -32,7 +35,7 @@ def _edited(note: Note, key: str) -> bool:
     return bool(note.edited_by) or typed
 
 
-def style_picker(app: Any, principal: Principal, note: Note, key: str) -> None:
+def style_picker(app: App, principal: Principal, note: Note, key: str) -> None:
     """Pick the note's style; switching re-renders the draft's facts (and asks first when the text was edited).
 
     A new draft opens in the user's default style. Re-rendering reruns the page with the new text in the boxes.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -12,8 +12,11 @@ from backend.services.access import Principal
 from backend.services.note_styles import list_templates, upload_template
 from ui.safe import md_escape
 
+if TYPE_CHECKING:
+    from ui.runtime import App
 
-def templates_admin(app: Any, principal: Principal) -> None:
+
+def templates_admin(app: App, principal: Principal) -> None:
     """A table of the templates, and an upload box that validates a file before saving it."""
     builtin = builtin_templates()
     templates = list_templates(principal, app.settings.data_dir)

@@ -60,8 +60,8 @@ def _backup(args: argparse.Namespace) -> int:
     print(f"backup written to {args.out}: {sum(manifest.counts.values())} rows, {blobs} stored files{encrypted}")
     if manifest.missing_blobs:
         print(f"warning: {len(manifest.missing_blobs)} file(s) referenced by records were already missing:")
-        for key in manifest.missing_blobs:
-            print(f"  {key}")
+        for missing in manifest.missing_blobs:
+            print(f"  {missing}")
     return 0
 
 

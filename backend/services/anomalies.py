@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -22,9 +22,9 @@ class EpisodeCache:
         self._stores = stores
         self._rewrite = rewrite  # an LLM that rewords explanations (numbers checked by the adapter)
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, tuple[tuple[int, str, float], list[dict[str, Any]]]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[tuple[int, str, float], list[Mapping[str, Any]]]] = OrderedDict()
 
-    def episodes(self, patient_id: str) -> list[dict[str, Any]]:
+    def episodes(self, patient_id: str) -> list[Mapping[str, Any]]:
         days = self._stores.metrics.days(patient_id)
         if not days:
             return []
@@ -36,7 +36,7 @@ class EpisodeCache:
                 return hit[1]
         frame = pd.DataFrame([{"day": d.day, "metric": d.metric, "value": d.value} for d in days])
         result = detect(frame)
-        episodes = [
+        episodes: list[Mapping[str, Any]] = [
             {
                 "start_day": e.start_day.isoformat(),
                 "end_day": e.end_day.isoformat(),
@@ -52,9 +52,9 @@ class EpisodeCache:
                 self._cache.popitem(last=False)
         return episodes
 
-    def metric_passages(self, patient_id: str) -> list[dict[str, Any]]:
+    def metric_passages(self, patient_id: str) -> list[Mapping[str, Any]]:
         """Ask passages: one per anomaly episode, cited by its first day."""
-        return [
+        passages: list[Mapping[str, Any]] = [
             {
                 "day": e["start_day"],
                 "metric": e["metric"],
@@ -62,3 +62,4 @@ class EpisodeCache:
             }
             for e in self.episodes(patient_id)
         ]
+        return passages

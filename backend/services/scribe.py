@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, UnsupportedInput, ValidationFailed
 from backend.domain.models import Job, JobStatus, Note
 from backend.domain.note_content import Provenance
-from backend.ports import AudioCodec, BlobStore, JobQueue, RecordStore, Transcriber, call_fallback
+from backend.ports import AudioCodec, BlobStore, Drafter, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
 from backend.services.scribe_pipeline import NO_SPEECH, RecordingCheck, draft_transcript, transcribe_recording
 
@@ -47,8 +48,8 @@ class ScribeDeps:
     blobs: BlobStore
     queue: JobQueue
     codec: AudioCodec
-    transcriber: Any  # () -> Transcriber, resolved lazily so submitting never waits for the model
-    draft: Any  # (segments) -> NoteContent
+    transcriber: Callable[[], Transcriber]  # resolved lazily so submitting never waits for the model
+    draft: Drafter
     check_recording: RecordingCheck | None = None  # music/tones, another language (the engine's check)
     limits: ScribeLimits = ScribeLimits()
 

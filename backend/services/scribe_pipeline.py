@@ -19,10 +19,9 @@ from backend.domain.medications.second_pass import second_pass, write_in
 from backend.domain.models import Medication, Segment
 from backend.domain.note_content import NoteContent, RecoveredName
 from backend.domain.speakers import assign_roles, roles_from_wording
-from backend.ports import SpanTranscriber, Transcriber
+from backend.ports import Drafter, SpanTranscriber, Transcriber
 
 NO_SPEECH = "No speech detected in this recording — check the microphone and record again. No note was made."
-Drafter = Callable[[list[Segment]], NoteContent]
 # Checks of a recording that still gave text (music or tones heard as words, another language): warnings, or
 # ValidationFailed when nothing can be drafted. Built by bootstrap (the Whisper engine's language check).
 RecordingCheck = Callable[[Any, NDArray[np.float32], Sequence[Segment]], list[str]]

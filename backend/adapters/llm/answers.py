@@ -8,23 +8,17 @@ the Ask service shows its extractive answer instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from backend.adapters.llm.client import JsonLlm
 from backend.adapters.llm.schemas import AnswerReply
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.grounding import supports_numbers
+from backend.ports import PassageLike
 
 SYSTEM = """You answer a clinician's question about one patient using only the numbered passages given.
 Cite the ids of the passages you use in cited_ids. If the passages do not answer the question, say so and cite nothing.
 Keep numbers, drug names and dates exactly as in the passages. Be brief."""
 MAX_PASSAGE_CHARS = 1200
-
-
-class PassageLike(Protocol):
-    id: str
-    label: str
-    text: str
 
 
 class LlmAnswerer:
