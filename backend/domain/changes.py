@@ -30,6 +30,6 @@ class Change:
     detail: dict[str, Any] = field(default_factory=dict)
     id: int = 0
 
-    def key(self) -> tuple[str, str, str, str]:
-        """What makes two changes the same (a stream can deliver a record twice)."""
-        return (self.kind.value, self.patient_id, self.ref, self.state)
+    def key(self) -> tuple[str, str, str, str, int]:
+        """What makes two changes the same (a stream can deliver a record twice; its time comes with it)."""
+        return (self.kind.value, self.patient_id, self.ref, self.state, self.at)

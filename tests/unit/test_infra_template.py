@@ -119,7 +119,7 @@ def test_blob_access_is_per_prefix_and_the_audit_log_append_only() -> None:
             for resource in resources:
                 bucket_grants.append(resource)
                 # objects under a named prefix only, never the whole bucket
-                assert re.search(r"/(audio|documents|metrics|tmp/transcribe|tmp/textract)/\*$", resource), (
+                assert re.search(r"/(audio|documents|metrics|uploads|tmp/transcribe|tmp/textract)/\*$", resource), (
                     f"{template}:{owner} grants {actions} on {resource}"
                 )
         if any("AuditLog" in r for r in resources):

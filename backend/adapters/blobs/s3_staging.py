@@ -1,7 +1,8 @@
 """Direct uploads to S3: presigned POST forms for the staging keys, and reading what arrived.
 
-Every form asks for server-side encryption, and the policy pins it, so an upload without it is refused by
-S3: SSE-KMS with ``COPILOT_S3_KMS_KEY_ID`` when set (a bucket that refuses SSE-S3 needs it), else AES256.
+With ``COPILOT_S3_KMS_KEY_ID`` set, every form asks for SSE-KMS with that key and the policy pins it, so an
+upload without it is refused by S3 (the deployed bucket refuses SSE-S3 uploads); without a key id the form
+asks for nothing and the bucket's default encryption applies.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class S3UploadStaging:
                 "x-amz-server-side-encryption": "aws:kms",
                 "x-amz-server-side-encryption-aws-kms-key-id": self.kms_key_id,
             }
-        return {"x-amz-server-side-encryption": "AES256"}
+        return {}  # the bucket's default encryption applies (a bucket may refuse an explicit SSE-S3 request)
 
     def presign(self, key: str, fields: dict[str, str], conditions: list[Any], expires_in: int) -> PresignedPost:
         try:

@@ -12,6 +12,7 @@ from typing import Any
 from backend.adapters.records.dynamodb.api_tokens import DynamoApiTokenStore
 from backend.adapters.records.dynamodb.audit import DynamoAuditLog
 from backend.adapters.records.dynamodb.base import make_client
+from backend.adapters.records.dynamodb.changes import DynamoChangeFeed
 from backend.adapters.records.dynamodb.jobs import DynamoJobStore
 from backend.adapters.records.dynamodb.metrics import DynamoMetricStore
 from backend.adapters.records.dynamodb.notes import DynamoHistoryStore, DynamoNoteStore
@@ -42,6 +43,7 @@ def open_dynamodb_store(
         metrics=DynamoMetricStore(c, prefix),
         jobs=DynamoJobStore(c, prefix),
         api_tokens=DynamoApiTokenStore(c, prefix),
+        changes=DynamoChangeFeed(c, prefix),
     )
 
 

@@ -17,6 +17,8 @@ Tables (key; indexes):
 * Users: username; GSI entity-index (entity, username)
 * ApiTokens: secret_hash; GSIs id-index (token_id), user-index (username, created_at),
   entity-index (entity, created_at)
+* ChangeFeed: feed + seq (N): the live-events feed, appended by the stream consumer (Jobs and HealthMetrics
+  stream too, like PatientNotes)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ JOBS = "Jobs"
 AUDIT = "AuditLog"
 USERS = "Users"
 API_TOKENS = "ApiTokens"
+CHANGES = "ChangeFeed"
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ TABLES: tuple[TableDef, ...] = (
         "metric_day",
         {"patient_id": "S", "metric_day": "S", "day_metric": "S", "marker": "S"},
         (Index("day-index", "patient_id", "day_metric", local=True), Index("marker-index", "marker", "patient_id")),
+        stream=True,
     ),
     TableDef(
         JOBS,
@@ -124,6 +128,7 @@ TABLES: tuple[TableDef, ...] = (
         None,
         {"job_id": "S", "status": "S", "patient_id": "S", "updated_at": "N"},
         (Index("status-index", "status", "updated_at"), Index("patient-index", "patient_id", "updated_at")),
+        stream=True,
     ),
     TableDef(
         AUDIT,
@@ -144,6 +149,7 @@ TABLES: tuple[TableDef, ...] = (
             Index("entity-index", "entity", "created_at"),
         ),
     ),
+    TableDef(CHANGES, "feed", "seq", {"feed": "S", "seq": "N"}),
 )
 
 BY_NAME: dict[str, TableDef] = {t.name: t for t in TABLES}
