@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from backend.domain.api_tokens import ApiToken
 from backend.domain.audit_chain import ChainLink
 from backend.domain.changes import Change
+from backend.domain.leases import Lease
 from backend.domain.models import (
     AuditEvent,
     HistoryEntry,
@@ -173,6 +174,22 @@ class ChangeFeed(Protocol):
         """Store changes observed elsewhere (a table stream), in order; returns the newest id."""
 
 
+class LeaseStore(Protocol):
+    """Named leases (see :mod:`backend.domain.leases`): a run that must happen once across processes takes one."""
+
+    def acquire(self, name: str, owner: str, now_ms: int, ttl_ms: int) -> Lease | None:
+        """Hold ``name`` for ``owner`` until ``now_ms + ttl_ms`` when it is new, expired or ``owner``'s already
+        (a renewal), and not done; None when another holder has it or it is done. Atomic across processes."""
+
+    def finish(self, name: str, owner: str, now_ms: int, detail: str = "") -> bool:
+        """Mark ``owner``'s lease done (kept, never taken again); False when it is no longer ``owner``'s."""
+
+    def release(self, name: str, owner: str) -> None:
+        """Give up ``owner``'s hold without finishing, so another process may take it at once."""
+
+    def get(self, name: str) -> Lease | None: ...
+
+
 @dataclass(frozen=True)
 class RecordStore:
     """All record ports of one backend (SQLite or DynamoDB)."""
@@ -186,6 +203,7 @@ class RecordStore:
     jobs: JobStore
     api_tokens: ApiTokenStore
     changes: ChangeFeed | None = None  # None: this backend keeps no change feed (live events are off)
+    leases: LeaseStore | None = None  # None: no shared leases (a run guarded by one then runs unguarded)
 
 
 class BlobStore(Protocol):

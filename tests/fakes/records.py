@@ -9,6 +9,7 @@ from typing import Any
 
 from backend.domain.audit_chain import GENESIS, ChainLink, event_fields, link_hash
 from backend.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SignedNoteImmutable
+from backend.domain.leases import Lease
 from backend.domain.models import AuditEvent, Job, JobStatus, MetricDay, Note, NoteStatus, Page, Patient, User, now_ms
 from backend.domain.text import name_tokens
 from backend.ports import RecordStore
@@ -225,6 +226,33 @@ class FakeApiTokens(_Versioned):
         return sorted(found, key=lambda t: (t.created_at, t.token_id), reverse=True)
 
 
+class FakeLeases:
+    def __init__(self) -> None:
+        self.rows: dict[str, Lease] = {}
+
+    def acquire(self, name: str, owner: str, now_ms: int, ttl_ms: int) -> Lease | None:
+        current = self.rows.get(name)
+        if current is not None and not current.free_for(owner, now_ms):
+            return None
+        self.rows[name] = Lease(name, owner, now_ms + ttl_ms)
+        return self.rows[name]
+
+    def finish(self, name: str, owner: str, now_ms: int, detail: str = "") -> bool:
+        current = self.rows.get(name)
+        if current is None or current.owner != owner or current.done:
+            return False
+        self.rows[name] = Lease(name, owner, current.expires_at, now_ms, detail[:500])
+        return True
+
+    def release(self, name: str, owner: str) -> None:
+        current = self.rows.get(name)
+        if current is not None and current.owner == owner and not current.done:
+            self.rows[name] = Lease(name, owner, 0)
+
+    def get(self, name: str) -> Lease | None:
+        return self.rows.get(name)
+
+
 def fake_record_store() -> RecordStore:
     return RecordStore(
         patients=FakePatients(),  # type: ignore[arg-type]
@@ -235,4 +263,5 @@ def fake_record_store() -> RecordStore:
         metrics=FakeMetrics(),  # type: ignore[arg-type]
         jobs=FakeJobs(),  # type: ignore[arg-type]
         api_tokens=FakeApiTokens(),  # type: ignore[arg-type]
+        leases=FakeLeases(),
     )

@@ -10,6 +10,7 @@ from backend.adapters.records.sqlite.audit import SqliteAuditLog
 from backend.adapters.records.sqlite.changes import SqliteChangeFeed
 from backend.adapters.records.sqlite.db import Database
 from backend.adapters.records.sqlite.jobs import SqliteJobStore
+from backend.adapters.records.sqlite.leases import SqliteLeaseStore
 from backend.adapters.records.sqlite.metrics import SqliteMetricStore
 from backend.adapters.records.sqlite.notes import SqliteHistoryStore, SqliteNoteStore
 from backend.adapters.records.sqlite.patients import SqlitePatientStore
@@ -30,6 +31,7 @@ def open_sqlite_store(path: Path, key: DataKey | None = None) -> RecordStore:
         jobs=SqliteJobStore(db),
         api_tokens=SqliteApiTokenStore(db),
         changes=SqliteChangeFeed(db),
+        leases=SqliteLeaseStore(db),
     )
 
 

@@ -127,4 +127,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX inbox_visible ON inbox(visible_at);
     """,
+    """
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        done_at INTEGER,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    """,
 ]
