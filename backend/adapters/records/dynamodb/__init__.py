@@ -14,6 +14,7 @@ from backend.adapters.records.dynamodb.audit import DynamoAuditLog
 from backend.adapters.records.dynamodb.base import make_client
 from backend.adapters.records.dynamodb.changes import DynamoChangeFeed
 from backend.adapters.records.dynamodb.jobs import DynamoJobStore
+from backend.adapters.records.dynamodb.leases import DynamoLeaseStore
 from backend.adapters.records.dynamodb.metrics import DynamoMetricStore
 from backend.adapters.records.dynamodb.notes import DynamoHistoryStore, DynamoNoteStore
 from backend.adapters.records.dynamodb.patients import DynamoPatientStore
@@ -43,6 +44,7 @@ def open_dynamodb_store(
         metrics=DynamoMetricStore(c, prefix),
         jobs=DynamoJobStore(c, prefix),
         api_tokens=DynamoApiTokenStore(c, prefix),
+        leases=DynamoLeaseStore(c, prefix),
         changes=DynamoChangeFeed(c, prefix),
     )
 
