@@ -21,6 +21,12 @@ def register(sub: Any) -> None:
     fhir = kinds.add_parser("fhir", help="FHIR R4 collection Bundle as JSON")
     fhir.add_argument("--patient", required=True, help="patient ID, e.g. PAT_1a2b3c4d")
     fhir.add_argument("--out", type=Path, help="output file (default: standard output)")
+    fhir.add_argument(
+        "--abdm",
+        choices=["OPConsultRecord", "PrescriptionRecord"],
+        help="instead: one signed note as an ABDM (NRCeS) document Bundle of this record type",
+    )
+    fhir.add_argument("--note", type=int, help="with --abdm: the note's timestamp (default: the latest signed note)")
     fhir.set_defaults(func=_fhir)
     summary = kinds.add_parser("summary", help="printable HTML patient summary")
     summary.add_argument("--patient", required=True, help="patient ID, e.g. PAT_1a2b3c4d")
@@ -44,10 +50,13 @@ def _write(text: str, out: Path | None) -> None:
 
 def _fhir(args: argparse.Namespace) -> int:
     from backend.bootstrap import build_app
-    from backend.services.export import export_bundle
+    from backend.services.export import export_abdm_record, export_bundle
 
     app = build_app()
-    bundle = export_bundle(app.stores, CLI_PRINCIPAL, args.patient)
+    if args.abdm:
+        bundle = export_abdm_record(app.stores, CLI_PRINCIPAL, args.patient, args.abdm, args.note)
+    else:
+        bundle = export_bundle(app.stores, CLI_PRINCIPAL, args.patient)
     _write(json.dumps(bundle, indent=2, ensure_ascii=False), args.out)
     return 0
 

@@ -21,6 +21,7 @@ from backend.domain.errors import ValidationFailed
 from backend.domain.models import MetricDay, Note, Patient
 from backend.domain.note_content import SOAP_SECTIONS
 from backend.domain.reconcile import ActiveMed
+from backend.formats.fhir_abdm import abha_identifiers
 
 CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "fhir_codes.toml"
 LOINC = "http://loinc.org"
@@ -67,7 +68,7 @@ def _patient(p: Patient) -> dict[str, Any]:
     res: dict[str, Any] = {
         "resourceType": "Patient",
         "id": _uid(p.patient_id, "patient"),
-        "identifier": [{"system": ID_SYSTEM, "value": p.patient_id}],
+        "identifier": [{"system": ID_SYSTEM, "value": p.patient_id}, *abha_identifiers(p)],
         "name": [name],
         "gender": p.sex if p.sex in ("female", "male", "other") else "unknown",
     }

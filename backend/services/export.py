@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from backend.domain.errors import NotFound, ValidationFailed
 from backend.domain.models import MetricDay, NoteStatus, now_ms
 from backend.domain.reconcile import reconcile
 from backend.domain.summary_html import render_summary
-from backend.formats.fhir_r4 import build_bundle
+from backend.formats.fhir_abdm import KINDS, RecordKind, build_abdm_bundle
+from backend.formats.fhir_r4 import build_bundle, note_text
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.timeline import all_history, all_notes, medication_sources
@@ -33,6 +35,32 @@ def export_bundle(stores: RecordStore, principal: Principal, patient_id: str) ->
     days = stores.metrics.days(patient_id)
     bundle = build_bundle(patient, signed, meds, days, now_ms())
     record(stores.audit, principal, "export.fhir", patient_id, f"entries={len(bundle.get('entry', []))}")
+    return bundle
+
+
+def export_abdm_record(
+    stores: RecordStore, principal: Principal, patient_id: str, kind: RecordKind, note_ts: int | None = None
+) -> dict[str, Any]:
+    """One signed note as an ABDM (NRCeS-profiled) document Bundle: "OPConsultRecord" or "PrescriptionRecord".
+
+    Args:
+        note_ts: the note's timestamp; None: the latest signed note.
+
+    Raises:
+        PermissionDenied (needs EXPORT), NotFound (unknown patient, or no such signed note), ValidationFailed
+        (unknown kind, a prescription without medications).
+    """
+    require(principal, Permission.EXPORT)
+    if kind not in KINDS:
+        raise ValidationFailed(f"Unknown ABDM record type {kind!r}; one of {', '.join(KINDS)}.")
+    patient = stores.patients.get(patient_id)
+    signed = [n for n in all_notes(stores, patient_id) if n.status is NoteStatus.SIGNED]
+    chosen = [n for n in signed if note_ts is None or n.timestamp == note_ts]
+    if not chosen:
+        raise NotFound("No signed note to export." if note_ts is None else f"No signed note at {note_ts}.")
+    note = max(chosen, key=lambda n: n.timestamp)
+    bundle = build_abdm_bundle(kind, patient, note, note_text(note), now_ms())
+    record(stores.audit, principal, f"export.abdm.{kind}", patient_id, f"note={note.timestamp}")
     return bundle
 
 

@@ -77,3 +77,39 @@ def test_fhir_to_stdout_summary_to_file_and_unknown_patient(
 
     assert main(["export", "fhir", "--patient", "PAT_ffffffff"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_abdm_export_command_writes_op_consult_and_prescription_documents(data_dir: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "COPILOT_DATA_DIR": str(data_dir)}
+    for kind in ("OPConsultRecord", "PrescriptionRecord"):
+        out = tmp_path / f"{kind}.json"
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "backend",
+                "export",
+                "fhir",
+                "--patient",
+                PATIENT,
+                "--abdm",
+                kind,
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        bundle = parse_bundle(out.read_text(encoding="utf-8"))
+        assert bundle.type == "document"
+        first = bundle.entry[0].resource  # type: ignore[index]
+        assert type(first).__name__ == "Composition"
+        assert first.meta.profile == [f"https://nrces.in/ndhm/fhir/r4/StructureDefinition/{kind}"]
+    stores = open_sqlite_store(Settings(data_dir=data_dir).db_path)
+    actions = [e.action for e in stores.audit.query(patient_id=PATIENT).items]
+    assert "export.abdm.OPConsultRecord" in actions and "export.abdm.PrescriptionRecord" in actions

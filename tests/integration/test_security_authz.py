@@ -170,6 +170,10 @@ ACTIONS: dict[str, tuple[P, Call]] = {
         lambda a, p: document_jobs.discard_reading(a.digitize_deps(), p, PID, "JOB_gone"),
     ),
     "export.export_bundle": (P.EXPORT, lambda a, p: export.export_bundle(a.stores, p, PID)),
+    "export.export_abdm_record": (
+        P.EXPORT,
+        lambda a, p: export.export_abdm_record(a.stores, p, PID, "OPConsultRecord", _signed(a).timestamp),
+    ),
     "export.summary_html": (P.EXPORT, lambda a, p: export.summary_html(a.stores, p, PID)),
     "history.get_history_entry": (
         P.READ_PATIENTS,
