@@ -10,9 +10,12 @@ import streamlit as st
 from backend.charts.ocr_overlay import outline_boxes
 from backend.domain.document_identity import IdentityCheck, swapped_day
 from backend.domain.errors import CopilotError
-from backend.domain.models import Medication, Patient
-from backend.services.digitize import Reading, cancel_mismatch, mismatch_summary, read_document, save_digitized
+from backend.domain.models import Job, JobStatus, Medication, Patient
+from backend.services import document_jobs
+from backend.services.digitize import Reading, mismatch_summary
+from backend.services.scribe import IN_PROGRESS
 from ui.medication_rows import edited_medications, medication_rows
+from ui.note_review import when
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import pick_patient
@@ -36,6 +39,12 @@ FIELD_STATUS = {
     "not_stated": "not on the document",
     "not_recorded": "not recorded",
 }
+# For a document job, "transcribing" means its pages are being read (OCR, in the worker).
+PROGRESS = {
+    JobStatus.QUEUED: "Waiting for the document reader (other documents and recordings are ahead)…",
+    JobStatus.TRANSCRIBING: "Reading the document…",
+    JobStatus.DRAFTING: "Reading the document…",
+}
 # Widgets of one reading: cleared when a new document is read, so they start from what it says.
 READING_KEYS = ("digitize_confirm_patient", "digitize_date", "digitize_use_date")
 app, principal = get_app(), require_principal()
@@ -53,30 +62,101 @@ upload_tab, camera_tab = st.tabs(["Upload", "Camera"])
 with upload_tab:
     upload = st.file_uploader(
         "Prescription or medication list (JPEG, PNG, WebP, TIFF or PDF)",
-        type=["jpg", "jpeg", "png", "webp", "tif", "tiff", "pdf", "heic"],
+        type=list(app.limits.document_extensions),
         key="digitize_upload",
     )
 with camera_tab:
     photo = st.camera_input("Take a photo of the document", key="digitize_camera")
 source = upload or photo
 
-if source is not None and st.button("Read document", type="primary", key="digitize_read"):
-    data = source.getvalue()
-    with st.spinner("Reading the document…"):
-        try:
-            reading = read_document(deps, principal, patient.patient_id, data, getattr(source, "name", "photo.jpg"))
-        except CopilotError as e:
-            st.error(md_escape(e.message))
-        else:
-            st.session_state["digitize_reading"] = (patient.patient_id, reading, data)
-            for k in READING_KEYS:
-                st.session_state.pop(k, None)
 
-state = st.session_state.get("digitize_reading")
-if state is None or state[0] != patient.patient_id:
+def forget_reading() -> None:
+    """Clear this page's state of the reading shown (and the widgets that started from it)."""
+    for k in ("digitize_job", "digitize_reading", *READING_KEYS):
+        st.session_state.pop(k, None)
+
+
+if source is not None and st.button("Read document", type="primary", key="digitize_read"):
+    # OCR runs in the worker, not in this page's process: the page submits and shows progress.
+    try:
+        submitted = document_jobs.submit_document(
+            deps,
+            app.queue,
+            principal,
+            patient.patient_id,
+            source.getvalue(),
+            getattr(source, "name", "photo.jpg"),
+            source="upload" if source is upload else "browser",
+        )
+    except CopilotError as e:
+        st.error(md_escape(e.message))
+    else:
+        forget_reading()
+        st.session_state["digitize_job"] = submitted.job_id
+
+# This user's documents for the patient: the one just submitted, else the newest (a reload loses nothing).
+jobs = document_jobs.list_document_jobs(deps, principal, patient.patient_id)
+if not jobs:
     st.stop()
-_, reading, data = state
-reading: Reading  # type: ignore[no-redef]
+by_id = {j.job_id: j for j in jobs}
+if st.session_state.get("digitize_job") not in by_id:
+    forget_reading()
+    st.session_state["digitize_job"] = jobs[0].job_id
+
+
+def _switched() -> None:
+    for k in ("digitize_reading", *READING_KEYS):
+        st.session_state.pop(k, None)
+
+
+if len(jobs) > 1:
+    job_ids: list[str] = list(by_id)
+    st.selectbox(
+        "Document",
+        job_ids,
+        format_func=lambda i: f"{when(by_id[i].created_at)} · {by_id[i].filename} · {by_id[i].status.value}",
+        key="digitize_job",
+        on_change=_switched,
+    )
+job: Job = by_id[st.session_state["digitize_job"]]
+JOB_ID, PATIENT_ID = job.job_id, patient.patient_id
+
+
+@st.fragment(run_every=1.0)
+def progress() -> None:
+    """Polls the job while the worker has it; the whole page reruns once the reading is stored (or failed)."""
+    try:
+        current = document_jobs.document_job(deps, principal, PATIENT_ID, JOB_ID)
+    except CopilotError:
+        st.rerun(scope="app")
+    if current.status not in IN_PROGRESS:
+        st.rerun(scope="app")
+    st.info(PROGRESS[current.status] + " The list appears here when it is ready; you can keep working meanwhile.")
+
+
+if job.status in IN_PROGRESS:
+    progress()
+    st.stop()
+if job.status is JobStatus.FAILED:
+    st.error(md_escape(job.error or "Reading this document failed."))
+    if st.button("Dismiss", key="digitize_dismiss"):
+        document_jobs.discard_reading(deps, principal, patient.patient_id, JOB_ID)
+        forget_reading()
+        st.rerun()
+    st.stop()
+
+held = st.session_state.get("digitize_reading")
+if held is None or held[0] != JOB_ID:
+    try:
+        loaded = document_jobs.load_reading(deps, principal, patient.patient_id, JOB_ID)
+    except CopilotError as e:
+        st.error(md_escape(e.message))
+        st.stop()
+    if loaded is None:
+        st.stop()
+    held = (JOB_ID, loaded)
+    st.session_state["digitize_reading"] = held
+reading: Reading = held[1]
 
 if reading.banner:
     st.warning(md_escape(reading.banner))
@@ -115,8 +195,8 @@ def identity_panel(check: IdentityCheck | None, patient: Patient) -> bool:
         key="digitize_confirm_patient",
     )
     if st.button("Cancel: wrong patient, do not save", key="digitize_cancel"):
-        cancel_mismatch(deps, principal, patient.patient_id, reading)
-        del st.session_state["digitize_reading"]
+        document_jobs.discard_reading(deps, principal, patient.patient_id, JOB_ID)
+        forget_reading()
         st.session_state["digitize_notice"] = "Not saved. Choose the right patient above, then read the document again."
         st.rerun()
     return ok
@@ -210,12 +290,11 @@ if not patient_ok:
     st.caption("Confirm the patient above (or cancel) before saving.")
 if st.button("Save to patient history", type="primary", key="digitize_save", disabled=not patient_ok):
     try:
-        entry = save_digitized(
+        entry = document_jobs.save_reading(
             deps,
             principal,
             patient.patient_id,
-            data,
-            reading,
+            JOB_ID,
             edited(list(rows)),
             document_date=document_date,
             confirm_patient=patient_ok,
@@ -223,9 +302,9 @@ if st.button("Save to patient history", type="primary", key="digitize_save", dis
     except CopilotError as e:
         st.error(md_escape(e.message))
     else:
-        del st.session_state["digitize_reading"]
-        when = f"dated {entry.document_date}" if entry.document_date else "dated by today's upload"
+        forget_reading()
+        when_dated = f"dated {entry.document_date}" if entry.document_date else "dated by today's upload"
         st.success(
             f"Saved {len(entry.medications)} medication(s) with the original document. They are on the "
-            f"patient's timeline, {when}."
+            f"patient's timeline, {when_dated}."
         )

@@ -17,7 +17,6 @@ from backend.api import errors
 from backend.api.auth import Authenticator
 from backend.api.oidc import OidcVerifier
 from backend.api.ratelimit import RateLimiter
-from backend.api.readings import ReadingCache
 from backend.api.routes import (
     ask,
     documents,
@@ -95,7 +94,6 @@ def create_app(
         RateLimiter(settings.api_rate_per_minute, clock=clock),
         oidc if oidc is not None else _oidc_from(system),
     )
-    api.state.readings = ReadingCache()
     errors.install(api)
     for router in ROUTERS:
         api.include_router(router)

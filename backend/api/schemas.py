@@ -89,6 +89,10 @@ class JobAccepted(BaseModel):
     status_url: str
 
 
+class DocumentAccepted(JobAccepted):
+    reading_url: str = Field(description="GET it once status_url says ready_for_review; then confirm or cancel.")
+
+
 class JobOut(BaseModel):
     job_id: str
     patient_id: str
@@ -310,7 +314,7 @@ class ReadingOut(BaseModel):
     unsupported: list[str]
     banner: str
     identity: IdentityOut | None
-    expires_at: int = Field(description="Confirm before this time (epoch ms); then read the document again.")
+    expires_at: int | None = Field(description="None: the reading is kept until it is confirmed or cancelled.")
     confirm_url: str
 
 

@@ -1,4 +1,5 @@
-"""A nurse uploads a generated prescription photo; the table shows metformin 500 mg twice daily; saved, it is on the timeline."""
+"""A nurse uploads a generated prescription photo, read by the app's worker; the table shows metformin 500 mg twice
+daily; saved, it is on the timeline."""
 
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ def test_upload_prescription_then_timeline(server: str, page: Page, artifacts: P
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
     wait_idle(page)
     page.get_by_role("button", name="Read document").click()
-    expect(page.get_by_text("What was read")).to_be_visible(timeout=240_000)  # OCR on a busy machine
+    # The app's worker reads it (a job): the page polls and shows the reading when it is stored. A bound, not a
+    # budget: OCR on a busy machine.
+    expect(page.get_by_text("What was read")).to_be_visible(timeout=240_000)
+    expect(page.get_by_text("Reading the document")).to_have_count(0)  # the progress note is gone with the job
     editor = page.get_by_test_id("stDataFrame").first
     for text in ("metformin", "500 mg", "twice daily", "telmisartan", "paracetamol"):
         expect(editor).to_contain_text(text)

@@ -98,13 +98,17 @@ ROUTES: dict[tuple[str, str], tuple[P, Request]] = {
         P.DIGITIZE,
         _req("POST", "/v1/patients/{pid}/documents", files={"file": ("rx.png", b"not an image", "image/png")}),
     ),
+    ("GET", "/v1/patients/{patient_id}/documents/readings/{reading_id}"): (
+        P.DIGITIZE,
+        _req("GET", "/v1/patients/{pid}/documents/readings/JOB_gone"),
+    ),
     ("POST", "/v1/patients/{patient_id}/documents/readings/{reading_id}/confirm"): (
         P.DIGITIZE,
-        _req("POST", "/v1/patients/{pid}/documents/readings/RD_gone/confirm", json={}),
+        _req("POST", "/v1/patients/{pid}/documents/readings/JOB_gone/confirm", json={}),
     ),
     ("POST", "/v1/patients/{patient_id}/documents/readings/{reading_id}/cancel"): (
         P.DIGITIZE,
-        _req("POST", "/v1/patients/{pid}/documents/readings/RD_gone/cancel"),
+        _req("POST", "/v1/patients/{pid}/documents/readings/JOB_gone/cancel"),
     ),
     ("GET", "/v1/patients/{patient_id}/documents/{timestamp}"): (
         P.READ_PATIENTS,

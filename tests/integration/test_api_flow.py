@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from backend.api.app import create_app
+from backend.bootstrap import build_app
 from tests.helpers.api_client import ApiHarness, api_harness
 from tests.helpers.prescriptions import text_pdf
 from tests.helpers.speech import synth_samples, wav_bytes, whisper_model_dir
@@ -110,10 +113,18 @@ def test_a_prescription_is_read_edited_confirmed_and_on_the_timeline(tmp_path: P
     nurse = h.auth("nurse")
     pid = h.client.post("/v1/patients", json={"name": "Sita Devi"}, headers=nurse).json()["patient_id"]
     pdf = text_pdf([["Dr. A. Rao, MBBS", "Rx", "Tab. Amlodipine 5 mg OD x 30 days", "Tab. Metformin 500 mg BD"]])
-    read = h.client.post(
+    accepted = h.client.post(
         f"/v1/patients/{pid}/documents", files={"file": ("rx.pdf", pdf, "application/pdf")}, headers=nurse
     )
-    assert read.status_code == 201, read.text
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()
+    assert h.client.get(job["reading_url"], headers=nurse).status_code == 409  # queued: not read yet
+    # The worker is another process (another App on the same data): the reading reaches the API through storage.
+    build_app(h.app.settings).handle_job(job["job_id"])
+    assert h.client.get(job["status_url"], headers=nurse).json()["status"] == "ready_for_review"
+    other_api = TestClient(create_app(build_app(h.app.settings), start_worker=False))  # a second API process
+    read = other_api.get(job["reading_url"], headers=nurse)
+    assert read.status_code == 200, read.text
     reading = read.json()
     assert reading["mime"] == "application/pdf" and "Amlodipine" in reading["text"]
     names = [m["name"] for m in reading["medications"]]

@@ -4,6 +4,8 @@ printed date (not its review date) is proposed and dates the timeline entry once
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -15,10 +17,12 @@ from backend.domain.models import Role
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.demo import demo_patient_id
+from backend.services.scribe import IN_PROGRESS
 from tests.conftest import ROOT
 from tests.helpers.prescriptions import text_pdf
 
 SITA = demo_patient_id(2)  # "Sita Devi" in the demo data
+READ_BOUND_S = 120.0  # a bound, not a budget: a text-layer PDF is read in well under a second
 KAVITA_RX = text_pdf(
     [
         [
@@ -56,7 +60,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordStore]:
     mp.undo()
 
 
-def _read_for_sita() -> AppTest:
+def _read_for_sita(stores: RecordStore) -> AppTest:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.session_state["auth_principal"] = Principal("nurse", Role.NURSE)
     at.session_state["selected_patient_id"] = SITA
@@ -64,6 +68,13 @@ def _read_for_sita() -> AppTest:
     at.switch_page("pages/digitize.py").run()
     at.file_uploader(key="digitize_upload").upload("kavita.pdf", KAVITA_RX, "application/pdf").run()
     at.button(key="digitize_read").click().run()
+    assert not at.exception, at.exception
+    # The app's worker reads it (a job, as on the real page): wait for the job, bounded, then show the reading.
+    deadline, tick = time.monotonic() + READ_BOUND_S, threading.Event()
+    while any(j.kind == "document" and j.status in IN_PROGRESS for j in stores.jobs.list_for_patient(SITA)):
+        assert time.monotonic() < deadline, "the document job did not finish"
+        tick.wait(0.1)
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -75,7 +86,7 @@ def _actions(stores: RecordStore, action: str) -> list[str]:
 def test_another_patients_document_must_be_confirmed_then_is_dated_by_the_document(stores: RecordStore) -> None:
     sita = stores.patients.get(SITA)
     assert sita.name == "Sita Devi" and sita.dob
-    at = _read_for_sita()
+    at = _read_for_sita(stores)
     errors = [e.value for e in at.error]
     assert any("This document is for Kavita Joshi, 52 F — you selected Sita Devi" in e for e in errors), errors
     assert at.button(key="digitize_save").disabled
@@ -103,7 +114,7 @@ def test_another_patients_document_must_be_confirmed_then_is_dated_by_the_docume
 
 def test_cancel_saves_nothing_and_is_audited(stores: RecordStore) -> None:
     before = len(stores.history.list_for_patient(SITA).items)
-    at = _read_for_sita()
+    at = _read_for_sita(stores)
     at.button(key="digitize_cancel").click().run()
     assert not at.exception, at.exception
     assert any("Not saved" in i.value for i in at.info), [i.value for i in at.info]

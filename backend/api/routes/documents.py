@@ -1,16 +1,21 @@
-"""/v1/patients/{patient_id}/documents: upload a prescription -> read it -> confirm (or cancel) its medications."""
+"""/v1/patients/{patient_id}/documents: upload a prescription -> read it (a job) -> confirm (or cancel) its list.
+
+Reading (OCR) runs in the worker, not in the API's process: the upload answers 202 with the job; once the job
+is ``ready_for_review`` the reading is fetched and confirmed by its id (the job's id). The reading is stored, so
+any API process can serve the next call.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi import APIRouter, File, UploadFile, status
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
 from backend.api.params import PatientId, Timestamp
-from backend.api.readings import ReadingCache
 from backend.api.schemas import (
+    DocumentAccepted,
     DocumentConfirm,
     ErrorBody,
     HistoryOut,
@@ -22,16 +27,13 @@ from backend.api.schemas import (
 )
 from backend.api.uploads import UPLOAD_ERRORS, read_limited
 from backend.domain.document_identity import describe
-from backend.services import digitize, history
+from backend.domain.errors import ConcurrentUpdate
+from backend.services import digitize, document_jobs, history
 from backend.services.access import Permission, require
 
 router = APIRouter(prefix="/v1/patients/{patient_id}/documents", tags=["documents"], responses=ERRORS)
 _RESPONSES = {code: {**info, "model": ErrorBody} for code, info in UPLOAD_ERRORS.items()}
-
-
-def _cache(request: Request) -> ReadingCache:
-    cache: ReadingCache = request.app.state.readings
-    return cache
+NOT_READY = "This document is still being read: poll status_url until it is ready_for_review, then fetch it again."
 
 
 def _identity(reading: digitize.Reading) -> IdentityOut | None:
@@ -44,19 +46,37 @@ def _identity(reading: digitize.Reading) -> IdentityOut | None:
     return IdentityOut(status=check.status, summary=summary)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ReadingOut, responses=_RESPONSES)
+def _reading_url(patient_id: str, reading_id: str) -> str:
+    return f"/v1/patients/{patient_id}/documents/readings/{reading_id}"
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted, responses=_RESPONSES)
 def read_document(
     patient_id: PatientId,
     file: Annotated[UploadFile, File(description="A photo (JPEG, PNG, WebP) or a PDF of a prescription")],
-    request: Request,
     app: AppDep,
     principal: PrincipalDep,
-) -> ReadingOut:
-    """Read the document's medications (nothing is stored yet); confirm them with ``confirm_url`` in 30 minutes."""
+) -> DocumentAccepted:
+    """Queue the document for reading (stored, nothing saved to the history yet); poll ``status_url``."""
     deps = app.digitize_deps()
-    data = read_limited(file, deps.max_bytes, "documents (COPILOT_MAX_DOCUMENT_MB)")
-    reading = digitize.read_document(deps, principal, patient_id, data, file.filename or "document")
-    reading_id, expires = _cache(request).put(reading, data, principal.username, patient_id)
+    data = read_limited(file, deps.limits.max_document_bytes, "documents (COPILOT_MAX_DOCUMENT_MB)")
+    job = document_jobs.submit_document(
+        deps, app.queue, principal, patient_id, data, file.filename or "document", source="api"
+    )
+    return DocumentAccepted(
+        job_id=job.job_id,
+        status=job.status.value,
+        status_url=f"/v1/jobs/{job.job_id}",
+        reading_url=_reading_url(patient_id, job.job_id),
+    )
+
+
+@router.get("/readings/{reading_id}", response_model=ReadingOut)
+def get_reading(patient_id: PatientId, reading_id: str, app: AppDep, principal: PrincipalDep) -> ReadingOut:
+    """What was read (for whoever uploaded it): 409 while still being read, 422 with the reason if reading failed."""
+    reading = document_jobs.load_reading(app.digitize_deps(), principal, patient_id, reading_id)
+    if reading is None:
+        raise ConcurrentUpdate(NOT_READY)
     return ReadingOut(
         reading_id=reading_id,
         patient_id=patient_id,
@@ -68,8 +88,8 @@ def read_document(
         unsupported=list(reading.unsupported),
         banner=reading.banner,
         identity=_identity(reading),
-        expires_at=int(expires * 1000),
-        confirm_url=f"/v1/patients/{patient_id}/documents/readings/{reading_id}/confirm",
+        expires_at=None,
+        confirm_url=f"{_reading_url(patient_id, reading_id)}/confirm",
     )
 
 
@@ -78,41 +98,33 @@ def confirm_reading(
     patient_id: PatientId,
     reading_id: str,
     body: DocumentConfirm,
-    request: Request,
     app: AppDep,
     principal: PrincipalDep,
 ) -> HistoryOut:
     """Save the document and its (edited) medication list to the patient's history."""
     require(principal, Permission.DIGITIZE)  # before the lookup: a refused role learns nothing of readings
-    cache = _cache(request)
-    held = cache.take(reading_id, principal.username, patient_id)
-    read = held.reading.medications
+    deps = app.digitize_deps()
+    reading = document_jobs.load_reading(deps, principal, patient_id, reading_id)
+    if reading is None:
+        raise ConcurrentUpdate(NOT_READY)
+    read = reading.medications
     meds = read if body.medications is None else edited_medications(body.medications, read, verbatim=True)
-    entry = digitize.save_digitized(
-        app.digitize_deps(),
+    entry = document_jobs.save_reading(
+        deps,
         principal,
         patient_id,
-        held.data,
-        held.reading,
+        reading_id,
         meds,
         document_date=body.document_date,
         confirm_patient=body.confirm_patient,
     )
-    cache.drop(reading_id)
     return history_out(entry)
 
 
 @router.post("/readings/{reading_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
-def cancel_reading(
-    patient_id: PatientId, reading_id: str, request: Request, app: AppDep, principal: PrincipalDep
-) -> None:
+def cancel_reading(patient_id: PatientId, reading_id: str, app: AppDep, principal: PrincipalDep) -> None:
     """Drop a reading without saving (a document that names someone else is cancelled in the audit trail)."""
-    require(principal, Permission.DIGITIZE)
-    cache = _cache(request)
-    held = cache.take(reading_id, principal.username, patient_id)
-    if held.reading.identity is not None and held.reading.identity.status == "mismatch":
-        digitize.cancel_mismatch(app.digitize_deps(), principal, patient_id, held.reading)
-    cache.drop(reading_id)
+    document_jobs.discard_reading(app.digitize_deps(), principal, patient_id, reading_id)
 
 
 @router.get("/{timestamp}", response_model=HistoryOut)
