@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS, error_response
 from backend.api.params import PatientId
 from backend.api.schemas import ErrorBody, JobOut, job_out
-from backend.domain.upload_policy import UploadRefused
+from backend.domain.upload_policy import REQUESTER_FIELD, SIGNATURE_FIELD, UploadRefused
 from backend.services import uploads
 
 router = APIRouter(tags=["uploads"], responses=ERRORS)
@@ -82,24 +81,28 @@ def read_upload(upload_id: UploadId, app: AppDep, principal: PrincipalDep) -> Up
     status_code=status.HTTP_204_NO_CONTENT,
     responses={403: {"model": ErrorBody, "description": "The form breaks its signed policy (or expired)"}},
 )
-async def local_upload_form(request: Request, app: AppDep) -> Response:
-    """The local stand-in for the bucket's form endpoint (only when storage is local)."""
+async def local_upload_form(
+    app: AppDep,
+    key: Annotated[str, Form(max_length=300)],
+    policy: Annotated[str, Form(max_length=8000)],
+    signature: Annotated[str, Form(alias=SIGNATURE_FIELD, max_length=128)],
+    requested_by: Annotated[str, Form(alias=REQUESTER_FIELD, max_length=200)],
+    file: Annotated[UploadFile, File(description="The recording (the form's last field)")],
+    content_type: Annotated[str, Form(alias="Content-Type", max_length=200)] = "",
+) -> Response:
+    """The local stand-in for the bucket's form endpoint (only when storage is local): the fields as the
+    upload URL request returned them, then `Content-Type` (audio/...) and `file`."""
     deps = app.upload_deps()
-    form = await request.form(max_files=1, max_fields=20)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    file = form.get("file")
-    if not isinstance(file, StarletteUpload):
-        return error_response(422, "The form has no file field (send it last, named `file`).")
+    fields = {"key": key, "policy": policy, SIGNATURE_FIELD: signature, REQUESTER_FIELD: requested_by}
     data = await _read_at_most(file, deps.scribe.limits.max_bytes + 1)
-    content_type = fields.get("Content-Type") or file.content_type or ""
     try:
-        await run_in_threadpool(uploads.accept_local_form, deps, fields, content_type, data)
+        await run_in_threadpool(uploads.accept_local_form, deps, fields, content_type or file.content_type or "", data)
     except UploadRefused as e:
         return error_response(403, e.message)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _read_at_most(file: UploadFile | StarletteUpload, limit: int) -> bytes:
+async def _read_at_most(file: UploadFile, limit: int) -> bytes:
     # One byte past the limit is enough to refuse it; the rest is never held.
     parts: list[bytes] = []
     size = 0
