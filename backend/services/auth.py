@@ -79,9 +79,26 @@ def login(
     client = (client or "local")[:64]
     now = guard.now_ms()
     user = _find(stores, name)
-    refusal = guard.client_refusal(client)
+    refusal = guard.admit(client)
     if refusal is not None:
         _refuse(stores, guard, user, name, client, now, "client-throttled", refusal, audit=False)
+    try:
+        return _check(stores, guard, user, name, password, client, now, nurse_can_sign)
+    finally:
+        guard.settle(client)
+
+
+def _check(
+    stores: RecordStore,
+    guard: LoginGuard,
+    user: User | None,
+    name: str,
+    password: str,
+    client: str,
+    now: int,
+    nurse_can_sign: bool,
+) -> Principal:
+    """The admitted attempt: lock, password, then the principal (every refusal counted before it is settled)."""
     locked_until = user.locked_until if user is not None else guard.name_locked_until(name)
     if locked_until > now:
         minutes = max(1, math.ceil((locked_until - now) / 60_000))
@@ -122,7 +139,7 @@ def _refuse(
 ) -> NoReturn:
     """Count the refusal (stored for accounts, in the guard for unknown names), audit it, and raise."""
     count = _count_stored(stores, name, now, guard.policy) if user is not None else guard.count_name(name)
-    client_blocked = guard.count_client(client)
+    counted = guard.count_client(client)
     actor = user.username if user is not None else UNKNOWN_ACTOR
     role = user.role.value if user is not None else "none"
     # A mistyped username can be someone's password: unknown names are kept only as a short digest.
@@ -138,9 +155,18 @@ def _refuse(
             f"{count.failures} refused sign-ins; locked for {guard.policy.lock_minutes} minutes; client={client}{who}",
         )
         message = f"Too many failed sign-ins: this account is locked for {guard.policy.lock_minutes} minutes."
-    if client_blocked:
+    if counted.client_blocked:
         _audit(stores, CLIENT_ACTOR, "none", "auth.lockout.client", f"client={client} blocked after repeated failures")
         message = guard.client_refusal(client) or message
+    if counted.global_limited:
+        _audit(
+            stores,
+            CLIENT_ACTOR,
+            "none",
+            "auth.lockout.global",
+            f"{guard.policy.global_free_failures} failed sign-ins within {guard.policy.lock_minutes} minutes from "
+            f"all clients: one attempt per {guard.policy.global_interval_seconds:g} s server-wide; last client={client}",
+        )
     raise AuthenticationFailed(message)
 
 
