@@ -28,7 +28,9 @@ def register_kinds(sub: Any, command: str, help_text: str, package: ModuleType) 
     kinds = parser.add_subparsers(dest="kind", required=True)
     for name, module in sorted(discover(package).items()):
         kind_parser = kinds.add_parser(
-            name, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None
+            name,
+            aliases=[name.replace("_", "-")] if "_" in name else [],  # `bench clinic-day` as well as clinic_day
+            help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None,
         )
         kind_parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
         module.add_arguments(kind_parser)
