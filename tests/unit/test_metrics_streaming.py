@@ -125,3 +125,37 @@ def test_instants_of_ordered_blocks_are_never_copied_and_unordered_ones_are_merg
     assert np.array_equal(np.sort(merged), np.arange(4_000))
     seen, old = shuffled.replace(np.array([5, 4_000], dtype="int64"), np.array([1.0, 2.0]))
     assert seen.tolist() == [True, False] and old[0] == 0.0
+
+
+def _traced_peak(readings: int) -> int:
+    import tracemalloc
+
+    block = 20_000
+    ts = pd.Series(pd.to_datetime(T0 + np.arange(block) * 15, unit="s", utc=True))
+
+    def frames():  # type: ignore[no-untyped-def]  # time-ordered heart rate, like an Apple export
+        for b in range(readings // block):
+            yield pd.DataFrame(
+                {
+                    "line": np.arange(block),
+                    "patient_id": "P1",
+                    "ts": ts + pd.Timedelta(seconds=15 * block * b),
+                    "metric": "heart_rate",
+                    "value": 50.0 + (np.arange(block) % 60),
+                    "unit": "count/min",
+                    "source": "Watch",
+                }
+            )
+
+    tracemalloc.start()
+    try:
+        aggregate(frames(), load_catalog(), ImportLog(), None, "UTC")
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_grows_by_the_instants_index_not_by_frames() -> None:
+    small, large = _traced_peak(40_000), _traced_peak(200_000)
+    # 160,000 more readings: about 16 bytes each for the de-duplication index; keeping frames costs ~170.
+    assert large - small < 40 * 160_000, (small, large)
