@@ -57,15 +57,21 @@ def purge_audio(
         )
     cutoff = (now if now is not None else now_ms()) - retention_days * DAY_MS
     report = PurgeReport(retention_days=retention_days, dry_run=dry_run)
+    # Stored files are content-addressed: the same recording stored for two patients is one file. Every use is
+    # gathered first, across all patients, so one patient's purge never deletes what another still needs.
+    uses: dict[str, list[Note]] = {}
+    busy: set[str] = set()
     cursor: str | None = None
     while True:
         page = stores.patients.list_page(cursor=cursor, limit=200)
         for patient in page.items:
             report.patients_scanned += 1
-            _purge_patient(stores, blobs, principal, patient.patient_id, cutoff, report)
+            _gather(stores, patient.patient_id, uses, busy)
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
+    for key, notes in uses.items():
+        _purge_recording(stores, blobs, principal, key, notes, key in busy, cutoff, report)
     record(
         stores.audit,
         principal,
@@ -75,33 +81,43 @@ def purge_audio(
     return report
 
 
-def _purge_patient(
-    stores: RecordStore, blobs: BlobStore, principal: Principal, patient_id: str, cutoff: int, report: PurgeReport
-) -> None:
-    by_audio: dict[str, list[Note]] = {}
+def _gather(stores: RecordStore, patient_id: str, uses: dict[str, list[Note]], busy: set[str]) -> None:
+    """Add the patient's notes to ``uses`` (by recording) and the recordings its unfinished jobs need to ``busy``."""
     cursor: str | None = None
     while True:
         page = stores.notes.list_for_patient(patient_id, cursor=cursor, limit=200)
         for note in page.items:
             if note.audio_key:
-                by_audio.setdefault(note.audio_key, []).append(note)
+                uses.setdefault(note.audio_key, []).append(note)
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
-    busy = {j.blob_key for j in stores.jobs.list_for_patient(patient_id, limit=500) if j.status in _KEEP_FOR_JOBS}
-    for key, notes in by_audio.items():
-        expired = all(n.status is NoteStatus.SIGNED and (n.signed_at or n.updated_at) < cutoff for n in notes)
-        if not expired:
-            continue
-        if key in busy:
-            report.kept_in_use += 1
-            continue
-        if not blobs.exists(key):
-            continue  # purged before
-        if not report.dry_run:
-            try:
-                blobs.delete(key)
-            except NotFound:
-                continue
+    busy.update(j.blob_key for j in stores.jobs.list_for_patient(patient_id, limit=500) if j.status in _KEEP_FOR_JOBS)
+
+
+def _purge_recording(
+    stores: RecordStore,
+    blobs: BlobStore,
+    principal: Principal,
+    key: str,
+    notes: list[Note],
+    in_use: bool,
+    cutoff: int,
+    report: PurgeReport,
+) -> None:
+    expired = all(n.status is NoteStatus.SIGNED and (n.signed_at or n.updated_at) < cutoff for n in notes)
+    if not expired:
+        return
+    if in_use:
+        report.kept_in_use += 1
+        return
+    if not blobs.exists(key):
+        return  # purged before
+    if not report.dry_run:
+        try:
+            blobs.delete(key)
+        except NotFound:
+            return
+        for patient_id in sorted({n.patient_id for n in notes}):
             record(stores.audit, principal, "retention.delete_audio", patient_id, key)
-        report.deleted.append(key)
+    report.deleted.append(key)
