@@ -118,8 +118,8 @@ def test_instants_of_ordered_blocks_are_never_copied_and_unordered_ones_are_merg
     assert len(ordered.chunks) == 40
     shuffled, rng = _Series(), np.random.default_rng(16)
     instants = rng.permutation(4_000).astype("int64")
-    for block in np.array_split(instants, 40):
-        shuffled.replace(block, np.zeros(len(block)))
+    for part in np.array_split(instants, 40):
+        shuffled.replace(part, np.zeros(len(part)))
     assert len(shuffled.chunks) <= _MERGE_CHUNKS
     merged = np.concatenate([c[0] for c in shuffled.chunks])
     assert np.array_equal(np.sort(merged), np.arange(4_000))
