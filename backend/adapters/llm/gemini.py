@@ -29,6 +29,7 @@ from google.genai import errors, types
 from pydantic import BaseModel, SecretStr
 
 from backend.adapters.llm.client import StructuredLlm
+from backend.adapters.llm.endpoints import check_base_url
 from backend.adapters.llm.replies import Finish, Reply
 from backend.adapters.llm.retries import Failure, RetryPolicy
 from backend.domain.errors import ProviderUnavailable
@@ -71,6 +72,8 @@ class GeminiClient(StructuredLlm):
             raise ProviderUnavailable(
                 "No Gemini API key is configured — set COPILOT_GEMINI_API_KEY or use the offline engines."
             )
+        if client is None and base_url:
+            check_base_url(base_url, "COPILOT_GEMINI_BASE_URL")
         self._secret = secret
         self.model = model
         self.retry = retry

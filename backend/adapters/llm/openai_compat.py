@@ -27,6 +27,7 @@ import httpx2
 from pydantic import BaseModel, SecretStr
 
 from backend.adapters.llm.client import StructuredLlm
+from backend.adapters.llm.endpoints import check_base_url
 from backend.adapters.llm.json_schema import inline_schema
 from backend.adapters.llm.replies import Finish, Reply
 from backend.adapters.llm.retries import Failure, RetryPolicy
@@ -127,6 +128,7 @@ class OpenAiCompatibleClient(StructuredLlm):
             raise ProviderUnavailable(
                 "No model is configured for the OpenAI-compatible server — set COPILOT_OPENAI_MODEL."
             )
+        check_base_url(base_url, "COPILOT_OPENAI_BASE_URL")
         self._secret = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key or "")
         self.base_url = base_url.strip().rstrip("/")
         self.model = model.strip()
