@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from backend.config import Settings
+from backend.domain.limits import DEFAULT_LIMITS, Limits
 from backend.domain.models import Segment
 from backend.domain.note_content import NoteContent
 from backend.ports import (
@@ -49,6 +50,7 @@ class App:
     blobs: BlobStore
     queue: JobQueue
     providers: dict[str, str]
+    limits: Limits = DEFAULT_LIMITS  # build_app: ``settings.limits()``, built once
     engines: dict[str, object] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM), by name
     encryption: str = "off"  # encryption at rest of the local data folder: "off" or "on (key from …, id …)"
     registry: ProviderRegistry = field(default_factory=lambda: _registry())
@@ -151,14 +153,8 @@ class App:
         """The scribe service's ports and limits (the speech engine is resolved on first use)."""
         from backend.adapters.audio.pyav_codec import PyAvCodec
         from backend.adapters.speech.whisper_language import recording_warnings
-        from backend.services.scribe import ScribeDeps, ScribeLimits
+        from backend.services.scribe import ScribeDeps
 
-        s = self.settings
-        limits = ScribeLimits(
-            max_seconds=s.max_audio_minutes * 60,
-            max_bytes=s.max_upload_mb * 1024 * 1024,
-            max_attempts=s.job_max_attempts,
-        )
         return ScribeDeps(
             stores=self.stores,
             blobs=self.blobs,
@@ -167,7 +163,7 @@ class App:
             transcriber=lambda: self.speech().transcriber,
             draft=self.drafter(),
             check_recording=recording_warnings,
-            limits=limits,
+            limits=self.limits,
         )
 
     def upload_deps(self) -> UploadDeps:
@@ -206,8 +202,7 @@ class App:
             load_document=documents.load_document,
             read_pages=documents.ocr_document,
             mime_of=lambda data: documents.MIME_TYPES[documents.detect_kind(data)],
-            max_pages=self.settings.max_pdf_pages,
-            max_bytes=self.settings.max_document_mb * 1024 * 1024,
+            limits=self.limits,
             extract=self._extractor(),
             region=self.settings.default_region,
         )
@@ -445,6 +440,7 @@ def build_app(settings: Settings | None = None) -> App:
         blobs=build_blobs(settings, encryption),
         queue=build_queue(settings, encryption),
         providers=providers,
+        limits=settings.limits(),
         encryption=encryption.label,
     )
 

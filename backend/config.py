@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from backend.domain.limits import DEFAULT_LIMITS, MB, Limits
+
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 
 
@@ -93,13 +95,17 @@ class Settings(BaseSettings):
     whisper_model: str = (
         ""  # folder (or hub name on machines with internet); default: <data_dir>/models/faster-whisper-base
     )
-    max_audio_minutes: int = 60
-    max_upload_mb: int = 200
-    max_pdf_pages: int = 20
-    max_document_mb: int = 25  # prescriptions and medication lists (image or PDF)
+    # Limits (backend/domain/limits.py holds the defaults; `limits()` gives them to the app as one object)
+    max_audio_minutes: int = int(DEFAULT_LIMITS.max_audio_seconds // 60)
+    max_upload_mb: int = DEFAULT_LIMITS.max_audio_bytes // MB  # recordings, and health data sent to the API
+    max_pdf_pages: int = DEFAULT_LIMITS.max_document_pages
+    max_document_mb: int = DEFAULT_LIMITS.max_document_bytes // MB  # prescriptions and medication lists
     audio_retention_days: int = 0  # 0: keep recordings; N: `purge-audio` deletes those of notes signed N+ days ago
     worker_threads: int = 1
-    job_max_attempts: int = 3
+    job_max_attempts: int = DEFAULT_LIMITS.job_max_attempts
+    worker_heartbeat_seconds: float = DEFAULT_LIMITS.worker_heartbeat_seconds
+    worker_visibility_seconds: int = DEFAULT_LIMITS.worker_visibility_seconds
+    worker_wait_seconds: float = DEFAULT_LIMITS.worker_wait_seconds
     api_token_days: int = 90  # lifetime of a new personal API token (`tokens create --days` overrides)
     api_rate_per_minute: int = 120  # REST API requests per token (or OIDC identity) per minute, bursts of a fifth
     api_oidc_issuer: str = ""  # REST API: accept bearer JWTs of this OIDC issuer (empty: personal tokens only)
@@ -120,6 +126,24 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "copilot.sqlite3"
+
+    def limits(self) -> Limits:
+        """The process's limits from these settings (sizes in bytes, lengths in seconds).
+
+        Raises:
+            ValueError: the worker heartbeat is not shorter than the queue visibility timeout.
+        """
+        return Limits(
+            max_audio_seconds=self.max_audio_minutes * 60,
+            max_audio_bytes=self.max_upload_mb * MB,
+            max_import_bytes=self.max_upload_mb * MB,
+            max_document_pages=self.max_pdf_pages,
+            max_document_bytes=self.max_document_mb * MB,
+            job_max_attempts=self.job_max_attempts,
+            worker_heartbeat_seconds=self.worker_heartbeat_seconds,
+            worker_visibility_seconds=self.worker_visibility_seconds,
+            worker_wait_seconds=self.worker_wait_seconds,
+        )
 
     @property
     def blob_root(self) -> Path:

@@ -76,7 +76,7 @@ with panes["Import"]:
     st.caption(
         f"Rows without a patient_id go to the selected patient: {target or 'none selected (choose one in the Patient tab)'}"
     )
-    upload = st.file_uploader("Health data file", type=["csv", "json", "xml", "zip"], key="metrics_upload")
+    upload = st.file_uploader("Health data file", type=list(app.limits.import_extensions), key="metrics_upload")
     if upload is not None and st.button("Import", type="primary", key="metrics_import"):
         try:
             report = import_metrics(principal, app.stores, app.blobs, target, upload.getvalue(), upload.name)

@@ -54,7 +54,7 @@ with record_tab:
 with upload_tab:
     upload = st.file_uploader(
         "Audio file (wav, mp3, m4a, ogg, webm, flac)",
-        type=sorted(scribe.AUDIO_TYPES),
+        type=list(deps.limits.audio_extensions),
         key="scribe_upload",
     )
     if upload is not None and st.button("Create draft from file", type="primary", key="scribe_submit_upload"):

@@ -197,5 +197,5 @@ def live_tab(
         on_stop,
         get_transcriber=deps.transcriber,
         is_silent=deps.codec.is_silent,
-        max_seconds=float(deps.limits.max_seconds),
+        max_seconds=float(deps.limits.max_audio_seconds),
     )

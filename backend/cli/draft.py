@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     app = build_app()
     if args.audio:
         heard, warnings, _seconds = heard_from_audio(
-            path.read_bytes(), PyAvCodec(), app.speech().transcriber, recording_warnings
+            path.read_bytes(), PyAvCodec(), app.speech().transcriber, recording_warnings, app.limits
         )
     else:
         heard, warnings = heard_from_text(path.read_text(encoding="utf-8", errors="replace")), []

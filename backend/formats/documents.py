@@ -22,11 +22,12 @@ import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from backend.domain.errors import UnsupportedInput
+from backend.domain.limits import DEFAULT_LIMITS
 from backend.formats.reading_order import reading_order
 from backend.ports import OcrEngine, OcrLine
 
-DEFAULT_MAX_BYTES = 25 * 1024 * 1024
-DEFAULT_MAX_PAGES = 20
+DEFAULT_MAX_BYTES = DEFAULT_LIMITS.max_document_bytes  # callers pass the app's Limits; these serve the CLI and tests
+DEFAULT_MAX_PAGES = DEFAULT_LIMITS.max_document_pages
 DEFAULT_MAX_PIXELS = 50_000_000
 RENDER_DPI = 200
 MAX_LONG_SIDE = 2000  # rapidocr shrinks anything larger to 2000 px itself: don't carry the extra pixels around

@@ -23,6 +23,7 @@ from backend.domain.document_identity import (
     read_identity,
 )
 from backend.domain.errors import ProviderUnavailable, UnsupportedInput, ValidationFailed
+from backend.domain.limits import DEFAULT_LIMITS, Limits
 from backend.domain.medications import parse_line
 from backend.domain.models import HistoryEntry, Medication, Patient
 from backend.ports import BlobStore, OcrEngine, OcrLine, RecordStore, call_fallback
@@ -40,11 +41,9 @@ class DigitizeDeps:
     read_pages: Callable[[list[Any], OcrEngine], Any]  # pages, engine -> DocumentText
     mime_of: Callable[[bytes], str]  # content type from the bytes (never from the file name)
     extract: Callable[[str], tuple[list[Medication], list[str]]] | None = None  # an LLM extractor, grounded in the text
-    max_pages: int = 20
-    max_bytes: int = 25 * 1024 * 1024
+    limits: Limits = DEFAULT_LIMITS  # document pages and size; deliveries of a document job
     region: str = "IN"  # the clinic's region: phone numbers and the order of day and month in dates
     today: Callable[[], date] = date.today
-    max_attempts: int = 3  # deliveries of a document job before it fails (see ``document_jobs``)
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,9 @@ def read_document(deps: DigitizeDeps, principal: Principal, patient_id: str, dat
     """OCR (or read the text layer of) a document and parse its medication lines. Stores nothing."""
     require(principal, Permission.DIGITIZE)
     patient = deps.stores.patients.get(patient_id)
-    pages = deps.load_document(data, filename, max_pages=deps.max_pages, max_bytes=deps.max_bytes)
+    pages = deps.load_document(
+        data, filename, max_pages=deps.limits.max_document_pages, max_bytes=deps.limits.max_document_bytes
+    )
     mime = deps.mime_of(data)
     engine = deps.ocr()
     document = deps.read_pages(pages, engine)

@@ -51,9 +51,9 @@ def submit_document(
     require(principal, Permission.DIGITIZE)
     deps.stores.patients.get(patient_id)
     name = f"“{filename[:80]}”" if filename else "This file"
-    if len(data) > deps.max_bytes:
+    if len(data) > deps.limits.max_document_bytes:
         raise UnsupportedInput(
-            f"{name} is {len(data) / 1e6:.1f} MB; the limit is {deps.max_bytes / 1e6:.0f} MB. "
+            f"{name} is {len(data) / 1e6:.1f} MB; the limit is {deps.limits.max_document_bytes / 1e6:.0f} MB. "
             "Upload a smaller photo or split the PDF."
         )
     mime = deps.mime_of(data)
@@ -85,10 +85,10 @@ def process_document_job(deps: DigitizeDeps, job_id: str) -> None:
     """Worker handler (idempotent): read the document as its submitter (role checked and audited then).
 
     Expected failures (an unreadable document, a disabled account) end the job as ``failed`` with the reason;
-    others are retried up to ``deps.max_attempts`` times.
+    others are retried up to ``deps.limits.job_max_attempts`` times.
     """
     try:
-        job = _claim(deps.stores, job_id, deps.max_attempts)
+        job = _claim(deps.stores, job_id, deps.limits.job_max_attempts)
     except NotFound:
         log.info("document job %s no longer exists; dropping the message", job_id)
         return
@@ -105,7 +105,7 @@ def process_document_job(deps: DigitizeDeps, job_id: str) -> None:
     except CopilotError as e:
         _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=e.message)
     except Exception as e:
-        if job.attempts >= deps.max_attempts:
+        if job.attempts >= deps.limits.job_max_attempts:
             error = f"Reading failed {job.attempts} times ({type(e).__name__}). Upload the document again later."
             _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=error)
             return

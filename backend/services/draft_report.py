@@ -7,6 +7,7 @@ from typing import Any
 
 from backend.domain.drafting import render_note_text
 from backend.domain.drafting.units import speaker_role
+from backend.domain.limits import DEFAULT_LIMITS, Limits
 from backend.domain.models import Segment
 from backend.ports import AudioCodec, Transcriber
 from backend.services.scribe_pipeline import (
@@ -22,8 +23,6 @@ from backend.services.scribe_pipeline import (
 
 _TAG = re.compile(r"^\s*\[([^\]]{1,40})\]\s*(.*)$")
 _ROLE = {"doctor": "clinician", "patient": "patient", "other": "other"}
-MAX_AUDIO_SECONDS = 3600.0
-MAX_AUDIO_BYTES = 200 * 1024 * 1024
 
 
 def parse_transcript(text: str) -> list[Segment]:
@@ -49,12 +48,16 @@ def parse_transcript(text: str) -> list[Segment]:
 
 
 def heard_from_audio(
-    data: bytes, codec: AudioCodec, transcriber: Transcriber, check: RecordingCheck | None = None
+    data: bytes,
+    codec: AudioCodec,
+    transcriber: Transcriber,
+    check: RecordingCheck | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[Heard, list[str], float]:
     """Decode and transcribe a recording as the worker does; returns (heard, decode warnings, seconds of audio)."""
     from backend.domain.errors import ValidationFailed
 
-    samples, warnings = codec.decode(data, MAX_AUDIO_SECONDS, MAX_AUDIO_BYTES)
+    samples, warnings = codec.decode(data, limits.max_audio_seconds, limits.max_audio_bytes)
     if codec.is_silent(samples):
         raise ValidationFailed(NO_SPEECH)
     return transcribe_recording(samples, transcriber, check), list(warnings), len(samples) / 16_000

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, UnsupportedInput, ValidationFailed
+from backend.domain.limits import DEFAULT_LIMITS, Limits
 from backend.domain.models import Job, JobStatus, Note
 from backend.domain.note_content import Provenance
 from backend.ports import AudioCodec, BlobStore, Drafter, JobQueue, RecordStore, Transcriber, call_fallback
@@ -24,20 +25,12 @@ from backend.services.access import Permission, Principal, record, require
 from backend.services.scribe_pipeline import NO_SPEECH, RecordingCheck, draft_transcript, transcribe_recording
 
 log = logging.getLogger(__name__)
-AUDIO_TYPES = {"wav", "mp3", "m4a", "aac", "ogg", "oga", "opus", "webm", "flac", "mp4"}
 IN_PROGRESS = (JobStatus.QUEUED, JobStatus.TRANSCRIBING, JobStatus.DRAFTING)
 RUNNING = (JobStatus.TRANSCRIBING, JobStatus.DRAFTING)
 
 
 class JobSuperseded(Exception):
     """A later delivery took this job over: this worker's attempt no longer owns the job row and writes nothing."""
-
-
-@dataclass(frozen=True)
-class ScribeLimits:
-    max_seconds: float = 3600
-    max_bytes: int = 200 * 1024 * 1024
-    max_attempts: int = 3
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,7 @@ class ScribeDeps:
     transcriber: Callable[[], Transcriber]  # resolved lazily so submitting never waits for the model
     draft: Drafter
     check_recording: RecordingCheck | None = None  # music/tones, another language (the engine's check)
-    limits: ScribeLimits = ScribeLimits()
+    limits: Limits = DEFAULT_LIMITS
 
 
 def submit_recording(
@@ -61,12 +54,14 @@ def submit_recording(
     require(principal, Permission.RECORD)
     deps.stores.patients.get(patient_id)
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if ext and ext not in AUDIO_TYPES:
-        raise UnsupportedInput(f"“{filename[:80]}” is not an audio file. Upload {', '.join(sorted(AUDIO_TYPES))}.")
-    probe = deps.codec.probe(data, deps.limits.max_bytes)
-    if probe.duration_s is not None and probe.duration_s > deps.limits.max_seconds:
+    if ext and ext not in deps.limits.audio_extensions:
         raise UnsupportedInput(
-            f"This recording lasts {probe.duration_s / 60:.0f} minutes; the limit is {deps.limits.max_seconds / 60:.0f} minutes. Split it and upload the parts."
+            f"“{filename[:80]}” is not an audio file. Upload {', '.join(deps.limits.audio_extensions)}."
+        )
+    probe = deps.codec.probe(data, deps.limits.max_audio_bytes)
+    if probe.duration_s is not None and probe.duration_s > deps.limits.max_audio_seconds:
+        raise UnsupportedInput(
+            f"This recording lasts {probe.duration_s / 60:.0f} minutes; the limit is {deps.limits.max_audio_seconds / 60:.0f} minutes. Split it and upload the parts."
         )
     key = deps.blobs.put(data, content_type=f"audio/{ext or 'wav'}", prefix="audio")
     job = Job(
@@ -98,7 +93,7 @@ def process_job(deps: ScribeDeps, job_id: str) -> None:
     A job whose previous delivery stopped mid-way is taken over; one taken over from this call ends it quietly.
     """
     try:
-        job = _claim(deps.stores, job_id, deps.limits.max_attempts)
+        job = _claim(deps.stores, job_id, deps.limits.job_max_attempts)
     except NotFound:
         log.info("job %s no longer exists (deleted); dropping the message", job_id)
         return
@@ -112,7 +107,7 @@ def process_job(deps: ScribeDeps, job_id: str) -> None:
     except CopilotError as e:
         _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=e.message)
     except Exception as e:
-        if job.attempts >= deps.limits.max_attempts:
+        if job.attempts >= deps.limits.job_max_attempts:
             error = f"Processing failed {job.attempts} times ({type(e).__name__}). Retry later or contact support."
             _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=error)
             return
@@ -123,7 +118,9 @@ def process_job(deps: ScribeDeps, job_id: str) -> None:
 
 
 def _run(deps: ScribeDeps, job: Job) -> Note:
-    samples, warnings = deps.codec.decode(deps.blobs.get(job.blob_key), deps.limits.max_seconds, deps.limits.max_bytes)
+    samples, warnings = deps.codec.decode(
+        deps.blobs.get(job.blob_key), deps.limits.max_audio_seconds, deps.limits.max_audio_bytes
+    )
     if deps.codec.is_silent(samples):
         raise ValidationFailed(NO_SPEECH)
     transcriber: Transcriber = deps.transcriber()

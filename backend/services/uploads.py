@@ -85,7 +85,7 @@ def request_upload(deps: UploadDeps, principal: Principal, patient_id: str) -> U
     expiry = int(deps.clock()) + deps.url_seconds
     upload = new_upload(deps.secret, patient_id, principal.username, expiry)
     encryption = deps.staging.encryption_fields()
-    max_bytes = deps.scribe.limits.max_bytes
+    max_bytes = deps.scribe.limits.max_audio_bytes
     conditions = post_conditions(upload, max_bytes, encryption)
     fields = {"key": upload.key, REQUESTER_FIELD: principal.username, **encryption}
     form = deps.staging.presign(upload.key, fields, conditions, deps.url_seconds)
@@ -191,15 +191,15 @@ def _arrived(deps: UploadDeps, arrival: Arrival, redelivered: bool) -> str:
 def _accept(deps: UploadDeps, upload: PendingUpload, size: int, content_type: str) -> Job:
     """Check the staged object and store it as a blob; the job to create. Raises UploadRefused/UnsupportedInput."""
     limits = deps.scribe.limits
-    if size > limits.max_bytes:
-        raise UploadRefused(f"The file is over {limits.max_bytes // (1024 * 1024)} MB, the recordings limit.")
+    if size > limits.max_audio_bytes:
+        raise UploadRefused(f"The file is over {limits.max_audio_bytes // (1024 * 1024)} MB, the recordings limit.")
     if not content_type.lower().startswith(AUDIO_TYPE_PREFIX):
         raise UploadRefused(f"Only audio can be uploaded here (the file is {content_type[:60] or 'untyped'}).")
-    data = deps.staging.read(upload.key, limits.max_bytes)
-    probe = deps.scribe.codec.probe(data, limits.max_bytes)
-    if probe.duration_s is not None and probe.duration_s > limits.max_seconds:
+    data = deps.staging.read(upload.key, limits.max_audio_bytes)
+    probe = deps.scribe.codec.probe(data, limits.max_audio_bytes)
+    if probe.duration_s is not None and probe.duration_s > limits.max_audio_seconds:
         raise UploadRefused(
-            f"This recording lasts {probe.duration_s / 60:.0f} minutes; the limit is {limits.max_seconds / 60:.0f}."
+            f"This recording lasts {probe.duration_s / 60:.0f} minutes; the limit is {limits.max_audio_seconds / 60:.0f}."
         )
     blob_key = deps.scribe.blobs.put(data, content_type=content_type[:100], prefix="audio")
     return Job(

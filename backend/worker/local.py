@@ -22,7 +22,11 @@ def start_local_worker(app: App) -> threading.Event:
         threading.Thread(
             target=run_worker,
             args=(app.queue, app.handle_job, stop),
-            kwargs={"heartbeat_seconds": 20.0, "visibility_seconds": 120, "wait_seconds": 1.0},
+            kwargs={
+                "heartbeat_seconds": app.limits.worker_heartbeat_seconds,
+                "visibility_seconds": app.limits.worker_visibility_seconds,
+                "wait_seconds": app.limits.local_worker_wait_seconds,
+            },
             name=f"copilot-worker-{n}",
             daemon=True,
         ).start()

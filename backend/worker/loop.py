@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 
 from backend.domain.errors import CopilotError
+from backend.domain.limits import DEFAULT_LIMITS
 from backend.ports import JobQueue, QueueMessage
 
 log = logging.getLogger("backend.worker")
@@ -75,9 +76,9 @@ def run_worker(
     handle: Handler,
     stop: threading.Event,
     *,
-    heartbeat_seconds: float = 30.0,
-    visibility_seconds: int = 120,
-    wait_seconds: float = 5.0,
+    heartbeat_seconds: float = DEFAULT_LIMITS.worker_heartbeat_seconds,
+    visibility_seconds: int = DEFAULT_LIMITS.worker_visibility_seconds,
+    wait_seconds: float = DEFAULT_LIMITS.worker_wait_seconds,
     max_jobs: int | None = None,
     release_on_error: bool = True,
 ) -> int:
@@ -143,11 +144,23 @@ def _build(handler_spec: str | None) -> tuple[JobQueue, Handler]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m backend.worker``: consume jobs until SIGTERM/SIGINT."""
+    from backend.config import Settings
+
+    limits = Settings().limits()  # the flags' defaults: COPILOT_WORKER_HEARTBEAT_SECONDS, ... (README)
     parser = argparse.ArgumentParser(prog="python -m backend.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--handler", help="module:function to call with each job id (default: the app's job handler)")
-    parser.add_argument("--heartbeat", type=float, default=30.0, help="seconds between visibility extensions")
-    parser.add_argument("--visibility", type=int, default=120, help="visibility timeout per extension (seconds)")
-    parser.add_argument("--wait", type=float, default=10.0, help="long-poll wait per receive (seconds)")
+    parser.add_argument(
+        "--heartbeat", type=float, default=limits.worker_heartbeat_seconds, help="seconds between visibility extensions"
+    )
+    parser.add_argument(
+        "--visibility",
+        type=int,
+        default=limits.worker_visibility_seconds,
+        help="visibility timeout per extension (seconds)",
+    )
+    parser.add_argument(
+        "--wait", type=float, default=limits.worker_wait_seconds, help="long-poll wait per receive (seconds)"
+    )
     parser.add_argument("--max-jobs", type=int, default=None, help="exit after this many jobs")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")

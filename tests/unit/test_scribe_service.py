@@ -19,11 +19,12 @@ from numpy.typing import NDArray
 from backend.adapters.audio.decode import encode_wav
 from backend.domain.drafting import draft_note
 from backend.domain.errors import PermissionDenied, UnsupportedInput, ValidationFailed
+from backend.domain.limits import Limits
 from backend.domain.models import JobStatus, Patient, Role, Segment
 from backend.ports import QueueMessage, RecordStore
 from backend.services import scribe
 from backend.services.access import Principal
-from backend.services.scribe import ScribeDeps, ScribeLimits
+from backend.services.scribe import ScribeDeps
 from tests.fakes.audio import FakeCodec
 from tests.fakes.blobs import FakeBlobs
 from tests.fakes.clock import FakeClock
@@ -63,7 +64,7 @@ class Harness:
             codec=FakeCodec(),
             transcriber=lambda: self,
             draft=draft_note,
-            limits=ScribeLimits(max_seconds=120, max_bytes=10 * 1024 * 1024, max_attempts=max_attempts),
+            limits=Limits(max_audio_seconds=120, max_audio_bytes=10 * 1024 * 1024, job_max_attempts=max_attempts),
         )
         self.stores.patients.add(Patient(patient_id=PATIENT, name="Cough Fever"))
 

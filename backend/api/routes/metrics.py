@@ -26,7 +26,7 @@ def import_metrics(
     principal: PrincipalDep,
 ) -> MetricsImportOut:
     """Import a health-data file as daily values (idempotent: importing it again changes nothing)."""
-    data = read_limited(file, app.settings.max_upload_mb * 1024 * 1024, "imports (COPILOT_MAX_UPLOAD_MB)")
+    data = read_limited(file, app.limits.max_import_bytes, "imports (COPILOT_MAX_UPLOAD_MB)")
     report = metrics.import_metrics(principal, app.stores, app.blobs, patient_id, data, file.filename or "")
     return MetricsImportOut(
         format=report.format,

@@ -26,6 +26,6 @@ def upload_recording(
 ) -> JobAccepted:
     """Store the recording and queue its transcription and draft; poll ``status_url`` until ready_for_review."""
     deps = app.scribe_deps()
-    data = read_limited(file, deps.limits.max_bytes, "recordings (COPILOT_MAX_UPLOAD_MB)")
+    data = read_limited(file, deps.limits.max_audio_bytes, "recordings (COPILOT_MAX_UPLOAD_MB)")
     job = scribe.submit_recording(deps, principal, patient_id, data, file.filename or "recording", source="api")
     return JobAccepted(job_id=job.job_id, status=job.status.value, status_url=f"/v1/jobs/{job.job_id}")

@@ -94,7 +94,7 @@ async def local_upload_form(
     upload URL request returned them, then `Content-Type` (audio/...) and `file`."""
     deps = app.upload_deps()
     fields = {"key": key, "policy": policy, SIGNATURE_FIELD: signature, REQUESTER_FIELD: requested_by}
-    data = await _read_at_most(file, deps.scribe.limits.max_bytes + 1)
+    data = await _read_at_most(file, deps.scribe.limits.max_audio_bytes + 1)
     try:
         await run_in_threadpool(uploads.accept_local_form, deps, fields, content_type or file.content_type or "", data)
     except UploadRefused as e:
