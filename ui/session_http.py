@@ -12,7 +12,6 @@ any Streamlit session that is not signed in, before the body is read.
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 from collections.abc import Callable
@@ -35,10 +34,14 @@ UPLOAD_PATH = re.compile(r"/_stcore/upload_file/(?P<session>[^/]+)/")
 REFUSED_UPLOAD = b"Sign in before uploading files."
 
 
-@functools.cache
+# One table per server process, made while this module is imported (imports are serialised, so concurrent first
+# sign-ins cannot each make their own). It is shared by design, like Streamlit's cache_resource, and locks itself.
+_TABLE = SessionRegistry()
+
+
 def registry() -> SessionRegistry:
     """The process's session table, shared by every script run and by this module's HTTP handlers."""
-    return SessionRegistry()
+    return _TABLE
 
 
 def _base(base_url: str) -> str:
