@@ -191,7 +191,7 @@ def identity_panel(check: IdentityCheck | None, patient: Patient) -> bool:
     ]
     st.markdown("\n".join(["| | the document says | selected patient | |", "|---|---|---|---|", *table]))
     ok = st.checkbox(
-        f"I have checked: this document belongs to {patient.name} ({patient.patient_id})",
+        f"I have checked: this document belongs to {md_escape(patient.name)} ({patient.patient_id})",
         key="digitize_confirm_patient",
     )
     if st.button("Cancel: wrong patient, do not save", key="digitize_cancel"):

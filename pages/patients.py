@@ -23,7 +23,7 @@ find_tab, list_tab, new_tab = st.tabs(["Find", "All patients", "Register"])
 with find_tab:
     patient = pick_patient("patients_find")
     if patient is not None:
-        st.subheader(patient.name)
+        st.subheader(md_escape(patient.name))
         st.markdown(
             f"**ID** {patient.patient_id} · **Phone** {md_escape(patient.phone or '—')} · **DOB** {patient.dob or '—'} · "
             f"**Sex** {patient.sex or '—'} · **External ID** {md_escape(patient.external_id or '—')} · "

@@ -106,7 +106,7 @@ with stream_tab:
     st.caption(f"{page.total} item(s)")
     for item in page.items:
         focused = focus and all(item.ref.get(k) == v for k, v in focus.items())
-        label = f"{ICONS[item.kind]} {when(item.timestamp)[:16]} · {item.title}" + (
+        label = f"{ICONS[item.kind]} {when(item.timestamp)[:16]} · {md_escape(item.title)}" + (
             f" · {item.status}" if item.status else ""
         )
         with st.expander(label, expanded=bool(focused)):
