@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     api_oidc_issuer: str = ""  # REST API: accept bearer JWTs of this OIDC issuer (empty: personal tokens only)
     api_oidc_audience: str = ""  # ...whose audience is this (required with the issuer)
     api_oidc_jwks_url: str = ""  # ...signed by these keys (empty: from the issuer's discovery document)
+    ultrahuman_token: SecretStr | None = None  # the Ultrahuman partner token (never stored in the database)
+    ultrahuman_url: str = "https://partner.ultrahuman.com"  # the partner API's base URL
+    sync_at: str = "02:30"  # local time of the daily wearable sync in the local worker ("off": never)
+    sync_timezone: str = ""  # the zone of sync_at and of "yesterday" (empty: this machine's), e.g. Asia/Kolkata
 
     @classmethod
     def settings_customise_sources(

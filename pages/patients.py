@@ -9,6 +9,7 @@ from backend.domain.patients import SEXES
 from backend.services.patients import PatientInput, list_patients, register_patient, update_patient
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
+from ui.wearable_link import wearable_link_form
 from ui.widgets import SELECTED, patient_label, pick_patient
 
 ABHA_HELP = "The patient's 14-digit ABHA number, e.g. 91-1234-5678-9012."
@@ -58,6 +59,7 @@ with find_tab:
                 else:
                     st.success("Saved.")
                     st.rerun()
+        wearable_link_form(app, principal, patient)
 
 with list_tab:
     cursors: list[str | None] = st.session_state.setdefault("patients_cursors", [None])

@@ -41,7 +41,9 @@ def pick_patient(key: str) -> Patient | None:
         return None
     ids = [p.patient_id for p in options]
     index = ids.index(chosen_id) if chosen_id in ids else 0
-    patient = st.selectbox("Patient", options, index=index, format_func=patient_label, key=f"{key}_patient")
+    picked = st.selectbox("Patient", options, index=index, format_func=patient_label, key=f"{key}_patient")
+    # The box remembers the object chosen on an earlier run; hand back the copy read on this run (its version).
+    patient = next((p for p in options if picked is not None and p.patient_id == picked.patient_id), picked)
     if patient is not None:
         st.session_state[SELECTED] = patient.patient_id
         if st.query_params.get(PATIENT_PARAM) != patient.patient_id:

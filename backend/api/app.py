@@ -29,12 +29,14 @@ from backend.api.routes import (
     recordings,
     timeline,
     uploads,
+    wearables,
 )
 from backend.bootstrap import App, build_app, start_background_work
 from backend.domain.errors import ValidationFailed
 
 ROUTERS: tuple[APIRouter, ...] = (
     patients.router,
+    wearables.router,
     recordings.router,
     jobs.router,
     notes.router,

@@ -9,6 +9,7 @@ from backend.domain import abha
 from backend.domain import patients as rules
 from backend.domain.errors import AlreadyExists, NotFound, ValidationFailed
 from backend.domain.models import Page, Patient
+from backend.domain.wearable_link import clean_account_email
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.audit_shown import record_shown
@@ -23,9 +24,9 @@ class PatientInput:
     dob: str | date | None = None
     sex: str | None = None
     external_id: str | None = None
-
     abha_number: str | None = None  # 14 digits, any spacing; stored as 91-1234-5678-9012
     abha_address: str | None = None  # name@abdm (or name@sbx)
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -40,9 +41,9 @@ def _clean(data: PatientInput, region: str) -> dict[str, str | None]:
         "dob": rules.clean_dob(data.dob),
         "sex": rules.clean_sex(data.sex),
         "external_id": rules.clean_external_id(data.external_id),
-    }
         "abha_number": abha.clean_abha_number(data.abha_number),
         "abha_address": abha.clean_abha_address(data.abha_address),
+    }
 
 
 def register_patient(stores: RecordStore, principal: Principal, data: PatientInput, region: str = "IN") -> Registration:
@@ -77,6 +78,22 @@ def update_patient(
     updated = current.model_copy(update=_clean(data, region))
     saved = stores.patients.update(updated, expected_version)
     record(stores.audit, principal, "patient.update", patient_id)
+    return saved
+
+
+def link_wearable(
+    stores: RecordStore, principal: Principal, patient_id: str, expected_version: int, email: str | None
+) -> Patient:
+    """Link the patient's Ultrahuman account (its e-mail address) for the daily sync; empty unlinks.
+
+    The audit line says linked or unlinked, not the address. Raises ValidationFailed (not an e-mail address)
+    or ConcurrentUpdate (someone else saved first).
+    """
+    require(principal, Permission.WRITE_PATIENTS)
+    cleaned = clean_account_email(email)
+    current = stores.patients.get(patient_id)
+    saved = stores.patients.update(current.model_copy(update={"ultrahuman_email": cleaned}), expected_version)
+    record(stores.audit, principal, "patient.wearable_link", patient_id, "Ultrahuman linked" if cleaned else "unlinked")
     return saved
 
 

@@ -7,6 +7,7 @@ import threading
 
 from backend.bootstrap import App
 from backend.services.scribe import resume_interrupted
+from backend.worker.daily_sync import start_daily_sync
 from backend.worker.loop import run_worker
 
 log = logging.getLogger(__name__)
@@ -30,4 +31,5 @@ def start_local_worker(app: App) -> threading.Event:
             name=f"copilot-worker-{n}",
             daemon=True,
         ).start()
+    start_daily_sync(app, stop)  # the daily wearable sync, when an Ultrahuman partner token is configured
     return stop

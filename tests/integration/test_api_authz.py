@@ -66,6 +66,10 @@ ROUTES: dict[tuple[str, str], tuple[P, Request]] = {
         P.WRITE_PATIENTS,
         _req("PUT", "/v1/patients/{pid}", json={"name": "Renamed", "version": 999}),
     ),
+    ("PUT", "/v1/patients/{patient_id}/wearable"): (
+        P.WRITE_PATIENTS,
+        _req("PUT", "/v1/patients/{pid}/wearable", json={"ultrahuman_email": "x@example.org", "version": 999}),
+    ),
     ("POST", "/v1/patients/{patient_id}/recordings"): (
         P.RECORD,
         _req("POST", "/v1/patients/{pid}/recordings", files={"file": ("visit.wav", WAV, "audio/wav")}),

@@ -50,6 +50,7 @@ from backend.services import (
     timeline,
     uploads,
     visit_summary,
+    wearable_sync,
 )
 from backend.services.access import Permission as P
 from backend.services.access import Principal
@@ -275,6 +276,16 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "change_feed.require_events": (P.READ_PATIENTS, lambda a, p: change_feed.require_events(p)),
     "change_feed.start_position": (P.READ_PATIENTS, lambda a, p: change_feed.start_position(a.stores.changes, p, None)),
     "change_feed.events_after": (P.READ_PATIENTS, lambda a, p: change_feed.events_after(a.stores.changes, p, 0)),
+    "patients.link_wearable": (
+        P.WRITE_PATIENTS,
+        lambda a, p: patients.link_wearable(a.stores, p, PID, a.stores.patients.get(PID).version, "x@example.org"),
+    ),
+    "wearable_sync.sync_wearables": (
+        P.IMPORT_METRICS,
+        lambda a, p: wearable_sync.sync_wearables(
+            wearable_sync.WearableSyncDeps(a.stores, a.blobs, _NoDays(), lambda: 0, "authz"), date(2024, 1, 1), p
+        ),
+    ),
 }
 # Public functions that act without a user, and why that is safe.
 NO_PRINCIPAL = {

@@ -3,85 +3,33 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from backend.adapters.blobs.local import LocalBlobStore
 from backend.adapters.records.sqlite import open_sqlite_store
+from backend.adapters.wearables.ultrahuman_api import UltrahumanClient
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.metrics.errors import CredentialsRejected
 from backend.domain.models import Patient, Role
-from backend.adapters.wearables.ultrahuman_api import UltrahumanClient
 from backend.services.access import Principal
 from backend.services.metrics import import_ultrahuman
+from tests.helpers.ultrahuman_server import PartnerApi, fixture, partner_api
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ultrahuman"
 TOKEN = "a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0"
 EMAIL = "patient@example.com"
 PID = "PAT_0000c0de"
 NURSE = Principal("nina", Role.NURSE)
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-class PartnerApi:
-    """Scripted fake of the partner endpoint: per date a queue of (status, body, headers)."""
-
-    def __init__(self) -> None:
-        self.script: dict[str, list[tuple[int, bytes, dict[str, str]]]] = {}
-        self.default: tuple[int, bytes, dict[str, str]] = (200, fixture("day_empty.json"), {})
-        self.requests: list[dict[str, Any]] = []
-        self.expired_from: str | None = None  # the token stops working from this date on
-
-    def respond(self, path: str, headers: Any) -> tuple[int, bytes, dict[str, str]]:
-        url = urlsplit(path)
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        self.requests.append(
-            {"path": url.path, "query": query, "auth": headers.get("Authorization"), "at": time.monotonic()}
-        )
-        day = query.get("date", "")
-        if url.path != "/api/v1/metrics":
-            return 404, b'{"error": "not found"}', {}
-        if headers.get("Authorization") != TOKEN or (self.expired_from and day >= self.expired_from):
-            return 401, fixture("error_401.json"), {}
-        queue = self.script.get(day)
-        return queue.pop(0) if queue else self.default
-
-
 @pytest.fixture
 def api() -> Iterator[tuple[PartnerApi, str]]:
-    state = PartnerApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, body, headers = state.respond(self.path, self.headers)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with partner_api(TOKEN) as served:
+        yield served
 
 
 @pytest.fixture
@@ -167,10 +115,17 @@ def test_server_errors_back_off_then_fail_clearly_without_saving(api, env) -> No
 
 def test_rate_limit_spaces_the_calls(api) -> None:  # type: ignore[no-untyped-def]
     state, base = api
-    c = UltrahumanClient(base, TOKEN, min_interval=0.05)
+    now = [100.0]  # the client's clock: moves only when it sleeps, so the spacing is exact on a busy machine
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    c = UltrahumanClient(base, TOKEN, min_interval=0.05, sleep=sleep, clock=lambda: now[0])
     c.backfill(EMAIL, date(2024, 3, 1), date(2024, 3, 4))
-    gaps = [b["at"] - a["at"] for a, b in zip(state.requests, state.requests[1:], strict=False)]
-    assert len(gaps) == 3 and min(gaps) >= 0.045
+    assert len(state.requests) == 4
+    assert waits == pytest.approx([0.05, 0.05, 0.05])  # one polite wait before each call after the first
 
 
 def test_unreachable_api_is_a_clear_error() -> None:
