@@ -16,6 +16,7 @@ class ChangeKind(StrEnum):
     NOTE = "note"  # ref: the note's timestamp; state: draft | signed
     JOB = "job"  # ref: the job id; state: its status
     METRICS = "metrics"  # ref: the first day written; state: "imported"
+    AUDIT = "audit"  # ref: the action (e.g. "note.sign"); state: the actor; patient_id may be ""
 
 
 @dataclass(frozen=True)

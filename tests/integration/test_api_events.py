@@ -19,7 +19,7 @@ import httpx2
 import pytest
 import uvicorn
 
-from backend.domain.models import Job, JobStatus, Note, NoteStatus
+from backend.domain.models import AuditEvent, Job, JobStatus, Note, NoteStatus
 from tests.helpers.api_client import PID, ApiHarness, api_harness
 from tests.helpers.waits import wait_until
 
@@ -156,6 +156,30 @@ def test_a_reconnect_with_last_event_id_gets_what_happened_meanwhile(server: Ser
     assert [e["event"] for e in got] == ["note.drafted", "note.signed", "job.failed"]
     assert got[2]["data"]["error"] == "second"
     assert all(e["id"] > seen["id"] for e in got)
+
+
+def test_recent_activity_reaches_doctors_but_not_nurses(server: Server) -> None:
+    h = server.harness
+    nurse = Stream(server.url, h.auth("nurse")).start()
+    doctor = Stream(server.url, h.auth("doctor")).start()
+    nurse.wait_open()
+    doctor.wait_open()
+    h.app.stores.audit.append(AuditEvent(actor="doctor", role="doctor", action="dashboard.read"))  # quiet
+    h.app.stores.audit.append(AuditEvent(actor="doctor", role="doctor", action="note.sign", patient_id=PID))
+    h.app.stores.jobs.add(_job())
+    _finish(h, "JOB_0000000000000001", JobStatus.FAILED, "marker")  # an event both may see, after the activity
+
+    assert nurse.next_event()["event"] == "job.failed"  # the audit trail is not hers to read (READ_AUDIT)
+    activity, failed = doctor.next_event(), doctor.next_event()
+    nurse.close()
+    doctor.close()
+    assert activity["event"] == "activity" and failed["event"] == "job.failed"
+    assert {k: activity["data"][k] for k in ("actor", "role", "action", "patient_id")} == {
+        "actor": "doctor",
+        "role": "doctor",
+        "action": "note.sign",
+        "patient_id": PID,
+    }
 
 
 def test_an_idle_stream_gets_keep_alive_comments(server: Server) -> None:

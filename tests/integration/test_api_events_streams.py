@@ -19,7 +19,7 @@ from backend.adapters.records.dynamodb import open_dynamodb_store
 from backend.adapters.records.dynamodb.changes import DynamoChangeFeed
 from backend.adapters.records.dynamodb.tables import CHANGES, JOBS, create_tables, delete_tables
 from backend.adapters.streams.dynamodb_streams import StreamConsumer
-from backend.domain.models import Job, JobStatus, MetricDay, Note, NoteStatus, Patient, Role
+from backend.domain.models import AuditEvent, Job, JobStatus, MetricDay, Note, NoteStatus, Patient, Role
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.change_feed import events_after
@@ -91,21 +91,32 @@ def test_stream_records_become_changes_once_and_checkpoints_hold(env: Env) -> No
     assert drafted.detail == {"new": True} and drafted.ref == str(note.timestamp)
 
     assert env.consumer.poll_once() == 0  # every shard is read up to its checkpoint
+    env.stores.audit.append(AuditEvent(actor="doctor", role="doctor", action="note.sign", patient_id=PID))
+    assert env.consumer.poll_once() == 1  # the audit row; the chain's head item is no change
+    audited = env.feed.read_after(6, 10)[-1]
+    assert (audited.kind.value, audited.ref, audited.state, audited.detail) == (
+        "audit",
+        "note.sign",
+        "doctor",
+        {"role": "doctor"},
+    )
     _job(env.stores, "JOB_5e00000000000002", (JobStatus.FAILED, "No speech was heard."))
     assert env.consumer.poll_once() == 2
-    failed = env.feed.read_after(6, 10)[-1]
+    failed = env.feed.read_after(7, 10)[-1]
     assert (failed.ref, failed.state, failed.detail["error"]) == (
         "JOB_5e00000000000002",
         "failed",
         "No speech was heard.",
     )
-    assert env.feed.last_id() == 8
+    assert env.feed.last_id() == 9
 
     # The events a nurse's stream shows from this feed, as from SQLite's change log.
-    events, position = events_after(env.feed, NURSE, 0)
+    events, position = events_after(env.feed, NURSE, 0)  # a nurse: no activity
     # Polled table by table (notes, jobs, health data), each table's records in stream order.
     assert [e.type for e in events] == ["note.drafted", "note.signed", "job.ready", "job.failed"]
-    assert position == 8
+    assert position == 9
+    doctor_events, _ = events_after(env.feed, Principal("doctor", Role.DOCTOR), 0)
+    assert [e.type for e in doctor_events].count("activity") == 1
 
 
 def test_a_replay_after_a_lost_checkpoint_appends_nothing(env: Env) -> None:

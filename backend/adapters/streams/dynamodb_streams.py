@@ -1,4 +1,4 @@
-"""The stream consumer: the PatientNotes, Jobs and HealthMetrics streams -> the ChangeFeed table.
+"""The stream consumer: the PatientNotes, Jobs, HealthMetrics and AuditLog streams -> the ChangeFeed table.
 
 Coded against the documented DynamoDB Streams API: DescribeTable (the table's LatestStreamArn), DescribeStream
 (its shards, paged by LastEvaluatedShardId), GetShardIterator (AFTER_SEQUENCE_NUMBER past the checkpoint, or
@@ -19,12 +19,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from backend.adapters.aws_errors import map_error
 from backend.adapters.records.dynamodb.changes import DynamoChangeFeed
-from backend.adapters.records.dynamodb.tables import JOBS, METRICS, NOTES
+from backend.adapters.records.dynamodb.tables import AUDIT, JOBS, METRICS, NOTES
 from backend.adapters.streams.records import changes_of
 from backend.domain.changes import Change
 
 log = logging.getLogger(__name__)
-STREAMED = (NOTES, JOBS, METRICS)
+STREAMED = (NOTES, JOBS, METRICS, AUDIT)
 _REPLAY_WINDOW = 200  # recent feed entries compared against a replayed batch
 _PAGES_PER_SHARD = 50  # per poll, so one busy shard cannot starve the others
 

@@ -1,7 +1,7 @@
 """DynamoDB Streams records (GetRecords, or a Lambda batch: the same shape) -> changes of the feed.
 
 Only what live events need: a note's insert or status change, a job's insert or status change, and the days
-of health data written (one change per patient and batch, spanning its first to last day). Images are read
+of health data written (one change per patient and batch, spanning its first to last day), and each audit line. Images are read
 with the stores' own layout (the model's JSON fields as attributes).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from backend.adapters.records.dynamodb.tables import JOBS, METRICS, NOTES
+from backend.adapters.records.dynamodb.tables import AUDIT, JOBS, METRICS, NOTES
 from backend.domain.changes import Change, ChangeKind
 from backend.domain.models import now_ms
 
@@ -42,6 +42,11 @@ def changes_of(table: str, records: list[dict[str, Any]]) -> list[Change]:
         elif table == JOBS and "status" in new and (inserted or new.get("status") != old.get("status")):
             error = {"error": new.get("error")} if not inserted else {}
             changes.append(Change(ChangeKind.JOB, new["patient_id"], new["job_id"], new["status"], at, error))
+        elif table == AUDIT and inserted and "action" in new:  # the chain's head item carries no action
+            patient_id = str(new.get("patient_id") or "")
+            changes.append(
+                Change(ChangeKind.AUDIT, patient_id, new["action"], new["actor"], at, {"role": new.get("role")})
+            )
         elif table == METRICS and "day" in new:  # marker items (the index of patients with data) carry no day
             first, last, _ = spans.get(new["patient_id"], (new["day"], new["day"], at))
             spans[new["patient_id"]] = (min(first, new["day"]), max(last, new["day"]), at)

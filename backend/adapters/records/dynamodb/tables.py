@@ -17,8 +17,8 @@ Tables (key; indexes):
 * Users: username; GSI entity-index (entity, username)
 * ApiTokens: secret_hash; GSIs id-index (token_id), user-index (username, created_at),
   entity-index (entity, created_at)
-* ChangeFeed: feed + seq (N): the live-events feed, appended by the stream consumer (Jobs and HealthMetrics
-  stream too, like PatientNotes)
+* ChangeFeed: feed + seq (N): the live-events feed, appended by the stream consumer (Jobs, HealthMetrics and
+  AuditLog stream too, like PatientNotes)
 """
 
 from __future__ import annotations
@@ -136,6 +136,7 @@ TABLES: tuple[TableDef, ...] = (
         "sk",
         {"pk": "S", "sk": "S", "patient_pk": "S", "entity": "S"},
         (Index("patient-index", "patient_pk", "sk"), Index("all-index", "entity", "sk")),
+        stream=True,
     ),
     TableDef(USERS, "username", None, {"username": "S", "entity": "S"}, (Index("entity-index", "entity", "username"),)),
     TableDef(

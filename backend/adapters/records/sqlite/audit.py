@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from backend.adapters.records.sqlite.changes import log_change
 from backend.adapters.records.sqlite.db import Database, decode_cursor, encode_cursor
 from backend.domain.audit_chain import GENESIS, ChainLink, canonical, event_fields, link_hash
+from backend.domain.changes import ChangeKind
 from backend.domain.models import AuditEvent, Page
 
 _BATCH = 500
@@ -31,6 +33,7 @@ class SqliteAuditLog:
                 "INSERT INTO audit_log (at, actor, patient_id, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
                 (event.at, event.actor, event.patient_id, canonical(fields), prev, link_hash(prev, fields)),
             )
+            log_change(conn, ChangeKind.AUDIT, event.patient_id or "", event.action, event.actor, role=event.role)
 
     def chain(self) -> Iterator[ChainLink]:
         after = 0
