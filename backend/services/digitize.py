@@ -26,7 +26,7 @@ from backend.domain.errors import ProviderUnavailable, UnsupportedInput, Validat
 from backend.domain.limits import DEFAULT_LIMITS, Limits
 from backend.domain.medications import parse_line
 from backend.domain.models import HistoryEntry, Medication, Patient
-from backend.ports import BlobStore, OcrEngine, OcrLine, RecordStore, call_fallback
+from backend.ports import BlobStore, MedicationExtractor, OcrEngine, OcrLine, RecordStore, call_fallback
 from backend.services.access import Permission, Principal, record, require
 
 MAX_MEDICATIONS = 100
@@ -40,7 +40,7 @@ class DigitizeDeps:
     load_document: Callable[..., list[Any]]  # bytes -> pages (validates type, size, page count)
     read_pages: Callable[[list[Any], OcrEngine], Any]  # pages, engine -> DocumentText
     mime_of: Callable[[bytes], str]  # content type from the bytes (never from the file name)
-    extract: Callable[[str], tuple[list[Medication], list[str]]] | None = None  # an LLM extractor, grounded in the text
+    extract: MedicationExtractor | None = None  # an LLM extractor, grounded in the text
     limits: Limits = DEFAULT_LIMITS  # document pages and size; deliveries of a document job
     region: str = "IN"  # the clinic's region: phone numbers and the order of day and month in dates
     today: Callable[[], date] = date.today
