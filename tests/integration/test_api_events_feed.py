@@ -64,3 +64,17 @@ def test_roles_that_may_not_read_patients_get_no_events(stores: RecordStore) -> 
         events_after(stores.changes, ADMIN, 0)
     with pytest.raises(PermissionDenied):
         events_after(stores.changes, None, 0)  # type: ignore[arg-type]
+
+
+def test_the_log_prunes_old_changes_but_ids_keep_growing(stores: RecordStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.adapters.records.sqlite import changes as log
+
+    assert stores.changes is not None
+    monkeypatch.setattr(log, "PRUNE_EVERY", 5)
+    monkeypatch.setattr(log, "KEEP_ROWS", 3)
+    monkeypatch.setattr(log, "KEEP_MS", -1)  # every change counts as old
+    for n in range(10):
+        stores.jobs.add(Job(job_id=f"JOB_fe0000000000{n:04d}", kind="scribe", patient_id=PID, blob_key="k"))
+    kept = [c.id for c in stores.changes.read_after(0)]
+    assert kept == [8, 9, 10]  # pruned at ids 5 and 10, keeping the last 3 each time
+    assert stores.changes.last_id() == 10

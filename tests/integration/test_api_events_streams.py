@@ -17,7 +17,7 @@ import pytest
 
 from backend.adapters.records.dynamodb import open_dynamodb_store
 from backend.adapters.records.dynamodb.changes import DynamoChangeFeed
-from backend.adapters.records.dynamodb.tables import CHANGES, JOBS, create_tables, delete_tables
+from backend.adapters.records.dynamodb.tables import BY_NAME, CHANGES, JOBS, create_tables, delete_tables
 from backend.adapters.streams.dynamodb_streams import StreamConsumer
 from backend.domain.models import AuditEvent, Job, JobStatus, MetricDay, Note, NoteStatus, Patient, Role
 from backend.ports import RecordStore
@@ -145,3 +145,20 @@ def test_the_lambda_entry_takes_the_same_records(env: Env, monkeypatch: pytest.M
     assert stream_worker.handler({"Records": records})["appended"] == 2
     assert stream_worker.handler({"Records": records})["appended"] == 0  # Lambda retried the batch
     assert [c.state for c in env.feed.read_after(0)] == ["queued", "failed"]
+
+
+def test_create_tables_turns_on_the_streams_of_tables_made_without_them() -> None:
+    server = dynamodb_local()
+    prefix = f"o{uuid.uuid4().hex[:8]}-"
+    dynamodb = server.client()
+    old = dict(BY_NAME[JOBS].create_params(prefix))
+    old.pop("StreamSpecification")  # a Jobs table from before live events
+    dynamodb.create_table(**old)
+    try:
+        changed = create_tables(dynamodb, prefix)
+        assert changed[prefix + JOBS] == "stream on"
+        described = dynamodb.describe_table(TableName=prefix + JOBS)["Table"]
+        assert described["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        assert prefix + JOBS not in create_tables(dynamodb, prefix)  # nothing left to do
+    finally:
+        delete_tables(dynamodb, prefix)

@@ -175,6 +175,9 @@ def create_tables(client: Any, prefix: str = "", wait: bool = True) -> dict[str,
             added = add_missing_indexes(client, params, wait)
             if added:
                 changed[params["TableName"]] = "added index " + ", ".join(added)
+            if enable_missing_stream(client, params, wait):
+                name = params["TableName"]
+                changed[name] = f"{changed[name]}, stream on" if name in changed else "stream on"
             continue
         client.create_table(**params)
         changed[params["TableName"]] = "created"
@@ -201,6 +204,20 @@ def add_missing_indexes(client: Any, params: dict[str, Any], wait: bool = True) 
             _wait_active(client, name, index=index["IndexName"])
         added.append(index["IndexName"])
     return added
+
+
+def enable_missing_stream(client: Any, params: dict[str, Any], wait: bool = True) -> bool:
+    """Turn on the stream ``params`` asks for on an existing table made without one (live events read it)."""
+    spec = params.get("StreamSpecification")
+    if not spec:
+        return False
+    name = params["TableName"]
+    if client.describe_table(TableName=name)["Table"].get("StreamSpecification", {}).get("StreamEnabled"):
+        return False
+    client.update_table(TableName=name, StreamSpecification=spec)
+    if wait:
+        _wait_active(client, name)
+    return True
 
 
 def _wait_active(client: Any, name: str, timeout: float = 600.0, index: str | None = None) -> None:

@@ -1,7 +1,8 @@
 """The change log in SQLite: an append-only table written in the transaction of each change.
 
 Stores call :func:`log_change` with their open transaction, so a change is in the log exactly when it is in
-the store (a rollback drops both). ``id`` is an AUTOINCREMENT key, so it only grows, even after deletes.
+the store (a rollback drops both). ``id`` is an AUTOINCREMENT key, so it only grows, even after old changes are
+pruned; a client resuming from before the oldest kept change gets the changes from there on.
 """
 
 from __future__ import annotations
@@ -13,15 +14,25 @@ from backend.adapters.records.sqlite.db import Database
 from backend.domain.changes import Change, ChangeKind
 from backend.domain.models import now_ms
 
+# The log is for live events, not history: every PRUNE_EVERY changes, changes older than KEEP_MS that are also
+# more than KEEP_ROWS behind are dropped (a range on the key, so pruning never scans the table).
+PRUNE_EVERY = 1000
+KEEP_ROWS = 10_000
+KEEP_MS = 7 * 24 * 3600 * 1000
+
 
 def log_change(
     conn: sqlite3.Connection, kind: ChangeKind, patient_id: str, ref: str, state: str, **detail: object
 ) -> None:
-    """Append one change inside the caller's transaction."""
-    conn.execute(
+    """Append one change inside the caller's transaction (and now and then drop old ones)."""
+    at = now_ms()
+    cur = conn.execute(
         "INSERT INTO changes (at, kind, patient_id, ref, state, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        (now_ms(), kind.value, patient_id, ref, state, json.dumps(detail, default=str)),
+        (at, kind.value, patient_id, ref, state, json.dumps(detail, default=str)),
     )
+    new_id = cur.lastrowid or 0
+    if new_id % PRUNE_EVERY == 0 and new_id > KEEP_ROWS:
+        conn.execute("DELETE FROM changes WHERE id <= ? AND at < ?", (new_id - KEEP_ROWS, at - KEEP_MS))
 
 
 class SqliteChangeFeed:
