@@ -11,8 +11,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-co
 RUN useradd --create-home --uid 10001 copilot && mkdir -p /data && chown copilot /data
 WORKDIR /app
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt && pip check
+# The runtime lock: every package pinned with its hashes (requirements.txt is the input of `make lock`).
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock && pip check
 
 COPY --chown=copilot . .
 USER copilot

@@ -63,8 +63,9 @@ def test_the_runtime_lock_installs_the_versions_the_tests_ran_with() -> None:
         assert {v for v, _ in entries} <= {v for v, _ in dev.get(name, [])}, f"{name} differs between the locks: {HINT}"
 
 
-def test_the_makefile_installs_from_the_locks_with_hashes() -> None:
-    makefile = (ROOT / "Makefile").read_text()
-    installs = [line.strip() for line in makefile.splitlines() if "$(PIP) install" in line and "-r " in line]
-    assert installs, "no install from a requirements file in the Makefile"
-    assert all("--require-hashes" in line and ".lock" in line for line in installs), installs
+def test_the_makefile_and_the_image_install_from_the_locks_with_hashes() -> None:
+    for name in ("Makefile", "Dockerfile"):
+        text = (ROOT / name).read_text()
+        installs = [line.strip() for line in text.splitlines() if "install" in line and " -r " in line]
+        assert installs, f"no install from a requirements file in the {name}"
+        assert all("--require-hashes" in line and ".lock" in line for line in installs), (name, installs)
