@@ -334,6 +334,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     audio = _recordings(args, min(args.distinct_audio, consultations))
     model = args.model or str(Path(Settings().data_dir, "models", "faster-whisper-base").resolve())
     log = DayLog()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         env = _child_env(data_dir, model)
@@ -396,6 +397,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for t in threads:
                 t.join(timeout=60)
             wall_s = time.perf_counter() - t0
+            load_after = os.getloadavg()[0]
         finally:
             for process in (worker, api):
                 process.terminate()
@@ -407,6 +409,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "consultations": consultations,
         "prescriptions": prescriptions,
         "audio_minutes": args.audio_minutes,
+        # Spoken dialogues end with their text: some are shorter than --audio-minutes (16 kHz 16-bit mono WAV).
+        "audio_minutes_spoken": [round((len(a) - 44) / 32_000 / 60, 1) for a in audio],
         "replayed_in_minutes": round(day_s / 60, 1),
         "compression": round(DAY_S / (args.day_minutes * 60), 1),
         "users": args.users,
@@ -414,6 +418,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "scale": args.scale,
         "worker_nice": args.worker_nice,
         "cpus": os.cpu_count(),
+        # Other work on the machine inflates every figure: the 1-minute load average at the start and the end.
+        "load_average": [round(load_before, 1), round(load_after, 1)],
         "wall_s": round(wall_s, 1),
     }
     return report(log, settings)
