@@ -2,7 +2,7 @@
 
 Linked patients get yesterday's data as daily metrics, the anomaly episodes covering that day and their
 explanations; a second run changes nothing and calls nothing; one patient failing (5xx after the backoff,
-403) never stops the others, and the next run fetches only those; two processes syncing one day at once
+a 401) never stops the others, and the next run fetches only those; two processes syncing one day at once
 fetch each patient once between them (the day's lease row in the record store).
 """
 
@@ -27,7 +27,7 @@ from backend.domain.sync_schedule import lease_name
 from backend.ports import RecordStore
 from backend.services.wearable_sync import WearableSyncDeps, sync_wearables
 from tests.conftest import ROOT
-from tests.helpers.ultrahuman_server import PartnerApi, day_response, partner_api
+from tests.helpers.ultrahuman_server import PartnerApi, day_response, fixture, partner_api
 
 TOKEN = "partner-token-for-tests-0123456789abcdef"
 DAY = date(2026, 11, 30)
@@ -120,13 +120,14 @@ def test_running_twice_changes_nothing(deps, api) -> None:  # type: ignore[no-un
 def test_one_patient_failing_never_stops_the_others(deps, api) -> None:  # type: ignore[no-untyped-def]
     state, _ = api
     state.by_email["asha@example.com"] = [(503, b'{"error": "maintenance"}', {})] * 5  # every attempt fails
-    state.by_email["chitra@example.com"] = [(403, b'{"error": "not shared with partner"}', {})]
+    state.by_email["chitra@example.com"] = [(401, fixture("error_401.json"), {})]
     report = sync_wearables(deps, DAY)
     by_id = {p.patient_id: p for p in report.patients}
     assert report.counts() == {"imported": 1, "skipped": 0, "failed": 2}
     assert by_id["PAT_0000000b"].status == "imported"
     assert by_id["PAT_0000000a"].status == "failed" and "HTTP 503" in by_id["PAT_0000000a"].reason
-    assert by_id["PAT_0000000c"].status == "failed" and "refused access" in by_id["PAT_0000000c"].reason
+    assert by_id["PAT_0000000c"].status == "failed" and "HTTP 401" in by_id["PAT_0000000c"].reason
+    assert len(state.calls("chitra@example.com")) == 1  # a rejected token is not retried
     assert len(state.calls("asha@example.com")) == 5  # the client's backoff: 1 + 4 retries
     assert deps.stores.metrics.days("PAT_0000000c", start=DAY.isoformat()) == []
     lease = deps.stores.leases.get(lease_name(DAY))
