@@ -33,6 +33,7 @@ from backend.api.routes import (
 )
 from backend.bootstrap import App, build_app, start_background_work
 from backend.domain.errors import ValidationFailed
+from backend.services.login_guard import LoginGuard
 
 ROUTERS: tuple[APIRouter, ...] = (
     patients.router,
@@ -89,12 +90,14 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,
+        max_body_size=_body_cap(system),
     )
     api.state.copilot = system
     api.state.authenticator = Authenticator(
         system,
         RateLimiter(settings.api_rate_per_minute, clock=clock),
         oidc if oidc is not None else _oidc_from(system),
+        failures=LoginGuard(clock=clock),
     )
     errors.install(api)
     for router in ROUTERS:
@@ -106,6 +109,12 @@ def create_app(
         return Health(status="ok")
 
     return api
+
+
+def _body_cap(system: App) -> int:
+    """The largest body any route takes (its biggest upload and the form's framing): 413 past it, unread."""
+    limits = system.limits
+    return max(limits.max_audio_bytes, limits.max_import_bytes, limits.max_document_bytes) + 1024 * 1024
 
 
 def _oidc_from(system: App) -> OidcVerifier | None:

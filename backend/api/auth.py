@@ -1,7 +1,10 @@
 """Who is calling: a personal API token or, when configured, the clinic's OIDC bearer JWT -> a Principal.
 
 ``current_principal`` is the dependency every route takes (``Principal = Depends(current_principal)``); it
-also spends one request of the caller's rate limit, so a refused (429) request does no work.
+also spends one request of the caller's rate limit, so a refused (429) request does no work. Failed
+authentications are counted per client address (as for sign-in on the pages): past 10 a client waits between
+attempts (1, 2, 4 ... up to 60 s), past 30 it is refused for 15 minutes, before its token is even looked up.
+Behind a reverse proxy, run the server with the proxy's forwarded address trusted, or every caller shares it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from backend.domain.api_tokens import looks_like_token
 from backend.domain.errors import AuthenticationFailed
 from backend.services.access import Principal
 from backend.services.api_tokens import principal_for_oidc_claims, principal_for_token
+from backend.services.login_guard import LoginGuard
 
 SEND_BEARER = "Send a token: Authorization: Bearer TOKEN (create one with `python -m backend tokens create USERNAME`)."
 _bearer = HTTPBearer(auto_error=False, description="A personal API token (cop_...) or the clinic's OIDC JWT")
@@ -32,6 +36,22 @@ class Authenticator:
     app: App
     limiter: RateLimiter
     oidc: OidcVerifier | None = None
+    failures: LoginGuard | None = None  # failed authentications per client address
+
+    def authenticate(self, token: str, client: str) -> tuple[Principal, str]:
+        """:meth:`principal`, refused (429) while ``client`` waits after failures; each failure is counted."""
+        guard = self.failures
+        if guard is None:
+            return self.principal(token)
+        wait = guard.client_wait(client)
+        if wait > 0:
+            guard.count_client(client)  # as on the sign-in page: hammering while told to wait leads to the block
+            raise RateLimited(guard.client_wait(client))
+        try:
+            return self.principal(token)
+        except AuthenticationFailed:
+            guard.count_client(client)
+            raise
 
     def principal(self, token: str) -> tuple[Principal, str]:
         """The caller and its rate-limit key; AuthenticationFailed for anything else."""
@@ -57,7 +77,8 @@ def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise AuthenticationFailed(SEND_BEARER)
     authenticator: Authenticator = request.app.state.authenticator
-    principal, key = authenticator.principal(credentials.credentials.strip())
+    client = request.client.host if request.client is not None else "unknown"
+    principal, key = authenticator.authenticate(credentials.credentials.strip(), client[:64])
     wait = authenticator.limiter.take(key)
     if wait > 0:
         raise RateLimited(wait)

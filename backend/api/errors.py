@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from backend.api.ratelimit import RateLimited, retry_after_header
@@ -73,3 +74,14 @@ def install(app: FastAPI) -> None:
         return error_response(status, exc.message, headers)
 
     app.add_exception_handler(CopilotError, on_domain_error)
+
+    async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        # FastAPI's own handler echoes each refused value ("input", "ctx"): a note's text or a patient's name
+        # would come back in the error body and in any log or proxy that keeps error bodies.
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")} for e in errors
+        ]
+        return JSONResponse(status_code=422, content={"detail": detail})
+
+    app.add_exception_handler(RequestValidationError, on_invalid_request)

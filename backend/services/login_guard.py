@@ -158,6 +158,15 @@ class LoginGuard:
         with self._lock:
             return self._refusal(self._clients.get(client), self.clock())
 
+    def client_wait(self, client: str) -> float:
+        """Seconds until ``client`` may try again after its failures (0: now); for a Retry-After header."""
+        now = self.clock()
+        with self._lock:
+            state = self._clients.get(client)
+            if state is None:
+                return 0.0
+            return max(0.0, state.blocked_until - now, state.next_allowed - now)
+
     def admit(self, client: str) -> str | None:
         """Admit one attempt from ``client``, or return the message refusing it.
 
