@@ -15,6 +15,7 @@ CONSULTATIONS, MINUTES = 40, 8  # a day, each
 SCANS = 40  # prescriptions a day
 WAV_MB = 15.36  # 8 minutes of 16 kHz mono 16-bit audio
 RETENTION_MONTHS = 12  # audio kept a year (AudioRetentionDays=365)
+STREAM_BATCHES = 20_000  # stream consumer invocations a month over the four table streams (batched per second)
 
 
 def fargate(p: dict[str, float], vcpu: float, gb: float, hours: float = HOURS) -> float:
@@ -33,6 +34,8 @@ def estimate(p: dict[str, float]) -> list[tuple[str, str, float, float]]:
         ("UI task (Fargate)", "1 vCPU, 3 GB, 730 h", fargate(p, 1, 3), fargate(p, 1, 3)),
         ("API task (Fargate)", "1 vCPU, 2 GB, 730 h", fargate(p, 1, 2), fargate(p, 1, 2)),
         ("worker (Fargate)", "2 vCPU, 4 GB, 730 h", fargate(p, 2, 4), fargate(p, 2, 4)),
+        ("upload consumer (Fargate)", "0.25 vCPU, 1 GB, 730 h", fargate(p, 0.25, 1), fargate(p, 0.25, 1)),
+        _flat("stream consumer (Lambda)", f"{STREAM_BATCHES:,} batches x 0.2 s x 0.5 GB", stream_consumer(p)),
         ("daily sync (Fargate)", "0.5 vCPU, 1 GB, 10 min a day", fargate(p, 0.5, 1, 5), fargate(p, 0.5, 1, 5)),
         _flat("load balancer", "730 h + about 0.2 LCU", HOURS * (p["alb_hour"] + 0.2 * p["alb_lcu_hour"])),
         _flat("NAT gateway", "730 h + about 5 GB", HOURS * p["nat_hour"] + 5 * p["nat_gb"]),
@@ -55,9 +58,14 @@ def estimate(p: dict[str, float]) -> list[tuple[str, str, float, float]]:
         ),
         _flat("KMS", "1 key + about 100,000 requests", p["kms_key_month"] + 10 * p["kms_10k_requests"]),
         _flat("CloudWatch", "about 1 GB of logs, 3 alarm metrics", p["logs_gb_ingested"] + 3 * p["alarm_metric_month"]),
-        ("Secrets Manager", "1 secret (only with a cloud LLM)", 0.0, p["secret_month"]),
+        ("Secrets Manager", "1 secret (upload signing) + 1 with a cloud LLM", p["secret_month"], 2 * p["secret_month"]),
         _flat("ECR", "about 5 GB of images kept", 5 * p["ecr_gb_month"]),
     ]
+
+
+def stream_consumer(p: dict[str, float], seconds: float = 0.2, gb: float = 0.5) -> float:
+    """The live-events consumer: a Lambda invoked per batch of table-stream records."""
+    return STREAM_BATCHES * seconds * gb * p["lambda_gb_second"] + STREAM_BATCHES / 1e6 * p["lambda_million_requests"]
 
 
 def lambda_api(p: dict[str, float], requests: float = 50_000, seconds: float = 0.3, gb: float = 2) -> float:

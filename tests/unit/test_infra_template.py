@@ -2,7 +2,8 @@
 
 cfn-lint itself (run by `make lint`) checks that the templates are valid CloudFormation; these tests check the
 choices: least privilege per service, HTTPS only, the bucket closed and encrypted, the workers scaled on the
-queue's depth, the sync run daily, and that the stacks fit together (every import is exported).
+queue's depth, the sync run daily, direct uploads consumed with the secret the API signs with, every table
+stream feeding live events, and that the stacks fit together (every import is exported).
 """
 
 from __future__ import annotations
@@ -138,7 +139,13 @@ def test_each_service_runs_under_its_own_role() -> None:
         name: _text(td["Properties"]["TaskRoleArn"])
         for name, td in _resources("services", "AWS::ECS::TaskDefinition").items()
     }
-    assert set(roles) == {"UiTaskDefinition", "ApiTaskDefinition", "WorkerTaskDefinition", "SyncTaskDefinition"}
+    assert set(roles) == {
+        "UiTaskDefinition",
+        "ApiTaskDefinition",
+        "WorkerTaskDefinition",
+        "UploadsTaskDefinition",
+        "SyncTaskDefinition",
+    }
     functions = [
         f["Properties"]["Role"]
         for t in ("services", "api-lambda")
@@ -265,7 +272,7 @@ def test_no_secret_value_is_in_a_template() -> None:
         (container,) = td["Properties"]["ContainerDefinitions"]
         assert not [k for k in _environment(container) if secretish.search(k)], name
         for secret in _as_list(container.get("Secrets", [])):
-            assert secret["ValueFrom"]["Ref"].endswith("SecretArn"), name  # resolved by ECS at start
+            assert _text(secret["ValueFrom"]).endswith("SecretArn"), name  # resolved by ECS at start
     for template in ("services", "api-lambda"):
         for fn in _resources(template, "AWS::Lambda::Function").values():
             variables = fn["Properties"]["Environment"]["Variables"]
@@ -309,10 +316,107 @@ def test_api_and_stream_consumer_run_the_app_image_under_the_lambda_runtime(temp
         integration = TEMPLATES[template]["Resources"]["ApiIntegration"]["Properties"]
         assert (integration["IntegrationType"], integration["PayloadFormatVersion"]) == ("AWS_PROXY", "2.0")
     else:
-        mapping = TEMPLATES[template]["Resources"]["StreamEventSourceMapping"]["Properties"]
-        assert _text(mapping["EventSourceArn"]) == "Fn::ImportValue:${DataStack}-NotesStreamArn"
-        assert mapping["BisectBatchOnFunctionError"] is True
-        assert "OnFailure" in mapping["DestinationConfig"]
+        fn = TEMPLATES[template]["Resources"]["StreamConsumerFunction"]["Properties"]
+        assert fn["ImageConfig"]["Command"] == [{"Ref": "StreamHandler"}]
+
+
+STREAMS = {"NotesStreamArn", "JobsStreamArn", "MetricsStreamArn", "AuditStreamArn"}
+
+
+def test_every_table_stream_feeds_the_live_events_consumer_by_default() -> None:
+    services = TEMPLATES["services"]
+    # The handler exists now: a stack deployed with the defaults gets live events (empty still turns them off).
+    assert services["Parameters"]["StreamHandler"]["Default"] == "backend.worker.streams.handler"
+    assert importlib.util.find_spec("backend.worker.streams") is not None
+    from backend.worker import streams
+
+    assert callable(streams.handler)
+    mappings = _resources("services", "AWS::Lambda::EventSourceMapping")
+    sources = {
+        _text(m["Properties"]["EventSourceArn"]).removeprefix("Fn::ImportValue:${DataStack}-")
+        for m in mappings.values()
+    }
+    assert sources == STREAMS and len(mappings) == len(STREAMS)  # drafts and signatures, jobs, anomalies, activity
+    for name, mapping in mappings.items():
+        props = mapping["Properties"]
+        assert mapping["Condition"] == "HasStreamHandler", name
+        assert props["FunctionName"] == {"Ref": "StreamConsumerFunction"}, name
+        assert props["BisectBatchOnFunctionError"] is True and props["FunctionResponseTypes"] == [
+            "ReportBatchItemFailures"
+        ]
+        assert _text(props["DestinationConfig"]["OnFailure"]["Destination"]) == "FailedEventsQueue.Arn", name
+    read = [
+        s
+        for _, owner, s in _policies()
+        if owner == "StreamConsumerRole" and "dynamodb:GetRecords" in _as_list(s["Action"])
+    ]
+    (statement,) = read
+    assert {_text(r).removeprefix("Fn::ImportValue:${DataStack}-") for r in _as_list(statement["Resource"])} == STREAMS
+
+
+def _container(task_definition: str) -> dict[str, Any]:
+    (container,) = TEMPLATES["services"]["Resources"][task_definition]["Properties"]["ContainerDefinitions"]
+    return dict(container)
+
+
+def _secrets(container: dict[str, Any]) -> dict[str, str]:
+    return {s["Name"]: _text(s["ValueFrom"]) for s in _as_list(container.get("Secrets", []))}
+
+
+UPLOAD_SECRET = "Fn::ImportValue:${DataStack}-UploadSecretArn"
+UPLOAD_QUEUE = "Fn::ImportValue:${DataStack}-UploadEventsQueueUrl"
+
+
+def test_the_upload_consumer_runs_with_the_queue_and_the_secret_the_api_signs_with() -> None:
+    resources = TEMPLATES["services"]["Resources"]
+    consumer = _container("UploadsTaskDefinition")
+    assert consumer["Command"] == ["python", "-m", "backend.worker.uploads"]
+    assert _text(_environment(consumer)["COPILOT_UPLOAD_QUEUE_URL"]) == UPLOAD_QUEUE
+    assert _environment(consumer)["COPILOT_BLOBS"] == "s3"
+    service = resources["UploadsService"]["Properties"]
+    assert service["TaskDefinition"] == {"Ref": "UploadsTaskDefinition"}
+    assert service["DesiredCount"] == {"Ref": "UploadConsumerCount"}
+    assert TEMPLATES["services"]["Parameters"]["UploadConsumerCount"]["Default"] == 1
+    # One secret for the signer and the checker: the API (ECS or Lambda) and the consumer read the same export.
+    assert _secrets(consumer) == {"COPILOT_UPLOAD_SECRET": UPLOAD_SECRET}
+    api = _container("ApiTaskDefinition")
+    assert _secrets(api)["COPILOT_UPLOAD_SECRET"] == UPLOAD_SECRET
+    assert _text(_environment(api)["COPILOT_UPLOAD_QUEUE_URL"]) == UPLOAD_QUEUE  # the API builds the same deps
+    variables = TEMPLATES["api-lambda"]["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert _text(variables["COPILOT_UPLOAD_SECRET_SECRET_ARN"]) == UPLOAD_SECRET  # resolved at cold start
+    assert _text(variables["COPILOT_UPLOAD_QUEUE_URL"]) == UPLOAD_QUEUE
+    # Whoever starts those tasks may read the secret (and decrypt it only through Secrets Manager).
+    for template, owner in (("services", "ExecutionRole"), ("api-lambda", "FunctionRole")):
+        statements = [s for t, o, s in _policies() if (t, o) == (template, owner)]
+        reads = [s for s in statements if "secretsmanager:GetSecretValue" in _as_list(s["Action"])]
+        assert any(UPLOAD_SECRET in [_text(r) for r in _as_list(s["Resource"])] for s in reads), owner
+        decrypt = [s for s in statements if _as_list(s["Action"]) == ["kms:Decrypt"]]
+        assert any("secretsmanager" in str(s.get("Condition")) for s in decrypt), owner
+    # The data stack generates it (nobody types it), encrypted with the data key, and exports it.
+    secret = TEMPLATES["template"]["Resources"]["UploadSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    assert "SecretString" not in secret["Properties"]
+    assert "DataKey" in str(secret["Properties"]["KmsKeyId"])
+    outputs = TEMPLATES["template"]["Outputs"]
+    assert outputs["UploadSecretArn"]["Value"] == {"Ref": "UploadSecret"}
+
+
+def test_the_upload_consumer_role_covers_its_adapters_and_no_more() -> None:
+    granted = _granted("UploadsTaskRole")
+    calls = _operations("backend/adapters/queues/sqs_inbox.py", "backend/adapters/blobs/s3_staging.py")
+    assert {"receive_message", "delete_message", "head_object", "get_object", "delete_object"} <= calls
+    assert {ACTIONS[op] for op in calls - {"send_message", "generate_presigned_post"}} <= granted
+    assert {"sqs:SendMessage", "s3:PutObject", "dynamodb:PutItem", "dynamodb:GetItem"} <= granted  # job, blob, audit
+    statements = [s for _, owner, s in _policies() if owner == "UploadsTaskRole"]
+    consume = [s for s in statements if "sqs:ReceiveMessage" in _as_list(s["Action"])]
+    assert [_text(r) for s in consume for r in _as_list(s["Resource"])] == [
+        "Fn::ImportValue:${DataStack}-UploadEventsQueueArn"
+    ]  # it never takes jobs off the job queue
+    deletes = [
+        _text(r) for s in statements if "s3:DeleteObject" in _as_list(s["Action"]) for r in _as_list(s["Resource"])
+    ]
+    assert deletes and all(r.endswith("/uploads/*") for r in deletes)  # only staged uploads are ever deleted
 
 
 # Client operations of the AWS adapters -> the IAM actions they need at run time. Table/queue creation
