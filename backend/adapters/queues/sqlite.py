@@ -7,14 +7,12 @@ dies without acking lets it reappear, so delivery is at-least-once.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from backend.adapters.queues.sqlite_visibility import VisibilityTable
 from backend.adapters.records.sqlite.db import Database
 from backend.ports import QueueMessage
-
-_POLL = 0.2
 
 
 class SqliteJobQueue:
@@ -22,53 +20,26 @@ class SqliteJobQueue:
 
     def __init__(self, path: Path | Database, clock: Callable[[], float] = time.time) -> None:
         self._db = path if isinstance(path, Database) else Database(path)
-        self._clock = clock
+        self._table = VisibilityTable(self._db, "queue", clock)
 
     def send(self, job_id: str) -> None:
-        with self._db.tx() as conn:
-            conn.execute("INSERT INTO queue (job_id, visible_at) VALUES (?, ?)", (job_id, self._clock()))
+        self._table.send(job_id)
 
     def receive(self, wait_seconds: float = 1.0, visibility_seconds: int = 120) -> QueueMessage | None:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            message = self._try_receive(visibility_seconds)
-            if message is not None or time.monotonic() >= deadline:
-                return message
-            time.sleep(_POLL)
-
-    def _try_receive(self, visibility_seconds: int) -> QueueMessage | None:
-        now = self._clock()
-        receipt = uuid.uuid4().hex
-        with self._db.tx() as conn:
-            row = conn.execute(
-                "SELECT seq, job_id, receive_count FROM queue WHERE visible_at <= ? ORDER BY seq LIMIT 1", (now,)
-            ).fetchone()
-            if row is None:
-                return None
-            conn.execute(
-                "UPDATE queue SET visible_at = ?, receipt = ?, receive_count = receive_count + 1 WHERE seq = ?",
-                (now + visibility_seconds, receipt, row["seq"]),
-            )
-        return QueueMessage(
-            job_id=row["job_id"], receipt=f"{row['seq']}:{receipt}", receive_count=row["receive_count"] + 1
-        )
+        got = self._table.receive(wait_seconds, visibility_seconds)
+        if got is None:
+            return None
+        return QueueMessage(job_id=got.payload, receipt=got.receipt, receive_count=got.receive_count)
 
     def ack(self, message: QueueMessage) -> None:
-        seq, receipt = message.receipt.split(":", 1)
-        with self._db.tx() as conn:
-            conn.execute("DELETE FROM queue WHERE seq = ? AND receipt = ?", (int(seq), receipt))
+        self._table.ack(message.receipt)
 
     def extend(self, message: QueueMessage, visibility_seconds: int) -> None:
-        seq, receipt = message.receipt.split(":", 1)
-        with self._db.tx() as conn:
-            conn.execute(
-                "UPDATE queue SET visible_at = ? WHERE seq = ? AND receipt = ?",
-                (self._clock() + visibility_seconds, int(seq), receipt),
-            )
+        self._table.extend(message.receipt, visibility_seconds)
 
     def release(self, message: QueueMessage) -> None:
         self.extend(message, 0)
 
     def depth(self) -> int:
         """Messages waiting or in flight (for the admin page and tests)."""
-        return int(self._db.query("SELECT COUNT(*) AS n FROM queue")[0]["n"])
+        return self._table.count()
