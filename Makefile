@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 DYNAMO_LOCAL_VERSION := 11.1.0
+LOCK_FLAGS ?=
 LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
-	--custom-compile-command "make lock"
+	--custom-compile-command "make lock" $(LOCK_FLAGS)
 
 .PHONY: run test lint typecheck audit pytest venv provision seed tools bench lock clean
 
