@@ -10,6 +10,7 @@ and the document's own date, once the clinician confirms it, dates the timeline 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +29,7 @@ from backend.domain.medications import parse_line
 from backend.domain.models import HistoryEntry, Medication, Patient
 from backend.ports import BlobStore, MedicationExtractor, OcrEngine, OcrLine, RecordStore, call_fallback
 from backend.services.access import Permission, Principal, record, require
+from backend.services.retention import release_blob
 
 MAX_MEDICATIONS = 100
 
@@ -190,6 +192,8 @@ def save_digitized(
 ) -> HistoryEntry:
     """Store the original (blob first, so no record ever points at a missing file), then the history entry.
 
+    If the entry cannot be written, the original is deleted again unless another record names the same bytes.
+
     Args:
         deps: the digitize ports.
         principal: the signed-in user (needs DIGITIZE).
@@ -220,18 +224,25 @@ def save_digitized(
         )
     key = deps.blobs.put(data, content_type=reading.mime, prefix="documents")
     source = "digitize:pdf" if reading.mime == "application/pdf" else "digitize:image"
-    entry = deps.stores.history.add(
-        HistoryEntry(
-            patient_id=patient_id,
-            source=source,
-            medications=medications,
-            document_key=key,
-            document_mime=reading.mime,
-            extracted_text=reading.text[:100_000],
-            author=principal.username,
-            document_date=dated,
+    try:
+        entry = deps.stores.history.add(
+            HistoryEntry(
+                patient_id=patient_id,
+                source=source,
+                medications=medications,
+                document_key=key,
+                document_mime=reading.mime,
+                extracted_text=reading.text[:100_000],
+                author=principal.username,
+                document_date=dated,
+            )
         )
-    )
+    except Exception:
+        # No record names the original: don't leave it behind. If the census fails too, the write's error is the
+        # one to show, and the file stays (never deleted unchecked) for ``blobs orphans`` to find.
+        with contextlib.suppress(Exception):
+            release_blob(deps.stores, deps.blobs, key)
+        raise
     if mismatch and check is not None:
         record(
             deps.stores.audit,

@@ -13,6 +13,7 @@ For a document job, the status ``transcribing`` means its pages are being read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from datetime import date
@@ -24,6 +25,7 @@ from backend.ports import JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.digitize import DigitizeDeps, Reading, cancel_mismatch, read_document, save_digitized
 from backend.services.reading_blob import decode_reading, encode_reading
+from backend.services.retention import release_blob
 from backend.services.scribe import IN_PROGRESS, JobSuperseded, _claim, _finish_unless_superseded, _write
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,14 @@ def submit_document(
         filename=filename[:200],
         source=source,
     )
-    deps.stores.jobs.add(job)
+    try:
+        deps.stores.jobs.add(job)
+    except Exception:
+        # No record names the document: don't leave it behind. If the census fails too, the write's error is the
+        # one to show, and the file stays (never deleted unchecked) for ``blobs orphans`` to find.
+        with contextlib.suppress(Exception):
+            release_blob(deps.stores, deps.blobs, key)
+        raise
     queue.send(job.job_id)
     record(deps.stores.audit, principal, "digitize.submit", patient_id, f"{job.job_id} {mime} {len(data)} bytes")
     return job

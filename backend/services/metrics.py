@@ -1,8 +1,10 @@
 """Import wearable health data: a file (CSV, Ultrahuman JSON, Apple Health, FHIR) or the Ultrahuman API.
 
 Order of work, so a refused import leaves nothing behind: detect the format (a wrong file type is
-refused before anything is read) -> parse, check and aggregate in memory -> store the raw file in
-the blob store -> upsert the daily values. Re-importing the same file writes the same rows
+refused before anything is read) -> parse, check and aggregate in memory -> upsert the daily values.
+The raw file is not kept: the daily values are the record, and a file may hold minute-level readings or
+other patients' rows (a long CSV), so no one patient's record could name it and retention could never
+find it. Re-importing the same file writes the same rows
 (upserts keyed by patient, metric and day), so it is idempotent; the report says how many changed.
 A day's value comes from the latest import that covers that day.
 """
@@ -23,17 +25,9 @@ from backend.formats.importers import FORMATS, HEAD_BYTES, detect_format, read_s
 from backend.ports import BlobStore, RecordStore
 from backend.services.access import Permission, Principal, record, require
 
-_CONTENT_TYPES = {
-    "csv_long": "text/csv",
-    "csv_wide": "text/csv",
-    "ultrahuman": "application/json",
-    "fhir": "application/fhir+json",
-    "apple_health": "application/xml",
-}
-
 
 class DayFetcher(Protocol):
-    """What :func:`import_ultrahuman` needs of the API client (see ``UltrahumanClient.backfill``)."""
+    """What :func:`import_ultrahuman` needs of the API client (the Ultrahuman adapter's ``backfill``)."""
 
     def backfill(self, email: str, start: date, end: date) -> dict[str, dict[str, object]]: ...
 
@@ -50,6 +44,7 @@ def import_file(
     """Import one file's samples as daily values (no permission check: see :func:`import_metrics`).
 
     Args:
+        blobs: unused (the raw file is not kept, see the module's docstring); kept so callers need not change.
         patient_id: the patient chosen in the UI; None only for long CSVs naming registered patients per row.
         fmt: one of ``FORMATS``; None detects it from the content.
         tz: time zone that dates the days and reads naive timestamps; None uses the file's own
@@ -75,7 +70,6 @@ def import_file(
         report.notes.append("Nothing was imported: no valid readings in this file.")
         return report
     days = pd.concat([days, _derived_temperature(stores, days)], ignore_index=True)
-    report.blob_key = blobs.put(data, _CONTENT_TYPES.get(fmt, "application/octet-stream"), prefix="metrics")
     report.days_unchanged = _unchanged(stores, days)
     report.days_written = stores.metrics.upsert_days(_metric_days(days, fmt))
     report.imported_samples = result.samples
@@ -128,8 +122,8 @@ def import_ultrahuman(
     """Backfill ``start``..``end`` from the Ultrahuman partner API, one call per day.
 
     Every day is fetched before anything is saved: a rejected token (``CredentialsRejected``) or an
-    API that keeps failing (``ProviderUnavailable``) leaves nothing behind. The responses are kept
-    as one JSON blob (``{"YYYY-MM-DD": response}``), which also imports as an Ultrahuman file.
+    API that keeps failing (``ProviderUnavailable``) leaves nothing behind. The responses are read as one
+    Ultrahuman file (``{"YYYY-MM-DD": response}``); like any imported file, it is not kept.
     """
     require(principal, Permission.IMPORT_METRICS)
     stores.patients.get(patient_id)

@@ -81,8 +81,50 @@ def purge_audio(
     return report
 
 
-def _gather(stores: RecordStore, patient_id: str, uses: dict[str, list[Note]], busy: set[str]) -> None:
-    """Add the patient's notes to ``uses`` (by recording) and the recordings its unfinished jobs need to ``busy``."""
+def blobs_in_use(stores: RecordStore) -> set[str]:
+    """Every stored file a record names, across all patients: recordings, documents, jobs and their readings.
+
+    The one census of uses (the purge's own): content-addressed files are shared, so a file may be deleted only
+    when this set, taken after the record that used it is gone, does not hold its key.
+    """
+    named: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page = stores.patients.list_page(cursor=cursor, limit=200)
+        for patient in page.items:
+            _gather(stores, patient.patient_id, {}, set(), named)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return named
+
+
+def release_blob(stores: RecordStore, blobs: BlobStore, key: str | None) -> bool:
+    """Delete the file ``key`` unless a record of any patient still names it (a write that failed, a deleted job).
+
+    Returns:
+        True when the file was deleted; False when it is still in use (or was already gone).
+    """
+    if not key or key in blobs_in_use(stores):
+        return False
+    try:
+        blobs.delete(key)
+    except NotFound:
+        return False
+    return True
+
+
+def _gather(
+    stores: RecordStore,
+    patient_id: str,
+    uses: dict[str, list[Note]],
+    busy: set[str],
+    named: set[str] | None = None,
+) -> None:
+    """Add the patient's notes to ``uses`` (by recording) and the recordings its unfinished jobs need to ``busy``.
+
+    With ``named``, also add every file the patient's records name (notes, documents, any job and its reading).
+    """
     cursor: str | None = None
     while True:
         page = stores.notes.list_for_patient(patient_id, cursor=cursor, limit=200)
@@ -92,7 +134,19 @@ def _gather(stores: RecordStore, patient_id: str, uses: dict[str, list[Note]], b
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
-    busy.update(j.blob_key for j in stores.jobs.list_for_patient(patient_id, limit=500) if j.status in _KEEP_FOR_JOBS)
+    jobs = stores.jobs.list_for_patient(patient_id, limit=500)
+    busy.update(j.blob_key for j in jobs if j.status in _KEEP_FOR_JOBS)
+    if named is None:
+        return
+    named.update(uses)
+    named.update(k for j in jobs for k in (j.blob_key, j.result_key) if k)
+    cursor = None
+    while True:
+        entries = stores.history.list_for_patient(patient_id, cursor, 200)
+        named.update(e.document_key for e in entries.items if e.document_key)
+        if entries.next_cursor is None:
+            break
+        cursor = entries.next_cursor
 
 
 def _purge_recording(

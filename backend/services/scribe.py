@@ -10,6 +10,7 @@ At-least-once delivery never produces two notes: the handler first looks for a n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from backend.domain.models import Job, JobStatus, Note
 from backend.domain.note_content import Provenance
 from backend.ports import AudioCodec, BlobStore, Drafter, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
+from backend.services.retention import release_blob
 from backend.services.scribe_pipeline import NO_SPEECH, RecordingCheck, draft_transcript, transcribe_recording
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,14 @@ def submit_recording(
         duration_s=probe.duration_s,
         codec=probe.codec,
     )
-    deps.stores.jobs.add(job)
+    try:
+        deps.stores.jobs.add(job)
+    except Exception:
+        # No record names the audio: don't leave it behind. If the census fails too, the write's error is the
+        # one to show, and the file stays (never deleted unchecked) for ``blobs orphans`` to find.
+        with contextlib.suppress(Exception):
+            release_blob(deps.stores, deps.blobs, key)
+        raise
     deps.queue.send(job.job_id)
     record(
         deps.stores.audit,
@@ -236,15 +245,13 @@ def retry_job(deps: ScribeDeps, principal: Principal, job_id: str) -> Job:
 
 
 def delete_job(deps: ScribeDeps, principal: Principal, job_id: str) -> None:
-    """Remove a failed job and its audio (unless another job of the patient uses the same audio)."""
+    """Remove a failed job and its audio, unless any other record (a note, a job, another patient's) names it."""
     require(principal, Permission.RECORD)
     job = deps.stores.jobs.get(job_id)
     if job.status is not JobStatus.FAILED:
         raise ValidationFailed("Only failed jobs can be deleted; finished recordings belong to their note.")
     deps.stores.jobs.delete(job_id)
-    others = [j for j in deps.stores.jobs.list_for_patient(job.patient_id, limit=200) if j.blob_key == job.blob_key]
-    if not others:
-        deps.blobs.delete(job.blob_key)
+    release_blob(deps.stores, deps.blobs, job.blob_key)
     record(deps.stores.audit, principal, "scribe.delete_job", job.patient_id, job_id)
 
 

@@ -326,6 +326,8 @@ NO_PRINCIPAL = {
     "sessions.session_problem",  # the session check itself: it decides whether there is a principal
     "scribe.process_job",
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
+    "retention.blobs_in_use",  # internal: called by services after their own check (a failed write, delete_job)
+    "retention.release_blob",  # internal: deletes only what no record names, after the caller's own check
     "document_jobs.is_document_job",
     "document_jobs.process_document_job",  # the worker: it reads as the submitter, whose role it checks then
     "reading_blob.encode_reading",

@@ -28,11 +28,11 @@ def patient(stores: RecordStore) -> str:
     return "PAT_00000001"
 
 
-def test_wide_csv_imports_days_stores_raw_file_and_reports_problems(stores: RecordStore, patient: str) -> None:
+def test_wide_csv_imports_days_keeps_no_raw_file_and_reports_problems(stores: RecordStore, patient: str) -> None:
     blobs = FakeBlobs()
     report = import_metrics(NURSE, stores, blobs, patient, WIDE.encode(), "days.csv")
     assert report.format == "csv_wide"
-    assert report.blob_key in blobs.blobs and blobs.get(report.blob_key) == WIDE.encode()
+    assert report.blob_key is None and not blobs.blobs  # the raw file is not kept
     assert report.unknown_metrics == ["mood"]
     reasons = dict(report.rejected)
     assert "steps 'abc' is not a number" in reasons[5]
@@ -51,7 +51,7 @@ def test_reimport_is_idempotent(stores: RecordStore, patient: str) -> None:
     rows = {(d.metric, d.day): d.value for d in stores.metrics.days(patient)}
     second = import_metrics(NURSE, stores, blobs, patient, WIDE.encode(), "days.csv")
     assert second.already_imported and not first.already_imported
-    assert second.days_written == first.days_written and len(blobs.blobs) == 1
+    assert second.days_written == first.days_written and not blobs.blobs
     assert {(d.metric, d.day): d.value for d in stores.metrics.days(patient)} == rows
 
 
