@@ -24,27 +24,29 @@ MAX_VISIBILITY = 12 * 60 * 60
 _STALE_RECEIPT = ("ReceiptHandleIsInvalid", "InvalidParameterValue", "AWS.SimpleQueueService.MessageNotInflight")
 
 
-def _client(client: Any, endpoint_url: str | None, region: str | None) -> Any:
-    if client is not None:
-        return client
-    return boto3.session.Session().client("sqs", endpoint_url=endpoint_url, region_name=region, config=retry_config())
-
-
-class SqsJobQueue:
-    """JobQueue on one SQS standard queue (at-least-once).
+class SqsQueueBase:
+    """One SQS queue's calls shared by the job queue and the event inbox: errors mapped, one message at a time.
 
     Args:
-        queue_url: ``COPILOT_SQS_QUEUE_URL``.
+        queue_url: the queue's URL (subclasses say which setting in ``missing_url``).
         client: a boto3 SQS client; built (adaptive retries) when None.
     """
+
+    missing_url = "No SQS queue URL is configured; set COPILOT_SQS_QUEUE_URL."
 
     def __init__(
         self, queue_url: str, client: Any = None, endpoint_url: str | None = None, region: str | None = None
     ) -> None:
         if not queue_url:
-            raise ValidationFailed("No SQS queue URL is configured; set COPILOT_SQS_QUEUE_URL.")
+            raise ValidationFailed(self.missing_url)
         self.queue_url = queue_url
-        self.client = _client(client, endpoint_url, region)
+        self.client = (
+            client
+            if client is not None
+            else boto3.session.Session().client(
+                "sqs", endpoint_url=endpoint_url, region_name=region, config=retry_config()
+            )
+        )
 
     def _call(self, op: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -53,10 +55,8 @@ class SqsJobQueue:
         except (ClientError, BotoCoreError) as e:
             raise map_error(e, SERVICE, f"queue {self.queue_url}") from e
 
-    def send(self, job_id: str) -> None:
-        self._call("send_message", MessageBody=json.dumps({"job_id": job_id}))
-
-    def receive(self, wait_seconds: float = 1.0, visibility_seconds: int = 120) -> QueueMessage | None:
+    def _receive_one(self, wait_seconds: float, visibility_seconds: int) -> tuple[str, str, int] | None:
+        """Long-poll for one message: (body, receipt handle, receive count), or None when none came."""
         response = self._call(
             "receive_message",
             MaxNumberOfMessages=1,
@@ -68,12 +68,33 @@ class SqsJobQueue:
         if not messages:
             return None
         message = messages[0]
-        job_id = json.loads(message["Body"])["job_id"]
         count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
-        return QueueMessage(job_id=job_id, receipt=message["ReceiptHandle"], receive_count=count)
+        return message["Body"], message["ReceiptHandle"], count
+
+    def _delete(self, receipt: str) -> None:
+        self._call("delete_message", ReceiptHandle=receipt)
+
+
+class SqsJobQueue(SqsQueueBase):
+    """JobQueue on one SQS standard queue (at-least-once).
+
+    Args:
+        queue_url: ``COPILOT_SQS_QUEUE_URL``.
+        client: a boto3 SQS client; built (adaptive retries) when None.
+    """
+
+    def send(self, job_id: str) -> None:
+        self._call("send_message", MessageBody=json.dumps({"job_id": job_id}))
+
+    def receive(self, wait_seconds: float = 1.0, visibility_seconds: int = 120) -> QueueMessage | None:
+        got = self._receive_one(wait_seconds, visibility_seconds)
+        if got is None:
+            return None
+        body, receipt, count = got
+        return QueueMessage(job_id=json.loads(body)["job_id"], receipt=receipt, receive_count=count)
 
     def ack(self, message: QueueMessage) -> None:
-        self._call("delete_message", ReceiptHandle=message.receipt)
+        self._delete(message.receipt)
 
     def extend(self, message: QueueMessage, visibility_seconds: int) -> None:
         try:
