@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import signal
 import sys
 import threading
 from collections.abc import Callable
 
-from backend.domain.errors import CopilotError
 from backend.domain.limits import DEFAULT_LIMITS
 from backend.ports import JobQueue, QueueMessage
+from backend.worker.process import serve
 
 log = logging.getLogger("backend.worker")
 
@@ -163,26 +162,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-jobs", type=int, default=None, help="exit after this many jobs")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")
-    try:
-        queue, handle = _build(args.handler)
-    except CopilotError as e:  # e.g. a missing or wrong data key: a message, not a traceback
-        print(f"error: {e.message}", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    done = run_worker(
-        queue,
-        handle,
-        stop,
-        heartbeat_seconds=args.heartbeat,
-        visibility_seconds=args.visibility,
-        wait_seconds=args.wait,
-        max_jobs=args.max_jobs,
-    )
-    log.info("worker stopping after %d successful jobs", done)
-    return 0
+
+    def run(built: tuple[JobQueue, Handler], stop: threading.Event) -> None:
+        queue, handle = built
+        done = run_worker(
+            queue,
+            handle,
+            stop,
+            heartbeat_seconds=args.heartbeat,
+            visibility_seconds=args.visibility,
+            wait_seconds=args.wait,
+            max_jobs=args.max_jobs,
+        )
+        log.info("worker stopping after %d successful jobs", done)
+
+    return serve(lambda: _build(args.handler), run)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from typing import Any
 
 from backend.domain.errors import CopilotError
+from backend.worker.process import serve
 
 log = logging.getLogger("backend.worker.streams")
 _FEED: list[Any] = []  # the Lambda handler's feed, built on its first batch and reused while the runtime lives
@@ -82,19 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.worker.streams", description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=float, default=2.0, help="seconds between polls")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")
     from backend.config import Settings
 
-    try:
-        consumer = build_stream_consumer(Settings())
-    except CopilotError as e:
-        print(f"error: {e.message}", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    run(consumer, stop, args.every)
-    return 0
+    return serve(lambda: build_stream_consumer(Settings()), lambda consumer, stop: run(consumer, stop, args.every))
 
 
 if __name__ == "__main__":

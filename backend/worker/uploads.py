@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from backend.domain.errors import CopilotError, ValidationFailed
 from backend.ports import EventInbox
 from backend.services.uploads import UploadDeps, handle_event
+from backend.worker.process import serve
 
 log = logging.getLogger("backend.worker.uploads")
 _started: set[int] = set()
@@ -73,19 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.worker.uploads", description=__doc__.splitlines()[0])
     parser.add_argument("--wait", type=float, default=10.0, help="long-poll wait per receive (seconds)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")
     from backend.bootstrap import build_app
 
-    try:
-        deps = build_app().upload_deps()
-    except CopilotError as e:
-        print(f"error: {e.message}", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    run_upload_consumer(deps, stop, args.wait)
-    return 0
+    return serve(lambda: build_app().upload_deps(), lambda deps, stop: run_upload_consumer(deps, stop, args.wait))
 
 
 if __name__ == "__main__":
