@@ -10,12 +10,15 @@ lost, so the caller sees a failure for a row that exists).
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from backend.__main__ import main
 from backend.bootstrap import App, build_app
+from backend.cli.blobs import delete_orphans, scan_orphans
 from backend.config import Settings
 from backend.domain.errors import StoreUnavailable
 from backend.domain.models import JobStatus, Medication, Note, Role
@@ -170,3 +173,40 @@ def test_delete_job_deletes_audio_nothing_else_names(app: App) -> None:
     key = app.stores.jobs.get(job_id).blob_key
     delete_job(app.scribe_deps(), NURSE, job_id)
     assert not app.blobs.exists(key) and _files(app) == []
+
+
+def _age(app: App, key: str, days: float) -> None:
+    path = app.settings.blob_root / key
+    then = path.stat().st_mtime - days * 86400
+    os.utime(path, (then, then))
+
+
+def test_blobs_orphans_command_deletes_only_old_files_no_record_names(
+    app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(app.settings.data_dir))
+    pid = _patient(app, "Orphan Census")
+    named = submit_recording(app.scribe_deps(), NURSE, pid, wav_bytes(tone_bursts(2.0)), "visit.wav").blob_key
+    old = app.blobs.put(b"raw wearable export, 2024", "text/csv", prefix="metrics")  # left by an old import
+    young = app.blobs.put(b"an upload still on its way to its record", prefix="audio")
+    for key in (named, old):
+        _age(app, key, 3)
+    assert main(["blobs", "orphans"]) == 0
+    listed = capsys.readouterr().out
+    assert old in listed and named not in listed and young not in listed
+    assert "1 of 3 stored file(s) named by no record; 1 younger than 24 h left alone" in listed
+    assert app.blobs.exists(old)  # listing deletes nothing
+    assert main(["blobs", "orphans", "--delete"]) == 0
+    assert not app.blobs.exists(old) and app.blobs.exists(named) and app.blobs.exists(young)
+    (line,) = [e for e in app.stores.audit.query().items if e.action == "blobs.delete_orphan"]
+    assert line.detail.startswith(old) and line.role == "operator"
+
+
+def test_orphan_deletion_rechecks_uses_after_the_scan(app: App) -> None:
+    pid = _patient(app, "Late Record")
+    audio = wav_bytes(tone_bursts(2.0))
+    key = app.blobs.put(audio, prefix="audio")
+    scan = scan_orphans(app, grace_s=0)
+    assert [o.key for o in scan.orphans] == [key]
+    submit_recording(app.scribe_deps(), NURSE, pid, audio, "visit.wav")  # its record arrives after the scan
+    assert delete_orphans(app, scan) == [] and app.blobs.get(key) == audio
