@@ -11,43 +11,16 @@ Each records the requests it received. :func:`serve` runs a handler on a loopbac
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.helpers.http_server import send_json
+from tests.helpers.http_server import serve as serve  # re-exported: the LLM tests take it from here
+
 MODEL = "gemini-2.5-flash"
-
-
-@contextlib.contextmanager
-def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """``http://127.0.0.1:PORT`` of a threaded server running ``handler`` until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _send(
-    handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None
-) -> None:
-    data = json.dumps(body).encode() if body is not None else b""
-    handler.send_response(status)
-    for k, v in (headers or {}).items():
-        handler.send_header(k, v)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
-        handler.wfile.write(data)
 
 
 # --- Gemini -------------------------------------------------------------------------------------------
@@ -93,8 +66,8 @@ class FakeGemini:
 
 def gemini_handler(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def _send(self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> None:
-            _send(self, status, body, headers)
+        def send_json(self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> None:
+            send_json(self, status, body, headers)
 
         def _record(self) -> bytes:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
@@ -105,40 +78,40 @@ def gemini_handler(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
             body = self._record()
             if self.path.startswith("/upload/") and self.headers.get("X-Goog-Upload-Command") == "start":
                 url = f"http://127.0.0.1:{self.headers['Host'].rsplit(':', 1)[-1]}/upload/session/1"
-                self._send(200, None, {"X-Goog-Upload-URL": url, "X-Goog-Upload-Status": "active"})
+                self.send_json(200, None, {"X-Goog-Upload-URL": url, "X-Goog-Upload-Status": "active"})
                 return
             if self.path.startswith("/upload/session/"):
                 fake.files["files/audio1"] = body
                 uri = "https://generativelanguage.googleapis.com/v1beta/files/audio1"
                 file = {"name": "files/audio1", "mimeType": "audio/wav", "sizeBytes": str(len(body)),
                         "state": "PROCESSING", "uri": uri}  # fmt: skip
-                self._send(200, {"file": file}, {"X-Goog-Upload-Status": "final"})
+                self.send_json(200, {"file": file}, {"X-Goog-Upload-Status": "final"})
                 return
             if self.path.endswith(":generateContent"):
                 if fake.delay_s:
                     fake.released.wait(fake.delay_s)
                 status, payload = fake.next_reply()
-                self._send(status, payload)
+                self.send_json(status, payload)
                 return
-            self._send(404, error(404, "NOT_FOUND", "no such method"))
+            self.send_json(404, error(404, "NOT_FOUND", "no such method"))
 
         def do_GET(self) -> None:
             self._record()
             if "/files/" in self.path:
                 file = {"name": "files/audio1", "mimeType": "audio/wav", "state": "ACTIVE",
                         "uri": "https://generativelanguage.googleapis.com/v1beta/files/audio1"}  # fmt: skip
-                self._send(200, file)
+                self.send_json(200, file)
             elif self.path.rstrip("/").endswith(f"models/{MODEL}"):
-                self._send(
+                self.send_json(
                     200, {"name": f"models/{MODEL}", "displayName": "Gemini 2.5 Flash", "inputTokenLimit": 1048576}
                 )
             else:
-                self._send(404, error(404, "NOT_FOUND", "model not found"))
+                self.send_json(404, error(404, "NOT_FOUND", "model not found"))
 
         def do_DELETE(self) -> None:
             self._record()
             fake.deleted.append(self.path.rsplit("/", 1)[-1])
-            self._send(200, {})
+            self.send_json(200, {})
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -200,19 +173,19 @@ def chat_handler(fake: FakeChat) -> type[BaseHTTPRequestHandler]:
             try:
                 body = json.loads(raw)
             except json.JSONDecodeError:
-                _send(self, 400, chat_error("body is not JSON"))
+                send_json(self, 400, chat_error("body is not JSON"))
                 return
             fake.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             if not self.path.split("?", 1)[0].endswith("/chat/completions"):
-                _send(self, 404, chat_error("Not found", "not_found_error"))
+                send_json(self, 404, chat_error("Not found", "not_found_error"))
                 return
             if "response_format" in body and not fake.schema_supported:
-                _send(self, 400, chat_error("Unrecognized request argument supplied: response_format"))
+                send_json(self, 400, chat_error("Unrecognized request argument supplied: response_format"))
                 return
             if fake.delay_s:
                 fake.released.wait(fake.delay_s)
             status, payload, headers = fake.next_reply()
-            _send(self, status, payload, headers)
+            send_json(self, status, payload, headers)
 
         def log_message(self, *args: Any) -> None:
             pass

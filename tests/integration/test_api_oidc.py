@@ -4,10 +4,7 @@ signature, issuer, audience, expiry; a rotated key is fetched again; the account
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ from backend.api.oidc import OidcVerifier
 from backend.domain.models import Role
 from backend.services.auth import add_user
 from tests.helpers.api_client import ApiHarness, api_harness
+from tests.helpers.http_server import QuietHandler, send_json, serve
 
 NOW = 1_900_000_000
 AUDIENCE = "copilot-api"
@@ -31,9 +29,10 @@ class Provider:
     def __init__(self) -> None:
         self.keys = [RSAKey.generate_key(2048, parameters={"kid": "k1", "alg": "RS256"}, private=True)]
         self.jwks_hits = 0
+        self.issuer = ""  # the server's address, once it runs
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if self.path == "/.well-known/openid-configuration":
                     body: dict[str, Any] = {"issuer": provider.issuer, "jwks_uri": provider.issuer + "/jwks"}
@@ -43,19 +42,9 @@ class Provider:
                 else:
                     self.send_error(404)
                     return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, 200, body)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.handler = Handler
 
     def token(self, key: Any = None, kid: str = "k1", alg: str = "RS256", **claims: Any) -> str:
         body = {
@@ -74,8 +63,8 @@ class Provider:
 @pytest.fixture
 def provider() -> Iterator[Provider]:
     p = Provider()
-    yield p
-    p.server.shutdown()
+    with serve(p.handler) as p.issuer:
+        yield p
 
 
 class Clock:

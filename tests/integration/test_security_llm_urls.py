@@ -7,9 +7,7 @@ nothing; an allowed loopback address is then used for real against a local HTTP 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
 import pytest
@@ -19,6 +17,7 @@ from backend.adapters.llm.endpoints import check_base_url, is_loopback
 from backend.adapters.llm.gemini import GeminiClient
 from backend.adapters.llm.openai_compat import OpenAiCompatibleClient
 from backend.domain.errors import ProviderUnavailable
+from tests.helpers.http_server import QuietHandler, send_json, serve
 
 REMOTE_PLAIN = [
     "http://192.168.1.20:11434/v1",
@@ -71,28 +70,14 @@ def test_loopback_is_decided_by_address_not_by_prefix() -> None:
 
 @pytest.fixture
 def local_server() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             body = {"choices": [{"message": {"content": json.dumps({"text": "ok"})}, "finish_reason": "stop"}]}
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, 200, body)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Handler) as url:
+        yield f"{url}/v1"
 
 
 def test_a_server_on_this_machine_still_works_over_plain_http(local_server: str) -> None:
