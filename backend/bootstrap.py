@@ -53,6 +53,10 @@ class App:
     limits: Limits = DEFAULT_LIMITS  # build_app: ``settings.limits()``, built once
     engines: dict[str, object] = field(default_factory=dict)  # lazily built engines (speech, OCR, LLM), by name
     encryption: str = "off"  # encryption at rest of the local data folder: "off" or "on (key from …, id …)"
+    # The decision build_app made, reused later: deciding again re-opens the database file, and closing that
+    # descriptor drops this process's SQLite locks on it (POSIX locks are per process), so another process
+    # could then delete the WAL this one is still writing to.
+    resolved_encryption: Encryption | None = field(default=None, repr=False)
     registry: ProviderRegistry = field(default_factory=lambda: _registry())
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # factories nest (drafter -> llm)
 
@@ -371,7 +375,7 @@ def build_upload_deps(app: App) -> UploadDeps:
         from backend.adapters.records.sqlite import Database
 
         secret = s.upload_secret.get_secret_value().encode() if s.upload_secret else _local_upload_secret(s)
-        key = data_encryption(s).key
+        key = (app.resolved_encryption or data_encryption(s)).key
         staging = LocalUploadStaging(s.data_dir / "uploads", secret, BlobCipher(key) if key is not None else None)
         inbox = SqliteEventInbox(Database(s.db_path, key))
         bucket = "local"
@@ -442,6 +446,7 @@ def build_app(settings: Settings | None = None) -> App:
         providers=providers,
         limits=settings.limits(),
         encryption=encryption.label,
+        resolved_encryption=encryption,
     )
 
 
