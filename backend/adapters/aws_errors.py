@@ -68,6 +68,27 @@ def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS, **extra: Any) -> Conf
     return Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, **extra)
 
 
+def aws_client(
+    service: str,
+    client: Any = None,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Any:
+    """Return ``client``, or build a ``service`` client with adaptive retries (:func:`retry_config`).
+
+    Every AWS adapter takes an optional client (tests pass one for moto or DynamoDB Local); this is the one
+    place that builds the default. ``AWS_ENDPOINT_URL`` is honoured by boto3 itself.
+    """
+    if client is not None:
+        return client
+    import boto3  # here, not at the top: the error mapping is imported where boto3 is never needed
+
+    return boto3.session.Session().client(
+        service, endpoint_url=endpoint_url, region_name=region, config=retry_config(max_attempts)
+    )
+
+
 def error_code(error: ClientError) -> str:
     """The AWS error code of ``error`` (e.g. ``ConditionalCheckFailedException``)."""
     return str(error.response.get("Error", {}).get("Code", ""))

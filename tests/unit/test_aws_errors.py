@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from backend.adapters.aws_errors import map_error, retry_config, translated
+from backend.adapters.aws_errors import aws_client, map_error, retry_config, translated
 from backend.domain.errors import ConcurrentUpdate, NotFound, StoreUnavailable
 
 
@@ -56,3 +56,20 @@ def test_translated_chains_the_cause() -> None:
 
 def test_retry_config_is_adaptive() -> None:
     assert retry_config(7).retries == {"mode": "adaptive", "max_attempts": 7}
+
+
+def test_aws_client_keeps_a_given_client_and_builds_the_default_with_adaptive_retries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Static credentials, so building the client never asks an instance metadata service (sockets are off).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    given = object()
+    assert aws_client("sqs", given) is given
+    built = aws_client("sqs", None, "http://127.0.0.1:9", "ap-south-1", max_attempts=3)
+    assert (built.meta.service_model.service_name, built.meta.endpoint_url, built.meta.region_name) == (
+        "sqs",
+        "http://127.0.0.1:9",
+        "ap-south-1",
+    )
+    assert built.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 4}  # 3 retries after the first try

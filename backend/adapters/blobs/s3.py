@@ -14,11 +14,10 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backend.adapters.aws_errors import error_code, map_error, retry_config
+from backend.adapters.aws_errors import aws_client, error_code, map_error
 from backend.adapters.blobs.local import blob_key, check_key
 from backend.domain.errors import NotFound
 
@@ -48,9 +47,7 @@ class S3BlobStore:
         multipart_threshold: int = MULTIPART_THRESHOLD,
     ) -> None:
         self.bucket = bucket
-        self.client = client or boto3.session.Session().client(
-            "s3", endpoint_url=endpoint_url, region_name=region, config=retry_config()
-        )
+        self.client = aws_client("s3", client, endpoint_url, region)
         self.kms_key_id = kms_key_id or None
         self.transfer = TransferConfig(
             multipart_threshold=multipart_threshold, multipart_chunksize=multipart_threshold, use_threads=False

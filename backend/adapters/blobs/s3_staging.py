@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backend.adapters.aws_errors import error_code, map_error, retry_config
+from backend.adapters.aws_errors import aws_client, error_code, map_error
 from backend.domain.errors import NotFound, UnsupportedInput
 from backend.ports import PresignedPost, StagedObject
 
@@ -31,9 +30,7 @@ class S3UploadStaging:
         region: str | None = None,
     ) -> None:
         self.bucket = bucket
-        self.client = client or boto3.session.Session().client(
-            "s3", endpoint_url=endpoint_url, region_name=region, config=retry_config()
-        )
+        self.client = aws_client("s3", client, endpoint_url, region)
         self.kms_key_id = kms_key_id or None
 
     def encryption_fields(self) -> dict[str, str]:

@@ -11,10 +11,9 @@ import json
 import math
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backend.adapters.aws_errors import error_code, map_error, retry_config
+from backend.adapters.aws_errors import aws_client, error_code, map_error
 from backend.domain.errors import ValidationFailed
 from backend.ports import QueueMessage
 
@@ -40,13 +39,7 @@ class SqsQueueBase:
         if not queue_url:
             raise ValidationFailed(self.missing_url)
         self.queue_url = queue_url
-        self.client = (
-            client
-            if client is not None
-            else boto3.session.Session().client(
-                "sqs", endpoint_url=endpoint_url, region_name=region, config=retry_config()
-            )
-        )
+        self.client = aws_client("sqs", client, endpoint_url, region)
 
     def _call(self, op: str, **kwargs: Any) -> dict[str, Any]:
         try:

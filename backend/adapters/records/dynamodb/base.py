@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from backend.adapters.aws_errors import error_code, map_error, retry_config
+from backend.adapters.aws_errors import aws_client, error_code, map_error
 from backend.domain.errors import ConcurrentUpdate, NotFound
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,11 +29,7 @@ def make_client(
     client: Any = None, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 5
 ) -> Any:
     """Return ``client`` or build one (adaptive retries); ``AWS_ENDPOINT_URL`` is honoured by boto3 itself."""
-    if client is not None:
-        return client
-    return boto3.session.Session().client(
-        "dynamodb", endpoint_url=endpoint_url, region_name=region, config=retry_config(max_attempts)
-    )
+    return aws_client("dynamodb", client, endpoint_url, region, max_attempts)
 
 
 def _to_dynamo(value: Any) -> Any:
