@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
 from backend.__main__ import main
 from backend.adapters.records.sqlite import open_sqlite_store
@@ -37,20 +38,23 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_fhir_export_command_writes_a_valid_bundle(data_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "bundle.json"
-    env = {**os.environ, "COPILOT_DATA_DIR": str(data_dir)}
+def _export(data_dir: Path, out: Path, *args: str) -> Bundle:
+    """``python -m backend export fhir --patient PATIENT ARGS --out OUT`` in its own process; the bundle written."""
     proc = subprocess.run(
-        [sys.executable, "-m", "backend", "export", "fhir", "--patient", PATIENT, "--out", str(out)],
+        [sys.executable, "-m", "backend", "export", "fhir", "--patient", PATIENT, *args, "--out", str(out)],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "COPILOT_DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    bundle = parse_bundle(out.read_text(encoding="utf-8"))
+    return parse_bundle(out.read_text(encoding="utf-8"))
+
+
+def test_fhir_export_command_writes_a_valid_bundle(data_dir: Path, tmp_path: Path) -> None:
+    bundle = _export(data_dir, tmp_path / "bundle.json")
     resources: list[Any] = [e.resource for e in bundle.entry or []]
     kinds = Counter(type(r).__name__ for r in resources)
     assert kinds["Patient"] == 1 and kinds["DocumentReference"] == 1 and kinds["Observation"] == 10
@@ -80,32 +84,8 @@ def test_fhir_to_stdout_summary_to_file_and_unknown_patient(
 
 
 def test_abdm_export_command_writes_op_consult_and_prescription_documents(data_dir: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "COPILOT_DATA_DIR": str(data_dir)}
     for kind in ("OPConsultRecord", "PrescriptionRecord"):
-        out = tmp_path / f"{kind}.json"
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "backend",
-                "export",
-                "fhir",
-                "--patient",
-                PATIENT,
-                "--abdm",
-                kind,
-                "--out",
-                str(out),
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr
-        bundle = parse_bundle(out.read_text(encoding="utf-8"))
+        bundle = _export(data_dir, tmp_path / f"{kind}.json", "--abdm", kind)
         assert bundle.type == "document"
         first = bundle.entry[0].resource  # type: ignore[index]
         assert type(first).__name__ == "Composition"
