@@ -12,41 +12,27 @@ from pathlib import Path
 import pytest
 
 from backend.__main__ import main
-from backend.bootstrap import App, build_app
-from backend.config import Settings
+from backend.bootstrap import App
 from backend.domain.errors import PermissionDenied, ValidationFailed
 from backend.domain.models import Job, JobStatus, Note, NoteStatus, Role
 from backend.services.access import Principal
 from backend.services.patients import PatientInput, register_patient
-from backend.services.retention import DAY_MS, purge_audio
+from backend.services.retention import purge_audio
+from tests.helpers.recordings import NOW, local_app, recorded_note
 
 ADMIN = Principal("admin", Role.ADMIN)
 NURSE = Principal("nurse", Role.NURSE)
-NOW = 1_800_000_000_000
 
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
-    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COPILOT_STORE", "sqlite")
-    monkeypatch.setenv("COPILOT_BLOBS", "local")
-    monkeypatch.setenv("COPILOT_QUEUE", "sqlite")
-    return build_app(Settings())
+    return local_app(tmp_path, monkeypatch)
 
 
 def _recorded(app: App, pid: str, *, signed_days_ago: int | None, ts: int, audio: str | None = None) -> Note:
-    key = audio or app.blobs.put(f"audio of {ts}".encode(), "audio/wav", prefix="audio")
-    signed = signed_days_ago is not None
-    note = Note(
-        patient_id=pid,
-        timestamp=ts,
-        audio_key=key,
-        status=NoteStatus.SIGNED if signed else NoteStatus.DRAFT,
-        signer="doctor" if signed else None,
-        signed_at=NOW - signed_days_ago * DAY_MS if signed_days_ago is not None else None,
-        sections={"plan": "Paracetamol 500 mg."},
-    )
-    return app.stores.notes.add(note)
+    sections = {"plan": "Paracetamol 500 mg."}
+    recording = audio or f"audio of {ts}".encode()  # distinct bytes: one blob per note unless shared on purpose
+    return recorded_note(app, pid, signed_days_ago=signed_days_ago, ts=ts, audio=recording, sections=sections)
 
 
 def test_only_expired_signed_recordings_not_in_use_are_deleted(app: App) -> None:

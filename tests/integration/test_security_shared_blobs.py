@@ -10,26 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from backend.bootstrap import App, build_app
-from backend.config import Settings
-from backend.domain.models import Job, JobStatus, Note, NoteStatus, Role
+from backend.bootstrap import App
+from backend.domain.models import Job, JobStatus, Note, Role
 from backend.services.access import Principal
 from backend.services.patients import PatientInput, register_patient
-from backend.services.retention import DAY_MS, purge_audio
+from backend.services.retention import purge_audio
+from tests.helpers.recordings import NOW, local_app, recorded_note
 
 ADMIN = Principal("admin", Role.ADMIN)
 NURSE = Principal("nurse", Role.NURSE)
-NOW = 1_800_000_000_000
 AUDIO = b"RIFF one consultation recorded for two patients"
 
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
-    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COPILOT_STORE", "sqlite")
-    monkeypatch.setenv("COPILOT_BLOBS", "local")
-    monkeypatch.setenv("COPILOT_QUEUE", "sqlite")
-    return build_app(Settings())
+    return local_app(tmp_path, monkeypatch)
 
 
 def _patient(app: App, name: str) -> str:
@@ -37,18 +32,7 @@ def _patient(app: App, name: str) -> str:
 
 
 def _note(app: App, pid: str, *, signed_days_ago: int | None, ts: int = 1_000) -> Note:
-    key = app.blobs.put(AUDIO, "audio/wav", prefix="audio")
-    signed = signed_days_ago is not None
-    return app.stores.notes.add(
-        Note(
-            patient_id=pid,
-            timestamp=ts,
-            audio_key=key,
-            status=NoteStatus.SIGNED if signed else NoteStatus.DRAFT,
-            signer="doctor" if signed else None,
-            signed_at=NOW - signed_days_ago * DAY_MS if signed_days_ago is not None else None,
-        )
-    )
+    return recorded_note(app, pid, signed_days_ago=signed_days_ago, ts=ts, audio=AUDIO)
 
 
 @pytest.mark.parametrize("other", ["draft", "recently-signed", "failed-job"])
