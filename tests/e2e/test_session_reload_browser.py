@@ -71,6 +71,20 @@ def _on_patient_timeline(page: Page) -> None:
     assert page.url.endswith(f"/timeline?patient={PATIENT}")
 
 
+def _reload_keeps_session_and_patient(page: Page, username: str, shot: Path) -> None:
+    # A reload is a new Streamlit session: the cookie brings the sign-in back, the address the patient.
+    page.reload()
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
+    _on_patient_timeline(page)
+    wait_idle(page)
+    page.screenshot(path=str(shot), full_page=True)
+
+
+def _sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+
 def _shows_sign_in(page: Page) -> None:
     expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
     expect(page.get_by_text("Signed in as")).to_have_count(0)
@@ -93,14 +107,9 @@ def test_nurse_reload_keeps_page_and_patient_and_sign_out_ends_it(
     page.wait_for_url(f"**/timeline?patient={PATIENT}")  # the chosen patient is in the address
     _on_patient_timeline(page)
 
-    page.reload()
-    expect(page.get_by_text("Signed in as nurse")).to_be_visible()
-    _on_patient_timeline(page)
-    wait_idle(page)
-    page.screenshot(path=str(artifacts / "session-reload-nurse.png"), full_page=True)
+    _reload_keeps_session_and_patient(page, "nurse", artifacts / "session-reload-nurse.png")
 
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    _sign_out(page)
     page.reload()
     _shows_sign_in(page)
     # The browser still holds the cookie: the server ended the session it names, so it opens nothing, also in
@@ -132,15 +141,10 @@ def test_doctor_link_then_reload_keeps_page_and_patient(server: str, context: Br
     tab.goto(f"{server}/timeline?patient={PATIENT}")
     expect(tab.get_by_text("Signed in as doctor")).to_be_visible()
     _on_patient_timeline(tab)
-    tab.reload()
-    expect(tab.get_by_text("Signed in as doctor")).to_be_visible()
-    _on_patient_timeline(tab)
-    wait_idle(tab)
-    tab.screenshot(path=str(artifacts / "session-reload-doctor.png"), full_page=True)
+    _reload_keeps_session_and_patient(tab, "doctor", artifacts / "session-reload-doctor.png")
 
     # Signing in again (after signing out) gets a new session id: the cookie is rotated.
-    tab.get_by_role("button", name="Sign out").click()
-    expect(tab.get_by_text("You have signed out.")).to_be_visible()
+    _sign_out(tab)
     _sign_in(tab, "doctor", "doctor-demo")
     assert _session_cookie(context)["value"] != signed_in
     # The first tab's session was the one signed out: its next action says so.
@@ -174,8 +178,7 @@ def test_uploads_are_refused_until_the_tab_is_signed_in(server: str, context: Br
     accepted = [s for s, r in after.items() if r[0] == 204]
     assert len(accepted) == 1, after  # this tab's session, and only it, may upload now
 
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    _sign_out(page)
     assert page.evaluate(UPLOAD, [accepted[0], xsrf])[0] == 403
 
 
