@@ -112,12 +112,20 @@ class Table:
 
     def put_new(self, item: dict[str, Any], key_attr: str) -> bool:
         """PutItem only if no item has this key; False when one exists (nothing overwritten)."""
+        return self.put_if(item, "attribute_not_exists(#k)", {"#k": key_attr})
+
+    def put_if(
+        self, item: dict[str, Any], condition: str, names: dict[str, str], values: dict[str, Any] | None = None
+    ) -> bool:
+        """PutItem only if ``condition`` holds for the stored item; False when it does not (nothing written)."""
+        extra: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}
         try:
             self.client.put_item(
                 TableName=self.name,
                 Item=item,
-                ConditionExpression="attribute_not_exists(#k)",
-                ExpressionAttributeNames={"#k": key_attr},
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                **extra,
             )
             return True
         except ClientError as e:

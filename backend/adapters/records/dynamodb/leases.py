@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from backend.adapters.aws_errors import error_code, map_error
-from backend.adapters.records.dynamodb.base import SERVICE, Table, av, plain
+from backend.adapters.records.dynamodb.base import Table, av, plain
 from backend.adapters.records.dynamodb.tables import JOBS
 from backend.domain.leases import Lease
 
@@ -69,18 +66,4 @@ class DynamoLeaseStore:
         if lease.done_at is not None:
             item["done_at"] = av(lease.done_at)
         names = {k: v for k, v in _NAMES.items() if k in condition}
-        try:
-            self._t.client.put_item(
-                TableName=self._t.name,
-                Item=item,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as e:
-            if error_code(e) == "ConditionalCheckFailedException":
-                return False
-            raise map_error(e, SERVICE, f"table {self._t.name}") from e
-        except BotoCoreError as e:
-            raise map_error(e, SERVICE, f"table {self._t.name}") from e
+        return self._t.put_if(item, condition, names, values)
