@@ -18,12 +18,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fhir.resources.R4B.bundle import Bundle
-
 from backend.domain import abha, icd10
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Note, Patient
 from backend.domain.note_content import Diagnosis, Medication
+from backend.formats.fhir_bundle import validated_bundle
 
 RecordKind = Literal["OPConsultRecord", "PrescriptionRecord"]
 KINDS: tuple[RecordKind, ...] = ("OPConsultRecord", "PrescriptionRecord")
@@ -301,9 +300,4 @@ def build_abdm_bundle(
         "timestamp": _instant(ms),
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
     }
-    try:
-        model = Bundle.model_validate(bundle)
-    except ValueError as e:  # pydantic.ValidationError is a ValueError
-        raise ValidationFailed(f"The ABDM {kind} of {note.patient_id} did not validate: {str(e)[:300]}") from e
-    out: dict[str, Any] = model.model_dump(mode="json")
-    return out
+    return validated_bundle(bundle, f"The ABDM {kind} of {note.patient_id}")

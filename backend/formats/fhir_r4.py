@@ -17,11 +17,11 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from backend.domain.errors import ValidationFailed
 from backend.domain.models import MetricDay, Note, Patient
 from backend.domain.note_content import SOAP_SECTIONS
 from backend.domain.reconcile import ActiveMed
 from backend.formats.fhir_abdm import abha_identifiers
+from backend.formats.fhir_bundle import validated_bundle
 
 CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "fhir_codes.toml"
 LOINC = "http://loinc.org"
@@ -191,12 +191,7 @@ def build_bundle(
         "timestamp": _instant(generated_ms),
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
     }
-    try:
-        model = Bundle.model_validate(bundle)
-    except ValueError as e:  # pydantic.ValidationError is a ValueError
-        raise ValidationFailed(f"The FHIR export of {pid} did not validate: {str(e)[:300]}") from e
-    out: dict[str, Any] = model.model_dump(mode="json")
-    return out
+    return validated_bundle(bundle, f"The FHIR export of {pid}")
 
 
 def parse_bundle(text: str | bytes) -> Bundle:

@@ -1,0 +1,27 @@
+"""The last step of every FHIR export here: the Bundle validated by the R4 model, dumped as JSON-ready data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from backend.domain.errors import ValidationFailed
+
+
+def validated_bundle(bundle: dict[str, Any], what: str) -> dict[str, Any]:
+    """``bundle`` checked against the R4 Bundle model, as JSON-ready data (the model's own dump).
+
+    Args:
+        bundle: the Bundle as plain data.
+        what: names it in the error, e.g. ``The FHIR export of PAT_…``.
+
+    Raises:
+        ValidationFailed: it did not validate (a bug or a malformed stored value); the reason, shortened.
+    """
+    try:
+        model = Bundle.model_validate(bundle)
+    except ValueError as e:  # pydantic.ValidationError is a ValueError
+        raise ValidationFailed(f"{what} did not validate: {str(e)[:300]}") from e
+    out: dict[str, Any] = model.model_dump(mode="json")
+    return out
