@@ -192,11 +192,16 @@ async def _digitize(user: User, files: Path) -> None:
     await _no_foreign_state(user)
     # The generated page names its own patient (chosen by its seed): when that is not the patient this user
     # picked, the page asks the nurse to confirm before it lets her save (the same for every run of this user).
-    await _idle(page)  # the whole reading has rendered, its patient check included
+    # Wait for one of the two outcomes of that check (sampling the page once can fall between two runs of it).
+    await _idle(page)
     confirm = page.get_by_text("I have checked: this document belongs to")
+    save = page.get_by_role("button", name="Save to patient history")
+    await expect(confirm.or_(page.locator("button:enabled", has_text="Save to patient history")).first).to_be_visible(
+        timeout=SLOW_MS
+    )
     if await confirm.count():
         await confirm.first.click()
-        await expect(page.get_by_role("button", name="Save to patient history")).to_be_enabled(timeout=SLOW_MS)
+        await expect(save).to_be_enabled(timeout=SLOW_MS)
     await _timed(
         user,
         "save document",
