@@ -8,6 +8,7 @@ line; a role with it never gets 401/403 (the call may still be refused for anoth
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sqlite3
 import time
 from collections.abc import Callable, MutableMapping
@@ -88,7 +89,10 @@ def _first_frame(path: str) -> Request:
     """GET an endless stream, keep its status line, headers and first body chunk, then hang up."""
 
     def call(h: ApiHarness, headers: dict[str, str]) -> httpx.Response:
-        return asyncio.run(asyncio.wait_for(_drive_until_first_chunk(h, path, headers), BOUND_S))
+        # Its own thread and event loop: the browser tests of the same run leave one set on the main thread.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            done = pool.submit(asyncio.run, asyncio.wait_for(_drive_until_first_chunk(h, path, headers), BOUND_S))
+            return done.result()
 
     return call
 
