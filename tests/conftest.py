@@ -14,11 +14,23 @@ ARTIFACTS = ROOT / "test-artifacts"
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
+TIERS = ("unit", "integration", "e2e")
+
+
+def _tier(item: pytest.Item) -> str:
+    return Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, and run the tiers in order: fast feedback first, and the browser tests last.
+
+    Playwright's sync API leaves an asyncio event loop running on the main thread once it has run, so tests that
+    start their own loop (ASGI calls, ``asyncio.run``) must not come after it.
+    """
     for item in items:
-        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
-        if parts[0] in ("unit", "integration", "e2e"):
-            item.add_marker(getattr(pytest.mark, parts[0]))
+        if _tier(item) in TIERS:
+            item.add_marker(getattr(pytest.mark, _tier(item)))
+    items.sort(key=lambda item: TIERS.index(_tier(item)) if _tier(item) in TIERS else len(TIERS))
 
 
 @pytest.fixture(scope="session")

@@ -92,7 +92,7 @@ def verify_key(secret: bytes, key: str, requested_by: str) -> PendingUpload:
         raise UploadRefused("The object is not under a pending upload's key.")
     patient_id, upload_id, _ = match.groups()
     expected = _key(secret, patient_id, upload_id, requested_by)
-    if not hmac.compare_digest(expected, key):
+    if not hmac.compare_digest(expected.encode(), key.encode()):  # bytes: a key may hold any character
         raise UploadRefused("The object's key was not issued by this server (an unknown upload).")
     return PendingUpload(upload_id, patient_id, requested_by, key)
 
@@ -133,7 +133,9 @@ def check_form(secret: bytes, fields: dict[str, str], content_type: str, size: i
         UploadRefused: a bad signature, an expired policy, or a field, type or size the policy does not allow.
     """
     policy = fields.get("policy", "")
-    if not policy or not hmac.compare_digest(_mac(secret, policy), fields.get(SIGNATURE_FIELD, "")):
+    # Bytes, not str: compare_digest refuses str with non-ASCII characters (a forged form may carry any).
+    signature = fields.get(SIGNATURE_FIELD, "").encode()
+    if not policy or not hmac.compare_digest(_mac(secret, policy).encode(), signature):
         raise UploadRefused("The upload form's signature does not match: ask for a new upload URL.")
     document = json.loads(base64.b64decode(policy))
     expiry = datetime.strptime(document["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()

@@ -96,7 +96,8 @@ class SessionRegistry:
         if not cookie or "." not in cookie:
             return None
         session_id = cookie.partition(".")[0]
-        return session_id if hmac.compare_digest(self._sign(session_id), cookie) else None
+        # Bytes: compare_digest refuses str with non-ASCII characters, and a cookie may carry any.
+        return session_id if hmac.compare_digest(self._sign(session_id).encode(), cookie.encode()) else None
 
     def find(self, session_id: str) -> OpenSession | None:
         """The open session with this id, or None (never opened, ended, or dropped by a restart)."""

@@ -52,6 +52,7 @@ def test_a_forged_or_foreign_cookie_names_no_session(table: SessionRegistry) -> 
     assert table.session_id_for_cookie(session_id) is None  # the bare id, without a signature
     assert table.session_id_for_cookie(f"{session_id}.") is None
     assert table.session_id_for_cookie(None) is None
+    assert table.session_id_for_cookie(f"{session_id}.é") is None  # any character: refused, never an error
     other = SessionRegistry(key=b"x" * 32)  # another process (a restart): its cookies mean nothing here
     _, other_ticket = other.open(NURSE, STAMP, False, T0, IDLE_S)
     other_cookie = other.redeem(other_ticket, T0)

@@ -55,6 +55,8 @@ def test_the_local_form_is_checked_as_s3_checks_a_presigned_post() -> None:
         (fields, "audio/webm", 0, NOW, "1 byte"),
         (fields, "audio/webm", 10, NOW + 901, "expired"),
         ({**fields, "x-copilot-signature": "0" * 64}, "audio/webm", 10, NOW, "signature"),
+        ({**fields, "x-copilot-signature": "é" * 64}, "audio/webm", 10, NOW, "signature"),  # any character
+        ({**fields, "key": key[:-1] + "é"}, "audio/webm", 10, NOW, "key"),
     ]
     for form, content_type, size, now, why in refusals:
         with pytest.raises(UploadRefused, match=why):
