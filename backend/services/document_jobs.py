@@ -19,14 +19,14 @@ import secrets
 from datetime import date
 
 from backend.domain.document_identity import compare_identity, read_identity
-from backend.domain.errors import CopilotError, NotFound, PermissionDenied, UnsupportedInput, ValidationFailed
+from backend.domain.errors import NotFound, PermissionDenied, UnsupportedInput, ValidationFailed
 from backend.domain.models import HistoryEntry, Job, JobStatus, Medication
 from backend.ports import JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.digitize import DigitizeDeps, Reading, cancel_mismatch, read_document, save_digitized
 from backend.services.reading_blob import decode_reading, encode_reading
 from backend.services.retention import release_blob
-from backend.services.scribe import IN_PROGRESS, JobSuperseded, _claim, _finish_unless_superseded, _write
+from backend.services.scribe import IN_PROGRESS, _write, run_job_attempt
 
 log = logging.getLogger(__name__)
 DOCUMENT_JOB = "document"
@@ -96,32 +96,21 @@ def process_document_job(deps: DigitizeDeps, job_id: str) -> None:
     Expected failures (an unreadable document, a disabled account) end the job as ``failed`` with the reason;
     others are retried up to ``deps.limits.job_max_attempts`` times.
     """
-    try:
-        job = _claim(deps.stores, job_id, deps.limits.job_max_attempts)
-    except NotFound:
-        log.info("document job %s no longer exists; dropping the message", job_id)
-        return
-    if job is None:
-        return
-    try:
+
+    def work(job: Job) -> None:
         reading = read_document(
             deps, _submitter(deps.stores, job), job.patient_id, deps.blobs.get(job.blob_key), job.filename
         )
         key = deps.blobs.put(encode_reading(reading, job.job_id), content_type="application/json", prefix="readings")
         _write(deps.stores, job, {"status": JobStatus.READY, "error": None, "result_key": key})
-    except JobSuperseded:
-        log.info("document job %s was taken over by a later delivery; attempt %d stops", job_id, job.attempts)
-    except CopilotError as e:
-        _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=e.message)
-    except Exception as e:
-        if job.attempts >= deps.limits.job_max_attempts:
-            error = f"Reading failed {job.attempts} times ({type(e).__name__}). Upload the document again later."
-            _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=error)
-            return
-        if _finish_unless_superseded(
-            deps.stores, job, status=JobStatus.QUEUED, error=f"Attempt {job.attempts} failed; retrying."
-        ):
-            raise  # the worker makes the message visible again: the retry
+
+    run_job_attempt(
+        deps.stores,
+        job_id,
+        deps.limits.job_max_attempts,
+        work,
+        give_up="Reading failed {attempts} times ({error}). Upload the document again later.",
+    )
 
 
 def _submitter(stores: RecordStore, job: Job) -> Principal:

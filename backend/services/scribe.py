@@ -101,27 +101,50 @@ def process_job(deps: ScribeDeps, job_id: str) -> None:
 
     A job whose previous delivery stopped mid-way is taken over; one taken over from this call ends it quietly.
     """
+
+    def work(job: Job) -> None:
+        note = _existing_note(deps.stores, job) or _run(deps, job)
+        _finish(deps.stores, job, status=JobStatus.READY, error=None, note_ts=note.timestamp)
+
+    run_job_attempt(
+        deps.stores,
+        job_id,
+        deps.limits.job_max_attempts,
+        work,
+        give_up="Processing failed {attempts} times ({error}). Retry later or contact support.",
+    )
+
+
+def run_job_attempt(
+    stores: RecordStore, job_id: str, max_attempts: int, work: Callable[[Job], None], *, give_up: str
+) -> None:
+    """One delivery of a job, whatever its kind: claim it, ``work`` on it, and settle how it ended.
+
+    A job taken over by a later delivery stops quietly; an expected failure (:class:`CopilotError`) ends the job
+    as ``failed`` with its message; anything else is retried (re-raised, so the worker makes the message visible
+    again) until the ``max_attempts``-th attempt, which fails the job with ``give_up`` (``{attempts}`` and
+    ``{error}`` filled in).
+    """
     try:
-        job = _claim(deps.stores, job_id, deps.limits.job_max_attempts)
+        job = _claim(stores, job_id, max_attempts)
     except NotFound:
         log.info("job %s no longer exists (deleted); dropping the message", job_id)
         return
     if job is None:
         return
     try:
-        note = _existing_note(deps.stores, job) or _run(deps, job)
-        _finish(deps.stores, job, status=JobStatus.READY, error=None, note_ts=note.timestamp)
+        work(job)
     except JobSuperseded:
         log.info("job %s was taken over by a later delivery; attempt %d stops", job_id, job.attempts)
     except CopilotError as e:
-        _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=e.message)
+        _finish_unless_superseded(stores, job, status=JobStatus.FAILED, error=e.message)
     except Exception as e:
-        if job.attempts >= deps.limits.job_max_attempts:
-            error = f"Processing failed {job.attempts} times ({type(e).__name__}). Retry later or contact support."
-            _finish_unless_superseded(deps.stores, job, status=JobStatus.FAILED, error=error)
+        if job.attempts >= max_attempts:
+            error = give_up.format(attempts=job.attempts, error=type(e).__name__)
+            _finish_unless_superseded(stores, job, status=JobStatus.FAILED, error=error)
             return
         if _finish_unless_superseded(
-            deps.stores, job, status=JobStatus.QUEUED, error=f"Attempt {job.attempts} failed; retrying."
+            stores, job, status=JobStatus.QUEUED, error=f"Attempt {job.attempts} failed; retrying."
         ):
             raise  # the worker makes the message visible again: the retry
 

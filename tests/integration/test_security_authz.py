@@ -325,6 +325,7 @@ NO_PRINCIPAL = {
     "sessions.stamp_session",
     "sessions.session_problem",  # the session check itself: it decides whether there is a principal
     "scribe.process_job",
+    "scribe.run_job_attempt",
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
     "retention.blobs_in_use",  # internal: called by services after their own check (a failed write, delete_job)
     "retention.release_blob",  # internal: deletes only what no record names, after the caller's own check
