@@ -102,6 +102,10 @@ def test_nurse_reload_keeps_page_and_patient_and_sign_out_ends_it(
     assert COOKIE not in page.evaluate("document.cookie")  # page scripts (and so XSS) cannot read it
 
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Timeline").click()
+    # The page before it has a "Find patient" box too: type only once the Timeline's own run has finished.
+    page.wait_for_url("**/timeline")
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    wait_idle(page)
     page.get_by_role("textbox", name="Find patient (name, phone or ID)", exact=True).fill("lakshmi")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/timeline?patient={PATIENT}")  # the chosen patient is in the address
