@@ -22,9 +22,13 @@ _HARNESS: dict[str, ApiHarness] = {}
 def _harness() -> ApiHarness:
     # Built on first use (the schema is read at collection time; the data dir is created then too).
     if "h" not in _HARNESS:
+        import atexit
+        import shutil
         import tempfile
 
-        _HARNESS["h"] = api_harness(Path(tempfile.mkdtemp(prefix="api-schema-")))
+        folder = tempfile.mkdtemp(prefix="api-schema-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)  # pytest's tmp_path does not exist yet here
+        _HARNESS["h"] = api_harness(Path(folder))
     return _HARNESS["h"]
 
 
