@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -78,16 +79,27 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180  # a bound on a busy machine, not a budget: we return as soon as it is up
+    wait_until_healthy(proc, url, data_dir / "streamlit.log")
+    return proc, url
+
+
+def wait_until_healthy(
+    proc: subprocess.Popen[bytes], url: str, log: Path, context: ssl.SSLContext | None = None
+) -> None:
+    """Return as soon as the server at ``url`` answers its health check; kill it after a generous bound.
+
+    The bound (180 s) is for a busy machine, not a budget: the wait ends at the server's first answer.
+    """
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=context) as r:
                 if r.status == 200:
-                    return proc, url
+                    return
         except OSError:
-            time.sleep(0.3)
+            time.sleep(0.3)  # polling a server that is starting (no event to wait on)
     proc.kill()
-    raise RuntimeError("streamlit did not start; see " + str(data_dir / "streamlit.log"))
+    raise RuntimeError(f"streamlit did not start; see {log}")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ import ssl
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import RUN_COUNTER, free_port, start_server, wait_idle
+from tests.e2e.conftest import RUN_COUNTER, free_port, start_server, wait_idle, wait_until_healthy
 
 PATIENT = "PAT_de000006"  # Lakshmi Iyer, a demo patient
 COOKIE = "copilot_session"
@@ -268,18 +267,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     url = f"https://127.0.0.1:{port}"
-    trusted = ssl.create_default_context(cafile=str(cert))
-    deadline = time.monotonic() + 180  # a bound on a busy machine: returns as soon as the server answers
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=trusted) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.3)
+    wait_until_healthy(proc, url, data_dir / "streamlit.log", ssl.create_default_context(cafile=str(cert)))
     yield url
     proc.terminate()
     proc.wait(timeout=20)
