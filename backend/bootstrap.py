@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # heavy modules: imported when first used, so start-up stays 
     from backend.services.anomalies import EpisodeCache
     from backend.services.ask_index import AskIndexCache
     from backend.services.digitize import DigitizeDeps
+    from backend.services.metrics_jobs import MetricsJobDeps
     from backend.services.providers import ProviderRegistry
     from backend.services.scribe import ScribeDeps
     from backend.services.uploads import UploadDeps
@@ -249,13 +250,24 @@ class App:
 
         return self.engine("ask_index", AskIndexCache)
 
+    def metrics_job_deps(self) -> MetricsJobDeps:
+        """Health-data import jobs: the stores, blobs, queue and limits."""
+        from backend.services.metrics_jobs import MetricsJobDeps
+
+        return MetricsJobDeps(stores=self.stores, blobs=self.blobs, queue=self.queue, limits=self.limits)
+
     def handle_job(self, job_id: str) -> None:
-        """The worker's handler for every job kind: a document is read (OCR), a recording drafted."""
+        """The worker's handler for every job kind: a document is read (OCR), a health-data file imported, a
+        recording drafted."""
         from backend.services.document_jobs import is_document_job, process_document_job
+        from backend.services.metrics_jobs import is_metrics_job, process_metrics_job
         from backend.services.scribe import process_job
 
         if is_document_job(self.stores, job_id):
             process_document_job(self.digitize_deps(), job_id)
+            return
+        if is_metrics_job(self.stores, job_id):
+            process_metrics_job(self.metrics_job_deps(), job_id)
             return
         process_job(self.scribe_deps(), job_id)
 

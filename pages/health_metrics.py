@@ -11,7 +11,9 @@ from backend.charts.metrics import build_patient_page
 from backend.domain.errors import CopilotError
 from backend.services.access import Permission
 from backend.services.cohort import recent_anomalies
-from backend.services.metrics import import_metrics, patient_days
+from backend.services.metrics import patient_days
+from backend.services.metrics_jobs import submit_import
+from ui.metrics_import import IMPORT_JOB, show_import
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import SELECTED, pick_patient
@@ -77,23 +79,16 @@ with panes["Import"]:
         f"Rows without a patient_id go to the selected patient: {target or 'none selected (choose one in the Patient tab)'}"
     )
     upload = st.file_uploader("Health data file", type=list(app.limits.import_extensions), key="metrics_upload")
+    deps = app.metrics_job_deps()
     if upload is not None and st.button("Import", type="primary", key="metrics_import"):
         try:
-            report = import_metrics(principal, app.stores, app.blobs, target, upload.getvalue(), upload.name)
+            # The worker imports it (parsing an export takes seconds): the page only stores and queues the file.
+            job = submit_import(deps, principal, target, upload.getvalue(), upload.name)
         except CopilotError as e:
             st.error(md_escape(e.message))
         else:
-            # Rerun so the charts (drawn above in this run) include the new days.
-            st.session_state["metrics_last_import"] = report
-            st.rerun()
-    report = st.session_state.pop("metrics_last_import", None)
-    if report is not None:
-        st.success(md_escape(report.summary()))
-        if report.unknown_metrics:
-            st.warning("Unknown metric names (ignored): " + ", ".join(md_escape(m) for m in report.unknown_metrics))
-        if report.rejected:
-            st.warning(f"{report.rejected_total} row(s) rejected:")
-            st.dataframe([{"line": line, "reason": reason} for line, reason in report.rejected[:200]], hide_index=True)
+            st.session_state[IMPORT_JOB] = job.job_id
+    show_import(deps, st.session_state.get(IMPORT_JOB))
 
 if "Cohort" in panes:
     with panes["Cohort"]:

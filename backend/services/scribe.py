@@ -281,7 +281,7 @@ def delete_job(deps: ScribeDeps, principal: Principal, job_id: str) -> None:
 def list_jobs(deps: ScribeDeps, principal: Principal, patient_id: str) -> list[Job]:
     require(principal, Permission.READ_PATIENTS)
     # Recordings only: a document job is its reader's working state (``backend.services.document_jobs``).
-    return [j for j in deps.stores.jobs.list_for_patient(patient_id) if j.kind != "document"]
+    return [j for j in deps.stores.jobs.list_for_patient(patient_id) if j.kind not in ("document", "metrics_import")]
 
 
 def resume_interrupted(deps: ScribeDeps) -> int:

@@ -34,6 +34,7 @@ from backend.services import (
     cohort,
     digitize,
     document_jobs,
+    metrics_jobs,
     export,
     history,
     job_status,
@@ -170,6 +171,22 @@ ACTIONS: dict[str, tuple[P, Call]] = {
         P.DIGITIZE,
         lambda a, p: document_jobs.discard_reading(a.digitize_deps(), p, PID, "JOB_gone"),
     ),
+    "metrics_jobs.submit_import": (
+        P.IMPORT_METRICS,
+        lambda a, p: metrics_jobs.submit_import(a.metrics_job_deps(), p, PID, b"", "x.csv"),
+    ),
+    "metrics_jobs.import_job": (
+        P.IMPORT_METRICS,
+        lambda a, p: metrics_jobs.import_job(a.metrics_job_deps(), p, "JOB_gone"),
+    ),
+    "metrics_jobs.import_report": (
+        P.IMPORT_METRICS,
+        lambda a, p: metrics_jobs.import_report(a.metrics_job_deps(), p, "JOB_gone"),
+    ),
+    "metrics_jobs.retry_import": (
+        P.IMPORT_METRICS,
+        lambda a, p: metrics_jobs.retry_import(a.metrics_job_deps(), p, "JOB_gone"),
+    ),
     "export.export_bundle": (P.EXPORT, lambda a, p: export.export_bundle(a.stores, p, PID)),
     "export.export_abdm_record": (
         P.EXPORT,
@@ -199,6 +216,10 @@ ACTIONS: dict[str, tuple[P, Call]] = {
     "notes.get_note": (P.READ_PATIENTS, lambda a, p: notes.get_note(a.stores, p, PID, _draft(a).timestamp)),
     "notes.list_notes": (P.READ_PATIENTS, lambda a, p: notes.list_notes(a.stores, p, PID)),
     "notes.save_draft": (P.EDIT_NOTES, lambda a, p: notes.save_draft(a.stores, p, _draft(a), {"plan": "rest"})),
+    "notes.choose_diagnosis_code": (
+        P.EDIT_NOTES,
+        lambda a, p: notes.choose_diagnosis_code(a.stores, p, _draft(a), 0, "I10"),
+    ),
     "notes.sign_note": (P.SIGN_NOTES, lambda a, p: notes.sign_note(a.stores, p, _draft(a))),
     "notes.sign_draft": (P.SIGN_NOTES, lambda a, p: notes.sign_draft(a.stores, p, _draft(a), {"plan": "rest"})),
     "notes.version_chain": (P.READ_PATIENTS, lambda a, p: notes.version_chain(a.stores, p, _draft(a))),
@@ -331,6 +352,8 @@ NO_PRINCIPAL = {
     "retention.release_blob",  # internal: deletes only what no record names, after the caller's own check
     "document_jobs.is_document_job",
     "document_jobs.process_document_job",  # the worker: it reads as the submitter, whose role it checks then
+    "metrics_jobs.is_metrics_job",
+    "metrics_jobs.process_metrics_job",  # the worker: it imports as the submitter, whose role it checks then
     "reading_blob.encode_reading",
     "reading_blob.decode_reading",  # the stored form of a reading (no store access)
     "metrics.import_file",

@@ -1,0 +1,209 @@
+"""Importing a health-data file as a job, like a document: submit -> stored file -> queue -> worker -> stored report.
+
+Parsing a wearable export takes seconds (a 60-day Apple Health export is ~25 MB of XML) and a long CSV far more:
+it runs in the worker, never in the page's or the API's process. The submitter's checks run at once (role,
+patient, size, a file type we import), so a wrong file is refused before anything is stored; the file is then
+kept until the worker has imported it, so a failed import (its reason on the job) loses nothing and can be
+retried. Once imported, the raw file is released (the daily values are the record, see
+``backend.services.metrics``) and the import report is kept as a small blob, for the page and the API to show.
+
+Delivery is at-least-once with the recordings' fence (``backend.services.scribe.run_job_attempt``). A retried
+import is idempotent: daily values are upserts keyed by patient, metric and day, so a second run writes the
+same rows (its report then says they were already imported).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from dataclasses import dataclass
+
+from backend.domain.errors import NotFound, PermissionDenied, UnsupportedInput, ValidationFailed
+from backend.domain.limits import DEFAULT_LIMITS, Limits
+from backend.domain.metrics import ImportReport
+from backend.domain.models import Job, JobStatus
+from backend.formats.importers import HEAD_BYTES, detect_format
+from backend.ports import BlobStore, JobQueue, RecordStore
+from backend.services.access import Permission, Principal, record, require
+from backend.services.metrics import import_metrics
+from backend.services.retention import release_blob
+from backend.services.scribe import IN_PROGRESS, _write, run_job_attempt
+
+METRICS_JOB = "metrics_import"
+# A long CSV naming its patients per row, imported with no patient chosen: the job belongs to no one patient.
+ANY_PATIENT = "*"
+GONE = "No such import (it was removed, or started by someone else): upload the file again."
+
+
+@dataclass(frozen=True)
+class MetricsJobDeps:
+    """What metrics import jobs need; built by bootstrap (``App.metrics_job_deps()``)."""
+
+    stores: RecordStore
+    blobs: BlobStore
+    queue: JobQueue
+    limits: Limits = DEFAULT_LIMITS
+
+
+def submit_import(
+    deps: MetricsJobDeps,
+    principal: Principal,
+    patient_id: str | None,
+    data: bytes,
+    filename: str,
+    source: str = "upload",
+) -> Job:
+    """Check the file, store it and queue its import; the worker imports it as the submitter.
+
+    Args:
+        patient_id: the chosen patient; None only for a long CSV naming registered patients per row.
+
+    Raises:
+        PermissionDenied: the role may not import health data.
+        NotFound: ``patient_id`` is not a registered patient.
+        UnsupportedInput: empty, too large, or not a type we import (nothing is stored).
+    """
+    require(principal, Permission.IMPORT_METRICS)
+    if patient_id is not None:
+        deps.stores.patients.get(patient_id)
+    if not data:
+        raise UnsupportedInput("The file is empty (0 bytes). Choose the file again and re-upload it.")
+    if len(data) > deps.limits.max_import_bytes:
+        raise UnsupportedInput(
+            f"This file is {len(data) / 1e6:.0f} MB; the limit is {deps.limits.max_import_bytes / 1e6:.0f} MB "
+            "(COPILOT_MAX_UPLOAD_MB). Export a shorter period or split the file."
+        )
+    fmt = detect_format(data[:HEAD_BYTES], filename)
+    key = deps.blobs.put(data, content_type="application/octet-stream", prefix="metrics-imports")
+    job = Job(
+        job_id=f"JOB_{secrets.token_hex(8)}",
+        kind=METRICS_JOB,
+        patient_id=patient_id or ANY_PATIENT,
+        blob_key=key,
+        created_by=principal.username,
+        filename=filename[:200],
+        source=source,
+        codec=fmt,  # the detected format, shown while the job waits
+    )
+    try:
+        deps.stores.jobs.add(job)
+    except Exception:
+        # No record names the file: don't leave it behind (if the census fails too, ``blobs orphans`` finds it).
+        with contextlib.suppress(Exception):
+            release_blob(deps.stores, deps.blobs, key)
+        raise
+    deps.queue.send(job.job_id)
+    kind = filename.rsplit(".", 1)[-1].lower()[:10] if "." in filename else "file"  # never the name: see metrics
+    record(deps.stores.audit, principal, "metrics.submit", patient_id, f"{job.job_id} {kind} {len(data)} bytes")
+    return job
+
+
+def is_metrics_job(stores: RecordStore, job_id: str) -> bool:
+    """True when ``job_id`` is a metrics import job (the worker's dispatch; a missing job is not)."""
+    try:
+        return stores.jobs.get(job_id).kind == METRICS_JOB
+    except NotFound:
+        return False
+
+
+def process_metrics_job(deps: MetricsJobDeps, job_id: str) -> None:
+    """Worker handler (idempotent): import the stored file as its submitter (role checked and audited then).
+
+    A file that cannot be imported, or a submitter who was disabled, ends the job as ``failed`` with the reason
+    (the file is kept for a retry); other errors are retried up to ``deps.limits.job_max_attempts`` times.
+    """
+
+    def work(job: Job) -> None:
+        pid = None if job.patient_id == ANY_PATIENT else job.patient_id
+        data = deps.blobs.get(job.blob_key)
+        report = import_metrics(_submitter(deps.stores, job), deps.stores, deps.blobs, pid, data, job.filename)
+        key = deps.blobs.put(_encode(report, job.job_id), content_type="application/json", prefix="metrics-reports")
+        _write(deps.stores, job, {"status": JobStatus.READY, "error": None, "result_key": key, "blob_key": ""})
+        # Imported: the daily values are the record; the raw file goes (unless another record names the same bytes).
+        release_blob(deps.stores, deps.blobs, job.blob_key)
+
+    run_job_attempt(
+        deps.stores,
+        job_id,
+        deps.limits.job_max_attempts,
+        work,
+        give_up="Importing failed {attempts} times ({error}). Upload the file again later.",
+    )
+
+
+def _submitter(stores: RecordStore, job: Job) -> Principal:
+    """The account that submitted the job, with its role as it is now (a disabled account imports nothing)."""
+    try:
+        user = stores.users.get(job.created_by)
+    except NotFound:
+        raise PermissionDenied("The account that uploaded this file no longer exists.") from None
+    if user.disabled:
+        raise PermissionDenied("The account that uploaded this file is disabled.")
+    return Principal(user.username, user.role)
+
+
+def import_job(deps: MetricsJobDeps, principal: Principal, job_id: str) -> Job:
+    """The user's own import job (its status; ``result_key`` once imported).
+
+    Raises:
+        PermissionDenied: the role may not import health data.
+        NotFound: no such import job started by this user.
+    """
+    require(principal, Permission.IMPORT_METRICS)  # before the lookup: a refused role learns nothing
+    if not job_id.startswith("JOB_") or len(job_id) > 64:
+        raise NotFound(GONE)
+    try:
+        job = deps.stores.jobs.get(job_id)
+    except NotFound:
+        raise NotFound(GONE) from None
+    if job.kind != METRICS_JOB or job.created_by != principal.username:
+        raise NotFound(GONE)
+    return job
+
+
+def import_report(deps: MetricsJobDeps, principal: Principal, job_id: str) -> ImportReport | None:
+    """The report of the user's finished import; None while the worker is still importing.
+
+    Raises:
+        PermissionDenied: the role may not import health data.
+        NotFound: no such import job started by this user.
+        ValidationFailed: the import failed (its reason; the file is kept: retry the job or upload it again).
+    """
+    job = import_job(deps, principal, job_id)
+    if job.status is JobStatus.FAILED:
+        raise ValidationFailed(job.error or "Importing this file failed. Upload it again.")
+    if job.status in IN_PROGRESS or job.result_key is None:
+        return None
+    return _decode(deps.blobs.get(job.result_key))
+
+
+def _encode(report: ImportReport, job_id: str) -> bytes:
+    # The job id makes each report's bytes (and so its content-addressed key) its own: no two jobs share one.
+    return json.dumps({"job_id": job_id, "report": report.to_dict()}, sort_keys=True).encode()
+
+
+def _decode(data: bytes) -> ImportReport:
+    fields = dict(json.loads(data)["report"])
+    fields["rejected"] = [(int(line), str(reason)) for line, reason in fields.get("rejected", [])]
+    return ImportReport(**fields)
+
+
+def retry_import(deps: MetricsJobDeps, principal: Principal, job_id: str) -> Job:
+    """Queue the user's failed import again (its file was kept); idempotent imports make this safe.
+
+    Raises:
+        PermissionDenied: the role may not import health data.
+        NotFound: no such import job started by this user.
+        ValidationFailed: the job has not failed.
+    """
+    job = import_job(deps, principal, job_id)
+    if job.status is not JobStatus.FAILED or not job.blob_key:
+        raise ValidationFailed("Only a failed import can be retried.")
+    job = deps.stores.jobs.update(
+        job.model_copy(update={"status": JobStatus.QUEUED, "attempts": 0, "error": None}), job.version
+    )
+    deps.queue.send(job_id)
+    pid = None if job.patient_id == ANY_PATIENT else job.patient_id
+    record(deps.stores.audit, principal, "metrics.retry", pid, job_id)
+    return job
