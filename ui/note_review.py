@@ -14,6 +14,7 @@ from backend.services.access import Permission, Principal
 from backend.services.notes import SECTIONS, amend_note, save_draft, sign_draft, version_chain
 from backend.services.recordings import recording_audio
 from backend.services.scribe_roles import confirm_medication, relabel_roles
+from ui.diagnosis_codes import diagnosis_codes, unconfirmed_codes
 from ui.medication_rows import edited_medications
 from ui.note_style import style_picker
 from ui.note_transcript import role_request, show_transcript
@@ -140,7 +141,15 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             width="stretch",
         )
         to_confirm = _recovered_names(note, editable, key)
+        diagnosis_codes(app, principal, note, editable, key)
         _vitals(note)
+        may_sign = note.status is NoteStatus.DRAFT and principal.can(Permission.SIGN_NOTES)
+        suggested = unconfirmed_codes(note)
+        if may_sign and suggested:
+            st.info(
+                f"{suggested} ICD-10 code(s) above are suggestions nobody has confirmed. You can sign now: they stay "
+                "marked as suggested (not chosen by a clinician) in the record and its exports."
+            )
         c1, c2, c3 = st.columns(3)
         try:
             if to_confirm is not None:
@@ -154,13 +163,12 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 save_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
                 st.success("Draft saved.")
                 st.rerun()
-            if (
-                note.status is NoteStatus.DRAFT
-                and principal.can(Permission.SIGN_NOTES)
-                and c2.button("Sign note", type="primary", key=f"{key}_sign")
-            ):
+            if may_sign and c2.button("Sign note", type="primary", key=f"{key}_sign"):
                 sign_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
-                st.success("Signed. The note is now on the patient's timeline and can no longer change.")
+                st.session_state[f"{key}_notice"] = (
+                    "Signed. The note is now on the patient's timeline and can no longer change."
+                    + (f" {suggested} ICD-10 code(s) remain unconfirmed suggestions." if suggested else "")
+                )
                 st.rerun()
             if (
                 note.status is NoteStatus.SIGNED

