@@ -205,6 +205,10 @@ ROUTES: dict[tuple[str, str], tuple[P, Request]] = {
         _req("POST", "/v1/patients/{pid}/metrics", files={"file": ("days.csv", b"", "text/csv")}),
     ),
     ("GET", "/v1/patients/{patient_id}/metrics"): (P.READ_PATIENTS, _req("GET", "/v1/patients/{pid}/metrics")),
+    ("GET", "/v1/patients/{patient_id}/metrics/imports/{job_id}"): (
+        P.IMPORT_METRICS,
+        _req("GET", "/v1/patients/{pid}/metrics/imports/JOB_gone"),
+    ),
     ("GET", "/v1/patients/{patient_id}/timeline"): (P.READ_PATIENTS, _req("GET", "/v1/patients/{pid}/timeline")),
     ("GET", "/v1/patients/{patient_id}/medications"): (
         P.READ_PATIENTS,
