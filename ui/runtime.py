@@ -14,7 +14,6 @@ unchanged); signing out in one tab ends the session in every tab of that browser
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -24,6 +23,7 @@ from backend.bootstrap import App, start_app
 from backend.config import Settings
 from backend.services import sessions
 from backend.services.access import Principal
+from backend.services.clock import session_clock
 from ui.session_http import ROUTE, TICKET_HEADER, cookie_name, registry
 
 PRINCIPAL = "auth_principal"
@@ -34,8 +34,8 @@ QUIET_RERUN = "auth_quiet_rerun"  # set by an automatic refresh: the next full r
 SSO = "auth_sso"  # True when the session was signed in through single sign-on
 SESSION = "auth_session"  # the id of the session kept on the server (its cookie names it)
 TICKET = "auth_ticket"  # the one-time ticket the page exchanges for the session cookie after sign-in
-# The session clock; tests replace it to move time without waiting.
-clock: Callable[[], float] = time.time
+# The session clock (see backend.services.clock for its test-only hook); tests replace it to move time without waiting.
+clock: Callable[[], float] = session_clock()
 # Ends the single sign-on session (deletes Streamlit's identity cookie, which otherwise lives for weeks and signs
 # the user straight back in, and logs out at the provider when it supports that); tests replace it.
 end_sso: Callable[[], None] = st.logout

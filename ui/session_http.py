@@ -13,7 +13,6 @@ any Streamlit session that is not signed in, before the body is read.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -21,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend.services.clock import session_clock
 from backend.services.session_registry import SessionRegistry
 
 COOKIE = "copilot_session"  # over plain http (this machine only)
@@ -37,6 +37,8 @@ REFUSED_UPLOAD = b"Sign in before uploading files."
 # One table per server process, made while this module is imported (imports are serialised, so concurrent first
 # sign-ins cannot each make their own). It is shared by design, like Streamlit's cache_resource, and locks itself.
 _TABLE = SessionRegistry()
+# The session clock, shared with the script runs (real time unless a test started the server with its hook).
+_CLOCK = session_clock()
 
 
 def registry() -> SessionRegistry:
@@ -82,7 +84,7 @@ def _secure(request: Request) -> bool:
 
 
 def session_routes(
-    base_url: str, table: Callable[[], SessionRegistry] = registry, clock: Callable[[], float] = time.time
+    base_url: str, table: Callable[[], SessionRegistry] = registry, clock: Callable[[], float] = _CLOCK
 ) -> list[Route]:
     """The route that exchanges a sign-in ticket for the HttpOnly session cookie.
 
@@ -121,7 +123,7 @@ class UploadGuard:
     """
 
     def __init__(
-        self, app: ASGIApp, table: Callable[[], SessionRegistry] = registry, clock: Callable[[], float] = time.time
+        self, app: ASGIApp, table: Callable[[], SessionRegistry] = registry, clock: Callable[[], float] = _CLOCK
     ) -> None:
         self._app = app
         self._table = table

@@ -12,7 +12,6 @@ import re
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,23 +185,43 @@ def test_uploads_are_refused_until_the_tab_is_signed_in(server: str, context: Br
 
 
 @pytest.fixture(scope="module")
-def short_idle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server whose idle limit is one minute, the shortest the setting allows."""
-    proc, url = start_server(tmp_path_factory.mktemp("e2e-idle"), {"COPILOT_SESSION_IDLE_MINUTES": "1"})
-    yield url
+def short_idle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A server whose idle limit is one minute, timed by a test clock: (url, the file that moves its clock).
+
+    The server's session clock is the real time plus the seconds written in that file (``backend.services.clock``,
+    switched on only by this environment variable), so the test moves time instead of waiting it out.
+    """
+    data_dir = tmp_path_factory.mktemp("e2e-idle")
+    clock_file = data_dir / "clock"
+    proc, url = start_server(
+        data_dir, {"COPILOT_SESSION_IDLE_MINUTES": "1", "COPILOT_TEST_CLOCK_FILE": str(clock_file)}
+    )
+    yield url, clock_file
     proc.terminate()
     proc.wait(timeout=20)
 
 
-def test_an_idle_session_is_not_revived_by_a_reload(short_idle_server: str, context: BrowserContext) -> None:
+def _move_server_clock(clock_file: Path, seconds: float) -> None:
+    clock_file.write_text(str(seconds))
+    clock_file.chmod(0o600)  # the server ignores a clock file that others may write
+
+
+def test_an_idle_session_is_not_revived_by_a_reload(
+    short_idle_server: tuple[str, Path], context: BrowserContext
+) -> None:
+    url, clock_file = short_idle_server
     page = context.new_page()
-    page.goto(f"{short_idle_server}/patients")
+    page.goto(f"{url}/patients")
     _sign_in(page, "nurse", "nurse-demo")
-    last_action = time.monotonic()
     cookie = _session_cookie(context)
-    # The subject here is elapsed time itself: wait out the one-minute limit (any longer wait gives the same
-    # result), then reload. Nothing in the browser acts meanwhile.
-    time.sleep(max(0.0, last_action + 62 - time.monotonic()))
+    # Within the limit a reload keeps the session (so what ends it below is the time that passed, nothing else).
+    _move_server_clock(clock_file, 30)
+    page.reload()
+    expect(page.get_by_text("Signed in as nurse")).to_be_visible()
+    wait_idle(page)
+    # The subject here is elapsed time itself: over a minute passes on the server's clock with nothing done in
+    # the browser (any longer pause gives the same result), then the page reloads.
+    _move_server_clock(clock_file, 30 + 62)
     page.reload()
     _shows_sign_in(page)
     expect(page.get_by_text("signed out after a period of inactivity")).to_be_visible()

@@ -345,6 +345,8 @@ NO_PRINCIPAL = {
     "runtime.start_background",  # process start-up
     "sessions.stamp_session",
     "sessions.session_problem",  # the session check itself: it decides whether there is a principal
+    "clock.clock_from_environ",
+    "clock.session_clock",  # the session clock (a test-only hook can only move it forward), no data
     "scribe.process_job",
     "scribe.run_job_attempt",
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
