@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,13 +10,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import ui.runtime
 from backend.domain.errors import AuthenticationFailed
 from backend.domain.models import Role
 from backend.ports import RecordStore
 from backend.services import auth, sessions
 from backend.services.access import Principal
 from tests.conftest import ROOT
+from tests.fakes.clock import FakeClock
 from ui.session_http import registry
+
+_DOCTORS = itertools.count(1)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -39,10 +44,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     mp.undo()
 
 
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The session clock stands still unless a test moves it: no check depends on how long a run takes."""
+    fake = FakeClock()
+    monkeypatch.setattr(ui.runtime, "clock", fake)
+    return fake
+
+
 def _app(principal: Principal | None, idle_seconds: float) -> AppTest:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.session_state["auth_principal"] = principal
-    at.session_state["auth_last_seen"] = time.time() - idle_seconds
+    at.session_state["auth_last_seen"] = ui.runtime.clock() - idle_seconds
     return at
 
 
@@ -55,31 +68,30 @@ def test_idle_session_is_signed_out_with_a_message() -> None:
     assert "PAT_" not in " ".join(m.value for m in at.markdown)
 
 
-def test_active_session_stays_signed_in() -> None:
+def test_active_session_stays_signed_in(clock: FakeClock) -> None:
     at = _app(Principal("doctor", Role.DOCTOR), idle_seconds=29 * 60).run()
     assert not at.exception
     assert at.session_state["auth_principal"] == Principal("doctor", Role.DOCTOR)
-    assert time.time() - at.session_state["auth_last_seen"] < 60  # activity refreshes the clock
+    assert at.session_state["auth_last_seen"] == clock()  # activity refreshes the clock
 
 
-def _attempt(at: AppTest, username: str, password: str) -> tuple[float, list[str]]:
+def _attempt(at: AppTest, username: str, password: str) -> list[str]:
     at.text_input(key="login_username").set_value(username)
     at.text_input(key="login_password").set_value(password)
-    started = time.monotonic()
     at.button[0].click().run()
-    return time.monotonic() - started, [e.value for e in at.error]
+    return [e.value for e in at.error]
 
 
 def test_sign_in_page_locks_out_and_audits(data_dir: Path) -> None:
     # Refusals are counted without sleeping (per-client back-off is tested with a fake clock in the unit tests).
     at = _app(None, 0).run()
     for n in range(1, 6):
-        _, errors = _attempt(at, "nurse", f"wrong-password-{n}")
+        errors = _attempt(at, "nurse", f"wrong-password-{n}")
         if n < 5:
             assert errors == ["Wrong username or password."]
     assert errors == ["Too many failed sign-ins: this account is locked for 15 minutes."]
     # Even the right password is refused while locked, and the page says why.
-    _, errors = _attempt(at, "nurse", "nurse-demo")
+    errors = _attempt(at, "nurse", "nurse-demo")
     assert errors and "locked" in errors[0]
     assert at.session_state["auth_principal"] is None
 
@@ -90,7 +102,7 @@ def test_sign_in_page_locks_out_and_audits(data_dir: Path) -> None:
     stores = build_app(Settings(data_dir=data_dir)).stores
     user = stores.users.get("nurse")
     stores.users.update(user.model_copy(update={"locked_until": int(time.time() * 1000) - 1}), user.version)
-    _, errors = _attempt(at, "nurse", "nurse-demo")
+    errors = _attempt(at, "nurse", "nurse-demo")
     assert errors == []
     assert at.session_state["auth_principal"] == Principal("nurse", Role.NURSE)
     assert stores.users.get("nurse").failed_attempts == 0
@@ -126,7 +138,7 @@ def _stores(data_dir: Path) -> RecordStore:
 @pytest.fixture()
 def ward_doctor(data_dir: Path) -> Iterator[str]:
     """A fresh doctor account per test (the lock-out test above locks the demo nurse)."""
-    name = f"ward-doctor-{time.monotonic_ns() % 10**9}"
+    name = f"ward-doctor-{next(_DOCTORS)}"
     auth.add_user(_stores(data_dir), name, "ward-doctor-password", Role.DOCTOR)
     yield name
 
@@ -138,7 +150,9 @@ def _signed_in(username: str) -> AppTest:
     return at
 
 
-def test_sign_in_opens_a_server_session_and_hands_the_page_a_one_time_ticket(ward_doctor: str) -> None:
+def test_sign_in_opens_a_server_session_and_hands_the_page_a_one_time_ticket(
+    ward_doctor: str, clock: FakeClock
+) -> None:
     at = _signed_in(ward_doctor)
     session_id, ticket = at.session_state["auth_session"], at.session_state["auth_ticket"]
     kept = registry().find(session_id)
@@ -147,11 +161,11 @@ def test_sign_in_opens_a_server_session_and_hands_the_page_a_one_time_ticket(war
     assert any(ticket in body and "/_copilot/session" in body for body in binder)
     assert all(session_id not in body for body in binder)  # the session id itself never reaches the page
 
-    assert registry().ticket_pending(session_id, time.time())
-    cookie = registry().redeem(ticket, time.time())  # what the cookie route does with the page's request
+    assert registry().ticket_pending(session_id, clock())
+    cookie = registry().redeem(ticket, clock())  # what the cookie route does with the page's request
     assert cookie is not None and registry().session_id_for_cookie(cookie) == session_id
-    assert not registry().ticket_pending(session_id, time.time())  # used: the page stops sending it
-    assert registry().redeem(ticket, time.time()) is None
+    assert not registry().ticket_pending(session_id, clock())  # used: the page stops sending it
+    assert registry().redeem(ticket, clock()) is None
 
 
 # After the first signed-in run, AppTest runs the page's file by itself (not the entry file), where the page's
@@ -166,11 +180,11 @@ def test_signing_out_in_another_tab_signs_this_tab_out(ward_doctor: str) -> None
     assert at.session_state["auth_notice"] == sessions.ENDED
 
 
-def test_an_action_in_another_tab_counts_against_idle_expiry(ward_doctor: str) -> None:
+def test_an_action_in_another_tab_counts_against_idle_expiry(ward_doctor: str, clock: FakeClock) -> None:
     at = _signed_in(ward_doctor)
     session_id = at.session_state["auth_session"]
-    at.session_state["auth_last_seen"] = time.time() - 31 * 60  # this tab idle for 31 minutes ...
-    registry().touch(session_id, time.time())  # ... while another tab of the session was used just now
+    clock.pass_seconds(31 * 60)  # this tab idle for 31 minutes ...
+    registry().touch(session_id, clock())  # ... while another tab of the session was used just now
     at.run()
     assert at.session_state["auth_principal"] == Principal(ward_doctor, Role.DOCTOR)
 
