@@ -1,8 +1,8 @@
 """The scribe end to end: whole ACI-Bench consultations spoken, heard and drafted by the app's own pipeline.
 
-``python -m backend eval scribe --aci CSV --n N --audio-dir DIR [--model M] [--json]``
+``python -m backend eval scribe --aci CSV --n N [--first K] --audio-dir DIR [--model M] [--json]``
 
-For the first N consultations of CSV, ``DIR/aci_NN.wav`` is the whole dialogue spoken by espeak-ng (every
+For N consultations of CSV from row K (default 0: the first N), ``DIR/aci_NN.wav`` is the whole dialogue spoken by espeak-ng (every
 turn; doctor and patient in the two voices of ``backend.evals.asr.VOICES``; 0.35 s between turns) and
 ``DIR/aci_NN.json`` its sidecar: ``{"turns": [{"tag", "role", "start", "end", "text"}], "note", "dialogue",
 "seconds", "source": {"file", "row"}}``. Missing pairs are synthesised first; existing ones are reused.
@@ -62,15 +62,16 @@ def sidecar(turns: Sequence[SpokenTurn], row: dict[str, str], source: dict[str, 
     }
 
 
-def synthesise(csv_path: Path, out_dir: Path, n: int, speak: Speak = speak_espeak) -> list[Path]:
-    """``aci_NN.wav`` + ``aci_NN.json`` for the first ``n`` consultations; pairs already there are kept.
+def synthesise(csv_path: Path, out_dir: Path, n: int, speak: Speak = speak_espeak, first: int = 0) -> list[Path]:
+    """``aci_NN.wav`` + ``aci_NN.json`` (NN the row) for ``n`` consultations from row ``first``; pairs already
+    there are kept.
 
     Raises:
         SystemExit: a sidecar in ``out_dir`` was made from another file or row.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     wavs = []
-    for i, row in enumerate(read_rows(csv_path, n)):
+    for i, row in enumerate(read_rows(csv_path, first + n)[first:], start=first):
         wav, side = out_dir / f"aci_{i:02d}.wav", out_dir / f"aci_{i:02d}.json"
         source = {"file": csv_path.name, "row": i}
         if wav.is_file() and side.is_file():
@@ -223,7 +224,8 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aci", type=Path, required=True, help="ACI-Bench CSV with `dialogue` and `note` columns")
-    parser.add_argument("--n", type=int, default=8, help="how many consultations (the first N rows)")
+    parser.add_argument("--n", type=int, default=8, help="how many consultations (N rows from --first)")
+    parser.add_argument("--first", type=int, default=0, help="the first row to take (0: the first N rows)")
     parser.add_argument("--audio-dir", type=Path, required=True, help="where aci_NN.wav + aci_NN.json are (made)")
     parser.add_argument("--model", help="Whisper model folder (default: COPILOT_WHISPER_MODEL or provisioned)")
 
@@ -291,7 +293,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from backend.domain.drafting import draft_note
 
-    wavs = synthesise(args.aci, args.audio_dir, args.n)
+    wavs = synthesise(args.aci, args.audio_dir, args.n, first=getattr(args, "first", 0))
     transcriber, fallback_reason, load_s = _transcriber(args.model)
     scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
     rows = [score_consultation(wav, transcriber, draft_note, scorer) for wav in wavs]

@@ -123,6 +123,17 @@ def test_sidecar_records_every_spoken_turn_with_times_and_roles(tmp_path: Path) 
         assert w.getnframes() / SAMPLE_RATE == pytest.approx(turns[-1]["end"] + 0.35, abs=0.01)
 
 
+def test_a_row_range_is_spoken_into_files_named_by_their_rows(tmp_path: Path) -> None:
+    calls: list[tuple[str, str]] = []
+    rows = [(f"[doctor] visit number {i} .", f"Note {i}.") for i in range(4)]
+    aci = write_aci(tmp_path / "train.csv", rows)
+    wavs = scribe.synthesise(aci, tmp_path / "audio", 2, speak=fake_speak(calls), first=1)
+    assert [w.name for w in wavs] == ["aci_01.wav", "aci_02.wav"]
+    assert [c[0] for c in calls] == ["visit number 1.", "visit number 2."]
+    side = json.loads((tmp_path / "audio" / "aci_02.json").read_text())
+    assert side["source"] == {"file": "train.csv", "row": 2} and side["note"] == "Note 2."
+
+
 def test_existing_audio_is_reused_and_audio_of_another_file_refused(tmp_path: Path) -> None:
     calls: list[tuple[str, str]] = []
     aci = write_aci(tmp_path / "valid.csv", [(DIALOGUE, NOTE)])
