@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from backend.domain.drafting import draft_note
-from backend.domain.medications.second_pass import accept, candidates, find_stretches, second_pass
+from backend.domain.medications.second_pass import accept, candidates, find_stretches, second_pass, word_room
 from backend.domain.models import Segment, Word
 from backend.services.scribe_pipeline import Heard, draft_transcript, transcribe_recording
 
@@ -52,14 +52,36 @@ def test_accepts_one_offered_drug_that_sounds_like_the_heard_words() -> None:
     assert got is not None and (got.drug, got.heard) == ("fluoxetine", "project")
     assert accept(stretch, "continue on the project 20 milligrams", offered) is None  # nothing new
     assert accept(stretch, "continue on the Prozac or Proscar 20 mg", offered) is None  # two as close: no guess
-    both = accept(stretch, "continue on the Prozac, 20 mg, and Tenormin", [*offered, "Tenormin"])
-    assert both is not None and both.drug == "fluoxetine"  # the neighbour that does not sound like it is not taken
+    # A neighbour the recording names (atenolol) may be heard too: the drug that sounds like the stretch is taken.
+    both = accept(
+        stretch, "continue on the Prozac, 20 mg, and Tenormin", [*offered, "Tenormin"], frozenset({"atenolol"})
+    )
+    assert both is not None and both.drug == "fluoxetine"
     pilates = find_stretches([_segment("I want you to continue bilates and using the knee")])[0]
     assert accept(pilates, "continue Lantus and using the knee", candidates("bilates")) is None  # too far in sound
     assert accept(stretch, "continue on the metformin 20 mg", offered) is None  # not offered
     assert accept(stretch, "Medicines: Prozac, Proscar.", offered) is None  # the prompt read back
     far = find_stretches([_segment("continue on the weather 20 milligrams")])[0]
     assert accept(far, "continue on the Prozac 20 milligrams", offered) is None  # does not sound like it
+
+
+def test_a_decode_that_reads_out_a_list_or_holds_too_many_words_is_refused() -> None:
+    stretch = find_stretches([_segment("so tram it out, 50 milligrams, every six hours")])[0]
+    offered = candidates([r[0] for r in stretch.heard_runs()])
+    # Two drugs nobody named in the recording: the prompt read out, not the audio.
+    assert accept(stretch, "so tramadol, Toradol, 50 milligrams", offered) is None
+    assert accept(stretch, "so tramadol, Toradol, 50 milligrams", offered, frozenset({"ketorolac"})) is not None
+    # More words than the few seconds decoded can hold.
+    said = "so tramadol, 50 milligrams, every six hours"
+    assert accept(stretch, said, offered, room=8) is not None
+    assert accept(stretch, said + " and then we will see you again in two weeks okay", offered, room=8) is None
+
+
+def test_the_room_of_a_span_is_bounded_by_the_rate_of_speech_and_the_words_first_heard() -> None:
+    seg = _segment("so tram it out, 50 milligrams, every six hours", start=10.0)  # 9 words, 0.3 s each
+    assert word_room([seg], 10.0, 12.0) == 8  # 4 words a second
+    assert word_room([seg], 10.0, 10.6) == 3  # 2 words heard: at most twice that plus a few, and the rate
+    assert word_room([seg], 20.0, 22.0) == 8  # nothing heard there (a pause): the rate alone
 
 
 def test_a_name_no_closer_than_a_nearer_offered_one_or_a_drug_already_named_is_refused() -> None:

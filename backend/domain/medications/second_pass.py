@@ -13,6 +13,7 @@ Pure: the decoding is a callable given by the caller (the speech engine's span d
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,12 @@ NEAR_BEST = (
     0.05  # the name said must sound about as close as the closest offered name (the audio picks among near ties)
 )
 MIN_SOUND = 0.60  # the drug the second pass names must sound like the words first heard (key and letters)
+# A decode is not of the audio when it holds more words than anyone says in its seconds (conversation runs at
+# 2.5-3 words a second) or far more than the first pass heard there: the prompt was read out as a list.
+MAX_WORDS_PER_SECOND = 4.0
+MAX_WORDS_FACTOR = 2  # ... times the words first heard in the span, plus MAX_WORDS_SLACK
+MAX_WORDS_SLACK = 3
+LIST_NAMES = 2  # a decode naming this many drugs nobody said in the recording reads out the prompt
 # A drug name belongs just here: the words before it (up to 4) end like these ...
 _BEFORE = re.compile(
     r"(?:\b(?:refill|refills|prescribe|prescribed|prescription)(?: (?:of|on|for))?"
@@ -177,19 +184,43 @@ def candidates(heard: str | Sequence[str], n: int = N_CANDIDATES) -> list[str]:
     return names
 
 
+def word_room(segments: Sequence[Segment], start: float, end: float) -> int:
+    """The most words an honest decode of ``[start, end)`` seconds can hold: what anyone can say in that time,
+    or a few more than the first pass heard there (whichever is less)."""
+    heard = sum(1 for s in segments for w in s.words if start <= w.start < end)
+    by_rate = math.ceil(MAX_WORDS_PER_SECOND * max(0.0, end - start))
+    return min(by_rate, MAX_WORDS_FACTOR * heard + MAX_WORDS_SLACK) if heard else by_rate
+
+
+def is_hallucinated(biased_text: str, known: frozenset[str], room: int | None = None) -> bool:
+    """True when a biased decode cannot be what was said: the prompt read back ("Medicines: ..."), more words
+    than ``room``, or a list of drugs (:data:`LIST_NAMES` or more) the recording does not name elsewhere."""
+    if "medicines" in biased_text.lower():
+        return True
+    if room is not None and len(_TOKEN.findall(biased_text)) > room:
+        return True
+    new = {c for h in find_names(biased_text, correct=False, strict_ambiguous=False) for c in h.match.components}
+    return len(new - known) >= LIST_NAMES
+
+
 def accept(
-    stretch: Stretch, biased_text: str, offered: Sequence[str], known: frozenset[str] = frozenset()
+    stretch: Stretch,
+    biased_text: str,
+    offered: Sequence[str],
+    known: frozenset[str] = frozenset(),
+    room: int | None = None,
 ) -> Recovery | None:
     """The one offered drug the biased decode names that sounds like what was first heard, as a recovery of
     the heard run it fits best.
 
-    None when the decode names no offered drug, names two that fit about as well, reads back the prompt, or the
+    None when the decode looks hallucinated (:func:`is_hallucinated`: the prompt read back, more words than
+    ``room``, a list of drugs nobody named), names no offered drug, names two that fit about as well, or the
     one it names does not sound like the heard words (the prompt talked it into a name, not the audio): less
     than :data:`MIN_SOUND`, or clearly less than the offered name nearest in sound. ``known``: generics the
     recording already names; a new drug that sounds no closer than one of them is not taken (the stretch is
     most likely the drug already talked about: "product" for Prozac, not Pradaxa).
     """
-    if "medicines" in biased_text.lower():  # the prompt read back: the decode heard no speech there
+    if is_hallucinated(biased_text, known, room):
         return None
     spelled = {n.lower(): n for n in offered}
     generic = {d.name.lower(): d.generic for d in _drugs()}
@@ -238,7 +269,7 @@ def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) ->
         offered = candidates([r[0] for r in stretch.heard_runs()])
         hot = "Medicines: " + ", ".join(offered) + "."
         lo, hi = max(0.0, stretch.t_start - PAD_SECONDS), min(duration, stretch.t_end + PAD_SECONDS)
-        got = accept(stretch, decode(lo, hi, hot), offered, known)
+        got = accept(stretch, decode(lo, hi, hot), offered, known, word_room(segments, lo, hi))
         if got is not None and not any(
             r.segment_id == got.segment_id and r.start < got.end and got.start < r.end for r in out
         ):
