@@ -191,6 +191,33 @@ class LeaseStore(Protocol):
 
 
 @dataclass(frozen=True)
+class StateWrite:
+    """What a :meth:`SharedState.update` stores: ``value`` (None deletes the entry) kept until ``expires_at_ms``."""
+
+    value: dict[str, Any] | None
+    expires_at_ms: int = 0
+
+
+class SharedState(Protocol):
+    """Small short-lived state every process of a deployment must see alike: signed-in sessions, rate-limit
+    buckets, sign-in throttles. JSON objects under a key, each kept at least until its expiry (epoch ms), after
+    which it reads as absent and may be removed at any time (DynamoDB: its TTL attribute)."""
+
+    def get(self, key: str, now_ms: int | None = None) -> dict[str, Any] | None:
+        """The entry's value; with ``now_ms``, None once it has expired."""
+
+    def update(
+        self, key: str, change: Callable[[dict[str, Any] | None], tuple[StateWrite | None, Any]], now_ms: int
+    ) -> Any:
+        """Atomic read-modify-write across processes: ``change`` gets the current value (None when absent or
+        expired) and returns (what to store, or None to leave it; a result); the result is returned.
+
+        ``change`` must be pure: it may run more than once when another process wrote meanwhile."""
+
+    def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
 class RecordStore:
     """All record ports of one backend (SQLite or DynamoDB)."""
 
@@ -204,6 +231,7 @@ class RecordStore:
     api_tokens: ApiTokenStore
     changes: ChangeFeed | None = None  # None: this backend keeps no change feed (live events are off)
     leases: LeaseStore | None = None  # None: no shared leases (a run guarded by one then runs unguarded)
+    state: SharedState | None = None  # None: sessions and throttles stay in each process's memory
 
 
 class BlobStore(Protocol):

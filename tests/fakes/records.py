@@ -13,6 +13,7 @@ from backend.domain.leases import Lease
 from backend.domain.models import AuditEvent, Job, JobStatus, MetricDay, Note, NoteStatus, Page, Patient, User, now_ms
 from backend.domain.text import name_tokens
 from backend.ports import RecordStore
+from backend.services.memory_state import MemoryState
 
 
 def _cursor(offset: int) -> str:
@@ -264,4 +265,5 @@ def fake_record_store() -> RecordStore:
         jobs=FakeJobs(),  # type: ignore[arg-type]
         api_tokens=FakeApiTokens(),  # type: ignore[arg-type]
         leases=FakeLeases(),
+        state=MemoryState(),  # the in-process implementation is an honest fake of the shared one
     )

@@ -18,6 +18,7 @@ from backend.adapters.records.dynamodb.leases import DynamoLeaseStore
 from backend.adapters.records.dynamodb.metrics import DynamoMetricStore
 from backend.adapters.records.dynamodb.notes import DynamoHistoryStore, DynamoNoteStore
 from backend.adapters.records.dynamodb.patients import DynamoPatientStore
+from backend.adapters.records.dynamodb.shared_state import DynamoSharedState
 from backend.adapters.records.dynamodb.users import DynamoUserStore
 from backend.ports import RecordStore
 
@@ -46,6 +47,7 @@ def open_dynamodb_store(
         api_tokens=DynamoApiTokenStore(c, prefix),
         leases=DynamoLeaseStore(c, prefix),
         changes=DynamoChangeFeed(c, prefix),
+        state=DynamoSharedState(c, prefix),
     )
 
 

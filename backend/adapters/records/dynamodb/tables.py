@@ -19,6 +19,8 @@ Tables (key; indexes):
   entity-index (entity, created_at)
 * ChangeFeed: feed + seq (N): the live-events feed, appended by the stream consumer (Jobs, HealthMetrics and
   AuditLog stream too, like PatientNotes)
+* SharedState: state_key; TTL expires_ttl: signed-in sessions, rate-limit buckets and sign-in throttles that
+  every UI and API task must see alike
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ AUDIT = "AuditLog"
 USERS = "Users"
 API_TOKENS = "ApiTokens"
 CHANGES = "ChangeFeed"
+SHARED_STATE = "SharedState"
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ TABLES: tuple[TableDef, ...] = (
         ),
     ),
     TableDef(CHANGES, "feed", "seq", {"feed": "S", "seq": "N"}),
+    TableDef(SHARED_STATE, "state_key", None, {"state_key": "S"}, ttl_attribute="expires_ttl"),
 )
 
 BY_NAME: dict[str, TableDef] = {t.name: t for t in TABLES}
@@ -181,9 +185,16 @@ def create_tables(client: Any, prefix: str = "", wait: bool = True) -> dict[str,
             continue
         client.create_table(**params)
         changed[params["TableName"]] = "created"
-        if wait:
-            _wait_active(client, params["TableName"])
+        if wait or table.ttl_attribute:
+            _wait_active(client, params["TableName"])  # TTL can be turned on only once the table is ACTIVE
+        if table.ttl_attribute:
+            enable_ttl(client, params["TableName"], table.ttl_attribute)
     return changed
+
+
+def enable_ttl(client: Any, name: str, attribute: str) -> None:
+    """Let DynamoDB delete the table's items once the epoch seconds in ``attribute`` have passed."""
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
 
 
 def add_missing_indexes(client: Any, params: dict[str, Any], wait: bool = True) -> list[str]:

@@ -14,6 +14,7 @@ from backend.adapters.records.sqlite.leases import SqliteLeaseStore
 from backend.adapters.records.sqlite.metrics import SqliteMetricStore
 from backend.adapters.records.sqlite.notes import SqliteHistoryStore, SqliteNoteStore
 from backend.adapters.records.sqlite.patients import SqlitePatientStore
+from backend.adapters.records.sqlite.shared_state import SqliteSharedState
 from backend.adapters.records.sqlite.users import SqliteUserStore
 from backend.ports import RecordStore
 
@@ -32,6 +33,7 @@ def open_sqlite_store(path: Path, key: DataKey | None = None) -> RecordStore:
         api_tokens=SqliteApiTokenStore(db),
         changes=SqliteChangeFeed(db),
         leases=SqliteLeaseStore(db),
+        state=SqliteSharedState(db),
     )
 
 

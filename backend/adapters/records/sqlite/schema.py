@@ -136,4 +136,12 @@ MIGRATIONS: list[str] = [
         detail TEXT NOT NULL DEFAULT ''
     );
     """,
+    """
+    CREATE TABLE shared_state (
+        key TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX shared_state_expiry ON shared_state(expires_at);
+    """,
 ]
