@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from backend.domain.drafting.drafter import VITAL_LABELS
 from backend.domain.errors import CopilotError, NotFound
 from backend.domain.models import Medication, Note, NoteStatus
 from backend.services.access import Permission, Principal
@@ -139,6 +140,7 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             },
             key=f"{key}_meds",
             width="stretch",
+            placeholder="",  # an empty cell reads as empty, not as the word "None"
         )
         to_confirm = _recovered_names(note, editable, key)
         diagnosis_codes(app, principal, note, editable, key)
@@ -150,6 +152,8 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 f"{suggested} ICD-10 code(s) above are suggestions nobody has confirmed. You can sign now: they stay "
                 "marked as suggested (not chosen by a clinician) in the record and its exports."
             )
+        if note.status is NoteStatus.DRAFT and editable and not may_sign:
+            st.caption("A doctor signs this note: save your changes and it waits on the doctor's dashboard.")
         c1, c2, c3 = st.columns(3)
         try:
             if to_confirm is not None:
@@ -275,7 +279,7 @@ def _vitals(note: Note) -> None:
     st.dataframe(
         [
             {
-                "vital": v.kind,
+                "vital": VITAL_LABELS.get(v.kind, v.kind),
                 "value": v.value,
                 "unit": v.unit,
                 "check": "ok" if v.plausible else f"check: {v.reason or 'implausible'}",

@@ -12,7 +12,7 @@ from backend.domain.note_content import Diagnosis
 from backend.services.access import Principal
 from tests.helpers.apptest import app_fixture, open_page
 
-app = app_fixture("diagnosis-codes", users={"doctor": Role.DOCTOR})
+app = app_fixture("diagnosis-codes", users={"doctor": Role.DOCTOR, "nurse": Role.NURSE})
 DOCTOR = Principal("doctor", Role.DOCTOR)
 
 
@@ -90,3 +90,15 @@ def test_signing_with_unconfirmed_codes_is_allowed_and_says_so(app: App) -> None
     assert "suggested from the words" in row_of(at, "Hypertension")
     assert not [b for b in at.button if b.key and b.key.startswith(f"{key}_dx_")]
     assert not [t for t in at.text_input if t.key and t.key.startswith(f"{key}_dx_")]
+
+
+def test_a_nurse_codes_a_draft_and_is_told_that_a_doctor_signs(app: App) -> None:
+    note = add_note(app, "PAT_0000d004")
+    key = f"scribe_review_{note.timestamp}"
+    at = open_page("scribe", Principal("nurse", Role.NURSE), note.patient_id)
+    assert not at.exception, at.exception
+    assert any("A doctor signs this note" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.key == f"{key}_sign"]
+    assert not any("suggestions nobody has confirmed" in i.value for i in at.info)  # that is the signer's notice
+    at.button(key=f"{key}_dx_1_confirm").click().run()
+    assert stored(app, note).diagnoses[1].icd10.by == "nurse"  # type: ignore[union-attr]

@@ -64,8 +64,9 @@ def test_vitals_show_their_check_and_every_item_offers_its_evidence(app: App) ->
     at = review(note.patient_id)
     (table,) = [d.value for d in at.dataframe if "vital" in d.value.columns]
     rows = {r["vital"]: r for r in table.to_dict("records")}
-    assert (rows["bp"]["value"], rows["bp"]["unit"], rows["bp"]["check"]) == ("140/90", "mmHg", "ok")
-    assert rows["hr"]["check"].startswith("check: ") and "outside the plausible range" in rows["hr"]["check"]
+    bp, hr = rows["Blood pressure"], rows["Heart rate"]  # named as a clinician says them
+    assert (bp["value"], bp["unit"], bp["check"]) == ("140/90", "mmHg", "ok")
+    assert hr["check"].startswith("check: ") and "outside the plausible range" in hr["check"]
     options = at.selectbox(key=f"{key}_evidence").options
     assert "chief complaint: cough" in options and "follow up: in 2 weeks" in options
     assert "vital bp: 140/90 mmHg" in options
