@@ -16,6 +16,7 @@ from backend.ports import (
     BlobStore,
     Drafter,
     EventInbox,
+    IdempotencyStore,
     JobQueue,
     LiveAudio,
     MedicationExtractor,
@@ -359,6 +360,20 @@ def build_queue(settings: Settings, encryption: Encryption | None = None) -> Job
     from backend.adapters.records.sqlite import Database
 
     return SqliteJobQueue(Database(settings.db_path, (encryption or data_encryption(settings)).key))
+
+
+def build_idempotency_store(app: App) -> IdempotencyStore:
+    """Where the REST API keeps retried requests' first answers: the record store's backend (SQLite or DynamoDB)."""
+    s = app.settings
+    if s.resolved("store") == "dynamodb":
+        from backend.adapters.records.dynamodb.base import make_client
+        from backend.adapters.records.dynamodb.idempotency import DynamoIdempotencyStore
+
+        return DynamoIdempotencyStore(make_client(region=s.aws_region), s.table_prefix)
+    from backend.adapters.records.sqlite import Database
+    from backend.adapters.records.sqlite.idempotency import SqliteIdempotencyStore
+
+    return SqliteIdempotencyStore(Database(s.db_path, (app.resolved_encryption or data_encryption(s)).key))
 
 
 def build_upload_deps(app: App) -> UploadDeps:

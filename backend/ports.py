@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from backend.domain.api_tokens import ApiToken
 from backend.domain.audit_chain import ChainLink
 from backend.domain.changes import Change
+from backend.domain.idempotency import IdempotencyRecord
 from backend.domain.leases import Lease
 from backend.domain.models import (
     AuditEvent,
@@ -215,6 +216,23 @@ class SharedState(Protocol):
         ``change`` must be pure: it may run more than once when another process wrote meanwhile."""
 
     def delete(self, key: str) -> None: ...
+
+
+class IdempotencyStore(Protocol):
+    """Retried requests' first answers (see :mod:`backend.domain.idempotency`), each kept until it expires."""
+
+    def claim(self, record: IdempotencyRecord, now_ms: int) -> IdempotencyRecord | None:
+        """Store pending ``record`` unless a live record has its key (atomic across processes): None when
+        claimed, else the live record (pending or done)."""
+
+    def complete(self, record: IdempotencyRecord) -> None:
+        """Replace the pending record of ``record.key`` with ``record`` (done: status, body, headers)."""
+
+    def release(self, key: str, fingerprint: str) -> None:
+        """Drop a pending claim (the request failed: a retry with the key runs again)."""
+
+    def get(self, key: str, now_ms: int) -> IdempotencyRecord | None:
+        """The live record of ``key``, or None."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
-from backend.api import errors
+from backend.api import errors, openapi_doc
 from backend.api.auth import Authenticator
+from backend.api.idempotency import Idempotency
 from backend.api.oidc import OidcVerifier
 from backend.api.ratelimit import RateLimiter
 from backend.api.routes import (
@@ -31,7 +32,7 @@ from backend.api.routes import (
     uploads,
     wearables,
 )
-from backend.bootstrap import App, build_app, start_background_work
+from backend.bootstrap import App, build_app, build_idempotency_store, start_background_work
 from backend.domain.errors import ValidationFailed
 from backend.services.login_guard import LoginGuard
 
@@ -64,6 +65,7 @@ def create_app(
     oidc: OidcVerifier | None = None,
     clock: Callable[[], float] = time.monotonic,
     start_worker: bool = True,
+    idempotency: Idempotency | None = None,
 ) -> FastAPI:
     """The API over ``app`` (built from the environment when None).
 
@@ -72,6 +74,7 @@ def create_app(
         oidc: the bearer-JWT verifier; None builds one from ``COPILOT_API_OIDC_*`` when an issuer is set.
         clock: the rate limiter's clock (tests move it by hand).
         start_worker: start the in-process job worker on start-up when the queue is local (as the pages do).
+        idempotency: where retried requests' first answers are kept; None: the record store's backend.
     """
     system = app or build_app()
     settings = system.settings
@@ -99,9 +102,11 @@ def create_app(
         oidc if oidc is not None else _oidc_from(system),
         failures=LoginGuard(clock=clock),
     )
+    api.state.idempotency = idempotency or Idempotency(build_idempotency_store(system))
     errors.install(api)
     for router in ROUTERS:
         api.include_router(router)
+    openapi_doc.install(api)
 
     @api.get("/v1/health", response_model=Health, tags=["health"])
     def health() -> Health:

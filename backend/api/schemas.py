@@ -18,10 +18,28 @@ from backend.domain.reconcile import ActiveMed
 JobState = Literal["queued", "transcribing", "drafting", "ready_for_review", "failed"]
 
 
-class ErrorBody(BaseModel):
-    """Every refusal: ``detail`` says what went wrong and what to do."""
+class FieldProblem(BaseModel):
+    """One refused field of a request (a 422's ``errors``); the refused value itself is never echoed."""
 
-    detail: str
+    loc: list[str | int] = Field(description="Where: e.g. ['body', 'phone'] or ['query', 'limit']")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every refusal (RFC 9457 problem details, ``application/problem+json``).
+
+    ``code`` is stable: branch on it, not on ``detail``, which is a sentence for people (what went wrong and
+    what to do) and may be reworded.
+    """
+
+    type: str = Field(description="A URN naming the kind of problem: urn:copilot:problem:<code>")
+    title: str = Field(description="The HTTP status's short name")
+    status: int
+    detail: str = Field(description="What went wrong and what to do, in a sentence")
+    code: str = Field(description="Stable machine-readable reason, e.g. version_conflict")
+    instance: str | None = Field(default=None, description="The request's path")
+    errors: list[FieldProblem] | None = Field(default=None, description="422 only: each refused field")
 
 
 # --- patients -------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def test_refusals_name_the_problem(tmp_path: Path) -> None:
     assert unknown.status_code == 404
     assert h.app.stores.jobs.list_for_patient("PAT_00000000") == []  # nothing stored for a refused upload
     bad_phone = h.client.post("/v1/patients", json={"name": "A Person", "phone": "12"}, headers=nurse)
-    assert bad_phone.status_code == 422 and bad_phone.json()["detail"][0]["msg"]
+    assert bad_phone.status_code == 422 and bad_phone.json()["errors"][0]["msg"]
     extra = h.client.post("/v1/patients", json={"name": "A Person", "nickname": "x"}, headers=nurse)
     assert extra.status_code == 422  # unknown fields are refused, not silently dropped
     broken = h.client.post("/v1/patients", content=b"{not json", headers={**nurse, "Content-Type": "application/json"})

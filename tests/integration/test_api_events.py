@@ -194,7 +194,7 @@ def test_callers_who_may_not_read_patients_get_no_stream(server: Server, who: st
     stream = Stream(server.url, server.harness.auth(who)).start()
     assert stream.status.get(timeout=BOUND_S) == status
     refused = stream.items.get(timeout=BOUND_S)
-    assert refused["content_type"].startswith("application/json") and refused["body"]["detail"]
+    assert refused["content_type"].startswith("application/problem+json") and refused["body"]["detail"]
 
 
 def test_a_bad_last_event_id_is_refused(server: Server) -> None:

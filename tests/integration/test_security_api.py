@@ -66,7 +66,7 @@ def test_refused_bodies_are_not_echoed_in_errors_or_logs(harness: ApiHarness, ca
     caplog.set_level(logging.DEBUG)
     wrong_type = harness.client.post("/v1/patients", json={"name": [CLINICAL], "phone": 5}, headers=nurse)
     assert wrong_type.status_code == 422
-    assert [e["loc"] for e in wrong_type.json()["detail"]] == [["body", "name"], ["body", "phone"]]
+    assert [e["loc"] for e in wrong_type.json()["errors"]] == [["body", "name"], ["body", "phone"]]
     broken = harness.client.post(
         "/v1/patients",
         content=f'{{"name": "{CLINICAL}", '.encode(),

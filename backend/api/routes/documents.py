@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile, status
+from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi.responses import Response
 
 from backend.api.auth import AppDep, PrincipalDep
-from backend.api.errors import ERRORS
+from backend.api.errors import ERRORS, ApiProblem
+from backend.api.idempotency import IdempotencyKey, Outcome, json_content, run_once, upload_content
 from backend.api.params import PatientId, Timestamp
 from backend.api.schemas import (
     DocumentAccepted,
     DocumentConfirm,
-    ErrorBody,
     HistoryOut,
     IdentityOut,
+    Problem,
     ReadingOut,
     edited_medications,
     history_out,
@@ -27,12 +29,11 @@ from backend.api.schemas import (
 )
 from backend.api.uploads import UPLOAD_ERRORS, read_limited
 from backend.domain.document_identity import describe
-from backend.domain.errors import ConcurrentUpdate
 from backend.services import digitize, document_jobs, history
 from backend.services.access import Permission, require
 
 router = APIRouter(prefix="/v1/patients/{patient_id}/documents", tags=["documents"], responses=ERRORS)
-_RESPONSES = {code: {**info, "model": ErrorBody} for code, info in UPLOAD_ERRORS.items()}
+_RESPONSES = {code: {**info, "model": Problem} for code, info in UPLOAD_ERRORS.items()}
 NOT_READY = "This document is still being read: poll status_url until it is ready_for_review, then fetch it again."
 
 
@@ -52,23 +53,32 @@ def _reading_url(patient_id: str, reading_id: str) -> str:
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted, responses=_RESPONSES)
 def read_document(
+    request: Request,
     patient_id: PatientId,
     file: Annotated[UploadFile, File(description="A photo (JPEG, PNG, WebP) or a PDF of a prescription")],
     app: AppDep,
     principal: PrincipalDep,
-) -> DocumentAccepted:
-    """Queue the document for reading (stored, nothing saved to the history yet); poll ``status_url``."""
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Queue the document for reading (stored, nothing saved to the history yet); poll ``status_url``.
+
+    Send an ``Idempotency-Key`` so that a retried upload is read once.
+    """
     deps = app.digitize_deps()
     data = read_limited(file, deps.limits.max_document_bytes, "documents (COPILOT_MAX_DOCUMENT_MB)")
-    job = document_jobs.submit_document(
-        deps, app.queue, principal, patient_id, data, file.filename or "document", source="api"
-    )
-    return DocumentAccepted(
-        job_id=job.job_id,
-        status=job.status.value,
-        status_url=f"/v1/jobs/{job.job_id}",
-        reading_url=_reading_url(patient_id, job.job_id),
-    )
+    name = file.filename or "document"
+
+    def submit() -> Outcome:
+        job = document_jobs.submit_document(deps, app.queue, principal, patient_id, data, name, source="api")
+        accepted = DocumentAccepted(
+            job_id=job.job_id,
+            status=job.status.value,
+            status_url=f"/v1/jobs/{job.job_id}",
+            reading_url=_reading_url(patient_id, job.job_id),
+        )
+        return Outcome(accepted, {"Location": accepted.status_url})
+
+    return run_once(request, principal, idempotency_key, upload_content(name, data), status.HTTP_202_ACCEPTED, submit)
 
 
 @router.get("/readings/{reading_id}", response_model=ReadingOut)
@@ -76,7 +86,7 @@ def get_reading(patient_id: PatientId, reading_id: str, app: AppDep, principal: 
     """What was read (for whoever uploaded it): 409 while still being read, 422 with the reason if reading failed."""
     reading = document_jobs.load_reading(app.digitize_deps(), principal, patient_id, reading_id)
     if reading is None:
-        raise ConcurrentUpdate(NOT_READY)
+        raise ApiProblem(409, "reading_not_ready", NOT_READY, {"Retry-After": "2"})
     return ReadingOut(
         reading_id=reading_id,
         patient_id=patient_id,
@@ -95,30 +105,40 @@ def get_reading(patient_id: PatientId, reading_id: str, app: AppDep, principal: 
 
 @router.post("/readings/{reading_id}/confirm", status_code=status.HTTP_201_CREATED, response_model=HistoryOut)
 def confirm_reading(
+    request: Request,
     patient_id: PatientId,
     reading_id: str,
     body: DocumentConfirm,
     app: AppDep,
     principal: PrincipalDep,
-) -> HistoryOut:
-    """Save the document and its (edited) medication list to the patient's history."""
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Save the document and its (edited) medication list to the patient's history.
+
+    Send an ``Idempotency-Key`` so that a retried confirmation saves one history entry.
+    """
     require(principal, Permission.DIGITIZE)  # before the lookup: a refused role learns nothing of readings
     deps = app.digitize_deps()
-    reading = document_jobs.load_reading(deps, principal, patient_id, reading_id)
-    if reading is None:
-        raise ConcurrentUpdate(NOT_READY)
-    read = reading.medications
-    meds = read if body.medications is None else edited_medications(body.medications, read, verbatim=True)
-    entry = document_jobs.save_reading(
-        deps,
-        principal,
-        patient_id,
-        reading_id,
-        meds,
-        document_date=body.document_date,
-        confirm_patient=body.confirm_patient,
-    )
-    return history_out(entry)
+
+    def confirm() -> Outcome:
+        reading = document_jobs.load_reading(deps, principal, patient_id, reading_id)
+        if reading is None:
+            raise ApiProblem(409, "reading_not_ready", NOT_READY, {"Retry-After": "2"})
+        read = reading.medications
+        meds = read if body.medications is None else edited_medications(body.medications, read, verbatim=True)
+        entry = document_jobs.save_reading(
+            deps,
+            principal,
+            patient_id,
+            reading_id,
+            meds,
+            document_date=body.document_date,
+            confirm_patient=body.confirm_patient,
+        )
+        saved = history_out(entry)
+        return Outcome(saved, {"Location": f"/v1/patients/{patient_id}/documents/{saved.timestamp}"})
+
+    return run_once(request, principal, idempotency_key, json_content(body), status.HTTP_201_CREATED, confirm)
 
 
 @router.post("/readings/{reading_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)

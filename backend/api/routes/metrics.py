@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
 from backend.api.params import PatientId
-from backend.api.schemas import ErrorBody, JobAccepted, JobState, MetricDayOut, MetricDays, MetricsImportOut
+from backend.api.schemas import JobAccepted, JobState, MetricDayOut, MetricDays, MetricsImportOut, Problem
 from backend.api.uploads import UPLOAD_ERRORS, read_limited
 from backend.domain.errors import NotFound
 from backend.domain.metrics import ImportReport
@@ -24,7 +24,7 @@ from backend.domain.models import JobStatus
 from backend.services import metrics, metrics_jobs
 
 router = APIRouter(prefix="/v1/patients/{patient_id}/metrics", tags=["metrics"], responses=ERRORS)
-_RESPONSES = {code: {**info, "model": ErrorBody} for code, info in UPLOAD_ERRORS.items()}
+_RESPONSES = {code: {**info, "model": Problem} for code, info in UPLOAD_ERRORS.items()}
 
 
 class MetricsImportAccepted(JobAccepted):

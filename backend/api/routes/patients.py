@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import Response
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.idempotency import IdempotencyKey, Outcome, json_content, run_once
 from backend.api.params import PatientId
 from backend.api.schemas import PatientCreated, PatientIn, PatientList, PatientOut, PatientUpdate, patient_out
 from backend.services import patients
@@ -22,10 +24,26 @@ def _input(body: PatientIn) -> patients.PatientInput:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PatientCreated)
-def register_patient(body: PatientIn, app: AppDep, principal: PrincipalDep) -> PatientCreated:
-    """Register a patient. A phone number another patient has is allowed and listed in ``same_phone``."""
-    reg = patients.register_patient(app.stores, principal, _input(body), app.settings.default_region)
-    return PatientCreated(**patient_out(reg.patient).model_dump(), same_phone=[p.patient_id for p in reg.same_phone])
+def register_patient(
+    request: Request,
+    body: PatientIn,
+    app: AppDep,
+    principal: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Register a patient. A phone number another patient has is allowed and listed in ``same_phone``.
+
+    Send an ``Idempotency-Key`` so that a retry after a lost response does not register the patient twice.
+    """
+
+    def register() -> Outcome:
+        reg = patients.register_patient(app.stores, principal, _input(body), app.settings.default_region)
+        created = PatientCreated(
+            **patient_out(reg.patient).model_dump(), same_phone=[p.patient_id for p in reg.same_phone]
+        )
+        return Outcome(created, {"Location": f"/v1/patients/{created.patient_id}"})
+
+    return run_once(request, principal, idempotency_key, json_content(body), status.HTTP_201_CREATED, register)
 
 
 @router.get("", response_model=PatientList)

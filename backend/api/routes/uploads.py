@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS, error_response
 from backend.api.params import PatientId
-from backend.api.schemas import ErrorBody, JobOut, job_out
+from backend.api.schemas import JobOut, Problem, job_out
 from backend.domain.upload_policy import REQUESTER_FIELD, SIGNATURE_FIELD, UploadRefused
 from backend.services import uploads
 
@@ -79,7 +79,7 @@ def read_upload(upload_id: UploadId, app: AppDep, principal: PrincipalDep) -> Up
 @router.post(
     "/v1/uploads:form",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={403: {"model": ErrorBody, "description": "The form breaks its signed policy (or expired)"}},
+    responses={403: {"model": Problem, "description": "The form breaks its signed policy (or expired)"}},
 )
 async def local_upload_form(
     app: AppDep,
