@@ -3,12 +3,12 @@ dosage forms that are not drug names, combinations that keep every component, ti
 
 from __future__ import annotations
 
+import io
 import json
-import subprocess
-import sys
 
 import pytest
 
+from backend.__main__ import main
 from backend.domain.medications import parse_line
 from backend.domain.medications.ocr_digits import read_numbers
 from backend.domain.medications.strengths import check_strength
@@ -78,13 +78,14 @@ def test_timing_words_are_kept(line: str, field: str, value: str) -> None:
     assert med is not None and getattr(med, field) == value
 
 
-def test_meds_parse_command_prints_a_list_aligned_with_the_input() -> None:
+def test_meds_parse_command_prints_a_list_aligned_with_the_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In this process (the command's own code path, without a second load of the drug dictionary).
     lines = "Tab Losartan 5O mg OD\nDiet: low salt\n\nTab. Metformin 500mg + Glimepiride 1mg 1-0-0\n"
-    done = subprocess.run(
-        [sys.executable, "-m", "backend", "meds", "parse", "--json"],
-        input=lines, capture_output=True, text=True, check=True, timeout=120,
-    )  # fmt: skip
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    assert main(["meds", "parse", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert len(out) == 4 and out[1] is None and out[2] is None
     assert out[0]["name"] == "losartan" and out[0]["strength"] == "50 mg" and out[0]["flags"]
     assert set(out[3]) == {"name", "verbatim", "strength", "form", "route", "frequency", "duration", "instructions",
