@@ -25,6 +25,7 @@ def open_citation(patient_id: str, ref: dict[str, object]) -> None:
 with one_tab:
     patient = pick_patient("ask")
     if patient is not None:
+        app.ask_cache().prepare(patient.patient_id)  # built in the background while the question is typed
         with st.form("ask_form"):
             question = st.text_input(
                 "Question",

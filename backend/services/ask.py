@@ -144,6 +144,8 @@ def ask(
         answer = _class_answer(question, class_facts(stores, patient_id, entry, classes), hits, llm, max_sentences)
     else:
         answer = _answer(question, hits, llm, max_sentences)
+    if entry.notice:  # only the newest records were searched (the full index is being built): say so
+        answer.note = f"{answer.note} {entry.notice}".strip()
     cited = ",".join(c.passage_id for c in answer.citations)
     # What happened, not what was asked: the question is clinical text, and admins read the audit trail (the
     # classes asked about would say what the question was about, so only their number is logged).

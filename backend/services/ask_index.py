@@ -3,6 +3,14 @@
 Passages: each sentence of each note section, each medication line (notes and history entries), each ~400-character
 chunk of a document's extracted text, and optional anomaly-day summaries. The index is cached per patient and
 rebuilt when a note or history entry was added or changed (checked with cheap key queries on every ask).
+
+Who builds it: a patient with hundreds of notes and documents takes most of a second to index, so in a process
+that serves pages or the API a background thread (``backend.worker.ask_index``) builds and refreshes the cache
+when notes, documents or health data change, and marks the cache ``refreshed_in_background``. A question then
+only reads the cache; when the patient's index is missing or stale it is answered at once from an index of the
+patient's newest records only (:data:`RECENT_RECORDS` notes and as many documents), saying so, and the thread
+is asked to build the full one. A patient with no more records than that gets the full index either way. Where
+no such thread runs (the command line, benchmarks), the question builds the full index itself, as before.
 """
 
 from __future__ import annotations
@@ -28,6 +36,11 @@ MetricPassages = Callable[[str], list[Mapping[str, Any]]]  # patient_id -> [{day
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CHUNK_CHARS = 400
+RECENT_RECORDS = 50  # notes (and documents) a question searches while the full index is being built
+PARTIAL_NOTICE = (
+    "This patient's full search index is still being built: this answer searched the newest {n} notes and "
+    "{n} documents only. Ask again in a moment to search everything."
+)
 
 
 @dataclass
@@ -49,6 +62,7 @@ class PatientIndex:
     metric_fp: str
     note_versions: dict[int, int] = field(default_factory=dict)  # timestamp -> version of each indexed note
     groups: list[list[Passage]] = field(default_factory=list)  # passages sharing one indexed text, newest first
+    notice: str = ""  # set when the index covers only the newest records (see the module docstring)
 
 
 @dataclass
@@ -62,6 +76,35 @@ class AskIndexCache:
     _items: OrderedDict[str, PatientIndex] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     builds: int = 0
+    # Set by the background builder when it starts: questions then read the cache and never build a full index.
+    refreshed_in_background: bool = False
+    _wanted: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    _wake: threading.Condition = field(default_factory=threading.Condition)
+
+    def patients(self) -> list[str]:
+        """The patients whose index is cached (the builder refreshes these when their records change)."""
+        with self._lock:
+            return list(self._items)
+
+    def want(self, patient_id: str) -> None:
+        """Ask the background builder for ``patient_id``'s full index (a page that found it missing or stale)."""
+        with self._wake:
+            self._wanted[patient_id] = None
+            self._wake.notify_all()
+
+    def prepare(self, patient_id: str) -> None:
+        """A page opened for ``patient_id``: have the builder start on its index before the first question."""
+        if self.refreshed_in_background and self.get(patient_id) is None:
+            self.want(patient_id)
+
+    def take_wanted(self, timeout: float) -> list[str]:
+        """The builder's side: the patients asked for, oldest request first (waits up to ``timeout`` for one)."""
+        with self._wake:
+            if not self._wanted:
+                self._wake.wait(timeout)
+            wanted = list(self._wanted)
+            self._wanted.clear()
+            return wanted
 
     def get(self, patient_id: str) -> PatientIndex | None:
         with self._lock:
@@ -178,19 +221,87 @@ def patient_index(
     cache: AskIndexCache | None = None,
     metric_passages: MetricPassages | None = None,
 ) -> PatientIndex:
-    """The patient's passages and BM25 index, rebuilt only when a note/document was added or changed."""
+    """The patient's passages and BM25 index, rebuilt only when a note/document was added or changed.
+
+    With a cache that a background builder refreshes, a missing or stale index is not rebuilt here: the
+    question gets an index of the newest records (``notice`` says so when that is not all of them) and the
+    builder is asked for the full one.
+    """
     rows = list(metric_passages(patient_id)) if metric_passages else []
-    metric_fp = hashlib.sha256(
-        repr([(r.get("day"), r.get("metric"), r.get("text")) for r in rows]).encode()
-    ).hexdigest()
+    metric_fp = _metric_fingerprint(rows)
     heads = _heads(stores, patient_id)
     hit = cache.get(patient_id) if cache else None
     if hit is not None and _fresh(stores, patient_id, hit, heads, metric_fp):
         return hit
+    if cache is not None and cache.refreshed_in_background:
+        entry = _recent_index(stores, patient_id, rows, heads, metric_fp)
+        if entry.notice:
+            cache.want(patient_id)  # a partial index is never cached as if it were the whole
+        else:
+            cache.put(patient_id, entry)
+        return entry
     built_at = now_ms()
-    notes = all_notes(stores, patient_id)
+    entry = _build(
+        patient_id, all_notes(stores, patient_id), all_history(stores, patient_id), rows, built_at, heads, metric_fp
+    )
+    if cache is not None:
+        cache.put(patient_id, entry)
+    return entry
+
+
+def refresh_index(
+    stores: RecordStore, patient_id: str, cache: AskIndexCache, metric_passages: MetricPassages | None = None
+) -> PatientIndex:
+    """Build the patient's full index into ``cache`` unless the cached one is fresh (the background builder).
+
+    No access check: it serves the questions that check their own (``ask``), and returns nothing to a user.
+    """
+    rows = list(metric_passages(patient_id)) if metric_passages else []
+    metric_fp = _metric_fingerprint(rows)
+    heads = _heads(stores, patient_id)
+    hit = cache.get(patient_id)
+    if hit is not None and not hit.notice and _fresh(stores, patient_id, hit, heads, metric_fp):
+        return hit
+    built_at = now_ms()
+    entry = _build(
+        patient_id, all_notes(stores, patient_id), all_history(stores, patient_id), rows, built_at, heads, metric_fp
+    )
+    cache.put(patient_id, entry)
+    return entry
+
+
+def _recent_index(
+    stores: RecordStore,
+    patient_id: str,
+    rows: list[Mapping[str, Any]],
+    heads: tuple[int | None, int | None],
+    metric_fp: str,
+) -> PatientIndex:
+    """An index of the newest notes and documents only (key queries with a limit): quick whatever the history."""
+    built_at = now_ms()
+    notes = stores.notes.list_for_patient(patient_id, None, RECENT_RECORDS)
+    history = stores.history.list_for_patient(patient_id, None, RECENT_RECORDS)
+    entry = _build(patient_id, notes.items, history.items, rows, built_at, heads, metric_fp)
+    if notes.next_cursor or history.next_cursor:
+        entry.notice = PARTIAL_NOTICE.format(n=RECENT_RECORDS)
+    return entry
+
+
+def _metric_fingerprint(rows: list[Mapping[str, Any]]) -> str:
+    return hashlib.sha256(repr([(r.get("day"), r.get("metric"), r.get("text")) for r in rows]).encode()).hexdigest()
+
+
+def _build(
+    patient_id: str,
+    notes: list[Note],
+    history: list[HistoryEntry],
+    rows: list[Mapping[str, Any]],
+    built_at: int,
+    heads: tuple[int | None, int | None],
+    metric_fp: str,
+) -> PatientIndex:
     passages = [p for n in notes for p in note_passages(n)]
-    passages += [p for e in all_history(stores, patient_id) for p in history_passages(e)]
+    passages += [p for e in history for p in history_passages(e)]
     passages += _metric_passages(patient_id, rows)
     # Identical texts (the same prescription line every month) are indexed once: faster to build, and
     # boilerplate repeated across records does not dilute the rarity of real findings.
@@ -199,10 +310,7 @@ def patient_index(
         by_text.setdefault(_index_text(p), []).append(p)
     groups = [sorted(g, key=recency, reverse=True) for g in by_text.values()]
     index = Bm25Index(list(by_text))
-    entry = PatientIndex(passages, index, built_at, heads, metric_fp, {n.timestamp: n.version for n in notes}, groups)
-    if cache is not None:
-        cache.put(patient_id, entry)
-    return entry
+    return PatientIndex(passages, index, built_at, heads, metric_fp, {n.timestamp: n.version for n in notes}, groups)
 
 
 def citation_exists(stores: RecordStore, patient_id: str, passage: Passage) -> bool:

@@ -368,6 +368,7 @@ NO_PRINCIPAL = {
     "ask_index.note_passages",  # helpers of ask()
     "ask_index.patient_index",
     "ask_index.recency",
+    "ask_index.refresh_index",  # the background index builder: questions (ask) check their own permission
     "draft_report.heard_from_audio",
     "draft_report.heard_from_text",
     "draft_report.note_text",
