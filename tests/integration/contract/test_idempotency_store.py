@@ -3,6 +3,7 @@ live, its first answer is kept until it expires, a failed request's claim is rel
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,3 +93,14 @@ def test_complete_needs_the_claiming_request(store: IdempotencyStore) -> None:
     store.complete(_done("fp-other"))  # a request whose claim lapsed and was taken over writes nothing
     current = store.get(KEY, now_ms=1_001)
     assert current is not None and current.pending and current.fingerprint == "fp-1"
+
+
+def test_a_long_answer_is_kept_whole(store: IdempotencyStore) -> None:
+    # A signed note carries its transcript: a long consultation's is far above DynamoDB's 400 KB item limit.
+    segments = [{"id": i, "start": i * 4.0, "text": f"turn {i}: the cough is worse at night"} for i in range(9_000)]
+    body = '{"transcript": ' + json.dumps(segments) + "}"
+    assert len(body) > 600_000
+    assert store.claim(_pending(), now_ms=1_000) is None
+    store.complete(IdempotencyRecord(KEY, "fp-1", 100_000, 200, body, {"ETag": '"2"'}))
+    kept = store.get(KEY, now_ms=1_001)
+    assert kept is not None and kept.body == body and kept.headers == {"ETag": '"2"'}

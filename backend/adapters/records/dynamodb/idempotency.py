@@ -1,30 +1,31 @@
-"""Idempotency keys in DynamoDB: items of the ``Jobs`` table keyed ``job_id = "IDEM#<scoped key>"``.
+"""Idempotency keys in DynamoDB: items of the ``SharedState`` table keyed ``state_key = "IDEM#<scoped key>"``.
 
-Like the leases, a replay copy is short-lived run-control data, so it lives beside the jobs instead of in a
-table of its own (nothing new to create, back up or grant); it carries neither ``status`` nor ``patient_id``
-(the response's status is ``http_status``), so it never enters the jobs' indexes or the live-event feed.
-A claim is a conditional PutItem: atomic across processes and hosts. ``expires_at`` is checked on every read;
-an expired item is overwritten by the next claim of its key.
+A replay copy is small short-lived state every API process must see alike, which is what that table holds;
+its TTL attribute (``expires_ttl``, epoch seconds) lets DynamoDB delete expired copies itself, and every read
+also compares ``expires_at`` (epoch ms) with the clock. The response body is stored zlib-compressed: a signed
+note with a long consultation's transcript stays far below DynamoDB's 400 KB item limit. A claim is a
+conditional PutItem: atomic across processes and hosts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import zlib
 from typing import Any
 
 from backend.adapters.records.dynamodb.base import Table, av, plain
-from backend.adapters.records.dynamodb.tables import JOBS
+from backend.adapters.records.dynamodb.tables import SHARED_STATE
 from backend.domain.errors import ConcurrentUpdate
 from backend.domain.idempotency import IdempotencyRecord
 
 _PREFIX = "IDEM#"
-_NAMES = {"#k": "job_id", "#e": "expires_at", "#f": "fingerprint", "#s": "http_status"}
+_NAMES = {"#k": "state_key", "#e": "expires_at", "#f": "fingerprint", "#s": "http_status"}
 
 
 class DynamoIdempotencyStore:
     def __init__(self, client: Any, prefix: str = "") -> None:
-        self._t = Table(client, prefix + JOBS)
+        self._t = Table(client, prefix + SHARED_STATE)
 
     def claim(self, record: IdempotencyRecord, now_ms: int) -> IdempotencyRecord | None:
         if self._put(record, "attribute_not_exists(#k) OR #e <= :now", {":now": av(now_ms)}):
@@ -43,14 +44,14 @@ class DynamoIdempotencyStore:
             self._t.call(
                 "delete_item",
                 TableName=self._t.name,
-                Key={"job_id": av(_PREFIX + key)},
+                Key={"state_key": av(_PREFIX + key)},
                 ConditionExpression="#f = :f AND attribute_not_exists(#s)",
                 ExpressionAttributeNames={"#f": "fingerprint", "#s": "http_status"},
                 ExpressionAttributeValues={":f": av(fingerprint)},
             )
 
     def get(self, key: str, now_ms: int) -> IdempotencyRecord | None:
-        item = self._t.get({"job_id": av(_PREFIX + key)})
+        item = self._t.get({"state_key": av(_PREFIX + key)})
         if item is None:
             return None
         row = plain(item)
@@ -62,16 +63,17 @@ class DynamoIdempotencyStore:
             fingerprint=str(row["fingerprint"]),
             expires_at=int(row["expires_at"]),
             status=int(status) if status is not None else None,
-            body=str(row.get("body", "")),
+            body=zlib.decompress(bytes(row["body"])).decode() if "body" in row else "",
             headers=dict(json.loads(str(row.get("headers", "{}")))),
         )
 
     def _put(self, record: IdempotencyRecord, condition: str, values: dict[str, Any]) -> bool:
         item: dict[str, Any] = {
-            "job_id": av(_PREFIX + record.key),
+            "state_key": av(_PREFIX + record.key),
             "fingerprint": av(record.fingerprint),
             "expires_at": av(record.expires_at),
-            "body": av(record.body),
+            "expires_ttl": av(record.expires_at // 1000 + 1),
+            "body": {"B": zlib.compress(record.body.encode())},
             "headers": av(json.dumps(record.headers)),
         }
         if record.status is not None:
