@@ -121,6 +121,25 @@ def test_second_pass_decodes_only_the_padded_stretch_and_returns_recoveries() ->
     assert seg.text[found[0].start : found[0].end] == "project"
 
 
+def test_second_pass_refuses_a_decode_that_reads_out_the_hot_words() -> None:
+    seg = _segment("so tram it out, 50 milligrams, every six hours", start=10.0)
+
+    def listing(start: float, end: float, hot: str) -> str:
+        return "so tramadol, trazodone, Toradol, tamsulosin, 50 milligrams"  # names nobody said
+
+    assert second_pass([seg], listing, duration=20.0) == []
+
+    def rambling(start: float, end: float, hot: str) -> str:  # the right name, in far more words than were said
+        return "so tramadol 50 milligrams every six hours and " + "we will talk about that again " * 3
+
+    assert second_pass([seg], rambling, duration=20.0) == []
+
+    def honest(start: float, end: float, hot: str) -> str:
+        return "so tramadol, 50 milligrams, every six hours"
+
+    assert [r.drug for r in second_pass([seg], honest, duration=20.0)] == ["tramadol"]
+
+
 class _SpanFake:
     """A transcriber with the span capability: the first pass mishears Prozac, the biased decode hears it."""
 
