@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from backend.domain.speakers.cluster import cluster_voices
+from backend.domain.speakers.cluster import SEPARATION, cluster_voices, required_separation
 
 DIM = 20  # 19 cepstral means + log-pitch, as features.span_vector gives
 
@@ -58,3 +58,24 @@ def test_same_input_same_output() -> None:
     a, b = cluster_voices(x, s), cluster_voices(x.copy(), s.copy())
     assert a.count == b.count
     assert np.array_equal(a.labels, b.labels)
+
+
+def test_a_short_recording_of_one_voice_is_not_split_into_voices() -> None:
+    """20 stretches of one voice (about 30 s): k-means groups look far apart by chance, the count must not believe it."""
+    for seed in range(10):
+        x, s = blobs([20], [110.0], seed)
+        assert cluster_voices(x, s).count == 1, seed
+
+
+def test_a_short_recording_of_two_voices_is_two_not_three() -> None:
+    for seed in range(10):
+        x, s = blobs([11, 9], [100.0, 210.0], seed)
+        assert cluster_voices(x, s).count == 2, seed
+
+
+def test_the_distance_required_shrinks_to_the_long_recording_threshold() -> None:
+    for k in (2, 3):
+        needed = [required_separation(n, k) for n in (10, 20, 40, 100, 400, 2000)]
+        assert needed == sorted(needed, reverse=True)
+        assert needed[-1] == needed[-2] == SEPARATION[k]
+        assert needed[1] > SEPARATION[k] + 1.0  # 20 stretches: chance alone gives groups this far apart

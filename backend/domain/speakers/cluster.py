@@ -10,11 +10,20 @@ and each holds at least ``MIN_SHARE[k]`` of the speech. Measured on 80 synthetic
 voices (10 voices and variants, 1-5 min each; 16 are the ACI-Bench consultations): the count is right for 27/28
 one-voice, 36/40 two-voice (3 called one voice: two British male voices, or Scottish vs Caribbean) and 9/12
 three-voice recordings (3 called two voices). The thresholds were chosen on these same recordings: in-sample figures.
+
+Those recordings hold hundreds of stretches. A short one holds a few dozen, and k-means then splits even one voice
+into groups that look far apart (its within-group covariance comes from a handful of stretches): a 31 s recording of
+one voice scored 5.7 for three groups and was reported as "3 voices". So the required distance grows as the stretches
+get fewer, by how much farther apart chance makes the groups at that count: the 95th percentile of the same measure
+on k-means groups of that many Gaussian vectors of one source (seeded simulation, ``chance_separation``), minus its
+value for many stretches, added to ``SEPARATION[k]``. Long recordings keep their thresholds; at 20 stretches three
+groups need about 7.3 instead of 5.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +36,11 @@ MIN_SECONDS = 2.0  # ... and at least this much speech
 SHRINK = 0.2  # covariance shrinkage toward its diagonal: few spans, many dimensions
 RESTARTS = 6
 SEED = 0
+CHANCE_QUANTILE = 0.95  # how far apart groups of one voice may be by chance at a given number of stretches
+CHANCE_DRAWS = 40
+CHANCE_DIM = 20  # span vectors: 19 cepstral means + log-pitch
+MANY_SPANS = 400  # beyond this many stretches, chance adds nothing worth the simulation
+_SPAN_GRID = (6, 8, 10, 12, 15, 18, 22, 27, 33, 40, 50, 62, 77, 95, 120, 150, 190, 240, 300, 400)
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,38 @@ def _accept(x: NDArray[np.float64], w: NDArray[np.float64], labels: NDArray[np.i
         if share < MIN_SHARE[k] * total or share < MIN_SECONDS or (labels == j).sum() < 3:
             return ()
     seps = tuple(separation(x, w, labels == i, labels == j) for i in range(k) for j in range(i + 1, k))
-    return seps if min(seps) >= SEPARATION[k] else ()
+    return seps if min(seps) >= required_separation(len(x), k) else ()
+
+
+@lru_cache(maxsize=64)
+def chance_separation(n: int, k: int) -> float:
+    """How far apart k-means makes ``k`` groups of ``n`` spans of one voice by chance (``CHANCE_QUANTILE``).
+
+    Simulated on seeded standard Gaussian vectors with stretch-like weights, through the same standardising,
+    k-means and distance as real spans: deterministic, and cached (a recording asks for one or two counts).
+    """
+    rng = np.random.default_rng(SEED + 1000 * n + k)
+    found = []
+    for _ in range(CHANCE_DRAWS):
+        w = rng.uniform(0.5, 2.0, n)
+        x = standardise(rng.standard_normal((n, CHANCE_DIM)), w)
+        labels, _ = kmeans(x, w, k)
+        groups = [labels == j for j in range(k) if (labels == j).sum() > 1]
+        pairs = [separation(x, w, a, b) for i, a in enumerate(groups) for b in groups[i + 1 :]]
+        found.append(min(pairs) if len(groups) == k else 0.0)
+    return float(np.quantile(found, CHANCE_QUANTILE))
+
+
+def required_separation(n: int, k: int) -> float:
+    """The distance every pair of ``k`` groups of ``n`` spans must reach to count as ``k`` voices.
+
+    ``SEPARATION[k]`` (set on recordings of hundreds of stretches) plus what chance adds at fewer stretches; ``n``
+    is rounded down to a grid so a process simulates a few counts only.
+    """
+    if n >= MANY_SPANS:
+        return SEPARATION[k]
+    grid = max((g for g in _SPAN_GRID if g <= n), default=_SPAN_GRID[0])
+    return SEPARATION[k] + max(0.0, chance_separation(grid, k) - chance_separation(MANY_SPANS, k))
 
 
 def cluster_voices(vectors: NDArray[np.float64], seconds: NDArray[np.float64], max_voices: int = 3) -> Clustering:
