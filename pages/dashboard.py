@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from backend.domain.anomaly.rules import load_rules
 from backend.domain.models import now_ms
 from backend.services.cohort import recent_anomalies
 from backend.services.timeline import changed_since, dashboard_summary
@@ -57,19 +58,24 @@ with right:
     rows = recent_anomalies(app.stores, principal, days=7)
     if not rows:
         st.caption("No anomalies in the last 7 days.")
+    rules = load_rules().metrics
     for r in rows[:10]:
         c1, c2 = st.columns([4, 1])
-        c1.markdown(f"**{md_escape(r['name'])}** · illness score {r['score']:.2f} · {', '.join(r['metrics'])}")
+        # The signals as the charts name them ("Resting HR", not the stored key "resting_hr").
+        signals = ", ".join(rules[m].display if m in rules else m for m in r["metrics"])
+        c1.markdown(f"**{md_escape(r['name'])}** · illness score {r['score']:.2f} · {md_escape(signals)}")
         if c2.button("Open", key=f"dash_metrics_{r['patient_id']}"):
             st.session_state[SELECTED] = r["patient_id"]
             st.switch_page("pages/health_metrics.py")
 
-st.subheader("Recent activity")
-st.dataframe(
-    [
-        {"when": when(e.at)[:16], "user": e.actor, "action": e.action, "patient": e.patient_id or ""}
-        for e in summary.recent_activity
-    ],
-    hide_index=True,
-    width="stretch",
-)
+if summary.recent_activity:
+    # The audit trail's latest lines: useful to see who did what, but not the reason to open the dashboard.
+    with st.expander(f"Recent activity in the clinic · last {len(summary.recent_activity)} audit lines"):
+        st.dataframe(
+            [
+                {"when (UTC)": when(e.at)[:16], "user": e.actor, "action": e.action, "patient ID": e.patient_id or ""}
+                for e in summary.recent_activity
+            ],
+            hide_index=True,
+            width="stretch",
+        )

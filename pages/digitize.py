@@ -61,9 +61,12 @@ if notice := st.session_state.pop("digitize_notice", None):
 upload_tab, camera_tab = st.tabs(["Upload", "Camera"])
 with upload_tab:
     upload = st.file_uploader(
-        "Prescription or medication list (JPEG, PNG, WebP, TIFF or PDF)",
+        "Prescription or medication list (photo or scan: JPEG, PNG, HEIC, WebP, TIFF, or a PDF of up to "
+        f"{app.limits.max_document_pages} pages)",
         type=list(app.limits.document_extensions),
         key="digitize_upload",
+        # The documents' own limit, so the box states it (not the server-wide upload size of recordings).
+        max_upload_size=max(1, app.limits.max_document_bytes // (1024 * 1024)),
     )
 with camera_tab:
     photo = st.camera_input("Take a photo of the document", key="digitize_camera")
@@ -277,6 +280,7 @@ rows = st.data_editor(
     },
     key="digitize_editor",
     width="stretch",
+    placeholder="",  # an empty cell reads as empty, not as the word "None"
 )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
+from backend.domain.document_identity import age_on
 from backend.domain.errors import CopilotError
 from backend.domain.patients import SEXES
 from backend.services.patients import PatientInput, list_patients, register_patient, update_patient
@@ -15,6 +18,18 @@ from ui.widgets import SELECTED, patient_label, pick_patient
 ABHA_HELP = "The patient's 14-digit ABHA number, e.g. 91-1234-5678-9012."
 ADDRESS_HELP = "The patient's ABHA address, e.g. name@abdm (name@sbx in the ABDM sandbox)."
 
+
+def _age(dob: str | None) -> str:
+    """ "**Age** 66 (born 1959-07-21)", or what is known when the date is missing or unreadable."""
+    if not dob:
+        return "**Age** not recorded"
+    try:
+        born = date.fromisoformat(dob)
+    except ValueError:
+        return f"**Born** {md_escape(dob)}"
+    return f"**Age** {age_on(born, date.today())} (born {born.isoformat()})"
+
+
 app, principal = get_app(), require_principal()
 region = app.settings.default_region
 st.title("Patients")
@@ -25,11 +40,24 @@ with find_tab:
     patient = pick_patient("patients_find")
     if patient is not None:
         st.subheader(md_escape(patient.name))
-        st.markdown(
-            f"**ID** {patient.patient_id} · **Phone** {md_escape(patient.phone or '—')} · **DOB** {patient.dob or '—'} · "
-            f"**Sex** {patient.sex or '—'} · **External ID** {md_escape(patient.external_id or '—')} · "
-            f"**ABHA** {md_escape(patient.abha_number or '—')} · **ABHA address** {md_escape(patient.abha_address or '—')}"
-        )
+        notice = st.session_state.pop("patients_edit_notice", None)
+        if notice:
+            st.success(notice)
+        # The age first: it is what a clinician reads off a record; identifiers only when the patient has them.
+        facts = [
+            _age(patient.dob),
+            f"**Sex** {patient.sex or 'not recorded'}",
+            f"**Phone** {md_escape(patient.phone or 'none')}",
+            f"**ID** {patient.patient_id}",
+        ]
+        for label, value in (
+            ("External ID", patient.external_id),
+            ("ABHA", patient.abha_number),
+            ("ABHA address", patient.abha_address),
+        ):
+            if value:
+                facts.append(f"**{label}** {md_escape(value)}")
+        st.markdown(" · ".join(facts))
         with st.expander("Edit details"), st.form("patients_edit_form"):
             name = st.text_input("Name", value=patient.name, max_chars=200, key="patients_edit_name")
             phone = st.text_input("Phone", value=patient.phone or "", key="patients_edit_phone")
@@ -57,7 +85,7 @@ with find_tab:
                 except CopilotError as e:
                     st.error(e.message)
                 else:
-                    st.success("Saved.")
+                    st.session_state["patients_edit_notice"] = "Saved."  # shown after the rerun that reloads it
                     st.rerun()
         wearable_link_form(app, principal, patient)
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 import streamlit as st
 
 from backend.domain.errors import CopilotError
-from backend.services.access import Permission
-from backend.services.export import export_bundle, summary_html
 from backend.services.history import document_original, get_history_entry
 from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
+from ui.exports import export_panel
 from ui.medication_rows import medication_rows
 from ui.note_review import review_note, when
 from ui.referral import referral_letter
@@ -156,24 +154,4 @@ with stream_tab:
         st.rerun()
 
 with export_tab:
-    if not principal.can(Permission.EXPORT):
-        st.info("Exports are available to doctors.")
-    else:
-        if st.button("Prepare FHIR R4 bundle", key="timeline_fhir"):
-            bundle = export_bundle(app.stores, principal, patient.patient_id)
-            st.download_button(
-                "Download FHIR bundle (JSON)",
-                json.dumps(bundle, indent=1),
-                file_name=f"{patient.patient_id}-fhir-r4.json",
-                mime="application/fhir+json",
-                key="timeline_fhir_download",
-            )
-        if st.button("Prepare printable summary", key="timeline_summary"):
-            html = summary_html(app.stores, principal, patient.patient_id, episodes_for=episodes_for)
-            st.download_button(
-                "Download summary (HTML, print to PDF from the browser)",
-                html,
-                file_name=f"{patient.patient_id}-summary-{date.today()}.html",
-                mime="text/html",
-                key="timeline_summary_download",
-            )
+    export_panel(app, principal, patient, episodes_for)
