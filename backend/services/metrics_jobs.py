@@ -5,7 +5,8 @@ it runs in the worker, never in the page's or the API's process. The submitter's
 patient, size, a file type we import), so a wrong file is refused before anything is stored; the file is then
 kept until the worker has imported it, so a failed import (its reason on the job) loses nothing and can be
 retried. Once imported, the raw file is released (the daily values are the record, see
-``backend.services.metrics``) and the import report is kept as a small blob, for the page and the API to show.
+``backend.services.metrics``) and the import report is kept as a small blob, for the page and the API to show
+(the newest :data:`KEEP_FINISHED` per user and patient: a report is working state, like a document's reading).
 
 Delivery is at-least-once with the recordings' fence (``backend.services.scribe.run_job_attempt``). A retried
 import is idempotent: daily values are upserts keyed by patient, metric and day, so a second run writes the
@@ -33,6 +34,7 @@ from backend.services.scribe import IN_PROGRESS, _write, run_job_attempt
 METRICS_JOB = "metrics_import"
 # A long CSV naming its patients per row, imported with no patient chosen: the job belongs to no one patient.
 ANY_PATIENT = "*"
+KEEP_FINISHED = 20  # finished imports (and reports) kept per user and patient; older ones are dropped at a submit
 GONE = "No such import (it was removed, or started by someone else): upload the file again."
 
 
@@ -94,6 +96,7 @@ def submit_import(
             release_blob(deps.stores, deps.blobs, key)
         raise
     deps.queue.send(job.job_id)
+    _prune(deps, principal, job.patient_id)
     kind = filename.rsplit(".", 1)[-1].lower()[:10] if "." in filename else "file"  # never the name: see metrics
     record(deps.stores.audit, principal, "metrics.submit", patient_id, f"{job.job_id} {kind} {len(data)} bytes")
     return job
@@ -120,8 +123,8 @@ def process_metrics_job(deps: MetricsJobDeps, job_id: str) -> None:
         report = import_metrics(_submitter(deps.stores, job), deps.stores, deps.blobs, pid, data, job.filename)
         key = deps.blobs.put(_encode(report, job.job_id), content_type="application/json", prefix="metrics-reports")
         _write(deps.stores, job, {"status": JobStatus.READY, "error": None, "result_key": key, "blob_key": ""})
-        # Imported: the daily values are the record; the raw file goes (unless another record names the same bytes).
-        release_blob(deps.stores, deps.blobs, job.blob_key)
+        # Imported: the daily values are the record; the raw file goes (unless another import holds the same bytes).
+        _release_file(deps, job)
 
     run_job_attempt(
         deps.stores,
@@ -130,6 +133,39 @@ def process_metrics_job(deps: MetricsJobDeps, job_id: str) -> None:
         work,
         give_up="Importing failed {attempts} times ({error}). Upload the file again later.",
     )
+
+
+def _release_file(deps: MetricsJobDeps, done: Job) -> None:
+    """Delete an imported file unless another unfinished (or failed, so retryable) import names the same bytes.
+
+    Only import jobs name these files (their own ``metrics-imports`` prefix), so the jobs by status are the whole
+    census, including imports that belong to no one patient.
+    """
+    for status in (*IN_PROGRESS, JobStatus.FAILED):
+        if any(
+            j.blob_key == done.blob_key and j.job_id != done.job_id
+            for j in deps.stores.jobs.list_by_status(status, 1000)
+        ):
+            return
+    with contextlib.suppress(NotFound):
+        deps.blobs.delete(done.blob_key)
+
+
+def _prune(deps: MetricsJobDeps, principal: Principal, patient_id: str) -> None:
+    """Drop this user's finished imports for the patient beyond the newest :data:`KEEP_FINISHED` (and their reports).
+
+    A report is working state, like a document's reading: the daily values and the audit trail are the record.
+    """
+    jobs = [
+        j
+        for j in deps.stores.jobs.list_for_patient(patient_id, limit=200)
+        if j.kind == METRICS_JOB and j.created_by == principal.username and j.status is JobStatus.READY
+    ]
+    for job in sorted(jobs, key=lambda j: j.created_at, reverse=True)[KEEP_FINISHED:]:
+        deps.stores.jobs.delete(job.job_id)
+        if job.result_key:
+            with contextlib.suppress(NotFound):
+                deps.blobs.delete(job.result_key)
 
 
 def _submitter(stores: RecordStore, job: Job) -> Principal:

@@ -140,3 +140,28 @@ def test_an_import_is_its_submitters_and_a_disabled_submitter_imports_nothing(de
     assert "metrics.retry" in _actions(deps)
     with pytest.raises(ValidationFailed):
         mj.retry_import(deps, NURSE, job.job_id)  # only a failed import
+
+
+def test_the_same_file_queued_twice_stays_until_both_are_imported(deps: mj.MetricsJobDeps) -> None:
+    first = mj.submit_import(deps, NURSE, PID, WIDE, "days.csv")
+    second = mj.submit_import(deps, OTHER, PID, WIDE, "days.csv")
+    assert first.blob_key == second.blob_key  # content-addressed: one stored file
+    mj.process_metrics_job(deps, first.job_id)
+    assert deps.blobs.exists(first.blob_key)  # the second import still needs it
+    mj.process_metrics_job(deps, second.job_id)
+    assert not deps.blobs.exists(first.blob_key)
+
+
+def test_only_the_newest_finished_imports_are_kept(deps: mj.MetricsJobDeps, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mj, "KEEP_FINISHED", 3)  # the rule, not the clinic's number: fewer imports to run
+    done = []
+    for day in range(mj.KEEP_FINISHED + 2):
+        data = WIDE.replace(b"8000", str(8000 + day).encode())
+        done.append(mj.submit_import(deps, NURSE, PID, data, "days.csv").job_id)
+        _work(deps)
+    reports = [mj.import_job(deps, NURSE, j).result_key for j in done[2:]]
+    mj.submit_import(deps, NURSE, PID, WIDE, "days.csv")  # a submit prunes the oldest finished ones
+    for gone in done[:2]:
+        with pytest.raises(NotFound):
+            mj.import_job(deps, NURSE, gone)
+    assert all(key is not None and deps.blobs.exists(key) for key in reports)
