@@ -17,9 +17,11 @@ SETUP_OK = "setup_token_ok"  # the checked setup token, between the two set-up s
 
 
 @st.cache_resource(show_spinner=False)
-def login_guard(max_failures: int, lock_minutes: int) -> LoginGuard:
-    """One throttle per server process (shared by every session: it must see all of them to count)."""
-    return LoginGuard(LoginPolicy(max_failures=max_failures, lock_minutes=lock_minutes))
+def login_guard(max_failures: int, lock_minutes: int, store: int) -> LoginGuard:
+    """One throttle per server process and record store (``store``: its identity), counting in the store's
+    shared state, which every process behind a load balancer sees."""
+    policy = LoginPolicy(max_failures=max_failures, lock_minutes=lock_minutes)
+    return LoginGuard(policy, state=get_app().stores.state)
 
 
 def login_page() -> None:
@@ -41,7 +43,7 @@ def login_page() -> None:
         password = st.text_input("Password", type="password", key="login_password", max_chars=256)
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        guard = login_guard(app.settings.login_max_failures, app.settings.login_lock_minutes)
+        guard = login_guard(app.settings.login_max_failures, app.settings.login_lock_minutes, id(app.stores))
         try:
             principal = auth.login(
                 app.stores, username, password, guard, app.settings.nurse_can_sign, client=st.context.ip_address

@@ -44,7 +44,9 @@ end_sso: Callable[[], None] = st.logout
 @st.cache_resource(show_spinner="Starting Clinical Co-Pilot…")
 def get_app() -> App:
     """One App per server process (shared by all sessions; holds no per-user state)."""
-    return start_app(Settings())
+    app = start_app(Settings())
+    registry().share(app.stores.state)  # signed-in sessions in the record store: every UI process sees them
+    return app
 
 
 def init_session() -> None:

@@ -36,6 +36,8 @@ REFUSED_UPLOAD = b"Sign in before uploading files."
 
 # One table per server process, made while this module is imported (imports are serialised, so concurrent first
 # sign-ins cannot each make their own). It is shared by design, like Streamlit's cache_resource, and locks itself.
+# Building the app points it at the record store's shared state (``ui.runtime.get_app``), so every UI process
+# behind a load balancer honours the same sessions and the cookie route may redeem a ticket made on another.
 _TABLE = SessionRegistry()
 # The session clock, shared with the script runs (real time unless a test started the server with its hook).
 _CLOCK = session_clock()

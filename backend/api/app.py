@@ -63,7 +63,7 @@ def create_app(
     app: App | None = None,
     *,
     oidc: OidcVerifier | None = None,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.time,
     start_worker: bool = True,
     idempotency: Idempotency | None = None,
 ) -> FastAPI:
@@ -98,9 +98,9 @@ def create_app(
     api.state.copilot = system
     api.state.authenticator = Authenticator(
         system,
-        RateLimiter(settings.api_rate_per_minute, clock=clock),
+        RateLimiter(settings.api_rate_per_minute, clock=clock, state=system.stores.state),
         oidc if oidc is not None else _oidc_from(system),
-        failures=LoginGuard(clock=clock),
+        failures=LoginGuard(clock=clock, state=system.stores.state),
     )
     api.state.idempotency = idempotency or Idempotency(build_idempotency_store(system))
     errors.install(api)

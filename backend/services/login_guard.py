@@ -1,4 +1,4 @@
-"""Sign-in throttling for one server process: lock-out counting, per-client back-off, password-hashing slots.
+"""Sign-in throttling: lock-out counting, per-client back-off, password-hashing slots.
 
 The stored account (failed_attempts, locked_until) is the lock-out that counts for a known username; this
 guard keeps the same count for names that have no account, so an unknown name answers exactly like a known
@@ -7,6 +7,10 @@ from everywhere pile up (many addresses, each under its own limit).
 
 An attempt is admitted before its password is checked and settled after: attempts still being checked count
 against their client, so parallel requests from one address cannot all slip past its limit before any is counted.
+
+The counts live in the record store's shared state when it has one (SQLite file, DynamoDB), so every UI and
+API process behind a load balancer counts the same failures; each change is one atomic update. The
+password-hashing slots stay per process: they bound this machine's memory and CPU.
 """
 
 from __future__ import annotations
@@ -14,15 +18,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from backend.domain.errors import AuthenticationFailed
-
-_V = TypeVar("_V")
+from backend.ports import SharedState, StateWrite
+from backend.services.memory_state import MemoryState
 
 BUSY = "Many sign-ins are being checked at the moment: please try again in a few seconds."
 IN_FLIGHT = "Another sign-in from this computer is being checked: try again in a few seconds."
@@ -79,13 +82,35 @@ def count_refusal(failures: int, locked_until: int, now_ms: int, policy: LoginPo
     return Count(failures, locked_until, False)
 
 
+IN_FLIGHT_STALE_S = 300.0  # an attempt not settled by then (its process died) no longer counts
+NAME_KEEP_MS = 30 * 86_400_000  # a stored account keeps its count until a success: so does a name without one
+_NAME, _CLIENT, _GLOBAL = "login-name:", "login-client:", "login-global"
+
+
+def _client_key(client: object) -> str:
+    # str(): the page passes what its framework reports as the address, whatever type that is in a test run.
+    return _CLIENT + str(client)
+
+
 @dataclass
 class _Client:
     failures: int = 0
     window_start: float = 0.0
     next_allowed: float = 0.0
     blocked_until: float = 0.0
-    in_flight: int = 0  # admitted attempts not settled yet
+    in_flight: list[float] = field(default_factory=list)  # when each admitted, unsettled attempt goes stale
+
+    @classmethod
+    def of(cls, value: dict[str, Any] | None, now: float) -> _Client | None:
+        if value is None:
+            return None
+        state = cls(**value)
+        state.in_flight = [t for t in state.in_flight if t > now]
+        return state
+
+    def write(self, window_s: float) -> StateWrite:
+        keep = max(self.window_start + window_s, self.blocked_until, self.next_allowed, *self.in_flight, 0.0)
+        return StateWrite(asdict(self), int(keep * 1000) + 1)
 
 
 @dataclass
@@ -97,26 +122,28 @@ class ClientCount:
 
 
 class LoginGuard:
-    """Thread-safe in-memory throttle; build one per server process and pass it to every sign-in.
+    """Thread-safe sign-in throttle; build one per server process and pass it to every sign-in.
 
     Args:
         policy: the limits.
         clock: seconds since the epoch (injectable so tests never sleep).
-        max_entries: names and clients remembered; the least recently seen are forgotten first, so a flood
-            of made-up names cannot exhaust memory (known accounts keep their lock in the store regardless).
+        max_entries: names and clients remembered in memory when there is no shared state; the least recently
+            seen are forgotten first, so a flood of made-up names cannot exhaust memory (known accounts keep
+            their lock in the store regardless).
+        state: the record store's shared state, so that every process counts the same failures.
     """
 
     def __init__(
-        self, policy: LoginPolicy = LoginPolicy(), clock: Callable[[], float] = time.time, max_entries: int = 10_000
+        self,
+        policy: LoginPolicy = LoginPolicy(),
+        clock: Callable[[], float] = time.time,
+        max_entries: int = 10_000,
+        state: SharedState | None = None,
     ) -> None:
         self.policy = policy
         self.clock = clock
-        self._max_entries = max_entries
-        self._lock = threading.Lock()
-        self._names: OrderedDict[str, tuple[int, int]] = OrderedDict()
-        self._clients: OrderedDict[str, _Client] = OrderedDict()
+        self._state: SharedState = state if state is not None else MemoryState(max_entries)
         self._slots = threading.BoundedSemaphore(policy.hash_slots)
-        self._global = _Client()  # failures of every client together; next_allowed spaces attempts
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -137,35 +164,37 @@ class LoginGuard:
 
     def name_locked_until(self, name: str) -> int:
         """Epoch ms until which ``name`` (a name without an account) is locked; 0 if it is not."""
-        with self._lock:
-            return self._names.get(name, (0, 0))[1]
+        value = self._state.get(_NAME + name, self.now_ms())
+        return int(value["locked_until"]) if value is not None else 0
 
     def count_name(self, name: str) -> Count:
         """Count a refused attempt on a name that has no account (the store counts known accounts)."""
-        with self._lock:
-            failures, locked_until = self._names.pop(name, (0, 0))
-            count = count_refusal(failures, locked_until, self.now_ms(), self.policy)
-            self._names[name] = (count.failures, count.locked_until)
-            self._trim(self._names)
-            return count
+        now_ms = self.now_ms()
+
+        def count(value: dict[str, Any] | None) -> tuple[StateWrite, Count]:
+            failures, locked_until = (int(value["failures"]), int(value["locked_until"])) if value else (0, 0)
+            counted = count_refusal(failures, locked_until, now_ms, self.policy)
+            kept = {"failures": counted.failures, "locked_until": counted.locked_until}
+            return StateWrite(kept, max(counted.locked_until, now_ms + NAME_KEEP_MS)), counted
+
+        result: Count = self._state.update(_NAME + name, count, now_ms)
+        return result
 
     def forget_name(self, name: str) -> None:
-        with self._lock:
-            self._names.pop(name, None)
+        self._state.delete(_NAME + name)
 
     def client_refusal(self, client: str) -> str | None:
         """The message refusing ``client`` right now, or None if it may try (does not admit an attempt)."""
-        with self._lock:
-            return self._refusal(self._clients.get(client), self.clock())
+        now = self.clock()
+        return self._refusal(_Client.of(self._state.get(_client_key(client), int(now * 1000)), now), now)
 
     def client_wait(self, client: str) -> float:
         """Seconds until ``client`` may try again after its failures (0: now); for a Retry-After header."""
         now = self.clock()
-        with self._lock:
-            state = self._clients.get(client)
-            if state is None:
-                return 0.0
-            return max(0.0, state.blocked_until - now, state.next_allowed - now)
+        state = _Client.of(self._state.get(_client_key(client), int(now * 1000)), now)
+        if state is None:
+            return 0.0
+        return max(0.0, state.blocked_until - now, state.next_allowed - now)
 
     def admit(self, client: str) -> str | None:
         """Admit one attempt from ``client``, or return the message refusing it.
@@ -176,52 +205,82 @@ class LoginGuard:
         """
         now = self.clock()
         p = self.policy
-        with self._lock:
-            state = self._clients.get(client)
-            refusal = self._refusal(state, now) or self._global_refusal(now)
+        window = p.lock_minutes * 60
+
+        def reserve(value: dict[str, Any] | None) -> tuple[StateWrite | None, str | None]:
+            state = _Client.of(value, now)
+            refusal = self._refusal(state, now)
             if refusal is not None:
-                return refusal
-            if state is None:
-                state = self._clients[client] = _Client(window_start=now)
-                self._trim(self._clients)
-            pending = state.failures + state.in_flight
+                return None, refusal
+            state = state or _Client(window_start=now)
+            pending = state.failures + len(state.in_flight)
             if state.in_flight and (pending >= p.client_max_failures or pending > p.client_free_failures):
-                return IN_FLIGHT
-            if self._global_failures(now) >= p.global_free_failures:
-                self._global.next_allowed = now + p.global_interval_seconds
-            state.in_flight += 1
-            return None
+                return None, IN_FLIGHT
+            state.in_flight.append(now + IN_FLIGHT_STALE_S)
+            return state.write(window), None
+
+        refusal: str | None = self._state.update(_client_key(client), reserve, int(now * 1000))
+        if refusal is not None:
+            return refusal
+
+        def space(value: dict[str, Any] | None) -> tuple[StateWrite | None, str | None]:
+            g = self._global_of(value, now)
+            if g.failures >= p.global_free_failures:
+                if g.next_allowed > now:
+                    return None, GLOBAL.format(seconds=max(1, math.ceil(g.next_allowed - now)))
+                g.next_allowed = now + p.global_interval_seconds
+                return g.write(window), None
+            return None, None
+
+        refusal = self._state.update(_GLOBAL, space, int(now * 1000))
+        if refusal is not None:
+            self.settle(client)  # the server-wide limit refused it after all: its reservation goes
+        return refusal
 
     def settle(self, client: str) -> None:
         """End an attempt admitted by :meth:`admit` (after its failure, if any, was counted)."""
-        with self._lock:
-            state = self._clients.get(client)
-            if state is not None and state.in_flight:
-                state.in_flight -= 1
+        now = self.clock()
+        window = self.policy.lock_minutes * 60
+
+        def release(value: dict[str, Any] | None) -> tuple[StateWrite | None, None]:
+            state = _Client.of(value, now)
+            if state is None or not state.in_flight:
+                return None, None
+            state.in_flight.remove(min(state.in_flight))
+            return state.write(window), None
+
+        self._state.update(_client_key(client), release, int(now * 1000))
 
     def count_client(self, client: str) -> ClientCount:
         """Count a failed attempt from ``client`` (and towards the server-wide limit)."""
         now = self.clock()
         p = self.policy
         window = p.lock_minutes * 60
-        with self._lock:
-            result = ClientCount(global_limited=self._count_global(now))
-            state = self._clients.pop(client, None) or _Client(window_start=now)
-            self._clients[client] = state
-            self._trim(self._clients)
+
+        def count_global(value: dict[str, Any] | None) -> tuple[StateWrite, bool]:
+            g = self._global_of(value, now)
+            g.failures += 1
+            return g.write(window), g.failures == p.global_free_failures
+
+        result = ClientCount(global_limited=self._state.update(_GLOBAL, count_global, int(now * 1000)))
+
+        def count(value: dict[str, Any] | None) -> tuple[StateWrite | None, bool]:
+            state = _Client.of(value, now) or _Client(window_start=now)
             if state.blocked_until > now:
-                return result
+                return None, False
             if now - state.window_start > window:
                 state.failures, state.window_start, state.blocked_until = 0, now, 0.0
             state.failures += 1
             if state.failures >= p.client_max_failures:
                 state.blocked_until = now + window
-                result.client_blocked = True
-                return result
+                return state.write(window), True
             if state.failures > p.client_free_failures:
                 backoff = 2.0 ** (state.failures - p.client_free_failures - 1)
                 state.next_allowed = now + min(backoff, p.client_backoff_cap_seconds)
-            return result
+            return state.write(window), False
+
+        result.client_blocked = self._state.update(_client_key(client), count, int(now * 1000))
+        return result
 
     def _refusal(self, state: _Client | None, now: float) -> str | None:
         if state is None:
@@ -234,23 +293,9 @@ class LoginGuard:
             return f"Too many failed sign-ins from this computer: wait {seconds} second(s), then try again."
         return None
 
-    def _global_failures(self, now: float) -> int:
-        if now - self._global.window_start > self.policy.lock_minutes * 60:
-            self._global.failures, self._global.window_start, self._global.next_allowed = 0, now, 0.0
-        return self._global.failures
-
-    def _global_refusal(self, now: float) -> str | None:
-        g = self._global
-        if self._global_failures(now) >= self.policy.global_free_failures and g.next_allowed > now:
-            return GLOBAL.format(seconds=max(1, math.ceil(g.next_allowed - now)))
-        return None
-
-    def _count_global(self, now: float) -> bool:
-        """Count one failure server-wide; True for the one that starts the server-wide limit."""
-        self._global_failures(now)
-        self._global.failures += 1
-        return self._global.failures == self.policy.global_free_failures
-
-    def _trim(self, table: OrderedDict[str, _V]) -> None:
-        while len(table) > self._max_entries:
-            table.popitem(last=False)
+    def _global_of(self, value: dict[str, Any] | None, now: float) -> _Client:
+        """The failures of every client together (a client-shaped record: next_allowed spaces attempts)."""
+        g = _Client.of(value, now) or _Client(window_start=now)
+        if now - g.window_start > self.policy.lock_minutes * 60:
+            g.failures, g.window_start, g.next_allowed = 0, now, 0.0
+        return g
