@@ -46,7 +46,12 @@ class Problem(BaseModel):
 
 
 class PatientIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Ravi Kumar", "phone": "98765 43210", "dob": "1971-04-02", "sex": "male"}]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field(default="", max_length=40, description="Any common format; stored as E.164.")
@@ -56,6 +61,11 @@ class PatientIn(BaseModel):
 
 
 class PatientUpdate(PatientIn):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"version": 1, "name": "Ravi Kumar", "phone": "+919876543210"}]},
+    )
+
     version: int = Field(ge=1, description="The version you read; a stale one gives 409.")
 
 
@@ -222,7 +232,12 @@ class NoteList(BaseModel):
 
 
 class NoteEdit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"version": 2, "sections": {"plan": "Paracetamol 500 mg as needed; review in 3 days."}}]
+        },
+    )
 
     version: int = Field(ge=1, description="The version you read; a stale one gives 409.")
     sections: dict[SoapSection, str]
@@ -230,7 +245,7 @@ class NoteEdit(BaseModel):
 
 
 class NoteSign(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"version": 3}]})
 
     version: int = Field(ge=1, description="The version you reviewed: the note is signed only if it is unchanged.")
     sections: dict[SoapSection, str] | None = Field(
