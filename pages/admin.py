@@ -55,17 +55,22 @@ if "Users" in panes:
                     st.success(f"Added {username}.")
                     st.rerun()
         names = [u.username for u in users]
-        target = st.selectbox("User", names, key="admin_target")
-        col1, col2 = st.columns(2)
-        if col1.button("Disable", key="admin_disable"):
-            try:
-                auth.set_disabled(app.stores, principal, target, True)
-                st.rerun()
-            except CopilotError as e:
-                st.error(e.message)
-        if col2.button("Enable", key="admin_enable"):
-            auth.set_disabled(app.stores, principal, target, False)
-            st.rerun()
+        notice = st.session_state.pop("admin_users_notice", None)
+        if notice:
+            st.success(notice)
+        target = st.selectbox("Account", names, key="admin_target")
+        chosen = next((u for u in users if u.username == target), None)
+        # One action, the one that applies: an enabled account can be disabled, a disabled one enabled.
+        if chosen is not None:
+            verb = "Enable" if chosen.disabled else "Disable"
+            if st.button(f"{verb} {chosen.username}", key=f"admin_{verb.lower()}"):
+                try:
+                    auth.set_disabled(app.stores, principal, chosen.username, not chosen.disabled)
+                except CopilotError as e:
+                    st.error(md_escape(e.message))
+                else:
+                    st.session_state["admin_users_notice"] = f"{verb}d {chosen.username}."
+                    st.rerun()
         tokens_admin(app, principal, names)
 
 with panes["Audit trail"]:

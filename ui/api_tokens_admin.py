@@ -25,21 +25,24 @@ def tokens_admin(app: App, principal: Principal, usernames: list[str]) -> None:
     st.markdown("**API tokens** (for the REST API: mobile apps, EHR integrations)")
     tokens = api_tokens.list_tokens(app.stores, principal)
     now = now_ms()
-    st.dataframe(
-        [
-            {
-                "id": t.token_id,
-                "user": t.username,
-                "role": t.role.value,
-                "label": t.label,
-                "state": "revoked" if t.revoked_at else "active" if t.usable_at(now) else "expired",
-                "expires": _day(t.expires_at),
-            }
-            for t in tokens
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    if not tokens:
+        st.caption("No API tokens yet: issue one below for an app or integration that acts as that account.")
+    else:
+        st.dataframe(
+            [
+                {
+                    "id": t.token_id,
+                    "user": t.username,
+                    "role": t.role.value,
+                    "label": t.label,
+                    "state": "revoked" if t.revoked_at else "active" if t.usable_at(now) else "expired",
+                    "expires": _day(t.expires_at),
+                }
+                for t in tokens
+            ],
+            hide_index=True,
+            width="stretch",
+        )
     with st.form("admin_new_token"):
         user = st.selectbox("Token for", usernames, key="admin_token_user")
         days = st.number_input(

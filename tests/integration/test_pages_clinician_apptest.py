@@ -75,3 +75,18 @@ def test_a_nurse_is_told_exports_are_for_doctors(app: App) -> None:
     assert any("Exports are available to doctors" in i.value for i in at.info)
     assert not [b for b in at.button if b.key in ("timeline_fhir", "timeline_abdm", "timeline_summary")]
     assert json.dumps(downloads(at)) == "{}"
+
+
+def test_admin_offers_the_one_account_action_that_applies(app: App) -> None:
+    from backend.services import auth
+
+    auth.add_user(app.stores, "temp", "temp-password", Role.NURSE)
+    at = open_page("admin", Principal("admin", Role.ADMIN))
+    assert any("No API tokens yet" in c.value for c in at.caption)
+    at.selectbox(key="admin_target").set_value("temp").run()
+    assert at.button(key="admin_disable").label == "Disable temp"
+    assert "admin_enable" not in [b.key for b in at.button]
+    at.button(key="admin_disable").click().run()
+    assert any("Disabled temp." in s.value for s in at.success)
+    assert next(u for u in auth.list_users(app.stores, Principal("admin", Role.ADMIN)) if u.username == "temp").disabled
+    assert at.button(key="admin_enable").label == "Enable temp"
