@@ -253,3 +253,26 @@ def test_the_schema_documents_refusals_retries_and_preconditions(harness: ApiHar
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     docs = harness.client.get("/docs")
     assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+def test_a_bug_is_a_problem_without_its_trace(harness: ApiHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(patient_id: str) -> None:
+        raise RuntimeError("secret internals: patient Asha Devi")
+
+    monkeypatch.setattr(harness.app.stores.patients, "get", broken)  # a fault injected into the real store
+    response = harness.client.get(f"/v1/patients/{PID}", headers=harness.auth("nurse"))
+    assert response.status_code == 500 and response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "internal_error" and "Asha" not in response.text
+
+
+def test_job_lists_are_capped(harness: ApiHarness) -> None:
+    pid, _ = _draft(harness)
+    wav = wav_bytes(tone_bursts(1.0))
+    for n in range(3):
+        files = {"file": (f"visit{n}.wav", wav + bytes(2 * n), "audio/wav")}
+        assert harness.client.post(
+            f"/v1/patients/{pid}/recordings", files=files, headers=harness.auth("nurse")
+        ).is_success
+    listed = harness.client.get(f"/v1/patients/{pid}/jobs", params={"limit": 2}, headers=harness.auth("nurse"))
+    assert listed.status_code == 200 and len(listed.json()) == 2
+    assert harness.client.get(f"/v1/patients/{pid}/jobs?limit=51", headers=harness.auth("nurse")).status_code == 422

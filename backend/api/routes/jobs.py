@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
@@ -27,6 +29,11 @@ def retry_job(job_id: str, app: AppDep, principal: PrincipalDep) -> JobOut:
 
 
 @router.get("/v1/patients/{patient_id}/jobs", response_model=list[JobOut])
-def patient_jobs(patient_id: PatientId, app: AppDep, principal: PrincipalDep) -> list[JobOut]:
-    """The patient's recent jobs, newest first."""
-    return [job_out(j) for j in scribe.list_jobs(app.scribe_deps(), principal, patient_id)]
+def patient_jobs(
+    patient_id: PatientId,
+    app: AppDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=50, description="At most this many of the most recent jobs")] = 50,
+) -> list[JobOut]:
+    """The patient's recent recording jobs (the last 50 at most), newest first; older ones are on the timeline."""
+    return [job_out(j) for j in scribe.list_jobs(app.scribe_deps(), principal, patient_id)[:limit]]
