@@ -55,11 +55,24 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     env = {**os.environ, "COPILOT_DATA_DIR": str(data_dir), "COPILOT_DEMO": "1", **(extra_env or {})}
     seeded = subprocess.run([sys.executable, "-m", "backend", "seed-demo"], cwd=ROOT, env=env, capture_output=True)
     if seeded.returncode != 0:
         raise RuntimeError(f"seed-demo failed ({seeded.returncode}): {seeded.stderr.decode(errors='replace')[-2000:]}")
+    # A free port can be taken by another process before streamlit binds it (other test runs share the machine):
+    # then streamlit exits at once ("Port N is not available"), and another free port is tried.
+    for _ in range(3):
+        proc, url = _launch(data_dir, env, free_port())
+        try:
+            wait_until_healthy(proc, url, data_dir / "streamlit.log")
+            return proc, url
+        except ServerExited:
+            if b"is not available" not in (data_dir / "streamlit.log").read_bytes():
+                raise
+    raise RuntimeError(f"streamlit found no free port; see {data_dir / 'streamlit.log'}")
+
+
+def _launch(data_dir: Path, env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes], str]:
     log = (data_dir / "streamlit.log").open("wb")
     proc = subprocess.Popen(
         [
@@ -78,9 +91,12 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(proc, url, data_dir / "streamlit.log")
-    return proc, url
+    log.close()  # the child holds its own copy
+    return proc, f"http://127.0.0.1:{port}"
+
+
+class ServerExited(RuntimeError):
+    """The server process ended before it answered its health check."""
 
 
 def wait_until_healthy(
@@ -92,9 +108,12 @@ def wait_until_healthy(
     """
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
+        # A server that exited cannot become healthy; and an answer on its port would come from someone else's.
+        if proc.poll() is not None:
+            raise ServerExited(f"streamlit exited with {proc.returncode} before it answered; see {log}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=context) as r:
-                if r.status == 200:
+                if r.status == 200 and proc.poll() is None:
                     return
         except OSError:
             time.sleep(0.3)  # polling a server that is starting (no event to wait on)
