@@ -12,6 +12,7 @@ work once. Keys are per caller and kept 24 hours in the record store, so any API
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from backend.api.errors import ApiProblem
+from backend.domain.errors import StoreUnavailable
 from backend.domain.idempotency import IdempotencyRecord, fingerprint, scoped_key
 from backend.domain.models import now_ms
 from backend.ports import IdempotencyStore
@@ -29,6 +31,7 @@ from backend.services.access import Principal
 DAY_MS = 24 * 60 * 60 * 1000
 RUNNING_MS = 10 * 60 * 1000  # a claim outlives the slowest upload; a crashed process's claim then lapses
 REPLAYED = "Idempotent-Replayed"
+_log = logging.getLogger(__name__)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -102,7 +105,11 @@ def run_once(
         bytes(response.body).decode(),
         outcome.headers or {},
     )
-    keeper.store.complete(done)
+    try:
+        keeper.store.complete(done)
+    except StoreUnavailable:
+        # The work is done: answer it. A retry then finds the claim pending (409) until it lapses.
+        _log.warning("could not keep the answer of an idempotent request (the record store is unavailable)")
     return response
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from backend.api.idempotency import DAY_MS, RUNNING_MS, Idempotency, json_content
 from backend.api.schemas import PatientIn
+from backend.domain.errors import StoreUnavailable
 from backend.domain.idempotency import IdempotencyRecord, fingerprint, scoped_key
 from backend.domain.models import Note
 from tests.fakes.idempotency import FakeIdempotencyStore
@@ -276,3 +277,20 @@ def test_job_lists_are_capped(harness: ApiHarness) -> None:
     listed = harness.client.get(f"/v1/patients/{pid}/jobs", params={"limit": 2}, headers=harness.auth("nurse"))
     assert listed.status_code == 200 and len(listed.json()) == 2
     assert harness.client.get(f"/v1/patients/{pid}/jobs?limit=51", headers=harness.auth("nurse")).status_code == 422
+
+
+class _DownOnComplete(FakeIdempotencyStore):
+    """The record store fails just after the work was done (the answer cannot be kept)."""
+
+    def complete(self, record: IdempotencyRecord) -> None:
+        raise StoreUnavailable("The record store is unreachable.")
+
+
+def test_work_done_is_answered_even_when_its_answer_cannot_be_kept(harness: ApiHarness, clock: MsClock) -> None:
+    harness.api.state.idempotency = Idempotency(_DownOnComplete(), clock)
+    nurse = {**harness.auth("nurse"), "Idempotency-Key": "reg-0005"}
+    first = harness.client.post("/v1/patients", json={"name": "A Person"}, headers=nurse)
+    assert first.status_code == 201 and harness.app.stores.patients.count() == 1  # not a 503 for work that happened
+    retry = harness.client.post("/v1/patients", json={"name": "A Person"}, headers=nurse)
+    assert retry.status_code == 409 and retry.json()["code"] == "idempotency_in_progress"
+    assert harness.app.stores.patients.count() == 1
