@@ -36,14 +36,16 @@ STATUS = {
 }
 
 
-def submit(data: bytes, filename: str, source: str) -> None:
+def submit(data: bytes, filename: str, source: str) -> bool:
+    """Queue a recording for a draft; whether it was accepted (else the reason is shown)."""
     try:
         job = scribe.submit_recording(deps, principal, PATIENT_ID, data, filename, source)
     except CopilotError as e:
         st.error(md_escape(e.message))
-    else:
-        st.session_state.setdefault("scribe_submitted", set()).add(job.job_id)
-        st.success(f"Recording saved. Job {job.job_id} is queued — you can leave this page and come back.")
+        return False
+    st.session_state.setdefault("scribe_submitted", set()).add(job.job_id)
+    st.success(f"Recording saved. Job {job.job_id} is queued — you can leave this page and come back.")
+    return True
 
 
 record_tab, upload_tab, live_tab_container = st.tabs(["Record", "Upload audio", "Live"])
@@ -57,8 +59,18 @@ with upload_tab:
         type=list(deps.limits.audio_extensions),
         key="scribe_upload",
     )
-    if upload is not None and st.button("Create draft from file", type="primary", key="scribe_submit_upload"):
-        submit(upload.getvalue(), upload.name, "upload")
+    # The file stays in the box after it was sent: a second click would queue the same consultation twice.
+    sent = upload is not None and st.session_state.get("scribe_sent_upload") == upload.file_id
+    if upload is not None and sent:
+        st.caption(
+            f"{md_escape(upload.name)} was sent for a draft (see Recordings). Choose another file for the next one."
+        )
+    elif (
+        upload is not None
+        and st.button("Create draft from file", type="primary", key="scribe_submit_upload")
+        and submit(upload.getvalue(), upload.name, "upload")
+    ):
+        st.session_state["scribe_sent_upload"] = upload.file_id
 with live_tab_container:
     # The WebRTC component starts only on request: it reruns the page when it initialises, which should not
     # happen on every visit (and must not race an upload on the other tabs).

@@ -163,7 +163,7 @@ def live_tab(
     principal: Principal,
     patient_id: str,
     deps: ScribeDeps,
-    submit: Callable[[bytes, str, str], None] | None = None,
+    submit: Callable[[bytes, str, str], object] | None = None,
 ) -> None:
     """The Scribe page's "Live" tab: live recorder wired to the app's transcriber and the scribe pipeline.
 

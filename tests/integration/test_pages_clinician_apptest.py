@@ -4,7 +4,9 @@ downloadable side by side."""
 
 from __future__ import annotations
 
+import io
 import json
+import wave
 
 from streamlit.testing.v1 import AppTest
 
@@ -90,3 +92,23 @@ def test_admin_offers_the_one_account_action_that_applies(app: App) -> None:
     assert any("Disabled temp." in s.value for s in at.success)
     assert next(u for u in auth.list_users(app.stores, Principal("admin", Role.ADMIN)) if u.username == "temp").disabled
     assert at.button(key="admin_enable").label == "Enable temp"
+
+
+def _silence_wav(seconds: float = 2.0) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * int(16000 * seconds))
+    return out.getvalue()
+
+
+def test_an_uploaded_recording_is_sent_once(app: App) -> None:
+    at = open_page("scribe", NURSE, "PAT_de000002")
+    at.file_uploader(key="scribe_upload").upload("visit.wav", _silence_wav(), "audio/wav").run()
+    at.button(key="scribe_submit_upload").click().run()
+    assert any("Recording saved." in s.value for s in at.success), [e.value for e in at.error]
+    at.run()  # the next run, e.g. the nurse clicks again
+    assert "scribe_submit_upload" not in [b.key for b in at.button]
+    assert any("was sent for a draft" in c.value for c in at.caption)
