@@ -7,6 +7,7 @@ from numpy.typing import NDArray
 
 from backend.domain.models import Segment, Word
 from backend.domain.speakers import assign_roles
+from backend.domain.speakers.assign import name_voices
 
 RATE = 16_000
 # (pitch Hz, spectral tilt): a low dark voice, a high bright one, a middle one.
@@ -121,3 +122,31 @@ def test_no_segments_and_silence_do_not_crash() -> None:
     assert result.segments[0].speaker in {"clinician", "patient"}
     assert result.voices == 0
     assert "too little speech" in result.warnings[0].lower()
+
+
+def test_a_parent_speaking_for_a_child_is_other_not_patient() -> None:
+    """The voice who says most is the patient, unless it speaks of someone else ("she") more than of itself."""
+    roles, _ = name_voices(
+        {
+            0: ["So can you tell me how she has been eating?", "I am going to order a kidney ultrasound for her."],
+            1: [
+                "She was born early and she had trouble feeding. Her twin was smaller.",
+                "She is in therapy now and she is crawling. We have seen her neurologist.",
+            ],
+        }
+    )
+    assert roles == {0: "clinician", 1: "other"}
+
+
+def test_a_patient_who_mentions_family_stays_the_patient() -> None:
+    roles, _ = name_voices(
+        {
+            0: ["What brings you in today?", "Let me examine your knee. I will prescribe ibuprofen."],
+            1: [
+                "My knee hurts when I climb stairs. My husband says I limp.",
+                "He drove me here, I could not walk far.",
+            ],
+            2: ["She has been limping for a week."],
+        }
+    )
+    assert roles == {0: "clinician", 1: "patient", 2: "other"}

@@ -30,7 +30,7 @@ from backend.domain.speakers.cluster import cluster_voices
 from backend.domain.speakers.features import frame_features, span_vector
 from backend.domain.speakers.split import split_segment
 from backend.domain.speakers.voices import label_spans
-from backend.domain.speakers.wording import sequence_roles, turn_score
+from backend.domain.speakers.wording import sequence_roles, speaks_for_someone_else, turn_score
 
 ROLES = ("clinician", "patient", "other")
 UNIT_GAP_S = 0.15  # a pause this long ends a stretch of speech
@@ -43,6 +43,10 @@ MANY_VOICES = (
     "the other voices are marked “other”. Check who said what."
 )
 TOO_LITTLE = "Too little speech to tell the voices apart: roles were guessed from the wording. Check who said what."
+COMPANION = (
+    "A voice spoke of the patient as “she” or “he” (a parent or companion): its turns are marked “other”. "
+    "Check who said what."
+)
 UNCERTAIN = "The roles are uncertain: the words do not show clearly which voice is the clinician's. Check them."
 
 
@@ -85,16 +89,23 @@ def name_voices(texts_by_voice: dict[int, list[str]]) -> tuple[dict[int, str], b
 
     The voice whose turns sound most like a clinician's (mean cue score) is the clinician. Of the rest, the one who
     says the most is the patient (the consultation is about them; a companion says less), the more patient-like
-    wording breaking ties; any further voice is "other".
+    wording breaking ties; any further voice is "other". A voice that speaks of the patient as "she" or "he" more
+    than of itself is a companion (a parent speaking for a child) and is "other" even when it says the most.
     """
+    return _name_voices(texts_by_voice)[:2]
+
+
+def _name_voices(texts_by_voice: dict[int, list[str]]) -> tuple[dict[int, str], bool, bool]:
+    """:func:`name_voices`, and whether a companion was named "other" for speaking of the patient."""
     score = {v: float(np.mean([turn_score(t) for t in texts])) if texts else 0.0 for v, texts in texts_by_voice.items()}
     words = {v: sum(len(t.split()) for t in texts) for v, texts in texts_by_voice.items()}
     clinician = min(score, key=lambda v: (-score[v], v))
-    rest = sorted((v for v in score if v != clinician), key=lambda v: (-words[v], score[v], v))
+    companion = {v for v in score if v != clinician and speaks_for_someone_else(texts_by_voice[v])}
+    rest = sorted((v for v in score if v != clinician), key=lambda v: (v in companion, -words[v], score[v], v))
     roles = {clinician: "clinician"}
-    roles.update({v: "patient" if i == 0 else "other" for i, v in enumerate(rest)})
+    roles.update({v: "patient" if i == 0 and v not in companion else "other" for i, v in enumerate(rest)})
     clear = not rest or score[clinician] - max(score[v] for v in rest) >= UNCERTAIN_MARGIN
-    return roles, clear
+    return roles, clear, bool(companion)
 
 
 def _turn_texts(pieces: Sequence[tuple[Segment, int]]) -> dict[int, list[str]]:
@@ -192,10 +203,10 @@ def assign_roles(samples: NDArray[np.float32], segments: Sequence[Segment]) -> R
             pieces.append((s, -1))
             continue
         pieces.extend(split_segment(s, per_segment[i]))
-    roles, clear = name_voices(_turn_texts([p for p in pieces if p[1] >= 0]))
+    roles, clear, companion = _name_voices(_turn_texts([p for p in pieces if p[1] >= 0]))
     out = [s if v < 0 else s.model_copy(update={"speaker": roles[v], "role_source": "voice"}) for s, v in pieces]
     heard = len(roles)
-    warnings = [] if clear else [UNCERTAIN]
+    warnings = ([] if clear else [UNCERTAIN]) + ([COMPANION] if companion else [])
     if heard >= 3:
         warnings.insert(0, MANY_VOICES.format(n=heard))
     if heard == 1:

@@ -116,3 +116,18 @@ def sequence_roles(texts: Sequence[str], cues: Cues | None = None) -> list[str]:
     for ptr in reversed(back):
         path.append(ptr[path[-1]])
     return [states[s] for s in reversed(path)]
+
+
+# A companion (a parent, a carer) speaks of the patient as "she" or "he"; a patient speaks of themselves.
+_SELF = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself)\b")
+_SOMEONE_ELSE = re.compile(r"\b(?:she|she's|he|he's|her|hers|him|his|herself|himself)\b")
+
+
+def speaks_for_someone_else(texts: Sequence[str]) -> bool:
+    """True when a voice's turns speak of a third person more often than of the speaker (a companion's way).
+
+    Measured on the tagged ACI-Bench dialogues (train and valid, 87): every patient says "I / me / my" more than
+    "she / he / her / his" (at most 0.58 as often), the one parent speaking for her child 4.6 times as often.
+    """
+    t = " ".join(" ".join(texts).lower().replace("’", "'").split())
+    return len(_SOMEONE_ELSE.findall(t)) > len(_SELF.findall(t))
