@@ -1,13 +1,13 @@
 """/v1/events: server-sent events about the caller's patients (new drafts, signed notes, jobs, anomaly episodes).
 
 The stream starts after the newest change, or after ``Last-Event-ID`` when a client reconnects, so nothing
-between two connections is lost. The feed is read every ``POLL_S`` seconds in a worker thread (the store is
-synchronous); a comment line every ``KEEPALIVE_S`` seconds keeps proxies from closing an idle stream.
+between two connections is lost. One reader per process (:class:`~backend.api.feed_hub.FeedHub`) reads the feed
+every ``POLL_S`` seconds while any stream is open and wakes every stream at once; a comment line every
+``KEEPALIVE_S`` seconds keeps proxies from closing an idle stream.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
+from backend.api.feed_hub import FeedHub
 from backend.bootstrap import App
 from backend.services.access import Principal
 from backend.services.change_feed import Event, events_after, start_position
@@ -54,24 +55,38 @@ async def stream_events(
     )
 
 
+def _hub(request: Request, app: App) -> FeedHub:
+    """The process's feed reader (made on first use, in the event loop that serves every stream)."""
+    hub: FeedHub | None = getattr(request.app.state, "feed_hub", None)
+    if hub is None:
+        assert app.stores.changes is not None
+        hub = FeedHub(app.stores.changes, float(getattr(request.app.state, "events_poll_s", POLL_S)))
+        request.app.state.feed_hub = hub
+    return hub
+
+
 async def _frames(request: Request, app: App, principal: Principal, position: int) -> AsyncIterator[str]:
     keepalive = float(getattr(request.app.state, "events_keepalive_s", KEEPALIVE_S))
-    poll = float(getattr(request.app.state, "events_poll_s", POLL_S))
-    feed = app.stores.changes
-    assert feed is not None
+    hub = _hub(request, app)
     episodes = app.episodes().episodes
     yield f"retry: {RETRY_MS}\n: stream opened after {position}\n\n"
-    quiet_since = time.monotonic()
-    while not await request.is_disconnected():
-        events, position = await run_in_threadpool(events_after, feed, principal, position, episodes)
-        for event in events:
-            yield _frame(event)
-        if events:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= keepalive:
-            yield ": keep-alive\n\n"
-            quiet_since = time.monotonic()
-        await asyncio.sleep(poll)
+    async with hub.subscribe(position):
+        quiet_since = time.monotonic()
+        while not await request.is_disconnected():
+            events, reached = await run_in_threadpool(events_after, hub, principal, position, episodes)
+            for event in events:
+                yield _frame(event)
+            if events:
+                quiet_since = time.monotonic()
+            if reached != position:
+                position = reached
+                continue  # more may be waiting (a full batch, or changes this role may not see)
+            quiet = time.monotonic() - quiet_since
+            if quiet >= keepalive:
+                yield ": keep-alive\n\n"
+                quiet_since, quiet = time.monotonic(), 0.0
+            # Bounded, so that a closed connection is noticed within a second even on a quiet feed.
+            await hub.wait_beyond(position, min(keepalive - quiet, 1.0))
 
 
 def _frame(event: Event) -> str:
