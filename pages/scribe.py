@@ -121,10 +121,12 @@ if not drafts:
     st.caption("No notes yet.")
     st.stop()
 by_ts = {n.timestamp: n for n in drafts}
+# The options name each note by its time only: the browser keeps an option's first label while its value stays
+# selected, so a status in it would still read "draft" after signing (the status is in the review's first line).
 choice = st.selectbox(
     "Note",
     list(by_ts),
-    format_func=lambda ts: f"{when(ts)} · {by_ts[ts].status.value}" + (" (amendment)" if by_ts[ts].amends else ""),
+    format_func=lambda ts: f"{when(ts)}" + (" (amendment)" if by_ts[ts].amends else ""),
     key="scribe_note_choice",
 )
 review_note(principal, by_ts[choice], key=f"scribe_review_{choice}")
