@@ -9,6 +9,9 @@ dose or diagnosis the recording did not hold.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +52,17 @@ THREE_VOICES = [
     ("en-gb", 140, 55, "She could not climb the stairs yesterday."),
     ("en-us", 160, 40, "Let me look at the knee."),
 ]
+# A parent comes along: three voices, the parent speaking of the patient as "she".
+DOCTOR_PATIENT_PARENT = [
+    ("en-gb", 165, 45, "Good morning. What brings you in today?"),
+    ("en-us+f3", 150, 60, "I have had a sore throat and a cough for four days."),
+    ("en-us+m7", 140, 20, "She has been coughing all night and she did not go to school."),
+    ("en-gb", 165, 45, "Have you had any fever? Let me look at your throat."),
+    ("en-us+f3", 150, 60, "I felt hot yesterday evening but I did not check my temperature."),
+    ("en-us+m7", 140, 20, "She ate very little today. Her brother had the same cold last week."),
+    ("en-gb", 165, 45, "Your throat is red. Drink plenty of fluids and rest. Come back if the fever is high."),
+    ("en-us+m7", 140, 20, "Thank you, we will keep her at home until she feels better."),
+]
 HINDI = "मुझे तीन दिन से बुखार और खांसी है। मेरे सीने में दर्द नहीं है। मैं रात को ठीक से सो नहीं पाता हूँ। मेरी माँ को भी यही परेशानी थी।"
 SPANISH = (
     "Tengo fiebre y tos desde hace tres días. No tengo dolor en el pecho. Duermo mal por la noche y estoy muy cansado."
@@ -86,6 +100,14 @@ def sung_tone(seconds: float = 8.0) -> NDArray[np.float32]:
     t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     tone = np.sin(2 * np.pi * (200 * t + 3 * np.sin(2 * np.pi * 5 * t))) * (1 + np.sin(2 * np.pi * 2 * t)) / 2
     return (0.3 * tone).astype(np.float32)
+
+
+def sox_synth(*effects: str) -> bytes:
+    """A 16 kHz mono WAV made by ``sox -n`` (its synth effect): noise or music with no voice in it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "synth.wav"
+        subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), *effects], check=True, timeout=60)
+        return out.read_bytes()
 
 
 def corrupt_wav(rng: np.random.Generator, good: bytes) -> bytes:
@@ -126,6 +148,23 @@ CASES: dict[str, Case] = {
             np.concatenate([x for v, s, p, t in THREE_VOICES for x in (synth_samples(t, v, s, p), gap(0.4))])
         ),
         warned=False,
+    ),
+    "doctor, patient and parent": Case(
+        lambda rng: wav_bytes(
+            np.concatenate([x for v, s, p, t in DOCTOR_PATIENT_PARENT for x in (synth_samples(t, v, s, p), gap(0.4))])
+        ),
+        says=("3 voices", "parent or companion"),
+    ),
+    "loud pink noise (sox)": Case(
+        lambda rng: sox_synth("synth", "8", "pinknoise", "vol", "0.5"), outcome="failed", says=NOT_A_CONSULTATION
+    ),
+    "brown noise (sox)": Case(
+        lambda rng: sox_synth("synth", "8", "brownnoise", "vol", "0.6"), outcome="failed", says=NOT_A_CONSULTATION
+    ),
+    "plucked chords (sox)": Case(
+        lambda rng: sox_synth("synth", "1", "pluck", "C3", "pluck", "E3", "pluck", "G3", "repeat", "7", "vol", "0.5"),
+        outcome="failed",
+        says=NOT_A_CONSULTATION,
     ),
     "mostly Hindi": Case(
         lambda rng: wav_bytes(np.concatenate([synth_samples(HINDI, "hi"), gap(0.4), synth_samples(ENGLISH_TAIL)])),
@@ -211,7 +250,10 @@ def submit_and_process(app: App, pid: str, data: bytes, filename: str) -> Job:
     return app.stores.jobs.get(job.job_id)
 
 
-@pytest.mark.parametrize("name", list(CASES))
+NEEDS_SOX = pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed (make test installs it)")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[NEEDS_SOX] if "(sox)" in n else []) for n in CASES])
 def test_bad_input_fails_clearly_or_warns(app: App, roles: RoleSpy, name: str) -> None:
     case = CASES[name]
     data = case.build(np.random.default_rng(SEED))
