@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,28 @@ def _tier(item: pytest.Item) -> str:
     return Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--order-seed",
+        type=int,
+        default=None,
+        help="shuffle the tests within each tier with this seed, to find tests that depend on the order they run in",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with its tier, and run the tiers in order: fast feedback first, and the browser tests last.
 
     Playwright's sync API leaves an asyncio event loop running on the main thread once it has run, so tests that
-    start their own loop (ASGI calls, ``asyncio.run``) must not come after it.
+    start their own loop (ASGI calls, ``asyncio.run``) must not come after it. With ``--order-seed N`` the tests
+    of each tier run in an order shuffled by N (the tiers keep their order; the same N gives the same order).
     """
     for item in items:
         if _tier(item) in TIERS:
             item.add_marker(getattr(pytest.mark, _tier(item)))
+    seed = config.getoption("--order-seed")
+    if seed is not None:
+        random.Random(seed).shuffle(items)
     items.sort(key=lambda item: TIERS.index(_tier(item)) if _tier(item) in TIERS else len(TIERS))
 
 
