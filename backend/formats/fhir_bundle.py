@@ -1,4 +1,8 @@
-"""The last step of every FHIR export here: the Bundle validated by the R4 model, dumped as JSON-ready data."""
+"""The last step of every FHIR export here: the Bundle validated by the R4 model, dumped as JSON-ready data.
+
+Validation runs once, on the whole Bundle; the dump is :func:`backend.formats.fhir_dump.dump` (the library's own
+output, element for element, in a fraction of its time).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 
 from backend.domain.errors import ValidationFailed
+from backend.formats.fhir_dump import dump
 
 
 def validated_bundle(bundle: dict[str, Any], what: str) -> dict[str, Any]:
@@ -23,5 +28,4 @@ def validated_bundle(bundle: dict[str, Any], what: str) -> dict[str, Any]:
         model = Bundle.model_validate(bundle)
     except ValueError as e:  # pydantic.ValidationError is a ValueError
         raise ValidationFailed(f"{what} did not validate: {str(e)[:300]}") from e
-    out: dict[str, Any] = model.model_dump(mode="json")
-    return out
+    return dump(model)

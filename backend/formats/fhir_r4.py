@@ -184,20 +184,13 @@ def _observation(day: MetricDay, code: dict[str, str], subject: dict[str, str]) 
     }
 
 
-def build_bundle(
+def bundle_data(
     patient: Patient, signed_notes: list[Note], meds: list[ActiveMed], days: list[MetricDay], generated_ms: int
 ) -> dict[str, Any]:
-    """A validated FHIR R4 ``collection`` Bundle as a JSON-ready dict.
+    """The FHIR R4 ``collection`` Bundle as plain data, not yet validated (see :func:`build_bundle`).
 
-    Args:
-        patient: the patient.
-        signed_notes: signed notes only (drafts are not part of the record).
-        meds: the reconciled medication list.
-        days: daily metric values; metrics without a LOINC code in ``fhir_codes.toml`` are skipped.
-        generated_ms: the bundle's timestamp (epoch ms).
-
-    Raises:
-        ValidationFailed: the bundle did not validate (a bug or a malformed stored value).
+    Only the Bundle's ``id`` and ``timestamp`` depend on ``generated_ms``: the entries are a function of the
+    records alone, so they can key a cache.
     """
     pid = patient.patient_id
     patient_res = _patient(patient)
@@ -213,14 +206,32 @@ def build_bundle(
     resources += [_medication(pid, m, subject, exported) for m in meds]
     codes = metric_codes()
     resources += [_observation(d, codes[d.metric], subject) for d in days if d.metric in codes]
-    bundle = {
+    return {
         "resourceType": "Bundle",
         "id": _uid(pid, "bundle", generated_ms),
         "type": "collection",
         "timestamp": _instant(generated_ms),
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
     }
-    return validated_bundle(bundle, f"The FHIR export of {pid}")
+
+
+def build_bundle(
+    patient: Patient, signed_notes: list[Note], meds: list[ActiveMed], days: list[MetricDay], generated_ms: int
+) -> dict[str, Any]:
+    """A validated FHIR R4 ``collection`` Bundle as a JSON-ready dict.
+
+    Args:
+        patient: the patient.
+        signed_notes: signed notes only (drafts are not part of the record).
+        meds: the reconciled medication list.
+        days: daily metric values; metrics without a LOINC code in ``fhir_codes.toml`` are skipped.
+        generated_ms: the bundle's timestamp (epoch ms).
+
+    Raises:
+        ValidationFailed: the bundle did not validate (a bug or a malformed stored value).
+    """
+    data = bundle_data(patient, signed_notes, meds, days, generated_ms)
+    return validated_bundle(data, f"The FHIR export of {patient.patient_id}")
 
 
 def parse_bundle(text: str | bytes) -> Bundle:

@@ -10,19 +10,27 @@ from backend.domain.models import MetricDay, NoteStatus, now_ms
 from backend.domain.reconcile import reconcile
 from backend.domain.summary_html import render_summary
 from backend.formats.fhir_abdm import KINDS, RecordKind, build_abdm_bundle
-from backend.formats.fhir_r4 import build_bundle, note_text
+from backend.formats.fhir_bundle import validated_bundle
+from backend.formats.fhir_r4 import bundle_data, note_text
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.fhir_cache import FhirBundleCache, entries_digest
 from backend.services.timeline import all_history, all_notes, medication_sources
 
 EpisodesFor = Callable[[str], list[Mapping[str, Any]]]
 
 
-def export_bundle(stores: RecordStore, principal: Principal, patient_id: str) -> dict[str, Any]:
+def export_bundle(
+    stores: RecordStore, principal: Principal, patient_id: str, cache: FhirBundleCache | None = None
+) -> dict[str, Any]:
     """The patient's FHIR R4 ``collection`` Bundle (validated) as a JSON-ready dict.
 
     Holds the Patient, signed notes (DocumentReference), the reconciled medications (MedicationStatement) and
     every daily metric with a LOINC code (Observation). Drafts are not exported.
+
+    Args:
+        cache: with one, a patient whose records give the same entries as last time gets the bundle validated
+            then (its ``timestamp`` says when), without validating again; the result is shared, never change it.
 
     Raises:
         PermissionDenied (needs EXPORT), NotFound (unknown patient).
@@ -33,7 +41,13 @@ def export_bundle(stores: RecordStore, principal: Principal, patient_id: str) ->
     meds = reconcile(medication_sources(notes, all_history(stores, patient_id)))
     signed = [n for n in notes if n.status is NoteStatus.SIGNED]
     days = stores.metrics.days(patient_id)
-    bundle = build_bundle(patient, signed, meds, days, now_ms())
+    data = bundle_data(patient, signed, meds, days, now_ms())
+    digest = entries_digest(data["entry"]) if cache is not None else ""
+    bundle = cache.get(patient_id, digest) if cache is not None else None
+    if bundle is None:
+        bundle = validated_bundle(data, f"The FHIR export of {patient_id}")
+        if cache is not None:
+            cache.put(patient_id, digest, bundle)
     record(stores.audit, principal, "export.fhir", patient_id, f"entries={len(bundle.get('entry', []))}")
     return bundle
 
