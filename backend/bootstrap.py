@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # heavy modules: imported when first used, so start-up stays 
     from backend.services.anomalies import EpisodeCache
     from backend.services.ask_index import AskIndexCache
     from backend.services.digitize import DigitizeDeps
+    from backend.services.fhir_cache import FhirBundleCache
     from backend.services.metrics_jobs import MetricsJobDeps
     from backend.services.providers import ProviderRegistry
     from backend.services.scribe import ScribeDeps
@@ -250,6 +251,12 @@ class App:
         from backend.services.ask_index import AskIndexCache
 
         return self.engine("ask_index", AskIndexCache)
+
+    def fhir_cache(self) -> FhirBundleCache:
+        """The FHIR export's per-process cache of validated bundles (a repeated export is not validated again)."""
+        from backend.services.fhir_cache import FhirBundleCache
+
+        return self.engine("fhir_bundles", FhirBundleCache)
 
     def metrics_job_deps(self) -> MetricsJobDeps:
         """Health-data import jobs: the stores, blobs, queue and limits."""

@@ -45,7 +45,7 @@ def export_panel(app: App, principal: Principal, patient: Patient, episodes_for:
     fhir, abdm, summary = st.columns(3)
     try:
         if fhir.button("Prepare FHIR R4 bundle", key="timeline_fhir", help="Every signed note, medication and metric"):
-            bundle = json.dumps(export_bundle(app.stores, principal, pid), indent=1)
+            bundle = json.dumps(export_bundle(app.stores, principal, pid, app.fhir_cache()), indent=1)
             ready["fhir"] = _Prepared("Download FHIR bundle (JSON)", bundle, f"{pid}-fhir-r4.json", FHIR_JSON)
         kind: RecordKind | None = abdm.selectbox(
             "ABDM record of the latest signed note",

@@ -369,6 +369,7 @@ NO_PRINCIPAL = {
     "ask_index.patient_index",
     "ask_index.recency",
     "ask_index.refresh_index",  # the background index builder: questions (ask) check their own permission
+    "fhir_cache.entries_digest",  # a digest of plain data; export_bundle checks the permission
     "draft_report.heard_from_audio",
     "draft_report.heard_from_text",
     "draft_report.note_text",
