@@ -424,7 +424,15 @@ def test_the_upload_consumer_role_covers_its_adapters_and_no_more() -> None:
 
 # Client operations of the AWS adapters -> the IAM actions they need at run time. Table/queue creation
 # (`aws create-tables`) is a deployment step with its own credentials, not a service's.
-DEPLOY_ONLY = {"create_table", "delete_table", "describe_table", "update_table", "get_paginator", "create_queue"}
+DEPLOY_ONLY = {
+    "create_table",
+    "delete_table",
+    "describe_table",
+    "update_table",
+    "update_time_to_live",
+    "get_paginator",
+    "create_queue",
+}
 ACTIONS = {
     "get_item": "dynamodb:GetItem",
     "put_item": "dynamodb:PutItem",
