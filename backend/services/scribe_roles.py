@@ -89,6 +89,7 @@ def relabel_roles(
     content = redraft.model_copy(
         update={
             "medications": _keep_confirmations(redraft.medications, note.medications),
+            "diagnoses": _keep_code_choices(redraft.diagnoses, note.diagnoses),
             "provenance": provenance,
             "speakers": redraft.speakers.model_copy(update={"roles_set_by": principal.username}),
         }
@@ -144,6 +145,15 @@ def _keep_confirmations(new: list[Medication], old: list[Medication]) -> list[Me
     """A recovered name the clinician already confirmed (same name, same heard words) stays confirmed."""
     done = {(m.name.lower(), m.heard_as) for m in old if m.found_by == SET_BY_CLINICIAN and m.heard_as}
     return [confirmed(m) if m.found_by == "sounds_like" and (m.name.lower(), m.heard_as) in done else m for m in new]
+
+
+def _keep_code_choices(new: list[Diagnosis], old: list[Diagnosis]) -> list[Diagnosis]:
+    """A clinician's ICD-10 decision on a diagnosis stays with the diagnosis of the same words in the redraft."""
+    chosen = {d.text.strip().lower(): d.icd10 for d in old if d.icd10 is not None}
+    return [
+        d.model_copy(update={"icd10": chosen[key]}) if d.icd10 is None and (key := d.text.strip().lower()) in chosen else d
+        for d in new
+    ]
 
 
 def _merge_fallback(old: str | None, new: str | None) -> str:

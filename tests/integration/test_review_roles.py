@@ -152,3 +152,41 @@ def test_signed_note_offers_no_role_change(app: App) -> None:
     at = review(note.patient_id)
     assert not [b for b in at.button if b.key in (f"{key}_swap", f"{key}_confirm_0")]
     assert any("amend the note to fix them" in c.value for c in at.caption)
+
+
+def test_three_speakers_roles_are_fixed_turn_by_turn_and_the_draft_is_redone(app: App) -> None:
+    """A parent came along and the voices were named the wrong way round: the patient "other", the parent "patient"."""
+    pid = "PAT_0000a007"
+    app.stores.patients.add(Patient(patient_id=pid, name="Three Voices"))
+    turns = [
+        ("clinician", "Good morning, what brings you in today?"),
+        ("other", "I have had a sore throat and a cough for four days."),
+        ("patient", "She has been coughing all night and she did not go to school."),
+        ("clinician", "Let me look at your throat. Drink plenty of fluids and rest."),
+    ]
+    segments = [
+        Segment(id=i, start=i * 5.0, end=i * 5.0 + 4.5, text=text, speaker=role, role_source="voice")
+        for i, (role, text) in enumerate(turns)
+    ]
+    result = draft_transcript(segments, draft_note)
+    note = app.stores.notes.add(
+        Note(patient_id=pid, author="nurse").with_content(result.content, transcript=result.segments)
+    )
+    key = f"scribe_review_{note.timestamp}"
+    at = review(pid)
+    assert [r for r, _ in speakers(at)] == ["Clinician", "Other speaker", "Patient", "Clinician"]
+    at.toggle(key=f"{key}_fix_turns").set_value(True).run()
+    at.selectbox(key=f"{key}_role_v{note.version}_1").set_value("patient").run()
+    at.selectbox(key=f"{key}_role_v{note.version}_2").set_value("other").run()
+    at.button(key=f"{key}_apply_roles").click().run()
+    assert not at.exception, at.exception
+    stored = app.stores.notes.get(pid, note.timestamp)
+    assert [s.speaker for s in stored.transcript] == ["clinician", "patient", "other", "clinician"]
+    # Redrafted: the patient's own words are now reported as the patient's.
+    assert "The patient has had a sore throat" not in note.sections["subjective"]
+    assert "The patient has had a sore throat and a cough for 4 days" in stored.sections["subjective"]
+    assert [r for r, _ in speakers(at)] == ["Clinician", "Patient", "Other speaker", "Clinician"]
+    # Swapping clinician and patient leaves the third speaker where the clinician put them.
+    at.button(key=f"{key}_swap").click().run()
+    swapped = app.stores.notes.get(pid, note.timestamp)
+    assert [s.speaker for s in swapped.transcript] == ["patient", "clinician", "other", "patient"]
