@@ -13,6 +13,7 @@ from typing import Any
 from backend.domain.errors import ConcurrentUpdate, ValidationFailed
 from backend.domain.medications.recovery_kept import recoveries_again
 from backend.domain.models import Medication, Note, NoteStatus
+from backend.domain.note_content import Diagnosis
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.scribe_pipeline import Drafter, draft_transcript
@@ -151,7 +152,9 @@ def _keep_code_choices(new: list[Diagnosis], old: list[Diagnosis]) -> list[Diagn
     """A clinician's ICD-10 decision on a diagnosis stays with the diagnosis of the same words in the redraft."""
     chosen = {d.text.strip().lower(): d.icd10 for d in old if d.icd10 is not None}
     return [
-        d.model_copy(update={"icd10": chosen[key]}) if d.icd10 is None and (key := d.text.strip().lower()) in chosen else d
+        d.model_copy(update={"icd10": chosen[key]})
+        if d.icd10 is None and (key := d.text.strip().lower()) in chosen
+        else d
         for d in new
     ]
 

@@ -9,7 +9,7 @@ import pytest
 
 from backend.domain.errors import ConcurrentUpdate, PermissionDenied, ValidationFailed
 from backend.domain.models import Evidence, Medication, Note, NoteStatus, Role, Segment
-from backend.domain.note_content import CitedText, NoteContent, Provenance
+from backend.domain.note_content import CitedText, CodeChoice, Diagnosis, NoteContent, Provenance
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.scribe_roles import confirm_medication, relabel_roles, swapped_roles
@@ -191,3 +191,17 @@ def test_a_name_the_second_listen_found_survives_a_redraft(stores: RecordStore) 
     assert meds == [("fluoxetine", "20 mg", "sounds_like", "project", False)]
     assert saved.provenance.recovered_names == [heard]
     assert saved.transcript[2].text == "Let's continue the project 20 milligrams a day."  # the transcript as heard
+
+
+def test_a_clinicians_code_choice_stays_with_its_diagnosis_through_a_redraft(stores: RecordStore) -> None:
+    chosen = CodeChoice(code="I10", by="doctor", at=5)
+
+    def with_diagnoses(segments: Sequence[Segment]) -> NoteContent:
+        return who_said_what(segments).model_copy(
+            update={"diagnoses": [Diagnosis(text="hypertension", segment_ids=[1]), Diagnosis(text="asthma")]}
+        )
+
+    note = add_note(stores, diagnoses=[Diagnosis(text="Hypertension ", icd10=chosen), Diagnosis(text="gout")])
+    saved = relabel_roles(stores, NURSE, PID, note.timestamp, swapped_roles(note), with_diagnoses)
+    # The decision follows the same words; a diagnosis nobody decided on stays a suggestion.
+    assert [(d.text, d.icd10) for d in saved.diagnoses] == [("hypertension", chosen), ("asthma", None)]
