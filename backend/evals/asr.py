@@ -342,8 +342,10 @@ def _build(args: argparse.Namespace) -> tuple[Any, float]:
 
     settings = Settings()
     model = resolve_model(args.model or settings.whisper_model, settings.data_dir)
-    options = {"prompt_mode": args.prompt_mode} if args.prompt_mode else {}
-    engine = WhisperTranscriber(model, beam_size=args.beam, condition_on_previous_text=args.condition, **options)
+    options: dict[str, Any] = {"prompt_mode": args.prompt_mode} if args.prompt_mode else {}
+    if args.condition is not None:
+        options["condition_on_previous_text"] = args.condition
+    engine = WhisperTranscriber(model, beam_size=args.beam, **options)
     return engine, time.perf_counter() - started
 
 
@@ -364,7 +366,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("initial", "hotwords", "none"),
         help="how the drug list is given to Whisper (default: the app's, see WhisperTranscriber)",
     )
-    parser.add_argument("--condition", action="store_true", help="condition each window on the previous text")
+    parser.add_argument(
+        "--condition",
+        action=argparse.BooleanOptionalAction,
+        help="prompt each window with the previous window's text (default: the app's, see WhisperTranscriber)",
+    )
     parser.add_argument("--partial", action="store_true", help="score the live fast path (transcribe_partial)")
     parser.add_argument("--limit", type=int, default=0, help="score at most this many files (0 = all)")
     parser.add_argument("--show", action="store_true", help="print reference and hypothesis of each file")

@@ -229,3 +229,37 @@ def test_a_word_stretched_over_seconds_of_speech_means_words_were_skipped(monkey
     )
     pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
     assert [p.text for p in pieces] == [ASKED, ANSWERED]
+
+
+class PromptedWhisper(ScriptedWhisper):
+    """A scripted model that also keeps the text prompt (``initial_prompt``) each call was given."""
+
+    def __init__(self, answers: dict[tuple[float, bool], list[_Said]]) -> None:
+        super().__init__(answers)
+        self.prompts: list[str | None] = []
+
+    def transcribe(self, audio: NDArray[np.float32], **options: Any) -> tuple[Iterator[_Said], None]:
+        self.prompts.append(options.get("initial_prompt"))
+        return super().transcribe(audio, **options)
+
+
+def test_asked_to_each_clip_after_the_first_hears_the_text_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # two 10 s clips of one recording; the drug list goes before both, the first clip's text before the second
+    plan = SpeechPlan(
+        np.zeros(20 * SAMPLE_RATE, dtype=np.float32),
+        [(0.0, 10.0), (10.0, 20.0)],
+        [{"start": 0, "end": 20 * SAMPLE_RATE}],
+        [(0.2, 9.8), (10.2, 19.8)],
+    )
+    monkeypatch.setattr(whisper_stt, "plan_speech", lambda _samples: plan)
+    model = PromptedWhisper({(10.0, True): [_Said(0.2, 9.8, ASKED)]})
+    segments = _transcriber(monkeypatch, model).transcribe(plan.speech)
+    assert [s.start for s in segments] == [0.2, 10.2]
+    assert model.prompts == [None, None]  # by default each clip is decoded with the drug list alone
+    assert all(with_drugs for _length, with_drugs, _temperature in model.calls)
+
+    model = PromptedWhisper({(10.0, True): [_Said(0.2, 9.8, ASKED)]})
+    monkeypatch.setattr(whisper_stt, "_load_model", lambda *_args: model)
+    WhisperTranscriber("scripted-model", threads=1, condition_on_previous_text=True).transcribe(plan.speech)
+    assert model.prompts == [None, ASKED]
+    assert all(with_drugs for _length, with_drugs, _temperature in model.calls)
