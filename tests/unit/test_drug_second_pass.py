@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from backend.domain.drafting import draft_note
-from backend.domain.medications.second_pass import accept, candidates, find_stretches, second_pass, word_room
+from backend.domain.medications.second_pass import (
+    accept,
+    candidates,
+    find_stretches,
+    offered_spelling,
+    second_pass,
+    word_room,
+)
 from backend.domain.models import Segment, Word
 from backend.services.scribe_pipeline import Heard, draft_transcript, transcribe_recording
 
@@ -77,6 +84,16 @@ def test_a_decode_that_reads_out_a_list_or_holds_too_many_words_is_refused() -> 
     assert accept(stretch, said + " and then we will see you again in two weeks okay", offered, room=8) is None
 
 
+def test_a_decoded_word_one_letter_off_an_offered_name_is_that_name() -> None:
+    offered = candidates("alburena")
+    assert offered_spelling("alopurinol", offered) == "allopurinol"
+    assert offered_spelling("walking", offered) is None  # an English word stays what it is
+    assert offered_spelling("alburena", offered) is None  # as far off as the first pass: no name
+    stretch = find_stretches([_segment("and are you taking the lysinoprill, that i prescribed?")])[0]
+    got = accept(stretch, "and are you taking the lisinoprill that I prescribed?", candidates("lysinoprill"))
+    assert got is not None and (got.drug, got.heard) == ("lisinopril", "lysinoprill")
+
+
 def test_the_room_of_a_span_is_bounded_by_the_rate_of_speech_and_the_words_first_heard() -> None:
     seg = _segment("so tram it out, 50 milligrams, every six hours", start=10.0)  # 9 words, 0.3 s each
     assert word_room([seg], 10.0, 12.0) == 8  # 4 words a second
@@ -138,6 +155,23 @@ def test_second_pass_refuses_a_decode_that_reads_out_the_hot_words() -> None:
         return "so tramadol, 50 milligrams, every six hours"
 
     assert [r.drug for r in second_pass([seg], honest, duration=20.0)] == ["tramadol"]
+
+
+def test_a_decode_that_lists_is_tried_once_more_with_fewer_names_and_more_audio() -> None:
+    seg = _segment("so tram it out, 50 milligrams, every six hours", start=10.0)
+    calls: list[tuple[float, float, str]] = []
+
+    def lists_when_offered_many(start: float, end: float, hot: str) -> str:
+        calls.append((start, end, hot))
+        if hot.count(",") > 3:
+            return "Drotin, atorvastatin, Trulicity, Tamiflu, Drotin, atorvastatin"
+        return "so tramadol, 50 milligrams, every six hours"
+
+    found = second_pass([seg], lists_when_offered_many, duration=30.0)
+    assert [(r.drug, r.heard) for r in found] == [("tramadol", "tram it out")]
+    (lo1, hi1, _), (lo2, hi2, hot2) = calls
+    assert lo2 < lo1 and hi2 > hi1  # more of the speech around
+    assert hot2.count(",") == 2 and "tramadol" in hot2  # the three nearest names
 
 
 class _SpanFake:

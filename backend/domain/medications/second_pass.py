@@ -28,6 +28,7 @@ from backend.domain.medications.recovery import (
     _drugs,
     _key,
     _letters,
+    is_english_word,
     recover_drug_names,
 )
 from backend.domain.models import Segment
@@ -35,6 +36,8 @@ from backend.domain.models import Segment
 MAX_STRETCHES = 8  # decodes per recording: each costs about one 30 s Whisper window (~1-2 CPU-s)
 N_CANDIDATES = 12  # names in the biased prompt: short, so each one weighs
 PAD_SECONDS = 1.0  # audio either side of the heard words (enough context, too little for a new sentence)
+RETRY_CANDIDATES = 3  # when a decode lists its prompt: once more with only the nearest names ...
+RETRY_PAD_SECONDS = 2.5  # ... and more of the speech around them
 MIN_LETTERS = 4
 MIN_LAST_LETTERS = 3  # a shorter last word counts only with the words before it ("tram it out" for tramadol)
 NEAR_CHARS = 30  # a recognised name this close to the slot is the name said there
@@ -47,13 +50,16 @@ MIN_SOUND = 0.60  # the drug the second pass names must sound like the words fir
 MAX_WORDS_PER_SECOND = 4.0
 MAX_WORDS_FACTOR = 2  # ... times the words first heard in the span, plus MAX_WORDS_SLACK
 MAX_WORDS_SLACK = 3
+MIN_SPELLING = 0.90  # a decoded word this close in letters to an offered name is that name misspelt
+MIN_SPELLING_LETTERS = 6
 LIST_NAMES = 2  # a decode naming this many drugs nobody said in the recording reads out the prompt
 # A drug name belongs just here: the words before it (up to 4) end like these ...
 _BEFORE = re.compile(
     r"(?:\b(?:refill|refills|prescribe|prescribed|prescription)(?: (?:of|on|for))?"
     r"|\b(?:put|have|has|had|keep|kept|got|get|start|started|starting|restart|stay|staying) (?:you|him|her|them) on"
     r"|\b(?:you're|you are|i'm|i am|he's|she's|been|staying|still|stay) on"
-    r"|\b(?:continue|continuing|start|starting|started|restart|stop|stopped|increase|decrease|switch|switching)"
+    r"|\b(?:continue|continuing|start|starting|started|restart|stop|stopped|increase|decrease|switch|switching"
+    r"|take|takes|taking|took|using)"
     r"(?: (?:on|with|to|you to))?)(?: (?:the|your|his|her|a|some))?$",
     re.IGNORECASE,
 )
@@ -109,7 +115,9 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
     A word of three letters counts only as the end of a name heard split in words ("tram it out, 50 mg").
 
     A word is skipped when it is short, a function word, a number, or part of a name the parser knows (then
-    the first pass heard the drug). At most :data:`MAX_STRETCHES`, in time order.
+    the first pass heard the drug). At most :data:`MAX_STRETCHES`, in time order; when there are more, words
+    that are not English go first (a name Whisper does not know comes out as a made-up word: "alburena",
+    "lumbrazole", "top-row"; an English word in a slot is more often just what was said: "continue to make").
     """
     cues = _cues()
     skip = cues.edges | cues.words  # function words and medication words ("taking", "milligrams") are no name
@@ -155,7 +163,8 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
                 first = next(j for j in range(i) if offsets[j][0] == runs[-1][1])
                 t_start = seg.words[first].start
             out.append(Stretch(seg.id, seg.text[a:b], a, b, t_start, t_end, tuple(runs)))
-    return sorted(out, key=lambda s: s.t_start)[:MAX_STRETCHES]
+    kept = sorted(out, key=lambda s: (is_english_word(s.heard.replace("-", "")), s.t_start))[:MAX_STRETCHES]
+    return sorted(kept, key=lambda s: s.t_start)
 
 
 def sound_score(heard: str, name: str) -> float:
@@ -203,6 +212,20 @@ def is_hallucinated(biased_text: str, known: frozenset[str], room: int | None = 
     return len(new - known) >= LIST_NAMES
 
 
+def offered_spelling(word: str, offered: Sequence[str]) -> str | None:
+    """The offered name a decoded word spells with a letter or so wrong ("alopurinol"), if exactly one.
+
+    The decode was steered towards these names, so a near spelling is one of them; a word of the dictionary
+    stays what it is (the exact names are found by the parser), and short words are too easy to hit.
+    """
+    letters = _letters(word)
+    if len(letters) < MIN_SPELLING_LETTERS or not word.isalpha() or is_english_word(word):
+        return None
+    near = {n for n in offered if Indel.normalized_similarity(letters, _letters(n)) >= MIN_SPELLING}
+    near_generics = {g for g in (d.generic for d in _drugs() if d.name in near)}
+    return min(near) if near and len(near_generics) == 1 else None
+
+
 def accept(
     stretch: Stretch,
     biased_text: str,
@@ -230,6 +253,10 @@ def accept(
         if said.lower() in spelled:
             g = generic[said.lower()]
             named.setdefault(g, said)
+    for word in _TOKEN.findall(biased_text):
+        near = offered_spelling(word, offered)
+        if near is not None:
+            named.setdefault(generic[near.lower()], near)
     # The decode may name a neighbour too ("the Norvasc, and so are you tenormin"): the drug of the stretch is
     # the one that sounds most like the heard words, and it must do so clearly.
     fits = sorted(
@@ -254,6 +281,21 @@ def accept(
 Decode = Callable[[float, float, str], str]  # (start s, end s, hot words) -> text
 
 
+def _listen(
+    stretch: Stretch, segments: Sequence[Segment], decode: Decode, duration: float, known: frozenset[str]
+) -> Recovery | None:
+    """One stretch decoded again; when that decode reads out its prompt, once more with fewer names and more
+    of the speech around (a short span with a long list is where Whisper lists instead of listening)."""
+    heard = [r[0] for r in stretch.heard_runs()]
+    for n, pad in ((N_CANDIDATES, PAD_SECONDS), (RETRY_CANDIDATES, RETRY_PAD_SECONDS)):
+        offered = candidates(heard, n)
+        lo, hi = max(0.0, stretch.t_start - pad), min(duration, stretch.t_end + pad)
+        text, room = decode(lo, hi, "Medicines: " + ", ".join(offered) + "."), word_room(segments, lo, hi)
+        if not is_hallucinated(text, known, room):
+            return accept(stretch, text, offered, known, room)
+    return None
+
+
 def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) -> list[Recovery]:
     """Decode each stretch again with its nearest drug names as hot words; the drugs found, as recoveries.
 
@@ -266,10 +308,7 @@ def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) ->
     known |= {r.drug for r in recover_drug_names(segments).recoveries}
     out: list[Recovery] = []
     for stretch in find_stretches(segments):
-        offered = candidates([r[0] for r in stretch.heard_runs()])
-        hot = "Medicines: " + ", ".join(offered) + "."
-        lo, hi = max(0.0, stretch.t_start - PAD_SECONDS), min(duration, stretch.t_end + PAD_SECONDS)
-        got = accept(stretch, decode(lo, hi, hot), offered, known, word_room(segments, lo, hi))
+        got = _listen(stretch, segments, decode, duration, known)
         if got is not None and not any(
             r.segment_id == got.segment_id and r.start < got.end and got.start < r.end for r in out
         ):
