@@ -21,7 +21,7 @@ def login_guard(max_failures: int, lock_minutes: int, store: int) -> LoginGuard:
     """One throttle per server process and record store (``store``: its identity), counting in the store's
     shared state, which every process behind a load balancer sees."""
     policy = LoginPolicy(max_failures=max_failures, lock_minutes=lock_minutes)
-    return LoginGuard(policy, state=get_app().stores.state)
+    return LoginGuard.for_store(policy, get_app().stores)
 
 
 def login_page() -> None:

@@ -45,7 +45,7 @@ end_sso: Callable[[], None] = st.logout
 def get_app() -> App:
     """One App per server process (shared by all sessions; holds no per-user state)."""
     app = start_app(Settings())
-    registry().share(app.stores.state)  # signed-in sessions in the record store: every UI process sees them
+    registry().share(app.stores)  # signed-in sessions in the record store: every UI process sees them
     return app
 
 

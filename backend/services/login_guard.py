@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from backend.domain.errors import AuthenticationFailed
-from backend.ports import SharedState, StateWrite
+from backend.ports import RecordStore, SharedState, StateWrite
 from backend.services.memory_state import MemoryState
 
 BUSY = "Many sign-ins are being checked at the moment: please try again in a few seconds."
@@ -144,6 +144,11 @@ class LoginGuard:
         self.clock = clock
         self._state: SharedState = state if state is not None else MemoryState(max_entries)
         self._slots = threading.BoundedSemaphore(policy.hash_slots)
+
+    @classmethod
+    def for_store(cls, policy: LoginPolicy, stores: RecordStore) -> LoginGuard:
+        """A guard counting in ``stores``' shared state (in this process when the store keeps none)."""
+        return cls(policy, state=stores.state)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

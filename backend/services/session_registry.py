@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.domain.models import Role
-from backend.ports import SharedState, StateWrite
+from backend.ports import RecordStore, SharedState, StateWrite
 from backend.services.access import Permission, Principal
 from backend.services.memory_state import MemoryState
 from backend.services.sessions import SessionStamp
@@ -108,12 +108,15 @@ class SessionRegistry:
         self._key = key if key is not None else secrets.token_bytes(32)
         self._shared: SharedState | None = None
         self._tabs: dict[str, str] = {}  # Streamlit session id -> session id (tabs of this process only)
-        if state is not None:
-            self.share(state)
+        self._use(state)
 
-    def share(self, state: SharedState | None) -> None:
-        """Keep sessions in ``state`` (every process using the same store sees them) from now on; the cookie key
-        becomes the one stored there (made by whichever process comes first). Idempotent; None changes nothing."""
+    def share(self, stores: RecordStore) -> None:
+        """Keep sessions in ``stores``' shared state (every process using the same store sees them) from now on;
+        the cookie key becomes the one stored there (made by whichever process comes first). Idempotent; a store
+        without shared state changes nothing."""
+        self._use(stores.state)
+
+    def _use(self, state: SharedState | None) -> None:
         if state is None or state is self._shared:
             return
         key = self._fixed_key if self._fixed_key is not None else _shared_key(state)
