@@ -7,7 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from backend.charts.metrics import build_patient_page
+from backend.charts.metrics import build_patient_page, how_to_read
+from backend.domain.anomaly.rules import load_rules
 from backend.domain.errors import CopilotError
 from backend.services.access import Permission
 from backend.services.cohort import recent_anomalies
@@ -22,11 +23,12 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "backend" / "data" / "templ
 app, principal = get_app(), require_principal()
 st.title("Health metrics")
 
-tabs = ["Patient", "Import"] + (["Cohort"] if principal.can(Permission.SIGN_NOTES) else [])
+# The patient is chosen above the tabs, as on every other page: Charts and Import both act on them.
+patient = pick_patient("metrics")
+tabs = ["Charts", "Import"] + (["Cohort"] if principal.can(Permission.SIGN_NOTES) else [])
 panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 
-with panes["Patient"]:
-    patient = pick_patient("metrics")
+with panes["Charts"]:
     if patient is None:
         st.info("Choose a patient to see their wearable data.")
     else:
@@ -50,6 +52,8 @@ with panes["Patient"]:
                     st.markdown(f"{icon} **{ep.start_day} → {ep.end_day}** · {md_escape(ep.explanation)}")
             else:
                 st.success("No anomalies against this patient's own baseline in this range.")
+            rules = load_rules()
+            st.caption(how_to_read(rules))
             st.plotly_chart(view.illness, width="stretch", key="metrics_illness")
             for metric, fig in view.figures.items():
                 st.plotly_chart(fig, width="stretch", key=f"metrics_fig_{metric}")
@@ -75,9 +79,7 @@ with panes["Import"]:
         key="metrics_tpl_wide",
     )
     target = st.session_state.get(SELECTED)
-    st.caption(
-        f"Rows without a patient_id go to the selected patient: {target or 'none selected (choose one in the Patient tab)'}"
-    )
+    st.caption(f"Rows without a patient_id go to the selected patient: {target or 'none selected (choose one above)'}")
     upload = st.file_uploader("Health data file", type=list(app.limits.import_extensions), key="metrics_upload")
     deps = app.metrics_job_deps()
     if upload is not None and st.button("Import", type="primary", key="metrics_import"):

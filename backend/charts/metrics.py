@@ -24,13 +24,20 @@ PAGE_METRICS = ("resting_hr", "hrv", "temperature_dev", "sleep_hours", "steps", 
 VALUE_COLOUR = "#1f77b4"
 BAND_COLOUR = "rgba(31, 119, 180, 0.15)"
 ANOMALY_COLOUR = "#d62728"
-TRACE_VALUE, TRACE_BASELINE, TRACE_BAND_LOW, TRACE_BAND_HIGH, TRACE_ANOMALY = (
-    "value",
-    "baseline",
-    "band low",
-    "band high",
-    "anomaly",
-)
+# Trace names are what the legend shows, so they are written for the doctor reading the chart.
+TRACE_VALUE = "daily value"
+TRACE_BASELINE = "baseline: median of the previous {days} days"
+TRACE_BAND_LOW = "usual range for this patient"
+TRACE_BAND_HIGH = "usual range (upper edge)"
+TRACE_ANOMALY = "anomaly (hover for why)"
+TRACE_SCORE, TRACE_ALERT = "illness score", "alert day"
+# Below the plot, so it never covers the title or the latest days.
+LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "font": {"size": 11}}
+
+
+def chart_title(label: str, unit: str) -> str:
+    """``label (unit)``, without the unit when it only repeats the label ("Steps", not "Steps (steps)")."""
+    return f"{label} ({unit})" if unit and unit.strip().lower() != label.strip().lower() else label
 
 
 def _window(frame: pd.DataFrame, start: Any = None, end: Any = None) -> pd.DataFrame:
@@ -50,9 +57,10 @@ def metric_figure(
 ) -> go.Figure:
     """The chart of one metric from the detector's ``per_day`` frame.
 
-    Traces (by ``name``): "band high" and "band low" (filled between: the patient's normal band),
-    "baseline" (dashed), "value" (the daily values) and "anomaly" (markers on flagged days, the
-    explanation in ``hovertext``). ``start``/``end`` limit the dates shown (inclusive).
+    Traces (by ``name``, which the legend shows): ``TRACE_BAND_HIGH`` and ``TRACE_BAND_LOW`` (filled
+    between: the patient's usual range, in the legend once), ``TRACE_BASELINE`` (dashed), ``TRACE_VALUE``
+    (the daily values) and ``TRACE_ANOMALY`` (markers on flagged days, the explanation in ``hovertext``).
+    ``start``/``end`` limit the dates shown (inclusive).
     """
     cfg = rules or load_rules()
     rule = cfg.metrics.get(metric)
@@ -81,12 +89,12 @@ def metric_figure(
         "fill": "tonexty",
         "fillcolor": BAND_COLOUR,
     }
-    fig.add_trace(go.Scatter(x=days, y=rows["band_low"], hoverinfo="skip", showlegend=False, **band_low))
+    fig.add_trace(go.Scatter(x=days, y=rows["band_low"], hoverinfo="skip", showlegend=True, **band_low))
     fig.add_trace(
         go.Scatter(
             x=days,
             y=rows["baseline"],
-            name=TRACE_BASELINE,
+            name=TRACE_BASELINE.format(days=cfg.window_days),
             mode="lines",
             line={"dash": "dash", "color": "grey"},
             hovertemplate=hover,
@@ -118,14 +126,24 @@ def metric_figure(
         )
     )
     fig.update_layout(
-        title=f"{label} ({unit})" if unit else label,
-        height=260,
+        title=chart_title(label, unit),
+        height=310,
         margin={"l": 40, "r": 10, "t": 40, "b": 30},
-        showlegend=False,
+        showlegend=True,
+        legend=LEGEND,
         hovermode="closest",
         meta={"metric": metric, "anomalies": len(flagged)},
     )
     return fig
+
+
+def alert_line_label(rules: MetricRules) -> str:
+    """What the dotted line on the illness chart means, from the rules (not a hard-coded 0.5)."""
+    ill = rules.illness
+    return (
+        f"alert at {ill.alert_score:g}: {ill.min_signals}+ signals off, {ill.persistence}+ days running"
+        f" (one day at {ill.extreme_score:g})"
+    )
 
 
 def illness_score_figure(
@@ -133,7 +151,8 @@ def illness_score_figure(
 ) -> go.Figure:
     """The combined illness score (0..1) per day, alert days marked, the alert threshold as a line.
 
-    Traces: "illness score" and "alert" (markers on alert days).
+    Traces: ``TRACE_SCORE`` and ``TRACE_ALERT`` (markers on alert days); the dotted line at the alert
+    threshold is labelled with what an alert needs.
     """
     cfg = rules or load_rules()
     rows = _window(illness, start, end).sort_values("day") if not illness.empty else illness
@@ -145,7 +164,7 @@ def illness_score_figure(
         go.Scatter(
             x=days,
             y=scores,
-            name="illness score",
+            name=TRACE_SCORE,
             mode="lines",
             line=line,
             hovertemplate="%{x|%d %b %Y}: %{y:.2f}<extra></extra>",
@@ -158,19 +177,25 @@ def illness_score_figure(
         go.Scatter(
             x=alert_days,
             y=alert_scores,
-            name="alert",
+            name=TRACE_ALERT,
             mode="markers",
             marker={"color": ANOMALY_COLOUR, "size": 9},
             hovertemplate="%{x|%d %b %Y}: illness score %{y:.2f}<extra></extra>",
         )
     )
-    fig.add_hline(y=cfg.illness.alert_score, line={"dash": "dot", "color": ANOMALY_COLOUR}, annotation_text="alert")
+    fig.add_hline(
+        y=cfg.illness.alert_score,
+        line={"dash": "dot", "color": ANOMALY_COLOUR},
+        annotation_text=alert_line_label(cfg),
+        annotation_position="top left",
+    )
     fig.update_layout(
         title="Illness score (resting HR up + HRV down + temperature up)",
-        yaxis={"range": [0, 1]},
-        height=240,
-        margin={"l": 40, "r": 10, "t": 40, "b": 30},
-        showlegend=False,
+        yaxis={"range": [0, 1], "title": {"text": "0 = usual, 1 = far off"}},
+        height=290,
+        margin={"l": 50, "r": 10, "t": 40, "b": 30},
+        showlegend=True,
+        legend=LEGEND,
     )
     return fig
 
@@ -246,3 +271,14 @@ def build_patient_page(
     hi = pd.Timestamp(end).date() if end is not None else None
     episodes = [e for e in result.episodes if (lo is None or e.end_day >= lo) and (hi is None or e.start_day <= hi)]
     return PatientPage(figures, illness_score_figure(result.illness, cfg, start, end), episodes, result)
+
+
+def how_to_read(rules: MetricRules) -> str:
+    """One caption that tells a doctor what the shaded band, the dashed line and the red rings mean."""
+    days = rules.window_days
+    return (
+        f"How to read the charts: the **dashed line** is this patient's baseline (median of the previous {days} "
+        "days); the **shaded band** is their usual range around it; a **red ring** is an anomaly, a day beyond the "
+        "band in the clinically meaningful direction (hover it for why). The illness score (0–1) combines resting "
+        f"HR up, HRV down and temperature up; the dotted line is the alert threshold ({alert_line_label(rules)})."
+    )
