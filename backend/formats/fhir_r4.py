@@ -46,7 +46,13 @@ def metric_codes() -> dict[str, dict[str, str]]:
 
 
 def _uid(*parts: object) -> str:
-    return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
+    return _uuid5("/".join(str(p) for p in parts))
+
+
+@lru_cache(maxsize=1 << 16)
+def _uuid5(name: str) -> str:
+    # The same names come back on every export of a patient (thousands of metric days): hashing them once is enough.
+    return str(uuid.uuid5(_NS, name))
 
 
 def _instant(ms: int) -> str:

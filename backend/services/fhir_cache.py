@@ -29,7 +29,7 @@ class FhirBundleCache:
     A bundle it returns is shared: read it, never change it.
     """
 
-    max_patients: int = 8
+    max_patients: int = 4  # a patient with 500 notes and 2 years of metrics: about 13 MB as Python objects
     builds: int = 0  # bundles validated (misses), for tests and benches
     _items: OrderedDict[str, tuple[str, dict[str, Any]]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
