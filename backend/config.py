@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from backend.domain.clock_format import clinic_zone
+from backend.domain.errors import ValidationFailed
 from backend.domain.limits import DEFAULT_LIMITS, MB, Limits
 
 SECRETS_FILE = Path(".streamlit/secrets.toml")
@@ -115,6 +118,20 @@ class Settings(BaseSettings):
     ultrahuman_url: str = "https://partner.ultrahuman.com"  # the partner API's base URL
     sync_at: str = "02:30"  # local time of the daily wearable sync in the local worker ("off": never)
     sync_timezone: str = ""  # the zone of sync_at and of "yesterday" (empty: this machine's), e.g. Asia/Kolkata
+    timezone: str = ""  # the clinic's zone of every time shown to a person (empty: this machine's, else UTC)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            clinic_zone(value)
+        except ValidationFailed as e:  # pydantic reports a ValueError as a settings error naming the field
+            raise ValueError(e.message) from e
+        return value.strip()
+
+    def clinic_tz(self) -> tzinfo:
+        """The clinic's time zone (``COPILOT_TIMEZONE``) for pages, printouts and the command line's output."""
+        return clinic_zone(self.timezone)
 
     @classmethod
     def settings_customise_sources(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from backend.domain.errors import CopilotError
-from backend.domain.models import Role
+from backend.domain.models import Role, now_ms
 from backend.services import auth
 from backend.services.access import Permission
 from backend.services.audit import audit_trail
 from backend.services.providers import provider_statuses, test_provider
 from ui.api_tokens_admin import tokens_admin
+from ui.clock import when_seconds, zone_name
 from ui.note_templates import templates_admin
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
@@ -87,7 +86,7 @@ with panes["Audit trail"]:
         st.dataframe(
             [
                 {
-                    "when (UTC)": datetime.fromtimestamp(e.at / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    f"when ({zone_name(now_ms())})": when_seconds(e.at, zone=False),
                     "user": e.actor,
                     "role": e.role,
                     "action": e.action,

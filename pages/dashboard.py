@@ -8,7 +8,7 @@ from backend.domain.anomaly.rules import load_rules
 from backend.domain.models import now_ms
 from backend.services.cohort import recent_anomalies
 from backend.services.timeline import changed_since, dashboard_summary
-from ui.note_review import when
+from ui.clock import clock_text, when, zone_name
 from ui.runtime import get_app, require_principal, rerun_app_quietly, session_ended_in_fragment
 from ui.safe import md_escape
 from ui.widgets import SELECTED
@@ -31,7 +31,7 @@ def watch_for_changes() -> None:
     since = st.session_state["dashboard_checked"]
     fresh = changed_since(app.stores, principal, since)
     st.session_state["dashboard_checked"] = now_ms()
-    st.caption(f"Live: checked at {when(st.session_state['dashboard_checked'])[11:16]} UTC")
+    st.caption(f"Live: checked at {clock_text(st.session_state['dashboard_checked'])}")
     if fresh:
         rerun_app_quietly()
 
@@ -47,7 +47,7 @@ with left:
     for d in summary.drafts[:20]:
         c1, c2 = st.columns([4, 1])
         c1.markdown(
-            f"**{md_escape(d.patient_name)}** · {when(d.timestamp)[:16]} · by {md_escape(d.author)}  \n{md_escape(d.headline or 'no chief complaint')}"
+            f"**{md_escape(d.patient_name)}** · {when(d.timestamp)} · by {md_escape(d.author)}  \n{md_escape(d.headline or 'no chief complaint')}"
         )
         if c2.button("Review", key=f"dash_review_{d.patient_id}_{d.timestamp}"):
             st.session_state[SELECTED] = d.patient_id
@@ -73,7 +73,12 @@ if summary.recent_activity:
     with st.expander(f"Recent activity in the clinic · last {len(summary.recent_activity)} audit lines"):
         st.dataframe(
             [
-                {"when (UTC)": when(e.at)[:16], "user": e.actor, "action": e.action, "patient ID": e.patient_id or ""}
+                {
+                    f"when ({zone_name(now_ms())})": when(e.at, zone=False),
+                    "user": e.actor,
+                    "action": e.action,
+                    "patient ID": e.patient_id or "",
+                }
                 for e in summary.recent_activity
             ],
             hide_index=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 import streamlit as st
 
@@ -10,6 +10,7 @@ from backend.domain.errors import CopilotError
 from backend.services.history import document_original, get_history_entry
 from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
+from ui.clock import clinic_tz
 from ui.exports import export_panel
 from ui.medication_rows import medication_rows
 from ui.note_review import review_note, when
@@ -82,8 +83,8 @@ with stream_tab:
     span = c2.date_input("Dates", value=[], key="timeline_dates")  # an empty range: no dates chosen
     start_ms = end_ms = None
     if isinstance(span, tuple) and len(span) == 2:
-        start_ms = int(datetime.combine(span[0], time.min, UTC).timestamp() * 1000)
-        end_ms = int(datetime.combine(span[1], time.max, UTC).timestamp() * 1000)
+        start_ms = int(datetime.combine(span[0], time.min, clinic_tz()).timestamp() * 1000)
+        end_ms = int(datetime.combine(span[1], time.max, clinic_tz()).timestamp() * 1000)
     cursors: list[str | None] = st.session_state.setdefault(f"timeline_cursors_{patient.patient_id}", [None])
     try:
         page = build_timeline(

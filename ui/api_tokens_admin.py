@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -11,13 +10,14 @@ from backend.domain.errors import CopilotError
 from backend.domain.models import now_ms
 from backend.services import api_tokens
 from backend.services.access import Principal
+from ui import clock
 
 if TYPE_CHECKING:
     from ui.runtime import App
 
 
 def _day(ms: int | None) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d") if ms else ""
+    return clock.day_text(ms) if ms else ""
 
 
 def tokens_admin(app: App, principal: Principal, usernames: list[str]) -> None:

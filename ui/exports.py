@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from backend.domain.errors import CopilotError
-from backend.domain.models import Patient
+from backend.domain.models import Patient, now_ms
 from backend.formats.fhir_abdm import KINDS, RecordKind
 from backend.services.access import Permission, Principal
 from backend.services.export import EpisodesFor, export_abdm_record, export_bundle, summary_html
+from ui import clock
 from ui.safe import md_escape
 
 if TYPE_CHECKING:
@@ -57,9 +57,9 @@ def export_panel(app: App, principal: Principal, patient: Patient, episodes_for:
             record = json.dumps(export_abdm_record(app.stores, principal, pid, kind), indent=1)
             ready["abdm"] = _Prepared(f"Download {ABDM_LABELS[kind]} (JSON)", record, f"{pid}-{kind}.json", FHIR_JSON)
         if summary.button("Prepare printable summary", key="timeline_summary"):
-            html = summary_html(app.stores, principal, pid, episodes_for=episodes_for)
+            html = summary_html(app.stores, principal, pid, episodes_for=episodes_for, tz=clock.clinic_tz())
             label = "Download summary (HTML, print to PDF from the browser)"
-            ready["summary"] = _Prepared(label, html, f"{pid}-summary-{date.today()}.html", "text/html")
+            ready["summary"] = _Prepared(label, html, f"{pid}-summary-{clock.clinic_day(now_ms())}.html", "text/html")
     except CopilotError as e:
         st.error(md_escape(e.message))
     for slot, file in ready.items():
@@ -80,4 +80,4 @@ class _Prepared:
     data: str
     file_name: str
     mime: str
-    prepared_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%H:%M UTC"))
+    prepared_at: str = field(default_factory=lambda: clock.clock_text(now_ms()))

@@ -3,7 +3,6 @@ names, edit, save, sign, amend."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -15,6 +14,7 @@ from backend.services.access import Permission, Principal
 from backend.services.notes import SECTIONS, amend_note, save_draft, sign_draft, version_chain
 from backend.services.recordings import recording_audio
 from backend.services.scribe_roles import confirm_medication, relabel_roles
+from ui import clock
 from ui.diagnosis_codes import diagnosis_codes, unconfirmed_codes
 from ui.medication_rows import edited_medications
 from ui.note_style import style_picker
@@ -30,7 +30,8 @@ SHOWN_ONLY = ["heard_as"]  # shown in the medication table, never written back f
 
 
 def when(ms: int | None) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC") if ms else "—"
+    """When, on the clinic's clock with its zone (``2026-03-08 10:42 IST``)."""
+    return clock.when(ms)
 
 
 def _evidence_choices(note: Note) -> list[tuple[str, list[int]]]:

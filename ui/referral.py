@@ -28,7 +28,9 @@ def referral_letter(principal: Principal, note: Note, key: str) -> None:
         made = f"{key}_referral_{note.version}"  # drafted (and audited) once per note version
         try:
             if made not in st.session_state:
-                st.session_state[made] = draft_referral(app.stores, principal, note.patient_id, note.timestamp)
+                st.session_state[made] = draft_referral(
+                    app.stores, principal, note.patient_id, note.timestamp, tz=app.settings.clinic_tz()
+                )
         except CopilotError as e:
             st.error(md_escape(e.message))
             return

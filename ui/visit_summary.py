@@ -31,7 +31,7 @@ def visit_summary_preview(principal: Principal, note: Note, key: str) -> None:
         try:
             if made not in st.session_state:
                 st.session_state[made] = visit_summary(
-                    app.stores, principal, note.patient_id, lang, "html", note.timestamp
+                    app.stores, principal, note.patient_id, lang, "html", note.timestamp, tz=app.settings.clinic_tz()
                 )
         except CopilotError as e:
             st.error(md_escape(e.message))
@@ -48,7 +48,14 @@ def visit_summary_preview(principal: Principal, note: Note, key: str) -> None:
         if right.button("Prepare PDF", key=f"{key}_summary_pdf"):
             try:
                 pdf = visit_summary(
-                    app.stores, principal, note.patient_id, lang, "pdf", note.timestamp, pdf=app.summary_pdf()
+                    app.stores,
+                    principal,
+                    note.patient_id,
+                    lang,
+                    "pdf",
+                    note.timestamp,
+                    pdf=app.summary_pdf(),
+                    tz=app.settings.clinic_tz(),
                 )
             except CopilotError as e:
                 st.error(md_escape(e.message))

@@ -34,7 +34,16 @@ def _visit_summary(args: argparse.Namespace) -> int:
         print(f"error: --out must end in .pdf or .html (got {args.out.name!r})", file=sys.stderr)
         return 2
     app = build_app()
-    made = visit_summary(app.stores, CLI_PRINCIPAL, args.patient, args.lang, fmt, args.note, pdf=app.summary_pdf())
+    made = visit_summary(
+        app.stores,
+        CLI_PRINCIPAL,
+        args.patient,
+        args.lang,
+        fmt,
+        args.note,
+        pdf=app.summary_pdf(),
+        tz=app.settings.clinic_tz(),
+    )
     for notice in made.summary.notices:
         print(f"notice: {notice}", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -66,5 +66,5 @@ def _summary(args: argparse.Namespace) -> int:
     from backend.services.export import summary_html
 
     app = build_app()
-    _write(summary_html(app.stores, CLI_PRINCIPAL, args.patient), args.out)
+    _write(summary_html(app.stores, CLI_PRINCIPAL, args.patient, tz=app.settings.clinic_tz()), args.out)
     return 0

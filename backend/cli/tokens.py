@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from backend import bootstrap
+from backend.domain.clock_format import moment_text
 from backend.services import api_tokens
 
 
@@ -29,8 +30,8 @@ def register(sub: Any) -> None:
     revoke.set_defaults(func=_revoke)
 
 
-def _day(ms: int | None) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M") if ms else "-"
+def _day(ms: int | None, tz: tzinfo) -> str:
+    return moment_text(ms, tz) if ms else "-"
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -52,7 +53,9 @@ def _create(args: argparse.Namespace) -> int:
         )
     else:
         print(issued.token)
-        print(f"{rec.token_id} for {rec.username} ({rec.role.value}), expires {_day(rec.expires_at)} UTC.")
+        print(
+            f"{rec.token_id} for {rec.username} ({rec.role.value}), expires {_day(rec.expires_at, app.settings.clinic_tz())}."
+        )
         print("Keep it like a password: it is shown only now.")
     return 0
 
@@ -60,12 +63,13 @@ def _create(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     app = bootstrap.build_app()
     found = api_tokens.list_tokens(app.stores, None, args.user)
+    tz = app.settings.clinic_tz()
     if args.json:
         print(json.dumps([t.model_dump(mode="json", exclude={"secret_hash"}) for t in found]))
         return 0
     for t in found:
         state = "revoked" if t.revoked_at else "expired" if not t.usable_at(_now_ms()) else "active"
-        print(f"{t.token_id}  {t.username:20} {t.role.value:7} {state:8} expires {_day(t.expires_at)}  {t.label}")
+        print(f"{t.token_id}  {t.username:20} {t.role.value:7} {state:8} expires {_day(t.expires_at, tz)}  {t.label}")
     return 0
 
 

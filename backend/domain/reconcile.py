@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 
 from backend.domain.drug_classes import class_table, classes_of, ingredients
@@ -69,9 +69,9 @@ class _Mention:
     med: Medication
 
 
-def day_of(ms: int) -> str:
-    """ISO date (UTC) of an epoch-ms timestamp."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()
+def day_of(ms: int, tz: tzinfo = UTC) -> str:
+    """ISO date of an epoch-ms timestamp in ``tz`` (the clinic's zone on printouts; UTC by default)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz).date().isoformat()
 
 
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(mcg|µg|ug|mg|g|ml|iu|units?|%)\b")

@@ -9,9 +9,10 @@ by the doctor; the note's assessment is offered as a suggestion for the reason o
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, tzinfo
 from html import escape
 
+from backend.domain import clock_format
 from backend.domain.drafting.text import normalise, split_sentences
 from backend.domain.drafting.vitals import find_vitals
 from backend.domain.errors import ValidationFailed
@@ -105,6 +106,7 @@ def build_referral(
     clinician: str | None = None,
     to: str = "",
     reason: str = "",
+    tz: tzinfo = UTC,
 ) -> Referral:
     """The referral letter of one signed note.
 
@@ -127,7 +129,7 @@ def build_referral(
     conflicts = [m.name for m in active if m.conflict]
     if conflicts:
         notices.append("Doses differ between sources for: " + ", ".join(conflicts) + ". Check before sending.")
-    day = datetime.fromtimestamp((note.signed_at or note.timestamp) / 1000, UTC).date().isoformat()
+    day = clock_format.day(note.signed_at or note.timestamp, tz).isoformat()  # the clinic's calendar day
     return Referral(
         patient_name=patient.name,
         patient_dob=patient.dob,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, tzinfo
 from html import escape
 from typing import Any
 
@@ -25,7 +26,7 @@ def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _meds_table(meds: list[ActiveMed]) -> str:
+def _meds_table(meds: list[ActiveMed], tz: tzinfo) -> str:
     if not meds:
         return "<p class='muted'>No medications recorded in signed notes or documents.</p>"
     rows = []
@@ -37,7 +38,7 @@ def _meds_table(meds: list[ActiveMed]) -> str:
             flags.append(m.conflict_detail)
         flag_html = "".join(f"<div class='flag'>{_e(f)}</div>" for f in flags)
         changes = "; ".join(m.changes)
-        seen = f"{day_of(m.first_seen)} – {day_of(m.last_seen)}"
+        seen = f"{day_of(m.first_seen, tz)} – {day_of(m.last_seen, tz)}"
         rows.append(
             f"<tr><td>{_e(m.name)}{flag_html}</td><td>{_e(m.strength or '')}</td><td>{_e(m.frequency or '')}</td>"
             f"<td>{_e(m.status)}</td><td>{_e(seen)}</td><td>{_e(changes)}</td></tr>"
@@ -46,7 +47,7 @@ def _meds_table(meds: list[ActiveMed]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
-def _notes(notes: list[Note]) -> str:
+def _notes(notes: list[Note], tz: tzinfo) -> str:
     if not notes:
         return "<p class='muted'>No signed notes.</p>"
     out = []
@@ -55,7 +56,7 @@ def _notes(notes: list[Note]) -> str:
             f"<div><b>{_e(k.capitalize())}:</b> {_e(v)}</div>" for k, v in n.sections.items() if v and v.strip()
         )
         signer = f", signed by {_e(n.signer)}" if n.signer else ""
-        out.append(f"<div class='note'><div class='muted'>{_e(day_of(n.timestamp))}{signer}</div>{sections}</div>")
+        out.append(f"<div class='note'><div class='muted'>{_e(day_of(n.timestamp, tz))}{signer}</div>{sections}</div>")
     return "".join(out)
 
 
@@ -87,8 +88,12 @@ def render_summary(
     latest: list[MetricDay],
     episodes: list[Mapping[str, Any]],
     generated_ms: int,
+    tz: tzinfo = UTC,
 ) -> str:
-    """The summary page: demographics, reconciled medications, recent signed notes, latest metrics, anomalies."""
+    """The summary page: demographics, reconciled medications, recent signed notes, latest metrics, anomalies.
+
+    Days are the clinic's (``tz``) calendar days.
+    """
     facts = " · ".join(
         _e(x) for x in (patient.patient_id, patient.dob and f"born {patient.dob}", patient.sex, patient.phone) if x
     )
@@ -96,9 +101,9 @@ def render_summary(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>Patient summary – {_e(patient.name)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{_e(patient.name)}</h1><div class='muted'>{facts}</div>"
-        f"<div class='muted'>Summary generated {_e(day_of(generated_ms))} from signed records only.</div>"
-        f"<h2>Medications</h2>{_meds_table(meds)}"
-        f"<h2>Recent signed notes</h2>{_notes(notes)}"
+        f"<div class='muted'>Summary generated {_e(day_of(generated_ms, tz))} from signed records only.</div>"
+        f"<h2>Medications</h2>{_meds_table(meds, tz)}"
+        f"<h2>Recent signed notes</h2>{_notes(notes, tz)}"
         f"<h2>Wearable data (latest)</h2>{_metrics(latest)}"
         f"<h2>Anomaly episodes</h2>{_episodes(episodes)}"
         "</body></html>"

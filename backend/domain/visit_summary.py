@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from functools import cache
 
+from backend.domain import clock_format
 from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
 from backend.domain.drafting.rules import negation_cues, phrase_regex, sections
 from backend.domain.drafting.text import normalise, split_sentences
@@ -311,7 +312,9 @@ def _warning_signs(terms: list[str], lang: Language) -> list[str]:
     return out
 
 
-def build_summary(note: Note, patient_name: str, lang: Language, doctor: str | None = None) -> VisitSummary:
+def build_summary(
+    note: Note, patient_name: str, lang: Language, doctor: str | None = None, tz: tzinfo = UTC
+) -> VisitSummary:
     """The after-visit summary of one signed note.
 
     Args:
@@ -319,13 +322,14 @@ def build_summary(note: Note, patient_name: str, lang: Language, doctor: str | N
         patient_name: the patient's name as registered.
         lang: the words to use (``visit_summary_lang.choose``).
         doctor: who signed, as the patient knows them (default: the signer's user name).
+        tz: the clinic's zone: the visit's day is its calendar day there.
 
     Raises:
         DraftNotAllowed: the note is a draft.
     """
     if note.status is not NoteStatus.SIGNED:
         raise DraftNotAllowed("This note is a draft. Sign it first: a patient summary is made from signed notes only.")
-    visit = datetime.fromtimestamp(note.timestamp / 1000, UTC).date()
+    visit = clock_format.day(note.timestamp, tz)
     named = _named_conditions(note.sections.get("assessment", ""))
     conditions: list[str] = []
     for term, possible in named:

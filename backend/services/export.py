@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, tzinfo
 from typing import Any
 
 from backend.domain.errors import NotFound, ValidationFailed
@@ -91,8 +92,12 @@ def summary_html(
     patient_id: str,
     episodes_for: EpisodesFor | None = None,
     recent_notes: int = 5,
+    tz: tzinfo = UTC,
 ) -> str:
-    """Printable HTML summary: demographics, reconciled medications, recent signed notes, latest metrics, anomalies."""
+    """Printable HTML summary: demographics, reconciled medications, recent signed notes, latest metrics, anomalies.
+
+    Days are shown in ``tz``, the clinic's zone (``Settings.clinic_tz``).
+    """
     require(principal, Permission.EXPORT)
     patient = stores.patients.get(patient_id)
     notes = all_notes(stores, patient_id)
@@ -100,6 +105,6 @@ def summary_html(
     signed = [n for n in notes if n.status is NoteStatus.SIGNED][:recent_notes]
     latest = _latest_per_metric(stores.metrics.days(patient_id))
     episodes = list(episodes_for(patient_id)) if episodes_for else []
-    page = render_summary(patient, meds, signed, latest, episodes, now_ms())
+    page = render_summary(patient, meds, signed, latest, episodes, now_ms(), tz)
     record(stores.audit, principal, "export.summary", patient_id)
     return page

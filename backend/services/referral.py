@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
+
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import HistoryEntry
 from backend.domain.reconcile import reconcile
@@ -17,7 +19,9 @@ MAX_LETTER = 20_000
 MAX_LINE = 300
 
 
-def draft_referral(stores: RecordStore, principal: Principal, patient_id: str, note_ts: int) -> Referral:
+def draft_referral(
+    stores: RecordStore, principal: Principal, patient_id: str, note_ts: int, tz: tzinfo = UTC
+) -> Referral:
     """The letter's parts from one signed note and the patient's reconciled medication list (nothing is stored).
 
     Raises:
@@ -28,7 +32,7 @@ def draft_referral(stores: RecordStore, principal: Principal, patient_id: str, n
     patient = stores.patients.get(patient_id)
     note = stores.notes.get(patient_id, note_ts)
     meds = reconcile(medication_sources(all_notes(stores, patient_id), all_history(stores, patient_id)))
-    referral = build_referral(note, patient, meds, clinician=display_name(stores, note.signer))
+    referral = build_referral(note, patient, meds, clinician=display_name(stores, note.signer), tz=tz)
     record(stores.audit, principal, "referral.draft", patient_id, f"note={note.timestamp}")
     return referral
 

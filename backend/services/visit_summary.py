@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from backend.domain.errors import NotFound, ProviderUnavailable, ValidationFailed
 from backend.domain.models import Note, NoteStatus
@@ -57,11 +58,13 @@ def visit_summary(
     fmt: str = "html",
     note_ts: int | None = None,
     pdf: PdfRenderer | None = None,
+    tz: tzinfo = UTC,
 ) -> SummaryExport:
     """The after-visit summary of a signed note in ``lang`` (unknown: English, with a notice), as HTML or PDF.
 
     Args:
         pdf: the PDF renderer; needed only when ``fmt`` is ``"pdf"``.
+        tz: the clinic's zone (``Settings.clinic_tz``): the visit's day and dates after it are its days.
 
     Raises:
         PermissionDenied (needs EXPORT), NotFound, DraftNotAllowed, ValidationFailed (unknown format),
@@ -75,7 +78,7 @@ def visit_summary(
     patient = stores.patients.get(patient_id)
     note = pick_note(stores, patient_id, note_ts)
     language, notice = choose(lang)
-    summary = build_summary(note, patient.name, language, doctor=display_name(stores, note.signer))
+    summary = build_summary(note, patient.name, language, doctor=display_name(stores, note.signer), tz=tz)
     if notice:
         summary.notices.insert(0, notice)
     if fmt == "pdf" and pdf is not None:
