@@ -268,16 +268,22 @@ def speak_turns(
     turns: list[SpokenTurn] = []
     clock = 0.0
     gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
+    tag: str | None = None
     for line in dialogue.splitlines():
         m = _TURN.match(line.strip())
-        if not m:
+        # A line without a tag goes on with the speaker before it (a few ACI-Bench turns span two lines).
+        if m:
+            tag, said = m.group(1), m.group(2)
+        elif tag is not None and line.strip():
+            said = line.strip()
+        else:
             continue
-        text = _clean_turn(m.group(2))
+        text = _clean_turn(said)
         if not normalise(text):
             continue
-        audio = speak(text, m.group(1))
+        audio = speak(text, tag)
         end = clock + len(audio) / SAMPLE_RATE
-        turns.append(SpokenTurn(m.group(1), round(clock, 4), round(end, 4), text))
+        turns.append(SpokenTurn(tag, round(clock, 4), round(end, 4), text))
         pieces += [audio, gap]
         clock = end + len(gap) / SAMPLE_RATE
         if seconds is not None and clock >= seconds:

@@ -32,7 +32,7 @@ def test_import_csv_then_chart_marks_anomaly(server: str, page: Page, artifacts:
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_test_id("stAlertContentSuccess").first).to_be_visible()
 
-    page.get_by_role("tab", name="Patient").click()
+    page.get_by_role("tab", name="Charts").click()
     wait_idle(page)
     expect(page.get_by_text("Resting HR", exact=False).first).to_be_visible()
     expect(page.get_by_text("above the 28-day median").first).to_be_visible()
