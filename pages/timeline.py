@@ -7,10 +7,11 @@ from datetime import datetime, time
 import streamlit as st
 
 from backend.domain.errors import CopilotError
+from backend.domain.models import now_ms
 from backend.services.history import document_original, get_history_entry
 from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
-from ui.clock import clinic_tz
+from ui.clock import clinic_tz, stored_day, zone_name
 from ui.exports import export_panel
 from ui.medication_rows import medication_rows
 from ui.note_review import review_note, when
@@ -102,12 +103,11 @@ with stream_tab:
         st.error(md_escape(e.message))
         st.stop()
     focus = st.session_state.get(FOCUS) or {}
-    st.caption(f"{page.total} item(s)")
+    st.caption(f"{page.total} item(s) · times in {zone_name(now_ms())}")
     for item in page.items:
         focused = focus and all(item.ref.get(k) == v for k, v in focus.items())
-        label = f"{ICONS[item.kind]} {when(item.timestamp)[:16]} · {md_escape(item.title)}" + (
-            f" · {item.status}" if item.status else ""
-        )
+        stamp = stored_day(item.timestamp) if item.kind == "anomaly" else when(item.timestamp)[:16]
+        label = f"{ICONS[item.kind]} {stamp} · {md_escape(item.title)}" + (f" · {item.status}" if item.status else "")
         with st.expander(label, expanded=bool(focused)):
             st.markdown(md_escape(item.summary))
             if item.kind == "note":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import UTC, date, tzinfo
 
 from backend.domain import clock_format
 from ui.runtime import get_app
@@ -41,3 +41,8 @@ def clock_text(ms: int) -> str:
 def zone_name(ms: int) -> str:
     """The zone's short name at ``ms`` (``IST``), for a column heading such as ``when (IST)``."""
     return clock_format.zone_abbrev(ms, clinic_tz())
+
+
+def stored_day(ms: int) -> str:
+    """A day kept as 00:00 UTC of its ISO date (a wearable day is a date, not an instant): that date, unshifted."""
+    return clock_format.day_text(ms, UTC)

@@ -32,12 +32,15 @@ TRACE_BAND_HIGH = "usual range (upper edge)"
 TRACE_ANOMALY = "anomaly (hover for why)"
 TRACE_SCORE, TRACE_ALERT = "illness score", "alert day"
 # Below the plot, so it never covers the title or the latest days.
-LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "font": {"size": 11}}
+LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0, "font": {"size": 11}}
 
 
 def chart_title(label: str, unit: str) -> str:
-    """``label (unit)``, without the unit when it only repeats the label ("Steps", not "Steps (steps)")."""
-    return f"{label} ({unit})" if unit and unit.strip().lower() != label.strip().lower() else label
+    """``label (unit)``, without the unit when it only repeats the label ("Steps", not "Steps (steps)"), and inside
+    the label's own brackets when it has some ("HRV (RMSSD, ms)", not "HRV (RMSSD) (ms)")."""
+    if not unit or unit.strip().lower() == label.strip().lower():
+        return label
+    return f"{label[:-1]}, {unit})" if label.endswith(")") else f"{label} ({unit})"
 
 
 def _window(frame: pd.DataFrame, start: Any = None, end: Any = None) -> pd.DataFrame:

@@ -114,6 +114,7 @@ def test_a_unit_that_repeats_the_label_is_not_shown_twice() -> None:
     assert chart_title("Steps", "steps") == "Steps"
     assert chart_title("Resting HR", "bpm") == "Resting HR (bpm)"
     assert chart_title("Sleep", "") == "Sleep"
+    assert chart_title("HRV (RMSSD)", "ms") == "HRV (RMSSD, ms)"
 
 
 def test_the_alert_line_says_what_an_alert_needs_from_the_rules() -> None:
