@@ -43,6 +43,11 @@ __all__ = ["SAMPLE_RATE", "SpeechPlan", "pack_clips", "plan_speech", "split_at_l
 # beam 2 0.151, beam 5 0.121 (conditioned on previous text); without conditioning beam 2 0.135, beam 5 0.124
 # at ~0.13 CPU-s per audio second. Beam 5 it is; the live path decodes greedily (beam 1) for speed.
 DEFAULT_BEAM = 5
+# Beam search with patience 2 (the beam keeps searching until it has twice as many finished candidates): on the 8
+# whole espeak-ng ACI-Bench consultations scored both ways (valid 00 01 02 04, train 00 04 05 06) WER 0.078 ->
+# 0.077 and 0.087 -> 0.086, six better, one equal, one 0.001 worse; CPU per audio second within the noise of a
+# busy machine. Small, but on both splits.
+DEFAULT_PATIENCE = 2.0
 _PROMPT_MAX_CHARS = 500  # ~220 Whisper tokens for a list of drug names (the current list: 451 chars, 198 tokens)
 PromptMode = Literal["initial", "hotwords", "none"]
 DEFAULT_PROMPT_MODE: PromptMode = "hotwords"
@@ -60,8 +65,7 @@ _LEFT_UNREAD_S = 1.0  # this much speech after the last word Whisper wrote is a 
 _PREVIOUS_MAX_CHARS = 400
 # Also measured and not kept: faster-whisper's BatchedInferencePipeline over the same clips gave the same text
 # on a 3-minute consultation but no saving on 2 cores (0.151 CPU-s per audio second at batch 4, 0.163 at batch
-# 8 with 1.2 GB RSS, vs 0.144 one clip at a time); patience 2 went 0.078 -> 0.075 on two valid consultations
-# (not checked on train). Where the time goes on a 7-minute consultation (CPU-s, a busy machine): transcribe
+# 8 with 1.2 GB RSS, vs 0.144 one clip at a time). Where the time goes on a 7-minute consultation (CPU-s, a busy machine): transcribe
 # 71.5 of 81.2 (decoder 48.7, encoder 22.3, word alignment 3.0), roles 2.5, drug-name second pass 4.0, draft 0.4.
 
 
@@ -263,6 +267,7 @@ class WhisperTranscriber:
         options = {
             "language": language or self.language,
             "beam_size": self.beam_size,
+            "patience": DEFAULT_PATIENCE,
             # faster-whisper's fallback samples at rising temperatures, at random; loops are handled here.
             "temperature": 0.0,
             "vad_filter": False,  # the plan is the VAD's work already
