@@ -118,14 +118,21 @@ class Table:
         self, item: dict[str, Any], condition: str, names: dict[str, str], values: dict[str, Any] | None = None
     ) -> bool:
         """PutItem only if ``condition`` holds for the stored item; False when it does not (nothing written)."""
+        return self._conditional("put_item", condition, names, values, Item=item)
+
+    def delete_if(
+        self, key: dict[str, Any], condition: str, names: dict[str, str], values: dict[str, Any] | None = None
+    ) -> bool:
+        """DeleteItem only if ``condition`` holds for the stored item; False when it does not (nothing deleted)."""
+        return self._conditional("delete_item", condition, names, values, Key=key)
+
+    def _conditional(
+        self, op: str, condition: str, names: dict[str, str], values: dict[str, Any] | None, **request: Any
+    ) -> bool:
         extra: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}
         try:
-            self.client.put_item(
-                TableName=self.name,
-                Item=item,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                **extra,
+            getattr(self.client, op)(
+                TableName=self.name, ConditionExpression=condition, ExpressionAttributeNames=names, **request, **extra
             )
             return True
         except ClientError as e:

@@ -13,10 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from backend.adapters.aws_errors import error_code, map_error
-from backend.adapters.records.dynamodb.base import SERVICE, Table, av
+from backend.adapters.records.dynamodb.base import Table, av
 from backend.adapters.records.dynamodb.tables import SHARED_STATE
 from backend.domain.errors import StoreUnavailable
 from backend.ports import StateWrite
@@ -66,19 +63,4 @@ class DynamoSharedState:
                 "version": av(version),
             }
             return self._t.put_if(item, condition, names, values)
-        extra: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}
-        try:
-            self._t.client.delete_item(
-                TableName=self._t.name,
-                Key={"state_key": av(key)},
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                **extra,
-            )
-            return True
-        except ClientError as e:
-            if error_code(e) == "ConditionalCheckFailedException":
-                return False
-            raise map_error(e, SERVICE, f"table {self._t.name}") from e
-        except BotoCoreError as e:
-            raise map_error(e, SERVICE, f"table {self._t.name}") from e
+        return self._t.delete_if({"state_key": av(key)}, condition, names, values)
