@@ -94,6 +94,14 @@ def test_a_decoded_word_one_letter_off_an_offered_name_is_that_name() -> None:
     assert got is not None and (got.drug, got.heard) == ("lisinopril", "lysinoprill")
 
 
+def test_the_second_listens_own_spelling_is_compared_with_the_first() -> None:
+    # "alburena" sounds less like "allopurinol" than the bar, but like the decode's own "alopurinol" above it:
+    # two listens of the same audio agree on the word.
+    stretch = find_stretches([_segment("and are you taking the alburena at high risk")])[0]
+    got = accept(stretch, "And are you taking the alopurinol at high-risk rock?", candidates("alburena"))
+    assert got is not None and (got.drug, got.heard) == ("allopurinol", "alburena")
+
+
 def test_the_room_of_a_span_is_bounded_by_the_rate_of_speech_and_the_words_first_heard() -> None:
     seg = _segment("so tram it out, 50 milligrams, every six hours", start=10.0)  # 9 words, 0.3 s each
     assert word_room([seg], 10.0, 12.0) == 8  # 4 words a second

@@ -247,20 +247,24 @@ def accept(
         return None
     spelled = {n.lower(): n for n in offered}
     generic = {d.name.lower(): d.generic for d in _drugs()}
-    named: dict[str, str] = {}
+    named: dict[str, tuple[str, ...]] = {}  # generic -> the offered name, and the decode's spelling of it
     for hit in find_names(biased_text, correct=False, strict_ambiguous=False):
         said = biased_text[hit.start : hit.end]
         if said.lower() in spelled:
             g = generic[said.lower()]
-            named.setdefault(g, said)
+            named.setdefault(g, (said,))
     for word in _TOKEN.findall(biased_text):
         near = offered_spelling(word, offered)
         if near is not None:
-            named.setdefault(generic[near.lower()], near)
+            named.setdefault(generic[near.lower()], (near, word))
     # The decode may name a neighbour too ("the Norvasc, and so are you tenormin"): the drug of the stretch is
-    # the one that sounds most like the heard words, and it must do so clearly.
+    # the one that sounds most like the heard words, and it must do so clearly. Both listens are of the same
+    # audio, so the second one's own spelling ("alopurinol") is compared with the first one's words as well.
     fits = sorted(
-        ((max((sound_score(r[0], said), r) for r in stretch.heard_runs()), g) for g, said in named.items()),
+        (
+            (max((sound_score(r[0], s), r) for r in stretch.heard_runs() for s in spellings), g)
+            for g, spellings in named.items()
+        ),
         key=lambda f: -f[0][0],
     )
     if not fits:
