@@ -20,11 +20,18 @@ from backend.domain.drafting.styles import FULL, render_style
 from backend.domain.drafting.templates import NoteTemplate, builtin_templates, load_template_file
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Segment
+from backend.domain.note_content import NoteContent
 
 _TURN = re.compile(r"^\s*\[(?P<speaker>[^\]]+)\]\s*(?P<text>.*)$")
 _MTS_TURN = re.compile(r"^\s*(?P<speaker>[A-Za-z][\w ]{0,30}?)\s*:\s*(?P<text>.*)$")
 _METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 WORDS_PER_SECOND = 2.5  # synthetic segment times: a steady speaking rate
+# The SOAP part each MTS-Dialog section belongs to; "OTHER_HISTORY" and the like are history too.
+MTS_SOAP = {
+    "EXAM": "objective", "LABS": "objective", "IMAGING": "objective", "PROCEDURES": "objective",
+    "ASSESSMENT": "assessment", "DIAGNOSIS": "assessment",
+    "PLAN": "plan", "DISPOSITION": "plan", "EDCOURSE": "plan",
+}  # fmt: skip
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,7 +92,7 @@ def read_mts_rows(path: Path, limit: int | None, section: str | None = None) -> 
     rows = _read_csv(path, {"dialogue", "section_header", "section_text"}, "MTS-Dialog", "--mts")
     if section:
         rows = [r for r in rows if r["section_header"].strip().upper() == section.strip().upper()]
-    out = [{"dialogue": r["dialogue"], "note": r["section_text"]} for r in rows]
+    out = [{"dialogue": r["dialogue"], "note": r["section_text"], "section": r["section_header"]} for r in rows]
     return out[:limit] if limit else out
 
 
@@ -104,10 +111,24 @@ def _template(args: argparse.Namespace) -> tuple[str, dict[str, NoteTemplate]]:
 
 def draft_text(segments: list[Segment], style: str, templates: dict[str, NoteTemplate]) -> str:
     """The offline draft of ``segments`` as text in ``style`` (``full`` is today's SOAP note, unchanged)."""
-    draft = draft_note(segments)
+    return _render(draft_note(segments), segments, style, templates)
+
+
+def _render(draft: NoteContent, segments: list[Segment], style: str, templates: dict[str, NoteTemplate]) -> str:
     if style == FULL:
         return render_note_text(draft)
     return render_style(draft, style, templates, sum(len(s.text.split()) for s in segments)).text
+
+
+def section_placement(draft: NoteContent, header: str) -> float | None:
+    """Share of the draft's words in the SOAP part that MTS-Dialog's section ``header`` belongs to.
+
+    The chief complaint is left out (it is always subjective). None when the draft has no sentence.
+    """
+    expected = MTS_SOAP.get(header.strip().upper(), "subjective")
+    counted = [(s.section, len(s.text.split())) for s in draft.sentences if s.kind != "chief_complaint"]
+    total = sum(n for _, n in counted)
+    return sum(n for sec, n in counted if sec == expected) / total if total else None
 
 
 def _lines(text: str) -> str:
@@ -133,10 +154,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     draft_seconds = 0.0
     words = 0
     within = 0
+    placement: dict[str, list[float]] = {"subjective": [], "other": []}  # MTS-Dialog: by the part expected
     for row in rows:
         started = time.perf_counter()
-        note = draft_text(to_segments(row["dialogue"]), style, templates)
+        segments = to_segments(row["dialogue"])
+        draft = draft_note(segments)
+        note = _render(draft, segments, style, templates)
         draft_seconds += time.perf_counter() - started
+        share = section_placement(draft, row["section"]) if "section" in row else None
+        if share is not None:
+            expected = MTS_SOAP.get(row["section"].strip().upper(), "subjective")
+            placement["subjective" if expected == "subjective" else "other"].append(share)
         words += len(note.split())
         within += len(note.split()) <= 1.5 * len(row["note"].split())
         reference = _lines(row["note"])
@@ -158,4 +186,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["draft_to_reference_length"] = round(words / max(sum(len(r["note"].split()) for r in rows), 1), 2)
     result["share_within_1_5x_reference"] = round(within / n, 2)
     result["draft_seconds_per_row"] = round(draft_seconds / n, 4)
+    if mts is not None:
+        # Share of the draft's words in the part of the note the row's section belongs to (history rows and
+        # exam/assessment/plan rows apart: the latter are few but are where routing is tested).
+        result["section_placement"] = {
+            part: {"rows": len(v), "share": round(sum(v) / max(len(v), 1), 3)} for part, v in placement.items()
+        }
     return result

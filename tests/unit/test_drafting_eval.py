@@ -38,3 +38,29 @@ def test_drafts_beat_copying_the_transcript_on_aci_bench() -> None:
     assert result["drafter"]["rouge1"] > result["copy_baseline"]["rouge1"] + 5
     assert result["drafter"]["rouge1"] > 40
     assert result["mean_words_draft"] < 1.5 * result["mean_words_reference"]
+
+
+def test_section_placement_counts_the_words_in_the_part_the_mts_header_names() -> None:
+    from backend.domain.note_content import DraftSentence, NoteContent
+
+    draft = NoteContent(
+        sentences=[
+            DraftSentence(section="subjective", kind="chief_complaint", text="Knee pain."),
+            DraftSentence(section="subjective", kind="hpi", text="The knee hurts on stairs."),
+            DraftSentence(section="plan", kind="plan", text="Start physical therapy."),
+        ]
+    )
+    assert notes.section_placement(draft, "PLAN") == pytest.approx(3 / 8)
+    assert notes.section_placement(draft, "DISPOSITION") == pytest.approx(3 / 8)
+    assert notes.section_placement(draft, "GENHX") == pytest.approx(5 / 8)  # history headers are subjective
+    assert notes.section_placement(NoteContent(), "PLAN") is None
+
+
+def test_mts_rows_keep_their_section_header(tmp_path: Path) -> None:
+    csv_file = tmp_path / "mts.csv"
+    csv_file.write_text(
+        'ID,section_header,section_text,dialogue\n0,PLAN,"Start therapy.","Doctor: Start therapy.\nPatient: Okay."\n',
+        encoding="utf-8",
+    )
+    rows = notes.read_mts_rows(csv_file, None)
+    assert rows == [{"dialogue": "Doctor: Start therapy.\nPatient: Okay.", "note": "Start therapy.", "section": "PLAN"}]

@@ -35,6 +35,8 @@ class Candidate:
     words: int = 0
     unverified: bool = False
     notes: list[str] = field(default_factory=list)
+    speaker: str = "doctor"
+    past_history: bool = False  # said after the visit moved on from the history (examination, assessment, plan)
 
 
 def guess_sex(units: list[Unit]) -> str | None:
@@ -61,6 +63,8 @@ def _route(norm: str, phase: int) -> str:
     """Part of the note for a clinician's statement: the strongest cue, else the part the visit is in."""
     table = sections()
     scores = {kind: table[kind]["weight"] * len(table[kind]["regex"].findall(norm)) for kind in _ROUTED}
+    if table["plan"]["imperative_regex"].match(norm):
+        return "plan"  # an instruction ("keep taking ... for the swelling") whatever findings it names
     strong_plan = bool(_STRONG_PLAN.search(norm))
     if strong_plan:
         scores["plan"] += 2.0  # "come back ... to recheck your blood pressure" is a plan, not an exam finding
@@ -151,7 +155,8 @@ def candidates(units: list[Unit], pronouns: Pronouns) -> list[Candidate]:
         speaker = "patient" if unit.speaker in {"patient", "unknown"} else unit.speaker
         text = tidy(to_third_person(cleaned, speaker, pronouns))
         score = len(content) + 2.0 * clinical + bonus
-        out.append(Candidate(kind, text, list(unit.segment_ids), unit.index, score))
+        out.append(Candidate(kind, text, list(unit.segment_ids), unit.index, score, speaker=unit.speaker,
+                             past_history=phase > 0 or kind in {"assessment", "plan"}))  # fmt: skip
     for cand in out:
         cand.words = len(cand.text.split())
     return out

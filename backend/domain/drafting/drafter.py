@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from backend.domain.drafting import facts
+from backend.domain.drafting.assessment import diagnosis_sentences
 from backend.domain.drafting.compose import _answer_polarity, candidates, guess_sex, select
 from backend.domain.drafting.meds import find_medications
 from backend.domain.drafting.negation import find_symptoms
@@ -109,9 +110,13 @@ def draft_note(
         text = f"{VITAL_LABELS[v.kind]}: {v.value} {v.unit}."
         sentences.append(DraftSentence(section="objective", kind="vitals", text=text, segment_ids=list(v.segment_ids),
                                        unverified=not v.plausible))  # fmt: skip
-    for cand in select(candidates(units, pronouns), budget):
+    first_said = len(sentences)  # the diagnosis lines open the Assessment, as a clinician's problem list does
+    said = candidates(units, pronouns)
+    for cand in select(said, budget):
         sentences.append(DraftSentence(section=KIND_SECTION[cand.kind], kind=cand.kind, text=cand.text,
                                        segment_ids=cand.segment_ids, unverified=cand.unverified))  # fmt: skip
+    found = facts.diagnoses(units)
+    sentences[first_said:first_said] = diagnosis_sentences(found, sentences, said)
     follow_up = facts.follow_up(units)
     if follow_up:
         sentences.append(DraftSentence(section="plan", kind="plan", text=f"Follow up {follow_up.text}.",
@@ -126,7 +131,7 @@ def draft_note(
         chief_complaint=complaint,
         symptoms=_symptoms(units),
         vitals=vitals,
-        diagnoses=facts.diagnoses(units),
+        diagnoses=found,
         allergies=facts.allergies(units),
         follow_up=follow_up,
         medications=find_medications(units, extract_medications),

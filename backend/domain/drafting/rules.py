@@ -87,6 +87,12 @@ def sections() -> dict[str, Any]:
     table = _toml("sections.toml")
     for kind in ("exam", "results", "assessment", "plan", "hpi"):
         table[kind]["regex"] = phrase_regex(table[kind]["cues"])
+    # An instruction opens the sentence, after openers such as "so", "okay" or "and".
+    table["plan"]["imperative_regex"] = re.compile(
+        r"^(?:(?:so|okay|ok|and|now|alright|all right|well|then|also|yeah|um|uh)[\s,]+)*"
+        + phrase_regex(table["plan"]["imperatives"]).pattern,
+        re.IGNORECASE,
+    )
     table["chief_complaint"]["regex"] = phrase_regex(table["chief_complaint"]["cues"])
     table["chief_complaint"]["question_regex"] = phrase_regex(table["chief_complaint"]["questions"])
     table["follow_up"]["compiled"] = [re.compile(p, re.IGNORECASE) for p in table["follow_up"]["patterns"]]
