@@ -245,3 +245,17 @@ def test_a_name_heard_as_a_hyphenated_word_is_a_stretch() -> None:
     seg = Segment(id=0, start=1.0, end=3.0, text="on your top-row 50 mg", words=words)
     (split,) = find_stretches([seg])
     assert [r[0] for r in split.heard_runs()] == ["top-row"] and split.t_start == 1.6
+
+
+def test_the_slot_is_before_the_first_glued_piece_of_a_compound() -> None:
+    # Whisper's words of "L-buteraw" are "L" and "-buteraw": "continue on the" is the slot of the whole compound.
+    pieces = ["continue", "on", "the", "L", "-buteraw,", "two", "puffs"]
+    words = [Word(start=1.0 + 0.3 * i, end=1.25 + 0.3 * i, text=t) for i, t in enumerate(pieces)]
+    seg = Segment(id=0, start=1.0, end=3.2, text="continue on the L-buteraw, two puffs", words=words)
+    (stretch,) = find_stretches([seg])
+    assert "L-buteraw" in [r[0] for r in stretch.heard_runs()]
+    got = accept(stretch, "continue on the albuterol, two puffs", candidates([r[0] for r in stretch.heard_runs()]))
+    assert got is not None and (got.drug, got.heard) == ("salbutamol", "L-buteraw")
+    # A piece glued to a word that is not in a slot is not one.
+    loose = [Word(start=1.0 + 0.3 * i, end=1.25 + 0.3 * i, text=t) for i, t in enumerate(["so", "L", "-buteraw"])]
+    assert find_stretches([Segment(id=0, start=1.0, end=2.0, text="so L-buteraw", words=loose)]) == []

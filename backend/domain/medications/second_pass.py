@@ -134,7 +134,12 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
                 continue
             if any(x < b and a < y for x, y in known):
                 continue
-            before = " ".join(words[max(0, i - 4) : i])
+            # A name Whisper wrote as a compound comes in glued pieces ("L" "-buteraw"): the slot is before the
+            # first piece.
+            k = i
+            while k > 0 and words[k].startswith("-") and offsets[k - 1][1] == offsets[k][0] >= 0:
+                k -= 1
+            before = " ".join(words[max(0, k - 4) : k])
             after = " ".join(_TOKEN.findall(" ".join(w.text for w in seg.words[i + 1 : i + 4])))
             if not (_BEFORE.search(before) or _DOSE.match(after)):
                 continue
