@@ -259,3 +259,15 @@ def test_the_slot_is_before_the_first_glued_piece_of_a_compound() -> None:
     # A piece glued to a word that is not in a slot is not one.
     loose = [Word(start=1.0 + 0.3 * i, end=1.25 + 0.3 * i, text=t) for i, t in enumerate(["so", "L", "-buteraw"])]
     assert find_stretches([Segment(id=0, start=1.0, end=2.0, text="so L-buteraw", words=loose)]) == []
+
+
+def test_a_cue_reaches_across_a_segment_break_and_a_repeated_phrase_is_one() -> None:
+    def seg(i: int, start: float, text: str) -> Segment:
+        words = [Word(start=start + 0.3 * j, end=start + 0.3 * j + 0.25, text=t) for j, t in enumerate(text.split())]
+        return Segment(id=i, start=start, end=words[-1].end, text=text, words=words)
+
+    first = seg(0, 1.0, "I know we have you on the, on the")
+    (stretch,) = find_stretches([first, seg(1, first.end, "project when are you taking that?")])
+    assert (stretch.segment_id, stretch.heard) == (1, "project")
+    # A segment that starts well after the one before is a new sentence.
+    assert find_stretches([first, seg(1, first.end + 2.0, "project when are you taking that?")]) == []

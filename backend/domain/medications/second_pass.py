@@ -66,6 +66,9 @@ _BEFORE = re.compile(
 # ... or a strength follows it within a word or two.
 _DOSE = re.compile(r"^(?:\S+ )?\d+(?:\.\d+)?\s*(?:mg|mcg|milligrams?|micrograms?|units?|ml)\b", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z0-9.]+")
+_REPEAT = re.compile(r"\b(\S+(?: \S+){0,2}) \1\b")  # a run of up to 3 words said twice in a row
+CUE_WORDS = 6  # words before a slot that are searched for a cue (4, and a phrase of 2 said twice)
+JOIN_GAP_SECONDS = 0.5  # a segment that starts this soon after the one before continues its sentence
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,14 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
     cues = _cues()
     skip = cues.edges | cues.words  # function words and medication words ("taking", "milligrams") are no name
     out: list[Stretch] = []
+    carried: list[str] = []  # the last words of the segment before, when this one follows on at once
+    previous: Segment | None = None
     for seg in segments:
+        if previous is not None and previous.words and seg.start - previous.end <= JOIN_GAP_SECONDS:
+            carried = [_clean(w.text) for w in previous.words[-CUE_WORDS:]]
+        else:
+            carried = []
+        previous = seg
         if not seg.words:
             continue
         known = [(h.start, h.end) for h in find_names(seg.text, correct=False, strict_ambiguous=False)]
@@ -139,7 +149,9 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
             k = i
             while k > 0 and words[k].startswith("-") and offsets[k - 1][1] == offsets[k][0] >= 0:
                 k -= 1
-            before = " ".join(words[max(0, k - 4) : k])
+            # A cue may end the segment before (a window cut mid-sentence), and a phrase said twice ("on the,
+            # on the") is one cue.
+            before = _REPEAT.sub(r"\1", " ".join([*carried, *words[:k]][-CUE_WORDS:]))
             after = " ".join(_TOKEN.findall(" ".join(w.text for w in seg.words[i + 1 : i + 4])))
             if not (_BEFORE.search(before) or _DOSE.match(after)):
                 continue
