@@ -96,7 +96,7 @@ def test_dictionary_names_are_shown_as_inn(us_name: str, inn: str) -> None:
     assert match is not None and match.generic == inn
 
 
-@pytest.mark.parametrize("word", ["I", "Take", "Patient", "the", "daily", "tablet", "antibiotics", "caps"])
+@pytest.mark.parametrize("word", ["I", "Take", "Patient", "the", "daily", "tablet", "antibiotics", "caps", "at 10"])
 def test_common_words_are_not_drugs(word: str) -> None:
     assert lookup_name(word) is None
 
