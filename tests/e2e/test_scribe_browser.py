@@ -66,7 +66,7 @@ def test_record_draft_edit_sign(mic_browser: tuple[Browser, str, float], artifac
     meds = page.get_by_test_id("stDataFrame").first
     expect(meds).to_contain_text("metformin")
     expect(page.get_by_text("Vital signs")).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame").last).to_contain_text("temperature")
+    expect(page.get_by_test_id("stDataFrame").last).to_contain_text("Temperature")  # vital signs are named
     page.screenshot(path=str(artifacts / "page-scribe-review.png"), full_page=True)
 
     plan = page.get_by_role("textbox", name="Plan", exact=True)
