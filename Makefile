@@ -62,7 +62,7 @@ lock: $(VENV)/.dev  ## after editing requirements*.txt: re-resolve the locks (Py
 	$(LOCK) requirements.txt --constraint requirements-dev.lock -o requirements.lock
 
 pytest: $(VENV)/.dev
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=30
 
 bench: $(VENV)/.runtime
 	$(PY) -m backend bench all
