@@ -258,7 +258,7 @@ def test_asked_to_each_clip_after_the_first_hears_the_text_before_it(monkeypatch
     segments = _transcriber(monkeypatch, model).transcribe(plan.speech)
     assert [s.start for s in segments] == [0.2, 10.2]
     assert model.prompts == [None, None]  # by default each clip is decoded with the drug list alone
-    assert model.beams == [(5, 2.0), (5, 2.0)]  # a patient beam search: deterministic, a little more accurate
+    assert model.beams == [(5, 1.0), (5, 1.0)]  # beam 5, patience 1: deterministic, and fast enough
     assert all(with_drugs for _length, with_drugs, _temperature in model.calls)
 
     model = PromptedWhisper({(10.0, True): [_Said(0.2, 9.8, ASKED)]})

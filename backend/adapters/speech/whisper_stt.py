@@ -43,11 +43,11 @@ __all__ = ["SAMPLE_RATE", "SpeechPlan", "pack_clips", "plan_speech", "split_at_l
 # beam 2 0.151, beam 5 0.121 (conditioned on previous text); without conditioning beam 2 0.135, beam 5 0.124
 # at ~0.13 CPU-s per audio second. Beam 5 it is; the live path decodes greedily (beam 1) for speed.
 DEFAULT_BEAM = 5
-# Beam search with patience 2 (the beam keeps searching until it has twice as many finished candidates): on the 8
-# whole espeak-ng ACI-Bench consultations scored both ways (valid 00 01 02 04, train 00 04 05 06) WER 0.078 ->
-# 0.077 and 0.087 -> 0.086, six better, one equal, one 0.001 worse; CPU per audio second within the noise of a
-# busy machine. Small, but on both splits.
-DEFAULT_PATIENCE = 2.0
+# Patience 2 (the beam searches on until it has twice as many finished candidates) gained only ~0.001 WER on the
+# whole espeak-ng ACI-Bench consultations scored both ways (valid 00 01 02 04, train 00 04 05 06), and on a quiet
+# machine it cost 8 % more decoding (7.3 min of valid 02: 45.6 s -> 49.4 s), which put a 10-minute consultation past
+# 90 s to its draft. Patience 1 (faster-whisper's default) it is.
+DEFAULT_PATIENCE = 1.0
 _PROMPT_MAX_CHARS = 500  # ~220 Whisper tokens for a list of drug names (the current list: 451 chars, 198 tokens)
 PromptMode = Literal["initial", "hotwords", "none"]
 DEFAULT_PROMPT_MODE: PromptMode = "hotwords"
