@@ -13,7 +13,6 @@ For a document job, the status ``transcribing`` means its pages are being read.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import secrets
 from datetime import date
@@ -24,8 +23,8 @@ from backend.domain.models import HistoryEntry, Job, JobStatus, Medication
 from backend.ports import JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.digitize import DigitizeDeps, Reading, cancel_mismatch, read_document, save_digitized
+from backend.services.job_submit import enqueue_stored, is_job_of_kind
 from backend.services.reading_blob import decode_reading, encode_reading
-from backend.services.retention import release_blob
 from backend.services.scribe import IN_PROGRESS, _write, run_job_attempt
 
 log = logging.getLogger(__name__)
@@ -69,25 +68,14 @@ def submit_document(
         filename=filename[:200],
         source=source,
     )
-    try:
-        deps.stores.jobs.add(job)
-    except Exception:
-        # No record names the document: don't leave it behind. If the census fails too, the write's error is the
-        # one to show, and the file stays (never deleted unchecked) for ``blobs orphans`` to find.
-        with contextlib.suppress(Exception):
-            release_blob(deps.stores, deps.blobs, key)
-        raise
-    queue.send(job.job_id)
+    enqueue_stored(deps.stores, deps.blobs, queue, job)
     record(deps.stores.audit, principal, "digitize.submit", patient_id, f"{job.job_id} {mime} {len(data)} bytes")
     return job
 
 
 def is_document_job(stores: RecordStore, job_id: str) -> bool:
     """True when ``job_id`` is a document job (the worker's dispatch; a missing job is not)."""
-    try:
-        return stores.jobs.get(job_id).kind == DOCUMENT_JOB
-    except NotFound:
-        return False
+    return is_job_of_kind(stores, job_id, DOCUMENT_JOB)
 
 
 def process_document_job(deps: DigitizeDeps, job_id: str) -> None:

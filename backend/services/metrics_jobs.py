@@ -27,8 +27,8 @@ from backend.domain.models import Job, JobStatus
 from backend.formats.importers import HEAD_BYTES, detect_format
 from backend.ports import BlobStore, JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.job_submit import enqueue_stored, is_job_of_kind
 from backend.services.metrics import import_metrics
-from backend.services.retention import release_blob
 from backend.services.scribe import IN_PROGRESS, _write, run_job_attempt
 
 METRICS_JOB = "metrics_import"
@@ -88,14 +88,7 @@ def submit_import(
         source=source,
         codec=fmt,  # the detected format, shown while the job waits
     )
-    try:
-        deps.stores.jobs.add(job)
-    except Exception:
-        # No record names the file: don't leave it behind (if the census fails too, ``blobs orphans`` finds it).
-        with contextlib.suppress(Exception):
-            release_blob(deps.stores, deps.blobs, key)
-        raise
-    deps.queue.send(job.job_id)
+    enqueue_stored(deps.stores, deps.blobs, deps.queue, job)
     _prune(deps, principal, job.patient_id)
     kind = filename.rsplit(".", 1)[-1].lower()[:10] if "." in filename else "file"  # never the name: see metrics
     record(deps.stores.audit, principal, "metrics.submit", patient_id, f"{job.job_id} {kind} {len(data)} bytes")
@@ -104,10 +97,7 @@ def submit_import(
 
 def is_metrics_job(stores: RecordStore, job_id: str) -> bool:
     """True when ``job_id`` is a metrics import job (the worker's dispatch; a missing job is not)."""
-    try:
-        return stores.jobs.get(job_id).kind == METRICS_JOB
-    except NotFound:
-        return False
+    return is_job_of_kind(stores, job_id, METRICS_JOB)
 
 
 def process_metrics_job(deps: MetricsJobDeps, job_id: str) -> None:

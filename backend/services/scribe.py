@@ -10,7 +10,6 @@ At-least-once delivery never produces two notes: the handler first looks for a n
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from backend.domain.models import Job, JobStatus, Note
 from backend.domain.note_content import Provenance
 from backend.ports import AudioCodec, BlobStore, Drafter, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
+from backend.services.job_submit import enqueue_stored
 from backend.services.retention import release_blob
 from backend.services.scribe_pipeline import NO_SPEECH, RecordingCheck, draft_transcript, transcribe_recording
 
@@ -77,15 +77,7 @@ def submit_recording(
         duration_s=probe.duration_s,
         codec=probe.codec,
     )
-    try:
-        deps.stores.jobs.add(job)
-    except Exception:
-        # No record names the audio: don't leave it behind. If the census fails too, the write's error is the
-        # one to show, and the file stays (never deleted unchecked) for ``blobs orphans`` to find.
-        with contextlib.suppress(Exception):
-            release_blob(deps.stores, deps.blobs, key)
-        raise
-    deps.queue.send(job.job_id)
+    enqueue_stored(deps.stores, deps.blobs, deps.queue, job)
     record(
         deps.stores.audit,
         principal,

@@ -352,6 +352,8 @@ NO_PRINCIPAL = {
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
     "retention.blobs_in_use",  # internal: called by services after their own check (a failed write, delete_job)
     "retention.release_blob",  # internal: deletes only what no record names, after the caller's own check
+    "job_submit.enqueue_stored",  # internal: records and queues a job its caller already authorised
+    "job_submit.is_job_of_kind",  # the worker's dispatch: reads a job's kind, returns nothing of it
     "document_jobs.is_document_job",
     "document_jobs.process_document_job",  # the worker: it reads as the submitter, whose role it checks then
     "metrics_jobs.is_metrics_job",
