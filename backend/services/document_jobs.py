@@ -18,14 +18,14 @@ import secrets
 from datetime import date
 
 from backend.domain.document_identity import compare_identity, read_identity
-from backend.domain.errors import NotFound, PermissionDenied, UnsupportedInput, ValidationFailed
+from backend.domain.errors import NotFound, UnsupportedInput, ValidationFailed
 from backend.domain.models import HistoryEntry, Job, JobStatus, Medication
 from backend.ports import JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.digitize import DigitizeDeps, Reading, cancel_mismatch, read_document, save_digitized
-from backend.services.job_submit import enqueue_stored, is_job_of_kind
+from backend.services.job_submit import enqueue_stored, is_job_of_kind, job_submitter, own_job
 from backend.services.reading_blob import decode_reading, encode_reading
-from backend.services.scribe import IN_PROGRESS, _write, run_job_attempt
+from backend.services.scribe import IN_PROGRESS, run_job_attempt, store_result
 
 log = logging.getLogger(__name__)
 DOCUMENT_JOB = "document"
@@ -87,10 +87,13 @@ def process_document_job(deps: DigitizeDeps, job_id: str) -> None:
 
     def work(job: Job) -> None:
         reading = read_document(
-            deps, _submitter(deps.stores, job), job.patient_id, deps.blobs.get(job.blob_key), job.filename
+            deps,
+            job_submitter(deps.stores, job, "document"),
+            job.patient_id,
+            deps.blobs.get(job.blob_key),
+            job.filename,
         )
-        key = deps.blobs.put(encode_reading(reading, job.job_id), content_type="application/json", prefix="readings")
-        _write(deps.stores, job, {"status": JobStatus.READY, "error": None, "result_key": key})
+        store_result(deps.stores, deps.blobs, job, encode_reading(reading, job.job_id), "readings")
 
     run_job_attempt(
         deps.stores,
@@ -99,17 +102,6 @@ def process_document_job(deps: DigitizeDeps, job_id: str) -> None:
         work,
         give_up="Reading failed {attempts} times ({error}). Upload the document again later.",
     )
-
-
-def _submitter(stores: RecordStore, job: Job) -> Principal:
-    """The account that submitted the job, with its role as it is now (a disabled account reads nothing)."""
-    try:
-        user = stores.users.get(job.created_by)
-    except NotFound:
-        raise PermissionDenied("The account that uploaded this document no longer exists.") from None
-    if user.disabled:
-        raise PermissionDenied("The account that uploaded this document is disabled.")
-    return Principal(user.username, user.role)
 
 
 def list_document_jobs(deps: DigitizeDeps, principal: Principal, patient_id: str) -> list[Job]:
@@ -121,13 +113,8 @@ def list_document_jobs(deps: DigitizeDeps, principal: Principal, patient_id: str
 
 def _own_job(deps: DigitizeDeps, principal: Principal, patient_id: str, job_id: str) -> Job:
     require(principal, Permission.DIGITIZE)  # before the lookup: a refused role learns nothing of readings
-    if not job_id.startswith("JOB_") or len(job_id) > 64:
-        raise NotFound(GONE)
-    try:
-        job = deps.stores.jobs.get(job_id)
-    except NotFound:
-        raise NotFound(GONE) from None
-    if job.kind != DOCUMENT_JOB or job.created_by != principal.username or job.patient_id != patient_id:
+    job = own_job(deps.stores, principal, job_id, DOCUMENT_JOB, GONE)
+    if job.patient_id != patient_id:
         raise NotFound(GONE)
     return job
 

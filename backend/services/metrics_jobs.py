@@ -20,16 +20,16 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from backend.domain.errors import NotFound, PermissionDenied, UnsupportedInput, ValidationFailed
+from backend.domain.errors import NotFound, UnsupportedInput, ValidationFailed
 from backend.domain.limits import DEFAULT_LIMITS, Limits
 from backend.domain.metrics import ImportReport
 from backend.domain.models import Job, JobStatus
 from backend.formats.importers import HEAD_BYTES, detect_format
 from backend.ports import BlobStore, JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
-from backend.services.job_submit import enqueue_stored, is_job_of_kind
+from backend.services.job_submit import enqueue_stored, is_job_of_kind, job_submitter, own_job
 from backend.services.metrics import import_metrics
-from backend.services.scribe import IN_PROGRESS, _write, run_job_attempt
+from backend.services.scribe import IN_PROGRESS, run_job_attempt, store_result
 
 METRICS_JOB = "metrics_import"
 # A long CSV naming its patients per row, imported with no patient chosen: the job belongs to no one patient.
@@ -110,9 +110,10 @@ def process_metrics_job(deps: MetricsJobDeps, job_id: str) -> None:
     def work(job: Job) -> None:
         pid = None if job.patient_id == ANY_PATIENT else job.patient_id
         data = deps.blobs.get(job.blob_key)
-        report = import_metrics(_submitter(deps.stores, job), deps.stores, deps.blobs, pid, data, job.filename)
-        key = deps.blobs.put(_encode(report, job.job_id), content_type="application/json", prefix="metrics-reports")
-        _write(deps.stores, job, {"status": JobStatus.READY, "error": None, "result_key": key, "blob_key": ""})
+        report = import_metrics(
+            job_submitter(deps.stores, job, "file"), deps.stores, deps.blobs, pid, data, job.filename
+        )
+        store_result(deps.stores, deps.blobs, job, _encode(report, job.job_id), "metrics-reports", blob_key="")
         # Imported: the daily values are the record; the raw file goes (unless another import holds the same bytes).
         _release_file(deps, job)
 
@@ -158,17 +159,6 @@ def _prune(deps: MetricsJobDeps, principal: Principal, patient_id: str) -> None:
                 deps.blobs.delete(job.result_key)
 
 
-def _submitter(stores: RecordStore, job: Job) -> Principal:
-    """The account that submitted the job, with its role as it is now (a disabled account imports nothing)."""
-    try:
-        user = stores.users.get(job.created_by)
-    except NotFound:
-        raise PermissionDenied("The account that uploaded this file no longer exists.") from None
-    if user.disabled:
-        raise PermissionDenied("The account that uploaded this file is disabled.")
-    return Principal(user.username, user.role)
-
-
 def import_job(deps: MetricsJobDeps, principal: Principal, job_id: str) -> Job:
     """The user's own import job (its status; ``result_key`` once imported).
 
@@ -177,15 +167,7 @@ def import_job(deps: MetricsJobDeps, principal: Principal, job_id: str) -> Job:
         NotFound: no such import job started by this user.
     """
     require(principal, Permission.IMPORT_METRICS)  # before the lookup: a refused role learns nothing
-    if not job_id.startswith("JOB_") or len(job_id) > 64:
-        raise NotFound(GONE)
-    try:
-        job = deps.stores.jobs.get(job_id)
-    except NotFound:
-        raise NotFound(GONE) from None
-    if job.kind != METRICS_JOB or job.created_by != principal.username:
-        raise NotFound(GONE)
-    return job
+    return own_job(deps.stores, principal, job_id, METRICS_JOB, GONE)
 
 
 def import_report(deps: MetricsJobDeps, principal: Principal, job_id: str) -> ImportReport | None:

@@ -228,6 +228,19 @@ def _write(stores: RecordStore, mine: Job, change: dict[str, Any]) -> Job:
     raise ConcurrentUpdate()
 
 
+def store_result(stores: RecordStore, blobs: BlobStore, job: Job, result: bytes, prefix: str, **change: Any) -> Job:
+    """Keep a finished job's result (JSON) as a blob and mark the job ready, if this attempt still holds it.
+
+    Documents and health-data imports end this way (their reading or report is read back by the submitter);
+    ``change`` adds fields to the job row (an import releases its file: ``blob_key=""``).
+
+    Raises:
+        JobSuperseded: a later delivery took the job over (the blob stays unnamed, for ``blobs orphans``).
+    """
+    key = blobs.put(result, content_type="application/json", prefix=prefix)
+    return _write(stores, job, {"status": JobStatus.READY, "error": None, "result_key": key, **change})
+
+
 def _finish(stores: RecordStore, job: Job, *, status: JobStatus, error: str | None, note_ts: int | None = None) -> None:
     change: dict[str, Any] = {"status": status, "error": error}
     if note_ts is not None:

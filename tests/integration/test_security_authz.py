@@ -349,11 +349,14 @@ NO_PRINCIPAL = {
     "clock.session_clock",  # the session clock (a test-only hook can only move it forward), no data
     "scribe.process_job",
     "scribe.run_job_attempt",
+    "scribe.store_result",  # the worker: keeps a finished job's result under the attempt that holds the job
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
     "retention.blobs_in_use",  # internal: called by services after their own check (a failed write, delete_job)
     "retention.release_blob",  # internal: deletes only what no record names, after the caller's own check
     "job_submit.enqueue_stored",  # internal: records and queues a job its caller already authorised
     "job_submit.is_job_of_kind",  # the worker's dispatch: reads a job's kind, returns nothing of it
+    "job_submit.job_submitter",  # the worker: whom to act as; the services it calls check that role
+    "job_submit.own_job",  # internal: called by the job lookups after their own permission check
     "document_jobs.is_document_job",
     "document_jobs.process_document_job",  # the worker: it reads as the submitter, whose role it checks then
     "metrics_jobs.is_metrics_job",
