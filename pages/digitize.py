@@ -10,10 +10,11 @@ import streamlit as st
 from backend.charts.ocr_overlay import outline_boxes
 from backend.domain.document_identity import IdentityCheck, swapped_day
 from backend.domain.errors import CopilotError
-from backend.domain.models import Job, JobStatus, Medication, Patient
+from backend.domain.models import Job, JobStatus, Medication, Patient, now_ms
 from backend.services import document_jobs
 from backend.services.digitize import Reading, mismatch_summary
 from backend.services.scribe import IN_PROGRESS
+from ui.clock import clinic_day
 from ui.medication_rows import edited_medications, medication_rows
 from ui.note_review import when
 from ui.runtime import get_app, require_principal
@@ -208,7 +209,7 @@ def identity_panel(check: IdentityCheck | None, patient: Patient) -> bool:
 def date_panel(check: IdentityCheck | None) -> date | None:
     """The document's own date, proposed for the timeline; the clinician confirms or edits it."""
     found = check.identity.date if check is not None else None
-    today = date.today()
+    today = clinic_day(now_ms())  # the clinic's today: at 00:30 in Kolkata the UTC day is still yesterday
     day = st.date_input(
         "Date of the document",
         value=found.day if found is not None and found.day <= today else None,

@@ -8,8 +8,10 @@ import streamlit as st
 
 from backend.domain.document_identity import age_on
 from backend.domain.errors import CopilotError
+from backend.domain.models import now_ms
 from backend.domain.patients import SEXES
 from backend.services.patients import PatientInput, list_patients, register_patient, update_patient
+from ui.clock import clinic_day
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.wearable_link import wearable_link_form
@@ -27,7 +29,7 @@ def _age(dob: str | None) -> str:
         born = date.fromisoformat(dob)
     except ValueError:
         return f"**Born** {md_escape(dob)}"
-    return f"**Age** {age_on(born, date.today())} (born {born.isoformat()})"
+    return f"**Age** {age_on(born, clinic_day(now_ms()))} (born {born.isoformat()})"
 
 
 app, principal = get_app(), require_principal()

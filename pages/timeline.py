@@ -41,7 +41,7 @@ episodes_for = app.episodes().episodes
 meds_tab, stream_tab, export_tab = st.tabs(["Active medications", "Timeline", "Export"])
 
 with meds_tab:
-    meds = active_medications(app.stores, principal, patient.patient_id)
+    meds = active_medications(app.stores, principal, patient.patient_id, clinic_tz())
     if not meds:
         st.caption("No medications recorded in signed notes or digitized documents.")
     else:
@@ -52,8 +52,8 @@ with meds_tab:
                     "strength": m.strength,
                     "frequency": m.frequency,
                     "status": m.status,
-                    "first seen": when(m.first_seen)[:10],
-                    "last seen": when(m.last_seen)[:10],
+                    "first seen": m.first_day,
+                    "last seen": m.last_day,
                     "changes": "; ".join(m.changes),
                     "conflict": m.conflict_detail if m.conflict else "",
                     "sources": len(m.sources),
@@ -98,6 +98,7 @@ with stream_tab:
             cursors[-1],
             20,
             episodes_for,
+            clinic_tz(),
         )
     except CopilotError as e:
         st.error(md_escape(e.message))
@@ -106,7 +107,13 @@ with stream_tab:
     st.caption(f"{page.total} item(s) · times in {zone_name(now_ms())}")
     for item in page.items:
         focused = focus and all(item.ref.get(k) == v for k, v in focus.items())
-        stamp = stored_day(item.timestamp) if item.kind == "anomaly" else when(item.timestamp)[:16]
+        # An anomaly or a dated document is a day, not an instant: its date, not 05:30 of it.
+        if item.kind == "anomaly":
+            stamp = stored_day(item.timestamp)
+        elif item.detail.get("document_date"):
+            stamp = str(item.detail["document_date"])
+        else:
+            stamp = when(item.timestamp)[:16]
         label = f"{ICONS[item.kind]} {stamp} · {md_escape(item.title)}" + (f" · {item.status}" if item.status else "")
         with st.expander(label, expanded=bool(focused)):
             st.markdown(md_escape(item.summary))

@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from typing import Any, Literal
 
+from backend.domain import clock_format
 from backend.domain.drug_classes import class_table, classes_of, ingredients
 from backend.domain.models import Medication
 from backend.domain.text import fold
@@ -38,6 +39,7 @@ class MedSource:
     signed: bool
     ref: dict[str, Any]
     medications: list[Medication]
+    day: str | None = None  # a dated document's own ISO date: that day in every zone (its timestamp is 00:00 UTC)
 
 
 @dataclass
@@ -50,6 +52,8 @@ class ActiveMed:
     sources: list[dict[str, Any]]
     first_seen: int
     last_seen: int
+    first_day: str = ""  # the clinic's day of first_seen (a dated document: its own date)
+    last_day: str = ""
     status: Literal["active", "stopped"] = "active"
     changes: list[str] = field(default_factory=list)
     conflict: bool = False
@@ -70,8 +74,8 @@ class _Mention:
 
 
 def day_of(ms: int, tz: tzinfo = UTC) -> str:
-    """ISO date of an epoch-ms timestamp in ``tz`` (the clinic's zone on printouts; UTC by default)."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz).date().isoformat()
+    """ISO date of an epoch-ms timestamp in ``tz`` (the clinic's zone wherever a person reads it; UTC by default)."""
+    return clock_format.day(ms, tz).isoformat()
 
 
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(mcg|µg|ug|mg|g|ml|iu|units?|%)\b")
@@ -105,16 +109,25 @@ def _counts(source: MedSource) -> bool:
     return source.kind == "document" or source.signed
 
 
-def _ref_label(source: MedSource) -> str:
-    return f"{source.kind} {day_of(source.timestamp)}"
+def source_day(source: MedSource, tz: tzinfo) -> str:
+    """The day a person reads for a source: a dated document's own date, else the clinic's day of its time."""
+    return source.day or day_of(source.timestamp, tz)
 
 
-def reconcile(sources: Iterable[MedSource], conflict_window_ms: int = DEFAULT_CONFLICT_WINDOW_MS) -> list[ActiveMed]:
+def _ref_label(source: MedSource, tz: tzinfo) -> str:
+    return f"{source.kind} {source_day(source, tz)}"
+
+
+def reconcile(
+    sources: Iterable[MedSource], conflict_window_ms: int = DEFAULT_CONFLICT_WINDOW_MS, tz: tzinfo = UTC
+) -> list[ActiveMed]:
     """Reconcile medication mentions into one list: active drugs first, then stopped, each by name.
 
     Args:
         sources: notes and documents in any order; drafts are ignored.
         conflict_window_ms: mentions closer than this from different sources are "the same time".
+        tz: the clinic's zone: the days written into ``changes``, ``last_source`` and the warnings are its days
+            (a visit at 00:30 in Kolkata is that day, not the UTC day before).
 
     Returns:
         One ActiveMed per drug name with its sources, first/last seen, changes and conflict flag.
@@ -125,13 +138,13 @@ def reconcile(sources: Iterable[MedSource], conflict_window_ms: int = DEFAULT_CO
             key = fold(med.name).strip()
             if key:
                 by_drug.setdefault(key, []).append(_Mention(source, med))
-    meds = [_one_drug(mentions, conflict_window_ms) for mentions in by_drug.values()]
+    meds = [_one_drug(mentions, conflict_window_ms, tz) for mentions in by_drug.values()]
     meds.sort(key=lambda m: (m.status != "active", fold(m.name)))
     _flag_same_class(meds)
     return meds
 
 
-def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
+def _one_drug(mentions: list[_Mention], window: int, tz: tzinfo) -> ActiveMed:
     first = mentions[0]
     out = ActiveMed(
         name=first.med.name,
@@ -143,16 +156,17 @@ def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
         verified=any(m.med.verified for m in mentions),
         since=first.source.timestamp,
         since_ref=first.source.ref,
+        first_day=source_day(first.source, tz),
     )
     prev: _Mention | None = None  # the last mention that gave a strength
     for m in mentions:
-        when = day_of(m.source.timestamp)
+        when = source_day(m.source, tz)
         if m.source.ref not in out.sources:
             out.sources.append(m.source.ref)
         if m.med.verbatim and m.med.verbatim not in out.verbatim:
             out.verbatim.append(m.med.verbatim)
-        out.last_seen = m.source.timestamp
-        out.last_source = _ref_label(m.source)
+        out.last_seen, out.last_day = m.source.timestamp, when
+        out.last_source = _ref_label(m.source, tz)
         if (m.med.status or "").lower() == "stopped":
             if out.status == "active":
                 out.changes.append(f"stopped on {when}")
@@ -166,7 +180,7 @@ def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
             out.changes.append(f"restarted on {when}")
             out.status = "active"
             out.since, out.since_word, out.since_ref = m.source.timestamp, "restarted", m.source.ref
-        _apply_strength(out, prev, m, window, when)
+        _apply_strength(out, prev, m, window, when, tz)
         if m.med.strength and strength_key(m.med.strength):
             prev = m
         new_freq = _freq_key(m.med.frequency)
@@ -174,25 +188,26 @@ def _one_drug(mentions: list[_Mention], window: int) -> ActiveMed:
             out.changes.append(f"frequency changed {out.frequency} -> {m.med.frequency} on {when}")
         if new_freq:
             out.frequency = m.med.frequency
-    _current_conflict(out, mentions, window)
+    _current_conflict(out, mentions, window, tz)
     return out
 
 
-def _apply_strength(out: ActiveMed, prev: _Mention | None, m: _Mention, window: int, when: str) -> None:
+def _apply_strength(out: ActiveMed, prev: _Mention | None, m: _Mention, window: int, when: str, tz: tzinfo) -> None:
     new = strength_key(m.med.strength)
     if new is None:
         return
     if prev is not None and out.strength is not None and new != strength_key(out.strength):
         same_time = m.source.timestamp - prev.source.timestamp <= window and m.source.ref != prev.source.ref
         if same_time:
-            was, now = f"{out.strength} ({_ref_label(prev.source)})", f"{m.med.strength} ({_ref_label(m.source)})"
+            was = f"{out.strength} ({_ref_label(prev.source, tz)})"
+            now = f"{m.med.strength} ({_ref_label(m.source, tz)})"
             out.changes.append(f"conflicting doses {was} vs {now}")
         elif prev.source.ref != m.source.ref:
             out.changes.append(f"dose changed {out.strength} -> {m.med.strength} on {when}")
     out.strength = m.med.strength
 
 
-def _current_conflict(out: ActiveMed, mentions: list[_Mention], window: int) -> None:
+def _current_conflict(out: ActiveMed, mentions: list[_Mention], window: int, tz: tzinfo) -> None:
     """Flag the drug when the sources around its latest mention disagree on the dose."""
     recent = [
         m
@@ -203,7 +218,9 @@ def _current_conflict(out: ActiveMed, mentions: list[_Mention], window: int) -> 
     ]
     doses: dict[str, list[str]] = {}
     for m in recent:
-        doses.setdefault(strength_key(m.med.strength) or "", []).append(f"{m.med.strength} ({_ref_label(m.source)})")
+        doses.setdefault(strength_key(m.med.strength) or "", []).append(
+            f"{m.med.strength} ({_ref_label(m.source, tz)})"
+        )
     if len(doses) > 1 and len({str(m.source.ref) for m in recent}) > 1:
         out.conflict = True
         out.conflict_detail = f"{out.name}: different doses from different sources: " + " vs ".join(

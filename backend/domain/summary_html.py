@@ -38,7 +38,7 @@ def _meds_table(meds: list[ActiveMed], tz: tzinfo) -> str:
             flags.append(m.conflict_detail)
         flag_html = "".join(f"<div class='flag'>{_e(f)}</div>" for f in flags)
         changes = "; ".join(m.changes)
-        seen = f"{day_of(m.first_seen, tz)} – {day_of(m.last_seen, tz)}"
+        seen = f"{m.first_day or day_of(m.first_seen, tz)} – {m.last_day or day_of(m.last_seen, tz)}"
         rows.append(
             f"<tr><td>{_e(m.name)}{flag_html}</td><td>{_e(m.strength or '')}</td><td>{_e(m.frequency or '')}</td>"
             f"<td>{_e(m.status)}</td><td>{_e(seen)}</td><td>{_e(changes)}</td></tr>"

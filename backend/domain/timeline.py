@@ -10,11 +10,13 @@ import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal
 
+from backend.domain import clock_format
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import HistoryEntry, Note
+from backend.domain.plural import counted
 
 Kind = Literal["note", "medications", "document", "anomaly"]
 KINDS: tuple[Kind, ...] = ("note", "medications", "document", "anomaly")
@@ -101,8 +103,13 @@ def note_items(notes: Iterable[Note]) -> list[TimelineItem]:
     return out
 
 
-def history_items(entries: Iterable[HistoryEntry]) -> list[TimelineItem]:
-    """A history entry with a stored original is a document; without one it is a medication list."""
+def history_items(entries: Iterable[HistoryEntry], tz: tzinfo = UTC) -> list[TimelineItem]:
+    """A history entry with a stored original is a document; without one it is a medication list.
+
+    Args:
+        entries: the patient's history entries.
+        tz: the clinic's zone: a document's upload day in its title is the clinic's calendar day.
+    """
     out = []
     for e in entries:
         meds = ", ".join(
@@ -120,9 +127,9 @@ def history_items(entries: Iterable[HistoryEntry]) -> list[TimelineItem]:
         elif e.document_key:
             ref["document_key"] = e.document_key
             detail["document_mime"] = e.document_mime
-            title = f"Document ({len(e.medications)} medication(s))"
+            title = f"Document ({counted(len(e.medications), 'medication')})"
             if e.document_date:
-                uploaded = datetime.fromtimestamp(e.timestamp / 1000, UTC).date().isoformat()
+                uploaded = clock_format.day(e.timestamp, tz).isoformat()
                 title += f" · dated {e.document_date}, uploaded {uploaded}"
                 detail.update(document_date=e.document_date, uploaded_at=e.timestamp)
             summary = _clip(meds or e.extracted_text)
@@ -132,7 +139,7 @@ def history_items(entries: Iterable[HistoryEntry]) -> list[TimelineItem]:
                 TimelineItem(
                     "medications",
                     e.timestamp,
-                    f"Medication list ({len(e.medications)})",
+                    f"Medication list ({counted(len(e.medications), 'medication')})",
                     _clip(meds),
                     ref,
                     e.source,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 
 from backend.domain import api_tokens as rules
 from backend.domain.api_tokens import ApiToken
+from backend.domain.clock_format import moment_text
 from backend.domain.errors import AlreadyExists, AuthenticationFailed, ConcurrentUpdate, NotFound, ValidationFailed
 from backend.domain.models import Role, now_ms
 from backend.ports import RecordStore
@@ -142,8 +143,9 @@ def principal_for_token(
     if stored.revoked_at is not None:
         raise AuthenticationFailed("This API token was revoked: ask an administrator for a new one.")
     if not stored.usable_at(at):
-        day = datetime.fromtimestamp(stored.expires_at / 1000, UTC).date().isoformat()
-        raise AuthenticationFailed(f"This API token expired on {day}: ask an administrator for a new one.")
+        # The REST API speaks UTC: name it, so a client in any zone reads the same instant.
+        when = moment_text(stored.expires_at, UTC)
+        raise AuthenticationFailed(f"This API token expired at {when}: ask an administrator for a new one.")
     try:
         user = stores.users.get(stored.username)
     except NotFound as e:

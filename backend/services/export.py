@@ -101,7 +101,7 @@ def summary_html(
     require(principal, Permission.EXPORT)
     patient = stores.patients.get(patient_id)
     notes = all_notes(stores, patient_id)
-    meds = reconcile(medication_sources(notes, all_history(stores, patient_id)))
+    meds = reconcile(medication_sources(notes, all_history(stores, patient_id)), tz=tz)
     signed = [n for n in notes if n.status is NoteStatus.SIGNED][:recent_notes]
     latest = _latest_per_metric(stores.metrics.days(patient_id))
     episodes = list(episodes_for(patient_id)) if episodes_for else []

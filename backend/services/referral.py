@@ -31,7 +31,7 @@ def draft_referral(
     require(principal, Permission.EXPORT)
     patient = stores.patients.get(patient_id)
     note = stores.notes.get(patient_id, note_ts)
-    meds = reconcile(medication_sources(all_notes(stores, patient_id), all_history(stores, patient_id)))
+    meds = reconcile(medication_sources(all_notes(stores, patient_id), all_history(stores, patient_id)), tz=tz)
     referral = build_referral(note, patient, meds, clinician=display_name(stores, note.signer), tz=tz)
     record(stores.audit, principal, "referral.draft", patient_id, f"note={note.timestamp}")
     return referral

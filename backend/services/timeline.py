@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Any
 
 from backend.domain.models import AuditEvent, HistoryEntry, Note, NoteStatus, now_ms
@@ -60,6 +61,7 @@ def build_timeline(
     cursor: str | None = None,
     limit: int = 50,
     episodes_for: EpisodesFor | None = None,
+    tz: tzinfo = UTC,
 ) -> TimelinePage:
     """One page of the patient's timeline, newest first.
 
@@ -74,6 +76,7 @@ def build_timeline(
         limit: items per page.
         episodes_for: ``episodes_for(patient_id)`` -> anomaly episodes as dicts with start_day, end_day, metric,
             explanation. Not called when anomalies are filtered out.
+        tz: the clinic's zone (``Settings.clinic_tz``) for the days written in titles.
 
     Returns:
         TimelinePage(items, next_cursor, total).
@@ -88,7 +91,7 @@ def build_timeline(
     if want is None or "note" in want:
         items += note_items(all_notes(stores, patient_id))
     if want is None or {"medications", "document"} & want:
-        items += history_items(all_history(stores, patient_id))
+        items += history_items(all_history(stores, patient_id), tz)
     if episodes_for is not None and (want is None or "anomaly" in want):
         items += anomaly_items(patient_id, episodes_for(patient_id))
     page = select_page(items, kinds, start_ms, end_ms, cursor, limit)
@@ -117,6 +120,7 @@ def medication_sources(notes: list[Note], history: list[HistoryEntry]) -> list[M
             True,
             {"kind": "document", "patient_id": e.patient_id, "timestamp": e.timestamp},
             e.medications,
+            e.document_date,
         )
         for e in history
         if e.medications
@@ -124,10 +128,13 @@ def medication_sources(notes: list[Note], history: list[HistoryEntry]) -> list[M
     return sources
 
 
-def active_medications(stores: RecordStore, principal: Principal, patient_id: str) -> list[ActiveMed]:
-    """The patient's reconciled medication list (signed notes + digitized documents), active drugs first."""
+def active_medications(stores: RecordStore, principal: Principal, patient_id: str, tz: tzinfo = UTC) -> list[ActiveMed]:
+    """The patient's reconciled medication list (signed notes + digitized documents), active drugs first.
+
+    ``tz`` is the clinic's zone: the days in the changes and warnings are its days.
+    """
     require(principal, Permission.READ_PATIENTS)
-    meds = reconcile(medication_sources(all_notes(stores, patient_id), all_history(stores, patient_id)))
+    meds = reconcile(medication_sources(all_notes(stores, patient_id), all_history(stores, patient_id)), tz=tz)
     record(stores.audit, principal, "medications.read", patient_id, f"{len(meds)} medication(s)")
     return meds
 

@@ -43,5 +43,5 @@ def test_upload_prescription_then_timeline(server: str, page: Page, artifacts: P
     goto(page, "Timeline")
     expect(page.get_by_test_id("stDataFrame").first).to_contain_text("metformin")  # the active medication list
     page.get_by_role("tab", name="Timeline", exact=True).click()
-    expect(page.get_by_text("Document (3 medication(s))").first).to_be_visible()
+    expect(page.get_by_text("Document (3 medications)").first).to_be_visible()
     page.screenshot(path=str(artifacts / "page-timeline-after-digitize.png"), full_page=True)

@@ -50,7 +50,7 @@ def test_doctor_dashboard_timeline_ask_export(server_info: tuple[str, Path], pag
     page.get_by_role("tab", name="Timeline", exact=True).click()
     expect(page.get_by_text("Note: Sore throat since Monday").first).to_be_visible()
     expect(page.get_by_text("Anomaly:").first).to_be_visible()
-    expect(page.get_by_text("Medication list (2)").first).to_be_visible()
+    expect(page.get_by_text("Medication list (2 medications)").first).to_be_visible()
     page.screenshot(path=str(artifacts / "page-timeline.png"), full_page=True)
 
     goto(page, "Ask")

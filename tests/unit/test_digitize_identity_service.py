@@ -164,4 +164,4 @@ def test_an_old_history_row_without_the_document_date_loads() -> None:
     entry = HistoryEntry.model_validate_json(old)
     assert entry.document_date is None
     (item,) = history_items([entry])
-    assert item.timestamp == 1700000000000 and item.title == "Document (1 medication(s))"
+    assert item.timestamp == 1700000000000 and item.title == "Document (1 medication)"

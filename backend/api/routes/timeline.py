@@ -38,6 +38,7 @@ def read_timeline(
         cursor,
         limit,
         app.episodes().episodes,
+        app.settings.clinic_tz(),  # days written in titles are the clinic's; timestamps stay epoch ms (UTC)
     )
     return TimelineOut(
         items=[
@@ -54,4 +55,7 @@ def read_timeline(
 @router.get("/medications", response_model=list[ActiveMedicationOut])
 def active_medications(patient_id: PatientId, app: AppDep, principal: PrincipalDep) -> list[ActiveMedicationOut]:
     """The reconciled active-medication list (two drugs of one class together are flagged)."""
-    return [active_medication_out(m) for m in timeline.active_medications(app.stores, principal, patient_id)]
+    return [
+        active_medication_out(m)
+        for m in timeline.active_medications(app.stores, principal, patient_id, app.settings.clinic_tz())
+    ]
