@@ -15,23 +15,20 @@ from __future__ import annotations
 import base64
 import html
 import uuid
-from datetime import UTC, datetime
 from typing import Any, Literal
 
-from backend.domain import abha, icd10
+from backend.domain import abha
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Note, Patient
 from backend.domain.note_content import Diagnosis, Medication
-from backend.formats.fhir_bundle import validated_bundle
+from backend.formats.fhir_bundle import instant, validated_bundle
+from backend.formats.fhir_condition import CONDITION_CATEGORY, CONDITION_CLINICAL, condition_resource
 
 RecordKind = Literal["OPConsultRecord", "PrescriptionRecord"]
 KINDS: tuple[RecordKind, ...] = ("OPConsultRecord", "PrescriptionRecord")
 NRCES = "https://nrces.in/ndhm/fhir/r4/StructureDefinition/"
 SNOMED = "http://snomed.info/sct"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
-CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 BUNDLE_SYSTEM = "urn:clinical-copilot:bundle"
 PATIENT_SYSTEM = "urn:clinical-copilot:patient-id"
@@ -55,10 +52,6 @@ def _uid(*parts: object) -> str:
     return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
 
 
-def _instant(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
-
-
 def _ref(res: dict[str, Any], display: str | None = None) -> dict[str, str]:
     out = {"reference": f"urn:uuid:{res['id']}"}
     if display:
@@ -72,7 +65,7 @@ def _narrative(text: str) -> dict[str, str]:
 
 
 def _meta(profile: str, ms: int) -> dict[str, Any]:
-    return {"versionId": "1", "lastUpdated": _instant(ms), "profile": [NRCES + profile]}
+    return {"versionId": "1", "lastUpdated": instant(ms), "profile": [NRCES + profile]}
 
 
 def abha_identifiers(patient: Patient) -> list[dict[str, Any]]:
@@ -131,53 +124,13 @@ def _encounter(note: Note, subject: dict[str, str], ms: int) -> dict[str, Any]:
         "status": "finished",
         "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
         "subject": subject,
-        "period": {"start": _instant(note.timestamp), "end": _instant(note.signed_at or note.timestamp)},
+        "period": {"start": instant(note.timestamp), "end": instant(note.signed_at or note.timestamp)},
     }
-
-
-def condition_coding(d: Diagnosis) -> tuple[dict[str, Any], list[dict[str, str]], str]:
-    """The Condition's ``code``, its notes and its ``verificationStatus`` code for a diagnosis.
-
-    A code a clinician confirmed or picked is ``userSelected`` true; a code only looked up from the words is
-    ``userSelected`` false with a note saying so, and the condition is not "confirmed" on the strength of it. A
-    clinician's "no code" exports the text alone.
-    """
-    code: dict[str, Any] = {"text": d.text}
-    notes: list[dict[str, str]] = []
-    found = icd10.code_of(d)
-    if found.code is not None:
-        selected = found.status == "confirmed"
-        code["coding"] = [
-            {"system": icd10.SYSTEM, "code": found.code, "display": found.title, "userSelected": selected}
-        ]
-        if not selected:
-            notes.append({"text": f"ICD-10 {found.code} suggested from the text; not confirmed by a clinician."})
-    elif found.status == "no_code":
-        notes.append({"text": "No ICD-10 code: the clinician found none that fits."})
-    if d.certainty == "possible" or d.unverified:
-        status = "provisional"
-    else:
-        # A stated diagnosis whose code the clinician confirmed is confirmed; otherwise nobody checked it yet.
-        status = "confirmed" if found.status == "confirmed" else "unconfirmed"
-    return code, notes, status
 
 
 def _condition(note: Note, d: Diagnosis, subject: dict[str, str], ms: int) -> dict[str, Any]:
-    code, notes, status = condition_coding(d)
-    res: dict[str, Any] = {
-        "resourceType": "Condition",
-        "id": _uid(note.patient_id, "condition", note.timestamp, d.text.casefold()),
-        "meta": _meta("Condition", ms),
-        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
-        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": status}]},
-        "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}],
-        "code": code,
-        "subject": subject,
-        "recordedDate": _instant(note.signed_at or note.timestamp),
-    }
-    if notes:
-        res["note"] = notes
-    return res
+    resource_id = _uid(note.patient_id, "condition", note.timestamp, d.text.casefold())
+    return condition_resource(note, d, subject, resource_id, _meta("Condition", ms))
 
 
 def _complaint(note: Note, text: str, subject: dict[str, str], ms: int) -> dict[str, Any]:
@@ -203,7 +156,7 @@ def _medication(
         "intent": "order",
         "medicationCodeableConcept": {"text": m.name},
         "subject": subject,
-        "authoredOn": _instant(note.signed_at or note.timestamp),
+        "authoredOn": instant(note.signed_at or note.timestamp),
         "requester": requester,
     }
     dose = " ".join(x for x in (m.strength, m.form, m.route, m.frequency, m.duration, m.instructions) if x)
@@ -279,7 +232,7 @@ def build_abdm_bundle(
                         "language": "en-IN",
                         "data": base64.b64encode(note_text.encode()).decode(),
                         "title": title,
-                        "creation": _instant(note.timestamp),
+                        "creation": instant(note.timestamp),
                     }
                 }
             ],
@@ -303,20 +256,20 @@ def build_abdm_bundle(
         "type": {"coding": [{"system": SNOMED, "code": code, "display": display}], "text": display},
         "subject": subject,
         "encounter": _ref(encounter),
-        "date": _instant(note.signed_at),
+        "date": instant(note.signed_at),
         "author": [author],
         "title": title,
-        "attester": [{"mode": "legal", "time": _instant(note.signed_at), "party": author}],
+        "attester": [{"mode": "legal", "time": instant(note.signed_at), "party": author}],
         "section": sections,
     }
     resources = [composition, patient_res, author_res, encounter, *clinical]
     bundle = {
         "resourceType": "Bundle",
         "id": _uid(note.patient_id, "bundle", kind, note.timestamp, ms),
-        "meta": {"versionId": "1", "lastUpdated": _instant(ms), "profile": [NRCES + "DocumentBundle"]},
+        "meta": {"versionId": "1", "lastUpdated": instant(ms), "profile": [NRCES + "DocumentBundle"]},
         "identifier": {"system": BUNDLE_SYSTEM, "value": _uid(note.patient_id, "bundle", kind, note.timestamp, ms)},
         "type": "document",
-        "timestamp": _instant(ms),
+        "timestamp": instant(ms),
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
     }
     return validated_bundle(bundle, f"The ABDM {kind} of {note.patient_id}")

@@ -1,11 +1,14 @@
 """The last step of every FHIR export here: the Bundle validated by the R4 model, dumped as JSON-ready data.
 
+Also the one way the exports write a time (:func:`instant`), so the R4 and ABDM bundles never differ in it.
+
 Validation runs once, on the whole Bundle; the dump is :func:`backend.formats.fhir_dump.dump` (the library's own
 output, element for element, in a fraction of its time).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -29,3 +32,8 @@ def validated_bundle(bundle: dict[str, Any], what: str) -> dict[str, Any]:
     except ValueError as e:  # pydantic.ValidationError is a ValueError
         raise ValidationFailed(f"{what} did not validate: {str(e)[:300]}") from e
     return dump(model)
+
+
+def instant(ms: int) -> str:
+    """A time in epoch milliseconds as a FHIR instant: UTC, to the second, with its offset."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import tomllib
 import uuid
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,16 +21,14 @@ from fhir.resources.R4B.bundle import Bundle
 from backend.domain.models import MetricDay, Note, Patient
 from backend.domain.note_content import SOAP_SECTIONS, Diagnosis
 from backend.domain.reconcile import ActiveMed
-from backend.formats.fhir_abdm import abha_identifiers, condition_coding
-from backend.formats.fhir_bundle import validated_bundle
+from backend.formats.fhir_abdm import abha_identifiers
+from backend.formats.fhir_bundle import instant, validated_bundle
+from backend.formats.fhir_condition import condition_resource
 
 CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "fhir_codes.toml"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
-CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 ID_SYSTEM = "urn:clinical-copilot:patient-id"
 NOTE_SYSTEM = "urn:clinical-copilot:note"
 PROGRESS_NOTE = {"system": LOINC, "code": "11506-3", "display": "Progress note"}
@@ -53,10 +50,6 @@ def _uid(*parts: object) -> str:
 def _uuid5(name: str) -> str:
     # The same names come back on every export of a patient (thousands of metric days): hashing them once is enough.
     return str(uuid.uuid5(_NS, name))
-
-
-def _instant(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
 
 
 def note_text(note: Note) -> str:
@@ -99,14 +92,14 @@ def _document(note: Note, subject: dict[str, str], exported: set[int], supersede
         "docStatus": "amended" if note.amends is not None else "final",
         "type": {"coding": [PROGRESS_NOTE], "text": "Clinical note"},
         "subject": subject,
-        "date": _instant(note.signed_at or note.timestamp),
+        "date": instant(note.signed_at or note.timestamp),
         "content": [
             {
                 "attachment": {
                     "contentType": "text/plain; charset=utf-8",
                     "data": base64.b64encode(note_text(note).encode()).decode(),
-                    "title": f"Clinical note {_instant(note.timestamp)[:10]}",
-                    "creation": _instant(note.timestamp),
+                    "title": f"Clinical note {instant(note.timestamp)[:10]}",
+                    "creation": instant(note.timestamp),
                 }
             }
         ],
@@ -123,29 +116,17 @@ def _document(note: Note, subject: dict[str, str], exported: set[int], supersede
 
 
 def _condition(note: Note, d: Diagnosis, subject: dict[str, str]) -> dict[str, Any]:
-    code, notes, status = condition_coding(d)
-    res: dict[str, Any] = {
-        "resourceType": "Condition",
-        "id": _uid(note.patient_id, "condition", note.timestamp, d.text.casefold()),
-        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
-        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": status}]},
-        "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}],
-        "code": code,
-        "subject": subject,
-        "recordedDate": _instant(note.signed_at or note.timestamp),
-        "evidence": [{"detail": [{"reference": "urn:uuid:" + _uid(note.patient_id, "note", note.timestamp)}]}],
-    }
+    res = condition_resource(note, d, subject, _uid(note.patient_id, "condition", note.timestamp, d.text.casefold()))
+    res["evidence"] = [{"detail": [{"reference": "urn:uuid:" + _uid(note.patient_id, "note", note.timestamp)}]}]
     if note.signer:
         res["recorder"] = {"display": note.signer}
-    if notes:
-        res["note"] = notes
     return res
 
 
 def _medication(patient_id: str, med: ActiveMed, subject: dict[str, str], exported: set[int]) -> dict[str, Any]:
-    period = {"start": _instant(med.first_seen)}
+    period = {"start": instant(med.first_seen)}
     if med.status == "stopped":
-        period["end"] = _instant(med.last_seen)
+        period["end"] = instant(med.last_seen)
     res: dict[str, Any] = {
         "resourceType": "MedicationStatement",
         "id": _uid(patient_id, "med", med.name.casefold()),
@@ -153,7 +134,7 @@ def _medication(patient_id: str, med: ActiveMed, subject: dict[str, str], export
         "medicationCodeableConcept": {"text": med.name},
         "subject": subject,
         "effectivePeriod": period,
-        "dateAsserted": _instant(med.last_seen),
+        "dateAsserted": instant(med.last_seen),
     }
     dose = " ".join(x for x in (med.strength, med.frequency) if x)
     if dose:
@@ -216,7 +197,7 @@ def bundle_data(
         "resourceType": "Bundle",
         "id": _uid(pid, "bundle", generated_ms),
         "type": "collection",
-        "timestamp": _instant(generated_ms),
+        "timestamp": instant(generated_ms),
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
     }
 
