@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
-
 from backend.adapters.llm import RetryPolicy, StructuredLlm
-from backend.adapters.llm.replies import Reply
+from backend.adapters.llm.replies import Prompt, Reply
 from backend.adapters.llm.retries import Failure
 from backend.domain.errors import ProviderUnavailable
 
@@ -65,17 +63,9 @@ class ScriptedLlm(StructuredLlm):
     def name(self) -> str:
         return f"fake:{self._model}"
 
-    def complete(
-        self,
-        what: str,
-        contents: Any,
-        *,
-        system: str | None,
-        schema: type[BaseModel] | None,
-        max_output_tokens: int | None,
-    ) -> Reply:
-        request = {"what": what, "contents": contents, "system": system, "schema": schema}
-        return self._retrying(what, lambda: self._answer(request), _classify)
+    def complete(self, prompt: Prompt) -> Reply:
+        request = {"what": prompt.what, "contents": prompt.contents, "system": prompt.system, "schema": prompt.schema}
+        return self._retrying(prompt.what, lambda: self._answer(request), _classify)
 
     def check(self) -> str:
         if self.script and isinstance(self.script[0], Down):

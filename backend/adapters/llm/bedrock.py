@@ -34,7 +34,7 @@ from pydantic import BaseModel
 
 from backend.adapters.llm.client import StructuredLlm
 from backend.adapters.llm.json_schema import inline_schema
-from backend.adapters.llm.replies import Finish, Reply
+from backend.adapters.llm.replies import Finish, Prompt, Reply
 from backend.adapters.llm.retries import Failure, RetryPolicy
 
 # Claude Haiku 4.5 through the global cross-region inference profile (Claude 4.x models are invoked through
@@ -155,25 +155,16 @@ class BedrockClient(StructuredLlm):
         response: dict[str, Any] = self._retrying(what, lambda: self._client.converse(**request), self._classify(what))
         return response
 
-    def complete(
-        self,
-        what: str,
-        contents: Any,
-        *,
-        system: str | None = None,
-        schema: type[BaseModel] | None = None,
-        max_output_tokens: int | None = None,
-    ) -> Reply:
+    def complete(self, prompt: Prompt) -> Reply:
         """One ``converse`` request; with a schema, the forced tool call's input is the reply."""
-        if not isinstance(contents, str):
-            raise TypeError("Bedrock engines take a text prompt")
+        contents, schema = prompt.text("Bedrock"), prompt.schema
         request: dict[str, Any] = {
             "modelId": self.model_id,
             "messages": [{"role": "user", "content": [{"text": contents}]}],
-            "inferenceConfig": {"maxTokens": max_output_tokens or self.max_output_tokens, "temperature": 0.0},
+            "inferenceConfig": {"maxTokens": prompt.max_output_tokens or self.max_output_tokens, "temperature": 0.0},
         }
-        if system:
-            request["system"] = [{"text": system}]
+        if prompt.system:
+            request["system"] = [{"text": prompt.system}]
         if schema is not None:
             name = tool_name(schema)
             request["toolConfig"] = {
@@ -188,7 +179,7 @@ class BedrockClient(StructuredLlm):
                 ],
                 "toolChoice": {"tool": {"name": name}},
             }
-        response = self._converse(what, request)
+        response = self._converse(prompt.what, request)
         stop = str(response.get("stopReason", ""))
         content = response.get("output", {}).get("message", {}).get("content", []) or []
         text = "".join(str(block["text"]) for block in content if "text" in block)

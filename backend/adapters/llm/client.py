@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from backend.adapters.llm.replies import Reply, accept
+from backend.adapters.llm.replies import Prompt, Reply, accept
 from backend.adapters.llm.retries import Classifier, RetryPolicy, call_with_retries
 
 T = TypeVar("T", bound=BaseModel)
@@ -62,15 +62,7 @@ class StructuredLlm(ABC):
         """``engine:model``, shown on the providers page and stored with each draft."""
 
     @abstractmethod
-    def complete(
-        self,
-        what: str,
-        contents: Any,
-        *,
-        system: str | None,
-        schema: type[BaseModel] | None,
-        max_output_tokens: int | None,
-    ) -> Reply:
+    def complete(self, prompt: Prompt) -> Reply:
         """One request (with retries); the reply's text and normalised stop reason."""
 
     @abstractmethod
@@ -87,5 +79,5 @@ class StructuredLlm(ABC):
         max_output_tokens: int | None = None,
     ) -> T:
         """Ask for ``schema``-shaped JSON and accept only a complete, valid reply (see ``replies.accept``)."""
-        reply = self.complete(what, contents, system=system, schema=schema, max_output_tokens=max_output_tokens)
+        reply = self.complete(Prompt(what, contents, system, schema, max_output_tokens))
         return accept(reply, schema, what, self.engine_label)

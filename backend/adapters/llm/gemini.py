@@ -26,11 +26,11 @@ from typing import Any
 import httpx2
 from google import genai
 from google.genai import errors, types
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from backend.adapters.llm.client import StructuredLlm
 from backend.adapters.llm.endpoints import check_base_url
-from backend.adapters.llm.replies import Finish, Reply
+from backend.adapters.llm.replies import Finish, Prompt, Reply
 from backend.adapters.llm.retries import Failure, RetryPolicy
 from backend.domain.errors import ProviderUnavailable
 
@@ -137,30 +137,23 @@ class GeminiClient(StructuredLlm):
             return f"Gemini model {self.model!r} was not found (404): check COPILOT_GEMINI_MODEL."
         return f"Gemini rejected the request ({what}; {code} {status}): {detail}".strip()
 
-    def complete(
-        self,
-        what: str,
-        contents: Any,
-        *,
-        system: str | None = None,
-        schema: type[BaseModel] | None = None,
-        max_output_tokens: int | None = None,
-        temperature: float = 0.0,
-    ) -> Reply:
+    def complete(self, prompt: Prompt) -> Reply:
         """One ``generate_content`` call; the first candidate's text and its stop reason.
 
         Raises:
             ProviderUnavailable: after retries, or when the reply has no candidate (blocked prompt).
         """
+        what, schema = prompt.what, prompt.schema
         config = types.GenerateContentConfig(
-            system_instruction=system,
-            temperature=temperature,
-            max_output_tokens=max_output_tokens or self.max_output_tokens,
+            system_instruction=prompt.system,
+            temperature=0.0,
+            max_output_tokens=prompt.max_output_tokens or self.max_output_tokens,
             response_mime_type="application/json" if schema is not None else None,
             response_schema=schema,
         )
         response = self.call(
-            what, lambda: self._client.models.generate_content(model=self.model, contents=contents, config=config)
+            what,
+            lambda: self._client.models.generate_content(model=self.model, contents=prompt.contents, config=config),
         )
         if not response.candidates:
             feedback = getattr(response, "prompt_feedback", None)

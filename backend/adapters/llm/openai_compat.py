@@ -29,7 +29,7 @@ from pydantic import BaseModel, SecretStr
 from backend.adapters.llm.client import StructuredLlm
 from backend.adapters.llm.endpoints import check_base_url
 from backend.adapters.llm.json_schema import inline_schema
-from backend.adapters.llm.replies import Finish, Reply
+from backend.adapters.llm.replies import Finish, Prompt, Reply
 from backend.adapters.llm.retries import Failure, RetryPolicy
 from backend.domain.errors import ProviderUnavailable
 
@@ -249,19 +249,10 @@ class OpenAiCompatibleClient(StructuredLlm):
             }
         return body
 
-    def complete(
-        self,
-        what: str,
-        contents: Any,
-        *,
-        system: str | None = None,
-        schema: type[BaseModel] | None = None,
-        max_output_tokens: int | None = None,
-    ) -> Reply:
+    def complete(self, prompt: Prompt) -> Reply:
         """One chat completion (falling back once to JSON-in-text if the server rejects ``response_format``)."""
-        if not isinstance(contents, str):
-            raise TypeError("OpenAI-compatible engines take a text prompt")
-        max_tokens = max_output_tokens or self.max_output_tokens
+        what, contents, system, schema = prompt.what, prompt.text("OpenAI-compatible"), prompt.system, prompt.schema
+        max_tokens = prompt.max_output_tokens or self.max_output_tokens
         with_format = schema is not None and self.schema_supported is not False
         try:
             data = self._request(what, self._body(contents, system, schema, max_tokens, with_format))

@@ -1,7 +1,7 @@
-"""What every LLM engine's reply becomes before it is trusted: complete, valid JSON of the expected shape.
+"""What every LLM engine is asked (:class:`Prompt`) and what its reply becomes before it is trusted.
 
-An engine turns its wire format into a :class:`Reply` (text plus a normalised stop reason). Then, for every
-engine alike:
+An engine turns one :class:`Prompt` into its wire format, and its wire format back into a :class:`Reply` (text
+plus a normalised stop reason). Then, for every engine alike:
 
 - a reply cut off at the output limit (``length``) is refused — repairing it would silently drop the end of
   the note;
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import json_repair
 from pydantic import BaseModel, ValidationError
@@ -25,6 +25,31 @@ from backend.domain.errors import ProviderUnavailable
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 Finish = Literal["stop", "length", "other"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One request to an engine: the task (for logs and messages), its contents and how the reply must look.
+
+    Attributes:
+        what: the task, e.g. "note drafting".
+        contents: a text prompt, or (Gemini) a list of parts such as uploaded audio.
+        system: the system instruction, if any.
+        schema: the pydantic model the reply must be JSON of (None: free text).
+        max_output_tokens: a cap of the reply's length (None: the engine's default).
+    """
+
+    what: str
+    contents: Any
+    system: str | None = None
+    schema: type[BaseModel] | None = None
+    max_output_tokens: int | None = None
+
+    def text(self, engine: str) -> str:
+        """The contents as the text prompt that text-only engines send; TypeError for anything else (a bug)."""
+        if not isinstance(self.contents, str):
+            raise TypeError(f"{engine} engines take a text prompt")
+        return self.contents
 
 
 @dataclass(frozen=True)
