@@ -19,7 +19,6 @@ from backend.domain.note_content import (
     Diagnosis,
     DraftSentence,
     Evidence,
-    Medication,
     NoteContent,
     Provenance,
     Vital,
@@ -102,16 +101,7 @@ class LlmDrafter:
             if s.text.strip()
         ]
         meds = [
-            Medication(
-                name=m.name.strip(),
-                verbatim=m.verbatim.strip(),
-                strength=m.strength,
-                route=m.route,
-                frequency=m.frequency,
-                duration=m.duration,
-                status=m.status,
-                evidence=Evidence(segment_ids=m.segment_ids, quote=m.verbatim.strip()),
-            )
+            m.to_medication(Evidence(segment_ids=m.segment_ids, quote=m.verbatim.strip()))
             for m in reply.medications
             if m.name.strip()
         ]

@@ -41,21 +41,7 @@ class LlmMedicationExtractor:
             return [], []
         prompt = "OCR text of the document:\n<<<\n" + text[:MAX_CHARS] + "\n>>>\nList the medications as JSON."
         reply = self.client.generate_json("medication extraction", prompt, MedicationListReply, system=SYSTEM)
-        meds = [
-            Medication(
-                name=m.name.strip(),
-                verbatim=m.verbatim.strip(),
-                strength=m.strength,
-                form=m.form,
-                route=m.route,
-                frequency=m.frequency,
-                duration=m.duration,
-                instructions=m.instructions,
-                evidence=Evidence(quote=m.verbatim.strip()),
-            )
-            for m in reply.medications
-            if m.name.strip()
-        ]
+        meds = [m.to_medication(Evidence(quote=m.verbatim.strip())) for m in reply.medications if m.name.strip()]
         kept, unsupported = ground_text_medications(meds, text)
         verify = self._verify or known_drug
         return [m.model_copy(update={"verified": verify(m.name)}) for m in kept], unsupported

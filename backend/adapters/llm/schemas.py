@@ -12,6 +12,20 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from backend.domain.note_content import Evidence, Medication
+
+
+class _ReplyMedication(BaseModel):
+    """A medication as an engine replies it (spoken or printed); its fields are a subset of ``Medication``'s."""
+
+    name: str
+    verbatim: str
+
+    def to_medication(self, evidence: Evidence) -> Medication:
+        """The domain medication of this reply item (name and words trimmed), not yet grounded or verified."""
+        fields = self.model_dump(exclude={"name", "verbatim", "segment_ids"})
+        return Medication(name=self.name.strip(), verbatim=self.verbatim.strip(), evidence=evidence, **fields)
+
 
 class NoteSentence(BaseModel):
     section: str = Field(description="One of: subjective, objective, assessment, plan.")
@@ -23,7 +37,7 @@ class NoteSentence(BaseModel):
     segment_ids: list[int] = Field(description="Ids of the transcript segments that say this.")
 
 
-class NoteMedication(BaseModel):
+class NoteMedication(_ReplyMedication):
     name: str = Field(description="Generic name if known, else the name as spoken.")
     verbatim: str = Field(description="The words exactly as spoken in the cited segment.")
     strength: str | None = Field(default=None, description="e.g. '500 mg'; only if said.")
@@ -61,7 +75,7 @@ class NoteDraftReply(BaseModel):
     follow_up: list[NoteFollowUp] = Field(default_factory=list)
 
 
-class ExtractedMedication(BaseModel):
+class ExtractedMedication(_ReplyMedication):
     name: str = Field(description="Generic name if printed or well known, else as printed.")
     verbatim: str = Field(description="The line exactly as printed in the document.")
     strength: str | None = None
