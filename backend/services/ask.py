@@ -35,6 +35,7 @@ from backend.services.ask_index import (
     patient_index,
     recency,
 )
+from backend.services.paging import every
 from backend.services.timeline import all_history, all_notes, medication_sources
 
 Llm = Callable[[str, list[Passage]], tuple[str, list[str]]]  # (question, passages) -> (text, cited passage ids)
@@ -234,16 +235,12 @@ def search_by_medication_or_diagnosis(
     if not words or sum(len(w) for w in words) < 3:
         raise ValidationFailed("Type at least 3 letters of a medication or diagnosis.")
     out: list[PatientMatch] = []
-    cursor: str | None = None
-    while len(out) < limit:
-        page = stores.patients.list_page(cursor, 200)
-        for patient in page.items:
-            evidence = _patient_evidence(stores, patient.patient_id, words)
-            if evidence:
-                out.append(PatientMatch(patient, evidence))
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
+    for patient in every(lambda cursor: stores.patients.list_page(cursor, 200)):
+        evidence = _patient_evidence(stores, patient.patient_id, words)
+        if evidence:
+            out.append(PatientMatch(patient, evidence))
+            if len(out) >= limit:
+                break
     # The term with the patients it matched would say who has which diagnosis: only the lengths, the count and
     # which patients were shown are logged, tied together by a search id.
     search_id = secrets.token_hex(4)

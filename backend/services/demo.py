@@ -24,6 +24,7 @@ from backend.domain.models import (
 from backend.domain.note_content import SOAP_SECTIONS, CitedText
 from backend.ports import RecordStore
 from backend.services.auth import ensure_user, password_matches
+from backend.services.paging import every
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo_patients.json"
 DAY_MS = 86_400_000
@@ -134,14 +135,8 @@ def _only_demo_data(stores: RecordStore) -> bool:
         if user.username not in published or not password_matches(user, published[user.username]):
             return False
     demo_ids = {demo_patient_id(i) for i in range(1, len(_names()) + 1)}
-    cursor: str | None = None
-    while True:
-        page = stores.patients.list_page(cursor, limit=100)
-        if any(p.patient_id not in demo_ids or p.created_by != "demo" for p in page.items):
-            return False
-        if page.next_cursor is None:
-            return True
-        cursor = page.next_cursor
+    patients = every(lambda cursor: stores.patients.list_page(cursor, limit=100))
+    return all(p.patient_id in demo_ids and p.created_by == "demo" for p in patients)
 
 
 def _names() -> list[str]:

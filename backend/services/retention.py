@@ -19,6 +19,7 @@ from backend.domain.errors import NotFound, ValidationFailed
 from backend.domain.models import JobStatus, Note, NoteStatus, now_ms
 from backend.ports import BlobStore, RecordStore
 from backend.services.access import Permission, Principal, record, require
+from backend.services.paging import every
 
 DAY_MS = 86_400_000
 _KEEP_FOR_JOBS = (JobStatus.QUEUED, JobStatus.TRANSCRIBING, JobStatus.DRAFTING, JobStatus.FAILED)
@@ -61,15 +62,9 @@ def purge_audio(
     # gathered first, across all patients, so one patient's purge never deletes what another still needs.
     uses: dict[str, list[Note]] = {}
     busy: set[str] = set()
-    cursor: str | None = None
-    while True:
-        page = stores.patients.list_page(cursor=cursor, limit=200)
-        for patient in page.items:
-            report.patients_scanned += 1
-            _gather(stores, patient.patient_id, uses, busy)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    for patient in every(lambda cursor: stores.patients.list_page(cursor=cursor, limit=200)):
+        report.patients_scanned += 1
+        _gather(stores, patient.patient_id, uses, busy)
     for key, notes in uses.items():
         _purge_recording(stores, blobs, principal, key, notes, key in busy, cutoff, report)
     record(
@@ -88,14 +83,8 @@ def blobs_in_use(stores: RecordStore) -> set[str]:
     when this set, taken after the record that used it is gone, does not hold its key.
     """
     named: set[str] = set()
-    cursor: str | None = None
-    while True:
-        page = stores.patients.list_page(cursor=cursor, limit=200)
-        for patient in page.items:
-            _gather(stores, patient.patient_id, {}, set(), named)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    for patient in every(lambda cursor: stores.patients.list_page(cursor=cursor, limit=200)):
+        _gather(stores, patient.patient_id, {}, set(), named)
     return named
 
 
@@ -125,28 +114,17 @@ def _gather(
 
     With ``named``, also add every file the patient's records name (notes, documents, any job and its reading).
     """
-    cursor: str | None = None
-    while True:
-        page = stores.notes.list_for_patient(patient_id, cursor=cursor, limit=200)
-        for note in page.items:
-            if note.audio_key:
-                uses.setdefault(note.audio_key, []).append(note)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    for note in every(lambda cursor: stores.notes.list_for_patient(patient_id, cursor=cursor, limit=200)):
+        if note.audio_key:
+            uses.setdefault(note.audio_key, []).append(note)
     jobs = stores.jobs.list_for_patient(patient_id, limit=500)
     busy.update(j.blob_key for j in jobs if j.status in _KEEP_FOR_JOBS)
     if named is None:
         return
     named.update(uses)
     named.update(k for j in jobs for k in (j.blob_key, j.result_key) if k)
-    cursor = None
-    while True:
-        entries = stores.history.list_for_patient(patient_id, cursor, 200)
-        named.update(e.document_key for e in entries.items if e.document_key)
-        if entries.next_cursor is None:
-            break
-        cursor = entries.next_cursor
+    entries = every(lambda cursor: stores.history.list_for_patient(patient_id, cursor, 200))
+    named.update(e.document_key for e in entries if e.document_key)
 
 
 def _purge_recording(

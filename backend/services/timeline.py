@@ -20,6 +20,7 @@ from backend.domain.timeline import (
 from backend.ports import RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.audit_shown import SHOWN, record_shown
+from backend.services.paging import every
 
 EpisodesFor = Callable[[str], list[Mapping[str, Any]]]
 _STORE_PAGE = 200
@@ -29,26 +30,12 @@ _QUIET_ACTIONS = ("dashboard.", "notes.changed")
 
 def all_notes(stores: RecordStore, patient_id: str) -> list[Note]:
     """Every note of one patient, newest first (key query, paged through; no access check: callers check)."""
-    out: list[Note] = []
-    cursor: str | None = None
-    while True:
-        page = stores.notes.list_for_patient(patient_id, cursor, _STORE_PAGE)
-        out.extend(page.items)
-        if not page.next_cursor:
-            return out
-        cursor = page.next_cursor
+    return list(every(lambda cursor: stores.notes.list_for_patient(patient_id, cursor, _STORE_PAGE)))
 
 
 def all_history(stores: RecordStore, patient_id: str) -> list[HistoryEntry]:
     """Every medication list / document of one patient, newest first (no access check: callers check)."""
-    out: list[HistoryEntry] = []
-    cursor: str | None = None
-    while True:
-        page = stores.history.list_for_patient(patient_id, cursor, _STORE_PAGE)
-        out.extend(page.items)
-        if not page.next_cursor:
-            return out
-        cursor = page.next_cursor
+    return list(every(lambda cursor: stores.history.list_for_patient(patient_id, cursor, _STORE_PAGE)))
 
 
 def build_timeline(

@@ -25,6 +25,7 @@ from backend.ports import RecordStore
 from backend.services.access import OPERATOR, Permission, Principal, record, require
 from backend.services.anomalies import EpisodeCache
 from backend.services.metrics import DayFetcher, import_ultrahuman
+from backend.services.paging import every
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +94,8 @@ class WearableSyncDeps:
 
 def _linked_patients(stores: RecordStore, page_size: int = 200) -> Iterator[Patient]:
     """Every patient with an Ultrahuman account, newest first (one pass over the patient list)."""
-    cursor: str | None = None
-    while True:
-        page = stores.patients.list_page(cursor, page_size)
-        yield from (p for p in page.items if p.ultrahuman_email)
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    patients = every(lambda cursor: stores.patients.list_page(cursor, page_size))
+    yield from (p for p in patients if p.ultrahuman_email)
 
 
 def sync_wearables(deps: WearableSyncDeps, day: date, principal: Principal = SYNC_PRINCIPAL) -> SyncReport:

@@ -365,6 +365,8 @@ NO_PRINCIPAL = {
     "reading_blob.decode_reading",  # the stored form of a reading (no store access)
     "metrics.import_file",
     "metrics.days_frame",  # called by import_metrics / patient_days after their check
+    "metrics.upload_kind",  # a file name's extension for the audit line; no store access
+    "paging.every",  # walks a store query its caller chose (callers check their own permission)
     "timeline.all_notes",
     "timeline.all_history",
     "timeline.medication_sources",  # helpers of checked functions
