@@ -101,11 +101,18 @@ def import_metrics(
     if patient_id is not None:
         stores.patients.get(patient_id)
     report = import_file(stores, blobs, patient_id, data, filename, fmt, tz)
+    kind = upload_kind(filename)
     for pid in report.patient_ids or ([patient_id] if patient_id else []):
-        # The file's type and size, not its name: people name exports after the patient.
-        kind = filename.rsplit(".", 1)[-1].lower()[:10] if "." in filename else "file"
         record(stores.audit, principal, "metrics.import", pid, f"{kind} {len(data)} bytes: {report.summary()}")
     return report
+
+
+def upload_kind(filename: str) -> str:
+    """What the audit trail says of an uploaded health-data file: its extension, never its name.
+
+    People name exports after the patient, so the name would put a patient's name into the audit trail.
+    """
+    return filename.rsplit(".", 1)[-1].lower()[:10] if "." in filename else "file"
 
 
 def import_ultrahuman(

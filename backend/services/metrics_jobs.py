@@ -28,7 +28,7 @@ from backend.formats.importers import HEAD_BYTES, detect_format
 from backend.ports import BlobStore, JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.job_submit import enqueue_stored, is_job_of_kind, job_submitter, own_job
-from backend.services.metrics import import_metrics
+from backend.services.metrics import import_metrics, upload_kind
 from backend.services.scribe import IN_PROGRESS, run_job_attempt, store_result
 
 METRICS_JOB = "metrics_import"
@@ -90,8 +90,13 @@ def submit_import(
     )
     enqueue_stored(deps.stores, deps.blobs, deps.queue, job)
     _prune(deps, principal, job.patient_id)
-    kind = filename.rsplit(".", 1)[-1].lower()[:10] if "." in filename else "file"  # never the name: see metrics
-    record(deps.stores.audit, principal, "metrics.submit", patient_id, f"{job.job_id} {kind} {len(data)} bytes")
+    record(
+        deps.stores.audit,
+        principal,
+        "metrics.submit",
+        patient_id,
+        f"{job.job_id} {upload_kind(filename)} {len(data)} bytes",
+    )
     return job
 
 
