@@ -40,17 +40,13 @@ def save_draft(
 ) -> Note:
     """Store the clinician's edits of a draft (optimistic: fails if someone else saved first)."""
     require(principal, Permission.EDIT_NOTES)
-    saved = stores.notes.update(_edited(principal, note, sections, medications), note.version)
-    record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
-    return saved
+    return _store(stores, principal, note, _edited(principal, note, sections, medications), "note.edit")
 
 
 def sign_note(stores: RecordStore, principal: Principal, note: Note) -> Note:
     """Sign a draft: from now on it is immutable."""
     require(principal, Permission.SIGN_NOTES)
-    signed = stores.notes.update(_signed(principal, note), note.version)
-    record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
-    return signed
+    return _store(stores, principal, note, _signed(principal, note), "note.sign")
 
 
 def sign_draft(
@@ -68,10 +64,8 @@ def sign_draft(
     # The signing permission first: a role that may do neither is refused for signing, what it asked for.
     require(principal, Permission.SIGN_NOTES)
     require(principal, Permission.EDIT_NOTES)
-    signed = stores.notes.update(_signed(principal, _edited(principal, note, sections, medications)), note.version)
-    record(stores.audit, principal, "note.edit", note.patient_id, str(note.timestamp))
-    record(stores.audit, principal, "note.sign", note.patient_id, str(note.timestamp))
-    return signed
+    signed = _signed(principal, _edited(principal, note, sections, medications))
+    return _store(stores, principal, note, signed, "note.edit", "note.sign")
 
 
 def choose_diagnosis_code(stores: RecordStore, principal: Principal, note: Note, index: int, code: str | None) -> Note:
@@ -84,8 +78,7 @@ def choose_diagnosis_code(stores: RecordStore, principal: Principal, note: Note,
         ConcurrentUpdate: the note was saved by someone else since ``note.version``.
     """
     require(principal, Permission.EDIT_NOTES)
-    if note.status is NoteStatus.SIGNED:
-        raise ValidationFailed("This note is signed and cannot change. Create an amendment instead.")
+    _draft_only(note)
     if not 0 <= index < len(note.diagnoses):
         raise ValidationFailed("The note has no such diagnosis; reload the note.")
     chosen = None if code is None else icd10.clean_code(code)
@@ -102,6 +95,23 @@ def choose_diagnosis_code(stores: RecordStore, principal: Principal, note: Note,
     return saved
 
 
+def _store(stores: RecordStore, principal: Principal, note: Note, changed: Note, *actions: str) -> Note:
+    """Write ``changed`` against the version the clinician had (``note``'s), and audit each of ``actions``.
+
+    Raises:
+        ConcurrentUpdate: someone saved the note since ``note.version``; nothing is written or audited.
+    """
+    saved = stores.notes.update(changed, note.version)
+    for action in actions:
+        record(stores.audit, principal, action, note.patient_id, str(note.timestamp))
+    return saved
+
+
+def _draft_only(note: Note) -> None:
+    if note.status is NoteStatus.SIGNED:
+        raise ValidationFailed("This note is signed and cannot change. Create an amendment instead.")
+
+
 def _edited(
     principal: Principal,
     note: Note,
@@ -109,8 +119,7 @@ def _edited(
     medications: list[Medication] | None,
 ) -> Note:
     """The draft with the edits applied (not stored), or ValidationFailed."""
-    if note.status is NoteStatus.SIGNED:
-        raise ValidationFailed("This note is signed and cannot change. Create an amendment instead.")
+    _draft_only(note)
     clean = {k: (sections.get(k) or "").strip() for k in SECTIONS}
     too_long = [k for k, v in clean.items() if len(v) > MAX_SECTION]
     if too_long:
