@@ -124,3 +124,14 @@ def test_the_context_reaches_across_short_pieces_of_turns() -> None:
     # Role assignment may cut turns into pieces of a few words at each change of voice.
     recovered = _recover("Are you taking", "any medications", "for that?", "Yeah, I am,", "uh, digaxin.")
     assert [(r.segment_id, r.drug) for r in recovered.recoveries] == [(4, "digoxin")]
+
+
+def test_a_name_glued_to_a_dictation_word_is_recovered_without_it() -> None:
+    # "hey dragon, order lisinopril" heard with "order" glued on: the name alone is the heard words.
+    text = "hey dragon, orderlisinopril 20 milligrams once a day"
+    recovered = _recover(text)
+    assert [(r.heard, r.drug) for r in recovered.recoveries] == [("lisinopril", "lisinopril")]
+    assert text[recovered.recoveries[0].start : recovered.recoveries[0].end] == "lisinopril"
+    assert recovered.segments[0].text == "hey dragon, order lisinopril 20 milligrams once a day"  # for drafting
+    # An English word that starts with "order" stays whole.
+    assert _recover("the orderly gave 20 mg").recoveries == []

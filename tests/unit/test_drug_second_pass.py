@@ -271,3 +271,32 @@ def test_a_cue_reaches_across_a_segment_break_and_a_repeated_phrase_is_one() -> 
     assert (stretch.segment_id, stretch.heard) == (1, "project")
     # A segment that starts well after the one before is a new sentence.
     assert find_stretches([first, seg(1, first.end + 2.0, "project when are you taking that?")]) == []
+
+
+def test_a_decoded_word_that_sounds_like_one_offered_name_clearly_is_that_name() -> None:
+    # Whisper spells a name it half knows by ear: "carbidilol" is 0.80 of carvedilol in letters, but sounds
+    # like it (and clearly less like carbidopa, offered too).
+    offered = candidates("carbidil")
+    assert {"carvedilol", "carbidopa"} <= set(offered)
+    assert offered_spelling("carbidilol", offered) == "carvedilol"
+    assert offered_spelling("effexorum", candidates("fxrm")) == "Effexor"
+    # A word about as near two different offered drugs is neither; an English word is what it says.
+    assert offered_spelling("Bigoxin", ["digoxin", "Biaxin"]) is None
+    assert offered_spelling("carbine", offered) is None
+    stretch = find_stretches([_segment("put you on some carbidil 25 milligrams twice a day")])[0]
+    got = accept(stretch, "Put you on some carbidilol 25.", offered)
+    assert got is not None and (got.drug, got.heard) == ("carvedilol", "carbidil")
+
+
+def test_a_dictation_word_glued_to_the_name_is_not_part_of_what_was_heard() -> None:
+    # "hey dragon, order carvedilol 25 milligrams" heard as "ordercarvedil out 25 milligrams".
+    text = "hey dragon, ordercarvedil out 25 milligrams, twice a day"
+    stretches = find_stretches([_segment(text)])
+    runs = {r[0] for s in stretches for r in s.heard_runs()}
+    assert "carvedil" in runs and not any(r.startswith("order") for r in runs)
+    stretch = next(s for s in stretches if s.heard == "carvedil")
+    assert text[stretch.start : stretch.end] == "carvedil"
+    got = accept(stretch, "Hey dragon, order carvedilol 25.", candidates("carvedil"))
+    assert got is not None and (got.drug, got.heard) == ("carvedilol", "carvedil")
+    # An English word that starts like one is left whole ("orderly" is no glued name).
+    assert all(s.heard != "ly" for s in find_stretches([_segment("so the orderly 25 milligrams")]))

@@ -13,6 +13,9 @@ letters, which forgive a split "fur oh semide" more than a wrong letter); the sc
 - a single word is not an English word (an English word is never replaced by a drug on its own: "alive" is not
   Aleve), and a run of several words sounds like a long name (short names are too easy to hit by chance);
 - one drug wins clearly: two different drugs that fit about as well are not guessed between.
+
+A dictation word Whisper glued to the name after it ("hey dragon, orderlisinopril") is split off first
+(``recovery_cues.toml`` ``[glued]``): the name alone is the heard words, written in with a space.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ MIN_MULTI_DRUG_LETTERS = 7  # names split into several words are long; short one
 MIN_KEY_SIMILARITY = 0.70
 CLEAR_MARGIN = 0.03  # the best drug must beat the next different drug by this much
 MAX_LENGTH_RATIO = 1.35
+MIN_GLUED_REST = 4  # letters a name glued to a dictation word ("order...") must keep
 ENGLISH_MIN_COUNT = 20  # word-frequency count from which a word is taken as English
 _WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 _JOINABLE_GAP = re.compile(r"[\s\-]+")
@@ -84,6 +88,7 @@ class _Cues:
     phrases: re.Pattern[str]
     ordinary: frozenset[str]
     edges: frozenset[str]
+    glued: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ def _cues() -> _Cues:
         phrases=re.compile(rf"(?<![A-Za-z0-9])(?:{phrases})(?![A-Za-z0-9])", re.IGNORECASE),
         ordinary=frozenset(" ".join(p.lower().split()) for p in data["ordinary"]["phrases"]),
         edges=frozenset(w.lower() for w in data["edges"]["words"]),
+        glued=tuple(sorted((w.lower() for w in data["glued"]["words"]), key=len, reverse=True)),
     )
 
 
@@ -142,8 +148,26 @@ def is_english_word(word: str) -> bool:
     return _english().get(word.lower().replace("’", "'"), 0) >= ENGLISH_MIN_COUNT
 
 
+def glued_prefix(word: str) -> int:
+    """Letters of a dictation word Whisper glued to the name after it ("ordercarvedil", "orderlasic"), else 0.
+
+    Only for a word that is not English as a whole and leaves at least :data:`MIN_GLUED_REST` letters.
+    """
+    lower = word.lower()
+    for prefix in _cues().glued:
+        if lower.startswith(prefix) and len(lower) - len(prefix) >= MIN_GLUED_REST and lower[len(prefix)].isalpha():
+            return len(prefix) if not is_english_word(lower) else 0
+    return 0
+
+
 def _tokens(text: str) -> list[_Token]:
-    return [_Token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
+    out: list[_Token] = []
+    for m in _WORD.finditer(text):
+        n = glued_prefix(m.group(0))
+        if n:  # "ordercarvedil" is two words: the name is heard after the glued "order"
+            out.append(_Token(m.group(0)[:n], m.start(), m.start() + n))
+        out.append(_Token(m.group(0)[n:], m.start() + n, m.end()))
+    return out
 
 
 def _has_cue(words: Sequence[str]) -> bool:
@@ -257,8 +281,13 @@ def _written(segment: Segment, found: list[tuple[Recovery, str]]) -> Segment:
     """The segment with each recovered name written in place of the words heard."""
     text = segment.text
     for r, name in sorted(found, key=lambda f: -f[0].start):
-        text = text[: r.start] + name + text[r.end :]
+        text = text[: r.start] + _spaced(text, r.start, name) + text[r.end :]
     return segment.model_copy(update={"text": text})
+
+
+def _spaced(text: str, start: int, name: str) -> str:
+    """``name`` as written in at ``start``: after a glued dictation word ("order|lisinopril") with a space."""
+    return " " + name if start > 0 and text[start - 1].isalpha() else name
 
 
 def recover_drug_names(segments: Sequence[Segment]) -> Recovered:

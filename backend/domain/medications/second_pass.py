@@ -28,6 +28,8 @@ from backend.domain.medications.recovery import (
     _drugs,
     _key,
     _letters,
+    _spaced,
+    glued_prefix,
     is_english_word,
     recover_drug_names,
 )
@@ -52,6 +54,10 @@ MAX_WORDS_FACTOR = 2  # ... times the words first heard in the span, plus MAX_WO
 MAX_WORDS_SLACK = 3
 MIN_SPELLING = 0.90  # a decoded word this close in letters to an offered name is that name misspelt
 MIN_SPELLING_LETTERS = 6
+# ... or this close in sound (``sound_score``: "carbidilol" for carvedilol, "effexorum" for Effexor), when the
+# next offered drug sounds clearly further off (a word between two offered names is neither).
+MIN_SPELLING_SOUND = 0.80
+SPELLING_SOUND_MARGIN = 0.10
 LIST_NAMES = 2  # a decode naming this many drugs nobody said in the recording reads out the prompt
 # A drug name belongs just here: the words before it (up to 4) end like these ...
 _BEFORE = re.compile(
@@ -138,6 +144,12 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
         known = [(h.start, h.end) for h in find_names(seg.text, correct=False, strict_ambiguous=False)]
         offsets = _word_offsets(seg)
         words = [_clean(w.text) for w in seg.words]
+        glued: list[str] = []  # a dictation word glued to each word ("ordercarvedil": "order"), or ""
+        for i, word in enumerate(words):
+            n = glued_prefix(word) if offsets[i][0] >= 0 else 0
+            glued.append(word[:n])
+            if n:
+                words[i], offsets[i] = word[n:], (offsets[i][0] + n, offsets[i][1])
         for i, word in enumerate(words):
             a, b = offsets[i]
             if a < 0 or len(_letters(word)) < MIN_LAST_LETTERS or not _is_word(word) or word in skip:
@@ -151,7 +163,7 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
                 k -= 1
             # A cue may end the segment before (a window cut mid-sentence), and a phrase said twice ("on the,
             # on the") is one cue.
-            before = _REPEAT.sub(r"\1", " ".join([*carried, *words[:k]][-CUE_WORDS:]))
+            before = _REPEAT.sub(r"\1", " ".join([*carried, *words[:k], *filter(None, glued[k : k + 1])][-CUE_WORDS:]))
             after = " ".join(_TOKEN.findall(" ".join(w.text for w in seg.words[i + 1 : i + 4])))
             if not (_BEFORE.search(before) or _DOSE.match(after)):
                 continue
@@ -161,7 +173,13 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
             runs = [(seg.text[a:b], a, b)]
             for j in range(i - 1, max(-1, i - 3), -1):
                 x = offsets[j][0]
-                if x < 0 or not _is_word(words[j]) or words[j] in cues.words or _BEFORE.search(words[j]):
+                if (
+                    glued[j + 1]
+                    or x < 0
+                    or not _is_word(words[j])
+                    or words[j] in cues.words
+                    or _BEFORE.search(words[j])
+                ):
                     break
                 if not re.fullmatch(r"[\s-]*", seg.text[offsets[j][1] : offsets[j + 1][0]]):
                     break  # punctuation between: not one name
@@ -233,13 +251,23 @@ def offered_spelling(word: str, offered: Sequence[str]) -> str | None:
     """The offered name a decoded word spells with a letter or so wrong ("alopurinol"), if exactly one.
 
     The decode was steered towards these names, so a near spelling is one of them; a word of the dictionary
-    stays what it is (the exact names are found by the parser), and short words are too easy to hit.
+    stays what it is (the exact names are found by the parser), and short words are too easy to hit. A word
+    that is not that close in letters counts when it sounds like one offered drug (:data:`MIN_SPELLING_SOUND`)
+    clearly more than like any other ("carbidilol": carvedilol 0.82, carbidopa 0.70): Whisper spells a name it
+    half knows by ear.
     """
     letters = _letters(word)
     if len(letters) < MIN_SPELLING_LETTERS or not word.isalpha() or is_english_word(word):
         return None
+    generic = {d.name: d.generic for d in _drugs()}
     near = {n for n in offered if Indel.normalized_similarity(letters, _letters(n)) >= MIN_SPELLING}
-    near_generics = {g for g in (d.generic for d in _drugs() if d.name in near)}
+    if not near:
+        by_sound = sorted(((sound_score(word, n), n) for n in offered), reverse=True)
+        best = by_sound[0] if by_sound else (0.0, "")
+        rival = next((s for s, n in by_sound[1:] if generic.get(n) != generic.get(best[1])), 0.0)
+        if best[0] >= MIN_SPELLING_SOUND and best[0] - rival >= SPELLING_SOUND_MARGIN:
+            near = {best[1]}
+    near_generics = {generic[n] for n in near if n in generic}
     return min(near) if near and len(near_generics) == 1 else None
 
 
@@ -347,6 +375,6 @@ def write_in(segments: Sequence[Segment], found: Sequence[Recovery]) -> list[Seg
         text = seg.text
         for r in sorted(by_segment.get(seg.id, []), key=lambda r: -r.start):
             if text[r.start : r.end] == r.heard:  # offsets are of this text (a stale recovery is left out)
-                text = text[: r.start] + r.drug + text[r.end :]
+                text = text[: r.start] + _spaced(text, r.start, r.drug) + text[r.end :]
         out.append(seg if text == seg.text else seg.model_copy(update={"text": text}))
     return out
