@@ -7,7 +7,7 @@ structured fields, say) changes one place of the API.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -115,6 +115,11 @@ class JobAccepted(BaseModel):
     job_id: str
     status: JobState
     status_url: str
+
+    @classmethod
+    def of(cls, job: Job, **links: str) -> Self:
+        """The answer to an upload that queued ``job``: its id, status and where to poll it (plus ``links``)."""
+        return cls(job_id=job.job_id, status=job.status.value, status_url=f"/v1/jobs/{job.job_id}", **links)
 
 
 class DocumentAccepted(JobAccepted):

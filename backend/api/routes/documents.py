@@ -14,26 +14,24 @@ from fastapi.responses import Response
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS, ApiProblem
-from backend.api.idempotency import IdempotencyKey, Outcome, json_content, run_once, upload_content
+from backend.api.idempotency import IdempotencyKey, Outcome, json_content, run_once
 from backend.api.params import PatientId, Timestamp
 from backend.api.schemas import (
     DocumentAccepted,
     DocumentConfirm,
     HistoryOut,
     IdentityOut,
-    Problem,
     ReadingOut,
     edited_medications,
     history_out,
     medication_out,
 )
-from backend.api.uploads import UPLOAD_ERRORS, read_limited
+from backend.api.uploads import UPLOAD_RESPONSES, accept_upload
 from backend.domain.document_identity import describe
 from backend.services import digitize, document_jobs, history
 from backend.services.access import Permission, require
 
 router = APIRouter(prefix="/v1/patients/{patient_id}/documents", tags=["documents"], responses=ERRORS)
-_RESPONSES = {code: {**info, "model": Problem} for code, info in UPLOAD_ERRORS.items()}
 NOT_READY = "This document is still being read: poll status_url until it is ready_for_review, then fetch it again."
 
 
@@ -51,7 +49,7 @@ def _reading_url(patient_id: str, reading_id: str) -> str:
     return f"/v1/patients/{patient_id}/documents/readings/{reading_id}"
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted, responses=_RESPONSES)
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted, responses=UPLOAD_RESPONSES)
 def read_document(
     request: Request,
     patient_id: PatientId,
@@ -65,20 +63,21 @@ def read_document(
     Send an ``Idempotency-Key`` so that a retried upload is read once.
     """
     deps = app.digitize_deps()
-    data = read_limited(file, deps.limits.max_document_bytes, "documents (COPILOT_MAX_DOCUMENT_MB)")
-    name = file.filename or "document"
 
-    def submit() -> Outcome:
+    def submit(data: bytes, name: str) -> DocumentAccepted:
         job = document_jobs.submit_document(deps, app.queue, principal, patient_id, data, name, source="api")
-        accepted = DocumentAccepted(
-            job_id=job.job_id,
-            status=job.status.value,
-            status_url=f"/v1/jobs/{job.job_id}",
-            reading_url=_reading_url(patient_id, job.job_id),
-        )
-        return Outcome(accepted, {"Location": accepted.status_url})
+        return DocumentAccepted.of(job, reading_url=_reading_url(patient_id, job.job_id))
 
-    return run_once(request, principal, idempotency_key, upload_content(name, data), status.HTTP_202_ACCEPTED, submit)
+    return accept_upload(
+        request,
+        principal,
+        idempotency_key,
+        file,
+        max_bytes=deps.limits.max_document_bytes,
+        limit_name="documents (COPILOT_MAX_DOCUMENT_MB)",
+        default_name="document",
+        submit=submit,
+    )
 
 
 @router.get("/readings/{reading_id}", response_model=ReadingOut)

@@ -16,15 +16,14 @@ from pydantic import BaseModel, Field
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
 from backend.api.params import PatientId
-from backend.api.schemas import JobAccepted, JobState, MetricDayOut, MetricDays, MetricsImportOut, Problem
-from backend.api.uploads import UPLOAD_ERRORS, read_limited
+from backend.api.schemas import JobAccepted, JobState, MetricDayOut, MetricDays, MetricsImportOut
+from backend.api.uploads import UPLOAD_RESPONSES, read_limited
 from backend.domain.errors import NotFound
 from backend.domain.metrics import ImportReport
 from backend.domain.models import JobStatus
 from backend.services import metrics, metrics_jobs
 
 router = APIRouter(prefix="/v1/patients/{patient_id}/metrics", tags=["metrics"], responses=ERRORS)
-_RESPONSES = {code: {**info, "model": Problem} for code, info in UPLOAD_ERRORS.items()}
 
 
 class MetricsImportAccepted(JobAccepted):
@@ -42,7 +41,7 @@ def _report_url(patient_id: str, job_id: str) -> str:
     return f"/v1/patients/{patient_id}/metrics/imports/{job_id}"
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=MetricsImportAccepted, responses=_RESPONSES)
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=MetricsImportAccepted, responses=UPLOAD_RESPONSES)
 def import_metrics(
     patient_id: PatientId,
     file: Annotated[UploadFile, File(description="CSV (long or wide), Ultrahuman JSON, Apple Health XML or FHIR")],
@@ -59,12 +58,7 @@ def import_metrics(
     job = metrics_jobs.submit_import(
         app.metrics_job_deps(), principal, patient_id, data, file.filename or "", source="api"
     )
-    return MetricsImportAccepted(
-        job_id=job.job_id,
-        status=job.status.value,
-        status_url=f"/v1/jobs/{job.job_id}",
-        report_url=_report_url(patient_id, job.job_id),
-    )
+    return MetricsImportAccepted.of(job, report_url=_report_url(patient_id, job.job_id))
 
 
 @router.get("/imports/{job_id}", response_model=MetricsImportJobOut)

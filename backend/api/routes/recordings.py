@@ -9,17 +9,16 @@ from fastapi.responses import Response
 
 from backend.api.auth import AppDep, PrincipalDep
 from backend.api.errors import ERRORS
-from backend.api.idempotency import IdempotencyKey, Outcome, run_once, upload_content
+from backend.api.idempotency import IdempotencyKey
 from backend.api.params import PatientId
-from backend.api.schemas import JobAccepted, Problem
-from backend.api.uploads import UPLOAD_ERRORS, read_limited
+from backend.api.schemas import JobAccepted
+from backend.api.uploads import UPLOAD_RESPONSES, accept_upload
 from backend.services import scribe
 
 router = APIRouter(prefix="/v1/patients/{patient_id}/recordings", tags=["recordings"], responses=ERRORS)
-_RESPONSES = {code: {**info, "model": Problem} for code, info in UPLOAD_ERRORS.items()}
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted, responses=_RESPONSES)
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted, responses=UPLOAD_RESPONSES)
 def upload_recording(
     request: Request,
     patient_id: PatientId,
@@ -33,12 +32,15 @@ def upload_recording(
     Send an ``Idempotency-Key`` so that a retried upload queues one job, not two.
     """
     deps = app.scribe_deps()
-    data = read_limited(file, deps.limits.max_audio_bytes, "recordings (COPILOT_MAX_UPLOAD_MB)")
-    name = file.filename or "recording"
-
-    def submit() -> Outcome:
-        job = scribe.submit_recording(deps, principal, patient_id, data, name, source="api")
-        url = f"/v1/jobs/{job.job_id}"
-        return Outcome(JobAccepted(job_id=job.job_id, status=job.status.value, status_url=url), {"Location": url})
-
-    return run_once(request, principal, idempotency_key, upload_content(name, data), status.HTTP_202_ACCEPTED, submit)
+    return accept_upload(
+        request,
+        principal,
+        idempotency_key,
+        file,
+        max_bytes=deps.limits.max_audio_bytes,
+        limit_name="recordings (COPILOT_MAX_UPLOAD_MB)",
+        default_name="recording",
+        submit=lambda data, name: JobAccepted.of(
+            scribe.submit_recording(deps, principal, patient_id, data, name, source="api")
+        ),
+    )
