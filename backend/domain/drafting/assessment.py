@@ -35,7 +35,7 @@ def diagnosis_sentences(
     }
     out: list[DraftSentence] = []
     for dx in diagnoses:
-        if dx.text in named or not dx.segment_ids or not _assessed(dx, said):
+        if dx.text.lower() in named or not dx.segment_ids or not _assessed(dx, said):
             continue
         text = f"Possible {dx.text}." if dx.certainty == "possible" else f"{dx.text[0].upper()}{dx.text[1:]}."
         out.append(DraftSentence(section="assessment", kind="assessment", text=text,

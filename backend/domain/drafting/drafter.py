@@ -10,6 +10,7 @@ from backend.domain.drafting.assessment import diagnosis_sentences
 from backend.domain.drafting.compose import _answer_polarity, candidates, guess_sex, select
 from backend.domain.drafting.meds import find_medications
 from backend.domain.drafting.negation import find_symptoms
+from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
 from backend.domain.drafting.text import Pronouns
 from backend.domain.drafting.units import Unit, build_units
 from backend.domain.drafting.vitals import find_vitals
@@ -117,6 +118,9 @@ def draft_note(
                                        segment_ids=cand.segment_ids, unverified=cand.unverified))  # fmt: skip
     found = facts.diagnoses(units)
     sentences[first_said:first_said] = diagnosis_sentences(found, sentences, said)
+    lexicon = diagnosis_lexicon()
+    for sentence in sentences:  # the transcript is read lower-cased: "possible GERD", not "possible gerd"
+        sentence.text = lexicon.restore_case(sentence.text)
     follow_up = facts.follow_up(units)
     if follow_up:
         sentences.append(DraftSentence(section="plan", kind="plan", text=f"Follow up {follow_up.text}.",

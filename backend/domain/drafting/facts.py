@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
-from backend.domain.drafting.negation import find_symptoms
+from backend.domain.drafting.context import about_family, mention_context
+from backend.domain.drafting.negation import find_findings, find_symptoms
 from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
-from backend.domain.drafting.rules import negation_cues, phrase_regex, sections
+from backend.domain.drafting.rules import phrase_regex, sections
 from backend.domain.drafting.units import Unit
 from backend.domain.note_content import CitedText, Diagnosis
 
+# A relative's turn goes on: "my sister has stomach problems. she has IBS." (the patient speaks of her as she)
+_RELATIVE_SUBJECT = re.compile(r"^(?:(?:and|so|well|yeah|um|uh|also)[\s,]+)*(?:she|he|they|her|his|their)\b")
 _CC_STOP = re.compile(r"\s*(?:[,.?!;]| who | which | that | and i | so | because | since | but | as well)")
 _CC_LEADING = re.compile(
     r"^(?:(?:a|an|the|your|her|his|my|their|the patient's|some|this|that|evaluation of|follow-up of)\s+)+"
@@ -83,23 +86,37 @@ def allergies(units: list[Unit]) -> list[CitedText]:
 
 
 def diagnoses(units: list[Unit]) -> list[Diagnosis]:
-    """Conditions named by the transcript (never inferred), with certainty; negated mentions are left out.
+    """Conditions the transcript says the patient has (never inferred), with certainty.
+
+    Left out: negated mentions ("no history of diabetes", in NegEx scope), a relative's ("my mother has breast
+    cancer", or "she has ..." right after a sentence about a relative), someone else's ("people with asthma"),
+    what is not a diagnosis ("risk of stroke", "colon cancer screening", "CVA tenderness") and suppositions ("if
+    it were a stroke"), and questions.
 
     Returns:
         One ``Diagnosis`` per condition, merged by name ("possible" and unverified unless once stated plainly).
     """
     uncertain = phrase_regex(sections()["diagnosis_certainty"]["uncertain"])
-    negators = negation_cues()["pre"]
     merged: dict[str, Diagnosis] = {}
-    for unit in units:
+    relative_before = False  # the previous sentence of the same turn named a relative
+    for i, unit in enumerate(units):
+        same_turn = i > 0 and units[i - 1].turn == unit.turn
+        carried = (
+            same_turn and relative_before and unit.speaker == "patient" and bool(_RELATIVE_SUBJECT.match(unit.norm))
+        )
+        relative_before = about_family(unit.norm) or carried
         if unit.question:
             continue
-        for start, _end, name in diagnosis_lexicon().find(unit.norm):
-            before = unit.norm[max(0, start - 30) : start]
-            if negators.search(before):
+        for finding in find_findings(unit.norm, diagnosis_lexicon()):
+            # (the symptom rules' "if" reaches the sentence's end; the context's reach is shorter, for conditions)
+            if not finding.present or carried:
                 continue
+            if not mention_context(unit.norm, finding.start, finding.end, unit.speaker).patients:
+                continue
+            name = finding.name
             possible = bool(uncertain.search(unit.norm))
-            item = merged.setdefault(name, Diagnosis(text=name, certainty="possible", unverified=True))
+            shown = diagnosis_lexicon().display(name)  # "GERD", not "gerd"
+            item = merged.setdefault(name, Diagnosis(text=shown, certainty="possible", unverified=True))
             if not possible:
                 item.certainty, item.unverified = "stated", False
             for sid in unit.segment_ids:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from backend.domain.drafting.compose import _answer_polarity
+from backend.domain.drafting.drug_context import FLAGS, drug_context
 from backend.domain.drafting.rules import phrase_regex, sections
 from backend.domain.drafting.units import Unit
 from backend.domain.medications.strengths import strength_flags
@@ -19,6 +21,7 @@ from backend.domain.models import Evidence, Medication
 # Status cues count only this close to the mention (characters), so "stop the lisinopril, start metformin"
 # gives each drug its own status.
 _WINDOW = 40
+REASONS = frozenset(FLAGS.values())
 
 
 @cache
@@ -53,6 +56,14 @@ def _status(text: str, start: int, end: int) -> str | None:
     return best[2] if best else None
 
 
+def _answer(units: list[Unit], i: int) -> str | None:
+    """ "yes"/"no" when the patient answers question ``units[i]`` at once, else None."""
+    nxt = units[i + 1] if i + 1 < len(units) else None
+    if nxt is None or nxt.speaker != "patient" or units[i].speaker == "patient":
+        return None
+    return _answer_polarity(nxt)
+
+
 def _drop_borrowed_fields(med: Medication, after: str) -> None:
     """Forget a strength whose number is not said after the drug's name (it belongs to another drug)."""
     if med.strength:
@@ -62,7 +73,11 @@ def _drop_borrowed_fields(med: Medication, after: str) -> None:
 
 
 def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | None = None) -> list[Medication]:
-    """Medications mentioned in the transcript, merged by name; the last stated status wins.
+    """Medications the patient takes, starts or stops, merged by name; the last stated status wins.
+
+    A drug that is only named is not the patient's: an allergy ("allergic to penicillin"), a test result ("your
+    b12 level"), a possibility ("we may start metformin"), a question answered "no". A drug the patient is not
+    taking, does not want or is told not to take is kept as stopped, flagged with why (see ``drug_context``).
 
     Args:
         units: sentences of the consultation.
@@ -75,14 +90,24 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
     if extract is None:
         return []
     merged: dict[str, Medication] = {}
-    for unit in units:
+    for i, unit in enumerate(units):
+        answer = _answer(units, i) if unit.question else None
+        if answer == "no":
+            continue  # "are you taking any aspirin?" "no." names a drug the patient does not take
         # The normalised sentence has digits for spoken numbers ("forty milligrams" -> "40 milligrams").
-        for mention in extract(unit.norm):
+        mentions = extract(unit.norm)
+        for n, mention in enumerate(mentions):
             med: Medication = mention.medication.model_copy(deep=True)
             key = med.name.lower()
-            status = _status(unit.norm, mention.start, mention.end) or med.status
-            if unit.question and status == "continued":
+            left = mentions[n - 1].end if n else 0
+            right = mentions[n + 1].start if n + 1 < len(mentions) else len(unit.norm)
+            use = drug_context(unit.norm, mention.start, mention.end, left, right)
+            if use.skip:
+                continue
+            status = use.status or _status(unit.norm, mention.start, mention.end) or med.status
+            if unit.question and status == "continued" and answer != "yes":
                 status = None  # "are you taking X?" is not yet an answer
+            med.flags = [f for f in med.flags if f not in REASONS] + ([use.flag] if use.flag else [])
             _drop_borrowed_fields(med, unit.norm[mention.start :])
             if key not in merged:
                 merged[key] = med
@@ -94,6 +119,11 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
                     setattr(current, field, getattr(med, field))
             if status is not None:
                 current.status = status
+                # the reason of the last stated status: "not taking it" is gone once the drug is started again
+                current.flags = [f for f in current.flags if f not in REASONS or f in med.flags]
+            for flag in med.flags:
+                if flag not in current.flags:
+                    current.flags.append(flag)
             for sid in unit.segment_ids:
                 if sid not in current.evidence.segment_ids:
                     current.evidence.segment_ids.append(sid)

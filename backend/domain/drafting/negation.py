@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backend.domain.drafting.rules import negation_cues, symptoms
+from backend.domain.drafting.rules import Lexicon, negation_cues, symptoms
 
 # A negation cue reaches this many words forward (NegEx uses five; lists like "no fever, chills or cough" need more).
 SCOPE_WORDS = 8
@@ -30,7 +30,12 @@ def _words_between(text: str, start: int, end: int) -> int:
 
 
 def find_symptoms(text: str) -> list[Finding]:
-    """Symptoms named in a normalised sentence, each present or absent.
+    """Symptoms named in a normalised sentence, each present or absent (``find_findings`` over the symptoms)."""
+    return find_findings(text, symptoms())
+
+
+def find_findings(text: str, lexicon: Lexicon) -> list[Finding]:
+    """Mentions of ``lexicon`` (symptoms, conditions) in a normalised sentence, each present or absent.
 
     A pre-negation cue ("denies", "no", "without", "negative for") negates mentions up to ``SCOPE_WORDS`` words
     after it unless a termination word ("but", "however") comes first; pseudo-negations ("no change") negate
@@ -39,9 +44,10 @@ def find_symptoms(text: str) -> list[Finding]:
 
     Args:
         text: a lower-cased sentence with contractions expanded (see ``text.normalise``).
+        lexicon: what to find.
 
     Returns:
-        One ``Finding`` per symptom mention, in order.
+        One ``Finding`` per mention, in order.
     """
     cues = negation_cues()
     pseudo_spans = [m.span() for m in cues["pseudo"].finditer(text)]
@@ -54,7 +60,7 @@ def find_symptoms(text: str) -> list[Finding]:
     hypos = [m.end() for m in cues["hypo"].finditer(text)]
     posts = [m.start() for m in cues["post"].finditer(text)]
     findings: list[Finding] = []
-    for start, end, name in symptoms().find(text):
+    for start, end, name in lexicon.find(text):
         negated = False
         for cue in pre:
             if cue.end() > start:

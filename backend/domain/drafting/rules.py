@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,17 @@ class Lexicon:
 
     regex: re.Pattern[str]
     canonical: dict[str, str]  # lower-cased synonym -> canonical name
+    cased: dict[str, str] = field(default_factory=dict)  # lower-cased synonym -> as written, when it has capitals
+
+    def display(self, name: str) -> str:
+        """A canonical name as clinicians write it ("gerd" -> "GERD", "crohn's disease" -> "Crohn's disease")."""
+        return self.cased.get(name.lower(), name)
+
+    def restore_case(self, text: str) -> str:
+        """``text`` with every abbreviation or eponym of the lexicon as written in the file ("possible GERD")."""
+        if not self.cased:
+            return text
+        return self.regex.sub(lambda m: self.cased.get(m.group(0).lower(), m.group(0)), text)
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """``(start, end, canonical)`` of every mention in ``text``."""
@@ -45,10 +56,13 @@ class Lexicon:
 
 def _lexicon(name: str) -> Lexicon:
     canonical: dict[str, str] = {}
+    cased: dict[str, str] = {}  # abbreviations and eponyms keep their capitals in the file ("GERD", "Crohn's")
     for row in _csv_rows(name):
         for synonym in row["synonyms"].split("|"):
             canonical.setdefault(synonym.strip().lower(), row["name"].strip())
-    return Lexicon(phrase_regex(list(canonical)), canonical)
+            if synonym.strip() != synonym.strip().lower():
+                cased.setdefault(synonym.strip().lower(), synonym.strip())
+    return Lexicon(phrase_regex(list(canonical)), canonical, cased)
 
 
 @cache
@@ -68,6 +82,15 @@ def negation_cues() -> dict[str, re.Pattern[str]]:
     """Negation cue regexes by kind: pre, post, pseudo, term, hypo (``negation_cues.csv``)."""
     kinds: dict[str, list[str]] = {}
     for row in _csv_rows("negation_cues.csv"):
+        kinds.setdefault(row["kind"].strip(), []).append(row["cue"])
+    return {kind: phrase_regex(cues) for kind, cues in kinds.items()}
+
+
+@cache
+def context_cues() -> dict[str, re.Pattern[str]]:
+    """Whose a mention is and whether it is a finding at all, by kind (``context_cues.csv``)."""
+    kinds: dict[str, list[str]] = {}
+    for row in _csv_rows("context_cues.csv"):
         kinds.setdefault(row["kind"].strip(), []).append(row["cue"])
     return {kind: phrase_regex(cues) for kind, cues in kinds.items()}
 

@@ -1,0 +1,69 @@
+"""Whether a drug named in a sentence is one the patient takes: ConText-style cues in the drug's own clause.
+
+"I am allergic to penicillin" (an allergy), "your b12 level is low" (a result) and "if it gets worse we may start
+metformin" (a possibility) name drugs the patient does not take: they are left out of the medication list. "I
+stopped taking it", "I have not been taking my lisinopril", "I do not want the statin" and "try not to take any
+ibuprofen" name drugs the patient is not to take now: they stay, as stopped, with the reason for the clinician.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from backend.domain.drafting.rules import context_cues
+
+# Cues count this close before the drug's name (characters), and within its clause: "stop the lisinopril, start
+# metformin" gives each drug its own status.
+WINDOW = 40
+# A result word follows the name at once ("vitamin d level", "b12 levels").
+_RESULT_AFTER = re.compile(r"^\s*(?:\w+\s+)?(?:levels?|counts?)\b|^\s*(?:was|were|is|are)\s+(?:normal|low|high|fine)\b")
+FLAGS = {
+    "refused": "the patient does not want it",
+    "avoid": "the clinician advised not to take it",
+    "not_taking": "the patient is not taking it",
+}
+
+
+@dataclass(frozen=True)
+class DrugUse:
+    """What a sentence says of a drug it names."""
+
+    skip: bool = False  # not the patient's medication at all
+    status: str | None = None  # "stopped" when the patient is not to take it now
+    flag: str | None = None  # why, for the clinician
+
+
+def _near_before(regex: re.Pattern[str], text: str, left: int, start: int) -> bool:
+    lo = max(left, start - WINDOW)
+    return any(m.end() <= start for m in regex.finditer(text, lo, start))
+
+
+def drug_context(text: str, start: int, end: int, left: int = 0, right: int | None = None) -> DrugUse:
+    """What the sentence ``text`` says of the drug named at ``text[start:end]``.
+
+    Args:
+        text: a normalised sentence (lower case, contractions expanded).
+        start: where the name starts.
+        end: where it ends.
+        left: where the drug's clause starts (the end of the drug named before it, or 0).
+        right: where it ends (the start of the next drug named, or the sentence's end).
+
+    Returns:
+        Left out (``skip``), stopped with a reason, or nothing to say (the status cues decide).
+    """
+    cues = context_cues()
+    right = len(text) if right is None else right
+    if _near_before(cues["allergy"], text, left, start):
+        return DrugUse(skip=True)
+    if _RESULT_AFTER.match(text[end:right]):
+        return DrugUse(skip=True)
+    if _near_before(cues["hypothetical"], text, left, start):
+        return DrugUse(skip=True)
+    refused_after = cues["refused"].search(text, end, right)  # "the statin? i do not want it"
+    if refused_after is not None and refused_after.start() - end <= WINDOW:
+        return DrugUse(status="stopped", flag=FLAGS["refused"])
+    for kind in ("refused", "avoid", "not_taking"):
+        if _near_before(cues[kind], text, left, start):
+            return DrugUse(status="stopped", flag=FLAGS[kind])
+    return DrugUse()

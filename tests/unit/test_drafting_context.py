@@ -1,0 +1,86 @@
+"""Misattribution: a condition or drug the consultation names that is not the patient's current one stays out."""
+
+from __future__ import annotations
+
+from backend.domain.drafting import draft_note
+from backend.domain.note_content import NoteContent
+from backend.evals.notes import dialogue_to_segments
+
+
+def _draft(dialogue: str) -> NoteContent:
+    return draft_note(dialogue_to_segments(dialogue))
+
+
+def _diagnoses(dialogue: str) -> list[str]:
+    return [d.text for d in _draft(dialogue).diagnoses]
+
+
+def _meds(dialogue: str) -> dict[str, tuple[str | None, list[str]]]:
+    return {m.name: (m.status, m.flags) for m in _draft(dialogue).medications}
+
+
+def test_a_negation_reaches_every_condition_of_its_list() -> None:
+    assert _diagnoses("[patient] i have never had asthma , heart failure , or copd .") == []
+    assert _diagnoses("[patient] no history of diabetes , but i do have high blood pressure .") == ["hypertension"]
+
+
+def test_a_relatives_condition_is_family_history() -> None:
+    assert _diagnoses("[patient] my mother has breast cancer and my uncle had a heart attack .") == []
+    assert _diagnoses("[patient] my brother has gout . he has kidney stones too .") == []
+    assert _diagnoses("[patient] my father had a stroke , but i have asthma .") == ["asthma"]
+    # a daughter speaking for the patient calls the patient "my father"
+    assert _diagnoses("[daughter] my father has diabetes .") == ["diabetes"]
+    # the clinician's "he" is the patient
+    assert _diagnoses("[doctor] your sister was here . he has asthma .") == ["asthma"]
+
+
+def test_risks_screenings_and_exam_signs_are_not_diagnoses() -> None:
+    assert _diagnoses("[doctor] the procedure carries a small risk of stroke or heart attack .") == []
+    assert _diagnoses("[doctor] you are due for colon cancer screening .") == []
+    assert _diagnoses("[doctor] on exam there is no rebound and positive cva tenderness on the left .") == []
+    assert _diagnoses("[doctor] people with asthma should get the flu shot .") == []
+
+
+def test_a_supposed_condition_is_not_one_but_a_far_if_does_not_reach_it() -> None:
+    assert _diagnoses("[doctor] if it were a stroke you would have weakness .") == []
+    kept = "[doctor] call me if you gain 3 pounds in 2 days because of the heart failure we are treating ."
+    assert _diagnoses(kept) == ["congestive heart failure"]
+    assert _diagnoses("[patient] i am not sure if it is asthma .") == ["asthma"]
+
+
+def test_a_drug_only_considered_allergic_to_or_measured_is_not_a_medication() -> None:
+    assert _meds("[doctor] if it gets worse we may start metformin .") == {}
+    assert _meds("[patient] i am allergic to penicillin .") == {}
+    assert _meds("[doctor] your vitamin d level was low .") == {}
+    assert list(_meds("[patient] i take loratadine for my allergies .")) == ["loratadine"]
+
+
+def test_a_drug_not_taken_refused_or_to_avoid_is_kept_as_stopped_with_the_reason() -> None:
+    assert _meds("[patient] i have not been taking my lisinopril .") == {
+        "lisinopril": ("stopped", ["the patient is not taking it"])
+    }
+    assert _meds("[patient] i do not want the atorvastatin .") == {
+        "atorvastatin": ("stopped", ["the patient does not want it"])
+    }
+    assert _meds("[doctor] try not to take any ibuprofen .") == {
+        "ibuprofen": ("stopped", ["the clinician advised not to take it"])
+    }
+    # started again later in the visit: the last status wins and the old reason goes
+    assert _meds("[patient] i stopped my metformin .\n[doctor] let us start the metformin again .") == {
+        "metformin": ("started", [])
+    }
+
+
+def test_a_drug_asked_about_counts_by_the_answer() -> None:
+    assert _meds("[doctor] are you taking any aspirin ?\n[patient] no .") == {}
+    assert _meds("[doctor] are you taking your metformin ?\n[patient] yes .") == {"metformin": ("continued", [])}
+
+
+def test_abbreviations_keep_their_capitals_in_the_draft() -> None:
+    draft = _draft(
+        "[doctor] let me examine you . your lungs are clear .\n"
+        "[doctor] my impression is that this is possibly gerd , and your copd is stable ."
+    )
+    assert {d.text for d in draft.diagnoses} == {"GERD", "COPD"}
+    assessment = " ".join(s.text for s in draft.sentences if s.section == "assessment")
+    assert "GERD" in assessment and "COPD" in assessment and "gerd" not in assessment
