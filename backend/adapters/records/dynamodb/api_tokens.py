@@ -44,40 +44,18 @@ class DynamoApiTokenStore:
         return from_item(ApiToken, item)
 
     def update(self, token: ApiToken, expected_version: int) -> ApiToken:
-        stored = token.model_copy(update={"version": expected_version + 1})
-        self._t.put_versioned(
-            to_item(stored, entity=_ENTITY),
-            {"secret_hash": av(token.secret_hash)},
-            expected_version,
-            f"API token {token.token_id!r}",
-        )
-        return stored
+        key = {"secret_hash": av(token.secret_hash)}
+        return self._t.replace_versioned(token, key, expected_version, f"API token {token.token_id!r}", entity=_ENTITY)
 
     def list_tokens(self, username: str | None = None) -> list[ApiToken]:
         if username is None:
-            params: dict[str, Any] = {
-                "IndexName": "entity-index",
-                "KeyConditionExpression": "entity = :e",
-                "ExpressionAttributeValues": {":e": av(_ENTITY)},
-            }
+            items = self._t.query_equal("entity-index", "entity", _ENTITY, ScanIndexForward=False)
         else:
-            params = {
-                "IndexName": "user-index",
-                "KeyConditionExpression": "username = :u",
-                "ExpressionAttributeValues": {":u": av(username)},
-            }
-        items = self._t.query_all(ScanIndexForward=False, **params)
+            items = self._t.query_equal("user-index", "username", username, ScanIndexForward=False)
         tokens = [from_item(ApiToken, i) for i in items]
         return sorted(tokens, key=lambda t: (t.created_at, t.token_id), reverse=True)
 
     def _by_id(self, token_id: str) -> dict[str, Any] | None:
         if not token_id or len(token_id) > 64:
             return None  # DynamoDB refuses an empty key value; no issued id is this long
-        items = list(
-            self._t.query_all(
-                IndexName="id-index",
-                KeyConditionExpression="token_id = :t",
-                ExpressionAttributeValues={":t": av(token_id)},
-            )
-        )
-        return items[0] if items else None
+        return next(self._t.query_equal("id-index", "token_id", token_id), None)

@@ -105,12 +105,7 @@ class DynamoAuditLog:
         """
         before: list[ChainLink] = []
         chained: list[ChainLink] = []
-        for item in self._t.query_all(
-            IndexName="all-index",
-            KeyConditionExpression="entity = :e",
-            ExpressionAttributeValues={":e": av(_ENTITY)},
-            ScanIndexForward=True,
-        ):
+        for item in self._t.query_equal("all-index", "entity", _ENTITY, ScanIndexForward=True):
             row = plain(item)
             fields = {k: v for k, v in row.items() if k not in _CHAIN_ATTRS}
             if "chain_seq" not in row:

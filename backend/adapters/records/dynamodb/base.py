@@ -167,6 +167,35 @@ class Table:
         except BotoCoreError as e:
             raise map_error(e, SERVICE, f"table {self.name}") from e
 
+    def replace_versioned(self, model: M, key: dict[str, Any], expected_version: int, label: str, **extra: Any) -> M:
+        """Store ``model`` as its next version (``expected_version`` + 1) over the one the caller read, and return it.
+
+        Args:
+            extra: key/index attributes of the item besides the model's fields (e.g. ``entity``).
+
+        Raises:
+            NotFound: no item with this key.
+            ConcurrentUpdate: someone else wrote first; the stored item is untouched.
+        """
+        stored = model.model_copy(update={"version": expected_version + 1})
+        self.put_versioned(to_item(stored, **extra), key, expected_version, label)
+        return stored
+
+    def query_equal(self, index: str | None, attr: str, value: Any, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item whose partition key ``attr`` (of ``index``, or of the table when None) is ``value``.
+
+        The attribute is named through a placeholder, so reserved words (``status``) need no care at call sites.
+        ``params`` go to :meth:`query_all` (``max_items``, ``ScanIndexForward``, ``Limit``).
+        """
+        if index is not None:
+            params["IndexName"] = index
+        return self.query_all(
+            KeyConditionExpression="#k = :v",
+            ExpressionAttributeNames={"#k": attr},
+            ExpressionAttributeValues={":v": av(value)},
+            **params,
+        )
+
     def query_page(
         self, key_attrs: tuple[str, ...], limit: int, cursor: str | None = None, **params: Any
     ) -> tuple[list[dict[str, Any]], str | None]:

@@ -34,25 +34,13 @@ class DynamoJobStore:
         return stored
 
     def list_for_patient(self, patient_id: str, limit: int = 50) -> list[Job]:
-        items = self._t.query_all(
-            max_items=limit,
-            IndexName="patient-index",
-            KeyConditionExpression="patient_id = :p",
-            ExpressionAttributeValues={":p": av(patient_id)},
-            ScanIndexForward=False,
-            Limit=limit,
+        items = self._t.query_equal(
+            "patient-index", "patient_id", patient_id, max_items=limit, ScanIndexForward=False, Limit=limit
         )
         return [job_from_row(plain(i)) for i in items]
 
     def list_by_status(self, status: JobStatus, limit: int = 100) -> list[Job]:
-        items = self._t.query_all(
-            max_items=limit,
-            IndexName="status-index",
-            KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},  # reserved word
-            ExpressionAttributeValues={":s": av(status.value)},
-            Limit=limit,
-        )
+        items = self._t.query_equal("status-index", "status", status.value, max_items=limit, Limit=limit)
         return [job_from_row(plain(i)) for i in items]
 
     def delete(self, job_id: str) -> None:

@@ -68,9 +68,5 @@ class DynamoMetricStore:
         return out
 
     def patients_with_metrics(self) -> list[str]:
-        items = self._t.query_all(
-            IndexName="marker-index",
-            KeyConditionExpression="marker = :m",
-            ExpressionAttributeValues={":m": av(_MARKER)},
-        )
+        items = self._t.query_equal("marker-index", "marker", _MARKER)
         return [plain(i)["patient_id"] for i in items]

@@ -145,11 +145,7 @@ class DynamoPatientStore:
         return self._get_item(patient_id)
 
     def find_by_phone(self, phone: str) -> list[Patient]:
-        items = self._t.query_all(
-            IndexName="phone-index",
-            KeyConditionExpression="phone = :p",
-            ExpressionAttributeValues={":p": av(phone)},
-        )
+        items = self._t.query_equal("phone-index", "phone", phone)
         return [from_item(Patient, i) for i in items]
 
     def search_name(self, fragment: str, limit: int = 20) -> list[Patient]:

@@ -27,19 +27,8 @@ class DynamoUserStore:
         return from_item(User, item)
 
     def update(self, user: User, expected_version: int) -> User:
-        stored = user.model_copy(update={"version": expected_version + 1})
-        self._t.put_versioned(
-            to_item(stored, entity=_ENTITY),
-            {"username": av(user.username)},
-            expected_version,
-            f"user {user.username!r}",
-        )
-        return stored
+        key = {"username": av(user.username)}
+        return self._t.replace_versioned(user, key, expected_version, f"user {user.username!r}", entity=_ENTITY)
 
     def list_all(self) -> list[User]:
-        items = self._t.query_all(
-            IndexName="entity-index",
-            KeyConditionExpression="entity = :e",
-            ExpressionAttributeValues={":e": av(_ENTITY)},
-        )
-        return [from_item(User, i) for i in items]
+        return [from_item(User, i) for i in self._t.query_equal("entity-index", "entity", _ENTITY)]
