@@ -12,11 +12,15 @@ import atexit
 import os
 import shutil
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from backend.adapters.records.dynamodb.local_server import INSTALL_HINT, DynamoDBLocal, find_jar
+from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.domain.errors import StoreUnavailable
 
 _lock = threading.Lock()
@@ -46,6 +50,23 @@ def dynamodb_local() -> DynamoDBLocal:
             atexit.register(server.stop)
             _dynamo = server
         return _dynamo
+
+
+@contextmanager
+def fresh_tables(letter: str = "t") -> Iterator[tuple[Any, str]]:
+    """A client of the shared DynamoDB Local and a table prefix of its own whose tables exist inside the block.
+
+    Args:
+        letter: starts the prefix, so a test's tables are told apart in the server's list (``t3f9…-Jobs``).
+    """
+    dummy_aws_credentials()
+    ddb = dynamodb_local().client()
+    prefix = f"{letter}{uuid.uuid4().hex[:10]}-"
+    create_tables(ddb, prefix)
+    try:
+        yield ddb, prefix
+    finally:
+        delete_tables(ddb, prefix)
 
 
 def moto_endpoint() -> str:

@@ -24,7 +24,7 @@ from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.change_feed import events_after
 from backend.worker import streams as stream_worker
-from tests.helpers.aws_servers import client, dynamodb_local
+from tests.helpers.aws_servers import client, dynamodb_local, fresh_tables
 
 PID = "PAT_5e000001"
 NURSE = Principal("nurse", Role.NURSE)
@@ -42,16 +42,12 @@ class Env:
 
 @pytest.fixture
 def env() -> Iterator[Env]:
-    server = dynamodb_local()
-    prefix = f"s{uuid.uuid4().hex[:8]}-"
-    dynamodb = server.client()
-    create_tables(dynamodb, prefix)
-    streams = client("dynamodbstreams", server.endpoint_url)
-    stores = open_dynamodb_store(prefix, client=dynamodb)
-    stores.patients.add(Patient(patient_id=PID, name="Asha Verma", phone="+919812345678"))
-    feed = DynamoChangeFeed(dynamodb, prefix)
-    yield Env(stores, feed, StreamConsumer(dynamodb, streams, feed, prefix), prefix, dynamodb, streams)
-    delete_tables(dynamodb, prefix)
+    with fresh_tables("s") as (dynamodb, prefix):
+        streams = client("dynamodbstreams", dynamodb_local().endpoint_url)
+        stores = open_dynamodb_store(prefix, client=dynamodb)
+        stores.patients.add(Patient(patient_id=PID, name="Asha Verma", phone="+919812345678"))
+        feed = DynamoChangeFeed(dynamodb, prefix)
+        yield Env(stores, feed, StreamConsumer(dynamodb, streams, feed, prefix), prefix, dynamodb, streams)
 
 
 def _job(stores: RecordStore, job_id: str, *steps: tuple[JobStatus, str | None]) -> None:

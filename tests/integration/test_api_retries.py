@@ -5,7 +5,6 @@ A mobile app that lost a response sends the request again; the first answer come
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from backend.domain.idempotency import IdempotencyRecord, fingerprint, scoped_ke
 from backend.domain.models import Note
 from tests.fakes.idempotency import FakeIdempotencyStore
 from tests.helpers.api_client import PID, ApiHarness, api_harness
-from tests.helpers.aws_servers import dummy_aws_credentials, dynamodb_local
+from tests.helpers.aws_servers import dynamodb_local, fresh_tables
 from tests.helpers.speech import tone_bursts, wav_bytes
 
 START_MS = 1_800_000_000_000
@@ -95,15 +94,10 @@ def test_keys_are_kept_in_dynamodb_when_the_records_are(tmp_path: Path, monkeypa
     from fastapi.testclient import TestClient
 
     from backend.adapters.records.dynamodb.idempotency import DynamoIdempotencyStore
-    from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
     from backend.api.app import create_app
 
-    server = dynamodb_local()
-    dummy_aws_credentials()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
-    prefix = f"i{uuid.uuid4().hex[:8]}-"
-    create_tables(server.client(), prefix)
-    try:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", dynamodb_local().endpoint_url)
+    with fresh_tables("i") as (_, prefix):
         h = api_harness(tmp_path, demo=False, store="dynamodb", table_prefix=prefix)
         assert isinstance(h.api.state.idempotency.store, DynamoIdempotencyStore)
         nurse = {**h.auth("nurse"), "Idempotency-Key": "reg-ddb"}
@@ -113,8 +107,6 @@ def test_keys_are_kept_in_dynamodb_when_the_records_are(tmp_path: Path, monkeypa
         again = second_process.post("/v1/patients", json={"name": "Ravi Kumar"}, headers=nurse)
         assert again.json()["patient_id"] == first.json()["patient_id"] and again.headers["Idempotent-Replayed"]
         assert h.app.stores.patients.count() == 1
-    finally:
-        delete_tables(server.client(), prefix)
 
 
 def test_a_retried_upload_queues_one_job(harness: ApiHarness) -> None:

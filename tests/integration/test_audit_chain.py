@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,13 +11,13 @@ import pytest
 
 from backend.__main__ import main
 from backend.adapters.records.dynamodb.audit import DynamoAuditLog
-from backend.adapters.records.dynamodb.tables import AUDIT, create_tables, delete_tables
+from backend.adapters.records.dynamodb.tables import AUDIT
 from backend.adapters.records.sqlite import open_sqlite_store
 from backend.config import Settings
 from backend.domain.audit_chain import verify_chain
 from backend.domain.models import AuditEvent, Note, NoteStatus
 from backend.ports import AuditLog
-from tests.helpers.aws_servers import dummy_aws_credentials, dynamodb_local
+from tests.helpers.aws_servers import fresh_tables
 
 _DROP_TRIGGERS = "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
 
@@ -106,14 +105,8 @@ def test_sqlite_itself_refuses_to_change_or_delete_a_signed_note(data_dir: Path)
 
 @pytest.fixture
 def dynamo_audit() -> Iterator[tuple[DynamoAuditLog, object, str]]:
-    dummy_aws_credentials()
-    ddb = dynamodb_local().client()
-    prefix = f"t{uuid.uuid4().hex[:10]}-"
-    create_tables(ddb, prefix)
-    try:
+    with fresh_tables() as (ddb, prefix):
         yield DynamoAuditLog(ddb, prefix), ddb, prefix + AUDIT
-    finally:
-        delete_tables(ddb, prefix)
 
 
 def _rows(ddb, table: str) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]

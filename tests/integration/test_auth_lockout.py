@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,13 +10,12 @@ import pytest
 from argon2 import PasswordHasher
 
 from backend.adapters.records.dynamodb import open_dynamodb_store
-from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.domain.errors import AuthenticationFailed
 from backend.domain.models import Role
 from backend.ports import RecordStore
 from backend.services import auth
 from backend.services.login_guard import LoginGuard, LoginPolicy
-from tests.helpers.aws_servers import dummy_aws_credentials, dynamodb_local
+from tests.helpers.aws_servers import fresh_tables
 
 THREADS, TRIES = 12, 3
 NOW = 1_700_000_000.0
@@ -30,14 +28,8 @@ def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rec
 
         yield open_sqlite_store(tmp_path / "copilot.sqlite3")
         return
-    dummy_aws_credentials()
-    ddb = dynamodb_local().client()
-    prefix = f"t{uuid.uuid4().hex[:10]}-"
-    create_tables(ddb, prefix)
-    try:
+    with fresh_tables() as (ddb, prefix):
         yield open_dynamodb_store(prefix, client=ddb)
-    finally:
-        delete_tables(ddb, prefix)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ botocore's Stubber would short-circuit before retries and prove nothing about th
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,21 +15,15 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from backend.adapters.records.dynamodb import open_dynamodb_store
-from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.domain.errors import ConcurrentUpdate, StoreUnavailable
 from backend.domain.models import Note, Patient
-from tests.helpers.aws_servers import dummy_aws_credentials, dynamodb_local
+from tests.helpers.aws_servers import dynamodb_local, fresh_tables
 
 
 @pytest.fixture(scope="module")
 def tables() -> Iterator[tuple[Any, str]]:
-    dummy_aws_credentials()
-    server = dynamodb_local()
-    prefix = f"f{uuid.uuid4().hex[:8]}-"
-    client = server.client()
-    create_tables(client, prefix)
-    yield server, prefix
-    delete_tables(client, prefix)
+    with fresh_tables("f") as (_, prefix):
+        yield dynamodb_local(), prefix
 
 
 class _Raw:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,12 +18,12 @@ from boto3.dynamodb.types import TypeSerializer
 
 from backend.adapters.records.dynamodb import open_dynamodb_store
 from backend.adapters.records.dynamodb.notes import change_shard
-from backend.adapters.records.dynamodb.tables import JOBS, NOTES, create_tables, delete_tables
+from backend.adapters.records.dynamodb.tables import JOBS, NOTES
 from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.models import JobStatus
 from backend.domain.note_content import CitedText, Diagnosis
 from backend.ports import RecordStore
-from tests.helpers.aws_servers import dummy_aws_credentials, dynamodb_local
+from tests.helpers.aws_servers import fresh_tables
 from tests.unit.test_legacy_rows import OLD_NOTE
 
 OLD_JOB: dict[str, Any] = {
@@ -64,17 +63,11 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Record
         _write_sqlite(path)
         yield open_sqlite_store(path)
         return
-    dummy_aws_credentials()
-    ddb = dynamodb_local().client()
-    prefix = f"t{uuid.uuid4().hex[:10]}-"
-    create_tables(ddb, prefix)
-    shard = change_shard(OLD_NOTE["patient_id"])
-    ddb.put_item(TableName=prefix + NOTES, Item=_item(OLD_NOTE, change_shard=shard, draft_shard=shard))
-    ddb.put_item(TableName=prefix + JOBS, Item=_item(OLD_JOB))
-    try:
+    with fresh_tables() as (ddb, prefix):
+        shard = change_shard(OLD_NOTE["patient_id"])
+        ddb.put_item(TableName=prefix + NOTES, Item=_item(OLD_NOTE, change_shard=shard, draft_shard=shard))
+        ddb.put_item(TableName=prefix + JOBS, Item=_item(OLD_JOB))
         yield open_dynamodb_store(prefix, client=ddb)
-    finally:
-        delete_tables(ddb, prefix)
 
 
 def test_an_old_note_reads_typed_through_every_query(old_store: RecordStore) -> None:

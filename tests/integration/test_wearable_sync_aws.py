@@ -17,12 +17,11 @@ import pytest
 
 from backend.adapters.blobs.s3 import S3BlobStore
 from backend.adapters.records.dynamodb import open_dynamodb_store
-from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.adapters.wearables.ultrahuman_api import UltrahumanClient
 from backend.domain.models import Patient
 from backend.domain.sync_schedule import lease_name
 from backend.services.wearable_sync import WearableSyncDeps, sync_wearables
-from tests.helpers.aws_servers import client, dummy_aws_credentials, dynamodb_local, moto_endpoint
+from tests.helpers.aws_servers import client, fresh_tables, moto_endpoint
 from tests.helpers.ultrahuman_server import day_response, partner_api
 from tests.unit.test_infra_template import TEMPLATES, _as_list, _statements, _text
 
@@ -89,17 +88,11 @@ def _granted(action: str, resource: str) -> bool:
 
 @pytest.fixture
 def aws() -> Iterator[tuple[Any, Any, Recorder, str]]:
-    dummy_aws_credentials()
-    ddb = dynamodb_local().client()
-    prefix = f"t{uuid.uuid4().hex[:10]}-"
-    create_tables(ddb, prefix)
-    s3 = client("s3", moto_endpoint())
-    bucket = f"sync-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=bucket)
-    try:
+    with fresh_tables() as (ddb, prefix):
+        s3 = client("s3", moto_endpoint())
+        bucket = f"sync-{uuid.uuid4().hex[:10]}"
+        s3.create_bucket(Bucket=bucket)
         yield ddb, s3, Recorder(prefix), bucket
-    finally:
-        delete_tables(ddb, prefix)
 
 
 def test_every_call_of_the_sync_is_granted_to_its_role(aws) -> None:  # type: ignore[no-untyped-def]

@@ -27,9 +27,8 @@ from numpy.typing import NDArray
 
 from backend.adapters.crypto import BlobCipher, DataKey
 from backend.adapters.records.dynamodb import open_dynamodb_store
-from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 from backend.ports import AudioCodec, BlobStore, JobQueue, OcrEngine, RecordStore, Transcriber
-from tests.helpers.aws_servers import client, dummy_aws_credentials, dynamodb_local, moto_endpoint
+from tests.helpers.aws_servers import client, fresh_tables, moto_endpoint
 from tests.helpers.speech import whisper, whisper_model_dir
 
 __all__ = ["whisper", "whisper_model_dir"]  # session fixtures of the speech contract
@@ -55,14 +54,8 @@ def _record_store(param: str, tmp_path: Path) -> Iterator[RecordStore]:
 
         yield open_sqlite_store(tmp_path / "copilot.sqlite3", _key(param))
         return
-    dummy_aws_credentials()
-    ddb = dynamodb_local().client()
-    prefix = f"t{uuid.uuid4().hex[:10]}-"
-    create_tables(ddb, prefix)
-    try:
+    with fresh_tables() as (ddb, prefix):
         yield open_dynamodb_store(prefix, client=ddb)
-    finally:
-        delete_tables(ddb, prefix)
 
 
 @pytest.fixture(params=["fake", *STORED_RECORDS])

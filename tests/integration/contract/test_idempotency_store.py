@@ -4,7 +4,6 @@ live, its first answer is kept until it expires, a failed request's claim is rel
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from backend.adapters.crypto import DataKey
 from backend.domain.idempotency import IdempotencyRecord, scoped_key
 from backend.ports import IdempotencyStore
-from tests.helpers.aws_servers import dummy_aws_credentials, dynamodb_local
+from tests.helpers.aws_servers import fresh_tables
 
 KEY = scoped_key("nurse", "retry-7f3a")
 
@@ -33,16 +32,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Idempotenc
         yield SqliteIdempotencyStore(Database(tmp_path / "copilot.sqlite3", key))
         return
     from backend.adapters.records.dynamodb.idempotency import DynamoIdempotencyStore
-    from backend.adapters.records.dynamodb.tables import create_tables, delete_tables
 
-    dummy_aws_credentials()
-    ddb = dynamodb_local().client()
-    prefix = f"t{uuid.uuid4().hex[:10]}-"
-    create_tables(ddb, prefix)
-    try:
+    with fresh_tables() as (ddb, prefix):
         yield DynamoIdempotencyStore(ddb, prefix)
-    finally:
-        delete_tables(ddb, prefix)
 
 
 def _pending(fingerprint: str = "fp-1", expires_at: int = 2_000) -> IdempotencyRecord:
