@@ -24,7 +24,12 @@ def open_citation(patient_id: str, ref: dict[str, object]) -> None:
 
 with one_tab:
     patient = pick_patient("ask")
-    if patient is not None:
+    if patient is None:
+        st.info(
+            "Choose a patient to ask about their notes, medications, documents and health metrics; "
+            "to find every patient on a medicine or with a diagnosis, use Across patients."
+        )
+    else:
         app.ask_cache().prepare(patient.patient_id)  # built in the background while the question is typed
         with st.form("ask_form"):
             question = st.text_input(
@@ -63,7 +68,7 @@ with one_tab:
                     col1.markdown(f"[{i}] **{md_escape(c.label)}** — {md_escape(c.snippet)}")
                     if col2.button("Open in timeline", key=f"ask_open_{i}"):
                         open_citation(patient.patient_id, c.ref)
-            with st.expander("Passages retrieved"):
+            with st.expander("Passages retrieved (how closely each matched the question, 0 to 1)"):
                 for p in answer.passages:
                     st.markdown(f"`{p.score:.2f}` **{md_escape(p.label)}** — {md_escape(p.text[:300])}")
 

@@ -8,6 +8,7 @@ from backend.domain.anomaly.rules import load_rules
 from backend.domain.models import now_ms
 from backend.services.cohort import recent_anomalies
 from backend.services.timeline import changed_since, dashboard_summary
+from ui.audit_words import action_words
 from ui.clock import clock_text, when, zone_name
 from ui.runtime import get_app, require_principal, rerun_app_quietly, session_ended_in_fragment
 from ui.safe import md_escape
@@ -43,11 +44,11 @@ left, right = st.columns(2)
 with left:
     st.subheader(f"Drafts waiting for signature ({len(summary.drafts)})")
     if not summary.drafts:
-        st.caption("Nothing to sign.")
+        st.caption("Nothing to sign: a draft saved from the Scribe page waits here for a doctor.")
     for d in summary.drafts[:20]:
         c1, c2 = st.columns([4, 1])
         c1.markdown(
-            f"**{md_escape(d.patient_name)}** · {when(d.timestamp)} · by {md_escape(d.author)}  \n{md_escape(d.headline or 'no chief complaint')}"
+            f"**{md_escape(d.patient_name)}** · {when(d.timestamp)} · by {md_escape(d.author)}  \n{md_escape(d.headline or 'chief complaint not recorded')}"
         )
         if c2.button("Review", key=f"dash_review_{d.patient_id}_{d.timestamp}"):
             st.session_state[SELECTED] = d.patient_id
@@ -58,6 +59,11 @@ with right:
     rows = recent_anomalies(app.stores, principal, days=7)
     if not rows:
         st.caption("No anomalies in the last 7 days.")
+    else:
+        st.caption(
+            "Illness score: 0 (usual) to 1 (far off) — resting HR up, HRV down and temperature up against the "
+            "patient's own baseline, as charted on Health metrics (alert at 0.5). Open a patient to see why."
+        )
     rules = load_rules().metrics
     for r in rows[:10]:
         c1, c2 = st.columns([4, 1])
@@ -76,7 +82,7 @@ if summary.recent_activity:
                 {
                     f"when ({zone_name(now_ms())})": when(e.at, zone=False),
                     "user": e.actor,
-                    "action": e.action,
+                    "what": action_words(e.action),
                     "patient ID": e.patient_id or "",
                 }
                 for e in summary.recent_activity

@@ -11,6 +11,7 @@ from backend.charts.ocr_overlay import outline_boxes
 from backend.domain.document_identity import IdentityCheck, swapped_day
 from backend.domain.errors import CopilotError
 from backend.domain.models import Job, JobStatus, Medication, Patient, now_ms
+from backend.domain.plural import counted
 from backend.services import document_jobs
 from backend.services.digitize import Reading, mismatch_summary
 from backend.services.scribe import IN_PROGRESS
@@ -310,6 +311,6 @@ if st.button("Save to patient history", type="primary", key="digitize_save", dis
         forget_reading()
         when_dated = f"dated {entry.document_date}" if entry.document_date else "dated by today's upload"
         st.success(
-            f"Saved {len(entry.medications)} medication(s) with the original document. They are on the "
-            f"patient's timeline, {when_dated}."
+            f"Saved {counted(len(entry.medications), 'medication')} with the original document. "
+            f"{'It is' if len(entry.medications) == 1 else 'They are'} on the patient's timeline, {when_dated}."
         )

@@ -32,6 +32,23 @@ def _age(dob: str | None) -> str:
     return f"**Age** {age_on(born, clinic_day(now_ms()))} (born {born.isoformat()})"
 
 
+# What a nurse or doctor does next with a patient they found: the page opens with this patient chosen.
+NEXT_STEPS = (
+    ("Record a consultation", "pages/scribe.py", ":material/mic:"),
+    ("Digitize a prescription", "pages/digitize.py", ":material/document_scanner:"),
+    ("Open the timeline", "pages/timeline.py", ":material/timeline:"),
+    ("Health metrics", "pages/health_metrics.py", ":material/monitor_heart:"),
+)
+
+
+def next_steps(patient_id: str) -> None:
+    """Buttons to the pages that act on this patient (every role that finds patients has these pages)."""
+    for col, (label, target, icon) in zip(st.columns(len(NEXT_STEPS)), NEXT_STEPS, strict=True):
+        if col.button(label, icon=icon, key=f"patients_go_{target}", width="stretch"):
+            st.session_state[SELECTED] = patient_id
+            st.switch_page(target)
+
+
 app, principal = get_app(), require_principal()
 region = app.settings.default_region
 st.title("Patients")
@@ -90,6 +107,7 @@ with find_tab:
                     st.session_state["patients_edit_notice"] = "Saved."  # shown after the rerun that reloads it
                     st.rerun()
         wearable_link_form(app, principal, patient)
+        next_steps(patient.patient_id)
 
 with list_tab:
     cursors: list[str | None] = st.session_state.setdefault("patients_cursors", [None])
@@ -99,7 +117,7 @@ with list_tab:
         st.error(e.message)
     else:
         st.dataframe(
-            [{"name": p.name, "phone": p.phone, "dob": p.dob, "sex": p.sex, "id": p.patient_id} for p in page.items],
+            [{"name": p.name, "phone": p.phone, "born": p.dob, "sex": p.sex, "ID": p.patient_id} for p in page.items],
             hide_index=True,
             width="stretch",
         )

@@ -12,6 +12,7 @@ from ui.live_recorder import live_tab
 from ui.note_review import review_note, when
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
+from ui.visit_summary import visit_summary_preview
 from ui.widgets import pick_patient
 
 app, principal = get_app(), require_principal()
@@ -44,7 +45,11 @@ def submit(data: bytes, filename: str, source: str) -> bool:
         st.error(md_escape(e.message))
         return False
     st.session_state.setdefault("scribe_submitted", set()).add(job.job_id)
-    st.success(f"Recording saved. Job {job.job_id} is queued — you can leave this page and come back.")
+    # The job's id means nothing to a nurse: say where the draft will appear instead.
+    st.success(
+        "Recording saved. Its draft is being prepared: follow it under Recordings below; it opens here for review "
+        "when it is ready (you can leave this page and come back)."
+    )
     return True
 
 
@@ -118,7 +123,7 @@ st.divider()
 st.subheader("Review")
 drafts = list_notes(app.stores, principal, patient.patient_id, limit=20).items
 if not drafts:
-    st.caption("No notes yet.")
+    st.caption("No notes yet for this patient: record or upload a consultation above, and its draft appears here.")
     st.stop()
 by_ts = {n.timestamp: n for n in drafts}
 # The options name each note by its time only: the browser keeps an option's first label while its value stays
@@ -130,3 +135,5 @@ choice = st.selectbox(
     key="scribe_note_choice",
 )
 review_note(principal, by_ts[choice], key=f"scribe_review_{choice}")
+# Once signed, the after-visit summary is printed from here, where the visit was just reviewed (doctors).
+visit_summary_preview(principal, by_ts[choice], key=f"scribe_review_{choice}")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from backend.domain.errors import CopilotError
 from backend.domain.models import now_ms
+from backend.domain.plural import counted
 from backend.services.history import document_original, get_history_entry
 from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
@@ -29,6 +30,8 @@ ICONS = {
     "anomaly": ":material/monitor_heart:",
 }
 FOCUS = "timeline_focus"
+# Where a medication list came from, in words (the stored source is a code such as "demo").
+LIST_SOURCES = {"demo": "demo data", "import": "imported", "api": "sent by an app", "manual": "entered here"}
 
 app, principal = get_app(), require_principal()
 st.title("Timeline")
@@ -77,7 +80,7 @@ with meds_tab:
             )
 
 with stream_tab:
-    c1, c2 = st.columns([2, 2])
+    c1, c2 = st.columns([3, 2])  # the four kinds fit on one line at a laptop's width
     kinds = c1.multiselect(
         "Show", list(KINDS), default=list(KINDS), format_func=KINDS.__getitem__, key="timeline_kinds"
     )
@@ -104,7 +107,7 @@ with stream_tab:
         st.error(md_escape(e.message))
         st.stop()
     focus = st.session_state.get(FOCUS) or {}
-    st.caption(f"{page.total} item(s) · times in {zone_name(now_ms())}")
+    st.caption(f"{counted(page.total, 'item')} · times in {zone_name(now_ms())}")
     for item in page.items:
         focused = focus and all(item.ref.get(k) == v for k, v in focus.items())
         # An anomaly or a dated document is a day, not an instant: its date, not 05:30 of it.
@@ -114,7 +117,8 @@ with stream_tab:
             stamp = str(item.detail["document_date"])
         else:
             stamp = when(item.timestamp)[:16]
-        label = f"{ICONS[item.kind]} {stamp} · {md_escape(item.title)}" + (f" · {item.status}" if item.status else "")
+        status = LIST_SOURCES.get(item.status, item.status) if item.kind == "medications" else item.status
+        label = f"{ICONS[item.kind]} {stamp} · {md_escape(item.title)}" + (f" · {md_escape(status)}" if status else "")
         with st.expander(label, expanded=bool(focused)):
             st.markdown(md_escape(item.summary))
             if item.kind == "note":

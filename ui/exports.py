@@ -62,16 +62,21 @@ def export_panel(app: App, principal: Principal, patient: Patient, episodes_for:
             ready["summary"] = _Prepared(label, html, f"{pid}-summary-{clock.clinic_day(now_ms())}.html", "text/html")
     except CopilotError as e:
         st.error(md_escape(e.message))
-    for slot, file in ready.items():
-        # The time says how fresh a file prepared earlier in this session is: a note signed since is not in it.
-        st.download_button(
+    # Each download sits under the button that prepared it, so it is plain which file a click made.
+    for slot, column in (("fhir", fhir), ("abdm", abdm), ("summary", summary)):
+        file = ready.get(slot)
+        if file is None:
+            continue
+        column.download_button(
             file.label,
             file.data,
             file_name=file.file_name,
             mime=file.mime,
+            type="primary",
             key=f"timeline_{slot}_download",
-            help=f"Prepared at {file.prepared_at}; prepare it again to include later changes.",
         )
+        # The time says how fresh a file prepared earlier in this session is: a note signed since is not in it.
+        column.caption(f"Prepared at {file.prepared_at}; prepare it again to include later changes.")
 
 
 @dataclass(frozen=True)

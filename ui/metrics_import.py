@@ -6,6 +6,7 @@ import streamlit as st
 
 from backend.domain.errors import CopilotError
 from backend.domain.metrics import ImportReport
+from backend.domain.plural import counted
 from backend.services.metrics_jobs import MetricsJobDeps, import_job, import_report, retry_import
 from backend.services.scribe import IN_PROGRESS
 from ui.runtime import require_principal, rerun_app_quietly
@@ -60,5 +61,5 @@ def _report(report: ImportReport) -> None:
     if report.unknown_metrics:
         st.warning("Unknown metric names (ignored): " + ", ".join(md_escape(m) for m in report.unknown_metrics))
     if report.rejected:
-        st.warning(f"{report.rejected_total} row(s) rejected:")
+        st.warning(f"{counted(report.rejected_total, 'row')} rejected:")
         st.dataframe([{"line": line, "reason": reason} for line, reason in report.rejected[:200]], hide_index=True)

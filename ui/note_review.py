@@ -10,6 +10,7 @@ import streamlit as st
 from backend.domain.drafting.drafter import VITAL_LABELS
 from backend.domain.errors import CopilotError, NotFound
 from backend.domain.models import Medication, Note, NoteStatus
+from backend.domain.plural import counted
 from backend.services.access import Permission, Principal
 from backend.services.notes import SECTIONS, amend_note, save_draft, sign_draft, version_chain
 from backend.services.recordings import recording_audio
@@ -25,8 +26,9 @@ from ui.safe import md_escape
 if TYPE_CHECKING:
     from ui.runtime import App
 
-MED_COLUMNS = ["name", "strength", "form", "route", "frequency", "duration", "instructions", "status", "verified"]
+MED_COLUMNS = ["name", "strength", "frequency", "form", "route", "duration", "instructions", "status", "verified"]
 SHOWN_ONLY = ["heard_as"]  # shown in the medication table, never written back from it
+NO_EVIDENCE = "(nothing highlighted)"
 
 
 def when(ms: int | None) -> str:
@@ -42,15 +44,16 @@ def _evidence_choices(note: Note) -> list[tuple[str, list[int]]]:
         if item is not None and item.text:
             choices.append((f"{label}: {item.text[:90]}", list(item.segment_ids)))
     for v in note.vitals:
-        choices.append((f"vital {v.kind}: {v.value} {v.unit}", list(v.segment_ids)))
+        choices.append((f"vital: {VITAL_LABELS.get(v.kind, v.kind)} {v.value} {v.unit}", list(v.segment_ids)))
     for m in note.medications:
         choices.append((f"medication: {m.name} {m.strength or ''}", list(m.evidence.segment_ids)))
     return choices
 
 
 def _meds_frame(meds: list[Medication]) -> list[dict[str, Any]]:
-    # What was heard sits beside the name it was recovered as, where the clinician compares them.
-    shown = MED_COLUMNS[:1] + (SHOWN_ONLY if any(m.heard_as for m in meds) else []) + MED_COLUMNS[1:]
+    # What was heard sits beside the name it was recovered as, where the clinician compares them; "verified"
+    # follows at once, so it is on screen at a laptop's width (the table scrolls sideways past the dose).
+    shown = ["name", *(SHOWN_ONLY if any(m.heard_as for m in meds) else []), "verified", *MED_COLUMNS[1:-1]]
     return [{c: getattr(m, c) for c in shown} for m in meds]
 
 
@@ -106,7 +109,12 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
     with right:
         st.markdown("**Transcript** · who said what")
         choices = _evidence_choices(note)
-        label = st.selectbox("Show the evidence of", ["—"] + [c[0] for c in choices], key=f"{key}_evidence")
+        label = st.selectbox(
+            "Highlight where the draft's words came from",
+            [NO_EVIDENCE] + [c[0] for c in choices],
+            key=f"{key}_evidence",
+            help="Choose a line of the draft: the turns it was taken from are highlighted and the audio starts there.",
+        )
         ids = next((c[1] for c in choices if c[0] == label), [])
         if note.audio_key:
             start = min((s.start for s in note.transcript if s.id in ids), default=0.0) if ids else 0.0
@@ -150,12 +158,13 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
         suggested = unconfirmed_codes(note)
         if may_sign and suggested:
             st.info(
-                f"{suggested} ICD-10 code(s) above are suggestions nobody has confirmed. You can sign now: they stay "
-                "marked as suggested (not chosen by a clinician) in the record and its exports."
+                f"{counted(suggested, 'ICD-10 code')} above {'is a suggestion' if suggested == 1 else 'are suggestions'}"
+                f" nobody has confirmed. You can sign now: {'it stays' if suggested == 1 else 'they stay'} marked as "
+                "suggested (not chosen by a clinician) in the record and its exports."
             )
         if note.status is NoteStatus.DRAFT and editable and not may_sign:
             st.caption("A doctor signs this note: save your changes and it waits on the doctor's dashboard.")
-        c1, c2, c3 = st.columns(3)
+        c1, c2 = st.columns(2)
         try:
             if to_confirm is not None:
                 confirm_medication(app.stores, principal, note, to_confirm)
@@ -172,13 +181,18 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 sign_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
                 st.session_state[f"{key}_notice"] = (
                     "Signed. The note is now on the patient's timeline and can no longer change."
-                    + (f" {suggested} ICD-10 code(s) remain unconfirmed suggestions." if suggested else "")
+                    + (
+                        " The patient's after-visit summary is below, to preview and print."
+                        if principal.can(Permission.EXPORT)
+                        else ""
+                    )
+                    + (f" {_unconfirmed(suggested)}" if suggested else "")
                 )
                 st.rerun()
             if (
                 note.status is NoteStatus.SIGNED
                 and principal.can(Permission.EDIT_NOTES)
-                and c3.button("Amend", key=f"{key}_amend")
+                and c1.button("Amend", key=f"{key}_amend")
             ):
                 amend_note(app.stores, principal, note)
                 st.success("Amendment started as a new draft; the signed version is kept.")
@@ -192,6 +206,10 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
             with st.expander("Version history"):
                 for v in version_chain(app.stores, principal, note)[1:]:
                     st.markdown(f"- {when(v.timestamp)} · {v.status.value} · signed by {md_escape(v.signer or '—')}")
+
+
+def _unconfirmed(n: int) -> str:
+    return f"{counted(n, 'ICD-10 code')} {'remains an unconfirmed suggestion' if n == 1 else 'remain unconfirmed suggestions'}."
 
 
 def _awaits_confirmation(med: Medication) -> bool:
@@ -244,7 +262,7 @@ def _roles_change(
         return
     n = sum(1 for s in note.transcript if s.id in pending["roles"] and pending["roles"][s.id] != s.speaker)
     st.warning(
-        f"This draft has been edited. Changing the role of {n} turn(s) redoes it from the transcript: its text and "
+        f"This draft has been edited. Changing the role of {counted(n, 'turn')} redoes it from the transcript: its text and "
         "medications are replaced by a new draft and your edits are lost. Redo the draft?"
     )
     yes, no = st.columns(2)
@@ -269,7 +287,7 @@ def _relabel(app: App, principal: Principal, note: Note, key: str, roles: dict[i
     # Widgets keep what they showed: drop them so the new draft is what appears.
     for k in [*(f"{key}_{s}" for s in SECTIONS), f"{key}_meds"]:
         st.session_state.pop(k, None)
-    st.session_state[f"{key}_notice"] = f"Roles changed on {changed} turn(s); the draft was redone from them."
+    st.session_state[f"{key}_notice"] = f"Roles changed on {counted(changed, 'turn')}; the draft was redone from them."
     st.rerun()
 
 
@@ -283,7 +301,8 @@ def _vitals(note: Note) -> None:
                 "vital": VITAL_LABELS.get(v.kind, v.kind),
                 "value": v.value,
                 "unit": v.unit,
-                "check": "ok" if v.plausible else f"check: {v.reason or 'implausible'}",
+                # "plausible" says the reading can be real, not that it is normal (150/95 is plausible).
+                "reading": "plausible" if v.plausible else f"check: {v.reason or 'implausible'}",
             }
             for v in note.vitals
         ],

@@ -9,6 +9,7 @@ import streamlit as st
 
 from backend.domain.models import Note, Segment
 from backend.domain.note_content import RecoveredName
+from backend.domain.plural import counted
 from backend.services.scribe_roles import ROLES, swapped_roles
 from ui.safe import md_escape
 
@@ -96,7 +97,7 @@ def role_request(note: Note, key: str) -> dict[int, str] | None:
             text_col.markdown(f":gray[{clock(seg.start)}] {md_escape(seg.text)}")
             if role is not None and role != seg.speaker:
                 chosen[seg.id] = role
-    label = f"Apply {len(chosen)} role change(s) and redo the draft" if chosen else "No role changed yet"
+    label = f"Apply {counted(len(chosen), 'role change')} and redo the draft" if chosen else "No role changed yet"
     if st.button(label, key=f"{key}_apply_roles", disabled=not chosen, type="primary"):
         return chosen
     return None

@@ -206,7 +206,7 @@ async def _digitize(user: User, files: Path) -> None:
         user,
         "save document",
         lambda: page.get_by_role("button", name="Save to patient history").click(),
-        lambda: expect(page.get_by_text("Saved 1 medication(s)")).to_be_visible(),
+        lambda: expect(page.get_by_text("Saved 1 medication")).to_be_visible(),
     )
 
 

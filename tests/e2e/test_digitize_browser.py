@@ -38,7 +38,7 @@ def test_upload_prescription_then_timeline(server: str, page: Page, artifacts: P
     expect(page.get_by_role("button", name="Save to patient history")).to_be_disabled()
     page.get_by_text("I have checked: this document belongs to Sita Devi").click()
     page.get_by_role("button", name="Save to patient history").click()
-    expect(page.get_by_text("Saved 3 medication(s)")).to_be_visible()
+    expect(page.get_by_text("Saved 3 medications")).to_be_visible()
 
     goto(page, "Timeline")
     expect(page.get_by_test_id("stDataFrame").first).to_contain_text("metformin")  # the active medication list

@@ -48,4 +48,4 @@ def test_the_timeline_and_dashboard_show_the_clinics_clock(app: App) -> None:
     dash = open_page("dashboard", DOCTOR)
     (live,) = [c.value for c in dash.caption if c.value.startswith("Live: checked at")]
     assert live.endswith(" IST")
-    assert any(c.value.endswith("item(s) · times in IST") for c in at.caption)
+    assert any(c.value.endswith("1 item · times in IST") for c in at.caption)

@@ -46,7 +46,7 @@ def test_suggested_codes_are_shown_with_their_titles_and_confirmed_on_request(ap
     assert "`I10` Essential \\(primary\\) hypertension" in row_of(at, "Hypertension")
     assert "suggested from the words — not confirmed" in row_of(at, "Hypertension")
     assert "no code suggested" in row_of(at, "Right testicular nodule")  # no guess
-    assert any("2 ICD-10 code(s) above are suggestions" in i.value for i in at.info)
+    assert any("2 ICD-10 codes above are suggestions" in i.value for i in at.info)
 
     at.button(key=f"{key}_dx_0_confirm").click().run()
     assert not at.exception, at.exception
@@ -54,7 +54,7 @@ def test_suggested_codes_are_shown_with_their_titles_and_confirmed_on_request(ap
     choice = stored(app, note).diagnoses[0].icd10
     assert choice is not None and (choice.code, choice.by) == ("I10", "doctor")
     assert stored(app, note).diagnoses[1].icd10 is None  # the others are untouched
-    assert any("1 ICD-10 code(s) above are suggestions" in i.value for i in at.info)
+    assert any("1 ICD-10 code above is a suggestion" in i.value for i in at.info)
 
 
 def test_another_code_is_found_by_words_or_by_code_and_no_code_is_a_choice(app: App) -> None:
@@ -85,7 +85,7 @@ def test_signing_with_unconfirmed_codes_is_allowed_and_says_so(app: App) -> None
     at.button(key=f"{key}_sign").click().run()
     assert not at.exception, at.exception
     assert stored(app, note).status is NoteStatus.SIGNED
-    assert any("2 ICD-10 code(s) remain unconfirmed suggestions" in s.value for s in at.success)
+    assert any("2 ICD-10 codes remain unconfirmed suggestions" in s.value for s in at.success)
     # A signed note shows its codes but offers no way to change them.
     assert "suggested from the words" in row_of(at, "Hypertension")
     assert not [b for b in at.button if b.key and b.key.startswith(f"{key}_dx_")]

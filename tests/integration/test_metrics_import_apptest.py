@@ -44,7 +44,7 @@ def test_the_worker_imports_and_the_page_shows_the_report(app: App) -> None:
     at, job_id = _import(app, "days.csv", WIDE)
     assert app.stores.jobs.get(job_id).kind == "metrics_import"
     assert any("8 daily values" in s.value and "csv" in s.value for s in at.success), [s.value for s in at.success]
-    assert any("1 row(s) rejected" in w.value for w in at.warning)
+    assert any("1 row rejected" in w.value for w in at.warning)
     assert len(app.stores.metrics.days(PID)) == 8
 
 

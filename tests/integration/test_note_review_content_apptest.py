@@ -65,11 +65,12 @@ def test_vitals_show_their_check_and_every_item_offers_its_evidence(app: App) ->
     (table,) = [d.value for d in at.dataframe if "vital" in d.value.columns]
     rows = {r["vital"]: r for r in table.to_dict("records")}
     bp, hr = rows["Blood pressure"], rows["Heart rate"]  # named as a clinician says them
-    assert (bp["value"], bp["unit"], bp["check"]) == ("140/90", "mmHg", "ok")
-    assert hr["check"].startswith("check: ") and "outside the plausible range" in hr["check"]
+    assert (bp["value"], bp["unit"], bp["reading"]) == ("140/90", "mmHg", "plausible")
+    assert hr["reading"].startswith("check: ") and "outside the plausible range" in hr["reading"]
     options = at.selectbox(key=f"{key}_evidence").options
     assert "chief complaint: cough" in options and "follow up: in 2 weeks" in options
-    assert "vital bp: 140/90 mmHg" in options
+    assert "vital: Blood pressure 140/90 mmHg" in options  # named as on the vitals table, not "bp"
+    assert options[0] == "(nothing highlighted)"
     assert any(o.startswith("subjective: ") for o in options)
     # Choosing an item highlights the transcript turns it came from.
     assert not any(":orange-background[" in m.value for m in at.markdown)

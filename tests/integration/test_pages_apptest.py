@@ -116,7 +116,9 @@ def test_scribe_records_with_audio_input_and_queues_a_job() -> None:
     at.button(key="scribe_submit_recording").click().run()
     assert not at.exception
     assert any("Recording saved." in s.value for s in at.success)
-    assert "JOB_" in " ".join(s.value for s in at.success)
+    said = " ".join(s.value for s in at.success)
+    assert "follow it under Recordings below" in said and "JOB_" not in said  # where to look, not a raw job id
+    assert any(m.value == "**Recordings**" for m in at.markdown)  # and the queued recording is listed there
 
 
 def test_scribe_upload_of_a_non_audio_file_is_refused() -> None:
