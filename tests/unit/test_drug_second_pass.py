@@ -12,6 +12,7 @@ from backend.domain.medications.second_pass import (
     offered_spelling,
     second_pass,
     word_room,
+    write_in,
 )
 from backend.domain.models import Segment, Word
 from backend.services.scribe_pipeline import Heard, draft_transcript, transcribe_recording
@@ -300,3 +301,26 @@ def test_a_dictation_word_glued_to_the_name_is_not_part_of_what_was_heard() -> N
     assert got is not None and (got.drug, got.heard) == ("carvedilol", "carvedil")
     # An English word that starts like one is left whole ("orderly" is no glued name).
     assert all(s.heard != "ly" for s in find_stretches([_segment("so the orderly 25 milligrams")]))
+
+
+def test_a_dose_of_and_giving_you_are_drug_slots() -> None:
+    segs = [
+        _segment("I want to put you on 50 milligrams of ultra every six hours", 0),
+        _segment("we've been giving you magapentin for that, is it helping", 1, 30.0),
+        _segment("we will give you a call next week", 2, 60.0),
+    ]
+    got = [(s.segment_id, s.heard) for s in find_stretches(segs)]
+    assert (0, "ultra") in got and (1, "magapentin") in got
+    found = accept(find_stretches(segs[:1])[0], "50 milligrams of Ultram every six hours.", candidates("ultra"))
+    assert found is not None and (found.drug, found.heard) == ("tramadol", "ultra")
+    # A slot word no offered drug sounds like is not taken, whatever the decode says.
+    call = next(s for s in find_stretches(segs) if s.heard == "call")
+    assert accept(call, "we will give you a call next week", candidates("call")) is None
+    # Written in for drafting as a word of its own (the glued "-memory" Whisper added is left after it).
+    pieces = ["I", "went", "up", "to", "50", "milligrams", "of", "ultra", "-memory", "six", "hours"]
+    words = [Word(start=1.0 + 0.3 * i, end=1.25 + 0.3 * i, text=t) for i, t in enumerate(pieces)]
+    seg = Segment(id=0, start=1.0, end=4.3, text="I went up to 50 milligrams of ultra-memory six hours", words=words)
+    stretch = next(s for s in find_stretches([seg]) if s.heard == "ultra")
+    got = accept(stretch, "50 milligrams of Ultram every six.", candidates("ultra"))
+    assert got is not None
+    assert write_in([seg], [got])[0].text == "I went up to 50 milligrams of tramadol -memory six hours"

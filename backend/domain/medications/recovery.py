@@ -281,13 +281,17 @@ def _written(segment: Segment, found: list[tuple[Recovery, str]]) -> Segment:
     """The segment with each recovered name written in place of the words heard."""
     text = segment.text
     for r, name in sorted(found, key=lambda f: -f[0].start):
-        text = text[: r.start] + _spaced(text, r.start, name) + text[r.end :]
+        text = text[: r.start] + _spaced(text, r.start, r.end, name) + text[r.end :]
     return segment.model_copy(update={"text": text})
 
 
-def _spaced(text: str, start: int, name: str) -> str:
-    """``name`` as written in at ``start``: after a glued dictation word ("order|lisinopril") with a space."""
-    return " " + name if start > 0 and text[start - 1].isalpha() else name
+def _spaced(text: str, start: int, end: int, name: str) -> str:
+    """``name`` as written in over ``text[start:end]``, with a space after a glued dictation word
+    ("order|lisinopril") and before a glued piece of a compound it did not take ("ultra|-memory six hours"):
+    the drafter reads words, not compounds."""
+    before = " " if start > 0 and text[start - 1].isalpha() else ""
+    after = " " if text[end : end + 1] == "-" else ""
+    return before + name + after
 
 
 def recover_drug_names(segments: Sequence[Segment]) -> Recovered:

@@ -64,6 +64,8 @@ _BEFORE = re.compile(
     r"(?:\b(?:refill|refills|prescribe|prescribed|prescription)(?: (?:of|on|for))?"
     r"|\b(?:put|have|has|had|keep|kept|got|get|start|started|starting|restart|stay|staying) (?:you|him|her|them) on"
     r"|\b(?:you're|you are|i'm|i am|he's|she's|been|staying|still|stay) on"
+    r"|\b(?:give|gives|giving|gave|given) (?:you|him|her|them)"
+    r"|\b\d+(?:\.\d+)? ?(?:mg|mcg|milligrams?|micrograms?|units?|ml) of"
     r"|\b(?:continue|continuing|start|starting|started|restart|stop|stopped|increase|decrease|switch|switching"
     r"|take|takes|taking|took|using)"
     r"(?: (?:on|with|to|you to))?)(?: (?:the|your|his|her|a|some))?$",
@@ -375,6 +377,6 @@ def write_in(segments: Sequence[Segment], found: Sequence[Recovery]) -> list[Seg
         text = seg.text
         for r in sorted(by_segment.get(seg.id, []), key=lambda r: -r.start):
             if text[r.start : r.end] == r.heard:  # offsets are of this text (a stale recovery is left out)
-                text = text[: r.start] + _spaced(text, r.start, r.drug) + text[r.end :]
+                text = text[: r.start] + _spaced(text, r.start, r.end, r.drug) + text[r.end :]
         out.append(seg if text == seg.text else seg.model_copy(update={"text": text}))
     return out
