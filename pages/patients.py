@@ -77,6 +77,7 @@ with find_tab:
             if value:
                 facts.append(f"**{label}** {md_escape(value)}")
         st.markdown(" · ".join(facts))
+        next_steps(patient.patient_id)
         with st.expander("Edit details"), st.form("patients_edit_form"):
             name = st.text_input("Name", value=patient.name, max_chars=200, key="patients_edit_name")
             phone = st.text_input("Phone", value=patient.phone or "", key="patients_edit_phone")
@@ -107,7 +108,6 @@ with find_tab:
                     st.session_state["patients_edit_notice"] = "Saved."  # shown after the rerun that reloads it
                     st.rerun()
         wearable_link_form(app, principal, patient)
-        next_steps(patient.patient_id)
 
 with list_tab:
     cursors: list[str | None] = st.session_state.setdefault("patients_cursors", [None])

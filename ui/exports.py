@@ -27,6 +27,8 @@ ABDM_LABELS: dict[RecordKind, str] = {
     "OPConsultRecord": "Consultation (OPConsultRecord)",
     "PrescriptionRecord": "Prescription (PrescriptionRecord)",
 }
+# The download's label is short: it fits its column at a laptop's width (the long name is on the choice above).
+ABDM_SHORT: dict[RecordKind, str] = {"OPConsultRecord": "consultation", "PrescriptionRecord": "prescription"}
 FHIR_JSON = "application/fhir+json"
 CODES_NOTE = (
     "Diagnoses carry WHO ICD-10 codes: a code a clinician confirmed on the review screen is exported as chosen; "
@@ -55,11 +57,14 @@ def export_panel(app: App, principal: Principal, patient: Patient, episodes_for:
         )
         if kind is not None and abdm.button("Prepare ABDM record", key="timeline_abdm"):
             record = json.dumps(export_abdm_record(app.stores, principal, pid, kind), indent=1)
-            ready["abdm"] = _Prepared(f"Download {ABDM_LABELS[kind]} (JSON)", record, f"{pid}-{kind}.json", FHIR_JSON)
+            label = f"Download {ABDM_SHORT[kind]} (JSON)"
+            ready["abdm"] = _Prepared(label, record, f"{pid}-{kind}.json", FHIR_JSON)
         if summary.button("Prepare printable summary", key="timeline_summary"):
             html = summary_html(app.stores, principal, pid, episodes_for=episodes_for, tz=clock.clinic_tz())
-            label = "Download summary (HTML, print to PDF from the browser)"
-            ready["summary"] = _Prepared(label, html, f"{pid}-summary-{clock.clinic_day(now_ms())}.html", "text/html")
+            file_name = f"{pid}-summary-{clock.clinic_day(now_ms())}.html"
+            ready["summary"] = _Prepared(
+                "Download summary (HTML)", html, file_name, "text/html", "print it to PDF from the browser; "
+            )
     except CopilotError as e:
         st.error(md_escape(e.message))
     # Each download sits under the button that prepared it, so it is plain which file a click made.
@@ -76,7 +81,7 @@ def export_panel(app: App, principal: Principal, patient: Patient, episodes_for:
             key=f"timeline_{slot}_download",
         )
         # The time says how fresh a file prepared earlier in this session is: a note signed since is not in it.
-        column.caption(f"Prepared at {file.prepared_at}; prepare it again to include later changes.")
+        column.caption(f"{file.hint}Prepared at {file.prepared_at}; prepare it again to include later changes.")
 
 
 @dataclass(frozen=True)
@@ -85,4 +90,5 @@ class _Prepared:
     data: str
     file_name: str
     mime: str
+    hint: str = ""  # what to do with the file, before when it was prepared
     prepared_at: str = field(default_factory=lambda: clock.clock_text(now_ms()))
