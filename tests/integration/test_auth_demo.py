@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from backend.__main__ import main
@@ -19,14 +18,13 @@ from backend.ports import RecordStore
 from backend.services import auth
 from backend.services.demo import NOT_A_DEMO, demo_accounts, is_demo_database, seed_demo
 from tests.conftest import ROOT
+from tests.helpers.passwords import use_cheap_hashes
 
 
 @pytest.fixture(autouse=True)
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     # These tests check which accounts exist, not argon2's cost.
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_HASHER", cheap)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+    use_cheap_hashes(monkeypatch)
 
 
 @pytest.fixture

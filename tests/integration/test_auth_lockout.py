@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from backend.adapters.records.dynamodb import open_dynamodb_store
 from backend.domain.errors import AuthenticationFailed
@@ -16,6 +15,7 @@ from backend.ports import RecordStore
 from backend.services import auth
 from backend.services.login_guard import LoginGuard, LoginPolicy
 from tests.helpers.aws_servers import fresh_tables
+from tests.helpers.passwords import use_cheap_hashes
 
 THREADS, TRIES = 12, 3
 NOW = 1_700_000_000.0
@@ -35,9 +35,7 @@ def record_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rec
 @pytest.fixture
 def hashing_watch(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Small argon2 parameters (this checks counting, not hashing cost) and the peak of parallel checks."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_HASHER", cheap)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+    use_cheap_hashes(monkeypatch)
     state = {"now": 0, "peak": 0}
     lock = threading.Lock()
     real = auth._verify

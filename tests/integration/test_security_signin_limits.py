@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from backend.adapters.records.sqlite import open_sqlite_store
 from backend.domain.errors import AuthenticationFailed
@@ -20,6 +19,7 @@ from backend.domain.models import Role
 from backend.ports import RecordStore
 from backend.services import auth
 from backend.services.login_guard import GLOBAL, IN_FLIGHT, LoginGuard, LoginPolicy
+from tests.helpers.passwords import use_cheap_hashes
 
 NOW = 1_700_000_000.0
 BURST = 12
@@ -54,9 +54,7 @@ class Checks:
 
 @pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[Checks]:
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_HASHER", cheap)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+    use_cheap_hashes(monkeypatch)
     state = Checks()
     state.gate.set()
     real = auth._verify

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 
 from backend.domain.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from backend.domain.models import Role
@@ -11,6 +10,7 @@ from backend.ports import RecordStore
 from backend.services import auth
 from backend.services.access import Permission, Principal
 from backend.services.login_guard import BUSY, LoginGuard, LoginPolicy
+from tests.helpers.passwords import use_cheap_hashes
 
 FAST = LoginPolicy(max_failures=3, lock_minutes=15)
 LOCKED_NOW = "Too many failed sign-ins: this account is locked for 15 minutes."
@@ -20,9 +20,7 @@ LOCKED_NOW = "Too many failed sign-ins: this account is locked for 15 minutes."
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests check counting and messages, not argon2's cost: small parameters keep them fast."""
     assert not auth._HASHER.check_needs_rehash(auth._DUMMY_HASH)  # the real dummy costs what a real hash costs
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_HASHER", cheap)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+    use_cheap_hashes(monkeypatch)
 
 
 class Clock:
