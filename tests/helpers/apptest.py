@@ -32,13 +32,23 @@ TIMEOUT_S = 60  # a bound for the first run, which imports the whole app
 
 
 @contextmanager
-def app_data_dir(path: Path, *, users: Mapping[str, Role] | None = None, demo_data: bool = False) -> Iterator[App]:
+def app_data_dir(
+    path: Path,
+    *,
+    users: Mapping[str, Role] | None = None,
+    demo_data: bool = False,
+    demo_days: int = 90,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[App]:
     """An app on a fresh SQLite data dir at ``path``, the offline engines, and the given accounts.
 
     Args:
         path: an empty folder for the database and blobs.
         users: usernames and roles to create (each AppTest run checks that the session's account exists).
         demo_data: seed the demo patients, notes and accounts (what ``make run`` shows).
+        demo_days: days of wearable data of each demo patient (fewer seed faster).
+        env: more settings for the app and its AppTest runs, e.g. ``{"COPILOT_DEMO": "1"}`` (the sign-in page
+            then says it is a demo).
     """
     from backend.services import auth
     from backend.services.demo import seed_demo
@@ -47,6 +57,8 @@ def app_data_dir(path: Path, *, users: Mapping[str, Role] | None = None, demo_da
     mp.setenv("COPILOT_DATA_DIR", str(path))
     mp.setenv("COPILOT_DEMO", "0")
     mp.setenv("COPILOT_LLM", "offline")
+    for name, value in (env or {}).items():
+        mp.setenv(name, value)
     mp.chdir(ROOT)
     import streamlit as st
 
@@ -54,7 +66,7 @@ def app_data_dir(path: Path, *, users: Mapping[str, Role] | None = None, demo_da
     try:
         app = build_app(Settings())
         if demo_data:
-            seed_demo(app.stores)
+            seed_demo(app.stores, days=demo_days)
         for username, role in (users or {}).items():
             auth.add_user(app.stores, username, f"{username}-password", role)
         yield app

@@ -19,6 +19,7 @@ from backend.services.access import Principal
 from backend.services.demo import demo_patient_id
 from backend.services.scribe import IN_PROGRESS
 from tests.conftest import ROOT
+from tests.helpers.apptest import app_data_dir
 from tests.helpers.prescriptions import text_pdf
 
 SITA = demo_patient_id(2)  # "Sita Devi" in the demo data
@@ -41,23 +42,8 @@ KAVITA_RX = text_pdf(
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordStore]:
     path: Path = tmp_path_factory.mktemp("digitize-identity")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(path))
-    mp.setenv("COPILOT_DEMO", "1")
-    mp.setenv("COPILOT_LLM", "offline")
-    mp.chdir(ROOT)
-    from backend.bootstrap import build_app
-    from backend.config import Settings
-    from backend.services.demo import seed_demo
-
-    app = build_app(Settings())
-    seed_demo(app.stores)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield app.stores
-    st.cache_resource.clear()
-    mp.undo()
+    with app_data_dir(path, demo_data=True, env={"COPILOT_DEMO": "1"}) as app:
+        yield app.stores
 
 
 def _read_for_sita(stores: RecordStore) -> AppTest:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from backend.domain.models import Role
 from backend.services.access import Principal
 from tests.conftest import ROOT
+from tests.helpers.apptest import app_data_dir
 
 PAGES = {
     Role.NURSE: ["patients", "scribe", "digitize", "timeline", "health_metrics"],
@@ -22,21 +23,8 @@ PAGES = {
 @pytest.fixture(scope="module", autouse=True)
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("apptest-data")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(path))
-    mp.setenv("COPILOT_DEMO", "1")
-    mp.chdir(ROOT)
-    from backend.bootstrap import build_app
-    from backend.config import Settings
-    from backend.services.demo import seed_demo
-
-    seed_demo(build_app(Settings()).stores)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield path
-    st.cache_resource.clear()
-    mp.undo()
+    with app_data_dir(path, demo_data=True, env={"COPILOT_DEMO": "1"}):
+        yield path
 
 
 def app_for(role: Role | None) -> AppTest:

@@ -18,6 +18,7 @@ from backend.services import auth, sessions
 from backend.services.access import Principal
 from tests.conftest import ROOT
 from tests.fakes.clock import FakeClock
+from tests.helpers.apptest import app_data_dir
 from ui.session_http import registry
 
 _DOCTORS = itertools.count(1)
@@ -26,22 +27,9 @@ _DOCTORS = itertools.count(1)
 @pytest.fixture(scope="module", autouse=True)
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("session-data")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(path))
-    mp.setenv("COPILOT_DEMO", "1")
-    mp.setenv("COPILOT_SESSION_IDLE_MINUTES", "30")
-    mp.chdir(ROOT)
-    from backend.bootstrap import build_app
-    from backend.config import Settings
-    from backend.services.demo import seed_demo
-
-    seed_demo(build_app(Settings()).stores, days=30)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield path
-    st.cache_resource.clear()
-    mp.undo()
+    env = {"COPILOT_DEMO": "1", "COPILOT_SESSION_IDLE_MINUTES": "30"}
+    with app_data_dir(path, demo_data=True, demo_days=30, env=env):
+        yield path
 
 
 @pytest.fixture(autouse=True)

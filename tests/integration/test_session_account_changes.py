@@ -12,6 +12,7 @@ from backend.ports import RecordStore
 from backend.services import auth, sessions
 from backend.services.access import Principal
 from tests.conftest import ROOT
+from tests.helpers.apptest import app_data_dir
 
 ADMIN = Principal("admin", Role.ADMIN)
 T0 = 2_000_000_000.0
@@ -20,23 +21,9 @@ T0 = 2_000_000_000.0
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordStore]:
     path = tmp_path_factory.mktemp("session-changes")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COPILOT_DATA_DIR", str(path))
-    mp.setenv("COPILOT_DEMO", "1")
-    mp.setenv("COPILOT_SESSION_IDLE_MINUTES", "30")
-    mp.chdir(ROOT)
-    from backend.bootstrap import build_app
-    from backend.config import Settings
-    from backend.services.demo import seed_demo
-
-    app = build_app(Settings())
-    seed_demo(app.stores, days=30)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield app.stores
-    st.cache_resource.clear()
-    mp.undo()
+    env = {"COPILOT_DEMO": "1", "COPILOT_SESSION_IDLE_MINUTES": "30"}
+    with app_data_dir(path, demo_data=True, demo_days=30, env=env) as app:
+        yield app.stores
 
 
 class Clock:
