@@ -95,7 +95,7 @@ def jobs_panel() -> None:
         return
     st.markdown("**Recordings**")
     for job in jobs[:10]:
-        cols = st.columns([3, 2, 4, 1, 1])
+        cols = st.columns([5, 2, 3, 1, 1])  # the time and file name on one line at a laptop's width
         cols[0].markdown(f"{when(job.created_at)} · {md_escape(job.filename)}")
         cols[1].markdown(STATUS[job.status])
         cols[2].markdown(md_escape(job.error or ""))
