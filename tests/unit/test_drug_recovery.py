@@ -135,3 +135,14 @@ def test_a_name_glued_to_a_dictation_word_is_recovered_without_it() -> None:
     assert recovered.segments[0].text == "hey dragon, order lisinopril 20 milligrams once a day"  # for drafting
     # An English word that starts with "order" stays whole.
     assert _recover("the orderly gave 20 mg").recoveries == []
+
+
+def test_a_name_that_swallowed_a_number_is_not_drafted() -> None:
+    # Said "we were struggling with it like six months ago"; heard "... with it, Lasix months ago".
+    recovered = _recover("I know we were kinda struggling with it, Lasix months ago, how are you doing?")
+    assert "Lasix" not in recovered.segments[0].text and recovered.recoveries == []
+    content = draft_note(recovered.segments)
+    assert content.medications == []
+    # A name with its number, or followed by other words, is drafted as said.
+    kept = _recover("we started the Lasix 6 months ago", "you have been on Lasix for months")
+    assert [s.text for s in kept.segments] == ["we started the Lasix 6 months ago", "you have been on Lasix for months"]

@@ -14,6 +14,9 @@ letters, which forgive a split "fur oh semide" more than a wrong letter); the sc
   Aleve), and a run of several words sounds like a long name (short names are too easy to hit by chance);
 - one drug wins clearly: two different drugs that fit about as well are not guessed between.
 
+A drug name right before a bare unit of time ("Lasix months ago", said "like six months ago") swallowed a
+number: it is not drafted (the drafter reads "(unclear)" there; the transcript keeps what was heard).
+
 A dictation word Whisper glued to the name after it ("hey dragon, orderlisinopril") is split off first
 (``recovery_cues.toml`` ``[glued]``): the name alone is the heard words, written in with a space.
 """
@@ -47,6 +50,9 @@ MIN_MULTI_DRUG_LETTERS = 7  # names split into several words are long; short one
 MIN_KEY_SIMILARITY = 0.70
 CLEAR_MARGIN = 0.03  # the best drug must beat the next different drug by this much
 MAX_LENGTH_RATIO = 1.35
+# A bare unit of time right after a drug name, no number between: the name swallowed the number.
+_BARE_TIME = re.compile(r"[\s,]*(?:days|weeks|months|years)\b", re.IGNORECASE)
+UNCLEAR = "(unclear)"  # what the drafter reads in place of a name that is not one
 MIN_GLUED_REST = 4  # letters a name glued to a dictation word ("order...") must keep
 ENGLISH_MIN_COUNT = 20  # word-frequency count from which a word is taken as English
 _WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
@@ -310,5 +316,17 @@ def recover_drug_names(segments: Sequence[Segment]) -> Recovered:
     for index, segment in enumerate(segments):
         found = _find(segments, index, all_tokens)
         recoveries.extend(r for r, _ in found)
-        out_segments.append(_written(segment, found) if found else segment)
+        written = _written(segment, found) if found else segment
+        text = _unswallowed(written.text)
+        out_segments.append(written if text == written.text else written.model_copy(update={"text": text}))
     return Recovered(out_segments, recoveries)
+
+
+def _unswallowed(text: str) -> str:
+    """``text`` for drafting with each drug name that swallowed a number left out: a name right before a bare
+    unit of time ("it started Lasix months ago", said "like six months ago") was heard from the words and the
+    number together, and a count of months follows no drug name. The transcript keeps what was heard."""
+    for hit in sorted(find_names(text, correct=False), key=lambda h: -h.start):
+        if _BARE_TIME.match(text, hit.end):
+            text = text[: hit.start] + UNCLEAR + text[hit.end :]
+    return text
