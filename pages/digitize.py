@@ -22,17 +22,18 @@ from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import pick_patient
 
+# What was read and whether the name is known come first: at a laptop's width the table scrolls sideways.
 COLUMNS = [
     "name",
     "verbatim",
+    "verified",
     "strength",
+    "frequency",
     "form",
     "route",
-    "frequency",
     "duration",
     "instructions",
-    "verified",
-    "corrected_from",
+    "corrected_from",  # the corrections are also named above the table
 ]
 FIELD_LABELS = {"name": "Name", "age": "Age", "sex": "Sex", "phone": "Phone", "id": "ID / UHID / MRN"}
 FIELD_STATUS = {

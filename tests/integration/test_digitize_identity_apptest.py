@@ -78,6 +78,7 @@ def test_another_patients_document_must_be_confirmed_then_is_dated_by_the_docume
     assert at.button(key="digitize_save").disabled
 
     editor = at.dataframe[-1].value  # the medication table (a data editor)
+    assert list(editor.columns)[:3] == ["name", "verbatim", "verified"]  # on screen at a laptop's width
     assert editor.loc[editor["name"] == "pantoprazole", "instructions"].tolist() == ["before breakfast"]
     assert not editor.isna().any().any() and "None" not in editor.astype(str).to_numpy()  # blank, not "None"
 
