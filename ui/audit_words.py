@@ -51,6 +51,14 @@ WORDS = {
 }
 
 
+SHOWN = ".shown"  # a per-patient line of a list (backend.services.audit_shown): the patient was on that list
+
+
 def action_words(action: str) -> str:
-    """``note.sign`` -> "signed a note"; an action without words of its own is shown with spaces ("ask question")."""
+    """``note.sign`` -> "signed a note"; an action without words of its own is shown with spaces ("ask question").
+
+    A ``<action>.shown`` line says the patient was on the list that action showed ("on a list: searched patients").
+    """
+    if action.endswith(SHOWN) and action != SHOWN:
+        return f"on a list: {action_words(action.removesuffix(SHOWN))}"
     return WORDS.get(action) or action.replace(".", " ").replace("_", " ")

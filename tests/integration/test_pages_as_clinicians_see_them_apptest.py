@@ -8,7 +8,6 @@ from backend.bootstrap import App
 from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role, Segment
 from backend.services.access import Principal
 from tests.helpers.apptest import app_fixture, open_page
-from ui.audit_words import action_words
 from ui.safe import md_escape
 
 app = app_fixture("pages-as-seen", users={"nurse": Role.NURSE, "doctor": Role.DOCTOR})
@@ -39,12 +38,6 @@ def _recovered_draft(app: App, pid: str, status: NoteStatus = NoteStatus.DRAFT) 
         medications=[med],
     )
     return app.stores.notes.add(note)
-
-
-def test_audit_actions_read_as_words() -> None:
-    assert action_words("note.sign") == "signed a note"
-    assert action_words("patient.read") == "opened a patient"
-    assert action_words("ask.question_asked") == "ask question asked"  # no words of its own: at least no dots
 
 
 def test_the_review_shows_verified_beside_the_name_and_nothing_highlighted_at_first(app: App) -> None:
