@@ -7,23 +7,18 @@ Every wait is bounded and ends on an event (a line read from the stream), never 
 
 from __future__ import annotations
 
-import json
-import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx2
 import pytest
 import uvicorn
 
 from backend.domain.models import AuditEvent, Job, JobStatus, Note, NoteStatus
 from tests.helpers.api_client import PID, ApiHarness, api_harness
+from tests.helpers.sse_stream import BOUND_S, Stream
 from tests.helpers.waits import wait_until
-
-BOUND_S = 30.0  # a bound that stops a broken test, never what a test asserts on
 
 
 @dataclass
@@ -46,60 +41,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
     yield Server(harness, f"http://127.0.0.1:{port}")
     uv.should_exit = True
     thread.join(BOUND_S)
-
-
-@dataclass
-class Stream:
-    """An SSE reader in a thread: each parsed event (or comment) lands on ``items``."""
-
-    url: str
-    headers: dict[str, str]
-    items: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
-    status: queue.Queue[int] = field(default_factory=queue.Queue)
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def start(self) -> Stream:
-        threading.Thread(target=self._read, daemon=True).start()
-        return self
-
-    def _read(self) -> None:
-        with httpx2.stream("GET", self.url + "/v1/events", headers=self.headers, timeout=BOUND_S) as response:
-            self.status.put(response.status_code)
-            if response.status_code != 200:
-                response.read()
-                self.items.put({"body": response.json(), "content_type": response.headers["content-type"]})
-                return
-            assert response.headers["content-type"].startswith("text/event-stream")
-            frame: dict[str, Any] = {}
-            for line in response.iter_lines():
-                if self._stop.is_set():
-                    return
-                if line.startswith(":"):
-                    self.items.put({"comment": line[1:].strip()})
-                elif line.startswith("id: "):
-                    frame["id"] = int(line[4:])
-                elif line.startswith("event: "):
-                    frame["event"] = line[7:]
-                elif line.startswith("data: "):
-                    frame["data"] = json.loads(line[6:])
-                elif line == "" and frame:
-                    self.items.put(frame)
-                    frame = {}
-
-    def next_event(self) -> dict[str, Any]:
-        """The next event (comments skipped), within the bound."""
-        while True:
-            item = self.items.get(timeout=BOUND_S)
-            if "comment" not in item:
-                return item
-
-    def wait_open(self) -> None:
-        assert self.status.get(timeout=BOUND_S) == 200
-        item = self.items.get(timeout=BOUND_S)
-        assert item["comment"].startswith("stream opened"), item
-
-    def close(self) -> None:
-        self._stop.set()
 
 
 def _job(status: JobStatus = JobStatus.QUEUED, job_id: str = "JOB_0000000000000001") -> Job:

@@ -17,8 +17,9 @@ from backend.api.feed_hub import FeedHub
 from backend.domain.changes import Change
 from backend.domain.models import AuditEvent, JobStatus
 from backend.ports import ChangeFeed
+from tests.helpers.sse_stream import BOUND_S, Stream
 from tests.helpers.waits import wait_until
-from tests.integration.test_api_events import BOUND_S, PID, Server, Stream, _finish, _job
+from tests.integration.test_api_events import PID, Server, _finish, _job
 from tests.integration.test_api_events import server as events_server
 
 __all__ = ["events_server"]
