@@ -84,3 +84,31 @@ def test_abbreviations_keep_their_capitals_in_the_draft() -> None:
     assert {d.text for d in draft.diagnoses} == {"GERD", "COPD"}
     assessment = " ".join(s.text for s in draft.sentences if s.section == "assessment")
     assert "GERD" in assessment and "COPD" in assessment and "gerd" not in assessment
+
+
+def test_an_everyday_word_is_a_diagnosis_only_with_its_site() -> None:
+    assert _diagnoses("[patient] there has been a little too much stress and strain at work .") == []
+    assert _diagnoses("[doctor] i will give you a strainer so you can strain your urine .") == []
+    assert _diagnoses("[doctor] on exam your back is tender . i think this is an acute lumbar , um , strain .") == [
+        "strain"
+    ]
+
+
+def test_a_drug_that_was_measured_is_a_result() -> None:
+    assert _meds("[doctor] we checked your estradiol and it was fine .") == {}
+
+
+def test_a_frequency_belongs_to_the_drug_it_is_said_with() -> None:
+    draft = _draft(
+        "[doctor] ice the knee 3 to 4 times a day for 20 minutes , and keep taking the lisinopril .\n"
+        "[doctor] take ibuprofen 600 mg every 8 hours along with tylenol every 6 hours .\n"
+        "[doctor] keep going with twice a day gabapentin ."
+    )
+    freq = {m.name: m.frequency for m in draft.medications}
+    assert freq == {"lisinopril": None, "ibuprofen": "every 8 hours", "paracetamol": "every 6 hours",
+                    "gabapentin": "twice daily"}  # fmt: skip
+
+
+def test_a_percent_strength_is_not_read_as_milligrams() -> None:
+    draft = _draft("[doctor] apply triamcinolone 0.1 percent cream twice a day .")
+    assert [(m.name, m.strength) for m in draft.medications] == [("triamcinolone", "0.1%")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backend.domain.drafting.rules import context_cues, negation_cues
+from backend.domain.drafting.rules import context_cues, negation_cues, stopwords, text_rules
 
 # "risk of" reaches this many words forward ("risk of heart attack, stroke, and death" names three).
 NOT_PRE_WORDS = 6
@@ -53,6 +53,15 @@ def _terminated(text: str, a: int, b: int) -> bool:
     return any(a <= m.start() < b for m in negation_cues()["term"].finditer(text))
 
 
+def _everyday(text: str, start: int, end: int) -> bool:
+    """An everyday word used as such: "a little strain", "stress and strain", "strain your urine"."""
+    if not context_cues()["everyday"].fullmatch(text[start:end]):
+        return False
+    fillers = set(text_rules()["fillers"])
+    words = [w for w in re.findall(r"[\w'-]+", text[:start]) if w not in fillers]  # "lumbar, um, strain"
+    return not words or words[-1] in stopwords() or words[-1] in {"to", "feel", "stress"}
+
+
 def mention_context(text: str, start: int, end: int, speaker: str = "patient") -> MentionContext:
     """The context of the mention ``text[start:end]`` in a normalised sentence.
 
@@ -81,6 +90,7 @@ def mention_context(text: str, start: int, end: int, speaker: str = "patient") -
     not_finding = pre is not None and _words(text[pre.end() : start]) <= NOT_PRE_WORDS
     post = cues["not_post"].search(text, end)
     not_finding = not_finding or (post is not None and _words(text[end : post.start()]) < NOT_POST_WORDS)
+    not_finding = not_finding or _everyday(text, start, end)
     conditional = False
     for kind in ("conditional", "hypothetical"):
         cue = _last_before(cues[kind], text, start)

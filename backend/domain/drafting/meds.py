@@ -15,6 +15,7 @@ from backend.domain.drafting.compose import _answer_polarity
 from backend.domain.drafting.drug_context import FLAGS, drug_context
 from backend.domain.drafting.rules import phrase_regex, sections
 from backend.domain.drafting.units import Unit
+from backend.domain.medications.fields import frequency
 from backend.domain.medications.strengths import strength_flags
 from backend.domain.models import Evidence, Medication
 
@@ -22,6 +23,7 @@ from backend.domain.models import Evidence, Medication
 # gives each drug its own status.
 _WINDOW = 40
 REASONS = frozenset(FLAGS.values())
+_FREQUENCY_BEFORE = 25  # characters before a name a frequency may be said in ("twice a day gabapentin")
 
 
 @cache
@@ -64,12 +66,20 @@ def _answer(units: list[Unit], i: int) -> str | None:
     return _answer_polarity(nxt)
 
 
-def _drop_borrowed_fields(med: Medication, after: str) -> None:
-    """Forget a strength whose number is not said after the drug's name (it belongs to another drug)."""
+def _drop_borrowed_fields(med: Medication, after: str, before: str = "") -> None:
+    """Forget a strength whose number is not said after the drug's name (it belongs to another drug); take the
+    frequency said after the name ("ibuprofen every 8 hours along with tylenol every 6 hours": tylenol's is 6),
+    or just before it ("twice a day gabapentin"), and none when neither says one ("ice it 3 to 4 times a day for
+    20 minutes ... and the lisinopril" gives lisinopril none)."""
     if med.strength:
         number = re.match(r"\s*([\d.]+)", med.strength)
         if number and not re.search(rf"(?<![\d.]){re.escape(number.group(1))}(?![\d])", after):
             med.strength = None
+        elif number and re.match(rf"\s*\S*?{re.escape(number.group(1))}\s*percent\b", after):
+            med.strength = f"{number.group(1)}%"  # "0.1 percent" is a cream's strength, not a guessed 0.1 mg
+    if med.frequency:
+        found = frequency(after) or frequency(before[-_FREQUENCY_BEFORE:])
+        med.frequency = found.value if found else None
 
 
 def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | None = None) -> list[Medication]:
@@ -108,7 +118,7 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
             if unit.question and status == "continued" and answer != "yes":
                 status = None  # "are you taking X?" is not yet an answer
             med.flags = [f for f in med.flags if f not in REASONS] + ([use.flag] if use.flag else [])
-            _drop_borrowed_fields(med, unit.norm[mention.start :])
+            _drop_borrowed_fields(med, unit.norm[mention.end : right], unit.norm[left : mention.start])
             if key not in merged:
                 merged[key] = med
                 med.status = None
