@@ -146,3 +146,12 @@ def test_a_name_that_swallowed_a_number_is_not_drafted() -> None:
     # A name with its number, or followed by other words, is drafted as said.
     kept = _recover("we started the Lasix 6 months ago", "you have been on Lasix for months")
     assert [s.text for s in kept.segments] == ["we started the Lasix 6 months ago", "you have been on Lasix for months"]
+
+
+def test_a_name_taken_back_for_another_is_not_drafted() -> None:
+    recovered = _recover("we'll treat you with penicillin or, I'm sorry, amoxicillin, 500 milligrams three times a day")
+    content = draft_note(recovered.segments)
+    assert [m.name for m in content.medications] == ["amoxicillin"]
+    # Two names said one after the other are both drafted ("sorry" about something else is no repair).
+    both = draft_note(_recover("take the metformin and the lisinopril daily, sorry about the wait").segments)
+    assert sorted(m.name for m in both.medications) == ["lisinopril", "metformin"]

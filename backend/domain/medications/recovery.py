@@ -15,7 +15,8 @@ letters, which forgive a split "fur oh semide" more than a wrong letter); the sc
 - one drug wins clearly: two different drugs that fit about as well are not guessed between.
 
 A drug name right before a bare unit of time ("Lasix months ago", said "like six months ago") swallowed a
-number: it is not drafted (the drafter reads "(unclear)" there; the transcript keeps what was heard).
+number, and a name taken back for another ("penicillin or, I'm sorry, amoxicillin") was a slip: neither is
+drafted (the drafter reads "(unclear)" there; the transcript keeps what was heard).
 
 A dictation word Whisper glued to the name after it ("hey dragon, orderlisinopril") is split off first
 (``recovery_cues.toml`` ``[glued]``): the name alone is the heard words, written in with a space.
@@ -52,6 +53,10 @@ CLEAR_MARGIN = 0.03  # the best drug must beat the next different drug by this m
 MAX_LENGTH_RATIO = 1.35
 # A bare unit of time right after a drug name, no number between: the name swallowed the number.
 _BARE_TIME = re.compile(r"[\s,]*(?:days|weeks|months|years)\b", re.IGNORECASE)
+# A name taken back for the next one: "penicillin or, I'm sorry, amoxicillin", "Norvasc, I mean Lasix".
+_SELF_REPAIR = re.compile(
+    r"[\s,]*(?:(?:or|no)[\s,]+)?(?:i'm sorry|i am sorry|sorry|i mean|rather)[\s,]+(?:(?:the|some)\s+)?", re.IGNORECASE
+)
 UNCLEAR = "(unclear)"  # what the drafter reads in place of a name that is not one
 MIN_GLUED_REST = 4  # letters a name glued to a dictation word ("order...") must keep
 ENGLISH_MIN_COUNT = 20  # word-frequency count from which a word is taken as English
@@ -323,10 +328,14 @@ def recover_drug_names(segments: Sequence[Segment]) -> Recovered:
 
 
 def _unswallowed(text: str) -> str:
-    """``text`` for drafting with each drug name that swallowed a number left out: a name right before a bare
-    unit of time ("it started Lasix months ago", said "like six months ago") was heard from the words and the
-    number together, and a count of months follows no drug name. The transcript keeps what was heard."""
-    for hit in sorted(find_names(text, correct=False), key=lambda h: -h.start):
-        if _BARE_TIME.match(text, hit.end):
+    """``text`` for drafting without the drug names that were not meant: a name right before a bare unit of
+    time ("it started Lasix months ago", said "like six months ago") swallowed the number, and a name taken
+    back for another ("treat you with penicillin or, I'm sorry, amoxicillin") was a slip of the tongue. The
+    transcript keeps what was heard."""
+    hits = find_names(text, correct=False)
+    starts = {h.start for h in hits}
+    for hit in sorted(hits, key=lambda h: -h.start):
+        repair = _SELF_REPAIR.match(text, hit.end)
+        if _BARE_TIME.match(text, hit.end) or (repair is not None and repair.end() in starts):
             text = text[: hit.start] + UNCLEAR + text[hit.end :]
     return text
