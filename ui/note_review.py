@@ -175,7 +175,10 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 st.rerun()
             if editable and c1.button("Save draft", key=f"{key}_save"):
                 save_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
-                st.success("Draft saved.")
+                # Said after the rerun (a message shown before it would vanish with it, and the click look idle).
+                st.session_state[f"{key}_notice"] = "Draft saved." + (
+                    "" if may_sign else " It waits on the doctor's dashboard for signature."
+                )
                 st.rerun()
             if may_sign and c2.button("Sign note", type="primary", key=f"{key}_sign"):
                 sign_draft(app.stores, principal, note, sections, _meds_from_rows(list(rows), note.medications))
@@ -194,8 +197,11 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 and principal.can(Permission.EDIT_NOTES)
                 and c1.button("Amend", key=f"{key}_amend")
             ):
-                amend_note(app.stores, principal, note)
-                st.success("Amendment started as a new draft; the signed version is kept.")
+                amended = amend_note(app.stores, principal, note)
+                st.session_state[f"{key}_notice"] = (
+                    f"Amendment started as a new draft of {when(amended.timestamp)}: choose it in the Note list "
+                    "(or open it on the timeline) to edit and sign it; this signed version is kept."
+                )
                 st.rerun()
         except CopilotError as e:
             st.error(e.message)

@@ -105,3 +105,20 @@ def test_the_dashboards_activity_is_in_words(app: App) -> None:
     (activity,) = [d.value for d in at.dataframe if "what" in d.value.columns]
     assert "opened a patient" in set(activity["what"])
     assert not any("." in str(v) for v in activity["what"])
+
+
+def test_saving_a_draft_and_starting_an_amendment_say_so_after_the_page_reloads(app: App) -> None:
+    pid = _patient(app, "PAT_0000e006")
+    _recovered_draft(app, pid)
+    at = open_page("scribe", NURSE, pid)
+    at.button(key=f"scribe_review_{T0}_save").click().run()
+    assert not at.exception, at.exception
+    assert "Draft saved. It waits on the doctor's dashboard for signature." in [s.value for s in at.success]
+
+    signed = _patient(app, "PAT_0000e007")
+    _recovered_draft(app, signed, NoteStatus.SIGNED)
+    doctor = open_page("scribe", DOCTOR, signed)
+    doctor.button(key=f"scribe_review_{T0}_amend").click().run()
+    assert not doctor.exception, doctor.exception
+    assert any(s.value.startswith("Amendment started as a new draft of ") for s in doctor.success)
+    assert len(app.stores.notes.list_for_patient(signed).items) == 2  # the signed note and its amendment
