@@ -1,6 +1,7 @@
-"""Speech-to-text quality and speed: WER and real-time factor on pairs X.wav + X.txt.
+"""Speech-to-text quality and speed: WER and real-time factor on pairs X.wav + X.txt (or X.json).
 
-``python -m backend eval asr --audio-dir DIR`` scores every ``X.<audio>`` that has an ``X.txt`` beside it.
+``python -m backend eval asr --audio-dir DIR`` scores every ``X.<audio>`` that has an ``X.txt`` beside it, or
+the ``X.json`` sidecar of a whole consultation made by ``eval scribe`` (its spoken turns are the reference).
 ``--make-from-aci CSV --n 10`` first synthesises N ~60 s consultation excerpts from ACI-Bench dialogues
 with espeak-ng (doctor and patient in different voices) into DIR, then scores them.
 WER is computed after normalisation (case, punctuation, fillers, number words and ordinals -> digits, mg units,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import resource
 import shutil
@@ -328,13 +330,27 @@ def make_from_aci(csv_path: Path, out_dir: Path, n: int, seconds: float = 60.0) 
 
 
 def pairs(audio_dir: Path) -> list[tuple[Path, Path]]:
-    """(audio, reference) pairs of a folder, sorted by name."""
+    """(audio, reference) pairs of a folder, sorted by name: ``X.txt``, else the ``X.json`` of ``eval scribe``."""
     found = []
     for audio in sorted(audio_dir.iterdir()):
-        ref = audio.with_suffix(".txt")
-        if audio.suffix.lower() in AUDIO_EXTS and ref.is_file():
-            found.append((audio, ref))
+        if audio.suffix.lower() not in AUDIO_EXTS:
+            continue
+        refs = [r for r in (audio.with_suffix(".txt"), audio.with_suffix(".json")) if r.is_file()]
+        if refs:
+            found.append((audio, refs[0]))
     return found
+
+
+def reference_text(path: Path) -> str:
+    """What was said: a ``.txt`` as it is, or the spoken turns of an ``eval scribe`` sidecar, one a line.
+
+    So the whole consultations ``eval scribe`` made are scored by ``eval asr --audio-dir`` without speaking
+    them again.
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() != ".json":
+        return text
+    return "\n".join(str(turn["text"]) for turn in json.loads(text)["turns"])
 
 
 def _build(args: argparse.Namespace) -> tuple[Any, float]:
@@ -380,6 +396,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--partial", action="store_true", help="score the live fast path (transcribe_partial)")
     parser.add_argument("--limit", type=int, default=0, help="score at most this many files (0 = all)")
     parser.add_argument("--show", action="store_true", help="print reference and hypothesis of each file")
+    parser.add_argument(
+        "--save-text",
+        type=Path,
+        metavar="DIR",
+        help="write each transcript to DIR/X.txt (to check that a change leaves the text as it was)",
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -399,8 +421,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         fn = engine.transcribe_partial if args.partial else engine.transcribe
         hypothesis = " ".join(s.text for s in fn(samples))
         took = time.perf_counter() - started
-        total_cpu += time.process_time() - cpu_started
-        reference = ref_path.read_text(encoding="utf-8")
+        cpu = time.process_time() - cpu_started
+        total_cpu += cpu
+        reference = reference_text(ref_path)
         seconds = len(samples) / SAMPLE_RATE
         refs.append(normalise(reference))
         hyps.append(normalise(hypothesis))
@@ -412,10 +435,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "seconds": round(seconds, 1),
                 "wer": round(wer(reference, hypothesis), 4),
                 "rtf": round(took / seconds, 3) if seconds else None,
+                "cpu_s": round(cpu, 2),
             }
         )
         if args.show:
             print(f"== {audio_path.name}\nREF: {refs[-1]}\nHYP: {hyps[-1]}")
+        if args.save_text:
+            args.save_text.mkdir(parents=True, exist_ok=True)
+            (args.save_text / f"{audio_path.stem}.txt").write_text(hypothesis + "\n", encoding="utf-8")
     overall = jiwer.wer([r or "<empty>" for r in refs], hyps)
     return {
         "engine": getattr(engine, "name", args.engine),
