@@ -51,7 +51,8 @@ if "Users" in panes:
                 except CopilotError as e:
                     st.error(e.message)
                 else:
-                    st.success(f"Added {username}.")
+                    # Shown below after the rerun, with the new account in the table (shown now, it would vanish).
+                    st.session_state["admin_users_notice"] = f"Added {username}."
                     st.rerun()
         names = [u.username for u in users]
         notice = st.session_state.pop("admin_users_notice", None)

@@ -42,5 +42,8 @@ def wearable_link_form(app: App, principal: Principal, patient: Patient) -> None
                 except CopilotError as e:
                     st.error(e.message)
                 else:
-                    st.success("Linked." if email.strip() else "Unlinked.")
+                    # The Patients page shows this after the rerun (shown now, it would vanish with the rerun).
+                    st.session_state["patients_edit_notice"] = (
+                        "Wearable linked." if email.strip() else "Wearable unlinked."
+                    )
                     st.rerun()

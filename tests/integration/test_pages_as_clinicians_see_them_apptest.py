@@ -10,7 +10,7 @@ from backend.services.access import Principal
 from tests.helpers.apptest import app_fixture, open_page
 from ui.safe import md_escape
 
-app = app_fixture("pages-as-seen", users={"nurse": Role.NURSE, "doctor": Role.DOCTOR})
+app = app_fixture("pages-as-seen", users={"nurse": Role.NURSE, "doctor": Role.DOCTOR, "root": Role.ADMIN})
 NURSE = Principal("nurse", Role.NURSE)
 DOCTOR = Principal("doctor", Role.DOCTOR)
 T0 = 1_780_000_000_000
@@ -122,3 +122,12 @@ def test_saving_a_draft_and_starting_an_amendment_say_so_after_the_page_reloads(
     assert not doctor.exception, doctor.exception
     assert any(s.value.startswith("Amendment started as a new draft of ") for s in doctor.success)
     assert len(app.stores.notes.list_for_patient(signed).items) == 2  # the signed note and its amendment
+
+
+def test_an_added_user_is_confirmed_after_the_page_reloads(app: App) -> None:
+    at = open_page("admin", Principal("root", Role.ADMIN))
+    at.text_input(key="admin_new_username").set_value("meera")
+    at.text_input(key="admin_new_password").set_value("a long enough password 42")
+    at.button(key="FormSubmitter:admin_add_user-Add user").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Added meera." in [m.value for m in at.success]

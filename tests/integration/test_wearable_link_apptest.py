@@ -24,9 +24,11 @@ def test_a_nurse_links_and_unlinks_the_account(app: App) -> None:
     assert not at.exception and not at.error, at.error
     assert app.stores.patients.get(PID).ultrahuman_email == "Meena.Rao@example.com"
     assert any("Wearable: Ultrahuman, linked" in e.label for e in at.expander), [e.label for e in at.expander]
+    assert "Wearable linked." in [m.value for m in at.success]  # said after the page reloads with the link
     at.text_input(key="patients_wearable").set_value("")
     at.button(key="FormSubmitter:patients_wearable_form-Save link").click().run()
     assert app.stores.patients.get(PID).ultrahuman_email is None
+    assert "Wearable unlinked." in [m.value for m in at.success]
     trail = [(e.actor, e.action, e.detail) for e in app.stores.audit.query(patient_id=PID, limit=20).items]
     assert ("nina", "patient.wearable_link", "Ultrahuman linked") in trail
     assert ("nina", "patient.wearable_link", "unlinked") in trail
