@@ -83,7 +83,10 @@ with all_tab:
             st.error(md_escape(e.message))
         else:
             if not matches:
-                st.info("No patient's records mention that.")
+                st.info(
+                    f"No patient's records mention “{md_escape(term.strip())}”: check the spelling, or try the "
+                    "generic name (metformin, not Glycomet) or the diagnosis in other words."
+                )
             for m in matches:
                 col1, col2 = st.columns([5, 1])
                 col1.markdown(f"**{md_escape(patient_label(m.patient))}** — {md_escape('; '.join(m.evidence[:2]))}")

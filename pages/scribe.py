@@ -91,7 +91,7 @@ busy = any(j.status in scribe.IN_PROGRESS for j in scribe.list_jobs(deps, princi
 def jobs_panel() -> None:
     jobs = scribe.list_jobs(deps, principal, PATIENT_ID)
     if not jobs:
-        st.caption("No recordings yet for this patient.")
+        st.caption("No recordings yet for this patient: record the consultation above, or upload an audio file.")
         return
     st.markdown("**Recordings**")
     for job in jobs[:10]:

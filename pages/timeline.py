@@ -46,7 +46,10 @@ meds_tab, stream_tab, export_tab = st.tabs(["Active medications", "Timeline", "E
 with meds_tab:
     meds = active_medications(app.stores, principal, patient.patient_id, clinic_tz())
     if not meds:
-        st.caption("No medications recorded in signed notes or digitized documents.")
+        st.caption(
+            "No medications recorded in signed notes or digitized documents yet: they appear here once a note "
+            "with medications is signed or a prescription is digitized."
+        )
     else:
         st.dataframe(
             [
