@@ -20,7 +20,7 @@ from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, Unsu
 from backend.domain.limits import DEFAULT_LIMITS, Limits
 from backend.domain.models import Job, JobStatus, Note
 from backend.domain.note_content import Provenance
-from backend.ports import AudioCodec, BlobStore, Drafter, JobQueue, RecordStore, Transcriber, call_fallback
+from backend.ports import AudioCodec, AudioProbe, BlobStore, Drafter, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
 from backend.services.job_submit import enqueue_stored
 from backend.services.retention import release_blob
@@ -60,11 +60,7 @@ def submit_recording(
         raise UnsupportedInput(
             f"“{filename[:80]}” is not an audio file. Upload {', '.join(deps.limits.audio_extensions)}."
         )
-    probe = deps.codec.probe(data, deps.limits.max_audio_bytes)
-    if probe.duration_s is not None and probe.duration_s > deps.limits.max_audio_seconds:
-        raise UnsupportedInput(
-            f"This recording lasts {probe.duration_s / 60:.0f} minutes; the limit is {deps.limits.max_audio_seconds / 60:.0f} minutes. Split it and upload the parts."
-        )
+    probe = probe_recording(deps.codec, data, deps.limits)
     key = deps.blobs.put(data, content_type=f"audio/{ext or 'wav'}", prefix="audio")
     job = Job(
         job_id=f"JOB_{secrets.token_hex(8)}",
@@ -86,6 +82,21 @@ def submit_recording(
         f"{job.job_id} {probe.codec} {probe.duration_s or 0:.0f}s",
     )
     return job
+
+
+def probe_recording(codec: AudioCodec, data: bytes, limits: Limits) -> AudioProbe:
+    """The recording's codec and length, checked against the limits: the one rule for every way audio arrives.
+
+    Raises:
+        UnsupportedInput: not audio the codec can read, over the size limit, or longer than the length limit.
+    """
+    probe = codec.probe(data, limits.max_audio_bytes)
+    if probe.duration_s is not None and probe.duration_s > limits.max_audio_seconds:
+        raise UnsupportedInput(
+            f"This recording lasts {probe.duration_s / 60:.0f} minutes; the limit is "
+            f"{limits.max_audio_seconds / 60:.0f} minutes. Split it and upload the parts."
+        )
+    return probe
 
 
 def process_job(deps: ScribeDeps, job_id: str) -> None:

@@ -35,7 +35,7 @@ from backend.domain.upload_policy import (
 )
 from backend.ports import EventInbox, UploadStaging
 from backend.services.access import OPERATOR, OPERATOR_ROLE, Permission, Principal, record, require
-from backend.services.scribe import ScribeDeps
+from backend.services.scribe import ScribeDeps, probe_recording
 
 log = logging.getLogger(__name__)
 REFUSED_SOURCE = "upload-refused"
@@ -189,18 +189,19 @@ def _arrived(deps: UploadDeps, arrival: Arrival, redelivered: bool) -> str:
 
 
 def _accept(deps: UploadDeps, upload: PendingUpload, size: int, content_type: str) -> Job:
-    """Check the staged object and store it as a blob; the job to create. Raises UploadRefused/UnsupportedInput."""
+    """Check the staged object (as a recording uploaded through the app is) and store it as a blob; the job to create.
+
+    Raises:
+        UploadRefused: over the size limit or not typed as audio (before it is read).
+        UnsupportedInput: not readable audio, or too long (``scribe.probe_recording``).
+    """
     limits = deps.scribe.limits
     if size > limits.max_audio_bytes:
         raise UploadRefused(f"The file is over {limits.max_audio_bytes // (1024 * 1024)} MB, the recordings limit.")
     if not content_type.lower().startswith(AUDIO_TYPE_PREFIX):
         raise UploadRefused(f"Only audio can be uploaded here (the file is {content_type[:60] or 'untyped'}).")
     data = deps.staging.read(upload.key, limits.max_audio_bytes)
-    probe = deps.scribe.codec.probe(data, limits.max_audio_bytes)
-    if probe.duration_s is not None and probe.duration_s > limits.max_audio_seconds:
-        raise UploadRefused(
-            f"This recording lasts {probe.duration_s / 60:.0f} minutes; the limit is {limits.max_audio_seconds / 60:.0f}."
-        )
+    probe = probe_recording(deps.scribe.codec, data, limits)
     blob_key = deps.scribe.blobs.put(data, content_type=content_type[:100], prefix="audio")
     return Job(
         job_id=upload.job_id,

@@ -349,6 +349,7 @@ NO_PRINCIPAL = {
     "clock.session_clock",  # the session clock (a test-only hook can only move it forward), no data
     "scribe.process_job",
     "scribe.run_job_attempt",
+    "scribe.probe_recording",  # a check of bytes against the limits; its callers check the role first
     "scribe.store_result",  # the worker: keeps a finished job's result under the attempt that holds the job
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
     "retention.blobs_in_use",  # internal: called by services after their own check (a failed write, delete_job)
