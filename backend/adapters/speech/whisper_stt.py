@@ -67,6 +67,25 @@ _PREVIOUS_MAX_CHARS = 400
 # on a 3-minute consultation but no saving on 2 cores (0.151 CPU-s per audio second at batch 4, 0.163 at batch
 # 8 with 1.2 GB RSS, vs 0.144 one clip at a time). Where the time goes on a 7-minute consultation (CPU-s, a busy machine): transcribe
 # 71.5 of 81.2 (decoder 48.7, encoder 22.3, word alignment 3.0), roles 2.5, drug-name second pass 4.0, draft 0.4.
+# Profiled again clip by clip (valid 02, 440 s, CPU-s on a machine at load ~20): 18 clips of 14-30 s (mean 24.1 s,
+# 433 s of speech), 19 encoder passes (one tail re-read; no clip decoded twice for a loop, no halves, nothing left
+# unread), 1 595 tokens written. transcribe 66.2 = decoder 43.0 (2.3 a clip) + encoder 18.0 (0.95 a pass: every
+# pass is a padded 30 s window, so 24 s clips pay for 30) + word alignment 2.7 + features and Python 2.4; the plan
+# (Silero VAD, twice) 1.9. Nothing found was work whose result is thrown away. Measured on one 29.5 s clip, not kept:
+# - the hot-word prompt (212 tokens) costs ~27 % of each clip's decoding at beam 5 (3.04 vs 2.39 CPU-s for the same
+#   ~100 tokens; its prefill alone is ~0.09 s, the rest is every beam step attending to it). It is what spells the
+#   drug names, so it stays; a shorter list would be cheaper (backend/data/drug_prompt.txt).
+# - beam 4: the same clip 2.67 vs 3.04 CPU-s (-12 % of decoding; WER on whole consultations: see the README).
+# - CTranslate2 on this AMD CPU (Zen 4) picks AVX2 and oneDNN. CT2_USE_MKL=1 made one clip 6.6 -> 42 CPU-s (6.7 M
+#   page faults); CT2_FORCE_CPU_ISA=AVX512 and OMP_WAIT_POLICY=passive moved it by less than the noise (6.3, 6.0).
+# - Each encoder pass takes ~435 MB of attention buffers (72 MB a layer, above glibc's 32 MB mmap ceiling) fresh from
+#   the kernel: 111 k page faults and ~0.3 s of system CPU a pass. mallopt (M_MMAP_MAX 0, M_TRIM_THRESHOLD) left
+#   them as they were (CTranslate2 allocates in its own thread); the glibc tunable ``glibc.malloc.hugetlb=1``
+#   (environment variable GLIBC_TUNABLES, read at process start) cut them to 7 k and one clip's system CPU
+#   1.10 -> 0.75 s, with the same text (first minute of valid 02, words and times): a setting for the process
+#   that runs the worker, not for this module.
+# - CTranslate2 accepts features shorter than 30 s (2 000 frames: encoder 0.40 vs 1.07 CPU-s), but Whisper was
+#   trained on padded 30 s windows; not tried for accuracy.
 
 
 @lru_cache(maxsize=1)
