@@ -324,3 +324,17 @@ def test_a_dose_of_and_giving_you_are_drug_slots() -> None:
     got = accept(stretch, "50 milligrams of Ultram every six.", candidates("ultra"))
     assert got is not None
     assert write_in([seg], [got])[0].text == "I went up to 50 milligrams of tramadol -memory six hours"
+
+
+def test_a_strength_after_the_word_in_both_listens_lowers_the_sound_bar() -> None:
+    # "malgustic" sounds like meloxicam by 0.56 only, under the usual bar; both listens say a strength after it
+    # (the first glued the name's last sound to it: "M50"), so the audio says a drug is there.
+    dosed = find_stretches([_segment("I want to prescribe some malgustic M50 milligrams a day")])
+    (stretch,) = [s for s in dosed if s.heard == "malgustic"]
+    offered = candidates([r[0] for r in stretch.heard_runs()])
+    got = accept(stretch, "To prescribe some meloxicam 50 milligrams.", offered)
+    assert got is not None and got.drug == "meloxicam"
+    # Without the strength in the decode, or without one in the first pass, the usual bar holds.
+    assert accept(stretch, "To prescribe some meloxicam, okay.", offered) is None
+    (plain,) = find_stretches([_segment("I want to prescribe some malgustic for the knee")])
+    assert accept(plain, "To prescribe some meloxicam 50 milligrams.", offered) is None

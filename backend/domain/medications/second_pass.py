@@ -47,6 +47,9 @@ NEAR_BEST = (
     0.05  # the name said must sound about as close as the closest offered name (the audio picks among near ties)
 )
 MIN_SOUND = 0.60  # the drug the second pass names must sound like the words first heard (key and letters)
+# ... unless both listens put a strength right after the word and the name (the audio, not the prompt, says a
+# drug is there: "prescribe some malgustic 50 milligrams" / "some meloxicam 50", 0.56).
+MIN_SOUND_DOSED = 0.45
 # A decode is not of the audio when it holds more words than anyone says in its seconds (conversation runs at
 # 2.5-3 words a second) or far more than the first pass heard there: the prompt was read out as a list.
 MAX_WORDS_PER_SECOND = 4.0
@@ -73,6 +76,7 @@ _BEFORE = re.compile(
 )
 # ... or a strength follows it within a word or two.
 _DOSE = re.compile(r"^(?:\S+ )?\d+(?:\.\d+)?\s*(?:mg|mcg|milligrams?|micrograms?|units?|ml)\b", re.IGNORECASE)
+_GLUED_NUMBER = re.compile(r"\b[A-Za-z](\d)")  # the last sound of a name glued to its strength ("M50 milligrams")
 _TOKEN = re.compile(r"[A-Za-z0-9.]+")
 _REPEAT = re.compile(r"\b(\S+(?: \S+){0,2}) \1\b")  # a run of up to 3 words said twice in a row
 CUE_WORDS = 6  # words before a slot that are searched for a cue (4, and a phrase of 2 said twice)
@@ -92,6 +96,7 @@ class Stretch:
     # The heard word with up to 2 words before it, as (text, start, end): a name may be heard split in words
     # ("this in upro" for lisinopril); candidates and the sound check take the run that fits best.
     runs: tuple[tuple[str, int, int], ...] = ()
+    dosed: bool = False  # a strength follows the heard word in the first pass
 
     def heard_runs(self) -> tuple[tuple[str, int, int], ...]:
         """The runs, or the heard word alone."""
@@ -199,7 +204,18 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
                     continue
                 first = next(j for j in range(i) if offsets[j][0] == runs[-1][1])
                 t_start = seg.words[first].start
-            out.append(Stretch(seg.id, seg.text[a:b], a, b, t_start, t_end, tuple(runs)))
+            out.append(
+                Stretch(
+                    seg.id,
+                    seg.text[a:b],
+                    a,
+                    b,
+                    t_start,
+                    t_end,
+                    tuple(runs),
+                    bool(_DOSE.match(_GLUED_NUMBER.sub(r"\1", after))),
+                )
+            )
     kept = sorted(out, key=lambda s: (is_english_word(s.heard.replace("-", "")), s.t_start))[:MAX_STRETCHES]
     return sorted(kept, key=lambda s: s.t_start)
 
@@ -286,7 +302,8 @@ def accept(
     None when the decode looks hallucinated (:func:`is_hallucinated`: the prompt read back, more words than
     ``room``, a list of drugs nobody named), names no offered drug, names two that fit about as well, or the
     one it names does not sound like the heard words (the prompt talked it into a name, not the audio): less
-    than :data:`MIN_SOUND`, or clearly less than the offered name nearest in sound. ``known``: generics the
+    than :data:`MIN_SOUND` (:data:`MIN_SOUND_DOSED` when both listens say a strength after it), or clearly less
+    than the offered name nearest in sound. ``known``: generics the
     recording already names; a new drug that sounds no closer than one of them is not taken (the stretch is
     most likely the drug already talked about: "product" for Prozac, not Pradaxa).
     """
@@ -295,15 +312,20 @@ def accept(
     spelled = {n.lower(): n for n in offered}
     generic = {d.name.lower(): d.generic for d in _drugs()}
     named: dict[str, tuple[str, ...]] = {}  # generic -> the offered name, and the decode's spelling of it
+    dosed: set[str] = set()  # generics the decode says a strength after
     for hit in find_names(biased_text, correct=False, strict_ambiguous=False):
         said = biased_text[hit.start : hit.end]
         if said.lower() in spelled:
             g = generic[said.lower()]
             named.setdefault(g, (said,))
-    for word in _TOKEN.findall(biased_text):
-        near = offered_spelling(word, offered)
+            if _DOSE.match(biased_text[hit.end :].strip(" ,.;:")):
+                dosed.add(g)
+    for match in _TOKEN.finditer(biased_text):
+        near = offered_spelling(match.group(0), offered)
         if near is not None:
-            named.setdefault(generic[near.lower()], (near, word))
+            named.setdefault(generic[near.lower()], (near, match.group(0)))
+            if _DOSE.match(biased_text[match.end() :].strip(" ,.;:")):
+                dosed.add(generic[near.lower()])
     # The decode may name a neighbour too ("the Norvasc, and so are you tenormin"): the drug of the stretch is
     # the one that sounds most like the heard words, and it must do so clearly. Both listens are of the same
     # audio, so the second one's own spelling ("alopurinol") is compared with the first one's words as well.
@@ -317,7 +339,8 @@ def accept(
     if not fits:
         return None
     (score, (heard, start, end)), drug = fits[0]
-    if score < MIN_SOUND or (len(fits) > 1 and score - fits[1][0][0] < CLEAR_MARGIN):
+    bar = MIN_SOUND_DOSED if stretch.dosed and drug in dosed else MIN_SOUND
+    if score < bar or (len(fits) > 1 and score - fits[1][0][0] < CLEAR_MARGIN):
         return None
     runs = [r[0] for r in stretch.heard_runs()]
     nearest = max(max(sound_score(h, n) for h in runs) for n in offered)
