@@ -12,6 +12,7 @@ from backend.domain.models import now_ms
 from backend.domain.patients import SEXES
 from backend.services.patients import PatientInput, list_patients, register_patient, update_patient
 from ui.clock import clinic_day
+from ui.patient_text import phone_text
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.wearable_link import wearable_link_form
@@ -66,7 +67,7 @@ with find_tab:
         facts = [
             _age(patient.dob),
             f"**Sex** {patient.sex or 'not recorded'}",
-            f"**Phone** {md_escape(patient.phone or 'none')}",
+            f"**Phone** {md_escape(phone_text(patient.phone))}",
             f"**ID** {patient.patient_id}",
         ]
         for label, value in (
@@ -117,7 +118,10 @@ with list_tab:
         st.error(e.message)
     else:
         st.dataframe(
-            [{"name": p.name, "phone": p.phone, "born": p.dob, "sex": p.sex, "ID": p.patient_id} for p in page.items],
+            [
+                {"name": p.name, "phone": phone_text(p.phone), "born": p.dob, "sex": p.sex, "ID": p.patient_id}
+                for p in page.items
+            ],
             hide_index=True,
             width="stretch",
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from backend.domain.errors import CopilotError, NotFound
-from backend.domain.models import Patient
+from backend.domain.models import Patient, now_ms
 from backend.services.patients import get_patient, search_patients
+from ui import patient_text
+from ui.clock import clinic_day
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 
@@ -15,7 +17,8 @@ PATIENT_PARAM = "patient"  # the chosen patient in the page's address, so a relo
 
 
 def patient_label(p: Patient) -> str:
-    return f"{p.name} · {p.phone or 'no phone'} · {p.patient_id}"
+    """``Ram Kumar · 66 y, male · +91 98534 64097 · PAT_de000001``, the age on the clinic's today."""
+    return patient_text.patient_label(p, clinic_day(now_ms()))
 
 
 def pick_patient(key: str) -> Patient | None:
