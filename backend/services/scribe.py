@@ -271,10 +271,7 @@ def _finish_unless_superseded(stores: RecordStore, job: Job, *, status: JobStatu
 
 def retry_job(deps: ScribeDeps, principal: Principal, job_id: str) -> Job:
     """Put a failed job back in the queue (its audio is still stored)."""
-    require(principal, Permission.RECORD)
-    job = deps.stores.jobs.get(job_id)
-    if job.status is not JobStatus.FAILED:
-        raise ValidationFailed("Only failed jobs can be retried.")
+    job = _failed_job(deps, principal, job_id, "Only failed jobs can be retried.")
     job = deps.stores.jobs.update(
         job.model_copy(update={"status": JobStatus.QUEUED, "attempts": 0, "error": None}), job.version
     )
@@ -285,13 +282,21 @@ def retry_job(deps: ScribeDeps, principal: Principal, job_id: str) -> Job:
 
 def delete_job(deps: ScribeDeps, principal: Principal, job_id: str) -> None:
     """Remove a failed job and its audio, unless any other record (a note, a job, another patient's) names it."""
-    require(principal, Permission.RECORD)
-    job = deps.stores.jobs.get(job_id)
-    if job.status is not JobStatus.FAILED:
-        raise ValidationFailed("Only failed jobs can be deleted; finished recordings belong to their note.")
+    job = _failed_job(
+        deps, principal, job_id, "Only failed jobs can be deleted; finished recordings belong to their note."
+    )
     deps.stores.jobs.delete(job_id)
     release_blob(deps.stores, deps.blobs, job.blob_key)
     record(deps.stores.audit, principal, "scribe.delete_job", job.patient_id, job_id)
+
+
+def _failed_job(deps: ScribeDeps, principal: Principal, job_id: str, refusal: str) -> Job:
+    """The job, for a user who may record, if it failed; otherwise ValidationFailed(``refusal``)."""
+    require(principal, Permission.RECORD)
+    job = deps.stores.jobs.get(job_id)
+    if job.status is not JobStatus.FAILED:
+        raise ValidationFailed(refusal)
+    return job
 
 
 def list_jobs(deps: ScribeDeps, principal: Principal, patient_id: str) -> list[Job]:

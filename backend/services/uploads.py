@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from backend.domain.errors import AlreadyExists, CopilotError, NotFound, UnsupportedInput
 from backend.domain.models import AuditEvent, Job, JobStatus
@@ -203,32 +204,24 @@ def _accept(deps: UploadDeps, upload: PendingUpload, size: int, content_type: st
     data = deps.staging.read(upload.key, limits.max_audio_bytes)
     probe = probe_recording(deps.scribe.codec, data, limits)
     blob_key = deps.scribe.blobs.put(data, content_type=content_type[:100], prefix="audio")
+    return _job(upload, blob_key=blob_key, source="direct-upload", duration_s=probe.duration_s, codec=probe.codec)
+
+
+def _job(upload: PendingUpload, **fields: Any) -> Job:
+    """The recording job of a direct upload (its id was chosen when the upload form was issued)."""
     return Job(
         job_id=upload.job_id,
         kind="scribe",
         patient_id=upload.patient_id,
-        blob_key=blob_key,
         created_by=upload.requested_by,
         filename=upload.upload_id,
-        source="direct-upload",
-        duration_s=probe.duration_s,
-        codec=probe.codec,
+        **fields,
     )
 
 
 def _refuse(deps: UploadDeps, upload: PendingUpload, reason: str) -> str:
     """Record a refused object as a failed job (the client sees why) and delete it, unprocessed."""
-    job = Job(
-        job_id=upload.job_id,
-        kind="scribe",
-        patient_id=upload.patient_id,
-        blob_key="",
-        status=JobStatus.FAILED,
-        error=reason,
-        created_by=upload.requested_by,
-        filename=upload.upload_id,
-        source=REFUSED_SOURCE,
-    )
+    job = _job(upload, blob_key="", status=JobStatus.FAILED, error=reason, source=REFUSED_SOURCE)
     with contextlib.suppress(AlreadyExists):  # an earlier delivery recorded it
         deps.scribe.stores.jobs.add(job)
     _audit(deps, upload.requested_by, None, "upload.refused", upload.patient_id, f"{upload.upload_id}: {reason}")
