@@ -338,3 +338,14 @@ def test_a_strength_after_the_word_in_both_listens_lowers_the_sound_bar() -> Non
     assert accept(stretch, "To prescribe some meloxicam, okay.", offered) is None
     (plain,) = find_stretches([_segment("I want to prescribe some malgustic for the knee")])
     assert accept(plain, "To prescribe some meloxicam 50 milligrams.", offered) is None
+
+
+def test_a_word_listed_with_a_recognised_name_is_a_drug_slot() -> None:
+    seg = _segment("and lisinopril, and the hydrochlorophenide, so i can't pronounce that one")
+    (stretch,) = find_stretches([seg])
+    assert stretch.heard == "hydrochlorophenide"
+    offered = candidates("hydrochlorophenide")
+    got = accept(stretch, "and lisinopril and the hydrochlorothiazide so I can't", offered, frozenset({"lisinopril"}))
+    assert got is not None and got.drug == "hydrochlorothiazide"
+    # Next to a name but not listed with it ("lisinopril tablets"): the name fills the slot.
+    assert find_stretches([_segment("are you taking the lisinopril tablets daily")]) == []

@@ -76,6 +76,7 @@ _BEFORE = re.compile(
 )
 # ... or a strength follows it within a word or two.
 _DOSE = re.compile(r"^(?:\S+ )?\d+(?:\.\d+)?\s*(?:mg|mcg|milligrams?|micrograms?|units?|ml)\b", re.IGNORECASE)
+_LISTED = re.compile(r"[\s,]*(?:and|or)[\s,]+(?:(?:the|your|his|her|some)\s+)?", re.IGNORECASE)  # "X, and the "
 _GLUED_NUMBER = re.compile(r"\b[A-Za-z](\d)")  # the last sound of a name glued to its strength ("M50 milligrams")
 _TOKEN = re.compile(r"[A-Za-z0-9.]+")
 _REPEAT = re.compile(r"\b(\S+(?: \S+){0,2}) \1\b")  # a run of up to 3 words said twice in a row
@@ -126,7 +127,8 @@ def _word_offsets(segment: Segment) -> list[tuple[int, int]]:
 
 
 def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
-    """Single unknown words in a drug slot: right after "refill of"/"on the"/..., or right before a strength.
+    """Single unknown words in a drug slot: right after "refill of"/"on the"/..., right before a strength, or
+    listed with a recognised name ("lisinopril, and the hydrochlorophenide").
 
     A word of three letters counts only as the end of a name heard split in words ("tram it out, 50 mg").
 
@@ -172,10 +174,12 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
             # on the") is one cue.
             before = _REPEAT.sub(r"\1", " ".join([*carried, *words[:k], *filter(None, glued[k : k + 1])][-CUE_WORDS:]))
             after = " ".join(_TOKEN.findall(" ".join(w.text for w in seg.words[i + 1 : i + 4])))
-            if not (_BEFORE.search(before) or _DOSE.match(after)):
+            # A word listed with a recognised name is a name too ("lisinopril, and the hydrochlorophenide").
+            listed = {(x, y) for x, y in known if _LISTED.fullmatch(seg.text[y : offsets[k][0]])}
+            if not (_BEFORE.search(before) or _DOSE.match(after) or listed):
                 continue
             # A known name next to the slot already fills it ("metformin, 500 mg", "on the lisinopril tablets").
-            if any(x < b + NEAR_CHARS and a - NEAR_CHARS < y for x, y in known):
+            if any(x < b + NEAR_CHARS and a - NEAR_CHARS < y for x, y in known if (x, y) not in listed):
                 continue
             runs = [(seg.text[a:b], a, b)]
             for j in range(i - 1, max(-1, i - 3), -1):
