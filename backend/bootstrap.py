@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from backend.config import Settings
+from backend.domain import clock_format
 from backend.domain.limits import DEFAULT_LIMITS, Limits
-from backend.domain.models import Segment
+from backend.domain.models import Segment, now_ms
 from backend.domain.note_content import NoteContent
 from backend.ports import (
     Answerer,
@@ -212,6 +213,7 @@ class App:
             limits=self.limits,
             extract=self._extractor(),
             region=self.settings.default_region,
+            today=lambda: clock_format.day(now_ms(), self.settings.clinic_tz()),  # the clinic's calendar day
         )
 
     def _extractor(self) -> MedicationExtractor | None:

@@ -184,7 +184,7 @@ def identity_panel(check: IdentityCheck | None, patient: Patient) -> bool:
             icon=":material/help:",
         )
         return True
-    st.error(md_escape(mismatch_summary(reading, patient)), icon=":material/person_alert:")
+    st.error(md_escape(mismatch_summary(reading, patient, deps.today())), icon=":material/person_alert:")
     # A static table: the medication editor stays the page's only data frame.
     dated = check.identity.date is not None
     labels = {**FIELD_LABELS, "age": "Age (on the document's date)" if dated else "Age (today)"}
