@@ -75,7 +75,9 @@ _PREVIOUS_MAX_CHARS = 400
 # - the hot-word prompt (212 tokens) costs ~27 % of each clip's decoding at beam 5 (3.04 vs 2.39 CPU-s for the same
 #   ~100 tokens; its prefill alone is ~0.09 s, the rest is every beam step attending to it). It is what spells the
 #   drug names, so it stays; a shorter list would be cheaper (backend/data/drug_prompt.txt).
-# - beam 4: the same clip 2.67 vs 3.04 CPU-s (-12 % of decoding; WER on whole consultations: see the README).
+# - beam 4: the same clip 2.67 vs 3.04 CPU-s (-12 % of decoding). On whole consultations, run side by side: valid 04
+#   (229 s) WER 0.078 -> 0.075, 41.2 -> 38.1 CPU-s; train 04 (180 s) 0.127 -> 0.132, 34.0 -> 33.7 CPU-s. The
+#   splits disagree and the saving is ~4 % of transcription: beam 5 stays.
 # - CTranslate2 on this AMD CPU (Zen 4) picks AVX2 and oneDNN. CT2_USE_MKL=1 made one clip 6.6 -> 42 CPU-s (6.7 M
 #   page faults); CT2_FORCE_CPU_ISA=AVX512 and OMP_WAIT_POLICY=passive moved it by less than the noise (6.3, 6.0).
 # - Each encoder pass takes ~435 MB of attention buffers (72 MB a layer, above glibc's 32 MB mmap ceiling) fresh from
