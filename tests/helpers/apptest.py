@@ -53,10 +53,25 @@ def app_data_dir(
     from backend.services import auth
     from backend.services.demo import seed_demo
 
+    with app_env(path, {"COPILOT_DEMO": "0", "COPILOT_LLM": "offline", **(env or {})}):
+        app = build_app(Settings())
+        if demo_data:
+            seed_demo(app.stores, days=demo_days)
+        for username, role in (users or {}).items():
+            auth.add_user(app.stores, username, f"{username}-password", role)
+        yield app
+
+
+@contextmanager
+def app_env(path: Path, env: Mapping[str, str] | None = None) -> Iterator[Path]:
+    """The settings an app run by AppTest reads, for the block: data dir ``path``, ``env``, the repo as cwd.
+
+    The resource cache (the app's services) is cleared on the way in and out, so the block's app is built from
+    these settings and no later test sees it. Nothing is created in ``path``: a test of a first start gets an
+    empty folder.
+    """
     mp = pytest.MonkeyPatch()
     mp.setenv("COPILOT_DATA_DIR", str(path))
-    mp.setenv("COPILOT_DEMO", "0")
-    mp.setenv("COPILOT_LLM", "offline")
     for name, value in (env or {}).items():
         mp.setenv(name, value)
     mp.chdir(ROOT)
@@ -64,12 +79,7 @@ def app_data_dir(
 
     st.cache_resource.clear()
     try:
-        app = build_app(Settings())
-        if demo_data:
-            seed_demo(app.stores, days=demo_days)
-        for username, role in (users or {}).items():
-            auth.add_user(app.stores, username, f"{username}-password", role)
-        yield app
+        yield path
     finally:
         st.cache_resource.clear()
         mp.undo()

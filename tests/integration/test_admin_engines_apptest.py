@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from backend.bootstrap import build_app
@@ -19,6 +18,7 @@ from backend.domain.models import Role
 from backend.services import auth
 from backend.services.access import Principal
 from tests.conftest import ROOT
+from tests.helpers.apptest import app_env
 from tests.helpers.llm_servers import FakeChat, chat_handler, chat_reply, serve
 
 
@@ -28,14 +28,13 @@ def openai_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
     with serve(chat_handler(fake)) as url:
         for name in ("COPILOT_LLM", "COPILOT_GEMINI_API_KEY", "COPILOT_BEDROCK_MODEL_ID"):
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
-        monkeypatch.setenv("COPILOT_SECRETS_FILE", str(tmp_path / "none.toml"))
-        monkeypatch.setenv("COPILOT_OPENAI_BASE_URL", f"{url}/v1")
-        monkeypatch.setenv("COPILOT_OPENAI_MODEL", "llama3.1:8b")
-        monkeypatch.chdir(ROOT)
-        st.cache_resource.clear()
-        yield fake
-        st.cache_resource.clear()
+        env = {
+            "COPILOT_SECRETS_FILE": str(tmp_path / "none.toml"),
+            "COPILOT_OPENAI_BASE_URL": f"{url}/v1",
+            "COPILOT_OPENAI_MODEL": "llama3.1:8b",
+        }
+        with app_env(tmp_path, env):
+            yield fake
 
 
 def test_engines_tab_names_the_auto_choice_and_tests_it(openai_app: FakeChat) -> None:

@@ -18,6 +18,7 @@ from backend.domain.models import Role
 from backend.ports import RecordStore
 from backend.services import first_admin
 from tests.conftest import ROOT
+from tests.helpers.apptest import app_env
 from tests.helpers.passwords import use_cheap_hashes
 
 
@@ -28,15 +29,9 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COPILOT_DEMO", "0")
-    monkeypatch.chdir(ROOT)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    with app_env(tmp_path, {"COPILOT_DEMO": "0"}):
+        yield tmp_path
 
 
 def _stores(data_dir: Path) -> RecordStore:
