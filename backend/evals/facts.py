@@ -28,8 +28,8 @@ from backend.domain import icd10
 from backend.domain.drafting import draft_note
 from backend.domain.drafting.context import mention_context
 from backend.domain.drafting.drug_context import drug_context
+from backend.domain.drafting.negation import find_findings
 from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
-from backend.domain.drafting.rules import negation_cues
 from backend.domain.medications import extract_mentions
 from backend.domain.models import Segment
 from backend.domain.note_content import Diagnosis, Medication, NoteContent
@@ -48,7 +48,6 @@ _SECTION_HEADING = re.compile(r"^\s*[A-Z][A-Z /&-]{3,}:?\s*$")
 _HEADING = re.compile(r"^\s*(?:\d+[.)]\s*)?([A-Za-z][A-Za-z0-9 ,'/-]{2,80}?)\s*[.:]?\s*$")
 _ASSESSMENT_START = re.compile(r"^\s*(?:ASSESSMENT|IMPRESSION)\b", re.IGNORECASE | re.MULTILINE)
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!]?")
-_WINDOW = 30  # characters before a mention searched for a negation cue (as the drafter does)
 
 
 @dataclass
@@ -87,10 +86,6 @@ def strength_key(strength: str | None) -> str | None:
     return f"{number} {m.group(2).lower().rstrip('.')}".strip()
 
 
-def _negated(text: str, start: int) -> bool:
-    return bool(negation_cues()["pre"].search(text[max(0, start - _WINDOW) : start]))
-
-
 def _code(text: str) -> str | None:
     found = icd10.suggest(text)
     return found.code[:3] if found else None
@@ -100,17 +95,22 @@ def _sentences(text: str) -> list[str]:
     return [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
 
 
-def _medication_sentences(note: str) -> list[str]:
-    """The note's sentences outside its allergy section and allergy sentences (drugs named there are not taken)."""
+def _sentences_outside(note: str, heading: re.Pattern[str]) -> list[str]:
+    """The note's sentences outside the sections whose heading matches ``heading`` and without its words."""
     out: list[str] = []
-    allergies = False
+    inside = False
     for line in note.splitlines():
         if _SECTION_HEADING.match(line):
-            allergies = bool(_ALLERGY.search(line))
+            inside = bool(heading.search(line))
             continue
-        if not allergies:
-            out += [s for s in _sentences(line) if not _ALLERGY.search(s)]
+        if not inside:
+            out += [s for s in _sentences(line) if not heading.search(s)]
     return out
+
+
+def _medication_sentences(note: str) -> list[str]:
+    """The note's sentences outside its allergy section and allergy sentences (drugs named there are not taken)."""
+    return _sentences_outside(note, _ALLERGY)
 
 
 def reference_facts(note: str) -> RefFacts:
@@ -135,14 +135,14 @@ def reference_facts(note: str) -> RefFacts:
                     item.frequencies.add(med.frequency.lower())
     assessment = _ASSESSMENT_START.search(note)
     # A note names conditions that are not the patient's too: a relative's, a risk ("risks include stroke").
-    for sentence in _sentences(note):
-        if _FAMILY.search(sentence) or _RISK.search(sentence):
+    for sentence in _sentences_outside(note, _FAMILY):
+        if _RISK.search(sentence):
             continue
         low = sentence.lower()
-        for start, end, name in diagnosis_lexicon().find(low):
-            mentioned.add(name)
-            if not _negated(low, start) and mention_context(low, start, end, "doctor").patients:
-                affirmed.add(name)
+        for finding in find_findings(low, diagnosis_lexicon()):  # the drafter's negation scope, both ways
+            mentioned.add(finding.name)
+            if finding.present and mention_context(low, finding.start, finding.end, "doctor").patients:
+                affirmed.add(finding.name)
     ref.denied = mentioned - affirmed
     for name in affirmed:
         ref.diagnoses.add(name)

@@ -92,6 +92,7 @@ def test_an_everyday_word_is_a_diagnosis_only_with_its_site() -> None:
     assert _diagnoses("[doctor] on exam your back is tender . i think this is an acute lumbar , um , strain .") == [
         "strain"
     ]
+    assert _diagnoses("[doctor] on exam your knee is tender . you have a strain of your ligament .") == ["strain"]
 
 
 def test_a_drug_that_was_measured_is_a_result() -> None:

@@ -57,6 +57,8 @@ def _everyday(text: str, start: int, end: int) -> bool:
     """An everyday word used as such: "a little strain", "stress and strain", "strain your urine"."""
     if not context_cues()["everyday"].fullmatch(text[start:end]):
         return False
+    if re.match(r"\s+of\s+(?:the|your|his|her|my|their|a)\b", text[end:]):
+        return False  # "a strain of your posterior cruciate ligament" names its site after it
     fillers = set(text_rules()["fillers"])
     words = [w for w in re.findall(r"[\w'-]+", text[:start]) if w not in fillers]  # "lumbar, um, strain"
     return not words or words[-1] in stopwords() or words[-1] in {"to", "feel", "stress"}
