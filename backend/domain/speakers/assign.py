@@ -32,8 +32,9 @@ from numpy.typing import NDArray
 
 from backend.domain.models import Segment
 from backend.domain.speakers.cluster import cluster_voices
-from backend.domain.speakers.features import frame_features, span_vector
+from backend.domain.speakers.features import Frames, frame_features, span_vector
 from backend.domain.speakers.split import split_segment
+from backend.domain.speakers.turns import roles_by_turns
 from backend.domain.speakers.voices import label_spans
 from backend.domain.speakers.wording import sequence_roles, speaks_for_someone_else, turn_score
 
@@ -41,6 +42,11 @@ ROLES = ("clinician", "patient", "other")
 UNIT_GAP_S = 0.15  # a pause this long ends a stretch of speech
 UNIT_MAX_S = 2.0  # stretches are kept short so few of them hold two voices
 UNCERTAIN_MARGIN = 0.5  # mean turn-score difference below which the naming of voices is a guess
+# Loud over quiet frames below this (dB) is a noisy room: on speech mixed with pink, brown, white noise or babble
+# at a known ratio, the range is about the SNR plus 7 dB (room noise at 10 dB: 17; at 15 dB with a room's echo: 21;
+# white at 20 dB: 26; clean: 85). 20 warns from about 13 dB SNR down, where the recogniser's words and the voices'
+# features start to blur (see ``backend.evals.robustness``).
+NOISY_RANGE_DB = 20.0
 
 ONE_VOICE = "Only one voice was heard: roles were guessed from the wording. Check who said what."
 MANY_VOICES = (
@@ -51,6 +57,10 @@ TOO_LITTLE = "Too little speech to tell the voices apart: roles were guessed fro
 COMPANION = (
     "A voice spoke of the patient as “she” or “he” (a parent or companion): its turns are marked “other”. "
     "Check who said what."
+)
+NOISY = (
+    "The recording is noisy: who said what (and some words) may be wrong. Check the roles against the recording; "
+    "next time record closer to the speakers, away from fans and other talk."
 )
 UNCERTAIN = "The roles are uncertain: the words do not show clearly which voice is the clinician's. Check them."
 
@@ -186,17 +196,25 @@ def assign_roles(samples: NDArray[np.float32], segments: Sequence[Segment]) -> R
     if all(s.speaker for s in segs):
         return _engine_roles(segs)
     frames = frame_features(samples)
+    result = _voice_roles(frames, segs)
+    if frames.level_range_db < NOISY_RANGE_DB:
+        return RoleResult(result.segments, [NOISY, *result.warnings], result.voices)
+    return result
+
+
+def _voice_roles(frames: Frames, segs: list[Segment]) -> RoleResult:
+    """:func:`assign_roles` on the recording's frames: voices clustered, words labelled, voices named."""
     items = _items(segs)
     units = _units(items)
     kept = [(u, v) for u in units if (v := span_vector(frames, *u)) is not None]
     if len(kept) < 6:  # a few stretches (or long segments without word times) cannot be clustered
-        return RoleResult(roles_from_wording(segs).segments, [TOO_LITTLE], 0)
+        return RoleResult(roles_by_turns(segs), [TOO_LITTLE], 0)
     seconds = np.array(
         [float(frames.speech[frames.index(a) : frames.index(b)].sum()) * frames.hop_s for (a, b), _ in kept]
     )
     found = cluster_voices(np.array([v for _, v in kept]), seconds)
     if found.count == 1:
-        return RoleResult(roles_from_wording(segs).segments, [ONE_VOICE], 1)
+        return RoleResult(roles_by_turns(segs), [ONE_VOICE], 1)
     initial = [(a, b, int(lab)) for ((a, b), _), lab in zip(kept, found.labels, strict=True)]
     labels = label_spans(frames, [(it.start, it.end) for it in items], initial, found.count)
     per_segment = {i: [0] * max(1, len(s.words)) for i, s in enumerate(segs)}
@@ -215,5 +233,5 @@ def assign_roles(samples: NDArray[np.float32], segments: Sequence[Segment]) -> R
     if heard >= 3:
         warnings.insert(0, MANY_VOICES.format(n=heard))
     if heard == 1:
-        return RoleResult(roles_from_wording(segs).segments, [ONE_VOICE], 1)
+        return RoleResult(roles_by_turns(segs), [ONE_VOICE], 1)
     return RoleResult(out, warnings, heard)

@@ -24,6 +24,7 @@ N_MFCC = 19  # c1..c19
 F0_MIN, F0_MAX = 60.0, 400.0
 VOICED_PEAK = 0.45
 SPEECH_FLOOR_DB = 35.0  # frames this far below the loud frames are pauses
+SILENT_DB = -70.0  # frame level (dB of mean square, full scale 0) below which there is no sound to judge
 CHUNK = 8192  # frames per block: bounds memory on long recordings
 PITCH_STEP = 2
 
@@ -36,6 +37,9 @@ class Frames:
     log_f0: NDArray[np.float32]  # (n,), NaN where unvoiced
     speech: NDArray[np.bool_]  # (n,), energy above the pause floor
     hop_s: float = HOP / SAMPLE_RATE
+    # Loud frames over quiet ones (95th over 10th percentile of frame energy, dB): the pauses of a consultation hold
+    # only the room, so this is about the signal-to-noise ratio plus the spread of speech's own level.
+    level_range_db: float = 100.0
 
     def index(self, seconds: float) -> int:
         """Frame index nearest a time, clipped to the recording."""
@@ -107,10 +111,11 @@ def frame_features(samples: NDArray[np.float32]) -> Frames:
     padded = np.pad(x, (PITCH_WIN, PITCH_WIN + HOP))
     # Pre-emphasis is applied per window (one sample wider), so no second copy of the recording is made.
     windows, pitch_windows = _frames(padded, n, WIN + 1), _frames(padded, n, PITCH_WIN)
-    energy = np.empty(n, np.float32)
+    energy, level = np.empty(n, np.float32), np.empty(n, np.float32)
     for a in range(0, n, CHUNK):
         w = windows[a : a + CHUNK]
         energy[a : a + CHUNK] = 10.0 * np.log10(((w[:, 1:] - 0.97 * w[:, :-1]) ** 2).sum(axis=1) + 1e-10)
+        level[a : a + CHUNK] = 10.0 * np.log10((w[:, 1:] ** 2).mean(axis=1) + 1e-10)  # as heard, not pre-emphasised
     speech = energy > np.percentile(energy, 95) - SPEECH_FLOOR_DB
     where = np.flatnonzero(speech)
     mel, dct, hamming = MEL.T.astype(np.float32), DCT.T.astype(np.float32), HAMMING.astype(np.float32)
@@ -129,7 +134,18 @@ def frame_features(samples: NDArray[np.float32]) -> Frames:
         mfcc[speech] -= mfcc[speech].mean(axis=0)
     voiced = speech & (peak >= VOICED_PEAK)
     log_f0 = np.where(voiced, log_f0, np.nan)
-    return Frames(mfcc.astype(np.float32), log_f0.astype(np.float32), speech)
+    return Frames(mfcc.astype(np.float32), log_f0.astype(np.float32), speech, level_range_db=level_range(level))
+
+
+def level_range(level_db: NDArray[np.float32]) -> float:
+    """95th over 10th percentile of frame levels in dB (see ``Frames.level_range_db``).
+
+    100 (nothing to judge) for no frames, or when even the loud frames are near digital silence.
+    """
+    if level_db.size == 0:
+        return 100.0
+    loud, quiet = np.percentile(level_db, [95, 10])
+    return float(loud - quiet) if loud > SILENT_DB else 100.0
 
 
 def span_vector(frames: Frames, start: float, end: float) -> NDArray[np.float64] | None:
