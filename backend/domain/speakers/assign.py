@@ -4,8 +4,10 @@ Method: frame features (``features``) -> words grouped into stretches of up to 2
 number of voices chosen by between-group Mahalanobis distance (``cluster``) -> per-voice frame models label every
 word, Viterbi with a cost to change voice (``voices``) -> segments split where the voice changes, at word
 boundaries (``split``) -> each voice named by the wording of all its turns (``wording``): the most clinician-like
-voice is the clinician, the one of the rest who says most the patient, any further voice "other". One voice only:
-roles from each segment's wording, with a warning.
+voice is the clinician, the one of the rest who says most the patient, any further voice "other". One voice only
+(or two too close to count): the segments are cut into turns at pauses and each turn named by its wording
+(``turns``), with a warning. A recording whose quiet frames are within ``NOISY_RANGE_DB`` of its loud ones is a
+noisy room: the roles come as usual, with a warning to check them.
 
 Measured (``python -m backend.evals.speaker_roles DIR``): word-level role accuracy against the tagged turns on the
 first 8 ACI-Bench consultations of each split spoken by two espeak-ng voices: valid 0.995 (8 recordings, whisper
