@@ -227,9 +227,13 @@ class CachedTranscriber:
 
         path = self._folder / f"{self._key(samples, language)}.json"
         if path.is_file():
-            return [Segment.model_validate(s) for s in json.loads(path.read_text(encoding="utf-8"))]
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if stored and all("words" in s for s in stored):  # word times split segments at changes of voice
+                return [Segment.model_validate(s) for s in stored]
         segments = self._engine.transcribe(samples, language)
-        path.write_text(json.dumps([s.model_dump(mode="json") for s in segments]), encoding="utf-8")
+        # A segment's words are left out of its JSON (notes store no word times): they are written here explicitly.
+        rows = [{**s.model_dump(mode="json"), "words": [w.model_dump(mode="json") for w in s.words]} for s in segments]
+        path.write_text(json.dumps(rows), encoding="utf-8")
         return list(segments)
 
     def transcribe_span(self, samples: Any, start: float, end: float, hotwords: str) -> str:
