@@ -249,10 +249,10 @@ class App:
         return render_visit_summary_pdf
 
     def ask_cache(self) -> AskIndexCache:
-        """The Ask page's per-process search index cache."""
+        """The Ask page's per-process search index cache; its citation labels name the clinic's days."""
         from backend.services.ask_index import AskIndexCache
 
-        return self.engine("ask_index", AskIndexCache)
+        return self.engine("ask_index", lambda: AskIndexCache(tz=self.settings.clinic_tz()))
 
     def fhir_cache(self) -> FhirBundleCache:
         """The FHIR export's per-process cache of validated bundles (a repeated export is not validated again)."""

@@ -6,6 +6,7 @@ import streamlit as st
 
 from backend.domain.errors import CopilotError
 from backend.services.ask import ask, search_by_medication_or_diagnosis
+from ui.clock import clinic_tz
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import SELECTED, patient_label, pick_patient
@@ -78,7 +79,7 @@ with all_tab:
         searched = st.form_submit_button("Find patients")
     if searched:
         try:
-            matches = search_by_medication_or_diagnosis(app.stores, principal, term)
+            matches = search_by_medication_or_diagnosis(app.stores, principal, term, tz=clinic_tz())
         except CopilotError as e:
             st.error(md_escape(e.message))
         else:

@@ -31,6 +31,7 @@ def _ask(args: argparse.Namespace) -> int:
         CLI_PRINCIPAL,
         args.patient,
         args.question,
+        cache=app.ask_cache(),  # its zone: the answer names the clinic's days
         metric_passages=app.episodes().metric_passages,
         llm=app.answerer(),
     )

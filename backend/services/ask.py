@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any, Literal
 
 from backend.domain.drug_classes import asked_classes
@@ -121,7 +122,8 @@ def ask(
         principal: needs Permission.ASK.
         patient_id: the one patient whose records are searched (never taken from the question).
         question: free text, at most 1,000 characters.
-        cache: per-process index cache; None builds the index for this call.
+        cache: per-process index cache; None builds the index for this call. The days the answer names are
+            the clinic's days in the cache's zone (``AskIndexCache.tz``; UTC without a cache).
         metric_passages: ``f(patient_id) -> [{day, metric, text}]`` summaries of anomaly days.
         llm: ``f(question, passages) -> (text, cited passage ids)``; used only if its citations are retrieved passages.
         top_k: passages retrieved (and shown).
@@ -142,7 +144,8 @@ def ask(
     hits = _retrieve(stores, patient_id, entry, question, top_k, min_score)
     classes = asked_classes(question)
     if classes:
-        answer = _class_answer(question, class_facts(stores, patient_id, entry, classes), hits, llm, max_sentences)
+        facts = class_facts(stores, patient_id, entry, classes, cache.tz if cache is not None else UTC)
+        answer = _class_answer(question, facts, hits, llm, max_sentences)
     else:
         answer = _answer(question, hits, llm, max_sentences)
     if entry.notice:  # only the newest records were searched (the full index is being built): say so
@@ -219,12 +222,13 @@ def _term_in(term_words: list[str], text: str) -> bool:
 
 
 def search_by_medication_or_diagnosis(
-    stores: RecordStore, principal: Principal, term: str, limit: int = 50
+    stores: RecordStore, principal: Principal, term: str, limit: int = 50, tz: tzinfo = UTC
 ) -> list[PatientMatch]:
     """Patients whose reconciled medications or signed notes' assessments/diagnoses mention ``term``.
 
     "Who is on metformin?" -> every patient with metformin in the reconciled list (active or stopped, said in the
     evidence), or a signed note whose assessment or diagnoses match. Each word of ``term`` must start a word.
+    The evidence names the clinic's days in ``tz``.
 
     Cost: walks every patient (``list_page``) and reads each one's notes and history with key queries:
     O(patients + records). Fine for a clinic's SQLite store (thousands of records); a larger deployment needs a
@@ -236,7 +240,7 @@ def search_by_medication_or_diagnosis(
         raise ValidationFailed("Type at least 3 letters of a medication or diagnosis.")
     out: list[PatientMatch] = []
     for patient in every(lambda cursor: stores.patients.list_page(cursor, 200)):
-        evidence = _patient_evidence(stores, patient.patient_id, words)
+        evidence = _patient_evidence(stores, patient.patient_id, words, tz)
         if evidence:
             out.append(PatientMatch(patient, evidence))
             if len(out) >= limit:
@@ -262,18 +266,18 @@ def search_by_medication_or_diagnosis(
     return out[:limit]
 
 
-def _patient_evidence(stores: RecordStore, patient_id: str, words: list[str]) -> list[str]:
+def _patient_evidence(stores: RecordStore, patient_id: str, words: list[str], tz: tzinfo) -> list[str]:
     notes = all_notes(stores, patient_id)
     evidence = []
-    for med in reconcile(medication_sources(notes, all_history(stores, patient_id))):
+    for med in reconcile(medication_sources(notes, all_history(stores, patient_id)), tz=tz):
         if _term_in(words, med.name) or any(_term_in(words, v) for v in med.verbatim):
             dose = " ".join(x for x in (med.strength, med.frequency) if x)
-            evidence.append(f"{med.name} {dose} ({med.status}, last seen {day_of(med.last_seen)})".replace("  ", " "))
+            evidence.append(f"{med.name} {dose} ({med.status}, last seen {med.last_day})".replace("  ", " "))
     for n in notes:
         if n.status is not NoteStatus.SIGNED:
             continue
         texts = [n.sections.get("assessment", ""), *(d.text for d in n.diagnoses)]
         hit = next((t for t in texts if t and _term_in(words, t)), None)
         if hit:
-            evidence.append(f"note {day_of(n.timestamp)}: {' '.join(hit.split())[:160]}")
+            evidence.append(f"note {day_of(n.timestamp, tz)}: {' '.join(hit.split())[:160]}")
     return evidence

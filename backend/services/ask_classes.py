@@ -9,10 +9,11 @@ medicine of the class, and it says what was searched and which names could not b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 
 from backend.domain.drug_classes import DrugClass, atc_in_class, class_named_in, classes_of, is_classified
 from backend.domain.models import HistoryEntry, Note, NoteStatus
-from backend.domain.reconcile import ActiveMed, day_of, reconcile
+from backend.domain.reconcile import ActiveMed, MedSource, day_of, reconcile, source_day
 from backend.domain.text import fold
 from backend.ports import RecordStore
 from backend.services.ask_index import Passage, PatientIndex, citation_exists, recency
@@ -28,6 +29,7 @@ class ClassMed:
     med: ActiveMed
     atc: tuple[str, ...]
     passages: list[Passage]
+    since_day: str = ""  # the clinic's day the current course started (a dated document: its own date)
 
 
 @dataclass
@@ -82,12 +84,27 @@ def _med_passages(
     return out
 
 
+def _since_day(med: ActiveMed, sources: list[MedSource], tz: tzinfo) -> str:
+    """The day a person reads for the course's start: its source's day (a dated document keeps its own date)."""
+    source = next((s for s in sources if s.ref == med.since_ref), None)
+    return source_day(source, tz) if source is not None else day_of(med.since, tz)
+
+
 def class_facts(
-    stores: RecordStore, patient_id: str, entry: PatientIndex, classes: list[DrugClass]
+    stores: RecordStore, patient_id: str, entry: PatientIndex, classes: list[DrugClass], tz: tzinfo = UTC
 ) -> list[ClassFacts]:
-    """The patient's medicines of each class, from signed notes and documents, and free-text mentions."""
+    """The patient's medicines of each class, from signed notes and documents, and free-text mentions.
+
+    Args:
+        stores: the record store.
+        patient_id: the patient (the caller checked the principal may ask about them).
+        entry: the patient's passage index (the citations are its passages).
+        classes: the classes the question asks about.
+        tz: the clinic's zone: "since" and "last recorded" name its calendar days.
+    """
     notes, history = all_notes(stores, patient_id), all_history(stores, patient_id)
-    meds = reconcile(medication_sources(notes, history))
+    sources = medication_sources(notes, history)
+    meds = reconcile(sources, tz=tz)
     line_ids = _line_ids(notes, history)
     by_id = {p.id: p for p in entry.passages}
     searched = _searched(notes, history)
@@ -97,7 +114,8 @@ def class_facts(
         facts = ClassFacts(c, searched=searched, unclassified=unclassified)
         for m in meds:
             if c.id in classes_of(m.name):
-                found = ClassMed(m, atc_in_class(m.name, c.id), _med_passages(stores, patient_id, m, line_ids, by_id))
+                passages = _med_passages(stores, patient_id, m, line_ids, by_id)
+                found = ClassMed(m, atc_in_class(m.name, c.id), passages, _since_day(m, sources, tz))
                 (facts.active if m.status == "active" else facts.stopped).append(found)
         if not facts.active:
             facts.mentions = _mentions(stores, patient_id, entry, c, facts)
@@ -128,9 +146,9 @@ def _active_line(cm: ClassMed, numbers: dict[str, int]) -> str:
     # "first recorded" only says when a record first named the drug: the patient may have been on it before.
     since = "since at least" if m.since_word == "first recorded" else "since"
     atc = f" ({' '.join(cm.atc)})" if cm.atc else ""
-    line = f"{_dose(m)}{atc}: {since} {day_of(m.since)} ({m.since_word}, {kind})"
+    line = f"{_dose(m)}{atc}: {since} {cm.since_day} ({m.since_word}, {kind})"
     if m.last_seen != m.since:
-        line += f", last recorded {day_of(m.last_seen)} ({m.last_source})"
+        line += f", last recorded {m.last_day} ({m.last_source})"
     if not m.verified:
         line += ", name unverified"
     if m.conflict:
@@ -141,9 +159,7 @@ def _active_line(cm: ClassMed, numbers: dict[str, int]) -> str:
 def _stopped_line(cm: ClassMed, numbers: dict[str, int]) -> str:
     m = cm.med
     atc = f" ({' '.join(cm.atc)})" if cm.atc else ""
-    return (
-        f"{_dose(m)}{atc}: stopped, last recorded {day_of(m.last_seen)} ({m.last_source}){_marks(cm.passages, numbers)}"
-    )
+    return f"{_dose(m)}{atc}: stopped, last recorded {m.last_day} ({m.last_source}){_marks(cm.passages, numbers)}"
 
 
 def cited_passages(facts: list[ClassFacts]) -> list[Passage]:
@@ -192,7 +208,7 @@ def facts_context(facts: list[ClassFacts]) -> str:
         for cm in f.active:
             ids = ", ".join(p.id for p in cm.passages)
             parts.append(
-                f"{cm.med.name} is a '{label}' medicine ({' '.join(cm.atc)}), active since {day_of(cm.med.since)} "
+                f"{cm.med.name} is a '{label}' medicine ({' '.join(cm.atc)}), active since {cm.since_day} "
                 f"({cm.med.since_word}); passages {ids}."
             )
         for cm in f.stopped:

@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Any, Literal
 
 from backend.domain.errors import NotFound
@@ -69,10 +70,12 @@ class PatientIndex:
 class AskIndexCache:
     """Per-patient indexes, reused while the patient's records are unchanged (LRU, thread-safe).
 
-    Build one per process (e.g. in ``App.engines``) and pass it to :func:`ask`.
+    Build one per process (e.g. in ``App.engines``) and pass it to :func:`ask`. ``tz`` is the clinic's zone:
+    the days in the cached citation labels are its calendar days (bootstrap gives it the configured zone).
     """
 
     max_patients: int = 16
+    tz: tzinfo = UTC
     _items: OrderedDict[str, PatientIndex] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     builds: int = 0
@@ -137,9 +140,14 @@ def _med_line(m: Any) -> str:
     return f"Medication: {line}" + "".join(f"; {e}" for e in extra if e)
 
 
-def note_passages(note: Note) -> list[Passage]:
-    """One passage per sentence of each section, and one per medication line."""
-    day = day_of(note.timestamp)
+def note_passages(note: Note, tz: tzinfo = UTC) -> list[Passage]:
+    """One passage per sentence of each section, and one per medication line.
+
+    Args:
+        note: the note.
+        tz: the clinic's zone: the label names the note's day there (00:30 in Kolkata is that day).
+    """
+    day = day_of(note.timestamp, tz)
     draft = " (draft)" if note.status is NoteStatus.DRAFT else ""
     out = []
     for section, text in note.sections.items():
@@ -156,9 +164,15 @@ def note_passages(note: Note) -> list[Passage]:
     return out
 
 
-def history_passages(entry: HistoryEntry) -> list[Passage]:
-    """One passage per medication line and per ~400-character chunk of the document's text."""
-    day = day_of(entry.timestamp)
+def history_passages(entry: HistoryEntry, tz: tzinfo = UTC) -> list[Passage]:
+    """One passage per medication line and per ~400-character chunk of the document's text.
+
+    Args:
+        entry: the history entry.
+        tz: the clinic's zone: the label names the upload's day there, or a dated document's own date (that
+            day in every zone, as on the timeline and the medication list).
+    """
+    day = entry.document_date or day_of(entry.timestamp, tz)
     what = "Document" if entry.document_key else "Medication list"
     out = []
     for i, med in enumerate(entry.medications):
@@ -225,7 +239,7 @@ def patient_index(
 
     With a cache that a background builder refreshes, a missing or stale index is not rebuilt here: the
     question gets an index of the newest records (``notice`` says so when that is not all of them) and the
-    builder is asked for the full one.
+    builder is asked for the full one. Labels name the days in the cache's zone (UTC without a cache).
     """
     rows = list(metric_passages(patient_id)) if metric_passages else []
     metric_fp = _metric_fingerprint(rows)
@@ -234,16 +248,15 @@ def patient_index(
     if hit is not None and _fresh(stores, patient_id, hit, heads, metric_fp):
         return hit
     if cache is not None and cache.refreshed_in_background:
-        entry = _recent_index(stores, patient_id, rows, heads, metric_fp)
+        entry = _recent_index(stores, patient_id, rows, heads, metric_fp, cache.tz)
         if entry.notice:
             cache.want(patient_id)  # a partial index is never cached as if it were the whole
         else:
             cache.put(patient_id, entry)
         return entry
     built_at = now_ms()
-    entry = _build(
-        patient_id, all_notes(stores, patient_id), all_history(stores, patient_id), rows, built_at, heads, metric_fp
-    )
+    notes, history = all_notes(stores, patient_id), all_history(stores, patient_id)
+    entry = _build(patient_id, notes, history, rows, built_at, heads, metric_fp, cache.tz if cache else UTC)
     if cache is not None:
         cache.put(patient_id, entry)
     return entry
@@ -263,9 +276,8 @@ def refresh_index(
     if hit is not None and not hit.notice and _fresh(stores, patient_id, hit, heads, metric_fp):
         return hit
     built_at = now_ms()
-    entry = _build(
-        patient_id, all_notes(stores, patient_id), all_history(stores, patient_id), rows, built_at, heads, metric_fp
-    )
+    notes, history = all_notes(stores, patient_id), all_history(stores, patient_id)
+    entry = _build(patient_id, notes, history, rows, built_at, heads, metric_fp, cache.tz)
     cache.put(patient_id, entry)
     return entry
 
@@ -276,12 +288,13 @@ def _recent_index(
     rows: list[Mapping[str, Any]],
     heads: tuple[int | None, int | None],
     metric_fp: str,
+    tz: tzinfo,
 ) -> PatientIndex:
     """An index of the newest notes and documents only (key queries with a limit): quick whatever the history."""
     built_at = now_ms()
     notes = stores.notes.list_for_patient(patient_id, None, RECENT_RECORDS)
     history = stores.history.list_for_patient(patient_id, None, RECENT_RECORDS)
-    entry = _build(patient_id, notes.items, history.items, rows, built_at, heads, metric_fp)
+    entry = _build(patient_id, notes.items, history.items, rows, built_at, heads, metric_fp, tz)
     if notes.next_cursor or history.next_cursor:
         entry.notice = PARTIAL_NOTICE.format(n=RECENT_RECORDS)
     return entry
@@ -299,9 +312,10 @@ def _build(
     built_at: int,
     heads: tuple[int | None, int | None],
     metric_fp: str,
+    tz: tzinfo,
 ) -> PatientIndex:
-    passages = [p for n in notes for p in note_passages(n)]
-    passages += [p for e in history for p in history_passages(e)]
+    passages = [p for n in notes for p in note_passages(n, tz)]
+    passages += [p for e in history for p in history_passages(e, tz)]
     passages += _metric_passages(patient_id, rows)
     # Identical texts (the same prescription line every month) are indexed once: faster to build, and
     # boilerplate repeated across records does not dilute the rarity of real findings.

@@ -14,7 +14,7 @@ from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Pa
 from backend.domain.reconcile import day_of
 from backend.ports import RecordStore
 from backend.services.access import Principal
-from backend.services.ask import ask, citation_exists
+from backend.services.ask import AskIndexCache, ask, citation_exists
 from backend.services.ask_index import Passage
 from backend.services.demo import demo_patient_id, seed_demo
 
@@ -160,7 +160,12 @@ def test_ask_command_prints_json_with_citations_as_the_operator(
     stores: RecordStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed_demo(stores)
-    app = SimpleNamespace(stores=stores, episodes=lambda: SimpleNamespace(metric_passages=None), answerer=lambda: None)
+    app = SimpleNamespace(
+        stores=stores,
+        ask_cache=AskIndexCache,  # the command asks through the app's cache, whose zone names the days
+        episodes=lambda: SimpleNamespace(metric_passages=None),
+        answerer=lambda: None,
+    )
     monkeypatch.setattr("backend.bootstrap.build_app", lambda: app)
     assert main(["ask", "--patient", ON_TELMISARTAN, "--json", QUESTION]) == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
