@@ -9,7 +9,7 @@ from backend.domain.models import now_ms
 from backend.services.cohort import recent_anomalies
 from backend.services.timeline import changed_since, dashboard_summary
 from ui.audit_words import action_words
-from ui.clock import clock_text, when, zone_name
+from ui.clock import clinic_tz, clock_text, when, zone_name
 from ui.runtime import get_app, require_principal, rerun_app_quietly, session_ended_in_fragment
 from ui.safe import md_escape
 from ui.widgets import SELECTED
@@ -56,7 +56,7 @@ with left:
             st.switch_page("pages/scribe.py")
 with right:
     st.subheader("Patients with anomalies (7 days)")
-    rows = recent_anomalies(app.stores, principal, days=7)
+    rows = recent_anomalies(app.stores, principal, days=7, tz=clinic_tz())
     if not rows:
         st.caption("No anomalies in the last 7 days.")
     else:

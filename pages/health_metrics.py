@@ -14,6 +14,7 @@ from backend.services.access import Permission
 from backend.services.cohort import recent_anomalies
 from backend.services.metrics import patient_days
 from backend.services.metrics_jobs import submit_import
+from ui.clock import clinic_tz
 from ui.metrics_import import IMPORT_JOB, show_import
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
@@ -95,7 +96,7 @@ with panes["Import"]:
 if "Cohort" in panes:
     with panes["Cohort"]:
         st.markdown("Patients with anomalies in the last 7 days, highest illness score first.")
-        rows = recent_anomalies(app.stores, principal, days=7)
+        rows = recent_anomalies(app.stores, principal, days=7, tz=clinic_tz())
         if rows:
             st.dataframe(
                 [{**r, "metrics": ", ".join(r["metrics"])} for r in rows],
