@@ -47,7 +47,7 @@ _ALLERGY = re.compile(r"\ballerg", re.IGNORECASE)
 _SECTION_HEADING = re.compile(r"^\s*[A-Z][A-Z /&-]{3,}:?\s*$")
 _HEADING = re.compile(r"^\s*(?:\d+[.)]\s*)?([A-Za-z][A-Za-z0-9 ,'/-]{2,80}?)\s*[.:]?\s*$")
 _ASSESSMENT_START = re.compile(r"^\s*(?:ASSESSMENT|IMPRESSION)\b", re.IGNORECASE | re.MULTILINE)
-_SENTENCE = re.compile(r"[^.?!\n]+[.?!]?")
+_SENTENCE = re.compile(r"(?<=[.?!])\s+|\n+")  # not inside "2.5 mg" or "0.1%"
 
 
 @dataclass
@@ -73,17 +73,20 @@ def components(name: str) -> list[str]:
     return [c.strip().lower() for c in name.split(" + ") if c.strip()]
 
 
+def _number(raw: str) -> str:
+    raw = raw.strip().rstrip(".")
+    return raw.rstrip("0").rstrip(".") if "." in raw else raw
+
+
 def strength_key(strength: str | None) -> str | None:
-    """A strength as number and unit ("20 mg" and "20mg" -> "20 mg"; "0.50 mg" -> "0.5 mg")."""
+    """A strength as number and unit ("20 mg" and "20mg" -> "20 mg"; "0.50 mg" -> "0.5 mg"; "400/80")."""
     if not strength:
         return None
-    m = re.match(r"\s*([\d.]+)\s*([a-zA-Zµ%/.]*)", strength)
+    m = re.match(r"\s*([\d.]+(?:\s*/\s*[\d.]+)*)\s*([a-zA-Zµ%]*)", strength)
     if not m:
         return strength.strip().lower()
-    number = m.group(1).rstrip(".")
-    if "." in number:
-        number = number.rstrip("0").rstrip(".")
-    return f"{number} {m.group(2).lower().rstrip('.')}".strip()
+    number = "/".join(_number(part) for part in m.group(1).split("/"))
+    return f"{number} {m.group(2).lower()}".strip()
 
 
 def _code(text: str) -> str | None:
@@ -92,7 +95,7 @@ def _code(text: str) -> str | None:
 
 
 def _sentences(text: str) -> list[str]:
-    return [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    return [s for s in _SENTENCE.split(text) if s.strip()]
 
 
 def _sentences_outside(note: str, heading: re.Pattern[str]) -> list[str]:

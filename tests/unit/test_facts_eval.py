@@ -32,6 +32,14 @@ def test_the_note_is_read_as_the_draft_is() -> None:
     assert "asthma" in ref.denied and "cancer" not in ref.diagnoses  # negated; a relative's
 
 
+def test_strengths_are_read_whole() -> None:
+    assert facts.strength_key("20mg") == facts.strength_key("20.0 mg") == "20 mg"
+    assert facts.strength_key("400/80") == "400/80"
+    ref = facts.reference_facts("Glyburide 2.5 mg PO daily. Triamcinolone 0.1% cream t.i.d.")
+    assert ref.meds["glibenclamide"].strengths == {"2.5 mg"}  # a decimal point does not end the sentence
+    assert ref.meds["triamcinolone"].strengths == {"0.1 %"}
+
+
 def test_medications_are_judged_by_name_then_dose() -> None:
     ref = facts.reference_facts(NOTE)
     same = facts.medication_verdict(Medication(name="lisinopril", strength="20mg", verified=True), ref)
