@@ -12,8 +12,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from backend.domain.engine_words import engine_detail, plain_engines
 from backend.domain.errors import CopilotError
 from backend.domain.models import Role
+from backend.services.access import Permission
 from backend.services.demo import is_demo_database
 from ui.login import login_page
 from ui.runtime import bind_session_cookie, current_principal, get_app, init_session, sign_out
@@ -79,7 +81,11 @@ def main() -> None:
             st.session_state["demo_database"] = is_demo_database(app.stores)
         if st.session_state["demo_database"]:
             st.caption("Demo database: synthetic data only; the demo accounts have published passwords.")
-        st.caption("Engines: " + " · ".join(f"{k} {v}" for k, v in app.providers.items()))
+        # Where the work happens, in words; the provider names are for whoever manages the engines.
+        st.caption("  \n".join(plain_engines(app.providers)))
+        if principal.can(Permission.MANAGE_PROVIDERS):
+            with st.expander("Engine details"):
+                st.caption(engine_detail(app.providers) + " — tests and errors: Admin, Engines tab.")
         bind_session_cookie()
 
     st.navigation([pages[name] for name in BY_ROLE[principal.role]]).run()
