@@ -7,6 +7,12 @@ the same wording with one line per turn. People take turns at pauses, so the seg
 for ``PAUSE_S`` or more, and the pieces are named in order by their wording and the alternation prior
 (``wording.sequence_roles``), as typed turns are. A pause inside one person's turn cuts it too; the prior then pulls
 its pieces apart, which the wording of each piece has to outweigh.
+
+Measured (``python -m backend eval robustness ... --roles-only``, words timed from the true turns, ACI-Bench valid
+and train rows 0-3, whole consultations): one voice at pitch 45 / 55 0.700 -> 0.861; en-us vs en-gb-x-rp at one
+pitch 0.689 -> 0.848 (both heard as one voice, 8 of 8, with the warning). With the recogniser's words, which pause
+inside turns too, a 59 s consultation of the close voices in room noise at 12 dB: 0.55 -> 0.80
+(``tests/integration/test_speaker_roles_noisy.py``). Two voices that can be counted never come here.
 """
 
 from __future__ import annotations
