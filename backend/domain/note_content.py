@@ -51,7 +51,9 @@ class Medication(BaseModel):
     frequency: str | None = None
     duration: str | None = None
     instructions: str | None = None
-    status: str | None = None  # started | continued | stopped | None
+    # started | continued | stopped | declined (refused, not taking, or told to avoid: never active) | None
+    status: str | None = None
+    status_reason: str | None = None  # why it is declined (or stopped), as said in the consultation
     verified: bool = False  # name found in the drug dictionary or brand table
     corrected_from: str | None = None
     # How the name was found: "dictionary" | "brand" | "sounds_like" (recovered from misheard speech: see

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from backend.domain.drafting import draft_note
+from backend.domain.drafting.meds import REASONS
+from backend.domain.drafting.render import render_note_text
 from backend.domain.note_content import NoteContent
 from backend.evals.notes import dialogue_to_segments
 
@@ -15,8 +17,10 @@ def _diagnoses(dialogue: str) -> list[str]:
     return [d.text for d in _draft(dialogue).diagnoses]
 
 
-def _meds(dialogue: str) -> dict[str, tuple[str | None, list[str]]]:
-    return {m.name: (m.status, m.flags) for m in _draft(dialogue).medications}
+def _meds(dialogue: str) -> dict[str, tuple[str | None, str | None]]:
+    meds = _draft(dialogue).medications
+    assert not any(f in REASONS for m in meds for f in m.flags)  # the reason is the status's, not a flag
+    return {m.name: (m.status, m.status_reason) for m in meds}
 
 
 def test_a_negation_reaches_every_condition_of_its_list() -> None:
@@ -55,25 +59,36 @@ def test_a_drug_only_considered_allergic_to_or_measured_is_not_a_medication() ->
     assert list(_meds("[patient] i take loratadine for my allergies .")) == ["loratadine"]
 
 
-def test_a_drug_not_taken_refused_or_to_avoid_is_kept_as_stopped_with_the_reason() -> None:
+def test_a_drug_not_taken_refused_or_to_avoid_is_declined_with_the_reason() -> None:
     assert _meds("[patient] i have not been taking my lisinopril .") == {
-        "lisinopril": ("stopped", ["the patient is not taking it"])
+        "lisinopril": ("declined", "the patient is not taking it")
     }
     assert _meds("[patient] i do not want the atorvastatin .") == {
-        "atorvastatin": ("stopped", ["the patient does not want it"])
+        "atorvastatin": ("declined", "the patient does not want it")
     }
     assert _meds("[doctor] try not to take any ibuprofen .") == {
-        "ibuprofen": ("stopped", ["the clinician advised not to take it"])
+        "ibuprofen": ("declined", "the clinician advised not to take it")
     }
+    # a drug the patient stopped is stopped, not declined
+    assert _meds("[patient] i stopped my metformin .") == {"metformin": ("stopped", None)}
     # started again later in the visit: the last status wins and the old reason goes
     assert _meds("[patient] i stopped my metformin .\n[doctor] let us start the metformin again .") == {
-        "metformin": ("started", [])
+        "metformin": ("started", None)
     }
+    assert _meds("[patient] i do not want the atorvastatin .\n[doctor] let us start the atorvastatin .") == {
+        "atorvastatin": ("started", None)
+    }
+
+
+def test_the_note_text_says_a_drug_is_declined_and_why() -> None:
+    text = render_note_text(_draft("[patient] i do not want the atorvastatin .\n[patient] i take metformin ."))
+    assert "- Declined: atorvastatin — the patient does not want it" in text
+    assert "(declined)" not in text and "- metformin" in text
 
 
 def test_a_drug_asked_about_counts_by_the_answer() -> None:
     assert _meds("[doctor] are you taking any aspirin ?\n[patient] no .") == {}
-    assert _meds("[doctor] are you taking your metformin ?\n[patient] yes .") == {"metformin": ("continued", [])}
+    assert _meds("[doctor] are you taking your metformin ?\n[patient] yes .") == {"metformin": ("continued", None)}
 
 
 def test_abbreviations_keep_their_capitals_in_the_draft() -> None:

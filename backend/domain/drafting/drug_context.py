@@ -2,8 +2,9 @@
 
 "I am allergic to penicillin" (an allergy), "your b12 level is low" (a result) and "if it gets worse we may start
 metformin" (a possibility) name drugs the patient does not take: they are left out of the medication list. "I
-stopped taking it", "I have not been taking my lisinopril", "I do not want the statin" and "try not to take any
-ibuprofen" name drugs the patient is not to take now: they stay, as stopped, with the reason for the clinician.
+have not been taking my lisinopril", "I do not want the statin" and "try not to take any ibuprofen" name drugs the
+patient is not to take now: they stay, as declined (never active), with the reason for the clinician; "I stopped
+taking it" is left to the status cues (stopped).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ class DrugUse:
     """What a sentence says of a drug it names."""
 
     skip: bool = False  # not the patient's medication at all
-    status: str | None = None  # "stopped" when the patient is not to take it now
-    flag: str | None = None  # why, for the clinician
+    status: str | None = None  # "declined" when the patient is not to take it now
+    flag: str | None = None  # why, for the clinician (the medication's ``status_reason``)
 
 
 def _near_before(regex: re.Pattern[str], text: str, left: int, start: int) -> bool:
@@ -50,7 +51,7 @@ def drug_context(text: str, start: int, end: int, left: int = 0, right: int | No
         right: where it ends (the start of the next drug named, or the sentence's end).
 
     Returns:
-        Left out (``skip``), stopped with a reason, or nothing to say (the status cues decide).
+        Left out (``skip``), declined with a reason, or nothing to say (the status cues decide).
     """
     cues = context_cues()
     right = len(text) if right is None else right
@@ -62,8 +63,8 @@ def drug_context(text: str, start: int, end: int, left: int = 0, right: int | No
         return DrugUse(skip=True)
     refused_after = cues["refused"].search(text, end, right)  # "the statin? i do not want it"
     if refused_after is not None and refused_after.start() - end <= WINDOW:
-        return DrugUse(status="stopped", flag=FLAGS["refused"])
+        return DrugUse(status="declined", flag=FLAGS["refused"])
     for kind in ("refused", "avoid", "not_taking"):
         if _near_before(cues[kind], text, left, start):
-            return DrugUse(status="stopped", flag=FLAGS[kind])
+            return DrugUse(status="declined", flag=FLAGS[kind])
     return DrugUse()

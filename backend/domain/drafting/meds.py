@@ -1,4 +1,5 @@
-"""Medications said in the consultation, via the shared medication parser, with a started/continued/stopped status.
+"""Medications said in the consultation, via the shared medication parser, with a started/continued/stopped/declined
+status.
 
 The drafter never names a drug itself: every medication comes from ``backend.domain.medications`` and keeps the
 segment ids it was heard in; a name that parser could not verify stays ``verified=False`` for the clinician.
@@ -87,7 +88,8 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
 
     A drug that is only named is not the patient's: an allergy ("allergic to penicillin"), a test result ("your
     b12 level"), a possibility ("we may start metformin"), a question answered "no". A drug the patient is not
-    taking, does not want or is told not to take is kept as stopped, flagged with why (see ``drug_context``).
+    taking, does not want or is told not to take is kept as declined, with why in ``status_reason`` (see
+    ``drug_context``).
 
     Args:
         units: sentences of the consultation.
@@ -117,7 +119,7 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
             status = use.status or _status(unit.norm, mention.start, mention.end) or med.status
             if unit.question and status == "continued" and answer != "yes":
                 status = None  # "are you taking X?" is not yet an answer
-            med.flags = [f for f in med.flags if f not in REASONS] + ([use.flag] if use.flag else [])
+            med.flags = [f for f in med.flags if f not in REASONS]
             _drop_borrowed_fields(med, unit.norm[mention.end : right], unit.norm[left : mention.start])
             if key not in merged:
                 merged[key] = med
@@ -130,7 +132,7 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
             if status is not None:
                 current.status = status
                 # the reason of the last stated status: "not taking it" is gone once the drug is started again
-                current.flags = [f for f in current.flags if f not in REASONS or f in med.flags]
+                current.status_reason = use.flag if status == "declined" else None
             for flag in med.flags:
                 if flag not in current.flags:
                     current.flags.append(flag)

@@ -23,7 +23,10 @@ def _sentence(s: DraftSentence) -> str:
 def _medication_line(med: Medication) -> str:
     parts = [med.name] + [p for p in (med.strength, med.route, med.frequency, med.duration) if p]
     line = " ".join(parts)
-    if med.status:
+    if med.status == "declined":
+        # said first, so the line is never read as a drug to take; the reason is the clinician's context
+        line = f"Declined: {line}" + (f" — {med.status_reason}" if med.status_reason else "")
+    elif med.status:
         line += f" ({med.status})"
     if not med.verified:
         line += " [unverified]"

@@ -97,6 +97,8 @@ def _medication_text(med: Medication) -> str:
     parts = [med.name[:1].upper() + med.name[1:]]
     parts += [p for p in (med.strength, med.route, med.frequency, med.duration) if p]
     text = " ".join(parts)
+    if med.status == "declined":
+        return f"Declined: {text}" + (f" — {med.status_reason}." if med.status_reason else ".")
     return f"{text} ({med.status})." if med.status else f"{text}."
 
 
