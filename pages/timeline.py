@@ -14,7 +14,7 @@ from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
 from ui.clock import clinic_tz, stored_day, zone_name
 from ui.exports import export_panel
-from ui.medication_rows import medication_rows
+from ui.medication_rows import medication_rows, status_label
 from ui.note_review import review_note, when
 from ui.referral import referral_letter
 from ui.runtime import get_app, require_principal
@@ -57,7 +57,7 @@ with meds_tab:
                     "medication": m.name + ("" if m.verified else "  (unverified)"),
                     "strength": m.strength,
                     "frequency": m.frequency,
-                    "status": m.status,
+                    "status": status_label(m.status, m.status_reason),
                     "first seen": m.first_day,
                     "last seen": m.last_day,
                     "changes": "; ".join(m.changes),

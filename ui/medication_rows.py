@@ -15,6 +15,14 @@ def medication_rows(meds: Iterable[Medication], columns: Sequence[str]) -> list[
     return [{c: ("" if (v := getattr(m, c)) is None else v) for c in columns} for m in meds]
 
 
+def status_label(status: str | None, reason: str | None = None) -> str:
+    """A medication's status as a cell reads it: a declined drug says why ("declined — prefers not to take a
+    statin"), so a list of not-taken drugs is never read as drugs to take; no status is blank."""
+    if status == "declined" and reason:
+        return f"declined — {reason}"
+    return status or ""
+
+
 def edited_medications(
     rows: Sequence[Mapping[str, Any]],
     original: Sequence[Medication],

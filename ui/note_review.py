@@ -26,9 +26,13 @@ from ui.safe import md_escape
 if TYPE_CHECKING:
     from ui.runtime import App
 
-MED_COLUMNS = ["name", "strength", "frequency", "form", "route", "duration", "instructions", "status", "verified"]
+MED_COLUMNS = [
+    *("name", "strength", "frequency", "form", "route", "duration", "instructions", "status", "status_reason"),
+    "verified",
+]
 SHOWN_ONLY = ["heard_as"]  # shown in the medication table, never written back from it
 NO_EVIDENCE = "(nothing highlighted)"
+DECLINED_HELP = "Status 'declined': the patient refuses it, does not take it or is to avoid it (never active)"
 
 
 def when(ms: int | None) -> str:
@@ -146,6 +150,7 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
                 "heard_as": st.column_config.TextColumn(
                     "heard as", disabled=True, help="The words speech recognition heard where this name was recovered"
                 ),
+                "status_reason": st.column_config.TextColumn("why declined", help=DECLINED_HELP),
             },
             key=f"{key}_meds",
             width="stretch",

@@ -4,6 +4,9 @@ Notes kept their structured content in a ``fields`` dict (and ``unsupported`` be
 ``params`` dict. The record stores (SQLite and DynamoDB) read every note and job row through ``note_from_row``
 and ``job_from_row``, so a database written by the previous version opens unchanged. Old values are read
 leniently (a key missing or of an unexpected type is left at its default): a stored note must always open.
+
+Drafts written before the "declined" status kept a drug the patient refuses, does not take or is to avoid as
+"stopped" with the reason among its ``flags``; such a line reads as declined with that reason.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from backend.domain.models import Job, Note
 # Keys of the old ``fields`` dict and where each lives now.
 _PROVENANCE_KEYS = ("engine", "engine_fallback", "low_accuracy_engine")
 _NOTE_KEYS = ("style", "edited_by")
+# The offline drafter's reasons for a drug not to take, stored as flags of a "stopped" line before "declined".
+_DECLINED_REASONS = frozenset(
+    ("the patient does not want it", "the clinician advised not to take it", "the patient is not taking it")
+)
 
 
 def note_from_row(row: Mapping[str, Any]) -> Note:
@@ -31,6 +38,8 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
 def upgrade_note_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """The row in today's shape: the old ``fields`` dict and ``unsupported`` list become typed attributes."""
     data = dict(row)
+    if isinstance(data.get("medications"), list):
+        data["medications"] = [_medication(m) for m in data["medications"]]
     if "fields" not in data and "unsupported" not in data:
         return data
     fields = data.pop("fields", None)
@@ -81,6 +90,18 @@ def _cited(value: Any) -> dict[str, Any] | None:
     if isinstance(value, dict) and str(value.get("text") or "").strip():
         return {"text": str(value["text"]), "segment_ids": _list(value.get("segment_ids"))}
     return None
+
+
+def _medication(value: Any) -> Any:
+    """An old "stopped" line whose flag says it was never to be taken, as declined with that reason."""
+    if not isinstance(value, dict) or value.get("status") != "stopped" or value.get("status_reason"):
+        return value
+    flags = _list(value.get("flags"))
+    reasons = [f for f in flags if f in _DECLINED_REASONS]
+    if not reasons:
+        return value
+    kept = [f for f in flags if f not in _DECLINED_REASONS]
+    return {**value, "status": "declined", "status_reason": reasons[-1], "flags": kept}
 
 
 def _vital(value: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ Rules:
 - Drugs are grouped by their (generic) name exactly as stored, case- and accent-folded. Nothing is
   fuzzy-matched, so an unverified name is never merged into a different drug: it stays its own entry,
   marked ``verified=False``.
-- ``Medication.status == "stopped"`` ends a drug; a later mention restarts it.
+- ``Medication.status == "stopped"`` ends a drug; a later mention restarts it. ``"declined"`` (refused, not
+  taken, to avoid) is never active either: the drug is listed among the not-taken with the reason said; a later
+  mention of taking it starts it.
 - A different strength from a *different* source within ``conflict_window_ms`` of the previous mention is a
   conflict (flagged for the doctor), not a dose change; further apart it is a dose change.
 - Two active drugs sharing an ingredient (Dolo and Combiflam: paracetamol twice), or of one same-class group
@@ -28,6 +30,7 @@ from backend.domain.text import fold
 
 DAY_MS = 86_400_000
 DEFAULT_CONFLICT_WINDOW_MS = 3 * DAY_MS  # a prescription is often digitized a day or two after the visit note
+_NOT_TAKEN = ("stopped", "declined")  # statuses a mention gives that leave the drug out of the active list
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,8 @@ class ActiveMed:
     last_seen: int
     first_day: str = ""  # the clinic's day of first_seen (a dated document: its own date)
     last_day: str = ""
-    status: Literal["active", "stopped"] = "active"
+    status: Literal["active", "stopped", "declined"] = "active"
+    status_reason: str = ""  # why it is declined, as the latest source said
     changes: list[str] = field(default_factory=list)
     conflict: bool = False
     conflict_detail: str = ""
@@ -121,7 +125,7 @@ def _ref_label(source: MedSource, tz: tzinfo) -> str:
 def reconcile(
     sources: Iterable[MedSource], conflict_window_ms: int = DEFAULT_CONFLICT_WINDOW_MS, tz: tzinfo = UTC
 ) -> list[ActiveMed]:
-    """Reconcile medication mentions into one list: active drugs first, then stopped, each by name.
+    """Reconcile medication mentions into one list: active drugs first, then the not-taken (stopped, declined), each by name.
 
     Args:
         sources: notes and documents in any order; drafts are ignored.
@@ -167,19 +171,23 @@ def _one_drug(mentions: list[_Mention], window: int, tz: tzinfo) -> ActiveMed:
             out.verbatim.append(m.med.verbatim)
         out.last_seen, out.last_day = m.source.timestamp, when
         out.last_source = _ref_label(m.source, tz)
-        if (m.med.status or "").lower() == "stopped":
-            if out.status == "active":
-                out.changes.append(f"stopped on {when}")
-            out.status = "stopped"
+        said = (m.med.status or "").lower()
+        if said in _NOT_TAKEN:
+            now: Literal["stopped", "declined"] = "declined" if said == "declined" else "stopped"
+            reason = (m.med.status_reason or "").strip() if now == "declined" else ""
+            if out.status != now:
+                out.changes.append(f"{now} on {when}" + (f" ({reason})" if reason else ""))
+            out.status, out.status_reason = now, reason
             continue
         if m is first:
             verb = "started" if (m.med.status or "").lower() == "started" else "first recorded"
             out.changes.append(f"{verb} on {when}")
             out.since_word = verb
-        elif out.status == "stopped":
-            out.changes.append(f"restarted on {when}")
-            out.status = "active"
-            out.since, out.since_word, out.since_ref = m.source.timestamp, "restarted", m.source.ref
+        elif out.status != "active":
+            verb = "restarted" if out.status == "stopped" else "started"  # a declined drug was never taken
+            out.changes.append(f"{verb} on {when}")
+            out.status, out.status_reason = "active", ""
+            out.since, out.since_word, out.since_ref = m.source.timestamp, verb, m.source.ref
         _apply_strength(out, prev, m, window, when, tz)
         if m.med.strength and strength_key(m.med.strength):
             prev = m
@@ -214,7 +222,7 @@ def _current_conflict(out: ActiveMed, mentions: list[_Mention], window: int, tz:
         for m in mentions
         if out.last_seen - m.source.timestamp <= window
         and strength_key(m.med.strength)
-        and (m.med.status or "").lower() != "stopped"
+        and (m.med.status or "").lower() not in _NOT_TAKEN
     ]
     doses: dict[str, list[str]] = {}
     for m in recent:

@@ -168,7 +168,9 @@ def _medicines(meds: list[Medication], lang: Language) -> tuple[list[MedicineRow
     stopped: list[str] = []
     notices: list[str] = []
     for med in meds:
-        if not med.name.strip():
+        if not med.name.strip() or med.status == "declined":
+            # declined (refused, not taken, to avoid): the patient's sheet never tells them to take it, nor to
+            # stop a medicine they do not take; the clinician's note keeps it with the reason
             continue
         name, as_written = _medicine_name(med)
         if med.found_by == "sounds_like" and not med.verified:

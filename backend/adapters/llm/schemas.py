@@ -44,7 +44,12 @@ class NoteMedication(_ReplyMedication):
     route: str | None = None
     frequency: str | None = Field(default=None, description="e.g. 'twice daily'; only if said.")
     duration: str | None = Field(default=None, description="e.g. '5 days'; only if said.")
-    status: str | None = Field(default=None, description="started, continued or stopped, if said.")
+    status: str | None = Field(
+        default=None,
+        description="started, continued or stopped, if said; declined if the patient refuses it, is not taking it "
+        "or is told to avoid it.",
+    )
+    status_reason: str | None = Field(default=None, description="Why it is declined, in a few words, if said.")
     segment_ids: list[int]
 
 
