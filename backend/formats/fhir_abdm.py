@@ -5,7 +5,8 @@ whose first entry is the Composition (the record's profile, its SNOMED CT type, 
 title, sections), then the Patient (with ABHA identifiers when known), the Practitioner who signed, the
 Encounter, a Condition per diagnosis (its WHO ICD-10 code as the clinician confirmed or picked it, ``userSelected``
 true; or only suggested from the text, ``userSelected`` false and ``verificationStatus`` not "confirmed"), a
-MedicationRequest per medication and, for the consultation, a DocumentReference with the note's text. References are ``urn:uuid:`` full URLs inside the bundle. Checked with
+MedicationRequest per medication (a declined one: a MedicationStatement "not-taken" with its reason, in the
+consultation only, as nothing is prescribed) and, for the consultation, a DocumentReference with the note's text. References are ``urn:uuid:`` full URLs inside the bundle. Checked with
 ``fhir.resources`` R4B (structure and cardinality of base R4; the NRCeS profiles' own minimums are tested
 separately, as no Python validator reads the IG).
 """
@@ -148,6 +149,8 @@ def _complaint(note: Note, text: str, subject: dict[str, str], ms: int) -> dict[
 def _medication(
     note: Note, i: int, m: Medication, subject: dict[str, str], requester: dict[str, str], ms: int
 ) -> dict[str, Any]:
+    if m.status == "declined":
+        return _declined(note, i, m, subject, ms)
     res: dict[str, Any] = {
         "resourceType": "MedicationRequest",
         "id": _uid(note.patient_id, "medreq", note.timestamp, i),
@@ -162,6 +165,24 @@ def _medication(
     dose = " ".join(x for x in (m.strength, m.form, m.route, m.frequency, m.duration, m.instructions) if x)
     if dose:
         res["dosageInstruction"] = [{"text": dose}]
+    if not m.verified:
+        res["note"] = [{"text": "Name not verified against the drug dictionary; shown as written."}]
+    return res
+
+
+def _declined(note: Note, i: int, m: Medication, subject: dict[str, str], ms: int) -> dict[str, Any]:
+    """A drug the patient refuses, does not take or is to avoid: stated as not taken, never requested."""
+    res: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": _uid(note.patient_id, "medstatement", note.timestamp, i),
+        "meta": _meta("MedicationStatement", ms),
+        "status": "not-taken",
+        "medicationCodeableConcept": {"text": m.name},
+        "subject": subject,
+        "dateAsserted": instant(note.signed_at or note.timestamp),
+    }
+    if m.status_reason:
+        res["statusReason"] = [{"text": m.status_reason}]
     if not m.verified:
         res["note"] = [{"text": "Name not verified against the drug dictionary; shown as written."}]
     return res
@@ -200,8 +221,10 @@ def build_abdm_bundle(
         raise ValidationFailed(f"Unknown ABDM record type {kind!r}; one of {', '.join(KINDS)}.")
     if note.signer is None or note.signed_at is None:
         raise ValidationFailed("Only a signed note can be exported as an ABDM record.")
-    if kind == "PrescriptionRecord" and not note.medications:
-        raise ValidationFailed("This note has no medications, so there is no prescription to export.")
+    if kind == "PrescriptionRecord" and not [m for m in note.medications if m.status != "declined"]:
+        raise ValidationFailed(
+            "This note has no medications to take (none, or only declined ones), so there is no prescription to export."
+        )
     ms = generated_ms
     patient_res = _patient(patient, ms)
     subject = _ref(patient_res, patient.name)
@@ -212,6 +235,7 @@ def build_abdm_bundle(
     clinical: list[dict[str, Any]] = []
     code, display, title = RECORD_TYPES[kind]
     if kind == "PrescriptionRecord":
+        meds = [r for r in meds if r["resourceType"] == "MedicationRequest"]
         sections = [_section(("440545006", "Prescription record", "Prescription record"), meds)]
         clinical = meds
     else:

@@ -123,6 +123,10 @@ def _condition(note: Note, d: Diagnosis, subject: dict[str, str]) -> dict[str, A
     return res
 
 
+# The reconciled list's status as R4 MedicationStatement.status (value set medication-statement-status).
+_STATUS = {"active": "active", "stopped": "stopped", "declined": "not-taken"}
+
+
 def _medication(patient_id: str, med: ActiveMed, subject: dict[str, str], exported: set[int]) -> dict[str, Any]:
     period = {"start": instant(med.first_seen)}
     if med.status == "stopped":
@@ -130,12 +134,16 @@ def _medication(patient_id: str, med: ActiveMed, subject: dict[str, str], export
     res: dict[str, Any] = {
         "resourceType": "MedicationStatement",
         "id": _uid(patient_id, "med", med.name.casefold()),
-        "status": med.status,
+        "status": _STATUS[med.status],
         "medicationCodeableConcept": {"text": med.name},
         "subject": subject,
-        "effectivePeriod": period,
         "dateAsserted": instant(med.last_seen),
     }
+    if med.status == "declined":  # never taken: no period of use, the reason instead
+        if med.status_reason:
+            res["statusReason"] = [{"text": med.status_reason}]
+    else:
+        res["effectivePeriod"] = period
     dose = " ".join(x for x in (med.strength, med.frequency) if x)
     if dose:
         res["dosage"] = [{"text": dose}]
