@@ -16,6 +16,7 @@ from backend.adapters.speech import whisper_stt
 from backend.adapters.speech.whisper_plan import SAMPLE_RATE, SpeechPlan, pack_clips, split_at_longest_pause
 from backend.adapters.speech.whisper_repetition import is_loop, repetition_problem, words_of
 from backend.adapters.speech.whisper_stt import WhisperTranscriber
+from backend.domain.errors import ProviderUnavailable
 
 
 def _turns(n: int, sentence: float = 2.5, breath: float = 0.25, turn_gap: float = 1.0) -> list[tuple[float, float]]:
@@ -266,3 +267,73 @@ def test_asked_to_each_clip_after_the_first_hears_the_text_before_it(monkeypatch
     WhisperTranscriber("scripted-model", threads=1, condition_on_previous_text=True).transcribe(plan.speech)
     assert model.prompts == [None, ASKED]
     assert all(with_drugs for _length, with_drugs, _temperature in model.calls)
+
+
+# --- clips decoded two at a time ---------------------------------------------------------------------------
+
+# three clips of different lengths (the scripted model answers by length), pauses between them
+THREE = SpeechPlan(
+    np.zeros(30 * SAMPLE_RATE, dtype=np.float32),
+    [(0.2, 8.2), (9.0, 19.0), (20.0, 26.0)],
+    [{"start": 0, "end": 30 * SAMPLE_RATE}],
+    [(0.4, 7.7), (9.2, 18.7), (20.2, 25.2)],
+)
+SAID = {
+    (8.0, True): [_Said(0.0, 7.5, ASKED)],
+    (10.0, True): [_Said(0.0, 9.5, ANSWERED)],
+    (6.0, True): [_Said(0.0, 5.0, "Take the metformin with food.")],
+}
+
+
+class FailingWhisper(ScriptedWhisper):
+    """CTranslate2 failing on one clip (by its length), as it does when it runs out of memory."""
+
+    def __init__(self, answers: dict[tuple[float, bool], list[_Said]], fail_at: float) -> None:
+        super().__init__(answers)
+        self.fail_at = fail_at
+
+    def transcribe(self, audio: NDArray[np.float32], **options: Any) -> tuple[Iterator[_Said], None]:
+        if round(len(audio) / SAMPLE_RATE, 1) == self.fail_at:
+            raise RuntimeError("std::bad_alloc")
+        return super().transcribe(audio, **options)
+
+
+def test_two_clips_at_a_time_give_the_serial_transcript_in_clip_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(whisper_stt, "plan_speech", lambda _samples: THREE)
+    serial_model, parallel_model = ScriptedWhisper(SAID), ScriptedWhisper(SAID)
+    monkeypatch.setattr(whisper_stt, "_load_model", lambda *_args: serial_model)
+    serial = WhisperTranscriber("scripted-model", threads=2, parallel=1).transcribe(THREE.speech)
+    monkeypatch.setattr(whisper_stt, "_load_model", lambda *_args: parallel_model)
+    engine = WhisperTranscriber("scripted-model", threads=2, parallel=2)
+    assert engine.parallel == 2
+    parallel = engine.transcribe(THREE.speech)
+    assert [s.text for s in serial] == [ASKED, ANSWERED, "Take the metformin with food."]
+    assert parallel == serial
+    assert sorted(parallel_model.calls) == sorted(serial_model.calls)  # every clip decoded once, nothing more
+
+
+def test_more_clips_at_once_than_cores_is_capped_and_each_decode_gets_its_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded: list[tuple[Any, ...]] = []
+
+    def load(*args: Any) -> ScriptedWhisper:
+        loaded.append(args)
+        return ScriptedWhisper(SAID)
+
+    monkeypatch.setattr(whisper_stt, "_load_model", load)
+    assert WhisperTranscriber("scripted-model", threads=1, parallel=2).parallel == 1
+    WhisperTranscriber("scripted-model", threads=4, parallel=2)
+    assert [(threads, workers) for _model, threads, _compute, workers in loaded] == [(1, 1), (2, 2)]
+
+
+def test_a_clip_that_fails_fails_the_transcription_and_leaves_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setattr(whisper_stt, "plan_speech", lambda _samples: THREE)
+    model = FailingWhisper(SAID, fail_at=10.0)
+    monkeypatch.setattr(whisper_stt, "_load_model", lambda *_args: model)
+    with pytest.raises(ProviderUnavailable, match="can be retried"):
+        WhisperTranscriber("scripted-model", threads=2, parallel=2).transcribe(THREE.speech)
+    assert (8.0, True, 0.0) in model.calls  # the clip beside it was decoded to its end
+    assert not [t for t in threading.enumerate() if t.name.startswith("whisper-clip")]

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backend.adapters.speech.whisper_model import ModelNotReady, default_model_dir, looks_like_path, verify_model_dir
+from backend.adapters.speech.whisper_parallel import map_in_order
 from backend.adapters.speech.whisper_plan import (
     SAMPLE_RATE,
     SpeechPlan,
@@ -48,6 +49,8 @@ DEFAULT_BEAM = 5
 # machine it cost 8 % more decoding (7.3 min of valid 02: 45.6 s -> 49.4 s), which put a 10-minute consultation past
 # 90 s to its draft. Patience 1 (faster-whisper's default) it is.
 DEFAULT_PATIENCE = 1.0
+# Clips decoded at once, each on its own share of the cores (see ``WhisperTranscriber``'s ``parallel``).
+DEFAULT_PARALLEL = 1
 _PROMPT_MAX_CHARS = 500  # ~220 Whisper tokens for a list of drug names (the current list: 451 chars, 198 tokens)
 PromptMode = Literal["initial", "hotwords", "none"]
 DEFAULT_PROMPT_MODE: PromptMode = "hotwords"
@@ -113,20 +116,25 @@ class Piece:
     words: tuple[tuple[float, float, str], ...] = ()
 
 
-_MODELS: dict[tuple[str, int, str], Any] = {}
+_MODELS: dict[tuple[str, int, str, int], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def _load_model(model: str, threads: int, compute_type: str) -> Any:
-    """Load (or reuse) one ``WhisperModel``; raises ModelNotReady when CTranslate2 cannot read it."""
-    key = (model, threads, compute_type)
+def _load_model(model: str, threads: int, compute_type: str, workers: int = 1) -> Any:
+    """Load (or reuse) one ``WhisperModel``; raises ModelNotReady when CTranslate2 cannot read it.
+
+    ``threads`` per decode, ``workers`` decodes at once (CTranslate2 queues further calls until one is free).
+    """
+    key = (model, threads, compute_type, workers)
     with _MODELS_LOCK:
         if key not in _MODELS:
             from faster_whisper import WhisperModel  # heavy import: only when a transcriber is built
 
             started = time.perf_counter()
             try:
-                _MODELS[key] = WhisperModel(model, device="cpu", compute_type=compute_type, cpu_threads=threads)
+                _MODELS[key] = WhisperModel(
+                    model, device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=workers
+                )
             except Exception as e:  # CTranslate2/hub raise many types; all mean "this model cannot be used"
                 raise ModelNotReady(
                     f"The speech model {model} could not be loaded ({e}) — re-run `python -m backend provision`."
@@ -154,6 +162,9 @@ class WhisperTranscriber:
             helps one consultation and hurts the next (figures at ``_PREVIOUS_MAX_CHARS``).
         word_timestamps: Give every segment its words with their times (used to split segments where the
             speaker changes).
+        parallel: Clips of one recording decoded at once (at most ``threads``), each with
+            ``threads // parallel`` threads; the transcript keeps the clips' order. Not with
+            ``condition_on_previous_text`` (each clip waits for the previous one's text then).
     """
 
     low_accuracy = False
@@ -169,6 +180,7 @@ class WhisperTranscriber:
         verify: bool = True,
         condition_on_previous_text: bool = False,
         word_timestamps: bool = True,
+        parallel: int = DEFAULT_PARALLEL,
     ) -> None:
         model = str(model_dir)
         is_path = isinstance(model_dir, Path) or looks_like_path(model)
@@ -181,11 +193,13 @@ class WhisperTranscriber:
         self.condition_on_previous_text = condition_on_previous_text
         self.word_timestamps = word_timestamps
         threads = threads or os.cpu_count() or 1
+        self.parallel = max(1, min(parallel, threads))
+        per_decode = max(1, threads // self.parallel)
         if is_path:
-            self._model = _load_model(str(Path(model).expanduser()), threads, compute_type)
+            self._model = _load_model(str(Path(model).expanduser()), per_decode, compute_type, self.parallel)
             return
         try:
-            self._model = _load_model(model, threads, compute_type)
+            self._model = _load_model(model, per_decode, compute_type, self.parallel)
         except ModelNotReady as e:
             raise ModelNotReady(
                 f"The speech model '{model}' is a hub name and could not be fetched (no internet?) — leave "
@@ -297,11 +311,19 @@ class WhisperTranscriber:
             "word_timestamps": self.word_timestamps,
         }
         pieces: list[Piece] = []
-        previous = ""
-        for i, clip in enumerate(plan.clips):
-            got = self.decode_clip(plan, clip, options, self._clip_prompt(i == 0, previous))
-            pieces += got
-            previous = " ".join(p.text for p in got)[-_PREVIOUS_MAX_CHARS:]
+        if self.condition_on_previous_text:
+            previous = ""
+            for i, clip in enumerate(plan.clips):
+                got = self.decode_clip(plan, clip, options, self._clip_prompt(i == 0, previous))
+                pieces += got
+                previous = " ".join(p.text for p in got)[-_PREVIOUS_MAX_CHARS:]
+        else:
+            # The clips are independent: decoded ``parallel`` at a time, their pieces kept in clip order.
+            def one(numbered: tuple[int, tuple[float, float]]) -> list[Piece]:
+                return self.decode_clip(plan, numbered[1], options, self._clip_prompt(numbered[0] == 0, ""))
+
+            for got in map_in_order(one, list(enumerate(plan.clips)), self.parallel):
+                pieces += got
         return [
             Segment(
                 id=i,
