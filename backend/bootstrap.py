@@ -443,7 +443,7 @@ def build_transcriber(settings: Settings, gemini: Callable[[], GeminiClient] | N
     """Whisper (or pocketsphinx); a cloud engine in front of it when configured, the offline one as fallback."""
     from backend.adapters.speech.whisper_stt import LoadedTranscriber, load_transcriber
 
-    offline = load_transcriber(settings.whisper_model or None, settings.data_dir)
+    offline = load_transcriber(settings.whisper_model or None, settings.data_dir, parallel=settings.whisper_parallel)
     kind = settings.resolved("stt")
     if kind not in ("transcribe", "gemini"):
         return offline

@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--target-ready-s", type=float, default=TARGET_READY_S, help="the warm draft's target (60 s audio: 15)"
     )
     parser.add_argument("--model", default="", help="whisper model folder (default: the provisioned one under ./data)")
+    parser.add_argument(
+        "--whisper-parallel",
+        type=int,
+        default=None,
+        help="clips decoded at once (default: COPILOT_WHISPER_PARALLEL); 1 = one clip at a time on all cores",
+    )
 
 
 def _recordings(args: argparse.Namespace) -> list[bytes]:
@@ -64,8 +70,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     cpu_s: list[float] = []
     rtf: list[float] = []
     first = {"s": 0.0, "cpu_s": 0.0}
+    parallel = args.whisper_parallel if args.whisper_parallel is not None else Settings().whisper_parallel
     with tempfile.TemporaryDirectory() as tmp:
-        app = build_app(Settings(data_dir=Path(tmp), whisper_model=model))
+        app = build_app(Settings(data_dir=Path(tmp), whisper_model=model, whisper_parallel=parallel))
         seed_demo(app.stores)
         deps = app.scribe_deps()
         nurse = Principal("bench", Role.NURSE)
@@ -92,6 +99,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rtf_median = float(np.median(rtf)) if rtf else float("nan")
     return {
         "audio_seconds": round(float(np.mean(seconds)), 1),
+        "whisper_parallel": parallel,
         "first_job_s_incl_model_load": round(first["s"], 2),
         "first_job_cpu_s": round(first["cpu_s"], 1),
         "ready_s": {

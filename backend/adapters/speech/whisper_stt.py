@@ -401,19 +401,24 @@ def resolve_model(model_setting: str | None, data_dir: Path) -> Path | str:
     return Path(setting).expanduser() if looks_like_path(setting) else setting
 
 
-def load_transcriber(model_setting: str | None, data_dir: Path, threads: int | None = None) -> LoadedTranscriber:
+def load_transcriber(
+    model_setting: str | None, data_dir: Path, threads: int | None = None, parallel: int = DEFAULT_PARALLEL
+) -> LoadedTranscriber:
     """Whisper when its model loads; else pocketsphinx, with the reason to show in a banner.
 
     Args:
         model_setting: ``Settings.whisper_model`` (folder, hub id, or empty for the default folder).
         data_dir: ``Settings.data_dir``.
         threads: CPU threads for Whisper (default: all cores).
+        parallel: ``Settings.whisper_parallel``: clips decoded at once (see ``WhisperTranscriber``).
 
     Raises:
         ProviderUnavailable: neither engine can be loaded.
     """
     try:
-        return LoadedTranscriber(WhisperTranscriber(resolve_model(model_setting, data_dir), threads=threads))
+        return LoadedTranscriber(
+            WhisperTranscriber(resolve_model(model_setting, data_dir), threads=threads, parallel=parallel)
+        )
     except CopilotError as e:
         reason = e.message
     from backend.adapters.speech.sphinx_stt import SphinxTranscriber
