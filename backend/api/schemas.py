@@ -177,7 +177,11 @@ class MedicationOut(BaseModel):
     frequency: str | None
     duration: str | None
     instructions: str | None
-    status: str | None
+    status: str | None = Field(
+        description="started, continued, stopped or declined (refused, not taken or to avoid: never active); "
+        "None when not said."
+    )
+    status_reason: str | None = Field(default=None, description="Why it is declined, as said.")
     verified: bool = Field(description="The name was found in the drug dictionary or brand table.")
     found_by: str
     heard_as: str | None
@@ -197,7 +201,8 @@ class MedicationIn(BaseModel):
     frequency: str | None = Field(default=None, max_length=100)
     duration: str | None = Field(default=None, max_length=100)
     instructions: str | None = Field(default=None, max_length=500)
-    status: Literal["started", "continued", "stopped"] | None = None
+    status: Literal["started", "continued", "stopped", "declined"] | None = None
+    status_reason: str | None = Field(default=None, max_length=500, description="Why it is declined.")
 
 
 class SegmentOut(BaseModel):
@@ -270,6 +275,7 @@ def medication_out(m: Medication) -> MedicationOut:
         duration=m.duration,
         instructions=m.instructions,
         status=m.status,
+        status_reason=m.status_reason,
         verified=m.verified,
         found_by=m.found_by,
         heard_as=m.heard_as,
@@ -291,6 +297,8 @@ def edited_medications(rows: list[MedicationIn], original: list[Medication], *, 
         values = {
             k: (v.strip() or None) if isinstance(v, str) else v for k, v in row.model_dump(exclude_unset=True).items()
         }
+        if values.get("status", "declined") != "declined" and "status_reason" not in values:
+            values["status_reason"] = None  # a reason for declining does not outlive the status it explained
         out.append(base.model_copy(update={**values, "name": name, "verified": base.verified and name == base.name}))
     return out
 
@@ -437,7 +445,10 @@ class ActiveMedicationOut(BaseModel):
     name: str
     strength: str | None
     frequency: str | None
-    status: Literal["active", "stopped"]
+    status: Literal["active", "stopped", "declined"] = Field(
+        description="declined: refused, not taken or to avoid (never active), with ``status_reason``."
+    )
+    status_reason: str = ""
     verified: bool
     since: int
     since_word: str
@@ -456,6 +467,7 @@ def active_medication_out(m: ActiveMed) -> ActiveMedicationOut:
         strength=m.strength,
         frequency=m.frequency,
         status=m.status,
+        status_reason=m.status_reason,
         verified=m.verified,
         since=m.since,
         since_word=m.since_word,
