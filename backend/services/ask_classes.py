@@ -159,7 +159,9 @@ def _active_line(cm: ClassMed, numbers: dict[str, int]) -> str:
 def _stopped_line(cm: ClassMed, numbers: dict[str, int]) -> str:
     m = cm.med
     atc = f" ({' '.join(cm.atc)})" if cm.atc else ""
-    return f"{_dose(m)}{atc}: stopped, last recorded {m.last_day} ({m.last_source}){_marks(cm.passages, numbers)}"
+    # a declined drug was never taken: it says so, and why, rather than "stopped"
+    said = f"declined ({m.status_reason})" if m.status == "declined" and m.status_reason else m.status
+    return f"{_dose(m)}{atc}: {said}, last recorded {m.last_day} ({m.last_source}){_marks(cm.passages, numbers)}"
 
 
 def cited_passages(facts: list[ClassFacts]) -> list[Passage]:
@@ -213,7 +215,7 @@ def facts_context(facts: list[ClassFacts]) -> str:
             )
         for cm in f.stopped:
             parts.append(
-                f"{cm.med.name} is a '{label}' medicine, stopped; passages {', '.join(p.id for p in cm.passages)}."
+                f"{cm.med.name} is a '{label}' medicine, {cm.med.status}; passages {', '.join(p.id for p in cm.passages)}."
             )
         if not f.active and not f.stopped:
             parts.append(f"No '{label}' medicine is on the reconciled medication list ({f.searched}).")
