@@ -7,9 +7,6 @@ takes it as an argument.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role
 from backend.domain.timeline import day_start_ms
 from backend.ports import RecordStore
@@ -17,20 +14,10 @@ from backend.services.access import Principal
 from backend.services.ask import AskIndexCache, ask, search_by_medication_or_diagnosis
 from backend.services.ask_index import history_passages, refresh_index
 from tests.fakes.records import fake_record_store
+from tests.helpers.clinic_time import KOLKATA, LATER, NEW_YORK, VISIT, at_ms
 
-KOLKATA = ZoneInfo("Asia/Kolkata")
-NEW_YORK = ZoneInfo("America/New_York")
 DOCTOR = Principal("dr", Role.DOCTOR)
 PID = "PAT_0000aaaa"
-
-
-def _ms(text: str, tz: ZoneInfo) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=tz).timestamp() * 1000)
-
-
-# 00:30 IST on 9 March is 19:00 UTC on 8 March; 00:15 IST on 2 April is 18:45 UTC on 1 April.
-VISIT = _ms("2026-03-09T00:30", KOLKATA)
-LATER = _ms("2026-04-02T00:15", KOLKATA)
 
 
 def _med(name: str, strength: str) -> Medication:
@@ -114,7 +101,7 @@ def test_a_dated_document_starts_a_course_on_its_own_date_west_of_utc() -> None:
     stores.history.add(
         HistoryEntry(
             patient_id=PID,
-            timestamp=_ms("2026-03-20T10:00", NEW_YORK),  # uploaded later; the prescription is dated 9 March
+            timestamp=at_ms("2026-03-20T10:00", NEW_YORK),  # uploaded later; the prescription is dated 9 March
             document_key="blob-2",
             document_date="2026-03-09",
             medications=[_med("amlodipine", "5 mg")],

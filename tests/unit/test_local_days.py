@@ -6,7 +6,6 @@ Every instant here is pinned near midnight in a non-UTC zone, where the UTC day 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,20 +19,10 @@ from backend.services.access import Principal
 from backend.services.export import summary_html
 from backend.services.timeline import active_medications, build_timeline
 from tests.fakes.records import fake_record_store
+from tests.helpers.clinic_time import KOLKATA, LATER, NEW_YORK, VISIT
 
-KOLKATA = ZoneInfo("Asia/Kolkata")
-NEW_YORK = ZoneInfo("America/New_York")
 DOCTOR = Principal("dr", Role.DOCTOR)
 PID = "PAT_0000aaaa"
-
-
-def _ms(text: str, tz: ZoneInfo) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=tz).timestamp() * 1000)
-
-
-# 00:30 IST on 9 March is 19:00 UTC on 8 March.
-VISIT = _ms("2026-03-09T00:30", KOLKATA)
-LATER = _ms("2026-04-02T00:15", KOLKATA)
 
 
 def _med(name: str, strength: str, status: str | None = None) -> Medication:
