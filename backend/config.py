@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     whisper_model: str = (
         ""  # folder (or hub name on machines with internet); default: <data_dir>/models/faster-whisper-base
     )
-    whisper_parallel: int = 1  # clips of a recording Whisper decodes at once, one core's share each
+    whisper_parallel: int = 2  # clips of a recording Whisper decodes at once, one core's share each
     # Limits (backend/domain/limits.py holds the defaults; `limits()` gives them to the app as one object)
     max_audio_minutes: int = int(DEFAULT_LIMITS.max_audio_seconds // 60)
     max_upload_mb: int = DEFAULT_LIMITS.max_audio_bytes // MB  # recordings, and health data sent to the API

@@ -1,5 +1,5 @@
 """Real faster-whisper decoding a recording's clips two at a time: the same transcript every run, and the
-serial one, word for word and time for time."""
+serial one (one clip at a time on both cores), word for word and time for time."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_two_clips_at_once_give_the_same_words_and_times_every_run_and_as_one_at
 ) -> None:
     assert len(plan_speech(consultation).clips) >= 2  # otherwise nothing would run side by side
     parallel = WhisperTranscriber(whisper_model_dir, threads=2, parallel=2, verify=False)
-    serial = WhisperTranscriber(whisper_model_dir, threads=1, parallel=1, verify=False)
+    serial = WhisperTranscriber(whisper_model_dir, threads=2, parallel=1, verify=False)  # one clip on both cores
     first = _words(parallel, consultation)
     text = " ".join(t for _s, _e, t in first).lower()
     assert "amoxicillin" in text and "metformin" in text

@@ -1,9 +1,12 @@
 """Offline speech-to-text with faster-whisper (CTranslate2, int8 on CPU), and the offline STT factory.
 
-The model is loaded once per process: a thread-safe cache keyed by (model, threads, compute type)
+The model is loaded once per process: a thread-safe cache keyed by (model, threads, compute type, workers)
 holds the ``WhisperModel``; every ``WhisperTranscriber`` built for the same folder shares it
-(~150 MB of weights, ~350 MB RSS in use). CTranslate2 serialises calls on one model itself,
-so concurrent ``transcribe`` calls from the worker thread and a live page are safe.
+(~150 MB of weights, ~350 MB RSS in use). CTranslate2 runs as many calls at once as the model has workers
+(``COPILOT_WHISPER_PARALLEL``, ``Settings.whisper_parallel``) and queues the rest, so concurrent
+``transcribe`` calls from the worker threads and a live page are safe, and never use more cores than
+workers x threads: two scribe jobs (``COPILOT_WORKER_THREADS=2``) each decoding two clips at once still
+decode two clips at a time in all, one core each, and the jobs share the cores instead of oversubscribing them.
 """
 
 from __future__ import annotations
@@ -49,8 +52,18 @@ DEFAULT_BEAM = 5
 # machine it cost 8 % more decoding (7.3 min of valid 02: 45.6 s -> 49.4 s), which put a 10-minute consultation past
 # 90 s to its draft. Patience 1 (faster-whisper's default) it is.
 DEFAULT_PATIENCE = 1.0
-# Clips decoded at once, each on its own share of the cores (see ``WhisperTranscriber``'s ``parallel``).
-DEFAULT_PARALLEL = 1
+# Clips decoded at once, each on its own share of the cores (see ``WhisperTranscriber``'s ``parallel``). A beam-5
+# decoder step is a few small matrix products: two intra-op threads synchronise at every step and scale poorly,
+# while two clips decoded side by side, one thread each, share nothing. Measured on valid 02 (440 s, 18 clips),
+# both settings in the same run on a machine at load ~20: 1 clip x 2 threads 58.4 user + 11.2 system = 69.6 CPU-s,
+# 692 s wall; 2 clips x 1 thread 59.0 + 6.0 = 64.9 CPU-s (-7 %), 649 s wall; the same 21 segments, text and
+# times. Transcription's peak RSS 550 -> 826 MB (two encoder passes at once). The whole `draft --audio` of a
+# 10-minute consultation, same run at load ~20: 113.4 -> 101.3 CPU-s, peak RSS 793 -> 1 026 MB; one after the other
+# on a nearly quiet machine (load ~2): 94.1 -> 61.2 s wall, 111.9 -> 105.5 CPU-s (1.19 -> 1.72 cores busy), peak RSS
+# 842 -> 963 MB; its JSON (transcript, note, medications) byte for byte the same in every run. A live caption
+# (``transcribe_partial``) and a span of the drug-name second pass are one decode each: on 2 cores they now run on
+# one thread; a caption beside a batch job waits only until one of the two clips being decoded ends.
+DEFAULT_PARALLEL = 2
 _PROMPT_MAX_CHARS = 500  # ~220 Whisper tokens for a list of drug names (the current list: 451 chars, 198 tokens)
 PromptMode = Literal["initial", "hotwords", "none"]
 DEFAULT_PROMPT_MODE: PromptMode = "hotwords"
