@@ -218,7 +218,7 @@ class CachedTranscriber:
 
     @staticmethod
     def _key(samples: Any, *extra: object) -> str:
-        h = hashlib.sha1(np.ascontiguousarray(samples, dtype=np.float32).tobytes())  # noqa: S324 - a cache key
+        h = hashlib.sha256(np.ascontiguousarray(samples, dtype=np.float32).tobytes())  # a cache key, not security
         h.update(repr(extra).encode())
         return h.hexdigest()
 
