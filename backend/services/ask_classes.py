@@ -164,14 +164,26 @@ def _stopped_line(cm: ClassMed, numbers: dict[str, int]) -> str:
     return f"{_dose(m)}{atc}: {said}, last recorded {m.last_day} ({m.last_source}){_marks(cm.passages, numbers)}"
 
 
+def _not_taken(f: ClassFacts) -> tuple[list[ClassMed], list[ClassMed]]:
+    """The class's medicines off the list: ``(stopped, declined)``. A declined one was offered and never started,
+    so it is listed under its own words, never under "stopped earlier"."""
+    declined = [cm for cm in f.stopped if cm.med.status == "declined"]
+    return [cm for cm in f.stopped if cm.med.status != "declined"], declined
+
+
 def cited_passages(facts: list[ClassFacts]) -> list[Passage]:
     """Every passage the class answer cites, in the order it cites them."""
     out: list[Passage] = []
     for f in facts:
-        for p in [p for cm in f.active + f.stopped for p in cm.passages] + f.mentions:
+        stopped, declined = _not_taken(f)
+        for p in [p for cm in f.active + stopped + declined for p in cm.passages] + f.mentions:
             if p not in out:
                 out.append(p)
     return out
+
+
+STOPPED_HEADING = "stopped earlier:"
+DECLINED_HEADING = "offered, not started (declined):"
 
 
 def facts_text(facts: list[ClassFacts], numbers: dict[str, int]) -> str:
@@ -179,15 +191,23 @@ def facts_text(facts: list[ClassFacts], numbers: dict[str, int]) -> str:
     blocks = []
     for f in facts:
         c, atc = f.drug_class, f" ({f.drug_class.atc_text})" if f.drug_class.atc else ""
+        stopped, declined = _not_taken(f)
+        off_list = [(STOPPED_HEADING, stopped), (DECLINED_HEADING, declined)]
+        # Without an active one and with one kind off the list, its heading ends the "not now" line.
+        headed = bool(f.active) or (bool(stopped) and bool(declined))
         lines: list[str] = []
         if f.active:
             lines.append(f"Yes — medicines of the class '{c.label}'{atc} on the reconciled medication list:")
             lines += [f"- {_active_line(cm, numbers)}" for cm in f.active]
-            if f.stopped:
-                lines.append("Stopped earlier:")
         elif f.stopped:
-            lines.append(f"Not now — no active medicine of the class '{c.label}'{atc}; stopped earlier:")
-        lines += [f"- {_stopped_line(cm, numbers)}" for cm in f.stopped]
+            only = next(heading for heading, meds in off_list if meds)
+            lines.append(
+                f"Not now — no active medicine of the class '{c.label}'{atc}" + ("." if headed else f"; {only}")
+            )
+        for heading, meds in off_list:
+            if meds and headed:
+                lines.append(heading[0].upper() + heading[1:])
+            lines += [f"- {_stopped_line(cm, numbers)}" for cm in meds]
         if not f.active and f.mentions:
             lines.append(
                 f"Check: these records name a medicine of the class '{c.label}'{atc} that no signed note or "
@@ -214,8 +234,10 @@ def facts_context(facts: list[ClassFacts]) -> str:
                 f"({cm.med.since_word}); passages {ids}."
             )
         for cm in f.stopped:
+            # "declined" alone reads to a model like "stopped": say it was never started
+            status = "declined (offered, never started)" if cm.med.status == "declined" else cm.med.status
             parts.append(
-                f"{cm.med.name} is a '{label}' medicine, {cm.med.status}; passages {', '.join(p.id for p in cm.passages)}."
+                f"{cm.med.name} is a '{label}' medicine, {status}; passages {', '.join(p.id for p in cm.passages)}."
             )
         if not f.active and not f.stopped:
             parts.append(f"No '{label}' medicine is on the reconciled medication list ({f.searched}).")
