@@ -1,5 +1,6 @@
 """A note's transcript as a conversation (who said what, how each role was found, recovered drug names heard)
-and the controls that fix roles: swap clinician and patient, or set the role of single turns."""
+and the controls that fix roles: swap two roles (clinician, patient, other speaker), or set the role of single
+turns."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import streamlit as st
 from backend.domain.models import Note, Segment
 from backend.domain.note_content import RecoveredName
 from backend.domain.plural import counted
-from backend.services.scribe_roles import ROLES, swapped_roles
+from backend.services.scribe_roles import ROLES, SWAPS, swapped_roles
 from ui.safe import md_escape
 
 ROLE_NAMES = {"clinician": "Clinician", "patient": "Patient", "other": "Other speaker"}
@@ -65,18 +66,10 @@ def show_transcript(note: Note, highlight: set[int], height: int = 520) -> None:
 
 
 def role_request(note: Note, key: str) -> dict[int, str] | None:
-    """The swap button and the single-turn editor of a draft; the roles asked for, or None."""
-    swap = swapped_roles(note)
-    if st.button(
-        "Swap clinician and patient",
-        icon=":material/swap_horiz:",
-        key=f"{key}_swap",
-        disabled=not swap,
-        help="Every clinician turn becomes the patient's and every patient turn the clinician's; the draft is redone."
-        if swap
-        else "No turn has the clinician or patient role yet: set them one by one.",
-    ):
-        return swap
+    """The swap buttons and the single-turn editor of a draft; the roles asked for, or None."""
+    asked = _swap_buttons(note, key)
+    if asked is not None:
+        return asked
     if not st.toggle("Fix the role of single turns", key=f"{key}_fix_turns"):
         return None
     chosen: dict[int, str] = {}
@@ -100,6 +93,33 @@ def role_request(note: Note, key: str) -> dict[int, str] | None:
     label = f"Apply {counted(len(chosen), 'role change')} and redo the draft" if chosen else "No role changed yet"
     if st.button(label, key=f"{key}_apply_roles", disabled=not chosen, type="primary"):
         return chosen
+    return None
+
+
+def _swap_buttons(note: Note, key: str) -> dict[int, str] | None:
+    """Clinician and patient swap; with a third speaker in the transcript, patient or clinician and that speaker too.
+
+    Three voices are often told apart but named the wrong way round (the parent taken for the patient): one
+    swap fixes every turn of both roles, where the turn-by-turn editor would take a click per turn.
+    """
+    has_other = any(s.speaker == "other" for s in note.transcript)
+    swaps = [pair for pair in SWAPS if has_other or "other" not in pair]
+    for first, second in swaps:  # one under the other: the transcript column is narrow beside the draft
+        swap = swapped_roles(note, first, second)
+        a, b = ROLE_NAMES[first].lower(), ROLE_NAMES[second].lower()
+        # The first swap keeps its old key: tests and habits know it.
+        suffix = "" if (first, second) == SWAPS[0] else f"_{first}_{second}"
+        if st.button(
+            f"Swap {a} and {b}",
+            icon=":material/swap_horiz:",
+            key=f"{key}_swap{suffix}",
+            disabled=not swap,
+            help=f"Every {a} turn becomes the {b}'s and every {b} turn the {a}'s; the other turns stay and the "
+            "draft is redone (confirmed drug names and chosen codes are kept)."
+            if swap
+            else f"No turn has the {a} or {b} role yet: set them one by one.",
+        ):
+            return swap
     return None
 
 

@@ -23,10 +23,23 @@ SET_BY_CLINICIAN = "clinician"
 _RECOVERY_FLAG = "name recovered from speech"
 
 
-def swapped_roles(note: Note) -> dict[int, str]:
-    """Roles that swap clinician and patient on every turn of ``note`` (other and unknown turns stay)."""
-    swap = {"clinician": "patient", "patient": "clinician"}
+def swapped_roles(note: Note, first: str = "clinician", second: str = "patient") -> dict[int, str]:
+    """Roles that swap two roles on every turn of ``note``; turns of the third role and unknown turns stay.
+
+    With three speakers (a parent or attendant besides the patient) the voices can be told apart but put the
+    wrong way round: swapping patient and other (or clinician and other) fixes that in one step.
+
+    Raises:
+        ValidationFailed: ``first`` or ``second`` is not a role, or they are the same.
+    """
+    if first not in ROLES or second not in ROLES or first == second:
+        raise ValidationFailed(f"Swap two different roles of {', '.join(ROLES)}.")
+    swap = {first: second, second: first}
     return {s.id: swap[s.speaker] for s in note.transcript if s.speaker in swap}
+
+
+# The swaps a review screen offers: (first, second); the third role's turns stay as they are.
+SWAPS = (("clinician", "patient"), ("patient", "other"), ("clinician", "other"))
 
 
 def relabel_roles(
