@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from backend.domain.drafting.drafter import VITAL_LABELS
+from backend.domain.engine_words import what_ran
 from backend.domain.errors import CopilotError, NotFound
 from backend.domain.models import Medication, Note, NoteStatus
 from backend.domain.plural import counted
@@ -78,12 +79,9 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
         + (f" · signed by {md_escape(note.signer)} {when(note.signed_at)}" if note.signer else "")
     )
     provenance = note.provenance
-    if provenance.engine_fallback:
-        st.warning(md_escape(provenance.engine_fallback))
-    if provenance.low_accuracy_engine:
-        st.warning(
-            "This transcript comes from the low-accuracy fallback speech engine: check every word against the audio."
-        )
+    # What really transcribed and drafted this note where it is not what the sidebar names (a fallback).
+    for line in what_ran(provenance.engine_fallback, provenance.low_accuracy_engine, app.providers.get("stt", "")):
+        st.warning(md_escape(line), icon=":material/swap_horiz:")
     for w in provenance.audio_warnings:
         st.warning(md_escape(w))
     notice = st.session_state.pop(f"{key}_notice", None)

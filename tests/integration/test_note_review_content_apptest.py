@@ -50,8 +50,16 @@ def test_the_provenance_is_told_before_the_note(app: App) -> None:
     at = review(note.patient_id)
     assert not at.exception, at.exception
     warnings = [w.value for w in at.warning]
-    assert md_escape(FALLBACK) in warnings  # shown as written, markdown escaped
-    assert any("low-accuracy fallback speech engine" in w for w in warnings)
+    # What really ran, in words: the stand-in engine, the one configured, and why
+    assert (
+        md_escape(
+            "Transcribed offline on this computer by Whisper because Amazon Transcribe (AWS) was unavailable: "
+            "quota exceeded."
+        )
+        in warnings
+    )
+    assert any(w.startswith(md_escape("Transcribed on this computer by the basic backup recogniser")) for w in warnings)
+    assert any("check every word against the audio" in w for w in warnings)
     assert md_escape("Only one voice was heard.") in warnings
     assert any(
         w.startswith("Not found in the recording (removed from the draft):") and "warfarin" in w for w in warnings
