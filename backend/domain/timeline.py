@@ -2,6 +2,11 @@
 
 Items are ordered newest first by ``(timestamp, kind, key)``; the paging cursor is the sort key of the last
 item shown, so a note added while a doctor pages does not shift or repeat the items that follow.
+
+Some items are days, not instants: an anomaly episode (wearable days are dates on the clinic's calendar) and a
+document dated on paper. Their ``timestamp`` is 00:00 UTC of the date (a stable sort key, shown unshifted), but a
+date filter matches them by date against the clinic's days of its bounds: 00:00 UTC is the evening before west
+of UTC, where an instant filter would miss a document dated that day (and take in the next day's anomaly).
 """
 
 from __future__ import annotations
@@ -164,10 +169,29 @@ def anomaly_items(patient_id: str, episodes: Iterable[Mapping[str, Any]]) -> lis
     return out
 
 
-def _end_ms(item: TimelineItem) -> int:
+def item_days(item: TimelineItem) -> tuple[date, date] | None:
+    """The first and last calendar day of an item that is days (an anomaly episode, a dated document); else None."""
     if item.kind == "anomaly":
-        return day_start_ms(item.ref["end_day"]) + 86_399_999
-    return item.timestamp
+        return date.fromisoformat(str(item.ref["start_day"])), date.fromisoformat(str(item.ref["end_day"]))
+    if item.detail.get("document_date"):
+        dated = date.fromisoformat(str(item.detail["document_date"]))
+        return dated, dated
+    return None
+
+
+def in_range(item: TimelineItem, start_ms: int | None, end_ms: int | None, tz: tzinfo = UTC) -> bool:
+    """Whether ``item`` falls between the bounds (inclusive epoch ms; None: open).
+
+    An instant is compared as an instant; an item that is days counts when any of its days is one of the clinic's
+    days (in ``tz``) from the start bound's to the end bound's.
+    """
+    days = item_days(item)
+    if days is None:
+        return (start_ms is None or item.timestamp >= start_ms) and (end_ms is None or item.timestamp <= end_ms)
+    first, last = days
+    return (start_ms is None or last >= clock_format.day(start_ms, tz)) and (
+        end_ms is None or first <= clock_format.day(end_ms, tz)
+    )
 
 
 def encode_cursor(key: tuple[int, str, str]) -> str:
@@ -191,19 +215,14 @@ def select_page(
     end_ms: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    tz: tzinfo = UTC,
 ) -> TimelinePage:
-    """Filter by kind and by time (inclusive; an episode counts when any of its days overlaps), sort, page."""
+    """Filter by kind and by time (inclusive; see :func:`in_range`, days in ``tz``), sort, page."""
     if kinds is not None and (unknown := set(kinds) - set(KINDS)):
         raise ValidationFailed(f"Unknown timeline kind(s): {', '.join(sorted(unknown))}. Use: {', '.join(KINDS)}.")
     if limit < 1:
         raise ValidationFailed("The page size must be at least 1.")
-    chosen = [
-        it
-        for it in items
-        if (kinds is None or it.kind in kinds)
-        and (start_ms is None or _end_ms(it) >= start_ms)
-        and (end_ms is None or it.timestamp <= end_ms)
-    ]
+    chosen = [it for it in items if (kinds is None or it.kind in kinds) and in_range(it, start_ms, end_ms, tz)]
     chosen.sort(key=lambda it: it.sort_key, reverse=True)
     after = decode_cursor(cursor)
     rest = [it for it in chosen if it.sort_key < after] if after else chosen

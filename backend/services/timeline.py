@@ -63,7 +63,8 @@ def build_timeline(
         limit: items per page.
         episodes_for: ``episodes_for(patient_id)`` -> anomaly episodes as dicts with start_day, end_day, metric,
             explanation. Not called when anomalies are filtered out.
-        tz: the clinic's zone (``Settings.clinic_tz``) for the days written in titles.
+        tz: the clinic's zone (``Settings.clinic_tz``): the days written in titles, and the days the bounds
+            fall on for the items that are days (anomaly episodes, dated documents).
 
     Returns:
         TimelinePage(items, next_cursor, total).
@@ -81,7 +82,7 @@ def build_timeline(
         items += history_items(all_history(stores, patient_id), tz)
     if episodes_for is not None and (want is None or "anomaly" in want):
         items += anomaly_items(patient_id, episodes_for(patient_id))
-    page = select_page(items, kinds, start_ms, end_ms, cursor, limit)
+    page = select_page(items, kinds, start_ms, end_ms, cursor, limit, tz)
     kinds_text = ",".join(sorted(kinds)) if kinds else "all"
     record(stores.audit, principal, "timeline.read", patient_id, f"kinds={kinds_text} items={len(page.items)}")
     return page
