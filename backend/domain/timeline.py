@@ -62,6 +62,12 @@ def day_start_ms(day: str | date) -> int:
     return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
 
 
+def local_day_start_ms(day: str | date, tz: tzinfo) -> int:
+    """Epoch ms of 00:00 of an ISO day on the clinic's wall clock (where a wearable day begins there)."""
+    d = date.fromisoformat(day) if isinstance(day, str) else day
+    return int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() * 1000)
+
+
 def _clip(text: str, n: int = _SUMMARY_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"

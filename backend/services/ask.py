@@ -81,7 +81,7 @@ def _retrieve(
     ranked = [
         (score, entry.groups[i]) for i, score in entry.index.search(question, entry.index.size) if score > min_score
     ]
-    ranked.sort(key=lambda c: (-round(c[0], 3), -recency(c[1][0])))
+    ranked.sort(key=lambda c: (-round(c[0], 3), -recency(c[1][0], entry.tz)))
     hits: list[Passage] = []
     for score, group in ranked:
         p = next((p for p in group if citation_exists(stores, patient_id, p)), None)
@@ -114,6 +114,7 @@ def ask(
     top_k: int = 8,
     max_sentences: int = 3,
     min_score: float = 0.0,
+    tz: tzinfo | None = None,
 ) -> Answer:
     """Answer ``question`` from the records of ``patient_id`` only, with checked citations.
 
@@ -122,13 +123,14 @@ def ask(
         principal: needs Permission.ASK.
         patient_id: the one patient whose records are searched (never taken from the question).
         question: free text, at most 1,000 characters.
-        cache: per-process index cache; None builds the index for this call. The days the answer names are
-            the clinic's days in the cache's zone (``AskIndexCache.tz``; UTC without a cache).
+        cache: per-process index cache; None builds the index for this call. With a cache, the days the answer
+            names are the clinic's days in the cache's zone (``AskIndexCache.tz``: its labels are shared).
         metric_passages: ``f(patient_id) -> [{day, metric, text}]`` summaries of anomaly days.
         llm: ``f(question, passages) -> (text, cited passage ids)``; used only if its citations are retrieved passages.
         top_k: passages retrieved (and shown).
         max_sentences: passages quoted in the extractive answer.
         min_score: BM25 score below which a passage is not relevant.
+        tz: the clinic's zone for a call without a cache (``Settings.clinic_tz``); None there means UTC.
 
     Returns:
         Answer(text, citations, passages, mode, note).
@@ -140,11 +142,12 @@ def ask(
     if len(question) > MAX_QUESTION:
         raise ValidationFailed(f"The question is {len(question):,} characters long; keep it under {MAX_QUESTION:,}.")
     stores.patients.get(patient_id)
-    entry = patient_index(stores, patient_id, cache, metric_passages)
+    zone = cache.tz if cache is not None else (tz or UTC)
+    entry = patient_index(stores, patient_id, cache, metric_passages, zone)
     hits = _retrieve(stores, patient_id, entry, question, top_k, min_score)
     classes = asked_classes(question)
     if classes:
-        facts = class_facts(stores, patient_id, entry, classes, cache.tz if cache is not None else UTC)
+        facts = class_facts(stores, patient_id, entry, classes, zone)
         answer = _class_answer(question, facts, hits, llm, max_sentences)
     else:
         answer = _answer(question, hits, llm, max_sentences)

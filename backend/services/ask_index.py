@@ -28,7 +28,7 @@ from backend.domain.errors import NotFound
 from backend.domain.models import HistoryEntry, Note, NoteStatus, now_ms
 from backend.domain.reconcile import day_of
 from backend.domain.search_index import Bm25Index
-from backend.domain.timeline import day_start_ms
+from backend.domain.timeline import local_day_start_ms
 from backend.ports import RecordStore
 from backend.services.timeline import all_history, all_notes
 
@@ -64,6 +64,7 @@ class PatientIndex:
     note_versions: dict[int, int] = field(default_factory=dict)  # timestamp -> version of each indexed note
     groups: list[list[Passage]] = field(default_factory=list)  # passages sharing one indexed text, newest first
     notice: str = ""  # set when the index covers only the newest records (see the module docstring)
+    tz: tzinfo = UTC  # the clinic's zone its labels name days in, and in which a health-data day begins
 
 
 @dataclass
@@ -234,12 +235,14 @@ def patient_index(
     patient_id: str,
     cache: AskIndexCache | None = None,
     metric_passages: MetricPassages | None = None,
+    tz: tzinfo | None = None,
 ) -> PatientIndex:
     """The patient's passages and BM25 index, rebuilt only when a note/document was added or changed.
 
     With a cache that a background builder refreshes, a missing or stale index is not rebuilt here: the
     question gets an index of the newest records (``notice`` says so when that is not all of them) and the
-    builder is asked for the full one. Labels name the days in the cache's zone (UTC without a cache).
+    builder is asked for the full one. Labels name the days in the cache's zone (its index is shared, so its
+    zone wins); without a cache, in ``tz`` (UTC when that is None too).
     """
     rows = list(metric_passages(patient_id)) if metric_passages else []
     metric_fp = _metric_fingerprint(rows)
@@ -256,7 +259,8 @@ def patient_index(
         return entry
     built_at = now_ms()
     notes, history = all_notes(stores, patient_id), all_history(stores, patient_id)
-    entry = _build(patient_id, notes, history, rows, built_at, heads, metric_fp, cache.tz if cache else UTC)
+    zone = cache.tz if cache is not None else (tz or UTC)
+    entry = _build(patient_id, notes, history, rows, built_at, heads, metric_fp, zone)
     if cache is not None:
         cache.put(patient_id, entry)
     return entry
@@ -322,9 +326,10 @@ def _build(
     by_text: dict[str, list[Passage]] = {}
     for p in passages:
         by_text.setdefault(_index_text(p), []).append(p)
-    groups = [sorted(g, key=recency, reverse=True) for g in by_text.values()]
+    groups = [sorted(g, key=lambda p: recency(p, tz), reverse=True) for g in by_text.values()]
     index = Bm25Index(list(by_text))
-    return PatientIndex(passages, index, built_at, heads, metric_fp, {n.timestamp: n.version for n in notes}, groups)
+    versions = {n.timestamp: n.version for n in notes}
+    return PatientIndex(passages, index, built_at, heads, metric_fp, versions, groups, tz=tz)
 
 
 def citation_exists(stores: RecordStore, patient_id: str, passage: Passage) -> bool:
@@ -355,10 +360,15 @@ def citation_exists(stores: RecordStore, patient_id: str, passage: Passage) -> b
         return False
 
 
-def recency(p: Passage) -> int:
+def recency(p: Passage, tz: tzinfo = UTC) -> int:
+    """When the passage's record happened (epoch ms): a health-data day begins at 00:00 of it in ``tz``.
+
+    A wearable day is a date on the clinic's calendar; placed at 00:00 UTC it would rank, west of UTC, behind a
+    note written the evening before.
+    """
     if "timestamp" in p.ref:
         return int(p.ref["timestamp"])
-    return day_start_ms(str(p.ref.get("day", "1970-01-01")))
+    return local_day_start_ms(str(p.ref.get("day", "1970-01-01")), tz)
 
 
 def _index_text(p: Passage) -> str:

@@ -7,14 +7,18 @@ takes it as an argument.
 
 from __future__ import annotations
 
-from backend.domain.models import HistoryEntry, Medication, Note, NoteStatus, Patient, Role
+from zoneinfo import ZoneInfo
+
+from backend.domain.models import HistoryEntry, Medication, MetricDay, Note, NoteStatus, Patient, Role
 from backend.domain.timeline import day_start_ms
 from backend.ports import RecordStore
 from backend.services.access import Principal
 from backend.services.ask import AskIndexCache, ask, search_by_medication_or_diagnosis
-from backend.services.ask_index import history_passages, refresh_index
+from backend.services.ask_index import history_passages, recency, refresh_index
 from tests.fakes.records import fake_record_store
 from tests.helpers.clinic_time import KOLKATA, LATER, NEW_YORK, VISIT, at_ms
+
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 
 DOCTOR = Principal("dr", Role.DOCTOR)
 PID = "PAT_0000aaaa"
@@ -116,3 +120,38 @@ def test_the_search_across_patients_names_the_clinics_days() -> None:
     assert match.evidence == ["telmisartan 80 mg (active, last seen 2026-04-02)"]
     (by_diagnosis,) = search_by_medication_or_diagnosis(_stores(), DOCTOR, "hypertension", tz=KOLKATA)
     assert by_diagnosis.evidence[0] == "note 2026-04-02: Essential hypertension."
+
+
+def test_without_a_cache_the_zone_given_names_the_days() -> None:
+    # The command line or a bench that builds the index per call passes the clinic's zone itself.
+    answer = ask(_stores(), DOCTOR, PID, "telmisartan plan", tz=KOLKATA)
+    labels = {c.label for c in answer.citations}
+    assert "Note 2026-04-02, plan" in labels and "Note 2026-03-09, plan" in labels
+    assert not any("2026-04-01" in label or "2026-03-08" in label for label in labels)
+    classes = ask(_stores(), DOCTOR, PID, "Is he on any blood pressure medicine?", tz=KOLKATA)
+    assert "since at least 2026-03-09 (first recorded, note)" in classes.text
+
+
+def test_a_cached_index_keeps_its_own_zone_whatever_zone_a_call_names() -> None:
+    # The cache's labels are shared by every question: one zone per cache, the configured one.
+    answer = ask(_stores(), DOCTOR, PID, "telmisartan plan", cache=AskIndexCache(tz=KOLKATA), tz=NEW_YORK)
+    assert "Note 2026-04-02, plan" in {c.label for c in answer.citations}
+
+
+def _health_rows(patient_id: str) -> list[dict[str, str]]:
+    return [{"day": "2026-03-09", "metric": "resting_hr", "text": "2026-03-09 to 2026-03-09: resting HR up."}]
+
+
+def test_a_health_data_day_is_cited_by_its_date_and_begins_at_the_clinics_midnight() -> None:
+    stores = fake_record_store()
+    stores.patients.add(Patient(patient_id=PID, name="Ram Kumar"))
+    stores.metrics.upsert_days([MetricDay(patient_id=PID, metric="resting_hr", day="2026-03-09", value=78.0)])
+    answer = ask(stores, DOCTOR, PID, "resting HR", metric_passages=_health_rows, tz=LOS_ANGELES)
+    (cited,) = answer.citations
+    assert cited.label == "Health data 2026-03-09, resting hr" and cited.ref["day"] == "2026-03-09"
+    # West of UTC, 00:00 UTC of the 9th is the afternoon of the 8th: a note written at 20:00 on the 8th must rank
+    # as older than the health data of the 9th, as it is on the clinic's calendar.
+    evening_before = at_ms("2026-03-08T20:00", LOS_ANGELES)
+    (passage,) = answer.passages
+    assert recency(passage, LOS_ANGELES) == at_ms("2026-03-09T00:00", LOS_ANGELES) > evening_before
+    assert recency(passage) < evening_before  # at 00:00 UTC it would not (the assertion above is not by chance)
