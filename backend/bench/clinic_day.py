@@ -242,6 +242,30 @@ def _wait_http(url: str, stop_at: float) -> None:
     raise RuntimeError(f"the API did not come up at {url}")
 
 
+def page_reads(app: Any, action: str, principal: Any, pid: str) -> dict[str, Any]:
+    """What a page of ``action`` reads through the services, as the page reads it: in the clinic's zone.
+
+    Returned (named by what was read) so a test can see the days a person would; the bench itself only times it.
+    """
+    from backend.domain.models import now_ms
+    from backend.services.cohort import recent_anomalies
+    from backend.services.patients import list_patients
+    from backend.services.timeline import active_medications, build_timeline, dashboard_summary
+
+    stores, tz = app.stores, app.settings.clinic_tz()
+    if action == "timeline":  # what the timeline page reads
+        return {
+            "timeline": build_timeline(stores, principal, pid, None, None, None, None, 20, app.episodes().episodes, tz),
+            "medications": active_medications(stores, principal, pid, tz),
+        }
+    if action == "patient_list":
+        return {"patients": list_patients(stores, principal, None, 25)}
+    return {  # the dashboard
+        "dashboard": dashboard_summary(stores, principal, since_ms=now_ms() - 7 * 86_400_000),
+        "anomalies": recent_anomalies(stores, principal, days=7, tz=tz),
+    }
+
+
 class _Users:
     """``n`` users browsing until ``stop``: page reads through the services, API reads over HTTP."""
 
@@ -254,20 +278,7 @@ class _Users:
             return bool(self.pending)
 
     def _page(self, action: str, principal: Any, pid: str) -> None:
-        from backend.domain.models import now_ms
-        from backend.services.cohort import recent_anomalies
-        from backend.services.patients import list_patients
-        from backend.services.timeline import active_medications, build_timeline, dashboard_summary
-
-        stores = self.app.stores
-        if action == "timeline":  # what the timeline page reads
-            build_timeline(stores, principal, pid, None, None, None, None, 20, self.app.episodes().episodes)
-            active_medications(stores, principal, pid)
-        elif action == "patient_list":
-            list_patients(stores, principal, None, 25)
-        else:  # the dashboard
-            dashboard_summary(stores, principal, since_ms=now_ms() - 7 * 86_400_000)
-            recent_anomalies(stores, principal, days=7)
+        page_reads(self.app, action, principal, pid)
 
     def _api(self, action: str, who: str, pid: str) -> None:
         path = "/v1/patients?limit=25" if action == "api_patients" else f"/v1/patients/{pid}/timeline?limit=20"
