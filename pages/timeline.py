@@ -14,7 +14,7 @@ from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
 from ui.clock import clinic_tz, stored_day, zone_name
 from ui.exports import export_panel
-from ui.medication_rows import medication_rows, status_label
+from ui.medication_rows import medication_rows, reconciled_rows
 from ui.note_review import review_note, when
 from ui.referral import referral_letter
 from ui.runtime import get_app, require_principal
@@ -51,24 +51,16 @@ with meds_tab:
             "with medications is signed or a prescription is digitized."
         )
     else:
-        st.dataframe(
-            [
-                {
-                    "medication": m.name + ("" if m.verified else "  (unverified)"),
-                    "strength": m.strength,
-                    "frequency": m.frequency,
-                    "status": status_label(m.status, m.status_reason),
-                    "first seen": m.first_day,
-                    "last seen": m.last_day,
-                    "changes": "; ".join(m.changes),
-                    "conflict": m.conflict_detail if m.conflict else "",
-                    "sources": len(m.sources),
-                }
-                for m in meds
-            ],
-            hide_index=True,
-            width="stretch",
-        )
+        # The tab says "active": drugs stopped or declined are a table of their own below it, never read as taken.
+        taking = [m for m in meds if m.status in (None, "", "active")]
+        not_taking = [m for m in meds if m not in taking]
+        if taking:
+            st.dataframe(reconciled_rows(taking), hide_index=True, width="stretch")
+        else:
+            st.caption("No active medication: none of the recorded ones is being taken now.")
+        if not_taking:
+            st.markdown(f"**Not taken now** (stopped or declined) · {counted(len(not_taking), 'medication')}")
+            st.dataframe(reconciled_rows(not_taking), hide_index=True, width="stretch")
         conflicts = [m for m in meds if m.conflict]
         if conflicts:
             st.warning(

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from backend.domain.models import Medication
+from backend.domain.reconcile import ActiveMed
 
 
 def medication_rows(meds: Iterable[Medication], columns: Sequence[str]) -> list[dict[str, Any]]:
@@ -64,3 +65,21 @@ def _cell(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return str(value).strip() or None
+
+
+def reconciled_rows(meds: Sequence[ActiveMed]) -> list[dict[str, Any]]:
+    """The reconciled list as table rows; a dose or frequency nobody recorded is blank, not the word "None"."""
+    return [
+        {
+            "medication": m.name + ("" if m.verified else "  (unverified)"),
+            "strength": m.strength or "",
+            "frequency": m.frequency or "",
+            "status": status_label(m.status, m.status_reason),
+            "first seen": m.first_day,
+            "last seen": m.last_day,
+            "changes": "; ".join(m.changes),
+            "conflict": m.conflict_detail if m.conflict else "",
+            "sources": len(m.sources),
+        }
+        for m in meds
+    ]
