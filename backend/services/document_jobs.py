@@ -23,9 +23,10 @@ from backend.domain.models import HistoryEntry, Job, JobStatus, Medication
 from backend.ports import JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
 from backend.services.digitize import DigitizeDeps, Reading, cancel_mismatch, read_document, save_digitized
-from backend.services.job_submit import enqueue_stored, is_job_of_kind, job_submitter, own_job
+from backend.services.job_submit import enqueue_stored, is_job_of_kind, own_job
 from backend.services.reading_blob import decode_reading, encode_reading
-from backend.services.scribe import IN_PROGRESS, run_job_attempt, store_result
+from backend.services.scribe import IN_PROGRESS, store_result
+from backend.services.submitted_jobs import run_as_submitter
 
 log = logging.getLogger(__name__)
 DOCUMENT_JOB = "document"
@@ -85,21 +86,16 @@ def process_document_job(deps: DigitizeDeps, job_id: str) -> None:
     others are retried up to ``deps.limits.job_max_attempts`` times.
     """
 
-    def work(job: Job) -> None:
-        reading = read_document(
-            deps,
-            job_submitter(deps.stores, job, "document"),
-            job.patient_id,
-            deps.blobs.get(job.blob_key),
-            job.filename,
-        )
+    def work(job: Job, submitter: Principal) -> None:
+        reading = read_document(deps, submitter, job.patient_id, deps.blobs.get(job.blob_key), job.filename)
         store_result(deps.stores, deps.blobs, job, encode_reading(reading, job.job_id), "readings")
 
-    run_job_attempt(
+    run_as_submitter(
         deps.stores,
         job_id,
         deps.limits.job_max_attempts,
         work,
+        upload="document",
         give_up="Reading failed {attempts} times ({error}). Upload the document again later.",
     )
 

@@ -8,7 +8,7 @@ retried. Once imported, the raw file is released (the daily values are the recor
 ``backend.services.metrics``) and the import report is kept as a small blob, for the page and the API to show
 (the newest :data:`KEEP_FINISHED` per user and patient: a report is working state, like a document's reading).
 
-Delivery is at-least-once with the recordings' fence (``backend.services.scribe.run_job_attempt``). A retried
+Delivery is at-least-once with the recordings' fence, as the submitter (``backend.services.submitted_jobs``). A retried
 import is idempotent: daily values are upserts keyed by patient, metric and day, so a second run writes the
 same rows (its report then says they were already imported).
 """
@@ -27,9 +27,10 @@ from backend.domain.models import Job, JobStatus
 from backend.formats.importers import HEAD_BYTES, detect_format
 from backend.ports import BlobStore, JobQueue, RecordStore
 from backend.services.access import Permission, Principal, record, require
-from backend.services.job_submit import enqueue_stored, is_job_of_kind, job_submitter, own_job
+from backend.services.job_submit import enqueue_stored, is_job_of_kind, own_job
 from backend.services.metrics import import_metrics, upload_kind
-from backend.services.scribe import IN_PROGRESS, run_job_attempt, store_result
+from backend.services.scribe import IN_PROGRESS, store_result
+from backend.services.submitted_jobs import run_as_submitter
 
 METRICS_JOB = "metrics_import"
 # A long CSV naming its patients per row, imported with no patient chosen: the job belongs to no one patient.
@@ -112,21 +113,20 @@ def process_metrics_job(deps: MetricsJobDeps, job_id: str) -> None:
     (the file is kept for a retry); other errors are retried up to ``deps.limits.job_max_attempts`` times.
     """
 
-    def work(job: Job) -> None:
+    def work(job: Job, submitter: Principal) -> None:
         pid = None if job.patient_id == ANY_PATIENT else job.patient_id
         data = deps.blobs.get(job.blob_key)
-        report = import_metrics(
-            job_submitter(deps.stores, job, "file"), deps.stores, deps.blobs, pid, data, job.filename
-        )
+        report = import_metrics(submitter, deps.stores, deps.blobs, pid, data, job.filename)
         store_result(deps.stores, deps.blobs, job, _encode(report, job.job_id), "metrics-reports", blob_key="")
         # Imported: the daily values are the record; the raw file goes (unless another import holds the same bytes).
         _release_file(deps, job)
 
-    run_job_attempt(
+    run_as_submitter(
         deps.stores,
         job_id,
         deps.limits.job_max_attempts,
         work,
+        upload="file",
         give_up="Importing failed {attempts} times ({error}). Upload the file again later.",
     )
 

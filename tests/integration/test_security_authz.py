@@ -362,6 +362,7 @@ NO_PRINCIPAL = {
     "document_jobs.process_document_job",  # the worker: it reads as the submitter, whose role it checks then
     "metrics_jobs.is_metrics_job",
     "metrics_jobs.process_metrics_job",  # the worker: it imports as the submitter, whose role it checks then
+    "submitted_jobs.run_as_submitter",  # the worker: those two handlers' delivery, as the submitter (checked then)
     "reading_blob.encode_reading",
     "reading_blob.decode_reading",  # the stored form of a reading (no store access)
     "metrics.import_file",
