@@ -11,6 +11,7 @@ from backend.services.access import Permission
 from backend.services.audit import audit_trail
 from backend.services.providers import provider_statuses, test_provider
 from ui.api_tokens_admin import tokens_admin
+from ui.audit_words import action_words
 from ui.clock import when_seconds, zone_name
 from ui.note_templates import templates_admin
 from ui.runtime import get_app, require_principal
@@ -90,6 +91,7 @@ with panes["Audit trail"]:
                     f"when ({zone_name(now_ms())})": when_seconds(e.at, zone=False),
                     "user": e.actor,
                     "role": e.role,
+                    "what": action_words(e.action),  # words first; the code stays for whoever searches logs
                     "action": e.action,
                     "patient": e.patient_id or "",
                     "detail": e.detail,
