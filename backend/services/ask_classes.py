@@ -8,6 +8,7 @@ medicine of the class, and it says what was searched and which names could not b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
@@ -127,9 +128,22 @@ def _mentions(
     stores: RecordStore, patient_id: str, entry: PatientIndex, c: DrugClass, facts: ClassFacts
 ) -> list[Passage]:
     shown = {p.id for m in facts.stopped for p in m.passages}
-    hits = [p for p in entry.passages if p.id not in shown and class_named_in(p.text, c.id)]
+    listed = [m.med.name for m in facts.stopped]
+    hits = [p for p in entry.passages if p.id not in shown and _names_unlisted(p.text, c.id, listed)]
     hits.sort(key=recency, reverse=True)
     return [p for p in hits if citation_exists(stores, patient_id, p)][:MAX_MENTIONS]
+
+
+def _names_unlisted(text: str, class_id: str, listed: list[str]) -> bool:
+    """Whether ``text`` names a medicine of the class besides those the answer already lists.
+
+    The "check" lines say no list has the medicine: a note's "simvastatin stopped for muscle pain" beside a listed
+    stopped simvastatin is not one. Only the listed names themselves are taken out: a brand name stays a mention.
+    """
+    rest = fold(text)
+    for name in listed:
+        rest = re.sub(rf"\b{re.escape(fold(name).strip())}\b", " ", rest)
+    return class_named_in(rest, class_id) is not None
 
 
 def _dose(m: ActiveMed) -> str:

@@ -73,3 +73,18 @@ def test_beside_an_active_statin_a_declined_one_is_not_stopped_earlier(stores: R
     assert lines[0].startswith("Yes")
     assert "Stopped earlier:" not in lines
     assert lines[lines.index("Offered, not started (declined):") + 1].startswith("- atorvastatin")
+
+
+def test_a_note_naming_a_listed_statin_is_no_check_line_but_an_unlisted_one_is(stores: RecordStore) -> None:
+    stores.patients.add(Patient(patient_id=P, name="Meera Iyer", phone="+919812340000"))
+    stopped = Medication(name="simvastatin", status="stopped", verified=True)
+    note = _signed(T0, stopped).model_copy(update={"sections": {"plan": "Simvastatin stopped for muscle pain."}})
+    stores.notes.add(note)
+    answer = ask(stores, Principal("dr", Role.DOCTOR), P, "Is the patient on a statin?").text
+    assert "Check:" not in answer  # simvastatin is listed (stopped): no "that no signed note lists" line
+    stores.notes.add(
+        _signed(T0 + 86_400_000).model_copy(update={"sections": {"plan": "Consider rosuvastatin next visit."}})
+    )
+    answer = ask(stores, Principal("dr", Role.DOCTOR), P, "Is the patient on a statin?").text
+    check = answer[answer.index("Check:") :]
+    assert "rosuvastatin" in check and "muscle pain" not in check
