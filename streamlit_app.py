@@ -17,6 +17,7 @@ from backend.domain.errors import CopilotError
 from backend.domain.models import Role
 from backend.services.access import Permission
 from backend.services.demo import is_demo_database
+from ui.engine_status import sidebar_engine_notes
 from ui.login import login_page
 from ui.runtime import bind_session_cookie, current_principal, get_app, init_session, sign_out
 
@@ -83,6 +84,7 @@ def main() -> None:
             st.caption("Demo database: synthetic data only; the demo accounts have published passwords.")
         # Where the work happens, in words; the provider names are for whoever manages the engines.
         st.caption("  \n".join(plain_engines(app.providers)))
+        sidebar_engine_notes(app)  # an offline engine standing in for the configured one, on every page
         if principal.can(Permission.MANAGE_PROVIDERS):
             with st.expander("Engine details"):
                 st.caption(engine_detail(app.providers) + " — tests and errors: Admin, Engines tab.")

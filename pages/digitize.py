@@ -16,7 +16,6 @@ from backend.services import document_jobs
 from backend.services.digitize import Reading, mismatch_summary
 from backend.services.scribe import IN_PROGRESS
 from ui.clock import clinic_day
-from ui.engine_status import sidebar_engine_notes
 from ui.medication_rows import edited_medications, medication_rows
 from ui.note_review import when
 from ui.runtime import get_app, require_principal
@@ -52,7 +51,6 @@ PROGRESS = {
 # Widgets of one reading: cleared when a new document is read, so they start from what it says.
 READING_KEYS = ("digitize_confirm_patient", "digitize_date", "digitize_use_date")
 app, principal = get_app(), require_principal()
-sidebar_engine_notes(app)  # an engine standing in for the configured one, said where the engines are named
 deps = app.digitize_deps()
 st.title("Digitize")
 

@@ -8,7 +8,6 @@ from backend.domain.errors import CopilotError
 from backend.domain.models import JobStatus
 from backend.services import scribe
 from backend.services.notes import list_notes
-from ui.engine_status import sidebar_engine_notes
 from ui.live_recorder import live_tab
 from ui.note_review import review_note, when
 from ui.runtime import get_app, require_principal
@@ -17,7 +16,6 @@ from ui.visit_summary import visit_summary_preview
 from ui.widgets import pick_patient
 
 app, principal = get_app(), require_principal()
-sidebar_engine_notes(app)  # an engine standing in for the configured one, said where the engines are named
 deps = app.scribe_deps()
 st.title("Scribe")
 

@@ -1,5 +1,5 @@
 """When the offline engine stood in for the configured cloud one at its last call, the sidebar says what ran and
-why (AppTest over the real app and Scribe page; the cloud engine is an honest fake that is unavailable)."""
+why (AppTest over the real app, whose entry script draws the sidebar of every page; the cloud engine is an honest fake that is unavailable)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from backend.bootstrap import App
 from backend.domain.errors import ProviderUnavailable
 from backend.domain.models import Role, Segment
 from backend.services.access import Principal
-from tests.helpers.apptest import app_fixture, open_page
+from tests.conftest import ROOT
+from tests.helpers.apptest import TIMEOUT_S, app_fixture
 from ui.runtime import get_app
 from ui.safe import md_escape
 
@@ -38,16 +39,22 @@ class Offline:
         return [Segment(id=0, start=0.0, end=1.0, text="Hello.")]
 
 
-def sidebar_lines(at: AppTest) -> str:
+def sidebar_lines(principal: Principal) -> str:
+    """The sidebar's captions as the entry script draws them (on every page; AppTest's switch_page would run the page
+    file alone, without the entry script's sidebar)."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT_S)
+    at.session_state["auth_principal"] = principal
+    at.run()
+    assert not at.exception, at.exception
     return " ".join(c.value for c in at.sidebar.caption)
 
 
 def test_the_sidebar_names_the_stand_in_engine_and_why_only_while_one_stands_in(app: App) -> None:
-    assert "now:" not in sidebar_lines(open_page("scribe", NURSE))  # the configured engines serve
+    assert "now:" not in sidebar_lines(NURSE)  # the configured engines serve
     speech = FallbackTranscriber(OutOfQuota(), Offline())
     speech.transcribe(np.zeros(16_000, dtype=np.float32))
     get_app().registry.register("stt", "transcribe", speech)  # the app the pages run on (one per process)
-    shown = sidebar_lines(open_page("scribe", NURSE))
+    shown = sidebar_lines(NURSE)
     said = (
         "Speech now: on this computer (Whisper base), because Amazon Transcribe (AWS) was unavailable at the last try"
     )
