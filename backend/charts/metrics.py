@@ -193,10 +193,11 @@ def illness_score_figure(
         annotation_position="top left",
     )
     fig.update_layout(
-        title="Illness score (resting HR up + HRV down + temperature up)",
+        # Two short lines fit a phone's width; one long line was cut off there.
+        title="Illness score<br><sup>resting HR up + HRV down + temperature up</sup>",
         yaxis={"range": [0, 1], "title": {"text": "0 = usual, 1 = far off"}},
-        height=290,
-        margin={"l": 50, "r": 10, "t": 40, "b": 30},
+        height=300,
+        margin={"l": 50, "r": 10, "t": 55, "b": 30},
         showlegend=True,
         legend=LEGEND,
     )
