@@ -130,7 +130,7 @@ def _mentions(
     shown = {p.id for m in facts.stopped for p in m.passages}
     listed = [m.med.name for m in facts.stopped]
     hits = [p for p in entry.passages if p.id not in shown and _names_unlisted(p.text, c.id, listed)]
-    hits.sort(key=recency, reverse=True)
+    hits.sort(key=lambda p: recency(p, entry.tz), reverse=True)
     return [p for p in hits if citation_exists(stores, patient_id, p)][:MAX_MENTIONS]
 
 
