@@ -51,6 +51,10 @@ MIN_MULTI_DRUG_LETTERS = 7  # names split into several words are long; short one
 MIN_KEY_SIMILARITY = 0.70
 CLEAR_MARGIN = 0.03  # the best drug must beat the next different drug by this much
 MAX_LENGTH_RATIO = 1.35
+# A single heard word that ends this many different drugs about equally ("metasone": mometasone, betamethasone,
+# dexamethasone) is the tail of a name whose start was heard as another word: which drug it was is not known.
+MIN_TAIL_SIMILARITY = 0.85
+MAX_TAIL_DRUGS = 2
 # A bare unit of time right after a drug name, no number between: the name swallowed the number.
 _BARE_TIME = re.compile(r"[\s,]*(?:days|weeks|months|years)\b", re.IGNORECASE)
 # A name taken back for the next one: "penicillin or, I'm sorry, amoxicillin", "Norvasc, I mean Lasix".
@@ -241,7 +245,19 @@ def _best(window: _Window, key_sims: list[float], letter_sims: list[float]) -> t
     rival = next((s for s, d in scored[1:] if d.generic != drug.generic), 0.0)
     if score - rival < CLEAR_MARGIN:
         return None
+    if not multi and len(_tail_drugs(window.letters)) > MAX_TAIL_DRUGS:
+        return None
     return drug, score
+
+
+def _tail_drugs(letters: str) -> set[str]:
+    """Generics of the recovery list whose name ends like ``letters`` (or is spelt like them)."""
+    return {
+        d.generic
+        for d in _drugs()
+        if len(d.letters) >= len(letters)
+        and Indel.normalized_similarity(letters, d.letters[-len(letters) :]) >= MIN_TAIL_SIMILARITY
+    }
 
 
 def _context(all_tokens: list[list[_Token]], seg: int, first: int, last: int, width: int) -> list[str]:
@@ -276,16 +292,35 @@ def _find(segments: Sequence[Segment], index: int, all_tokens: list[list[_Token]
         if best is not None:
             found.append((best[1], window, best[0]))
     width = _cues().window
+    corrected = _corrected(segment.text)
     taken: set[int] = set()
     out: list[tuple[Recovery, str]] = []
     for score, window, drug in sorted(found, key=lambda f: (-f[0], f[1].last - f[1].first)):
         span = set(range(window.first, window.last + 1))
-        if span & taken or not _has_cue(_context(all_tokens, index, window.first, window.last, width)):
+        if span & taken:
+            continue
+        start, end = tokens[window.first].start, tokens[window.last].end
+        longer = any(a < end and start < b and g != drug.generic and g in drug.generic for a, b, g in corrected)
+        if not longer and not _has_cue(_context(all_tokens, index, window.first, window.last, width)):
             continue
         taken |= span
-        start, end = tokens[window.first].start, tokens[window.last].end
         out.append((Recovery(segment.id, segment.text[start:end], drug.generic, start, end, score), drug.name))
     return sorted(out, key=lambda r: r[0].start)
+
+
+def _corrected(text: str) -> list[tuple[int, int, str]]:
+    """Spans the parser reads as a drug only by correcting a misspelling ("prednisolong"), with the generic.
+
+    Such a word is drafted as that drug anyway; when it and the word before it sound like a longer name that
+    contains it ("methyl prednisolong": methylprednisolone, not prednisolone), the longer name is what was said,
+    whether or not the words around say "medication".
+    """
+    exact = {(h.start, h.end) for h in find_names(text, correct=False, strict_ambiguous=False)}
+    return [
+        (h.start, h.end, h.match.generic)
+        for h in find_names(text, correct=True, strict_ambiguous=False)
+        if (h.start, h.end) not in exact
+    ]
 
 
 def _written(segment: Segment, found: list[tuple[Recovery, str]]) -> Segment:

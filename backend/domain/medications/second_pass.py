@@ -50,6 +50,9 @@ MIN_SOUND = 0.60  # the drug the second pass names must sound like the words fir
 # ... unless both listens put a strength right after the word and the name (the audio, not the prompt, says a
 # drug is there: "prescribe some malgustic 50 milligrams" / "some meloxicam 50", 0.56).
 MIN_SOUND_DOSED = 0.45
+# An ordinary English word in a slot, with no strength after it, is most often just what was said ("take
+# advantage of that"): the name the second listen gives it must sound clearly like it.
+MIN_SOUND_ENGLISH = 0.70
 # A decode is not of the audio when it holds more words than anyone says in its seconds (conversation runs at
 # 2.5-3 words a second) or far more than the first pass heard there: the prompt was read out as a list.
 MAX_WORDS_PER_SECOND = 4.0
@@ -307,7 +310,8 @@ def accept(
     ``room``, a list of drugs nobody named), names no offered drug, names two that fit about as well, or the
     one it names does not sound like the heard words (the prompt talked it into a name, not the audio): less
     than :data:`MIN_SOUND` (:data:`MIN_SOUND_DOSED` when both listens say a strength after it), or clearly less
-    than the offered name nearest in sound. ``known``: generics the
+    than the offered name nearest in sound; an English word with no strength after it needs
+    :data:`MIN_SOUND_ENGLISH`. ``known``: generics the
     recording already names; a new drug that sounds no closer than one of them is not taken (the stretch is
     most likely the drug already talked about: "product" for Prozac, not Pradaxa).
     """
@@ -344,6 +348,8 @@ def accept(
         return None
     (score, (heard, start, end)), drug = fits[0]
     bar = MIN_SOUND_DOSED if stretch.dosed and drug in dosed else MIN_SOUND
+    if not stretch.dosed and " " not in heard.strip() and is_english_word(heard.strip().replace("-", "")):
+        bar = max(bar, MIN_SOUND_ENGLISH)
     if score < bar or (len(fits) > 1 and score - fits[1][0][0] < CLEAR_MARGIN):
         return None
     runs = [r[0] for r in stretch.heard_runs()]
