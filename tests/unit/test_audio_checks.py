@@ -10,6 +10,7 @@ from backend.domain import audio_checks
 from backend.domain.audio_checks import LanguageGuess, language_warnings, looping_word, sound_shares, sound_warnings
 from backend.domain.errors import ValidationFailed
 from backend.domain.models import Segment
+from backend.evals import conditions as cond
 
 SR = 16_000
 
@@ -127,3 +128,49 @@ def test_a_fallback_guess_is_not_named() -> None:
     with pytest.raises(ValidationFailed) as failed:
         language_warnings(guess, [guess])
     assert "(detected" not in failed.value.message and "No English speech" in failed.value.message
+
+
+def syllables(seconds: float = 8.0, seed: int = 3) -> NDArray[np.float32]:
+    """Bursts of moving noise 0.1-0.4 s long between pauses of 0.1-0.5 s: speech's on-off envelope, dry."""
+    rng = np.random.default_rng(seed)
+    out: list[NDArray[np.float32]] = []
+    while sum(p.size for p in out) < seconds * SR:
+        out.append(babble(float(rng.uniform(0.1, 0.4))))
+        out.append(np.zeros(int(rng.uniform(0.1, 0.5) * SR), np.float32))
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_dry_speech_is_not_called_echoing_even_in_noise(seed: int) -> None:
+
+    dry = syllables(seed=seed)
+    noisy = cond.add_noise(dry, cond.coloured_noise(dry.size, np.random.default_rng(seed), 1.0), 10.0)
+    assert audio_checks.echo_ratio(dry) > 0.95 and audio_checks.echo_ratio(noisy) > 0.9
+    assert audio_checks.ECHO not in sound_warnings(dry, []) + sound_warnings(noisy, [])
+
+
+@pytest.mark.parametrize(("rt60", "direct_db"), [(0.3, 6.0), (0.5, 3.0), (0.8, 0.0)])
+def test_a_room_that_echoes_is_told_what_to_do(rt60: float, direct_db: float) -> None:
+
+    room = cond.reverberate(syllables(), rt60, np.random.default_rng(11), direct_db)
+    assert audio_checks.echo_ratio(room) < 0.7
+    assert audio_checks.ECHO in sound_warnings(room, [])
+    assert "record closer" in audio_checks.ECHO
+
+
+def test_echoing_english_whose_guess_is_spread_is_still_english() -> None:
+    """Reverberant English: P(English) under 0.5 but still the likeliest, or a fallback guess (Latin)."""
+    parts = [
+        LanguageGuess(0.46, (("la", 0.39), ("cy", 0.05)), 16.5),
+        LanguageGuess(0.29, (("la", 0.54), ("nn", 0.05)), 10.3),
+        LanguageGuess(0.9, (("nn", 0.01),), 20.0),
+        LanguageGuess(0.3, (("hi", 0.6),), 1.5),
+    ]
+    assert language_warnings(LanguageGuess(0.61, (("fi", 0.28),), 30.0), parts) == []
+
+
+def test_another_language_among_fallback_guesses_is_still_counted() -> None:
+    parts = [LanguageGuess(0.05, (("hi", 0.8),), 9.0), LanguageGuess(0.2, (("la", 0.5),), 3.0)]
+    parts.append(LanguageGuess(0.9, (), 1.0))
+    [warning] = language_warnings(LanguageGuess(0.4, (("hi", 0.5),), 13.0), parts)
+    assert warning.startswith("Most of this recording is not in English (detected: Hindi)")
