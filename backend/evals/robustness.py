@@ -85,6 +85,16 @@ CONDITIONS: dict[str, Condition] = {
         Condition("fan_5", "brown (fan) noise, SNR 5 dB", _noisy("brown", 5.0)),
         Condition("babble_10", "four other voices talking, SNR 10 dB", _noisy("babble", 10.0)),
         Condition("reverb_0.5", "a room with RT60 0.5 s", lambda x, rng, b: cond.reverberate(x, 0.5, rng)),
+        Condition(
+            "reverb_small",
+            "a small room, microphone near: RT60 0.3 s, direct sound 6 dB over the echo",
+            lambda x, rng, b: cond.reverberate(x, 0.3, rng, 6.0),
+        ),
+        Condition(
+            "reverb_far",
+            "a large room, microphone far: RT60 0.8 s, direct sound level with the echo",
+            lambda x, rng, b: cond.reverberate(x, 0.8, rng, 0.0),
+        ),
         Condition("phone", "telephone band 300-3400 Hz, pink noise 20 dB", _phone),
         Condition("laptop", "RT60 0.4 s, 200-5000 Hz, pink noise 15 dB", _laptop),
         Condition("fast_1.15", "15 % faster (pitch up too)", speed=1.15),
