@@ -61,13 +61,13 @@ def test_a_drug_only_considered_allergic_to_or_measured_is_not_a_medication() ->
 
 def test_a_drug_not_taken_refused_or_to_avoid_is_declined_with_the_reason() -> None:
     assert _meds("[patient] i have not been taking my lisinopril .") == {
-        "lisinopril": ("declined", "the patient is not taking it")
+        "lisinopril": ("declined", '"i have not been taking my lisinopril"')
     }
     assert _meds("[patient] i do not want the atorvastatin .") == {
-        "atorvastatin": ("declined", "the patient does not want it")
+        "atorvastatin": ("declined", '"i do not want the atorvastatin"')
     }
     assert _meds("[doctor] try not to take any ibuprofen .") == {
-        "ibuprofen": ("declined", "the clinician advised not to take it")
+        "ibuprofen": ("declined", '"try not to take any ibuprofen"')
     }
     # a drug the patient stopped is stopped, not declined
     assert _meds("[patient] i stopped my metformin .") == {"metformin": ("stopped", None)}
@@ -80,9 +80,16 @@ def test_a_drug_not_taken_refused_or_to_avoid_is_declined_with_the_reason() -> N
     }
 
 
+def test_a_drug_the_plan_hopes_to_avoid_needing_is_a_goal_not_a_refusal() -> None:
+    assert _meds("[doctor] we talked about how we want to avoid going to insulin .") == {}
+    assert _meds("[doctor] i would like to avoid having to start insulin .") == {}
+    # avoiding the drug itself is still advice not to take it
+    assert _meds("[doctor] please avoid ibuprofen .") == {"ibuprofen": ("declined", '"please avoid ibuprofen"')}
+
+
 def test_the_note_text_says_a_drug_is_declined_and_why() -> None:
     text = render_note_text(_draft("[patient] i do not want the atorvastatin .\n[patient] i take metformin ."))
-    assert "- Declined: atorvastatin — the patient does not want it" in text
+    assert '- Declined: atorvastatin — "i do not want the atorvastatin"' in text
     assert "(declined)" not in text and "- metformin" in text
 
 

@@ -19,6 +19,11 @@ from backend.domain.drafting.rules import context_cues
 WINDOW = 40
 # A result word follows the name at once ("vitamin d level", "b12 levels").
 _RESULT_AFTER = re.compile(r"^\s*(?:\w+\s+)?(?:levels?|counts?)\b|^\s*(?:was|were|is|are)\s+(?:normal|low|high|fine)\b")
+# After "avoid", a step the plan hopes not to need is a goal, not a drug refused: "we want to avoid going to insulin".
+_GOAL_AFTER_AVOID = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?(?:going (?:to|on)|having to|need(?:ing)? to|starting|being on|putting you on)\b"
+)
+_LEAD_WORDS = 3  # words before a cue the reason quotes ("i do not want ..."), within the clause
 FLAGS = {
     "refused": "the patient does not want it",
     "avoid": "the clinician advised not to take it",
@@ -32,12 +37,26 @@ class DrugUse:
 
     skip: bool = False  # not the patient's medication at all
     status: str | None = None  # "declined" when the patient is not to take it now
-    flag: str | None = None  # why, for the clinician (the medication's ``status_reason``)
+    flag: str | None = None  # the kind of reason (a value of ``FLAGS``)
+    said: str | None = None  # the words said, from the clause's start to the drug (the ``status_reason``)
+
+
+def _last_before(regex: re.Pattern[str], text: str, left: int, start: int) -> re.Match[str] | None:
+    lo = max(left, start - WINDOW)
+    found = [m for m in regex.finditer(text, lo, start) if m.end() <= start]
+    return found[-1] if found else None
 
 
 def _near_before(regex: re.Pattern[str], text: str, left: int, start: int) -> bool:
-    lo = max(left, start - WINDOW)
-    return any(m.end() <= start for m in regex.finditer(text, lo, start))
+    return _last_before(regex, text, left, start) is not None
+
+
+def _said(text: str, left: int, start: int, end: int) -> str:
+    """The words from up to ``_LEAD_WORDS`` words before ``start`` (not past a comma or ``left``) to ``end``."""
+    clause = max(left, max((text.rfind(c, 0, start) + 1 for c in ",.;?!"), default=0))
+    lead = re.findall(r"\S+\s*", text[clause:start])
+    begin = start - sum(len(w) for w in lead[-_LEAD_WORDS:])
+    return " ".join(text[begin:end].split()).strip(" ,.;")
 
 
 def drug_context(text: str, start: int, end: int, left: int = 0, right: int | None = None) -> DrugUse:
@@ -63,8 +82,12 @@ def drug_context(text: str, start: int, end: int, left: int = 0, right: int | No
         return DrugUse(skip=True)
     refused_after = cues["refused"].search(text, end, right)  # "the statin? i do not want it"
     if refused_after is not None and refused_after.start() - end <= WINDOW:
-        return DrugUse(status="declined", flag=FLAGS["refused"])
+        return DrugUse(status="declined", flag=FLAGS["refused"], said=_said(text, left, start, refused_after.end()))
     for kind in ("refused", "avoid", "not_taking"):
-        if _near_before(cues[kind], text, left, start):
-            return DrugUse(status="declined", flag=FLAGS[kind])
+        cue = _last_before(cues[kind], text, left, start)
+        if cue is None:
+            continue
+        if kind == "avoid" and _GOAL_AFTER_AVOID.match(text[cue.end() : start]):
+            return DrugUse(skip=True)  # a goal of the plan: the drug is neither taken nor offered
+        return DrugUse(status="declined", flag=FLAGS[kind], said=_said(text, left, cue.start(), end))
     return DrugUse()

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from backend.domain.drafting.compose import _answer_polarity
-from backend.domain.drafting.drug_context import FLAGS, drug_context
+from backend.domain.drafting.drug_context import FLAGS, DrugUse, drug_context
 from backend.domain.drafting.rules import phrase_regex, sections
 from backend.domain.drafting.units import Unit
 from backend.domain.medications.fields import frequency
@@ -57,6 +57,13 @@ def _status(text: str, start: int, end: int) -> str | None:
             if distance <= _WINDOW and (best is None or (distance, rank) < best[:2]):
                 best = (distance, rank, status)
     return best[2] if best else None
+
+
+def _reason(use: DrugUse) -> str | None:
+    """Why a drug is declined, as said: the words of the consultation ('"i do not want the statin"'), quoted.
+
+    Short on purpose: the compact note styles drop a medication line over their word budget."""
+    return f'"{use.said}"' if use.said else use.flag
 
 
 def _answer(units: list[Unit], i: int) -> str | None:
@@ -132,7 +139,7 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
             if status is not None:
                 current.status = status
                 # the reason of the last stated status: "not taking it" is gone once the drug is started again
-                current.status_reason = use.flag if status == "declined" else None
+                current.status_reason = _reason(use) if status == "declined" else None
             for flag in med.flags:
                 if flag not in current.flags:
                     current.flags.append(flag)
