@@ -47,3 +47,17 @@ def test_a_longer_name_containing_a_corrected_one_is_recovered_without_a_cue() -
 
 def test_office_injection_names_are_on_the_recovery_list() -> None:
     assert _recovered("we could try a cardisone injection into the tendon sheath") == [("cardisone", "cortisone")]
+
+
+def test_an_english_word_before_a_strength_said_in_words_keeps_the_usual_bar() -> None:
+    stretch = find_stretches([_segment("we will continue the project, twenty milligrams a day")])[0]
+    assert stretch.heard == "project" and stretch.strength_after
+    got = accept(stretch, "we will continue the Prozac, twenty milligrams a day", candidates("project"))
+    assert got is not None and got.drug == "fluoxetine"
+
+
+def test_a_strength_in_the_segment_that_follows_at_once_counts() -> None:
+    first = _segment("we will continue the project,", start=10.0)
+    then = _segment("20 milligrams a day", seg_id=1, start=first.end + 0.1)
+    stretch = find_stretches([first, then])[0]
+    assert stretch.heard == "project" and stretch.strength_after

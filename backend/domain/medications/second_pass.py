@@ -79,6 +79,9 @@ _BEFORE = re.compile(
 )
 # ... or a strength follows it within a word or two.
 _DOSE = re.compile(r"^(?:\S+ )?\d+(?:\.\d+)?\s*(?:mg|mcg|milligrams?|micrograms?|units?|ml)\b", re.IGNORECASE)
+_WORDS_DOSE = re.compile(
+    r"^(?:\S+ )?(?:\d+(?:\.\d+)?|[a-z]+(?:[- ][a-z]+)?)\s*(?:mg|mcg|milligrams?|micrograms?|units?|ml)\b", re.IGNORECASE
+)
 _LISTED = re.compile(r"[\s,]*(?:and|or)[\s,]+(?:(?:the|your|his|her|some)\s+)?", re.IGNORECASE)  # "X, and the "
 _GLUED_NUMBER = re.compile(r"\b[A-Za-z](\d)")  # the last sound of a name glued to its strength ("M50 milligrams")
 _TOKEN = re.compile(r"[A-Za-z0-9.]+")
@@ -101,6 +104,7 @@ class Stretch:
     # ("this in upro" for lisinopril); candidates and the sound check take the run that fits best.
     runs: tuple[tuple[str, int, int], ...] = ()
     dosed: bool = False  # a strength follows the heard word in the first pass
+    strength_after: bool = False  # ... or one in words ("twenty milligrams"): not an English word then
 
     def heard_runs(self) -> tuple[tuple[str, int, int], ...]:
         """The runs, or the heard word alone."""
@@ -145,7 +149,10 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
     out: list[Stretch] = []
     carried: list[str] = []  # the last words of the segment before, when this one follows on at once
     previous: Segment | None = None
-    for seg in segments:
+    for n, seg in enumerate(segments):
+        nxt = segments[n + 1] if n + 1 < len(segments) else None
+        # The words said next, when the segment after follows on at once (a strength cut off into it).
+        onward = [w.text for w in nxt.words[:3]] if nxt is not None and nxt.start - seg.end <= JOIN_GAP_SECONDS else []
         if previous is not None and previous.words and seg.start - previous.end <= JOIN_GAP_SECONDS:
             carried = [_clean(w.text) for w in previous.words[-CUE_WORDS:]]
         else:
@@ -221,6 +228,7 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
                     t_end,
                     tuple(runs),
                     bool(_DOSE.match(_GLUED_NUMBER.sub(r"\1", after))),
+                    bool(_WORDS_DOSE.match(" ".join(_TOKEN.findall(" ".join([after, *onward]))))),
                 )
             )
     kept = sorted(out, key=lambda s: (is_english_word(s.heard.replace("-", "")), s.t_start))[:MAX_STRETCHES]
@@ -348,7 +356,11 @@ def accept(
         return None
     (score, (heard, start, end)), drug = fits[0]
     bar = MIN_SOUND_DOSED if stretch.dosed and drug in dosed else MIN_SOUND
-    if not stretch.dosed and " " not in heard.strip() and is_english_word(heard.strip().replace("-", "")):
+    if (
+        not (stretch.dosed or stretch.strength_after)
+        and " " not in heard.strip()
+        and is_english_word(heard.strip().replace("-", ""))
+    ):
         bar = max(bar, MIN_SOUND_ENGLISH)
     if score < bar or (len(fits) > 1 and score - fits[1][0][0] < CLEAR_MARGIN):
         return None
