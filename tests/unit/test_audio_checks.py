@@ -159,7 +159,8 @@ def test_a_room_that_echoes_is_told_what_to_do(rt60: float, direct_db: float) ->
 
 
 def test_echoing_english_whose_guess_is_spread_is_still_english() -> None:
-    """Reverberant English: P(English) under 0.5 but still the likeliest, or a fallback guess (Latin)."""
+    """Reverberant English: P(English) under 0.5, Whisper's fallback guess (Latin) likelier; a short stretch
+    heard as Hindi is too little of it to warn."""
     parts = [
         LanguageGuess(0.46, (("la", 0.39), ("cy", 0.05)), 16.5),
         LanguageGuess(0.29, (("la", 0.54), ("nn", 0.05)), 10.3),
