@@ -135,3 +135,18 @@ def test_a_frequency_belongs_to_the_drug_it_is_said_with() -> None:
 def test_a_percent_strength_is_not_read_as_milligrams() -> None:
     draft = _draft("[doctor] apply triamcinolone 0.1 percent cream twice a day .")
     assert [(m.name, m.strength) for m in draft.medications] == [("triamcinolone", "0.1%")]
+
+
+def test_a_drug_named_as_an_example_in_a_question_is_not_the_patients() -> None:
+    assert (
+        _meds("[doctor] do you take any nonsteroidals like advil or motrin or aleve ?\n[patient] i do not know .") == {}
+    )
+    assert _meds("[doctor] do you take anything like aspirin ?\n[patient] yes .") == {"aspirin": (None, None)}
+
+
+def test_a_drug_taken_in_the_past_is_stopped_not_taken() -> None:
+    assert _meds("[patient] i was also on lisinopril before , now i am on other ones .") == {
+        "lisinopril": ("stopped", None)
+    }
+    assert _meds("[patient] i used to take metformin .") == {"metformin": ("stopped", None)}
+    assert _meds("[patient] i am on lisinopril .") == {"lisinopril": (None, None)}

@@ -23,6 +23,11 @@ _RESULT_AFTER = re.compile(r"^\s*(?:\w+\s+)?(?:levels?|counts?)\b|^\s*(?:was|wer
 _GOAL_AFTER_AVOID = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:going (?:to|on)|having to|need(?:ing)? to|starting|being on|putting you on)\b"
 )
+# A drug named as an example of a kind ("any nonsteroidals like advil or motrin") is not yet the patient's.
+_EXAMPLE_BEFORE = re.compile(r"\b(?:like|such as)\b")
+# Once taken and not now: "i used to take ...", "i was on lisinopril before".
+_PAST_BEFORE = re.compile(r"\b(?:used to (?:take|be on)|was (?:also )?on|were (?:also )?on)\s+(?:\w+\s+)?$")
+_PAST_AFTER = re.compile(r"^\s*(?:before|in the past|years ago|previously)\b")
 _LEAD_WORDS = 3  # words before a cue the reason quotes ("i do not want ..."), within the clause
 FLAGS = {
     "refused": "the patient does not want it",
@@ -57,6 +62,20 @@ def _said(text: str, left: int, start: int, end: int) -> str:
     lead = re.findall(r"\S+\s*", text[clause:start])
     begin = start - sum(len(w) for w in lead[-_LEAD_WORDS:])
     return " ".join(text[begin:end].split()).strip(" ,.;")
+
+
+def named_as_example(text: str, start: int) -> bool:
+    """Whether the drug at ``start`` follows "like" / "such as" in the same clause (an example in a question)."""
+    clause = max((text.rfind(c, 0, start) + 1 for c in ",.;?!"), default=0)
+    return _EXAMPLE_BEFORE.search(text, max(clause, start - 60), start) is not None
+
+
+def taken_in_the_past(text: str, left: int, start: int, end: int, right: int) -> bool:
+    """ "i used to take metformin", "i was on lisinopril before": once the patient's, not now."""
+    before = text[max(left, start - WINDOW) : start]
+    if re.search(r"\bused to (?:take|be on)\s+(?:\w+\s+)?$", before):
+        return True
+    return bool(_PAST_BEFORE.search(before)) and bool(_PAST_AFTER.match(text[end:right]))
 
 
 def drug_context(text: str, start: int, end: int, left: int = 0, right: int | None = None) -> DrugUse:

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from backend.domain.drafting.compose import _answer_polarity
-from backend.domain.drafting.drug_context import FLAGS, DrugUse, drug_context
+from backend.domain.drafting.drug_context import FLAGS, DrugUse, drug_context, named_as_example, taken_in_the_past
 from backend.domain.drafting.rules import phrase_regex, sections
 from backend.domain.drafting.units import Unit
 from backend.domain.medications.fields import frequency
@@ -121,9 +121,11 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
             left = mentions[n - 1].end if n else 0
             right = mentions[n + 1].start if n + 1 < len(mentions) else len(unit.norm)
             use = drug_context(unit.norm, mention.start, mention.end, left, right)
-            if use.skip:
-                continue
+            if use.skip or (unit.question and answer != "yes" and named_as_example(unit.norm, mention.start)):
+                continue  # "do you take any nonsteroidals like advil?" names an example, not the patient's drug
             status = use.status or _status(unit.norm, mention.start, mention.end) or med.status
+            if status is None and taken_in_the_past(unit.norm, left, mention.start, mention.end, right):
+                status = "stopped"  # "i was on lisinopril before": in the note as said, not as taken now
             if unit.question and status == "continued" and answer != "yes":
                 status = None  # "are you taking X?" is not yet an answer
             med.flags = [f for f in med.flags if f not in REASONS]
