@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -94,12 +95,14 @@ class FakeAudit:
     def __init__(self) -> None:
         self.events: list[AuditEvent] = []
         self.links: list[ChainLink] = []
+        self._lock = threading.Lock()  # the real stores order concurrent writers; so must the fake
 
     def append(self, event: AuditEvent) -> None:
-        self.events.append(event.model_copy())
-        prev = self.links[-1].hash if self.links and self.links[-1].hash else GENESIS
-        fields = event_fields(event)
-        self.links.append(ChainLink(len(self.links) + 1, fields, prev, link_hash(prev, fields)))
+        with self._lock:
+            self.events.append(event.model_copy())
+            prev = self.links[-1].hash if self.links and self.links[-1].hash else GENESIS
+            fields = event_fields(event)
+            self.links.append(ChainLink(len(self.links) + 1, fields, prev, link_hash(prev, fields)))
 
     def chain(self) -> Iterator[ChainLink]:
         return iter(list(self.links))
