@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backend.domain.drafting.rules import context_cues, negation_cues, stopwords, text_rules
+from backend.domain.drafting.rules import context_cues, context_patterns, negation_cues, stopwords, text_rules
 
 # "risk of" reaches this many words forward ("risk of heart attack, stroke, and death" names three).
 NOT_PRE_WORDS = 6
@@ -17,8 +17,6 @@ NOT_PRE_WORDS = 6
 CONDITIONAL_WORDS = 6
 # A cue after the name must follow it at once ("cancer screening", "covid vaccine").
 NOT_POST_WORDS = 1
-_UNSURE = re.compile(r"\b(?:sure|know|wonder|wondering|see|check|tell|ask|asking)\s*$")
-_FAMILY_AFTER = re.compile(r"^\W*(?:\w+\W+){0,3}?runs? in (?:the|my|our|your|his|her) family\b")
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ def mention_context(text: str, start: int, end: int, speaker: str = "patient") -
     family = family_cue is not None and not _terminated(text, family_cue.end(), start)
     if family and speaker == "other" and family_cue is not None and text[: family_cue.start()].endswith("my "):
         family = False  # a daughter speaking for the patient: "my father has diabetes" is the patient's
-    family = family or bool(_FAMILY_AFTER.match(text[end:]))
+    family = family or bool(context_patterns()["family_after"].match(text[end:]))
     other_cue = _last_before(cues["other"], text, start)
     other = False
     if other_cue is not None:
@@ -99,7 +97,7 @@ def mention_context(text: str, start: int, end: int, speaker: str = "patient") -
         if cue is None or _terminated(text, cue.end(), start) or _words(text[cue.end() : start]) > CONDITIONAL_WORDS:
             continue
         # "not sure if it is asthma" is doubt (a possible diagnosis), not a supposition
-        conditional = conditional or not _UNSURE.search(text[: cue.start()])
+        conditional = conditional or not context_patterns()["unsure_before"].search(text[: cue.start()])
     return MentionContext(family, other, not_finding, conditional)
 
 

@@ -12,22 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backend.domain.drafting.rules import context_cues
+from backend.domain.drafting.rules import context_cues, context_patterns
 
 # Cues count this close before the drug's name (characters), and within its clause: "stop the lisinopril, start
 # metformin" gives each drug its own status.
 WINDOW = 40
-# A result word follows the name at once ("vitamin d level", "b12 levels").
-_RESULT_AFTER = re.compile(r"^\s*(?:\w+\s+)?(?:levels?|counts?)\b|^\s*(?:was|were|is|are)\s+(?:normal|low|high|fine)\b")
-# After "avoid", a step the plan hopes not to need is a goal, not a drug refused: "we want to avoid going to insulin".
-_GOAL_AFTER_AVOID = re.compile(
-    r"^\s*(?:\w+\s+){0,2}?(?:going (?:to|on)|having to|need(?:ing)? to|starting|being on|putting you on)\b"
-)
-# A drug named as an example of a kind ("any nonsteroidals like advil or motrin") is not yet the patient's.
-_EXAMPLE_BEFORE = re.compile(r"\b(?:like|such as)\b")
-# Once taken and not now: "i used to take ...", "i was on lisinopril before".
-_PAST_BEFORE = re.compile(r"\b(?:used to (?:take|be on)|was (?:also )?on|were (?:also )?on)\s+(?:\w+\s+)?$")
-_PAST_AFTER = re.compile(r"^\s*(?:before|in the past|years ago|previously)\b")
 _LEAD_WORDS = 3  # words before a cue the reason quotes ("i do not want ..."), within the clause
 FLAGS = {
     "refused": "the patient does not want it",
@@ -67,15 +56,16 @@ def _said(text: str, left: int, start: int, end: int) -> str:
 def named_as_example(text: str, start: int) -> bool:
     """Whether the drug at ``start`` follows "like" / "such as" in the same clause (an example in a question)."""
     clause = max((text.rfind(c, 0, start) + 1 for c in ",.;?!"), default=0)
-    return _EXAMPLE_BEFORE.search(text, max(clause, start - 60), start) is not None
+    return context_patterns()["example_before"].search(text, max(clause, start - 60), start) is not None
 
 
 def taken_in_the_past(text: str, left: int, start: int, end: int, right: int) -> bool:
     """ "i used to take metformin", "i was on lisinopril before": once the patient's, not now."""
+    patterns = context_patterns()
     before = text[max(left, start - WINDOW) : start]
-    if re.search(r"\bused to (?:take|be on)\s+(?:\w+\s+)?$", before):
+    if patterns["used_to_before"].search(before):
         return True
-    return bool(_PAST_BEFORE.search(before)) and bool(_PAST_AFTER.match(text[end:right]))
+    return bool(patterns["past_before"].search(before)) and bool(patterns["past_after"].match(text[end:right]))
 
 
 def drug_context(text: str, start: int, end: int, left: int = 0, right: int | None = None) -> DrugUse:
@@ -91,11 +81,13 @@ def drug_context(text: str, start: int, end: int, left: int = 0, right: int | No
     Returns:
         Left out (``skip``), declined with a reason, or nothing to say (the status cues decide).
     """
-    cues = context_cues()
+    cues, patterns = context_cues(), context_patterns()
     right = len(text) if right is None else right
     if _near_before(cues["allergy"], text, left, start):
         return DrugUse(skip=True)
-    if _RESULT_AFTER.match(text[end:right]) or _near_before(cues["result_pre"], text, max(left, start - 25), start):
+    if patterns["result_after"].match(text[end:right]) or _near_before(
+        cues["result_pre"], text, max(left, start - 25), start
+    ):
         return DrugUse(skip=True)
     if _near_before(cues["hypothetical"], text, left, start):
         return DrugUse(skip=True)
@@ -106,7 +98,7 @@ def drug_context(text: str, start: int, end: int, left: int = 0, right: int | No
         cue = _last_before(cues[kind], text, left, start)
         if cue is None:
             continue
-        if kind == "avoid" and _GOAL_AFTER_AVOID.match(text[cue.end() : start]):
+        if kind == "avoid" and patterns["goal_after_avoid"].match(text[cue.end() : start]):
             return DrugUse(skip=True)  # a goal of the plan: the drug is neither taken nor offered
         return DrugUse(status="declined", flag=FLAGS[kind], said=_said(text, left, cue.start(), end))
     return DrugUse()

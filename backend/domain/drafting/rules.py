@@ -86,13 +86,110 @@ def negation_cues() -> dict[str, re.Pattern[str]]:
     return {kind: phrase_regex(cues) for kind, cues in kinds.items()}
 
 
+# The kinds of ``context_cues.csv`` the drafter reads (a row of another kind is a mistake in the file).
+CONTEXT_CUE_KINDS = frozenset(
+    {"family", "other", "patient", "not_pre", "not_post", "conditional", "hypothetical", "refused", "avoid",
+     "not_taking", "result", "result_pre", "everyday", "allergy"}
+)  # fmt: skip
+# The kinds of ``context_patterns.csv`` and the side of the mention each is matched on.
+PATTERN_SIDES = {
+    "result_after": "after",
+    "goal_after_avoid": "after",
+    "example_before": "before",
+    "used_to_before": "before",
+    "past_before": "before",
+    "past_after": "after",
+    "tried_before": "before",
+    "failed_after": "after",
+    "unsure_before": "before",
+    "family_after": "after",
+}
+
+
+class RuleFileError(ValueError):
+    """A row of a rule file the drafter cannot use; the message names the file and the line."""
+
+
+def _numbered_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """``(line number, row)`` of a CSV rule file, skipping blank and ``#`` comment lines."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        numbered = [(n, line) for n, line in enumerate(fh, start=1) if line.strip() and not line.startswith("#")]
+    if not numbered:
+        raise RuleFileError(f"{path}: no header row")
+    header = next(csv.reader([numbered[0][1]]))
+    rows = []
+    for n, line in numbered[1:]:
+        values = next(csv.reader([line]))
+        if len(values) != len(header):
+            raise RuleFileError(f"{path}:{n}: {len(values)} fields, the header has {len(header)}: {line.strip()}")
+        rows.append((n, {k: v.strip() for k, v in zip(header, values, strict=True)}))
+    return rows
+
+
 @cache
 def context_cues() -> dict[str, re.Pattern[str]]:
-    """Whose a mention is and whether it is a finding at all, by kind (``context_cues.csv``)."""
+    """Whose a mention is and whether it is a finding at all, by kind (``context_cues.csv``).
+
+    Raises:
+        RuleFileError: a row with an empty cue or a kind the drafter does not read.
+    """
+    kinds: dict[str, list[str]] = {kind: [] for kind in CONTEXT_CUE_KINDS}
+    for n, row in _numbered_rows(DATA_DIR / "context_cues.csv"):
+        if not row["cue"] or row["kind"] not in CONTEXT_CUE_KINDS:
+            raise RuleFileError(
+                f"{DATA_DIR / 'context_cues.csv'}:{n}: need a cue and a kind among {sorted(CONTEXT_CUE_KINDS)}"
+            )
+        kinds[row["kind"]].append(row["cue"])
+    return {kind: phrase_regex(cues) for kind, cues in kinds.items() if cues}
+
+
+def _check_pattern(path: Path, n: int, kind: str, regex: re.Pattern[str], example: str) -> None:
+    """The row's example must show the pattern at work: it must match on the example's side of the mention."""
+    marked = re.fullmatch(r"([^\[\]]*)\[([^\[\]]+)\]([^\[\]]*)", example)
+    if marked is None:
+        raise RuleFileError(f"{path}:{n}: the example must mark one mention in [brackets]: {example!r}")
+    before, after = marked.group(1), marked.group(3)
+    side = before if PATTERN_SIDES[kind] == "before" else after
+    if regex.search(side) is None:
+        raise RuleFileError(
+            f"{path}:{n}: the pattern does not match its example {example!r} {PATTERN_SIDES[kind]} the mention"
+        )
+
+
+@cache
+def context_patterns() -> dict[str, re.Pattern[str]]:
+    """Word patterns around a mention, by kind (``context_patterns.csv``): the alternatives of a kind as one regex."""
+    return read_context_patterns(DATA_DIR / "context_patterns.csv")
+
+
+def read_context_patterns(path: Path) -> dict[str, re.Pattern[str]]:
+    """The patterns of a ``context_patterns.csv``-shaped file, checked row by row.
+
+    Raises:
+        RuleFileError: a row of an unknown kind, a pattern that does not compile or that does not match its
+            example, a malformed row, or a kind with no row.
+    """
     kinds: dict[str, list[str]] = {}
-    for row in _csv_rows("context_cues.csv"):
-        kinds.setdefault(row["kind"].strip(), []).append(row["cue"])
-    return {kind: phrase_regex(cues) for kind, cues in kinds.items()}
+    for n, row in _numbered_rows(path):
+        kind, pattern, example = row["kind"], row["pattern"], row["example"]
+        if kind not in PATTERN_SIDES:
+            raise RuleFileError(f"{path}:{n}: unknown kind {kind!r} (known: {', '.join(PATTERN_SIDES)})")
+        try:
+            regex = re.compile(pattern)
+        except re.error as err:
+            raise RuleFileError(f"{path}:{n}: the pattern does not compile ({err}): {pattern}") from err
+        _check_pattern(path, n, kind, regex, example)
+        kinds.setdefault(kind, []).append(pattern)
+    missing = sorted(set(PATTERN_SIDES) - set(kinds))
+    if missing:
+        raise RuleFileError(f"{path}: no row of kind {', '.join(missing)}")
+    return {kind: re.compile("|".join(f"(?:{p})" for p in patterns)) for kind, patterns in kinds.items()}
+
+
+def check_rule_files() -> None:
+    """Read and check the rule files whose rows are validated, so a bad row stops start-up, not a draft."""
+    context_cues()
+    context_patterns()
 
 
 @cache
