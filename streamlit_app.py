@@ -90,7 +90,22 @@ def main() -> None:
                 st.caption(engine_detail(app.providers) + " — tests and errors: Admin, Engines tab.")
         bind_session_cookie()
 
-    st.navigation([pages[name] for name in BY_ROLE[principal.role]]).run()
+    st.navigation(role_pages(pages, principal.role)).run()
+
+
+def role_pages(pages: dict[str, st.Page], role: Role) -> list[st.Page]:
+    """The role's pages, each at its own address, behind a hidden start page at "/" that opens the first one.
+
+    Streamlit serves its default page at "/" only: were the role's first page the default, its own address
+    (``/dashboard`` typed or bookmarked) would show "Page not found" before opening it. The start page is not
+    any page's file, so a link by file path (``st.switch_page("pages/dashboard.py")``) still finds one page.
+    """
+    own = [pages[name] for name in BY_ROLE[role]]
+
+    def start() -> None:
+        st.switch_page(own[0], query_params=st.query_params.to_dict())  # "/?patient=..." keeps the patient
+
+    return [st.Page(start, title=own[0].title, url_path="start", default=True, visibility="hidden"), *own]
 
 
 if __name__ == "__main__":
