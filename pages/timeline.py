@@ -9,6 +9,7 @@ import streamlit as st
 from backend.domain.errors import CopilotError
 from backend.domain.models import now_ms
 from backend.domain.plural import counted
+from backend.domain.speech_words import speech_sentence
 from backend.services.history import document_original, get_history_entry
 from backend.services.notes import get_note
 from backend.services.timeline import active_medications, build_timeline
@@ -117,6 +118,8 @@ with stream_tab:
         with st.expander(label, expanded=bool(focused)):
             st.markdown(md_escape(item.summary))
             if item.kind == "note":
+                if item.detail.get("speech") is not None:
+                    st.caption(f":material/mic: {md_escape(speech_sentence(item.detail['speech']))}")
                 if st.toggle("Open the note", key=f"timeline_open_{item.timestamp}", value=bool(focused)):
                     note = get_note(app.stores, principal, patient.patient_id, int(item.ref["timestamp"]))
                     review_note(principal, note, key=f"timeline_note_{note.timestamp}")

@@ -12,6 +12,7 @@ from backend.domain.engine_words import what_ran
 from backend.domain.errors import CopilotError, NotFound
 from backend.domain.models import Medication, Note, NoteStatus
 from backend.domain.plural import counted
+from backend.domain.speech_words import needs_attention, speech_sentence
 from backend.services.access import Permission, Principal
 from backend.services.notes import SECTIONS, amend_note, save_draft, sign_draft, version_chain
 from backend.services.recordings import recording_audio
@@ -33,6 +34,7 @@ MED_COLUMNS = [
 ]
 SHOWN_ONLY = ["heard_as"]  # shown in the medication table, never written back from it
 NO_EVIDENCE = "(nothing highlighted)"
+TRANSCRIBED = "Transcribed"  # how a line of ``what_ran`` about the speech engine begins
 DECLINED_HELP = "Status 'declined': the patient refuses it, does not take it or is to avoid it (never active)"
 
 
@@ -66,6 +68,17 @@ def _meds_from_rows(rows: list[dict[str, Any]], original: list[Medication]) -> l
     return edited_medications(rows, original, [c for c in MED_COLUMNS if c != "verified"])
 
 
+def speech_engine_line(note: Note) -> None:
+    """The engine that transcribed the note, from the note itself: a warning when it stood in or is the backup."""
+    if note.speech is None:
+        return
+    sentence = md_escape(speech_sentence(note.speech))
+    if needs_attention(note.speech):
+        st.warning(sentence, icon=":material/swap_horiz:")
+    else:
+        st.caption(f":material/mic: {sentence}")
+
+
 def review_note(principal: Principal, note: Note, key: str) -> None:
     """The review panel for one note."""
     app = get_app()
@@ -79,9 +92,13 @@ def review_note(principal: Principal, note: Note, key: str) -> None:
         + (f" · signed by {md_escape(note.signer)} {when(note.signed_at)}" if note.signer else "")
     )
     provenance = note.provenance
-    # What really transcribed and drafted this note where it is not what the sidebar names (a fallback).
-    for line in what_ran(provenance.engine_fallback, provenance.low_accuracy_engine, app.providers.get("stt", "")):
-        st.warning(md_escape(line), icon=":material/swap_horiz:")
+    speech_engine_line(note)
+    # What really drafted (and, on a note made before its speech engine was kept, transcribed) this note where
+    # it is not what the sidebar names (a fallback).
+    ran = what_ran(provenance.engine_fallback, provenance.low_accuracy_engine, app.providers.get("stt", ""))
+    for line in ran:
+        if note.speech is None or not line.startswith(TRANSCRIBED):
+            st.warning(md_escape(line), icon=":material/swap_horiz:")
     for w in provenance.audio_warnings:
         st.warning(md_escape(w))
     notice = st.session_state.pop(f"{key}_notice", None)

@@ -107,6 +107,19 @@ class NoteStatus(StrEnum):
     SIGNED = "signed"
 
 
+class SpeechEngine(BaseModel):
+    """The speech engine that transcribed a note's recording, kept with the note when the note is made.
+
+    The review, the timeline and the exports show it from here: a fallback banner is prose for the moment it
+    happened, not a record to read back.
+    """
+
+    engine: str  # as it names itself: "whisper-faster-whisper-base", "aws-transcribe-medical", "pocketsphinx"
+    stood_in_for: str | None = None  # the configured engine it replaced because that one was unavailable
+    reason: str | None = None  # why the configured engine was unavailable ("quota exceeded")
+    low_accuracy: bool = False  # a low-accuracy engine (the basic backup recogniser): every word needs checking
+
+
 class Note(Record, NoteContent):
     """A clinical note: its content (``NoteContent``, what the drafter wrote and the clinician edits) and the
     record around it. Keyed by (patient_id, timestamp); signed notes are immutable."""
@@ -123,6 +136,7 @@ class Note(Record, NoteContent):
     transcript: list[Segment] = Field(default_factory=list)
     style: str | None = None  # the note style the sections were last rendered in; None: as drafted (full)
     edited_by: str | None = None  # who last saved edits of the text (a redraft would replace them)
+    speech: SpeechEngine | None = None  # None: no recording, or a note made before the engine was kept
     updated_at: int = Field(default_factory=now_ms)
 
     @property

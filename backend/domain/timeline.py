@@ -104,6 +104,7 @@ def note_items(notes: Iterable[Note]) -> list[TimelineItem]:
             "signed_at": n.signed_at,
             "medications": [m.name for m in n.medications],
             "has_audio": bool(n.audio_key),
+            "speech": n.speech,  # the engine that transcribed it (a SpeechEngine), None on older notes
         }
         summary = _clip(f"{headline}. {body}" if headline else body)
         out.append(

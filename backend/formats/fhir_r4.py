@@ -21,6 +21,7 @@ from fhir.resources.R4B.bundle import Bundle
 from backend.domain.models import MetricDay, Note, Patient
 from backend.domain.note_content import SOAP_SECTIONS, Diagnosis
 from backend.domain.reconcile import ActiveMed
+from backend.domain.speech_words import speech_sentence
 from backend.formats.fhir_abdm import abha_identifiers
 from backend.formats.fhir_bundle import instant, validated_bundle
 from backend.formats.fhir_condition import condition_resource
@@ -104,6 +105,8 @@ def _document(note: Note, subject: dict[str, str], exported: set[int], supersede
             }
         ],
     }
+    if note.speech is not None:  # what transcribed the recording the note was drafted from, as the note kept it
+        res["description"] = speech_sentence(note.speech)
     if note.author:
         res["author"] = [{"display": note.author}]
     if note.signer:

@@ -14,11 +14,12 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+from backend.domain.engine_words import hand_overs
 from backend.domain.errors import ConcurrentUpdate, CopilotError, NotFound, UnsupportedInput, ValidationFailed
 from backend.domain.limits import DEFAULT_LIMITS, Limits
-from backend.domain.models import Job, JobStatus, Note
+from backend.domain.models import Job, JobStatus, Note, SpeechEngine
 from backend.domain.note_content import Provenance
 from backend.ports import AudioCodec, AudioProbe, BlobStore, Drafter, JobQueue, RecordStore, Transcriber, call_fallback
 from backend.services.access import Permission, Principal, record, require
@@ -165,7 +166,11 @@ def _run(deps: ScribeDeps, job: Job) -> Note:
     warnings = [*warnings, *heard.warnings, *result.warnings]
     provenance = _recording_provenance(result.content.provenance, transcriber, warnings)
     note = Note(
-        patient_id=job.patient_id, author=job.created_by, job_id=job.job_id, audio_key=job.blob_key
+        patient_id=job.patient_id,
+        author=job.created_by,
+        job_id=job.job_id,
+        audio_key=job.blob_key,
+        speech=speech_engine(transcriber),
     ).with_content(result.content.model_copy(update={"provenance": provenance}), transcript=result.segments)
     _write(deps.stores, job, {})  # still ours? (a worker taken over while drafting adds no note)
     return _existing_note(deps.stores, job) or deps.stores.notes.add(note)
@@ -182,6 +187,28 @@ def _recording_provenance(drafted: Provenance, transcriber: Transcriber, warning
     if transcriber.low_accuracy:
         update["low_accuracy_engine"] = transcriber.name
     return drafted.model_copy(update=update)
+
+
+@runtime_checkable
+class _ServedBy(Protocol):
+    """A cloud-first engine that tells which engine served this thread's last call (``adapters.fallback``)."""
+
+    def call_engine(self) -> str | None: ...
+
+
+def speech_engine(transcriber: Transcriber) -> SpeechEngine:
+    """The engine that transcribed this thread's last call of ``transcriber``, kept on the note it makes.
+
+    A cloud-first transcriber names the engine that served its last call on this thread; when that is not the
+    configured (cloud) engine, the configured one is what it stood in for, and the hand-over's reason is the
+    one its banner gave for this very call.
+    """
+    name = transcriber.name
+    served = (transcriber.call_engine() if isinstance(transcriber, _ServedBy) else None) or name
+    if served == name:
+        return SpeechEngine(engine=name, low_accuracy=transcriber.low_accuracy)
+    reason = next((h.reason for h in hand_overs(call_fallback(transcriber)) if h.kind == "Transcribed"), None)
+    return SpeechEngine(engine=served, stood_in_for=name, reason=reason, low_accuracy=transcriber.low_accuracy)
 
 
 def _existing_note(stores: RecordStore, job: Job) -> Note | None:
