@@ -150,3 +150,43 @@ def test_a_drug_taken_in_the_past_is_stopped_not_taken() -> None:
     }
     assert _meds("[patient] i used to take metformin .") == {"metformin": ("stopped", None)}
     assert _meds("[patient] i am on lisinopril .") == {"lisinopril": (None, None)}
+
+
+def test_a_drug_tried_that_did_not_help_is_not_taken_and_quotes_what_was_said() -> None:
+    tried = "tried, did not help: "
+    # a list of drugs tried, the failure said once for all of them
+    assert _meds("[patient] i tried aspirin and naproxen , none of them helped .") == {
+        "aspirin": ("stopped", tried + '"i tried aspirin and naproxen , none of them helped"'),
+        "naproxen": ("stopped", tried + '"i tried aspirin and naproxen , none of them helped"'),
+    }
+    assert _meds("[patient] i have tried ibuprofen with no relief .") == {
+        "ibuprofen": ("stopped", tried + '"i have tried ibuprofen with no relief"')
+    }
+    # the failure in the next sentence of the same speaker, or in the patient's answer
+    assert _meds("[patient] i even tried some ibuprofen .\n[patient] it did not really seem to be working .") == {
+        "ibuprofen": ("stopped", tried + '"i even tried some ibuprofen ... it did not really seem to be working"')
+    }
+    assert _meds("[doctor] have you tried any aspirin ?\n[patient] yes , it did not do anything .") == {
+        "aspirin": ("stopped", tried + '"you tried any aspirin ... yes , it did not do anything"')
+    }
+
+
+def test_a_drug_tried_is_not_failed_without_words_that_say_so() -> None:
+    assert _meds("[patient] i tried ibuprofen and it helped a lot .") == {"ibuprofen": (None, None)}
+    # a failure said of another drug in the next sentence is that drug's, not the one tried
+    assert _meds("[patient] i tried aspirin .\n[patient] i take naproxen but it did not help my back .") == {
+        "aspirin": (None, None),
+        "naproxen": (None, None),
+    }
+    # still taken though it does not work: continued, as said
+    assert _meds("[patient] i have been taking naproxen but it is not helping .") == {"naproxen": ("continued", None)}
+    # a trial the clinician starts is a start, not a failed try
+    assert _meds("[doctor] we will try you on naproxen , call me if it does not help .") == {
+        "naproxen": ("started", None)
+    }
+
+
+def test_the_note_says_a_tried_drug_did_not_help_before_its_name() -> None:
+    text = render_note_text(_draft("[patient] i tried aspirin , it did not help .\n[patient] i take metformin ."))
+    assert '- Tried, did not help: aspirin — "i tried aspirin , it did not help"' in text
+    assert "- metformin" in text and "(stopped)" not in text

@@ -20,7 +20,8 @@ HEADER = "kind,pattern,example\n# a comment line is skipped but still counted\n"
 
 def _file(tmp_path: Path, *rows: str) -> Path:
     """A patterns file with one row of every kind (so none is missing) and then ``rows``."""
-    good = [f"{kind},x,{'x [m]' if side == 'before' else '[m] x'}" for kind, side in PATTERN_SIDES.items()]
+    example = {"before": "x [m]", "after": "[m] x", "next": "[m] ... x"}
+    good = [f"{kind},x,{example[side]}" for kind, side in PATTERN_SIDES.items()]
     path = tmp_path / "context_patterns.csv"
     path.write_text(HEADER + "\n".join([*good, *rows]) + "\n", encoding="utf-8")
     return path
@@ -45,6 +46,7 @@ def test_a_well_formed_file_gives_one_regex_per_kind(tmp_path: Path) -> None:
         ("result_after,(unclosed,[m] (unclosed", "does not compile"),
         ("result_after,levels,[m] was low", "does not match its example"),
         ("tried_before,tried,[m] tried it", "does not match its example"),  # matched on the wrong side
+        ("failed_next,^it,[m] it did not help", "does not match its example"),  # not in the next sentence
         ("result_after,x,x without a mention", "mark one mention in [brackets]"),
         ("result_after,x", "2 fields, the header has 3"),
     ],

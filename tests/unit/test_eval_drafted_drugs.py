@@ -35,3 +35,19 @@ def test_a_stopped_drug_counts_in_the_listed_figures_but_not_as_taken(tmp_path: 
 
 def test_tags_inside_a_line_become_one_turn_a_line() -> None:
     assert drafted_drugs.transcript_lines("[doctor] hi . [patient] hello .") == "[doctor] hi .\n[patient] hello ."
+
+
+def test_a_drug_tried_without_help_is_counted_as_tried_and_not_taken(tmp_path: Path) -> None:
+    path = tmp_path / "aci.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, ["dialogue", "note"])
+        writer.writeheader()
+        writer.writerow(
+            {
+                "dialogue": "[patient] i tried naproxen , it did not help . [patient] i take metformin daily .",
+                "note": "Naproxen did not improve the pain. He takes metformin daily.",
+            }
+        )
+    result = drafted_drugs.run(argparse.Namespace(aci=path, first=0, n=None, list=False))
+    assert result["listed"]["recall"] == 1.0 and result["taking"]["recall"] == 0.5
+    assert result["tried"] == {"drafted": 1, "in_note": 1}

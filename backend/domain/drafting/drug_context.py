@@ -18,6 +18,8 @@ from backend.domain.drafting.rules import context_cues, context_patterns
 # metformin" gives each drug its own status.
 WINDOW = 40
 _LEAD_WORDS = 3  # words before a cue the reason quotes ("i do not want ..."), within the clause
+TRIED = "tried, did not help"  # the start of a tried drug's ``status_reason``: it was taken for the complaint
+_FAILED_REACH = 80  # characters after the drug (or into the patient's next sentence) "it did not help" may be said
 FLAGS = {
     "refused": "the patient does not want it",
     "avoid": "the clinician advised not to take it",
@@ -102,3 +104,31 @@ def drug_context(text: str, start: int, end: int, left: int = 0, right: int | No
             return DrugUse(skip=True)  # a goal of the plan: the drug is neither taken nor offered
         return DrugUse(status="declined", flag=FLAGS[kind], said=_said(text, left, cue.start(), end))
     return DrugUse()
+
+
+def tried_without_help(text: str, start: int, end: int, next_text: str = "") -> str | None:
+    """The words said when the drug at ``text[start:end]`` was tried and did not help, else None.
+
+    "i tried tylenol and advil , none of them helped" (both drugs), "i even tried some castor oil but it did not
+    work", or "i tried ibuprofen ." followed by the patient's "it did not help at all": the quote runs from
+    "tried" to the words of the failure, so the note shows what was said, never a guess.
+
+    Args:
+        text: the normalised sentence.
+        start: where the drug's name starts.
+        end: where it ends.
+        next_text: the next sentence when the same speaker, or the patient answering, says it (else "").
+    """
+    patterns = context_patterns()
+    clause = max((text.rfind(c, 0, start) + 1 for c in ",.;?!"), default=0)
+    tried = patterns["tried_before"].search(text, max(clause, start - WINDOW), start)
+    if tried is None:
+        return None
+    failed = patterns["failed_after"].search(text, end, min(len(text), end + _FAILED_REACH))
+    if failed is not None:
+        return " ".join(text[tried.start() : failed.end()].split())
+    failed = patterns["failed_next"].match(next_text)  # at its start: "it did not help", "yes , none of them did"
+    if failed is None:
+        return None
+    said = " ".join(text[tried.start() : end].split())
+    return f"{said} ... {' '.join(next_text[: failed.end()].split())}"

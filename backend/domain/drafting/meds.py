@@ -13,7 +13,15 @@ from functools import cache
 from typing import Any
 
 from backend.domain.drafting.compose import _answer_polarity
-from backend.domain.drafting.drug_context import FLAGS, DrugUse, drug_context, named_as_example, taken_in_the_past
+from backend.domain.drafting.drug_context import (
+    FLAGS,
+    TRIED,
+    DrugUse,
+    drug_context,
+    named_as_example,
+    taken_in_the_past,
+    tried_without_help,
+)
 from backend.domain.drafting.rules import phrase_regex, sections
 from backend.domain.drafting.units import Unit
 from backend.domain.medications.fields import frequency
@@ -74,6 +82,14 @@ def _answer(units: list[Unit], i: int) -> str | None:
     return _answer_polarity(nxt)
 
 
+def _next_said(units: list[Unit], i: int) -> str:
+    """The next sentence when it goes on the same turn's thought: the same speaker, or the patient answering."""
+    nxt = units[i + 1] if i + 1 < len(units) else None
+    if nxt is None or (nxt.speaker != units[i].speaker and nxt.speaker != "patient"):
+        return ""
+    return nxt.norm
+
+
 def _drop_borrowed_fields(med: Medication, after: str, before: str = "") -> None:
     """Forget a strength whose number is not said after the drug's name (it belongs to another drug); take the
     frequency said after the name ("ibuprofen every 8 hours along with tylenol every 6 hours": tylenol's is 6),
@@ -126,6 +142,9 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
             status = use.status or _status(unit.norm, mention.start, mention.end) or med.status
             if status is None and taken_in_the_past(unit.norm, left, mention.start, mention.end, right):
                 status = "stopped"  # "i was on lisinopril before": in the note as said, not as taken now
+            tried = None if status else tried_without_help(unit.norm, mention.start, mention.end, _next_said(units, i))
+            if tried is not None:
+                status = "stopped"  # "i tried tylenol, it did not help": taken for the complaint, not taken now
             if unit.question and status == "continued" and answer != "yes":
                 status = None  # "are you taking X?" is not yet an answer
             med.flags = [f for f in med.flags if f not in REASONS]
@@ -142,6 +161,8 @@ def find_medications(units: list[Unit], extract: Callable[[str], list[Any]] | No
                 current.status = status
                 # the reason of the last stated status: "not taking it" is gone once the drug is started again
                 current.status_reason = _reason(use) if status == "declined" else None
+                if tried is not None:
+                    current.status_reason = f'{TRIED}: "{tried}"'
             for flag in med.flags:
                 if flag not in current.flags:
                     current.flags.append(flag)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backend.domain.drafting.drug_context import TRIED
 from backend.domain.note_content import DraftSentence, Medication, NoteContent
 
 _HEADINGS = [
@@ -20,12 +21,22 @@ def _sentence(s: DraftSentence) -> str:
     return f"{s.text} [unverified]" if s.unverified else s.text
 
 
+def tried_words(med: Medication) -> str | None:
+    """The quoted words of a drug tried for the complaint that did not help (``drug_context.TRIED``), else None."""
+    reason = med.status_reason or ""
+    if med.status != "stopped" or not reason.startswith(f"{TRIED}: "):
+        return None
+    return reason[len(TRIED) + 2 :]
+
+
 def _medication_line(med: Medication) -> str:
     parts = [med.name] + [p for p in (med.strength, med.route, med.frequency, med.duration) if p]
     line = " ".join(parts)
     if med.status == "declined":
         # said first, so the line is never read as a drug to take; the reason is the clinician's context
         line = f"Declined: {line}" + (f" — {med.status_reason}" if med.status_reason else "")
+    elif tried_words(med) is not None:
+        line = f"Tried, did not help: {line} — {tried_words(med)}"  # also said first: not a drug taken now
     elif med.status:
         line += f" ({med.status})"
     if not med.verified:

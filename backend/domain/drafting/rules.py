@@ -101,6 +101,7 @@ PATTERN_SIDES = {
     "past_after": "after",
     "tried_before": "before",
     "failed_after": "after",
+    "failed_next": "next",
     "unsure_before": "before",
     "family_after": "after",
 }
@@ -149,7 +150,7 @@ def _check_pattern(path: Path, n: int, kind: str, regex: re.Pattern[str], exampl
     if marked is None:
         raise RuleFileError(f"{path}:{n}: the example must mark one mention in [brackets]: {example!r}")
     before, after = marked.group(1), marked.group(3)
-    side = before if PATTERN_SIDES[kind] == "before" else after
+    side = {"before": before, "after": after, "next": after.partition(" ... ")[2]}[PATTERN_SIDES[kind]]
     if regex.search(side) is None:
         raise RuleFileError(
             f"{path}:{n}: the pattern does not match its example {example!r} {PATTERN_SIDES[kind]} the mention"

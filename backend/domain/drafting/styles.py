@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from backend.domain.drafting.negation import find_symptoms
-from backend.domain.drafting.render import render_note_text
+from backend.domain.drafting.render import render_note_text, tried_words
 from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
 from backend.domain.drafting.rules import stopwords
 from backend.domain.drafting.shorten import shorten
@@ -99,6 +99,8 @@ def _medication_text(med: Medication) -> str:
     text = " ".join(parts)
     if med.status == "declined":
         return f"Declined: {text}" + (f" — {med.status_reason}." if med.status_reason else ".")
+    if tried_words(med) is not None:
+        return f"Tried, did not help: {text} — {tried_words(med)}."
     return f"{text} ({med.status})." if med.status else f"{text}."
 
 
