@@ -17,6 +17,7 @@ from ui.clock import clinic_tz, stored_day, zone_name
 from ui.exports import export_panel
 from ui.medication_rows import medication_rows, reconciled_rows
 from ui.note_review import review_note, when
+from ui.patient_choices import patient_choices
 from ui.referral import referral_letter
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
@@ -38,7 +39,7 @@ app, principal = get_app(), require_principal()
 st.title("Timeline")
 patient = pick_patient("timeline")
 if patient is None:
-    st.info("Choose a patient to see their timeline.")
+    patient_choices("timeline")
     st.stop()
 
 episodes_for = app.episodes().episodes

@@ -9,6 +9,7 @@ WORDS = {
     "auth.lockout": "account locked after failed sign-ins",
     "patient.search": "searched patients",
     "patient.list": "listed patients",
+    "patient.recent": "viewed recent patients",
     "patient.read": "opened a patient",
     "patient.create": "registered a patient",
     "patient.update": "edited a patient's details",

@@ -1,0 +1,60 @@
+"""What a page opened with no patient chosen offers: how to find one, and the likely ones as one-click choices.
+
+A bare search box and "Choose a patient" leave a doctor guessing; the recent patients (opened by them, drafts
+waiting, new notes) and the patients with anomalies are usually the ones they came for.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from backend.domain.models import now_ms
+from backend.services.cohort import recent_anomalies
+from backend.services.recent_patients import recent_patients
+from ui.clock import clinic_tz, when
+from ui.runtime import get_app, require_principal
+from ui.widgets import PATIENT_PARAM, SELECTED, patient_label
+
+DAY_MS = 86_400_000
+RECENT_DAYS = 7
+
+
+def _choose(patient_id: str) -> None:
+    st.session_state[SELECTED] = patient_id
+    st.query_params[PATIENT_PARAM] = patient_id
+
+
+def patient_choices(key: str) -> None:
+    """The hint and the choices; a click selects the patient (as the picker would) and reruns the page."""
+    app, principal = get_app(), require_principal()
+    st.info("Type a name, phone number or patient ID in the box above — or choose one of the patients below.")
+    recent = recent_patients(app.stores, principal, since_ms=now_ms() - RECENT_DAYS * DAY_MS)
+    anomalies = recent_anomalies(app.stores, principal, days=RECENT_DAYS, tz=clinic_tz())[:5]
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Recent patients** · last {RECENT_DAYS} days")
+        if not recent:
+            st.caption("None yet: patients you open, drafts waiting for signature and new notes appear here.")
+        for r in recent:
+            st.button(
+                patient_label(r.patient),
+                key=f"{key}_recent_{r.patient.patient_id}",
+                help=f"{r.why.capitalize()} · {when(r.at)}",
+                on_click=_choose,
+                args=(r.patient.patient_id,),
+                width="stretch",
+            )
+            st.caption(f"{r.why} · {when(r.at)}")
+    with right:
+        st.markdown(f"**Patients with anomalies** · last {RECENT_DAYS} days")
+        if not anomalies:
+            st.caption("No wearable data out of the usual range in these days.")
+        for a in anomalies:
+            st.button(
+                str(a["name"]),
+                key=f"{key}_anomaly_{a['patient_id']}",
+                on_click=_choose,
+                args=(str(a["patient_id"]),),
+                width="stretch",
+            )
+            st.caption(f"illness score {a['score']:.2f} (alert at 0.5)")
