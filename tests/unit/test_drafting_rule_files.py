@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from backend.domain.drafting.rules import (
+    CUE_SIDES,
     DATA_DIR,
     PATTERN_SIDES,
     RuleFileError,
     check_rule_files,
     context_patterns,
+    read_context_cues,
     read_context_patterns,
 )
 
@@ -64,3 +66,40 @@ def test_a_kind_with_no_row_is_an_error(tmp_path: Path) -> None:
     path.write_text(HEADER + "result_after,x,[m] x\n", encoding="utf-8")
     with pytest.raises(RuleFileError, match="no row of kind"):
         read_context_patterns(path)
+
+
+def _cues(tmp_path: Path, row: str) -> Path:
+    path = tmp_path / "context_cues.csv"
+    path.write_text(
+        "cue,kind,example\n# kinds: see the shipped file\nmother,family,my mother has [asthma]\n" + row + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_shipped_cues_are_read_with_their_examples() -> None:
+    cues = read_context_cues(DATA_DIR / "context_cues.csv")
+    assert set(cues) == set(CUE_SIDES)
+    assert cues["family"].search("my mother has asthma") and cues["not_post"].search("cva tenderness")
+
+
+@pytest.mark.parametrize(
+    ("row", "says"),
+    [
+        ("mother,famly,my mother has [asthma]", "need a cue and a kind"),
+        (",family,my mother has [asthma]", "need a cue and a kind"),
+        ("tenderness,not_post,tenderness over the [cva]", "does not say 'tenderness' after the [mention]"),
+        ("father,family,my mother has [asthma]", "does not say 'father' before the [mention]"),
+        ("father,family,my father has asthma", "mark one mention in [brackets]"),
+    ],
+)
+def test_a_bad_cue_row_is_an_error_naming_the_file_and_line(tmp_path: Path, row: str, says: str) -> None:
+    path = _cues(tmp_path, row)
+    with pytest.raises(RuleFileError) as err:
+        read_context_cues(path)
+    assert f"{path}:4: " in str(err.value) and says in str(err.value)
+
+
+def test_a_cue_row_on_either_side_passes(tmp_path: Path) -> None:
+    cues = read_context_cues(_cues(tmp_path, "do not want,refused,the [statin] ? i do not want it"))
+    assert cues["refused"].search("i do not want it")

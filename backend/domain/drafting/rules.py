@@ -86,11 +86,24 @@ def negation_cues() -> dict[str, re.Pattern[str]]:
     return {kind: phrase_regex(cues) for kind, cues in kinds.items()}
 
 
-# The kinds of ``context_cues.csv`` the drafter reads (a row of another kind is a mistake in the file).
-CONTEXT_CUE_KINDS = frozenset(
-    {"family", "other", "patient", "not_pre", "not_post", "conditional", "hypothetical", "refused", "avoid",
-     "not_taking", "result", "result_pre", "everyday", "allergy"}
-)  # fmt: skip
+# The kinds of ``context_cues.csv`` the drafter reads (a row of another kind is a mistake in the file) and the side
+# of the mention the cue is said on ("either": before or after it; "mention": the cue is the mention's own word).
+CUE_SIDES = {
+    "family": "before",
+    "other": "before",
+    "patient": "before",
+    "not_pre": "before",
+    "not_post": "after",
+    "conditional": "before",
+    "hypothetical": "before",
+    "refused": "either",
+    "avoid": "before",
+    "not_taking": "before",
+    "result": "after",
+    "result_pre": "before",
+    "everyday": "mention",
+    "allergy": "before",
+}
 # The kinds of ``context_patterns.csv`` and the side of the mention each is matched on.
 PATTERN_SIDES = {
     "result_after": "after",
@@ -129,27 +142,41 @@ def _numbered_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 @cache
 def context_cues() -> dict[str, re.Pattern[str]]:
-    """Whose a mention is and whether it is a finding at all, by kind (``context_cues.csv``).
+    """Whose a mention is and whether it is a finding at all, by kind (``context_cues.csv``)."""
+    return read_context_cues(DATA_DIR / "context_cues.csv")
+
+
+def read_context_cues(path: Path) -> dict[str, re.Pattern[str]]:
+    """The cue phrases of a ``context_cues.csv``-shaped file by kind, checked row by row.
 
     Raises:
-        RuleFileError: a row with an empty cue or a kind the drafter does not read.
+        RuleFileError: a row with no cue, a kind the drafter does not read, or an example that does not say the cue
+            on its side of the [mention].
     """
-    kinds: dict[str, list[str]] = {kind: [] for kind in CONTEXT_CUE_KINDS}
-    for n, row in _numbered_rows(DATA_DIR / "context_cues.csv"):
-        if not row["cue"] or row["kind"] not in CONTEXT_CUE_KINDS:
-            raise RuleFileError(
-                f"{DATA_DIR / 'context_cues.csv'}:{n}: need a cue and a kind among {sorted(CONTEXT_CUE_KINDS)}"
-            )
-        kinds[row["kind"]].append(row["cue"])
-    return {kind: phrase_regex(cues) for kind, cues in kinds.items() if cues}
+    kinds: dict[str, list[str]] = {}
+    for n, row in _numbered_rows(path):
+        cue, kind = row["cue"], row["kind"]
+        if not cue or kind not in CUE_SIDES:
+            raise RuleFileError(f"{path}:{n}: need a cue and a kind among {', '.join(CUE_SIDES)}: {cue},{kind}")
+        before, mention, after = _marked(path, n, row.get("example", ""))
+        side = {"before": before, "after": after, "either": f"{before} | {after}", "mention": mention}[CUE_SIDES[kind]]
+        if phrase_regex([cue]).search(side) is None:
+            raise RuleFileError(f"{path}:{n}: the example does not say {cue!r} {CUE_SIDES[kind]} the [mention]")
+        kinds.setdefault(kind, []).append(cue)
+    return {kind: phrase_regex(cues) for kind, cues in kinds.items()}
+
+
+def _marked(path: Path, n: int, example: str) -> tuple[str, str, str]:
+    """``(before, mention, after)`` of an example with one ``[mention]``."""
+    marked = re.fullmatch(r"([^\[\]]*)\[([^\[\]]+)\]([^\[\]]*)", example)
+    if marked is None:
+        raise RuleFileError(f"{path}:{n}: the example must mark one mention in [brackets]: {example!r}")
+    return marked.group(1), marked.group(2), marked.group(3)
 
 
 def _check_pattern(path: Path, n: int, kind: str, regex: re.Pattern[str], example: str) -> None:
     """The row's example must show the pattern at work: it must match on the example's side of the mention."""
-    marked = re.fullmatch(r"([^\[\]]*)\[([^\[\]]+)\]([^\[\]]*)", example)
-    if marked is None:
-        raise RuleFileError(f"{path}:{n}: the example must mark one mention in [brackets]: {example!r}")
-    before, after = marked.group(1), marked.group(3)
+    before, _, after = _marked(path, n, example)
     side = {"before": before, "after": after, "next": after.partition(" ... ")[2]}[PATTERN_SIDES[kind]]
     if regex.search(side) is None:
         raise RuleFileError(
