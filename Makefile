@@ -61,8 +61,13 @@ lock: $(VENV)/.dev  ## after editing requirements*.txt: re-resolve the locks (Py
 	$(LOCK) requirements-dev.txt -o requirements-dev.lock
 	$(LOCK) requirements.txt --constraint requirements-dev.lock -o requirements.lock
 
+# Two workers (pytest-xdist): much of the suite waits (real-time fake microphones, servers starting, the browser,
+# worker subprocesses), so a second worker fills that time. Each test module goes to one worker whole, handed out
+# in the collection order, so every worker runs the tiers in order (see tests/conftest.py); each worker has its
+# own session fixtures (DynamoDB Local, moto, the e2e server, the whisper model). PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.dev
-	$(VENV)/bin/pytest -q --durations=30
+	$(VENV)/bin/pytest -q --durations=30 -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: $(VENV)/.runtime
 	$(PY) -m backend bench all

@@ -31,12 +31,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _place(item: pytest.Item) -> tuple[int, int]:
+    """Sort key: ``starts_first`` tests, then the tiers in order (anything outside them last)."""
+    tier = TIERS.index(_tier(item)) if _tier(item) in TIERS else len(TIERS)
+    return (0 if item.get_closest_marker("starts_first") else 1, tier)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with its tier, and run the tiers in order: fast feedback first, and the browser tests last.
 
     Playwright's sync API leaves an asyncio event loop running on the main thread once it has run, so tests that
     start their own loop (ASGI calls, ``asyncio.run``) must not come after it. With ``--order-seed N`` the tests
     of each tier run in an order shuffled by N (the tiers keep their order; the same N gives the same order).
+
+    ``make test`` runs two workers (pytest-xdist ``-n 2 --dist loadfile --no-loadscope-reorder``): each module
+    goes to one worker whole (a module-scoped fixture, such as a server or a loaded model, is set up once), the
+    modules are handed out in this order, and each worker runs what it is handed in this order, so the order above
+    holds in every worker. A test marked ``starts_first`` (minutes long, and not on the main thread's event loop;
+    alone in its module) runs before the tiers: the other worker's tests fill those minutes, instead of one worker
+    running it alone at the end.
     """
     for item in items:
         if _tier(item) in TIERS:
@@ -44,7 +57,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     seed = config.getoption("--order-seed")
     if seed is not None:
         random.Random(seed).shuffle(items)
-    items.sort(key=lambda item: TIERS.index(_tier(item)) if _tier(item) in TIERS else len(TIERS))
+    items.sort(key=_place)
 
 
 @pytest.fixture(scope="session")

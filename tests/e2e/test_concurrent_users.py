@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from backend.bootstrap import build_app
@@ -268,6 +269,8 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
+# Minutes of wall time on its own loop in its own thread: it starts first, beside the other worker's tests.
+@pytest.mark.starts_first
 def test_ten_concurrent_users(tmp_path: Path, artifacts: Path) -> None:
     data = tmp_path / "data"
     app = build_app(Settings(data_dir=data, store="sqlite", blobs="local", queue="sqlite"))
