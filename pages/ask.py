@@ -7,6 +7,7 @@ import streamlit as st
 from backend.domain.errors import CopilotError
 from backend.services.ask import ask, search_by_medication_or_diagnosis
 from ui.clock import clinic_tz
+from ui.patient_choices import patient_choices
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import SELECTED, patient_label, pick_patient
@@ -26,10 +27,8 @@ def open_citation(patient_id: str, ref: dict[str, object]) -> None:
 with one_tab:
     patient = pick_patient("ask")
     if patient is None:
-        st.info(
-            "Choose a patient to ask about their notes, medications, documents and health metrics; "
-            "to find every patient on a medicine or with a diagnosis, use Across patients."
-        )
+        st.caption("To find every patient on a medicine or with a diagnosis, use the Across patients tab.")
+        patient_choices("ask", "to ask about their notes, medications, documents and health metrics")
     else:
         app.ask_cache().prepare(patient.patient_id)  # built in the background while the question is typed
         with st.form("ask_form"):

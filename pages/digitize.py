@@ -18,6 +18,7 @@ from backend.services.scribe import IN_PROGRESS
 from ui.clock import clinic_day
 from ui.medication_rows import edited_medications, medication_rows
 from ui.note_review import when
+from ui.patient_choices import patient_choices
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import pick_patient
@@ -56,7 +57,7 @@ st.title("Digitize")
 
 patient = pick_patient("digitize")
 if patient is None:
-    st.info("Choose a patient, then photograph or upload their prescription or medication list.")
+    patient_choices("digitize", "to photograph or upload their prescription or medication list", anomalies_too=False)
     st.stop()
 if notice := st.session_state.pop("digitize_notice", None):
     st.info(notice)

@@ -16,6 +16,7 @@ from backend.services.metrics import patient_days
 from backend.services.metrics_jobs import submit_import
 from ui.clock import clinic_tz
 from ui.metrics_import import IMPORT_JOB, show_import
+from ui.patient_choices import patient_choices
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.widgets import SELECTED, pick_patient
@@ -31,7 +32,7 @@ panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 
 with panes["Charts"]:
     if patient is None:
-        st.info("Choose a patient to see their wearable data.")
+        patient_choices("metrics", "to see their wearable data")
     else:
         daily = patient_days(principal, app.stores, patient.patient_id)
         if daily.empty:

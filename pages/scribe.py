@@ -10,6 +10,7 @@ from backend.services import scribe
 from backend.services.notes import list_notes
 from ui.live_recorder import live_tab
 from ui.note_review import review_note, when
+from ui.patient_choices import patient_choices
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.visit_summary import visit_summary_preview
@@ -24,7 +25,7 @@ if speech_warning:
     st.warning(md_escape(speech_warning))
 patient = pick_patient("scribe")
 if patient is None:
-    st.info("Choose a patient to record a consultation.")
+    patient_choices("scribe", "to record their consultation", anomalies_too=False)
     st.stop()
 PATIENT_ID = patient.patient_id  # the functions below read it; a module-level None check does not reach them
 

@@ -39,7 +39,7 @@ app, principal = get_app(), require_principal()
 st.title("Timeline")
 patient = pick_patient("timeline")
 if patient is None:
-    patient_choices("timeline")
+    patient_choices("timeline", "to see their timeline")
     st.stop()
 
 episodes_for = app.episodes().episodes

@@ -24,13 +24,22 @@ def _choose(patient_id: str) -> None:
     st.query_params[PATIENT_PARAM] = patient_id
 
 
-def patient_choices(key: str) -> None:
-    """The hint and the choices; a click selects the patient (as the picker would) and reruns the page."""
+def patient_choices(key: str, purpose: str, *, anomalies_too: bool = True) -> None:
+    """The hint and the choices; a click selects the patient (as the picker would) and reruns the page.
+
+    Args:
+        key: the page's widget key prefix.
+        purpose: what the page does once a patient is chosen ("to see their timeline"), ending the hint.
+        anomalies_too: also offer the patients with anomalies (pages about a patient's health, not data entry).
+    """
     app, principal = get_app(), require_principal()
-    st.info("Type a name, phone number or patient ID in the box above — or choose one of the patients below.")
+    st.info(
+        f"Type a name, phone number or patient ID in the box above {purpose}, or choose one of the patients "
+        "below. A new patient is registered on the Patients page."
+    )
     recent = recent_patients(app.stores, principal, since_ms=now_ms() - RECENT_DAYS * DAY_MS)
-    anomalies = recent_anomalies(app.stores, principal, days=RECENT_DAYS, tz=clinic_tz())[:5]
-    left, right = st.columns(2)
+    anomalies = recent_anomalies(app.stores, principal, days=RECENT_DAYS, tz=clinic_tz())[:5] if anomalies_too else []
+    left, right = st.columns(2) if anomalies_too else (st.container(), st.container())
     with left:
         st.markdown(f"**Recent patients** · last {RECENT_DAYS} days")
         if not recent:
@@ -45,6 +54,8 @@ def patient_choices(key: str) -> None:
                 width="stretch",
             )
             st.caption(f"{r.why} · {when(r.at)}")
+    if not anomalies_too:
+        return
     with right:
         st.markdown(f"**Patients with anomalies** · last {RECENT_DAYS} days")
         if not anomalies:

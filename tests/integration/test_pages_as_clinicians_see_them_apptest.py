@@ -95,7 +95,7 @@ def test_the_timeline_names_a_lists_source_and_shows_a_dated_document_as_its_day
 
 def test_ask_without_a_patient_says_what_to_do(app: App) -> None:
     at = open_page("ask", DOCTOR)
-    assert any("Choose a patient to ask about" in i.value for i in at.info)
+    assert any("patient ID in the box above to ask about their notes" in i.value for i in at.info)
     at.text_input(key="ask_term").set_value("zolpidemx")
     at.button(key="FormSubmitter:ask_search_form-Find patients").click().run()
     assert any("“zolpidemx”: check the spelling, or try the generic name" in i.value for i in at.info)
