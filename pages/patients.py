@@ -12,6 +12,7 @@ from backend.domain.models import now_ms
 from backend.domain.patients import SEXES
 from backend.services.patients import PatientInput, list_patients, register_patient, update_patient
 from ui.clock import clinic_day
+from ui.patient_choices import patient_choices
 from ui.patient_text import phone_text
 from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
@@ -58,7 +59,9 @@ find_tab, list_tab, new_tab = st.tabs(["Find", "All patients", "Register"])
 
 with find_tab:
     patient = pick_patient("patients_find")
-    if patient is not None:
+    if patient is None:
+        patient_choices("patients_find", "to see their details", anomalies_too=False, register="in the Register tab")
+    else:
         st.subheader(md_escape(patient.name))
         notice = st.session_state.pop("patients_edit_notice", None)
         if notice:

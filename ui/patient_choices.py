@@ -24,18 +24,21 @@ def _choose(patient_id: str) -> None:
     st.query_params[PATIENT_PARAM] = patient_id
 
 
-def patient_choices(key: str, purpose: str, *, anomalies_too: bool = True) -> None:
+def patient_choices(
+    key: str, purpose: str, *, anomalies_too: bool = True, register: str = "on the Patients page"
+) -> None:
     """The hint and the choices; a click selects the patient (as the picker would) and reruns the page.
 
     Args:
         key: the page's widget key prefix.
         purpose: what the page does once a patient is chosen ("to see their timeline"), ending the hint.
         anomalies_too: also offer the patients with anomalies (pages about a patient's health, not data entry).
+        register: where a new patient is registered, as seen from this page.
     """
     app, principal = get_app(), require_principal()
     st.info(
         f"Type a name, phone number or patient ID in the box above {purpose}, or choose one of the patients "
-        "below. A new patient is registered on the Patients page."
+        f"below. A new patient is registered {register}."
     )
     recent = recent_patients(app.stores, principal, since_ms=now_ms() - RECENT_DAYS * DAY_MS)
     anomalies = recent_anomalies(app.stores, principal, days=RECENT_DAYS, tz=clinic_tz())[:5] if anomalies_too else []
