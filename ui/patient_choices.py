@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from backend.domain.models import now_ms
+from backend.domain.models import Patient, now_ms
 from backend.services.cohort import recent_anomalies
 from backend.services.recent_patients import recent_patients
-from ui.clock import clinic_tz, when
+from ui.clock import clinic_day, clinic_tz, when
+from ui.patient_text import age_sex
 from ui.runtime import get_app, require_principal
 from ui.widgets import PATIENT_PARAM, SELECTED, patient_label
 
 DAY_MS = 86_400_000
 RECENT_DAYS = 7
+
+
+def short_label(p: Patient) -> str:
+    """``Ram Kumar · 66 y, male``: what tells patients apart at a glance, short enough for a phone's button."""
+    extra = age_sex(p, clinic_day(now_ms()))
+    return f"{p.name} · {extra}" if extra else p.name
 
 
 def _choose(patient_id: str) -> None:
@@ -48,15 +55,16 @@ def patient_choices(
         if not recent:
             st.caption("None yet: patients you open, drafts waiting for signature and new notes appear here.")
         for r in recent:
+            # The name and age on the button (it fits a phone's width); the ID beside why it is offered.
             st.button(
-                patient_label(r.patient),
+                short_label(r.patient),
                 key=f"{key}_recent_{r.patient.patient_id}",
-                help=f"{r.why.capitalize()} · {when(r.at)}",
+                help=patient_label(r.patient),
                 on_click=_choose,
                 args=(r.patient.patient_id,),
                 width="stretch",
             )
-            st.caption(f"{r.why} · {when(r.at)}")
+            st.caption(f"{r.patient.patient_id} · {r.why} · {when(r.at)}")
     if not anomalies_too:
         return
     with right:

@@ -21,7 +21,8 @@ def phone_text(phone: str | None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def _age_sex(p: Patient, today: date) -> str:
+def age_sex(p: Patient, today: date) -> str:
+    """``66 y, male`` (what is not recorded is left out; empty if neither is)."""
     try:
         age = f"{age_on(date.fromisoformat(p.dob), today)} y" if p.dob else ""
     except ValueError:
@@ -31,4 +32,4 @@ def _age_sex(p: Patient, today: date) -> str:
 
 def patient_label(p: Patient, today: date) -> str:
     """``Ram Kumar · 66 y, male · +91 98534 64097 · PAT_de000001`` (what is not recorded is left out)."""
-    return " · ".join(x for x in (p.name, _age_sex(p, today), phone_text(p.phone), p.patient_id) if x)
+    return " · ".join(x for x in (p.name, age_sex(p, today), phone_text(p.phone), p.patient_id) if x)

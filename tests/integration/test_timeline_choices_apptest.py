@@ -37,7 +37,8 @@ def test_recent_patients_are_offered_and_one_click_opens_the_timeline() -> None:
     assert list(offered) == [f"timeline_recent_{OPENED}", f"timeline_recent_{DRAFTED}"]
     assert offered[f"timeline_recent_{OPENED}"].startswith("Opened Before")
     captions = [c.value for c in at.caption]
-    assert any(c.startswith(OPENED_BY_YOU) for c in captions) and any(c.startswith(DRAFT_WAITING) for c in captions)
+    assert any(c.startswith(f"{OPENED} · {OPENED_BY_YOU} · ") for c in captions)
+    assert any(c.startswith(f"{DRAFTED} · {DRAFT_WAITING} · ") for c in captions)
 
     at.button(key=f"timeline_recent_{DRAFTED}").click().run()
     assert not at.exception, at.exception
