@@ -57,7 +57,7 @@ with meds_tab:
         taking = [m for m in meds if m.status in (None, "", "active")]
         not_taking = [m for m in meds if m not in taking]
         if taking:
-            st.dataframe(reconciled_rows(taking), hide_index=True, width="stretch")
+            st.dataframe(reconciled_rows(taking, status=False), hide_index=True, width="stretch")
         else:
             st.caption("No active medication: none of the recorded ones is being taken now.")
         if not_taking:

@@ -67,9 +67,13 @@ def _cell(value: Any) -> str | None:
     return str(value).strip() or None
 
 
-def reconciled_rows(meds: Sequence[ActiveMed]) -> list[dict[str, Any]]:
-    """The reconciled list as table rows; a dose or frequency nobody recorded is blank, not the word "None"."""
-    return [
+def reconciled_rows(meds: Sequence[ActiveMed], *, status: bool = True) -> list[dict[str, Any]]:
+    """The reconciled list as table rows; a dose or frequency nobody recorded is blank, not the word "None".
+
+    A "conflict" column with no conflict in it is left out (it only pushed the table past a phone's width), and
+    so is the status when the table's heading already says it (``status=False``: the active medications).
+    """
+    rows = [
         {
             "medication": m.name + ("" if m.verified else "  (unverified)"),
             "strength": m.strength or "",
@@ -83,3 +87,7 @@ def reconciled_rows(meds: Sequence[ActiveMed]) -> list[dict[str, Any]]:
         }
         for m in meds
     ]
+    dropped = {"status"} if not status else set()
+    if not any(m.conflict for m in meds):
+        dropped.add("conflict")
+    return [{k: v for k, v in row.items() if k not in dropped} for row in rows]

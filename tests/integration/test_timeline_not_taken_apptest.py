@@ -25,6 +25,8 @@ def test_stopped_and_declined_drugs_are_not_in_the_active_table(app: App) -> Non
     at = open_page("timeline", Principal("doctor", Role.DOCTOR), PID)
     active, not_taken = (d.value for d in at.dataframe[:2])
     assert list(active["medication"]) == ["metformin"]
+    # The tab says "active" and no source disagrees: neither column is shown (they overflowed a phone's width).
+    assert "status" not in active.columns and "conflict" not in active.columns
     assert sorted(not_taken["medication"]) == ["atorvastatin", "simvastatin"]
     declined = not_taken[not_taken["medication"] == "atorvastatin"].iloc[0]
     assert declined["status"] == "declined — prefers diet first"
