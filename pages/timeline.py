@@ -156,13 +156,14 @@ with stream_tab:
                             mime=entry.document_mime or "application/octet-stream",
                             key=f"timeline_doc_{entry.timestamp}",
                         )
-    left, right = st.columns(2)
-    if left.button("◀ Newer", disabled=len(cursors) == 1, key="timeline_newer"):
-        cursors.pop()
-        st.rerun()
-    if right.button("Older ▶", disabled=page.next_cursor is None, key="timeline_older"):
-        cursors.append(page.next_cursor)
-        st.rerun()
+    if len(cursors) > 1 or page.next_cursor is not None:  # two disabled buttons under one page say nothing
+        left, right = st.columns(2)
+        if left.button("◀ Newer", disabled=len(cursors) == 1, key="timeline_newer"):
+            cursors.pop()
+            st.rerun()
+        if right.button("Older ▶", disabled=page.next_cursor is None, key="timeline_older"):
+            cursors.append(page.next_cursor)
+            st.rerun()
 
 with export_tab:
     export_panel(app, principal, patient, episodes_for)
