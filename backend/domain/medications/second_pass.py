@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Indel, Levenshtein
 
 from backend.domain.medications.parser import find_names
+from backend.domain.medications.primed import PrimedWord, find_primed, verdict
 from backend.domain.medications.recovery import (
     CLEAR_MARGIN,
     Recovery,
@@ -392,8 +393,25 @@ def _listen(
     return None
 
 
+def _recheck(
+    word: PrimedWord, segments: Sequence[Segment], decode: Decode, duration: float, known: frozenset[str]
+) -> Recovery | None:
+    """A brand of the hot-word list heard again with only its nearest names (``backend.domain.medications.primed``);
+    None when it stands or when both listens read out their prompt (nothing can be told then)."""
+    for n, pad in ((N_CANDIDATES, PAD_SECONDS), (RETRY_CANDIDATES, RETRY_PAD_SECONDS)):
+        offered = candidates(word.heard, n)
+        lo, hi = max(0.0, word.t_start - pad), min(duration, word.t_end + pad)
+        text, room = decode(lo, hi, "Medicines: " + ", ".join(offered) + "."), word_room(segments, lo, hi)
+        if not is_hallucinated(text, known, room):
+            return verdict(word, text, offered)
+    return None
+
+
 def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) -> list[Recovery]:
     """Decode each stretch again with its nearest drug names as hot words; the drugs found, as recoveries.
+
+    Brands of the first pass's hot-word list that it wrote are heard again too (:func:`_recheck`): one the
+    short listen does not hear again comes back as the drug it heard instead, or as "(unclear)".
 
     Args:
         segments: the transcript as first heard, with words and their times (ids as the draft will see them).
@@ -408,6 +426,10 @@ def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) ->
         if got is not None and not any(
             r.segment_id == got.segment_id and r.start < got.end and got.start < r.end for r in out
         ):
+            out.append(got)
+    for word in find_primed(segments):
+        got = _recheck(word, segments, decode, duration, known)
+        if got is not None:
             out.append(got)
     return out
 

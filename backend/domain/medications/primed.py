@@ -1,0 +1,97 @@
+"""Brand names the recogniser was primed with, heard again before they are drafted.
+
+The first pass hears every clip with the hot-word list of ``backend/data/drug_prompt.txt``. Its brands are names
+Whisper has rarely heard, and being primed with them it also writes them where something else was said: on US
+speech "history of eczema" came out "Ecosprin", "Pepcid" came out "Pantocid", "but I don't" came out "Budecort".
+So each brand of that list that the first pass wrote is decoded once more on its own few seconds, with only the
+drug names that sound nearest to it (the brand itself among them, so a brand truly said is heard again):
+
+- the short listen names the brand again: it stands, as the first pass drafted it;
+- it names one other of the offered drugs instead ("Pepcid"): that drug is recovered, unverified, heard as the
+  first-pass word;
+- it names no drug (or several): the name is not known; the draft reads "(unclear)" there and lists nothing;
+- it reads out its prompt both times (a list of names, more words than fit): nothing is changed.
+
+The transcript always keeps what was first heard; what was decided is kept as a recovery (``heard`` -> drug or
+"(unclear)") in the note's provenance, so a reviewer sees both readings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from backend.domain.medications.lexicon import DATA_DIR
+from backend.domain.medications.names import exact_lookup
+from backend.domain.medications.parser import find_names
+from backend.domain.medications.recovery import UNCLEAR, Recovery, _letters
+from backend.domain.models import Segment
+
+MAX_PRIMED = 8  # decodes per recording for this check (each about one short Whisper window)
+
+Decode = Callable[[float, float, str], str]  # (start s, end s, hot words) -> text
+
+
+@dataclass(frozen=True)
+class PrimedWord:
+    """One first-pass word that is a brand of the hot-word list, with where it is."""
+
+    segment_id: int
+    heard: str
+    start: int  # character offsets of ``heard`` in the segment's text
+    end: int
+    t_start: float
+    t_end: float
+    generic: str
+
+
+@cache
+def prompt_brands() -> dict[str, str]:
+    """Brands of the hot-word list (``drug_prompt.txt``), by the letters of their first word, with their generic.
+
+    A generic of that list is left out: Whisper knows those names, and they are not pulled onto other words.
+    """
+    out: dict[str, str] = {}
+    text = (DATA_DIR / "drug_prompt.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        name = line.split("#", 1)[0].strip()
+        match = (exact_lookup(name) or exact_lookup(name.split()[0])) if name else None  # "Dolo 650": Dolo
+        if match is None or _letters(match.generic) == _letters(name):
+            continue
+        out[_letters(name.split()[0])] = match.generic
+    return out
+
+
+def find_primed(segments: Sequence[Segment]) -> list[PrimedWord]:
+    """First-pass words that spell a brand of the hot-word list (at most :data:`MAX_PRIMED`, in time order)."""
+    brands = prompt_brands()
+    out: list[PrimedWord] = []
+    for seg in segments:
+        pos = 0
+        for w in seg.words:
+            word = w.text.strip(" ,.;:!?\"'()")
+            at = seg.text.find(word, pos) if word else -1
+            if at < 0:
+                continue
+            pos = at + len(word)
+            generic = brands.get(_letters(word))
+            if generic is not None:
+                out.append(PrimedWord(seg.id, word, at, at + len(word), w.start, w.end, generic))
+    return out[:MAX_PRIMED]
+
+
+def named_generics(text: str) -> set[str]:
+    """Generics of the drug names a decode wrote (exact spellings only)."""
+    return {h.match.generic for h in find_names(text, correct=False, strict_ambiguous=False)}
+
+
+def verdict(word: PrimedWord, decoded: str, offered: Sequence[str]) -> Recovery | None:
+    """What one short listen says of a primed brand: None when it stands, else a recovery (another drug, or
+    "(unclear)" when it named none or several)."""
+    offered_generics = {g for n in offered if (m := exact_lookup(n)) is not None for g in [m.generic]}
+    named = named_generics(decoded) & (offered_generics | {word.generic})
+    if word.generic in named:
+        return None
+    drug = next(iter(named)) if len(named) == 1 else UNCLEAR
+    return Recovery(word.segment_id, word.heard, drug, word.start, word.end, 0.0)
