@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from backend.config import Settings
 from backend.domain import clock_format
+from backend.domain.drafting.rules import check_rule_files
 from backend.domain.limits import DEFAULT_LIMITS, Limits
 from backend.domain.models import Segment, now_ms
 from backend.domain.note_content import NoteContent
@@ -471,6 +472,7 @@ def build_transcriber(settings: Settings, gemini: Callable[[], GeminiClient] | N
 def build_app(settings: Settings | None = None) -> App:
     """Open stores, blobs and queue for ``settings`` (read from the environment when None)."""
     settings = settings or Settings()
+    check_rule_files()  # a bad row in the drafter's rule files stops start-up with its file and line, not a draft
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # PHI: a new data folder is owner-only
     providers = {port: settings.resolved(port) for port in ("store", "blobs", "queue", "stt", "ocr", "llm")}
     encryption = data_encryption(settings)

@@ -58,7 +58,7 @@ class ActiveMed:
     first_day: str = ""  # the clinic's day of first_seen (a dated document: its own date)
     last_day: str = ""
     status: Literal["active", "stopped", "declined"] = "active"
-    status_reason: str = ""  # why it is declined, as the latest source said
+    status_reason: str = ""  # why it is declined or stopped, in the words the latest source said
     changes: list[str] = field(default_factory=list)
     conflict: bool = False
     conflict_detail: str = ""
@@ -174,7 +174,7 @@ def _one_drug(mentions: list[_Mention], window: int, tz: tzinfo) -> ActiveMed:
         said = (m.med.status or "").lower()
         if said in _NOT_TAKEN:
             now: Literal["stopped", "declined"] = "declined" if said == "declined" else "stopped"
-            reason = (m.med.status_reason or "").strip() if now == "declined" else ""
+            reason = (m.med.status_reason or "").strip()  # why, in the words said (declined, tried and failed)
             if out.status != now:
                 out.changes.append(f"{now} on {when}" + (f" ({reason})" if reason else ""))
             out.status, out.status_reason = now, reason

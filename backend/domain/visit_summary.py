@@ -15,6 +15,7 @@ from datetime import UTC, date, timedelta, tzinfo
 from functools import cache
 
 from backend.domain import clock_format
+from backend.domain.drafting.render import tried_words
 from backend.domain.drafting.rules import diagnoses as diagnosis_lexicon
 from backend.domain.drafting.rules import negation_cues, phrase_regex, sections
 from backend.domain.drafting.text import normalise, split_sentences
@@ -168,9 +169,9 @@ def _medicines(meds: list[Medication], lang: Language) -> tuple[list[MedicineRow
     stopped: list[str] = []
     notices: list[str] = []
     for med in meds:
-        if not med.name.strip() or med.status == "declined":
-            # declined (refused, not taken, to avoid): the patient's sheet never tells them to take it, nor to
-            # stop a medicine they do not take; the clinician's note keeps it with the reason
+        if not med.name.strip() or med.status == "declined" or tried_words(med) is not None:
+            # declined (refused, not taken, to avoid) or tried earlier without help: the patient's sheet never tells
+            # them to take it, nor to stop a medicine they do not take; the clinician's note keeps it with the reason
             continue
         name, as_written = _medicine_name(med)
         if med.found_by == "sounds_like" and not med.verified:

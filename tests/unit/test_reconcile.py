@@ -132,3 +132,11 @@ def test_unverified_names_stay_separate_and_marked() -> None:
 def test_a_mention_without_strength_keeps_the_known_dose() -> None:
     m = by_name([note(0, med("metformin", "500 mg")), note(20, med("metformin"))])["metformin"]
     assert m.strength == "500 mg" and m.last_seen == T0 + 20 * DAY_MS and m.changes == ["first recorded on 2023-11-14"]
+
+
+def test_a_stopped_drug_keeps_why_in_the_words_said() -> None:
+    tried = med("ibuprofen", status="stopped")
+    tried.status_reason = 'tried, did not help: "i tried ibuprofen, no help"'
+    m = by_name([note(0, med("ibuprofen", "400 mg")), note(10, tried)])["ibuprofen"]
+    assert m.status == "stopped" and m.status_reason == tried.status_reason
+    assert m.changes[-1] == f"stopped on 2023-11-24 ({tried.status_reason})"

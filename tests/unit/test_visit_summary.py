@@ -195,3 +195,12 @@ def test_html_escapes_every_value_from_the_record() -> None:
     )
     html = render_visit_summary(build_summary(note, f'Ram "{evil}"', EN, doctor=evil))
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_drug_tried_without_help_is_neither_taken_nor_to_stop_on_the_patients_sheet() -> None:
+    tried = _med("ibuprofen", status="stopped", status_reason='tried, did not help: "i tried ibuprofen, no help"')
+    s = build_summary(
+        _note([_med("metformin", strength="500 mg"), tried, _med("aspirin", status="stopped")]), "Ram", EN
+    )
+    assert [m.name for m in s.medicines] == ["metformin 500 mg"]
+    assert s.stopped == ["aspirin"]  # told to stop; the tried one was never the patient's to stop
