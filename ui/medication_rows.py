@@ -18,9 +18,10 @@ def medication_rows(meds: Iterable[Medication], columns: Sequence[str]) -> list[
 
 def status_label(status: str | None, reason: str | None = None) -> str:
     """A medication's status as a cell reads it: a declined drug says why ("declined — prefers not to take a
-    statin"), so a list of not-taken drugs is never read as drugs to take; no status is blank."""
-    if status == "declined" and reason:
-        return f"declined — {reason}"
+    statin"), a stopped one too when the words said why ("stopped — tried, did not help: ..."), so a list of
+    not-taken drugs is never read as drugs to take; no status is blank."""
+    if status in ("declined", "stopped") and reason:
+        return f"{status} — {reason}"
     return status or ""
 
 

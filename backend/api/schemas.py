@@ -11,9 +11,10 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.domain.models import HistoryEntry, Job, JobStatus, Medication, Note, Patient, Segment
+from backend.domain.models import HistoryEntry, Job, JobStatus, Medication, Note, Patient, Segment, SpeechEngine
 from backend.domain.note_content import SoapSection
 from backend.domain.reconcile import ActiveMed
+from backend.domain.speech_words import speech_sentence
 
 JobState = Literal["queued", "transcribing", "drafting", "ready_for_review", "failed"]
 
@@ -181,7 +182,11 @@ class MedicationOut(BaseModel):
         description="started, continued, stopped or declined (refused, not taken or to avoid: never active); "
         "None when not said."
     )
-    status_reason: str | None = Field(default=None, description="Why it is declined, as said.")
+    status_reason: str | None = Field(
+        default=None,
+        description="Why it is declined or stopped, in the words said; a drug tried for the complaint without help "
+        'is stopped with a reason starting "tried, did not help: ".',
+    )
     verified: bool = Field(description="The name was found in the drug dictionary or brand table.")
     found_by: str
     heard_as: str | None
@@ -227,6 +232,16 @@ class NoteSummary(BaseModel):
     url: str
 
 
+class SpeechOut(BaseModel):
+    """The speech engine that transcribed the note's recording."""
+
+    engine: str = Field(description='As the engine names itself, e.g. "whisper-faster-whisper-base".')
+    stood_in_for: str | None = Field(description="The configured engine it replaced because that one was unavailable.")
+    reason: str | None = Field(description="Why the configured engine was unavailable.")
+    low_accuracy: bool = Field(description="A low-accuracy backup recogniser: every word needs checking.")
+    summary: str = Field(description="The same in one sentence, as the review page says it.")
+
+
 class NoteOut(NoteSummary):
     sections: dict[str, str]
     medications: list[MedicationOut]
@@ -234,6 +249,9 @@ class NoteOut(NoteSummary):
     fields: dict[str, Any] = Field(description="Structured fields with their evidence (as the review page shows).")
     unsupported: list[str] = Field(description="Statements removed because the recording does not support them.")
     has_audio: bool
+    speech: SpeechOut | None = Field(
+        default=None, description="None: no recording, or a note made before the engine was kept with the note."
+    )
 
 
 class NoteList(BaseModel):
@@ -338,7 +356,12 @@ def note_out(n: Note) -> NoteOut:
         fields=_plain_fields(n),
         unsupported=list(n.provenance.unsupported),
         has_audio=bool(n.audio_key),
+        speech=_speech_out(n.speech) if n.speech else None,
     )
+
+
+def _speech_out(speech: SpeechEngine) -> SpeechOut:
+    return SpeechOut(**speech.model_dump(), summary=speech_sentence(speech))
 
 
 # --- documents ------------------------------------------------------------------------------------------------

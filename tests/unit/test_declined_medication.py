@@ -114,3 +114,8 @@ def test_an_llm_draft_may_return_declined_with_a_reason() -> None:
         "declined"
         in NoteDraftReply.model_json_schema()["$defs"]["NoteMedication"]["properties"]["status"]["description"]
     )
+
+
+def test_a_stopped_drug_says_why_when_the_words_said_it() -> None:
+    reason = 'tried, did not help: "i tried ibuprofen, no help"'
+    assert status_label("stopped", reason) == f"stopped — {reason}" and status_label("stopped") == "stopped"
