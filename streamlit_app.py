@@ -19,7 +19,14 @@ from backend.services.access import Permission
 from backend.services.demo import is_demo_database
 from ui.engine_status import sidebar_engine_notes
 from ui.login import login_page
-from ui.runtime import bind_session_cookie, current_principal, get_app, init_session, sign_out
+from ui.runtime import (
+    bind_session_cookie,
+    current_principal,
+    get_app,
+    init_session,
+    sign_out,
+    switch_page_keeping_quiet,
+)
 
 BY_ROLE: dict[Role, list[str]] = {
     Role.NURSE: ["patients", "scribe", "digitize", "timeline", "metrics"],
@@ -103,7 +110,7 @@ def role_pages(pages: dict[str, st.Page], role: Role) -> list[st.Page]:
     own = [pages[name] for name in BY_ROLE[role]]
 
     def start() -> None:
-        st.switch_page(own[0], query_params=st.query_params.to_dict())  # "/?patient=..." keeps the patient
+        switch_page_keeping_quiet(own[0], st.query_params.to_dict())  # "/?patient=..." keeps the patient
 
     return [st.Page(start, title=own[0].title, url_path="start", default=True, visibility="hidden"), *own]
 

@@ -31,6 +31,7 @@ LAST_SEEN = "auth_last_seen"  # the last user action (seconds)
 NOTICE = "auth_notice"
 STAMP = "auth_stamp"  # what the session recorded of its account at sign-in
 QUIET_RERUN = "auth_quiet_rerun"  # set by an automatic refresh: the next full run is not a user action
+RUN_WAS_QUIET = "auth_run_was_quiet"  # this run began as an automatic refresh (kept across a page switch)
 SSO = "auth_sso"  # True when the session was signed in through single sign-on
 SESSION = "auth_session"  # the id of the session kept on the server (its cookie names it)
 TICKET = "auth_ticket"  # the one-time ticket the page exchanges for the session cookie after sign-in
@@ -97,6 +98,7 @@ def current_principal(activity: bool = True) -> Principal | None:
         sign_out(problem)
         return None
     quiet = bool(st.session_state.pop(QUIET_RERUN, False))
+    st.session_state[RUN_WAS_QUIET] = quiet
     if activity and not quiet:
         st.session_state[LAST_SEEN] = now
         if session_id is not None:
@@ -155,6 +157,17 @@ def rerun_app_quietly() -> None:
     """Rerun the whole app from an automatic refresh, without counting it as a user action."""
     st.session_state[QUIET_RERUN] = True
     st.rerun(scope="app")
+
+
+def switch_page_keeping_quiet(page: st.Page, query_params: dict[str, str]) -> None:
+    """Open ``page`` from this run; a run that began as an automatic refresh stays one on the page it opens.
+
+    A page switch starts a new run; without this, an automatic refresh that passes through the start page
+    would count as the user's action on the page it opens, and keep an idle session open.
+    """
+    if st.session_state.get(RUN_WAS_QUIET):
+        st.session_state[QUIET_RERUN] = True
+    st.switch_page(page, query_params=query_params)
 
 
 def sign_in(principal: Principal, sso: bool = False) -> None:

@@ -43,6 +43,7 @@ from backend.services import (
     notes,
     patients,
     providers,
+    recent_patients,
     recordings,
     referral,
     retention,
@@ -230,6 +231,7 @@ ACTIONS: dict[str, tuple[P, Call]] = {
         lambda a, p: patients.register_patient(a.stores, p, patients.PatientInput(name="New Person")),
     ),
     "patients.search_patients": (P.READ_PATIENTS, lambda a, p: patients.search_patients(a.stores, p, "a")),
+    "recent_patients.recent_patients": (P.READ_PATIENTS, lambda a, p: recent_patients.recent_patients(a.stores, p, 0)),
     "patients.update_patient": (
         P.WRITE_PATIENTS,
         lambda a, p: patients.update_patient(
@@ -352,6 +354,7 @@ NO_PRINCIPAL = {
     "scribe.probe_recording",  # a check of bytes against the limits; its callers check the role first
     "scribe.store_result",  # the worker: keeps a finished job's result under the attempt that holds the job
     "scribe.resume_interrupted",  # the worker: the job was authorised when it was submitted
+    "scribe.speech_engine",  # the worker: names the engine that served the job's own call; reads no record
     "retention.blobs_in_use",  # internal: called by services after their own check (a failed write, delete_job)
     "retention.release_blob",  # internal: deletes only what no record names, after the caller's own check
     "job_submit.enqueue_stored",  # internal: records and queues a job its caller already authorised
