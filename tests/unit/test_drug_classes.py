@@ -25,8 +25,8 @@ _ATC = re.compile(r"^[A-Z](\d\d([A-Z]([A-Z](\d\d)?)?)?)?$")  # level 1 to level 
 def _recovery_generics() -> set[str]:
     out: set[str] = set()
     for line in (DATA_DIR / "recovery_drugs.txt").read_text(encoding="utf-8").splitlines():
-        name = line.strip()
-        if name and not name.startswith("#"):
+        name = line.split("#", 1)[0].strip()  # as the recovery reads it: '#' starts a comment anywhere
+        if name:
             match = lookup_name(name, correct=False)
             assert match is not None, name
             out.update(match.components)
