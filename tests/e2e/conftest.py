@@ -177,6 +177,18 @@ def login(page: Page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text(f"Signed in as {username}").wait_for()
+    wait_first_page(page)
+
+
+# The start page at "/" hands over to the role's first page in a second run; a click before that run has begun
+# could be overtaken by it (the hand-over lands on the first page instead of the page clicked).
+LEFT_START_PAGE = "() => window.location.pathname.replace(/\\/+$/, '') !== ''"
+
+
+def wait_first_page(page: Page, timeout_ms: float = 120_000) -> None:
+    """After signing in at "/": wait until the role's first page has taken over the address, then for its run."""
+    page.wait_for_function(LEFT_START_PAGE, timeout=timeout_ms)
+    wait_idle(page, timeout_ms)
 
 
 def wait_idle(page: Page, timeout_ms: float = 120_000) -> None:

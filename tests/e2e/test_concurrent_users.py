@@ -26,7 +26,7 @@ from backend.domain.models import JobStatus, Role
 from backend.services.auth import add_user
 from backend.services.demo import seed_demo
 from tests.conftest import ROOT
-from tests.e2e.conftest import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, start_server
+from tests.e2e.conftest import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, LEFT_START_PAGE, start_server
 from tests.helpers.prescriptions import render_prescription
 from tests.helpers.speech import synth_wav
 
@@ -149,8 +149,13 @@ async def _login(user: User, url: str) -> None:
         user,
         "sign in",
         lambda: page.get_by_role("button", name="Sign in").click(),
-        lambda: expect(page.get_by_text(f"Signed in as {user.name}")).to_be_visible(),
+        lambda: _signed_in(page, user.name),
     )
+
+
+async def _signed_in(page: Page, username: str) -> None:
+    await expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
+    await page.wait_for_function(LEFT_START_PAGE, timeout=SLOW_MS)  # the first page has the address (see conftest)
 
 
 async def _upload(user: User, path: str, button: str) -> None:

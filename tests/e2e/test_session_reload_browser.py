@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import RUN_COUNTER, free_port, start_server, wait_idle, wait_until_healthy
+from tests.e2e.conftest import RUN_COUNTER, free_port, start_server, wait_first_page, wait_idle, wait_until_healthy
 
 PATIENT = "PAT_de000006"  # Lakshmi Iyer, a demo patient
 COOKIE = "copilot_session"
@@ -55,7 +55,7 @@ def _sign_in(page: Page, username: str, password: str) -> None:
         page.get_by_role("button", name="Sign in").click()
     assert bound.value.status == 204
     expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
-    wait_idle(page)
+    wait_first_page(page)
 
 
 def _session_cookie(context: BrowserContext) -> dict[str, object]:
