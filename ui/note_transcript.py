@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import streamlit as st
 
+from backend.domain.medications.recovery import UNCLEAR
 from backend.domain.models import Note, Segment
 from backend.domain.note_content import RecoveredName
 from backend.domain.plural import counted
@@ -150,6 +151,10 @@ def _recoveries_by_segment(note: Note) -> dict[int, list[RecoveredName]]:
     return out
 
 
+# A drug name the recogniser may have been steered to, not heard again when that stretch was listened to again.
+NOT_HEARD_AGAIN = "(no drug heard when listened to again: not listed)"
+
+
 def _heard(text: str, recoveries: list[RecoveredName], confirmed: set[tuple[str, str]]) -> str:
     """``text`` as markdown with each recovered name's heard words marked and the name they sound like."""
     spans: list[tuple[int, int, str, bool]] = []
@@ -163,9 +168,8 @@ def _heard(text: str, recoveries: list[RecoveredName], confirmed: set[tuple[str,
     out, pos = [], 0
     for start, end, drug, is_confirmed in sorted(spans):
         out.append(md_escape(text[pos:start]))
-        out.append(
-            f"**:violet[{md_escape(text[start:end])}]** :violet[→ {md_escape(drug)}{'' if is_confirmed else '?'}]"
-        )
+        said = NOT_HEARD_AGAIN if drug == UNCLEAR else f"→ {md_escape(drug)}{'' if is_confirmed else '?'}"
+        out.append(f"**:violet[{md_escape(text[start:end])}]** :violet[{said}]")
         pos = end
     out.append(md_escape(text[pos:]))
     return "".join(out)
