@@ -12,6 +12,7 @@ from backend.domain.models import now_ms
 from backend.domain.patients import SEXES
 from backend.services.patients import PatientInput, list_patients, register_patient, update_patient
 from ui.clock import clinic_day
+from ui.pager import pager
 from ui.patient_choices import patient_choices
 from ui.patient_text import phone_text
 from ui.runtime import get_app, require_principal
@@ -128,13 +129,7 @@ with list_tab:
             hide_index=True,
             width="stretch",
         )
-        left, right = st.columns(2)
-        if left.button("◀ Previous", disabled=len(cursors) == 1, key="patients_prev"):
-            cursors.pop()
-            st.rerun()
-        if right.button("Next ▶", disabled=page.next_cursor is None, key="patients_next"):
-            cursors.append(page.next_cursor)
-            st.rerun()
+        pager(cursors, page.next_cursor, "patients", "Previous", "Next")
 
 with new_tab:
     with st.form("patients_new_form", clear_on_submit=False):

@@ -17,6 +17,7 @@ from ui.clock import clinic_tz, stored_day, zone_name
 from ui.exports import export_panel
 from ui.medication_rows import medication_rows, reconciled_rows
 from ui.note_review import review_note, when
+from ui.pager import pager
 from ui.patient_choices import patient_choices
 from ui.referral import referral_letter
 from ui.runtime import get_app, require_principal
@@ -156,14 +157,7 @@ with stream_tab:
                             mime=entry.document_mime or "application/octet-stream",
                             key=f"timeline_doc_{entry.timestamp}",
                         )
-    if len(cursors) > 1 or page.next_cursor is not None:  # two disabled buttons under one page say nothing
-        left, right = st.columns(2)
-        if left.button("◀ Newer", disabled=len(cursors) == 1, key="timeline_newer"):
-            cursors.pop()
-            st.rerun()
-        if right.button("Older ▶", disabled=page.next_cursor is None, key="timeline_older"):
-            cursors.append(page.next_cursor)
-            st.rerun()
+    pager(cursors, page.next_cursor, "timeline", "Newer", "Older")
 
 with export_tab:
     export_panel(app, principal, patient, episodes_for)

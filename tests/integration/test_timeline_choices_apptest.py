@@ -61,11 +61,11 @@ def keys(at: AppTest) -> set[str | None]:
 
 def test_the_pager_shows_only_when_there_is_more_than_one_page(app: App) -> None:
     one_page = open_page("timeline", DOCTOR, DRAFTED)  # a single note
-    assert not {"timeline_newer", "timeline_older"} & keys(one_page)
+    assert not {"timeline_back", "timeline_forward"} & keys(one_page)
     many = "PAT_0000e004"
     app.stores.patients.add(Patient(patient_id=many, name="Many Notes"))
     for ts in range(1, 22):  # 21 notes: one more than a page holds
         app.stores.notes.add(Note(patient_id=many, timestamp=ts * 1000, author="nurse"))
     at = open_page("timeline", DOCTOR, many)
-    assert {"timeline_newer", "timeline_older"} <= keys(at)
-    assert at.button(key="timeline_newer").disabled and not at.button(key="timeline_older").disabled
+    assert {"timeline_back", "timeline_forward"} <= keys(at)
+    assert at.button(key="timeline_back").disabled and not at.button(key="timeline_forward").disabled
