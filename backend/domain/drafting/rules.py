@@ -19,9 +19,8 @@ def _toml(name: str) -> dict[str, Any]:
 
 
 def _csv_rows(name: str) -> list[dict[str, str]]:
-    with (DATA_DIR / name).open(encoding="utf-8", newline="") as fh:
-        lines = [line for line in fh if line.strip() and not line.startswith("#")]
-    return list(csv.DictReader(lines))
+    """The rows of a rule file of ``DATA_DIR`` (read as :func:`_numbered_rows` reads them, without line numbers)."""
+    return [row for _, row in _numbered_rows(DATA_DIR / name)]
 
 
 def phrase_regex(phrases: list[str]) -> re.Pattern[str]:
