@@ -78,8 +78,8 @@ async def _timed(
 ) -> None:
     started = time.monotonic()
     await action()
+    await check()  # first what the run shows, then the end of that run (an idle page before it began proves nothing)
     await _idle(user_page[user.name])
-    await check()
     user.times.append((what, time.monotonic() - started))
     user.actions += 1
 
@@ -264,7 +264,8 @@ async def _run_user(
         shot = ROOT / "test-artifacts" / f"concurrency-failure-{user.name}.png"
         shot.parent.mkdir(exist_ok=True)
         await page.screenshot(path=str(shot), full_page=True)
-        raise AssertionError(f"{user.name} ({user.task}) failed: {e}") from e
+        body = await page.locator("[data-testid='stMain']").inner_text()
+        raise AssertionError(f"{user.name} ({user.task}) failed: {e}\npage at {page.url}:\n{body[:1500]}") from e
     finally:
         await context.close()
 

@@ -121,6 +121,11 @@ def test_a_drug_that_was_measured_is_a_result() -> None:
     assert _meds("[doctor] we checked your estradiol and it was fine .") == {}
 
 
+def test_a_result_said_before_the_name_is_not_a_medication_but_a_high_dose_is() -> None:
+    assert _meds("[doctor] the blood work showed a high testosterone , so we will look into that .") == {}
+    assert "testosterone" in _meds("[doctor] we will start you on high dose testosterone injections .")
+
+
 def test_a_frequency_belongs_to_the_drug_it_is_said_with() -> None:
     draft = _draft(
         "[doctor] ice the knee 3 to 4 times a day for 20 minutes , and keep taking the lisinopril .\n"

@@ -87,8 +87,10 @@ def drug_context(text: str, start: int, end: int, left: int = 0, right: int | No
     right = len(text) if right is None else right
     if _near_before(cues["allergy"], text, left, start):
         return DrugUse(skip=True)
-    if patterns["result_after"].match(text[end:right]) or _near_before(
-        cues["result_pre"], text, max(left, start - 25), start
+    if (
+        patterns["result_after"].match(text[end:right])
+        or patterns["result_before"].search(text[left:start])
+        or _near_before(cues["result_pre"], text, max(left, start - 25), start)
     ):
         return DrugUse(skip=True)
     if _near_before(cues["hypothetical"], text, left, start):

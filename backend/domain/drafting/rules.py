@@ -106,6 +106,7 @@ CUE_SIDES = {
 # The kinds of ``context_patterns.csv`` and the side of the mention each is matched on.
 PATTERN_SIDES = {
     "result_after": "after",
+    "result_before": "before",
     "goal_after_avoid": "after",
     "example_before": "before",
     "used_to_before": "before",
