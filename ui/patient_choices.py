@@ -6,6 +6,8 @@ waiting, new notes) and the patients with anomalies are usually the ones they ca
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from backend.domain.models import Patient, now_ms
@@ -51,32 +53,55 @@ def patient_choices(
     anomalies = recent_anomalies(app.stores, principal, days=RECENT_DAYS, tz=clinic_tz())[:5] if anomalies_too else []
     left, right = st.columns(2) if anomalies_too else (st.container(), st.container())
     with left:
-        st.markdown(f"**Recent patients** · last {RECENT_DAYS} days")
-        if not recent:
-            st.caption("None yet: patients you open, drafts waiting for signature and new notes appear here.")
-        for r in recent:
-            # The name and age on the button (it fits a phone's width); the ID beside why it is offered.
-            st.button(
-                short_label(r.patient),
-                key=f"{key}_recent_{r.patient.patient_id}",
-                help=patient_label(r.patient),
-                on_click=_choose,
-                args=(r.patient.patient_id,),
-                width="stretch",
-            )
-            st.caption(f"{r.patient.patient_id} · {r.why} · {when(r.at)}")
+        # The name and age on the button (it fits a phone's width); the ID beside why it is offered.
+        _choice_list(
+            f"{key}_recent",
+            "Recent patients",
+            "None yet: patients you open, drafts waiting for signature and new notes appear here.",
+            [
+                _Choice(
+                    r.patient.patient_id,
+                    short_label(r.patient),
+                    f"{r.patient.patient_id} · {r.why} · {when(r.at)}",
+                    patient_label(r.patient),
+                )
+                for r in recent
+            ],
+        )
     if not anomalies_too:
         return
     with right:
-        st.markdown(f"**Patients with anomalies** · last {RECENT_DAYS} days")
-        if not anomalies:
-            st.caption("No wearable data out of the usual range in these days.")
-        for a in anomalies:
-            st.button(
-                str(a["name"]),
-                key=f"{key}_anomaly_{a['patient_id']}",
-                on_click=_choose,
-                args=(str(a["patient_id"]),),
-                width="stretch",
-            )
-            st.caption(f"illness score {a['score']:.2f} (alert at 0.5)")
+        _choice_list(
+            f"{key}_anomaly",
+            "Patients with anomalies",
+            "No wearable data out of the usual range in these days.",
+            [
+                _Choice(str(a["patient_id"]), str(a["name"]), f"illness score {a['score']:.2f} (alert at 0.5)")
+                for a in anomalies
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class _Choice:
+    patient_id: str
+    label: str  # on the button
+    caption: str  # under it: why the patient is offered
+    help: str | None = None  # on hover
+
+
+def _choice_list(key: str, title: str, empty: str, choices: list[_Choice]) -> None:
+    """A titled list of one-click patient choices, or what fills it when it is empty."""
+    st.markdown(f"**{title}** · last {RECENT_DAYS} days")
+    if not choices:
+        st.caption(empty)
+    for c in choices:
+        st.button(
+            c.label,
+            key=f"{key}_{c.patient_id}",
+            help=c.help,
+            on_click=_choose,
+            args=(c.patient_id,),
+            width="stretch",
+        )
+        st.caption(c.caption)
