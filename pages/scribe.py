@@ -28,6 +28,7 @@ if patient is None:
     patient_choices("scribe", "to record their consultation", anomalies_too=False)
     st.stop()
 PATIENT_ID = patient.patient_id  # the functions below read it; a module-level None check does not reach them
+OPEN_NOTE = "scribe_open_note"  # the draft a finished job opens for review on the next full run
 
 STATUS = {
     JobStatus.QUEUED: ":material/hourglass_empty: queued",
@@ -112,7 +113,9 @@ def jobs_panel() -> None:
     finished = [j for j in jobs if j.job_id in mine and j.status is JobStatus.READY and j.result_note_ts]
     if finished:
         mine.difference_update(j.job_id for j in finished)
-        st.session_state["scribe_note_choice"] = finished[0].result_note_ts
+        # Not the Note box's own key: a click that lands with this rerun carries the box's old value, which
+        # would win over one set here; the next full run chooses the draft before it draws the box.
+        st.session_state[OPEN_NOTE] = finished[0].result_note_ts
         st.rerun(scope="app")
     if busy and not any(j.status in scribe.IN_PROGRESS for j in jobs):
         st.rerun(scope="app")  # all done: stop polling
@@ -127,6 +130,8 @@ if not drafts:
     st.caption("No notes yet for this patient: record or upload a consultation above, and its draft appears here.")
     st.stop()
 by_ts = {n.timestamp: n for n in drafts}
+if st.session_state.get(OPEN_NOTE) in by_ts:  # a draft that just finished opens for review
+    st.session_state["scribe_note_choice"] = st.session_state.pop(OPEN_NOTE)
 # The options name each note by its time only: the browser keeps an option's first label while its value stays
 # selected, so a status in it would still read "draft" after signing (the status is in the review's first line).
 choice = st.selectbox(
