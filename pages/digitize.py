@@ -19,7 +19,7 @@ from ui.clock import clinic_day
 from ui.medication_rows import edited_medications, medication_rows
 from ui.note_review import when
 from ui.patient_choices import patient_choices
-from ui.runtime import get_app, require_principal
+from ui.runtime import get_app, require_principal, rerun_app_quietly
 from ui.safe import md_escape
 from ui.widgets import pick_patient
 
@@ -135,9 +135,9 @@ def progress() -> None:
     try:
         current = document_jobs.document_job(deps, principal, PATIENT_ID, JOB_ID)
     except CopilotError:
-        st.rerun(scope="app")
+        rerun_app_quietly()
     if current.status not in IN_PROGRESS:
-        st.rerun(scope="app")
+        rerun_app_quietly()  # not the nurse's action (nor, if she clicked meanwhile, over her click)
     st.info(PROGRESS[current.status] + " The list appears here when it is ready; you can keep working meanwhile.")
 
 

@@ -47,7 +47,6 @@ def _progress(deps: MetricsJobDeps, job_id: str) -> None:
         job = import_job(deps, require_principal(), job_id)
     except CopilotError:
         rerun_app_quietly()
-        return
     if job.status not in IN_PROGRESS:
         rerun_app_quietly()
     waiting = "Waiting for the worker" if job.status.value == "queued" else "Importing"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import NoReturn
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -149,12 +150,20 @@ def session_ended_in_fragment() -> bool:
     """
     if current_principal(activity=False) is not None:
         return False
+    st.empty()  # a waiting click's run starts here instead (see rerun_app_quietly); it shows the sign-in page too
     st.rerun(scope="app")
     return True  # not reached: st.rerun raises
 
 
-def rerun_app_quietly() -> None:
-    """Rerun the whole app from an automatic refresh, without counting it as a user action."""
+def rerun_app_quietly() -> NoReturn:
+    """Rerun the whole app from an automatic refresh, without counting it as a user action.
+
+    A user's click that arrived while the refresh read the database is waiting to run; a rerun asked for now
+    would be folded into it and, being the newer request, carry this page over the page the user clicked (their
+    click "did nothing"). So the refresh first draws an empty placeholder: every element sent is a point where
+    Streamlit starts a waiting run, and the user's run then replaces this one (it reads the same fresh state).
+    """
+    st.empty()  # the yield point: a waiting click's run starts here, and nothing below runs
     st.session_state[QUIET_RERUN] = True
     st.rerun(scope="app")
 
