@@ -155,3 +155,26 @@ def test_a_name_taken_back_for_another_is_not_drafted() -> None:
     # Two names said one after the other are both drafted ("sorry" about something else is no repair).
     both = draft_note(_recover("take the metformin and the lisinopril daily, sorry about the wait").segments)
     assert sorted(m.name for m in both.medications) == ["lisinopril", "metformin"]
+
+
+@pytest.mark.parametrize(
+    ("heard", "words", "drug"),
+    [
+        # A name the recogniser does not know is spelt as it sounds: ph for f, k for c, one letter for two.
+        ("I also want to prescribe something called keraphate, one gram four times a day", "keraphate", "sucralfate"),
+        ("we will put you on some approsin twice a day with food", "approsin", "naproxen"),
+    ],
+)
+def test_a_name_spelt_as_it_sounds_is_recovered(heard: str, words: str, drug: str) -> None:
+    assert [(r.heard, r.drug) for r in _recover(heard).recoveries] == [(words, drug)]
+
+
+def test_a_word_written_in_hyphenated_pieces_is_one_word() -> None:
+    # "prisk" alone sounds like Prozac; "prisk-ribe" is prescribe heard in pieces, and no piece is a name.
+    assert [r.drug for r in _recover("I want you to take prisk 20 mg a day").recoveries] == ["fluoxetine"]
+    assert _recover("I'm going to prisk-ribe you something, 20 mg a day").recoveries == []
+
+
+def test_lengths_are_compared_as_the_words_sound() -> None:
+    # Five letters, four sounds ("roops"): too short to be a six-sound brand, whatever the context.
+    assert _recover("the nerve roops are squeezed, take it 50 mg a day").recoveries == []

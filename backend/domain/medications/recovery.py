@@ -5,8 +5,9 @@ medication found through a recovered name is unverified, with ``heard_as`` namin
 
 How a name is recovered: every run of 1-4 words of a turn is compared with a reviewed list of primary-care drug
 names (``backend/data/recovery_drugs.txt``) by how it sounds (a Metaphone key of the words joined) and how it is
-spelt (letters joined), by normalised edit distances (Levenshtein on the keys, insertions/deletions on the
-letters, which forgive a split "fur oh semide" more than a wrong letter); the score is their mean. A run is taken only when
+spelt (letters joined, each sound spelt one way: "keraphate" and Carafate both "k?rafate"), by normalised edit
+distances (Levenshtein on the keys, insertions/deletions on the letters, which forgive a split "fur oh semide" more
+than a wrong letter); the score is their mean. A run is taken only when
 
 - the words around it say "medication" (a strength, "refill", "you are on", "twice a day" ...: ``recovery_cues.toml``);
 - none of its words is already a drug name, a number, or an ordinary phrase listed as never replaced;
@@ -43,14 +44,14 @@ from backend.domain.medications.parser import find_names
 from backend.domain.models import Segment
 
 MAX_WORDS = 4
-MIN_LETTERS = 5  # fewer letters than this sound like too many things
+MIN_LETTERS = 5  # fewer letters than this (as sounded) sound like too many things
 MIN_SINGLE_SCORE = 0.80  # one unknown word ("lysinoprol", "digaxin", "lassox")
 MIN_MULTI_SCORE = 0.85  # several words ("list in April"): ordinary words, so a stricter bar
 MIN_MULTI_LETTERS = 0.80  # ... and their letters, not only their sound, must spell it ("trace to one" is not trazodone)
 MIN_MULTI_DRUG_LETTERS = 7  # names split into several words are long; short ones match word runs by chance
 MIN_KEY_SIMILARITY = 0.70
 CLEAR_MARGIN = 0.03  # the best drug must beat the next different drug by this much
-MAX_LENGTH_RATIO = 1.35
+MAX_LENGTH_RATIO = 1.35  # of the lengths as sounded
 # A single heard word that ends this many different drugs about equally ("metasone": mometasone, betamethasone,
 # dexamethasone) is the tail of a name whose start was heard as another word: which drug it was is not known.
 MIN_TAIL_SIMILARITY = 0.85
@@ -94,6 +95,7 @@ class _Drug:
     generic: str  # what the medication parser names it ("furosemide")
     letters: str
     key: str
+    sounded: str  # the letters as they sound (see _sounded), compared with what was heard
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,27 @@ def _letters(text: str) -> str:
     return re.sub(r"[^a-z]", "", text.lower())
 
 
+# Spellings of one sound, written one way before letters are compared: a recogniser that does not know a name
+# spells it as it sounds ("keraphate" for Carafate, "fluoxetin", "seroquell"), in any of English's spellings.
+_SAME_SOUND = (
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"ck|q"), "k"),
+    (re.compile(r"c(?=[eiy])"), "s"),
+    (re.compile(r"c"), "k"),
+    (re.compile(r"x"), "ks"),
+    (re.compile(r"z"), "s"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"([a-z])\1+"), r"\1"),  # doubled letters ("seroquell", "ammoxicillin") sound single
+)
+
+
+def _sounded(letters: str) -> str:
+    """``letters`` with each sound spelt one way (ph/f, c/k/s, x/ks, z/s, y/i, doubled letters single)."""
+    for pattern, spelling in _SAME_SOUND:
+        letters = pattern.sub(spelling, letters)
+    return letters
+
+
 def _key(letters: str) -> str:
     return jellyfish.metaphone(letters) if letters else ""
 
@@ -130,7 +153,7 @@ def _drugs() -> tuple[_Drug, ...]:
         if match is None:  # a list entry the parser does not know could never be drafted: skip it
             continue
         letters = _letters(name)
-        out.append(_Drug(name, match.generic, letters, _key(letters)))
+        out.append(_Drug(name, match.generic, letters, _key(letters), _sounded(letters)))
     return tuple(out)
 
 
@@ -198,29 +221,39 @@ class _Window:
     last: int
     letters: str
     key: str
+    sounded: str
 
 
 def _windows(text: str, tokens: list[_Token]) -> list[_Window]:
-    """Runs of 1-4 words not broken by punctuation, without drug names, numbers or edge function words."""
+    """Runs of 1-4 words not broken by punctuation or a hyphenated word, without drug names, numbers or edge
+    function words."""
     cues = _cues()
     # Words of a name the parser already knows (also several-word names: "ferrous sulfate") are left alone.
     spans = [(h.start, h.end) for h in find_names(text, correct=False, strict_ambiguous=False)]
     known = [any(a < t.end and t.start < b for a, b in spans) for t in tokens]
+    # A word the recogniser wrote in hyphenated pieces ("prisk-ribe" for prescribe) is one word: a run takes
+    # all of its pieces or none ("prisk" alone sounds like Prozac).
+    hyphen_after = [k + 1 < len(tokens) and text[t.end : tokens[k + 1].start] == "-" for k, t in enumerate(tokens)]
     out: list[_Window] = []
     for i in range(len(tokens)):
+        if i > 0 and hyphen_after[i - 1]:
+            continue
         for j in range(i, min(i + MAX_WORDS, len(tokens))):
             if j > i and not _JOINABLE_GAP.fullmatch(text[tokens[j - 1].end : tokens[j].start]):
                 break
             if known[j]:
                 break
+            if hyphen_after[j]:
+                continue
             words = [t.text.lower() for t in tokens[i : j + 1]]
             if words[0] in cues.edges or words[-1] in cues.edges or " ".join(words) in cues.ordinary:
                 continue
             if j == i and is_english_word(words[0]):
                 continue
             letters = "".join(_letters(w) for w in words)
-            if len(letters) >= MIN_LETTERS:
-                out.append(_Window(i, j, letters, _key(letters)))
+            sounded = _sounded(letters)
+            if len(sounded) >= MIN_LETTERS:
+                out.append(_Window(i, j, letters, _key(letters), sounded))
     return out
 
 
@@ -230,7 +263,7 @@ def _best(window: _Window, key_sims: list[float], letter_sims: list[float]) -> t
     multi = window.last > window.first
     scored: list[tuple[float, _Drug]] = []
     for drug, key_sim, letter_sim in zip(drugs, key_sims, letter_sims, strict=True):
-        ratio = max(len(window.letters), len(drug.letters)) / min(len(window.letters), len(drug.letters))
+        ratio = max(len(window.sounded), len(drug.sounded)) / min(len(window.sounded), len(drug.sounded))
         if ratio > MAX_LENGTH_RATIO or key_sim < MIN_KEY_SIMILARITY:
             continue
         if multi and (len(drug.letters) < MIN_MULTI_DRUG_LETTERS or letter_sim < MIN_MULTI_LETTERS):
@@ -285,7 +318,7 @@ def _find(segments: Sequence[Segment], index: int, all_tokens: list[list[_Token]
         return []
     drugs = _drugs()
     key_sims = cdist([w.key for w in windows], [d.key for d in drugs], scorer=Levenshtein.normalized_similarity)
-    letter_sims = cdist([w.letters for w in windows], [d.letters for d in drugs], scorer=Indel.normalized_similarity)
+    letter_sims = cdist([w.sounded for w in windows], [d.sounded for d in drugs], scorer=Indel.normalized_similarity)
     found: list[tuple[float, _Window, _Drug]] = []
     for row, window in enumerate(windows):
         best = _best(window, list(key_sims[row]), list(letter_sims[row]))
