@@ -178,3 +178,9 @@ def test_a_word_written_in_hyphenated_pieces_is_one_word() -> None:
 def test_lengths_are_compared_as_the_words_sound() -> None:
     # Five letters, four sounds ("roops"): too short to be a six-sound brand, whatever the context.
     assert _recover("the nerve roops are squeezed, take it 50 mg a day").recoveries == []
+
+
+def test_a_slot_phrase_counts_only_just_before_the_heard_words() -> None:
+    # "been on" says a name comes next; ten words later it says nothing ("tambien" is Spanish, not Ambien).
+    assert _recover("how much pain have you been on a scale of one to ten, and with tambien").recoveries == []
+    assert [r.drug for r in _recover("she has been on the tambien for years").recoveries] == ["zolpidem"]

@@ -44,6 +44,7 @@ from backend.domain.medications.parser import find_names
 from backend.domain.models import Segment
 
 MAX_WORDS = 4
+SLOT_WORDS = 4  # words before the heard ones searched for a slot phrase ("put you on the")
 MIN_LETTERS = 5  # fewer letters than this (as sounded) sound like too many things
 MIN_SINGLE_SCORE = 0.80  # one unknown word ("lysinoprol", "digaxin", "lassox")
 MIN_MULTI_SCORE = 0.85  # several words ("list in April"): ordinary words, so a stricter bar
@@ -103,6 +104,7 @@ class _Cues:
     window: int
     words: frozenset[str]
     phrases: re.Pattern[str]
+    slots: re.Pattern[str]  # ... that count only right before the heard words
     ordinary: frozenset[str]
     edges: frozenset[str]
     glued: tuple[str, ...]
@@ -162,10 +164,12 @@ def _cues() -> _Cues:
     with open(DATA_DIR / "recovery_cues.toml", "rb") as f:
         data = tomllib.load(f)
     phrases = "|".join(f"(?:{p})" for p in data["context"]["phrases"])
+    slots = "|".join(f"(?:{p})" for p in data["context"]["slots"])
     return _Cues(
         window=int(data["context"]["window_words"]),
         words=frozenset(w.lower() for w in data["context"]["words"]),
         phrases=re.compile(rf"(?<![A-Za-z0-9])(?:{phrases})(?![A-Za-z0-9])", re.IGNORECASE),
+        slots=re.compile(rf"(?<![A-Za-z0-9])(?:{slots})(?:\s+(?:the|your|some|a|an))?$", re.IGNORECASE),
         ordinary=frozenset(" ".join(p.lower().split()) for p in data["ordinary"]["phrases"]),
         edges=frozenset(w.lower() for w in data["edges"]["words"]),
         glued=tuple(sorted((w.lower() for w in data["glued"]["words"]), key=len, reverse=True)),
@@ -208,11 +212,12 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-def _has_cue(words: Sequence[str]) -> bool:
+def _has_cue(words: Sequence[str], before: Sequence[str] = ()) -> bool:
+    """A medication cue in ``words`` (around the heard words), or a slot phrase ending ``before`` them."""
     cues = _cues()
     if any(w.lower() in cues.words for w in words):
         return True
-    return bool(cues.phrases.search(" ".join(words)))
+    return bool(cues.phrases.search(" ".join(words)) or cues.slots.search(" ".join(before)))
 
 
 @dataclass(frozen=True)
@@ -309,6 +314,16 @@ def _context(all_tokens: list[list[_Token]], seg: int, first: int, last: int, wi
     return before + after
 
 
+def _before(all_tokens: list[list[_Token]], seg: int, first: int, n: int) -> list[str]:
+    """The ``n`` words just before token ``first`` of turn ``seg``, running into the turns before it."""
+    words = [t.text for t in all_tokens[seg][max(0, first - n) : first]]
+    i = seg - 1
+    while len(words) < n and i >= 0:
+        words = [t.text for t in all_tokens[i][-(n - len(words)) :]] + words
+        i -= 1
+    return words
+
+
 def _find(segments: Sequence[Segment], index: int, all_tokens: list[list[_Token]]) -> list[tuple[Recovery, str]]:
     """Recoveries in one segment, each with the spelling to write in."""
     segment = segments[index]
@@ -334,7 +349,8 @@ def _find(segments: Sequence[Segment], index: int, all_tokens: list[list[_Token]
             continue
         start, end = tokens[window.first].start, tokens[window.last].end
         longer = any(a < end and start < b and g != drug.generic and g in drug.generic for a, b, g in corrected)
-        if not longer and not _has_cue(_context(all_tokens, index, window.first, window.last, width)):
+        around = _context(all_tokens, index, window.first, window.last, width)
+        if not longer and not _has_cue(around, _before(all_tokens, index, window.first, SLOT_WORDS)):
             continue
         taken |= span
         out.append((Recovery(segment.id, segment.text[start:end], drug.generic, start, end, score), drug.name))
