@@ -11,7 +11,7 @@ from backend.services.notes import list_notes
 from ui.live_recorder import live_tab
 from ui.note_review import review_note, when
 from ui.patient_choices import patient_choices
-from ui.runtime import get_app, require_principal, rerun_app_quietly
+from ui.runtime import get_app, require_principal
 from ui.safe import md_escape
 from ui.visit_summary import visit_summary_preview
 from ui.widgets import pick_patient
@@ -115,10 +115,10 @@ def jobs_panel() -> None:
         mine.difference_update(j.job_id for j in finished)
         # Not the Note box's own key: a click that lands with this rerun carries the box's old value, which
         # would win over one set here; the next full run chooses the draft before it draws the box.
-        st.session_state[OPEN_NOTE] = finished[0].result_note_ts
-        rerun_app_quietly()  # not the nurse's action (nor, if she clicked meanwhile, over her click)
+        st.session_state[OPEN_NOTE] = finished[0].result_note_ts  # (a session-state write is a yield point too)
+        st.rerun(scope="app")
     if busy and not any(j.status in scribe.IN_PROGRESS for j in jobs):
-        rerun_app_quietly()  # all done: stop polling
+        st.rerun(scope="app")  # all done: stop polling
 
 
 jobs_panel()
