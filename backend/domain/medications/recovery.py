@@ -9,7 +9,8 @@ spelt (letters joined, each sound spelt one way: "keraphate" and Carafate both "
 distances (Levenshtein on the keys, insertions/deletions on the letters, which forgive a split "fur oh semide" more
 than a wrong letter); the score is their mean. A run is taken only when
 
-- the words around it say "medication" (a strength, "refill", "you are on", "twice a day" ...: ``recovery_cues.toml``);
+- the words around it say "medication" (a strength, "refill", "twice a day" ...: ``recovery_cues.toml``), or the
+  few words just before it say a name comes next ("you are on", "put you on the");
 - none of its words is already a drug name, a number, or an ordinary phrase listed as never replaced;
 - a single word is not an English word (an English word is never replaced by a drug on its own: "alive" is not
   Aleve), and a run of several words sounds like a long name (short names are too easy to hit by chance);
@@ -301,12 +302,8 @@ def _tail_drugs(letters: str) -> set[str]:
 def _context(all_tokens: list[list[_Token]], seg: int, first: int, last: int, width: int) -> list[str]:
     """Words within ``width`` of a window, running into the turns before and after it (however short they are:
     role assignment may cut a turn into pieces of a few words)."""
-    before = [t.text for t in all_tokens[seg][max(0, first - width) : first]]
+    before = _before(all_tokens, seg, first, width)
     after = [t.text for t in all_tokens[seg][last + 1 : last + 1 + width]]
-    i = seg - 1
-    while len(before) < width and i >= 0:
-        before = [t.text for t in all_tokens[i][-(width - len(before)) :]] + before
-        i -= 1
     i = seg + 1
     while len(after) < width and i < len(all_tokens):
         after += [t.text for t in all_tokens[i][: width - len(after)]]
