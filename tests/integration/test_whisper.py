@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +28,7 @@ from tests.helpers.speech import encode_audio, synth_samples, synth_wav, whisper
 
 __all__ = ["whisper", "whisper_model_dir"]  # fixtures imported for pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 SENTENCE = "The patient takes metformin 500 milligrams twice daily and reports a headache."
 
 
@@ -83,13 +88,33 @@ def test_windows_are_cut_at_pauses_and_long_silences_are_dropped() -> None:
     assert plan.original_time(plan.clips[0][0]) >= 4.5
 
 
+# A follow-up visit, one sentence a turn: ~36 s before the drug names, so they fall in the second window.
+FOLLOW_UP = (
+    "How have you been sleeping lately?",
+    "Not too bad, but I wake up at night sometimes.",
+    "Do you get any pain in your chest when you climb the stairs?",
+    "No, only some tiredness in the evenings.",
+    "And your appetite, any change in what you eat?",
+    "I eat less than before, mostly rice and vegetables.",
+    "Have you checked your sugar at home this month?",
+    "Yes, it was around one hundred and forty in the mornings.",
+    "Any burning or tingling in your feet?",
+    "A little tingling at night, in both feet.",
+)
+LATE = "Please continue the Glycomet after meals and take Dolo 650 for fever."
+
+
 @pytest.fixture(scope="module")
 def long_dialogue() -> NDArray[np.float32]:
-    """~45 s of dialogue (more than one window) with the drug names only at the end."""
-    filler = synth_samples("How have you been sleeping lately? Not too bad, but I wake up at night sometimes.")
+    """~42 s of dialogue (more than one window) with the drug names only at the end.
+
+    Each turn is said once: the same sentence said seven times over (this fixture until now) is speech that
+    really loops, which the loop checks decode again piece by piece, and it made the test hang on how one
+    machine's arithmetic heard "the Glycomet" in a 6 s piece on its own.
+    """
     pause = np.zeros(int(0.4 * SAMPLE_RATE), dtype=np.float32)
-    late = synth_samples("Please continue the Glycomet after meals and take Dolo 650 for fever.")
-    return np.concatenate([np.concatenate([filler, pause]) for _ in range(7)] + [late])
+    turns = [np.concatenate([synth_samples(turn), pause]) for turn in FOLLOW_UP]
+    return np.concatenate([*turns, synth_samples(LATE)])
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +128,11 @@ def test_long_dialogue_keeps_the_drug_names(
     # The drug list is given before every window, not only the first 30 s.
     assert len(long_dialogue) > 40 * SAMPLE_RATE
     text = " ".join(s.text for s in long_dialogue_heard).lower()
+    # Measured: with the list given only before the first window ("initial"), "Dolo 650" is heard as "no six
+    # hundred fifty" here; given before every window, as the app does, both names come through.
     assert "glycomet" in text
     assert "dolo" in text
+    assert "sleeping" in text and "tingling" in text  # the first turn and the last one before the drugs
     assert long_dialogue_heard[-1].end <= len(long_dialogue) / SAMPLE_RATE + 0.5
 
 
@@ -118,6 +146,39 @@ def test_the_same_audio_gives_the_same_transcript(
         (s.start, s.end, s.text, s.words) for s in long_dialogue_heard
     ]
     assert all(s.words for s in again)
+
+
+_TRANSCRIBE_SAVED = """
+import json, sys
+import numpy as np
+from backend.adapters.speech.whisper_stt import WhisperTranscriber
+segments = WhisperTranscriber(sys.argv[1], verify=False).transcribe(np.load(sys.argv[2]))
+print(json.dumps([[s.start, s.end, s.text, [[w.start, w.end, w.text] for w in s.words]] for s in segments]))
+"""
+
+
+def test_a_machine_whose_libraries_would_pick_other_kernels_gives_the_same_transcript(
+    whisper_model_dir: Path,
+    long_dialogue: NDArray[np.float32],
+    long_dialogue_heard: list[Segment],
+    tmp_path: Path,
+) -> None:
+    # CTranslate2 and oneDNN choose their kernels by what the processor offers; these variables make them choose
+    # as an older processor would (left alone, this dialogue then reads "I wake up at some times"). The app pins
+    # one arithmetic before the libraries load, so another process told otherwise writes the same words.
+    np.save(tmp_path / "dialogue.npy", long_dialogue)
+    env = {**os.environ, "CT2_FORCE_CPU_ISA": "AVX", "ONEDNN_MAX_CPU_ISA": "AVX", "CT2_USE_MKL": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", _TRANSCRIBE_SAVED, str(whisper_model_dir), str(tmp_path / "dialogue.npy")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    elsewhere = json.loads(done.stdout.strip().splitlines()[-1])
+    here = [[s.start, s.end, s.text, [[w.start, w.end, w.text] for w in s.words]] for s in long_dialogue_heard]
+    assert elsewhere == here
 
 
 def test_indian_brands_from_the_prompt(whisper: WhisperTranscriber) -> None:

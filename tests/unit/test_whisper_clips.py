@@ -189,6 +189,37 @@ def test_a_half_still_wrong_is_decoded_without_the_drug_list(monkeypatch: pytest
     ]
 
 
+# 20 s in four stretches: the longest pause in the middle, shorter ones inside each half
+PLAN4 = SpeechPlan(
+    np.zeros(20 * SAMPLE_RATE, dtype=np.float32),
+    [(0.0, 20.0)],
+    [],
+    [(0.2, 4.8), (5.2, 9.8), (10.6, 14.8), (15.2, 19.8)],
+)
+SLEEP = "How have you been sleeping lately?"
+
+
+def test_speech_that_really_repeats_is_cut_again_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The nurse asks the same question three times; every reading of the first half, with or without the
+    # drug list, shows it three times: only shorter pieces (one question each) pass the loop check.
+    thrice = [_Said(0.0, 10.0, f"{SLEEP} {SLEEP} {SLEEP}")]
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [_Said(0.0, 19.8, f"{SLEEP} {SLEEP} {SLEEP} {ANSWERED}")],
+            (10.2, True): thrice,
+            (10.2, False): thrice,
+            (5.0, True): [_Said(0.2, 4.6, SLEEP)],
+            (5.2, True): [_Said(0.2, 4.8, SLEEP)],
+            (9.8, True): [_Said(0.4, 9.6, ANSWERED)],
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(PLAN4, (0.0, 20.0), OPTIONS, HOT)
+    assert [p.text for p in pieces] == [SLEEP, SLEEP, ANSWERED]
+    assert [p.start for p in pieces] == pytest.approx([0.2, 5.2, 10.6])
+    # a 9.8 s half (under 10 s) is never cut again, and no piece is cut a third time
+    assert (4.9, True) not in {key[:2] for key in model.calls}
+
+
 def test_the_silent_tail_of_a_clip_is_not_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
     model = ScriptedWhisper(
         {

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from backend.adapters.speech.whisper_numerics import pin_numerics
 from backend.domain.audio_checks import LanguageGuess, language_warnings, sound_warnings
 from backend.domain.models import Segment
 
@@ -52,6 +53,7 @@ def speech_regions(samples: NDArray[np.float32]) -> list[tuple[int, int]]:
 
     Finer than the transcript's segments, which may run one language into the next.
     """
+    pin_numerics()  # before faster_whisper (and CTranslate2) first load
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     if samples.size == 0:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from backend.adapters.speech.whisper_numerics import pin_numerics
+
 SAMPLE_RATE = 16_000
 
 # Decoding windows are cut at pauses. Whisper reads 30 s at a time; left to itself it starts each window where
@@ -96,6 +98,7 @@ class SpeechPlan:
 
 def plan_speech(samples: NDArray[np.float32]) -> SpeechPlan:
     """Cut long silences out of ``samples`` and the speech into pause-aligned clips of one window at most."""
+    pin_numerics()  # before faster_whisper (and CTranslate2) first load
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     chunks = get_speech_timestamps(samples, VadOptions()) if samples.size else []

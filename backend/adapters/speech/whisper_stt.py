@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backend.adapters.speech.whisper_model import ModelNotReady, default_model_dir, looks_like_path, verify_model_dir
+from backend.adapters.speech.whisper_numerics import pin_numerics
 from backend.adapters.speech.whisper_parallel import map_in_order
 from backend.adapters.speech.whisper_plan import (
     SAMPLE_RATE,
@@ -79,6 +80,11 @@ _LEFT_UNREAD_S = 1.0  # this much speech after the last word Whisper wrote is a 
 # without; on the files scored both ways 0.078 -> 0.078 and 0.096 -> 0.099, each consultation moving by up to
 # 0.02 either way (better where it spells a phrase from context, worse where it inserts words): left off.
 _PREVIOUS_MAX_CHARS = 400
+# A clip whose text loops is cut in two at its longest pause; a piece of 10 s or more that still loops is cut once
+# more. Before that second cut, 18.7 s of a nurse asking the same question three times (real speech, not a loop
+# of Whisper's) were dropped from the transcript whole.
+_MAX_SPLITS = 2
+_SPLIT_AGAIN_S = 10.0
 # Also measured and not kept: faster-whisper's BatchedInferencePipeline over the same clips gave the same text
 # on a 3-minute consultation but no saving on 2 cores (0.151 CPU-s per audio second at batch 4, 0.163 at batch
 # 8 with 1.2 GB RSS, vs 0.144 one clip at a time). Where the time goes on a 7-minute consultation (CPU-s, a busy machine): transcribe
@@ -141,6 +147,7 @@ def _load_model(model: str, threads: int, compute_type: str, workers: int = 1) -
     key = (model, threads, compute_type, workers)
     with _MODELS_LOCK:
         if key not in _MODELS:
+            pin_numerics()  # one arithmetic on every machine, set before CTranslate2 first loads
             from faster_whisper import WhisperModel  # heavy import: only when a transcriber is built
 
             started = time.perf_counter()
@@ -283,22 +290,25 @@ class WhisperTranscriber:
         clip: tuple[float, float],
         options: dict[str, Any],
         prompt: dict[str, Any],
-        may_split: bool = True,
+        splits: int = 0,
     ) -> list[Piece]:
         """Decode a clip; if the text cannot be what was said, decode it again another deterministic way.
 
         First the clip is cut at its longest pause and each half decoded on its own (a loop rarely survives
-        a change of context); a half still wrong is decoded without the prompt; if that is wrong too, the
-        first reading is kept without its impossible segments.
+        a change of context); a half of 10 s or more still wrong is cut once more (speech that really repeats
+        itself, a question asked again and again, shows fewer repeats in a shorter piece); a piece still wrong
+        is decoded without the prompt; if that is wrong too, the first reading is kept without its impossible
+        segments. ``splits`` is how many cuts made this clip.
         """
         pieces = self._decode(plan, clip, options, prompt)
         problem = self._problem(plan, clip, pieces)
         if problem is None:
             return pieces
         log.info("whisper: %s in clip %.1f-%.1f s; decoding it again", problem, *clip)
+        may_split = splits == 0 or (splits < _MAX_SPLITS and clip[1] - clip[0] >= _SPLIT_AGAIN_S)
         halves = split_at_longest_pause(plan.regions, clip) if may_split else None
         if halves:
-            return [p for half in halves for p in self.decode_clip(plan, half, options, prompt, may_split=False)]
+            return [p for half in halves for p in self.decode_clip(plan, half, options, prompt, splits + 1)]
         if prompt:
             plain = self._decode(plan, clip, options, {})
             if self._problem(plan, clip, plain) is None:
