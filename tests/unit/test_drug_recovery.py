@@ -184,3 +184,25 @@ def test_a_slot_phrase_counts_only_just_before_the_heard_words() -> None:
     # "been on" says a name comes next; ten words later it says nothing ("tambien" is Spanish, not Ambien).
     assert _recover("how much pain have you been on a scale of one to ten, and with tambien").recoveries == []
     assert [r.drug for r in _recover("she has been on the tambien for years").recoveries] == ["zolpidem"]
+
+
+def test_a_name_later_in_a_list_has_the_lists_cue() -> None:
+    # The slot phrase comes before the first name only; the second is joined to it by "and some".
+    found = _recover("so I'm gonna put you on some approsin, and some flexural, and we'll see").recoveries
+    assert [(r.heard, r.drug) for r in found] == [("approsin", "naproxen"), ("flexural", "cyclobenzaprine")]
+    # after a name the parser knows, too
+    assert [r.drug for r in _recover("I'm gonna give you meloxicam and some flexural").recoveries] == [
+        "cyclobenzaprine"
+    ]
+    # a name near a drug, but not listed with it, still needs a cue of its own
+    assert _recover("the meloxicam helped my knee but the flexural stiffness is there").recoveries == []
+
+
+def test_an_english_word_is_a_brand_only_where_a_name_goes_and_sounding_as_it() -> None:
+    found = _recover("for the asthma, maybe we can try some singular, one tablet at night").recoveries
+    assert [(r.heard, r.drug) for r in found] == [("singular", "montelukast")]
+    assert [r.drug for r in _recover("we will get you started on the singular").recoveries] == ["montelukast"]
+    # the same word with medication talk around it but no slot for a name: the English word stays
+    assert _recover("that is a singular case, take 10 mg a day").recoveries == []
+    # after a slot, an English word that only sounds somewhat like a brand stays ("brilliant", Brilinta)
+    assert _recover("you're on a brilliant path, keep taking the tablets").recoveries == []

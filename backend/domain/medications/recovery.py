@@ -9,11 +9,13 @@ spelt (letters joined, each sound spelt one way: "keraphate" and Carafate both "
 distances (Levenshtein on the keys, insertions/deletions on the letters, which forgive a split "fur oh semide" more
 than a wrong letter); the score is their mean. A run is taken only when
 
-- the words around it say "medication" (a strength, "refill", "twice a day" ...: ``recovery_cues.toml``), or the
-  few words just before it say a name comes next ("you are on", "put you on the");
+- the words around it say "medication" (a strength, "refill", "twice a day" ...: ``recovery_cues.toml``), the
+  few words just before it say a name comes next ("you are on", "put you on the"), or it follows a drug name in
+  a list ("some Naprosyn, and some flexural");
 - none of its words is already a drug name, a number, or an ordinary phrase listed as never replaced;
-- a single word is not an English word (an English word is never replaced by a drug on its own: "alive" is not
-  Aleve), and a run of several words sounds like a long name (short names are too easy to hit by chance);
+- a single English word is taken only right after a slot phrase and when it sounds all but the same as a brand
+  ("try some singular": Singulair; "alive" is never Aleve), and a run of several words sounds like a long name
+  (short names are too easy to hit by chance);
 - one drug wins clearly: two different drugs that fit about as well are not guessed between.
 
 A drug name right before a bare unit of time ("Lasix months ago", said "like six months ago") swallowed a
@@ -45,10 +47,14 @@ from backend.domain.medications.parser import find_names
 from backend.domain.models import Segment
 
 MAX_WORDS = 4
+_LIST_JOINERS = frozenset({"and", "or", "plus", "also"})
 SLOT_WORDS = 4  # words before the heard ones searched for a slot phrase ("put you on the")
 MIN_LETTERS = 5  # fewer letters than this (as sounded) sound like too many things
 MIN_SINGLE_SCORE = 0.80  # one unknown word ("lysinoprol", "digaxin", "lassox")
-MIN_MULTI_SCORE = 0.85  # several words ("list in April"): ordinary words, so a stricter bar
+MIN_MULTI_SCORE = 0.85
+# One English word ("singular" for Singulair) only right after a slot phrase and only when it sounds all but the
+# same: of 160 k English words, those this close to a listed brand are mostly rare ("prosaic", "divan", "lyric").
+MIN_ENGLISH_SCORE = 0.95  # several words ("list in April"): ordinary words, so a stricter bar
 MIN_MULTI_LETTERS = 0.80  # ... and their letters, not only their sound, must spell it ("trace to one" is not trazodone)
 MIN_MULTI_DRUG_LETTERS = 7  # names split into several words are long; short ones match word runs by chance
 MIN_KEY_SIMILARITY = 0.70
@@ -228,6 +234,7 @@ class _Window:
     letters: str
     key: str
     sounded: str
+    english: bool = False  # one ordinary English word: taken only when it is the brand by sound, in a slot
 
 
 def _windows(text: str, tokens: list[_Token]) -> list[_Window]:
@@ -254,12 +261,11 @@ def _windows(text: str, tokens: list[_Token]) -> list[_Window]:
             words = [t.text.lower() for t in tokens[i : j + 1]]
             if words[0] in cues.edges or words[-1] in cues.edges or " ".join(words) in cues.ordinary:
                 continue
-            if j == i and is_english_word(words[0]):
-                continue
+            english = j == i and is_english_word(words[0])
             letters = "".join(_letters(w) for w in words)
             sounded = _sounded(letters)
             if len(sounded) >= MIN_LETTERS:
-                out.append(_Window(i, j, letters, _key(letters), sounded))
+                out.append(_Window(i, j, letters, _key(letters), sounded, english))
     return out
 
 
@@ -279,7 +285,7 @@ def _best(window: _Window, key_sims: list[float], letter_sims: list[float]) -> t
         return None
     scored.sort(key=lambda s: -s[0])
     score, drug = scored[0]
-    if score < (MIN_MULTI_SCORE if multi else MIN_SINGLE_SCORE):
+    if score < (MIN_MULTI_SCORE if multi else MIN_ENGLISH_SCORE if window.english else MIN_SINGLE_SCORE):
         return None
     rival = next((s for s, d in scored[1:] if d.generic != drug.generic), 0.0)
     if score - rival < CLEAR_MARGIN:
@@ -338,20 +344,57 @@ def _find(segments: Sequence[Segment], index: int, all_tokens: list[list[_Token]
             found.append((best[1], window, best[0]))
     width = _cues().window
     corrected = _corrected(segment.text)
+    names = _name_tokens(segment.text, tokens)  # tokens of names: known ones, and those recovered below
     taken: set[int] = set()
     out: list[tuple[Recovery, str]] = []
+    waiting: list[tuple[float, _Window, _Drug]] = []  # fit a drug, but no cue yet
+
+    def take(score: float, window: _Window, drug: _Drug) -> None:
+        start, end = tokens[window.first].start, tokens[window.last].end
+        taken.update(range(window.first, window.last + 1))
+        names.update(range(window.first, window.last + 1))
+        out.append((Recovery(segment.id, segment.text[start:end], drug.generic, start, end, score), drug.name))
+
     for score, window, drug in sorted(found, key=lambda f: (-f[0], f[1].last - f[1].first)):
-        span = set(range(window.first, window.last + 1))
-        if span & taken:
+        if set(range(window.first, window.last + 1)) & taken:
             continue
         start, end = tokens[window.first].start, tokens[window.last].end
         longer = any(a < end and start < b and g != drug.generic and g in drug.generic for a, b, g in corrected)
         around = _context(all_tokens, index, window.first, window.last, width)
-        if not longer and not _has_cue(around, _before(all_tokens, index, window.first, SLOT_WORDS)):
-            continue
-        taken |= span
-        out.append((Recovery(segment.id, segment.text[start:end], drug.generic, start, end, score), drug.name))
+        before = _before(all_tokens, index, window.first, SLOT_WORDS)
+        if window.english:
+            # "try some singular": an English word is a brand only said where a name goes, and sounding as it
+            if _cues().slots.search(" ".join(before)):
+                take(score, window, drug)
+        elif longer or _has_cue(around, before):
+            take(score, window, drug)
+        else:
+            waiting.append((score, window, drug))
+    # A name in a list ("put you on some Naprosyn, and some flexural") has the list's slot phrase before the
+    # first name only: a drug name just before it in the turn, joined by "and", "or" or a comma, is the cue.
+    for score, window, drug in sorted(waiting, key=lambda f: f[1].first):
+        if not set(range(window.first, window.last + 1)) & taken and _listed_after(segment.text, tokens, names, window):
+            take(score, window, drug)
     return sorted(out, key=lambda r: r[0].start)
+
+
+def _name_tokens(text: str, tokens: list[_Token]) -> set[int]:
+    """Indices of the tokens that are (part of) a drug name the parser knows."""
+    spans = [(h.start, h.end) for h in find_names(text, correct=False, strict_ambiguous=False)]
+    return {k for k, t in enumerate(tokens) if any(a < t.end and t.start < b for a, b in spans)}
+
+
+def _listed_after(text: str, tokens: list[_Token], names: set[int], window: _Window) -> bool:
+    """True when ``window`` follows a drug name in a list: within ``SLOT_WORDS`` words after a name, with a list
+    joiner (a comma, "and", "or", "plus") between and otherwise only edge words ("some", "the")."""
+    edges = _cues().edges
+    for k in range(window.first - 1, max(-1, window.first - 1 - SLOT_WORDS), -1):
+        if k in names:
+            between = text[tokens[k].end : tokens[window.first].start].lower()
+            words = _WORD.findall(between)
+            joined = "," in between or any(w in _LIST_JOINERS for w in words)
+            return joined and all(w in edges or w in _LIST_JOINERS for w in words)
+    return False
 
 
 def _corrected(text: str) -> list[tuple[int, int, str]]:
