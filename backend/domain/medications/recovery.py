@@ -47,14 +47,14 @@ from backend.domain.medications.parser import find_names
 from backend.domain.models import Segment
 
 MAX_WORDS = 4
-_LIST_JOINERS = frozenset({"and", "or", "plus", "also"})
+_LIST_JOINERS = frozenset({"and", "or", "plus", "also"})  # words that join the names of a list
 SLOT_WORDS = 4  # words before the heard ones searched for a slot phrase ("put you on the")
 MIN_LETTERS = 5  # fewer letters than this (as sounded) sound like too many things
 MIN_SINGLE_SCORE = 0.80  # one unknown word ("lysinoprol", "digaxin", "lassox")
-MIN_MULTI_SCORE = 0.85
+MIN_MULTI_SCORE = 0.85  # several words ("list in April"): ordinary words, so a stricter bar
 # One English word ("singular" for Singulair) only right after a slot phrase and only when it sounds all but the
 # same: of 160 k English words, those this close to a listed brand are mostly rare ("prosaic", "divan", "lyric").
-MIN_ENGLISH_SCORE = 0.95  # several words ("list in April"): ordinary words, so a stricter bar
+MIN_ENGLISH_SCORE = 0.95
 MIN_MULTI_LETTERS = 0.80  # ... and their letters, not only their sound, must spell it ("trace to one" is not trazodone)
 MIN_MULTI_DRUG_LETTERS = 7  # names split into several words are long; short ones match word runs by chance
 MIN_KEY_SIMILARITY = 0.70
