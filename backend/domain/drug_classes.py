@@ -110,6 +110,17 @@ def class_table() -> dict[str, DrugClass]:
 
 
 @cache
+def class_words() -> frozenset[str]:
+    """Single words that name a medicine class by themselves ("statin", "steroid", "inhaler"), singular."""
+    return frozenset(w[0] for c in class_table().values() for w in c.words if len(w) == 1)
+
+
+def names_a_class(word: str) -> bool:
+    """True when ``word`` ("statins", "Steroid") names a medicine class, not one medicine: what was said."""
+    return _singular(fold(word)) in class_words()
+
+
+@cache
 def _medication_words() -> tuple[Words, ...]:
     with open(DATA_DIR / "drug_class_words.toml", "rb") as f:
         data = tomllib.load(f)

@@ -349,3 +349,13 @@ def test_a_word_listed_with_a_recognised_name_is_a_drug_slot() -> None:
     assert got is not None and got.drug == "hydrochlorothiazide"
     # Next to a name but not listed with it ("lisinopril tablets"): the name fills the slot.
     assert find_stretches([_segment("are you taking the lisinopril tablets daily")]) == []
+
+
+def test_a_word_that_names_a_medicine_class_is_what_was_said() -> None:
+    # "statin" sounds like nystatin, and a slot comes before it: but the clinician named the class on purpose.
+    segs = [
+        _segment("for your heart disease continue with your statin, and I will talk to your cardiologist", 0),
+        _segment("I'll give you some steroids that will help", 1, 30.0),
+        _segment("continue with your simvastin 20 milligrams", 2, 60.0),  # a misheard name in the same slot
+    ]
+    assert [(s.segment_id, s.heard) for s in find_stretches(segs)] == [(2, "simvastin")]

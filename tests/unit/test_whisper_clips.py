@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from backend.adapters.speech import whisper_stt
 from backend.adapters.speech.whisper_plan import SAMPLE_RATE, SpeechPlan, pack_clips, split_at_longest_pause
-from backend.adapters.speech.whisper_repetition import is_loop, repetition_problem, words_of
+from backend.adapters.speech.whisper_repetition import is_loop, repetition_problem, without_loops, words_of
 from backend.adapters.speech.whisper_stt import WhisperTranscriber
 from backend.domain.errors import ProviderUnavailable
 
@@ -103,6 +103,16 @@ def test_text_far_too_long_or_short_for_its_seconds() -> None:
     assert repetition_problem("", 2.0) is None  # a short stretch may be a cough
 
 
+def test_a_loop_is_left_out_whole_and_the_words_around_it_kept() -> None:
+    text = "and we'll repeat another a record, a record, a record, a record, a record in about two months"
+    said = text.split(" ")
+    assert " ".join(said[k] for k in without_loops(said)) == "and we'll repeat another in about two months"
+    # the prompt read out is no drug said once; a stutter under the loop counts stays as said
+    assert without_loops(["Ciprofloxacin,", "ciprofloxacin,", "ciprofloxacin,", "ciprofloxacin."]) == []
+    stutter = ["I", "I", "I", "have", "it", "it", "it"]
+    assert without_loops(stutter) == list(range(len(stutter)))
+
+
 # --- decoding a clip again when its text cannot be right (a scripted model, no real Whisper) --------------
 
 
@@ -187,6 +197,52 @@ def test_a_half_still_wrong_is_decoded_without_the_drug_list(monkeypatch: pytest
         "Do you still take the metformin twice a day with your meals, as we said?",
         "Yes, twice a day, with breakfast and with dinner, every single day.",
     ]
+
+
+def _timed(text: str, start: float, step: float) -> _Said:
+    """One Whisper segment whose words are the text's pieces, ``step`` seconds each from ``start``."""
+    words = tuple(_Word(start + step * i, start + step * (i + 1), w) for i, w in enumerate(text.split()))
+    return _Said(start, words[-1].end, text, words)
+
+
+def test_a_loop_no_reading_escapes_costs_only_its_own_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every reading of the first half loops where the speaker said "echocardiogram" (the prompt or not): before,
+    # the whole segment went, and with it the new drug and its dose said before the loop.
+    looping = _timed(
+        "I want to add spironolactone 12.5 milligrams daily, and a record, a record, a record, a record.", 0.2, 0.55
+    )
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [looping, _Said(10.6, 19.6, ANSWERED)],
+            (10.2, True): [looping],
+            (10.2, False): [looping],
+            (9.8, True): [_Said(0.4, 9.6, ANSWERED)],
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, HOT)
+    assert [p.text for p in pieces] == ["I want to add spironolactone 12.5 milligrams daily, and", ANSWERED]
+    assert (pieces[0].start, pieces[0].end) == pytest.approx((0.2, 0.2 + 0.55 * 9))  # the kept words' own times
+
+
+def test_a_clip_with_no_pause_to_cut_keeps_the_reading_with_more_plausible_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 20 s of speech with no pause: the prompted reading repeats a whole passage (a loop gzip sees), the reading
+    # without the prompt has two good segments and then loops on a phrase. Before, all 20 s were dropped.
+    one_stretch = SpeechPlan(np.zeros(20 * SAMPLE_RATE, dtype=np.float32), [(0.0, 20.0)], [], [(0.2, 19.8)])
+    passage = f"{ASKED} {ANSWERED}"
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [_timed(f"{passage} {passage} {passage}", 0.2, 0.24)],
+            (20.0, False): [
+                _timed(ASKED, 0.2, 0.3),
+                _timed(ANSWERED, 5.5, 0.3),
+                _timed("So what I'm going, how do I'm going, how do I'm going, how do I'm going, how do", 10.0, 0.5),
+            ],
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(one_stretch, (0.0, 20.0), OPTIONS, HOT)
+    assert [p.text for p in pieces] == [ASKED, ANSWERED, "So what"]
 
 
 # 20 s in four stretches: the longest pause in the middle, shorter ones inside each half

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 # Whisper's own threshold: text that gzip shrinks more than 2.4 times is a loop, not speech.
 COMPRESSION_RATIO_MAX = 2.4
@@ -91,3 +91,41 @@ def repetition_problem(text: str, seconds: float | None = None) -> str | None:
     if seconds >= _SHORT_MIN_SECONDS and chars < MIN_CHARS_PER_SECOND * seconds:
         return "too short"
     return None
+
+
+def _word_key(word: str) -> str:
+    return "".join(words_of(word))
+
+
+def without_loops(words: Sequence[str]) -> list[int]:
+    """Indices of ``words`` (Whisper's words, punctuation attached) that are not part of a phrase looping back to
+    back, as :func:`is_loop` counts a loop ("... I'll have a record, a record, a record, a record about two
+    months" -> "... I'll have about two months").
+
+    The loop goes whole, not kept once: what it was written over is not known, and a loop is often the drug list
+    of the prompt read out ("Ciprofloxacin, ciprofloxacin, ..."), which must not become a drug said once. The
+    words around it were heard once and are kept. A stutter under the loop counts is kept as said.
+    """
+    keys = [_word_key(w) for w in words]
+    keep: list[int] = []
+    i = 0
+    while i < len(keys):
+        covered = 0  # words of the longest loop starting here
+        for size in range(1, _MAX_PHRASE_WORDS + 1):
+            phrase = keys[i : i + size]
+            if len(phrase) < size or not all(phrase):
+                break
+            count = 1
+            while keys[i + count * size : i + (count + 1) * size] == phrase:
+                count += 1
+            looped = count >= _REPEATS_OF_A_WORD or (
+                count >= _REPEATS_OF_A_PHRASE and (size > 1 or len(phrase[0]) >= _LONG_WORD)
+            )
+            if looped:
+                covered = max(covered, count * size)
+        if covered:
+            i += covered
+        else:
+            keep.append(i)
+            i += 1
+    return keep

@@ -34,7 +34,7 @@ from backend.adapters.speech.whisper_plan import (
     plan_speech,
     split_at_longest_pause,
 )
-from backend.adapters.speech.whisper_repetition import MAX_WORD_SECONDS, repetition_problem
+from backend.adapters.speech.whisper_repetition import MAX_WORD_SECONDS, repetition_problem, without_loops
 from backend.domain.errors import CopilotError, ProviderUnavailable
 from backend.domain.models import Segment, Word
 from backend.ports import Transcriber
@@ -161,6 +161,38 @@ def _load_model(model: str, threads: int, compute_type: str, workers: int = 1) -
                 ) from e
             log.info("whisper model %s loaded in %.1f s", model, time.perf_counter() - started)
         return _MODELS[key]
+
+
+def _plausible(pieces: list[Piece], clip: tuple[float, float]) -> list[Piece]:
+    """A reading without its impossible segments; a segment that loops keeps the words around its loop."""
+    kept = []
+    for piece in pieces:
+        if repetition_problem(piece.text, piece.end - piece.start) not in ("loop", "too long"):
+            kept.append(piece)
+        elif (rest := _without_loops(piece)) is not None:
+            log.info("whisper: loop left out of clip %.1f-%.1f s, %d words around it kept", *clip, len(rest.words))
+            kept.append(rest)
+    return kept
+
+
+def _word_count(pieces: list[Piece]) -> int:
+    return sum(len(p.words) or len(p.text.split()) for p in pieces)
+
+
+def _without_loops(piece: Piece) -> Piece | None:
+    """A looping piece without its loops, when the words around them make a plausible piece (else None).
+
+    Without it, one loop in a 12 s segment ("an echocardiogram" heard as "a record, a record, ...") dropped the
+    whole segment, and with it "I do want to add Aldactone 12.5 milligrams daily" said before the loop.
+    """
+    keep = without_loops([w[2] for w in piece.words]) if piece.words else []
+    if not keep:
+        return None
+    words = tuple(piece.words[k] for k in keep)
+    text = " ".join(w[2] for w in words)
+    if repetition_problem(text, words[-1][1] - words[0][0]) is not None:
+        return None
+    return Piece(words[0][0], words[-1][1], text, words)
 
 
 class WhisperTranscriber:
@@ -297,8 +329,9 @@ class WhisperTranscriber:
         First the clip is cut at its longest pause and each half decoded on its own (a loop rarely survives
         a change of context); a half of 10 s or more still wrong is cut once more (speech that really repeats
         itself, a question asked again and again, shows fewer repeats in a shorter piece); a piece still wrong
-        is decoded without the prompt; if that is wrong too, the first reading is kept without its impossible
-        segments. ``splits`` is how many cuts made this clip.
+        is decoded without the prompt; if that is wrong too, of the two readings without their impossible
+        segments (a looping one keeps the words around its loop) the one keeping more words is taken.
+        ``splits`` is how many cuts made this clip.
         """
         pieces = self._decode(plan, clip, options, prompt)
         problem = self._problem(plan, clip, pieces)
@@ -309,11 +342,17 @@ class WhisperTranscriber:
         halves = split_at_longest_pause(plan.regions, clip) if may_split else None
         if halves:
             return [p for half in halves for p in self.decode_clip(plan, half, options, prompt, splits + 1)]
+        readings = [pieces]
         if prompt:
             plain = self._decode(plan, clip, options, {})
             if self._problem(plan, clip, plain) is None:
                 return plain
-        return [p for p in pieces if repetition_problem(p.text, p.end - p.start) not in ("loop", "too long")]
+            readings.append(plain)
+        # No reading is right as a whole: each keeps its plausible segments (a looping one only the words around
+        # its loop), and the reading that keeps the most words wins (the first on a tie). A 29 s clip with no
+        # pause to cut at, whose first reading looped as a whole, was dropped entire while the reading without
+        # the prompt had four good segments and one loop.
+        return max((_plausible(r, clip) for r in readings), key=_word_count)
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         """Transcribe 16 kHz mono float32 audio; silence gives ``[]`` (the VAD finds no speech).

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel, Levenshtein
 
+from backend.domain.drug_classes import names_a_class
 from backend.domain.medications.parser import find_names
 from backend.domain.medications.primed import PrimedWord, find_primed, verdict
 from backend.domain.medications.recovery import (
@@ -173,6 +174,8 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
         for i, word in enumerate(words):
             a, b = offsets[i]
             if a < 0 or len(_letters(word)) < MIN_LAST_LETTERS or not _is_word(word) or word in skip:
+                continue
+            if names_a_class(word):  # "continue with your statin": the class was said, not a misheard name
                 continue
             if any(x < b and a < y for x, y in known):
                 continue
