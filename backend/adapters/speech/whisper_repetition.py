@@ -60,9 +60,13 @@ def _runs(words: list[str]) -> Iterator[tuple[int, list[str]]]:
 
 def is_loop(words: list[str]) -> bool:
     """True when a phrase repeats back to back more than a speaker's stutter does."""
-    return any(
-        count >= _REPEATS_OF_A_WORD or (count >= _REPEATS_OF_A_PHRASE and (len(p) > 1 or len(p[0]) >= _LONG_WORD))
-        for count, p in _runs(words)
+    return any(_looped(count, p) for count, p in _runs(words))
+
+
+def _looped(count: int, phrase: list[str]) -> bool:
+    """``phrase`` said ``count`` times back to back is a loop, not a speaker's stutter."""
+    return count >= _REPEATS_OF_A_WORD or (
+        count >= _REPEATS_OF_A_PHRASE and (len(phrase) > 1 or len(phrase[0]) >= _LONG_WORD)
     )
 
 
@@ -118,10 +122,7 @@ def without_loops(words: Sequence[str]) -> list[int]:
             count = 1
             while keys[i + count * size : i + (count + 1) * size] == phrase:
                 count += 1
-            looped = count >= _REPEATS_OF_A_WORD or (
-                count >= _REPEATS_OF_A_PHRASE and (size > 1 or len(phrase[0]) >= _LONG_WORD)
-            )
-            if looped:
+            if _looped(count, phrase):
                 covered = max(covered, count * size)
         if covered:
             i += covered
