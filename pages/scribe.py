@@ -39,19 +39,23 @@ STATUS = {
 }
 
 
+SAVED = (
+    "Recording saved. Its draft is being prepared: follow it under Recordings below; it opens here for review "
+    "when it is ready (you can leave this page and come back)."
+)
+NOTICE = "scribe_notice"  # what the last submit said: ("error", reason) for one run, ("saved", job id) while it runs
+
+
 def submit(data: bytes, filename: str, source: str) -> bool:
-    """Queue a recording for a draft; whether it was accepted (else the reason is shown)."""
+    """Queue a recording for a draft; whether it was accepted (the notice below the tabs says which)."""
     try:
         job = scribe.submit_recording(deps, principal, PATIENT_ID, data, filename, source)
     except CopilotError as e:
-        st.error(md_escape(e.message))
+        st.session_state[NOTICE] = ("error", e.message)
         return False
     st.session_state.setdefault("scribe_submitted", set()).add(job.job_id)
-    # The job's id means nothing to a nurse: say where the draft will appear instead.
-    st.success(
-        "Recording saved. Its draft is being prepared: follow it under Recordings below; it opens here for review "
-        "when it is ready (you can leave this page and come back)."
-    )
+    # The job's id means nothing to a nurse: the notice says where the draft will appear instead.
+    st.session_state[NOTICE] = ("saved", job.job_id)
     return True
 
 
@@ -68,13 +72,14 @@ with upload_tab:
     )
     # The file stays in the box after it was sent: a second click would queue the same consultation twice.
     sent = upload is not None and st.session_state.get("scribe_sent_upload") == upload.file_id
+    upload_action = st.empty()  # the button, or once sent the caption that replaces it in place
     if upload is not None and sent:
-        st.caption(
+        upload_action.caption(
             f"{md_escape(upload.name)} was sent for a draft (see Recordings). Choose another file for the next one."
         )
     elif (
         upload is not None
-        and st.button("Create draft from file", type="primary", key="scribe_submit_upload")
+        and upload_action.button("Create draft from file", type="primary", key="scribe_submit_upload")
         and submit(upload.getvalue(), upload.name, "upload")
     ):
         st.session_state["scribe_sent_upload"] = upload.file_id
@@ -86,7 +91,20 @@ with live_tab_container:
 
 
 # Poll only while this patient has work in progress: an idle page does not rerun (and never races an upload).
-busy = any(j.status in scribe.IN_PROGRESS for j in scribe.list_jobs(deps, principal, patient.patient_id))
+jobs_now = scribe.list_jobs(deps, principal, patient.patient_id)
+busy = any(j.status in scribe.IN_PROGRESS for j in jobs_now)
+
+# The submit's notice has one place that every full run writes, a message or nothing: the run that opens the
+# draft replaces it there, rather than leaving the browser to clear what an earlier run drew in a tab.
+notice = st.empty()
+kind, said = st.session_state.get(NOTICE, ("", ""))
+if kind == "error":
+    notice.error(md_escape(said))
+    del st.session_state[NOTICE]
+elif kind == "saved" and not any(j.job_id == said and j.status not in scribe.IN_PROGRESS for j in jobs_now):
+    notice.success(SAVED)  # until its job is done (a job not listed yet was only just saved)
+else:
+    st.session_state.pop(NOTICE, None)
 
 
 @st.fragment(run_every=2.0 if busy else None)

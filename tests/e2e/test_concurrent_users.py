@@ -179,8 +179,9 @@ async def _scribe(user: User, files: Path) -> None:
         lambda: expect(page.get_by_text("Recording saved.")).to_be_visible(),
     )
     await expect(page.get_by_text("ready for review").first).to_be_visible(timeout=SLOW_MS)
-    # The status shows in the poll's run, which then reruns the page to open the draft: that run is over when
-    # the submit's message is gone (a click before it could be taken back to this page by that rerun).
+    # The status shows in the poll's run, which then reruns the page to open the draft (a click before that run
+    # could be taken back to this page by it): the draft is open for review, and the submit's message gone.
+    await expect(page.get_by_text(f"author {user.name}")).to_be_visible(timeout=SLOW_MS)
     await expect(page.get_by_text("Recording saved.")).to_have_count(0, timeout=SLOW_MS)
     await _idle(page)
     await _no_foreign_state(user)
