@@ -1,6 +1,8 @@
 """The scribe end to end: whole ACI-Bench consultations spoken, heard and drafted by the app's own pipeline.
 
 ``python -m backend eval scribe --aci CSV --n N [--first K] --audio-dir DIR [--model M] [--json]``
+``python -m backend eval scribe --mts CSV [--section S] --n N [--first K] --audio-dir DIR`` (MTS-Dialog: each
+dialogue is a short consultation, its reference the section text; rows are counted after ``--section``)
 
 For N consultations of CSV from row K (default 0: the first N), ``DIR/aci_NN.wav`` is the whole dialogue spoken by espeak-ng (every
 turn; doctor and patient in the two voices of ``backend.evals.asr.VOICES``; 0.35 s between turns) and
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import time
 from collections.abc import Iterable, Sequence
@@ -37,7 +40,7 @@ from typing import Any
 import jiwer
 
 from backend.evals.asr import Speak, SpokenTurn, normalise, speak_espeak, speak_turns, wer, write_wav
-from backend.evals.notes import _METRICS, _lines, read_rows
+from backend.evals.notes import _METRICS, _lines, read_mts_rows, read_rows
 
 PATHS = ("audio", "tagged_text", "untagged_text")
 _ROLE_OF_TAG = {"doctor": "clinician", "patient": "patient"}
@@ -62,18 +65,56 @@ def sidecar(turns: Sequence[SpokenTurn], row: dict[str, str], source: dict[str, 
     }
 
 
-def synthesise(csv_path: Path, out_dir: Path, n: int, speak: Speak = speak_espeak, first: int = 0) -> list[Path]:
+# MTS-Dialog's speakers ("Doctor", "Doctor_2", "Patient", "Guest_family_1", "Guest_clinician", and misspellings
+# of them) as the tags of ACI-Bench: a visiting clinician is a clinician, family speak in the third voice.
+_MTS_SPEAKER = re.compile(r"^\s*(?P<who>[A-Za-z]+(?:_[A-Za-z]+)?)(?:_?\d+)?\s*:\s*(?P<said>.*)$")
+_MTS_TAG = {"doctor": "doctor", "docotr": "doctor", "patient": "patient"}
+
+
+def mts_tagged(dialogue: str) -> str:
+    """An MTS-Dialog dialogue ("Doctor: ...", "Patient: ...") as ACI-Bench's "[doctor] ..." lines; a line
+    that names no speaker goes on with the turn before it."""
+    lines = []
+    for line in dialogue.splitlines():
+        m = _MTS_SPEAKER.match(line)
+        who = m.group("who").lower() if m else ""
+        if m and (who in _MTS_TAG or who.startswith(("guest", "gest"))):
+            clinician = who.endswith(("clinician", "clinican"))
+            tag = "doctor" if clinician else _MTS_TAG.get(who, "patient_guest")
+            lines.append(f"[{tag}] {m.group('said')}")
+        elif line.strip():
+            lines.append(line.strip())
+    return "\n".join(lines)
+
+
+def synthesise(
+    csv_path: Path,
+    out_dir: Path,
+    n: int,
+    speak: Speak = speak_espeak,
+    first: int = 0,
+    mts_section: str | None = None,
+    mts: bool = False,
+) -> list[Path]:
     """``aci_NN.wav`` + ``aci_NN.json`` (NN the row) for ``n`` consultations from row ``first``; pairs already
-    there are kept.
+    there are kept. With ``mts`` the CSV is MTS-Dialog's (rows of ``mts_section`` only, when given): the
+    files are ``mts_NNN``, the dialogue is spoken as :func:`mts_tagged` writes it and the note is the section.
 
     Raises:
-        SystemExit: a sidecar in ``out_dir`` was made from another file or row.
+        SystemExit: a sidecar in ``out_dir`` was made from another file, section or row.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    if mts:
+        rows = [{**r, "dialogue": mts_tagged(r["dialogue"])} for r in read_mts_rows(csv_path, first + n, mts_section)]
+    else:
+        rows = read_rows(csv_path, first + n)
     wavs = []
-    for i, row in enumerate(read_rows(csv_path, first + n)[first:], start=first):
-        wav, side = out_dir / f"aci_{i:02d}.wav", out_dir / f"aci_{i:02d}.json"
-        source = {"file": csv_path.name, "row": i}
+    for i, row in enumerate(rows[first:], start=first):
+        name = f"mts_{i:03d}" if mts else f"aci_{i:02d}"
+        wav, side = out_dir / f"{name}.wav", out_dir / f"{name}.json"
+        source: dict[str, Any] = {"file": csv_path.name, "row": i}
+        if mts and mts_section:
+            source["section"] = mts_section.upper()
         if wav.is_file() and side.is_file():
             made_from = json.loads(side.read_text(encoding="utf-8")).get("source", source)
             if made_from != source:
@@ -223,7 +264,10 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--aci", type=Path, required=True, help="ACI-Bench CSV with `dialogue` and `note` columns")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--aci", type=Path, help="ACI-Bench CSV with `dialogue` and `note` columns")
+    source.add_argument("--mts", type=Path, help="MTS-Dialog CSV: each dialogue against its section text")
+    parser.add_argument("--section", help="with --mts: only this section's rows (e.g. MEDICATIONS)")
     parser.add_argument("--n", type=int, default=8, help="how many consultations (N rows from --first)")
     parser.add_argument("--first", type=int, default=0, help="the first row to take (0: the first N rows)")
     parser.add_argument("--audio-dir", type=Path, required=True, help="where aci_NN.wav + aci_NN.json are (made)")
@@ -293,13 +337,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from backend.domain.drafting import draft_note
 
-    wavs = synthesise(args.aci, args.audio_dir, args.n, first=getattr(args, "first", 0))
+    csv_path = args.aci or args.mts
+    first = getattr(args, "first", 0)
+    wavs = synthesise(csv_path, args.audio_dir, args.n, first=first, mts_section=args.section, mts=bool(args.mts))
     transcriber, fallback_reason, load_s = _transcriber(args.model)
     scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
     rows = [score_consultation(wav, transcriber, draft_note, scorer) for wav in wavs]
     _print_rows(rows)
     return {
-        "file": args.aci.name,
+        "file": csv_path.name,
         "engine": getattr(transcriber, "name", type(transcriber).__name__),
         "engine_fallback": fallback_reason,
         **totals(rows),

@@ -147,6 +147,30 @@ def test_existing_audio_is_reused_and_audio_of_another_file_refused(tmp_path: Pa
         scribe.synthesise(other, tmp_path / "audio", 1, speak=fake_speak(calls))
 
 
+def test_an_mts_dialogue_is_spoken_with_aci_tags_against_its_section_text(tmp_path: Path) -> None:
+    path = tmp_path / "MTS.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["ID", "section_header", "section_text", "dialogue"])
+        writer.writeheader()
+        writer.writerow({"ID": "0", "section_header": "GENHX", "section_text": "Well.", "dialogue": "Doctor: Hi."})
+        dialogue = ("Doctor: Any medicines?\r\nPatient: Metformin,\r\ntwice a day.\r\n"
+                    "Guest_family_1: And aspirin.\r\nGuest_clinician: Time: noon.")  # fmt: skip
+        writer.writerow(
+            {"ID": "1", "section_header": "MEDICATIONS", "section_text": "Metformin, aspirin.", "dialogue": dialogue}
+        )
+    calls: list[tuple[str, str]] = []
+    [wav] = scribe.synthesise(path, tmp_path / "audio", 1, speak=fake_speak(calls), mts_section="medications", mts=True)
+
+    assert wav.name == "mts_000.wav"  # the first row of the section
+    # A line naming no speaker goes on with the turn before; a colon inside a turn is not a speaker.
+    assert calls == [("Any medicines?", "doctor"), ("Metformin,", "patient"), ("twice a day.", "patient"),
+                     ("And aspirin.", "patient_guest"), ("Time: noon.", "doctor")]  # fmt: skip
+    side = json.loads(wav.with_suffix(".json").read_text())
+    assert side["note"] == "Metformin, aspirin."
+    assert side["source"] == {"file": "MTS.csv", "row": 0, "section": "MEDICATIONS"}
+    assert [t["role"] for t in side["turns"]] == ["clinician", "patient", "patient", "other", "clinician"]
+
+
 # --- one consultation through the pipeline, with a transcriber that hears every word -------------------
 
 
