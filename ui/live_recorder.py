@@ -70,6 +70,10 @@ class _LiveSession:
         if self.captioner is not None:
             self.captioner.stop()
 
+    def has_finished(self) -> bool:
+        with self.lock:
+            return bool(self.finished)
+
     def take_finished(self) -> list[LiveRecording]:
         """Recordings that ended, each handed out once (so a rerun never submits twice)."""
         with self.lock:
@@ -79,6 +83,10 @@ class _LiveSession:
 
 @st.fragment(run_every=1.0)
 def _live_panel(session: _LiveSession) -> None:
+    if session.has_finished():
+        # The track ended (Stop, or the connection went) while the page still draws the recorder: the page's
+        # full run submits the recording, whatever state the component reported last.
+        st.rerun(scope="app")
     recording, captioner = session.current, session.captioner
     if recording is None:
         st.caption("Connecting to the microphone…")
@@ -141,14 +149,23 @@ def live_recorder(
         sink_audio_track=sink,
         translations={"start": "Start live recording", "stop": "Stop and create draft"},
     )
-    if ctx.state.playing or ctx.state.signalling:
+    connected = ctx.state.playing or ctx.state.signalling
+    if not connected:
+        deadline = time.monotonic() + _STOP_WAIT_S
+        while session.current is not None and time.monotonic() < deadline:
+            time.sleep(0.05)  # Stop was pressed: the last frames and the track's end are on their way
+        if session.current is not None:
+            session.on_ended()  # the connection vanished without an end event
+    # A recording whose track ended is submitted by the first full run that sees it, even one where the
+    # component still reports the connection: the end of the audio, not the widget's last value, decides.
+    _submit_finished(session, on_stop, is_silent)
+    if connected:
         _live_panel(session)
-        return
-    deadline = time.monotonic() + _STOP_WAIT_S
-    while session.current is not None and time.monotonic() < deadline:
-        time.sleep(0.05)  # Stop was pressed: the last frames and the track's end are on their way
-    if session.current is not None:
-        session.on_ended()  # the connection vanished without an end event
+
+
+def _submit_finished(
+    session: _LiveSession, on_stop: Callable[[bytes], None], is_silent: Callable[[NDArray[np.float32]], bool] | None
+) -> None:
     for recording in session.take_finished():
         if recording.duration_s < _TOO_SHORT_S:
             continue
