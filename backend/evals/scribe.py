@@ -270,7 +270,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--section", help="with --mts: only this section's rows (e.g. MEDICATIONS)")
     parser.add_argument("--n", type=int, default=8, help="how many consultations (N rows from --first)")
     parser.add_argument("--first", type=int, default=0, help="the first row to take (0: the first N rows)")
-    parser.add_argument("--audio-dir", type=Path, required=True, help="where aci_NN.wav + aci_NN.json are (made)")
+    parser.add_argument("--audio-dir", type=Path, required=True, help="where aci_NN / mts_NNN .wav + .json are (made)")
     parser.add_argument("--model", help="Whisper model folder (default: COPILOT_WHISPER_MODEL or provisioned)")
 
 
@@ -337,6 +337,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from backend.domain.drafting import draft_note
 
+    if args.section and not args.mts:
+        raise SystemExit("--section chooses MTS-Dialog rows: give it with --mts, not --aci")
     csv_path = args.aci or args.mts
     first = getattr(args, "first", 0)
     wavs = synthesise(csv_path, args.audio_dir, args.n, first=first, mts_section=args.section, mts=bool(args.mts))

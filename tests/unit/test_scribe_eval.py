@@ -171,6 +171,18 @@ def test_an_mts_dialogue_is_spoken_with_aci_tags_against_its_section_text(tmp_pa
     assert [t["role"] for t in side["turns"]] == ["clinician", "patient", "patient", "other", "clinician"]
 
 
+def test_a_section_is_refused_with_aci_bench_rows_before_anything_is_spoken(tmp_path: Path) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    scribe.add_arguments(parser)
+    aci = write_aci(tmp_path / "valid.csv", [(DIALOGUE, NOTE)])
+    args = parser.parse_args(["--aci", str(aci), "--section", "MEDICATIONS", "--audio-dir", str(tmp_path / "a")])
+    with pytest.raises(SystemExit, match=r"--section .* --mts"):
+        scribe.run(args)
+    assert not (tmp_path / "a").exists()
+
+
 # --- one consultation through the pipeline, with a transcriber that hears every word -------------------
 
 
