@@ -245,6 +245,40 @@ def test_a_clip_with_no_pause_to_cut_keeps_the_reading_with_more_plausible_words
     assert [p.text for p in pieces] == [ASKED, ANSWERED, "So what"]
 
 
+def test_the_drug_list_read_out_over_speech_is_decoded_again_and_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MTS-Dialog: where the patient answered, the prompted reading wrote part of the prompt's list. The halves
+    # read it out too; without the prompt the answer is heard.
+    listed = {"hotwords": "Medicines: atorvastatin, ciprofloxacin, cetirizine, metoprolol."}
+    readout = _timed("Well, cetirizine, metoprolol, atorvastatin, cetirizine, metoprolol, I think.", 10.8, 1.1)
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [_Said(0.2, 9.8, ASKED), readout],
+            (10.2, True): [_Said(0.0, 9.6, ASKED)],
+            (9.8, True): [_timed(readout.text, 0.4, 1.1)],
+            (9.8, False): [_Said(0.4, 9.6, ANSWERED)],
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, listed)
+    assert [p.text for p in pieces] == [ASKED, ANSWERED]
+
+
+def test_a_readout_no_reading_escapes_keeps_only_the_words_around_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = {"hotwords": "Medicines: atorvastatin, ciprofloxacin, cetirizine, metoprolol."}
+    readout = _timed("Well, cetirizine, metoprolol, atorvastatin, cetirizine, I think so.", 0.4, 1.1)
+    looping = _Said(0.4, 9.6, "So so so so so so so so.")
+    model = ScriptedWhisper(
+        {
+            (20.0, True): [_Said(0.2, 9.8, ASKED), _timed(readout.text, 10.8, 1.1)],
+            (10.2, True): [_Said(0.0, 9.6, ASKED)],
+            (9.8, True): [readout],
+            (9.8, False): [looping],  # the reading without the prompt loops as a whole: nothing of it is kept
+        }
+    )
+    pieces = _transcriber(monkeypatch, model).decode_clip(PLAN, (0.0, 20.0), OPTIONS, listed)
+    assert [p.text for p in pieces] == [ASKED, "Well, I think so."]
+    assert not any(name in p.text.lower() for p in pieces for name in ("cetirizine", "metoprolol", "atorvastatin"))
+
+
 # 20 s in four stretches: the longest pause in the middle, shorter ones inside each half
 PLAN4 = SpeechPlan(
     np.zeros(20 * SAMPLE_RATE, dtype=np.float32),

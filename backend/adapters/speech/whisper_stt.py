@@ -34,6 +34,7 @@ from backend.adapters.speech.whisper_plan import (
     plan_speech,
     split_at_longest_pause,
 )
+from backend.adapters.speech.whisper_readout import prompt_names, readout_words
 from backend.adapters.speech.whisper_repetition import MAX_WORD_SECONDS, repetition_problem, without_loops
 from backend.domain.errors import CopilotError, ProviderUnavailable
 from backend.domain.models import Segment, Word
@@ -65,6 +66,7 @@ DEFAULT_PATIENCE = 1.0
 # (``transcribe_partial``) and a span of the drug-name second pass are one decode each: on 2 cores they now run on
 # one thread; a caption beside a batch job waits only until one of the two clips being decoded ends.
 DEFAULT_PARALLEL = 2
+_PROMPT_HEAD = "Medicines: "
 _PROMPT_MAX_CHARS = 500  # ~220 Whisper tokens for a list of drug names (the current list: 451 chars, 198 tokens)
 PromptMode = Literal["initial", "hotwords", "none"]
 DEFAULT_PROMPT_MODE: PromptMode = "hotwords"
@@ -114,11 +116,15 @@ _SPLIT_AGAIN_S = 10.0
 
 
 @lru_cache(maxsize=1)
-def drug_prompt() -> str:
-    """The spelling hint built from ``backend/data/drug_prompt.txt`` (one name per line)."""
+def drug_prompt_names() -> list[str]:
+    """The names of ``backend/data/drug_prompt.txt`` (one per line), in its order."""
     text = resources.files("backend.data").joinpath("drug_prompt.txt").read_text(encoding="utf-8")
-    names = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    prompt = "Medicines: " + ", ".join(names) + "."
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def drug_prompt() -> str:
+    """The spelling hint built from ``backend/data/drug_prompt.txt``."""
+    prompt = _PROMPT_HEAD + ", ".join(drug_prompt_names()) + "."
     if len(prompt) > _PROMPT_MAX_CHARS:
         # Whisper keeps only the last ~223 prompt tokens: the first names would silently be dropped.
         log.warning("drug prompt has %d characters; keep it under %d", len(prompt), _PROMPT_MAX_CHARS)
@@ -163,34 +169,57 @@ def _load_model(model: str, threads: int, compute_type: str, workers: int = 1) -
         return _MODELS[key]
 
 
-def _plausible(pieces: list[Piece], clip: tuple[float, float]) -> list[Piece]:
-    """A reading without its impossible segments; a segment that loops keeps the words around its loop."""
+def _plausible(pieces: list[Piece], clip: tuple[float, float], names: tuple[str, ...] = ()) -> list[Piece]:
+    """A reading without its impossible segments; a segment that loops, or reads the prompt's ``names`` out,
+    keeps the words around its loop or readout."""
     kept = []
     for piece in pieces:
-        if repetition_problem(piece.text, piece.end - piece.start) not in ("loop", "too long"):
+        looping = repetition_problem(piece.text, piece.end - piece.start) in ("loop", "too long")
+        readout = _readout(piece, names)
+        if not looping and not readout:
             kept.append(piece)
-        elif (rest := _without_loops(piece)) is not None:
-            log.info("whisper: loop left out of clip %.1f-%.1f s, %d words around it kept", *clip, len(rest.words))
+        elif (rest := _without_loops(piece, readout)) is not None:
+            log.info("whisper: %s left out of clip %.1f-%.1f s, %d words around it kept",
+                     "loop" if looping else "prompt readout", *clip, len(rest.words))  # fmt: skip
             kept.append(rest)
     return kept
+
+
+def _readout(piece: Piece, names: tuple[str, ...]) -> set[int]:
+    """Indices of the piece's words that read the prompt out (of its text's words when it has no timings)."""
+    if not names:
+        return set()
+    return readout_words([w[2] for w in piece.words] if piece.words else piece.text.split(), names)
+
+
+@lru_cache(maxsize=4)
+def _names_of(prompt_text: str) -> tuple[str, ...]:
+    """The drug names of a prompt :func:`drug_prompt` made ("Medicines: a, b." -> ("a", "b")); other text has none."""
+    if not prompt_text.startswith(_PROMPT_HEAD):
+        return ()
+    return prompt_names(prompt_text.removeprefix(_PROMPT_HEAD).rstrip(".").split(","))
 
 
 def _word_count(pieces: list[Piece]) -> int:
     return sum(len(p.words) or len(p.text.split()) for p in pieces)
 
 
-def _without_loops(piece: Piece) -> Piece | None:
-    """A looping piece without its loops, when the words around them make a plausible piece (else None).
+def _without_loops(piece: Piece, readout: set[int] | None = None) -> Piece | None:
+    """A looping piece without its loops (and the ``readout`` words' indices), when the words around them make
+    a plausible piece (else None).
 
     Without it, one loop in a 12 s segment ("an echocardiogram" heard as "a record, a record, ...") dropped the
     whole segment, and with it "I do want to add Aldactone 12.5 milligrams daily" said before the loop.
     """
-    keep = without_loops([w[2] for w in piece.words]) if piece.words else []
+    keep = [k for k in without_loops([w[2] for w in piece.words]) if k not in (readout or ())] if piece.words else []
     if not keep:
         return None
     words = tuple(piece.words[k] for k in keep)
     text = " ".join(w[2] for w in words)
-    if repetition_problem(text, words[-1][1] - words[0][0]) is not None:
+    # The kept words' speaking rate leaves out the time of the words dropped between them.
+    kept = set(keep)
+    dropped = sum(e - s for k, (s, e, _) in enumerate(piece.words) if k not in kept and keep[0] < k < keep[-1])
+    if repetition_problem(text, words[-1][1] - words[0][0] - dropped) is not None:
         return None
     return Piece(words[0][0], words[-1][1], text, words)
 
@@ -307,8 +336,12 @@ class WhisperTranscriber:
             pieces += self._decode(plan, (read_to, hi), options, prompt)
         return pieces
 
-    def _problem(self, plan: SpeechPlan, clip: tuple[float, float], pieces: list[Piece]) -> str | None:
+    def _problem(
+        self, plan: SpeechPlan, clip: tuple[float, float], pieces: list[Piece], names: tuple[str, ...] = ()
+    ) -> str | None:
         for piece in pieces:
+            if _readout(piece, names):
+                return "prompt read out"
             problem = repetition_problem(piece.text, piece.end - piece.start)
             if problem in ("loop", "too long"):  # "too short" is judged on the whole clip's speech
                 return problem
@@ -330,11 +363,13 @@ class WhisperTranscriber:
         a change of context); a half of 10 s or more still wrong is cut once more (speech that really repeats
         itself, a question asked again and again, shows fewer repeats in a shorter piece); a piece still wrong
         is decoded without the prompt; if that is wrong too, of the two readings without their impossible
-        segments (a looping one keeps the words around its loop) the one keeping more words is taken.
+        segments (a looping one keeps the words around its loop, the prompted one drops its drug names read
+        out) the one keeping more words is taken.
         ``splits`` is how many cuts made this clip.
         """
+        names = _names_of(str(prompt.get("hotwords") or prompt.get("initial_prompt") or ""))
         pieces = self._decode(plan, clip, options, prompt)
-        problem = self._problem(plan, clip, pieces)
+        problem = self._problem(plan, clip, pieces, names)
         if problem is None:
             return pieces
         log.info("whisper: %s in clip %.1f-%.1f s; decoding it again", problem, *clip)
@@ -342,17 +377,17 @@ class WhisperTranscriber:
         halves = split_at_longest_pause(plan.regions, clip) if may_split else None
         if halves:
             return [p for half in halves for p in self.decode_clip(plan, half, options, prompt, splits + 1)]
-        readings = [pieces]
+        readings = [_plausible(pieces, clip, names)]  # its readout words (of the prompt it had) left out too
         if prompt:
             plain = self._decode(plan, clip, options, {})
             if self._problem(plan, clip, plain) is None:
                 return plain
-            readings.append(plain)
+            readings.append(_plausible(plain, clip))
         # No reading is right as a whole: each keeps its plausible segments (a looping one only the words around
         # its loop), and the reading that keeps the most words wins (the first on a tie). A 29 s clip with no
         # pause to cut at, whose first reading looped as a whole, was dropped entire while the reading without
         # the prompt had four good segments and one loop.
-        return max((_plausible(r, clip) for r in readings), key=_word_count)
+        return max(readings, key=_word_count)
 
     def transcribe(self, samples: NDArray[np.float32], language: str | None = None) -> list[Segment]:
         """Transcribe 16 kHz mono float32 audio; silence gives ``[]`` (the VAD finds no speech).
