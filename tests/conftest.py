@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import backend  # noqa: F401  first: numpy's kernels are capped before any test module imports numpy
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("COPILOT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 ARTIFACTS = ROOT / "test-artifacts"

@@ -31,3 +31,19 @@ def test_cpu_flags_come_from_the_flags_line(tmp_path: Path) -> None:
     info.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\nbugs\t: none\n")
     assert cpu_flags(info) == frozenset({"fpu", "sse2", "avx", "avx2", "fma"})
     assert cpu_flags(tmp_path / "missing") == frozenset()
+
+
+def test_numpy_is_capped_at_avx2_once_the_backend_is_imported_and_never_after_numpy() -> None:
+    import subprocess
+    import sys
+
+    from backend.simd import NUMPY_SWITCH, cap_numpy
+
+    probe = "import backend, numpy; from backend.simd import numpy_kernels_beyond_avx2 as k; print(k())"
+    env = {k: v for k, v in __import__("os").environ.items() if k != NUMPY_SWITCH}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"  # on an AVX-512 machine too: the same kernels as on an AVX2-only one
+    late: dict[str, str] = {}
+    assert cap_numpy(late, {"numpy": object()}) is False and late == {}  # too late to change numpy's choice
+    chosen = {NUMPY_SWITCH: "AVX512_SPR"}
+    assert cap_numpy(chosen, {}) is True and chosen == {NUMPY_SWITCH: "AVX512_SPR"}  # someone's own choice stays

@@ -8,7 +8,8 @@ kernels at AVX ("I wake up at some times") or only oneDNN's ("Not too bad") chan
 native AVX2 path ("That too bad ... at night sometimes"). A transcript that depends on the machine cannot be
 reproduced by a clinic's second laptop or by the test suite.
 
-So before CTranslate2 is first loaded, both libraries are told to use AVX2 and oneDNN (every x86 processor
+numpy, which computes Whisper's input, is capped the same way when the ``backend`` package is imported
+(``backend.simd``). So before CTranslate2 is first loaded, both libraries are told to use AVX2 and oneDNN (every x86 processor
 made since about 2015 has AVX2 and FMA). Env variables are the libraries' documented switches and are read
 once, when their dispatch first runs: :func:`pin_numerics` must run before the first ``faster_whisper``
 import, which is why every lazy import of it in this package calls it first. On a processor without AVX2
@@ -23,6 +24,8 @@ import platform
 from collections.abc import Callable, MutableMapping
 from functools import lru_cache
 from pathlib import Path
+
+from backend.simd import NUMPY_BEYOND_AVX2, NUMPY_SWITCH, numpy_kernels_beyond_avx2
 
 log = logging.getLogger(__name__)
 
@@ -73,4 +76,14 @@ def pin_numerics(
             _noted.add(reason)
         return reason
     env.update(PINNED)
+    late = numpy_kernels_beyond_avx2()
+    if late and "numpy" not in _noted:
+        log.warning(
+            "numpy was imported before the backend package and uses %s kernels: Whisper's input may differ from "
+            "other machines' (start the process with %s=%r)",
+            "/".join(late),
+            NUMPY_SWITCH,
+            NUMPY_BEYOND_AVX2,
+        )
+        _noted.add("numpy")
     return None
