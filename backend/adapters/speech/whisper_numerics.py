@@ -9,8 +9,8 @@ native AVX2 path ("That too bad ... at night sometimes"). A transcript that depe
 reproduced by a clinic's second laptop or by the test suite.
 
 numpy, which computes Whisper's input, is capped the same way when the ``backend`` package is imported
-(``backend.simd``). So before CTranslate2 is first loaded, both libraries are told to use AVX2 and oneDNN (every x86 processor
-made since about 2015 has AVX2 and FMA). Env variables are the libraries' documented switches and are read
+(``backend.simd``). So before CTranslate2 is first loaded, both libraries are told to use AVX2 and oneDNN
+(every x86 processor made since about 2015 has AVX2 and FMA). Env variables are the libraries' documented switches and are read
 once, when their dispatch first runs: :func:`pin_numerics` must run before the first ``faster_whisper``
 import, which is why every lazy import of it in this package calls it first. On a processor without AVX2
 (or not x86), nothing is pinned and the reason is logged.

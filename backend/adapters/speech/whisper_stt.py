@@ -115,13 +115,13 @@ _SPLIT_AGAIN_S = 10.0
 #   trained on padded 30 s windows; not tried for accuracy.
 
 
-@lru_cache(maxsize=1)
-def drug_prompt_names() -> list[str]:
+def drug_prompt_names() -> tuple[str, ...]:
     """The names of ``backend/data/drug_prompt.txt`` (one per line), in its order."""
     text = resources.files("backend.data").joinpath("drug_prompt.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
+@lru_cache(maxsize=1)
 def drug_prompt() -> str:
     """The spelling hint built from ``backend/data/drug_prompt.txt``."""
     prompt = _PROMPT_HEAD + ", ".join(drug_prompt_names()) + "."
