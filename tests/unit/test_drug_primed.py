@@ -1,9 +1,9 @@
-"""Brands of the hot-word list that the first pass wrote are heard again before they are drafted (no whisper)."""
+"""Names of the hot-word list that the first pass wrote are heard again before they are drafted (no whisper)."""
 
 from __future__ import annotations
 
 from backend.domain.drafting import draft_note
-from backend.domain.medications.primed import find_primed, prompt_brands
+from backend.domain.medications.primed import MAX_PRIMED, find_primed, prompt_names
 from backend.domain.medications.recovery import UNCLEAR
 from backend.domain.medications.second_pass import second_pass
 from backend.domain.models import Segment, Word
@@ -26,12 +26,48 @@ def _saying(text: str):  # type: ignore[no-untyped-def]
     return decode, calls
 
 
-def test_only_brands_of_the_hot_word_list_are_checked() -> None:
-    brands = prompt_brands()
-    assert brands["pantocid"] == "pantoprazole" and "dolo" in brands
-    assert "metformin" not in brands  # a generic of the list: Whisper knows it
-    segs = [_segment("I take Pantocid every morning, and metformin.", 0), _segment("no pills at all.", 1, 30.0)]
-    assert [(w.segment_id, w.heard) for w in find_primed(segs)] == [(0, "Pantocid")]
+def test_brands_and_generics_of_the_hot_word_list_are_checked() -> None:
+    names = prompt_names()
+    assert names["pantocid"] == ("pantoprazole", True) and names["dolo"] == ("paracetamol", True)
+    assert names["metformin"] == ("metformin", False)
+    assert "ibuprofen" not in names  # not on the list: Whisper was not primed with it
+    segs = [_segment("I take Pantocid every morning, and metformin.", 0), _segment("and ibuprofen.", 1, 30.0)]
+    assert [(w.segment_id, w.heard) for w in find_primed(segs)] == [(0, "Pantocid"), (0, "metformin")]
+
+
+def test_past_the_limit_brands_are_heard_again_before_generics() -> None:
+    generics = ", ".join(["metformin"] * MAX_PRIMED)
+    segs = [_segment(f"I take {generics}.", 0), _segment("and Pantocid.", 1, 30.0)]
+    primed = find_primed(segs)
+    assert len(primed) == MAX_PRIMED
+    assert [w.heard for w in primed] == ["metformin"] * (MAX_PRIMED - 1) + ["Pantocid"]  # still in time order
+
+
+def test_a_generic_written_over_other_words_is_not_drafted() -> None:
+    # MTS-Dialog: a closing "Great!" came out "Ciprofloxacin, rate." from a first pass primed with the list
+    seg = _segment("Ciprofloxacin, rate.")
+    answers = iter(["Ciprofloxacin, ciprofloxacin, ciprofloxacin, pyridoxine, pyridoxine.", "Great."])
+    calls: list[str] = []
+
+    def decode(start: float, end: float, hot: str) -> str:
+        calls.append(hot)
+        return next(answers)
+
+    (found,) = second_pass([seg], decode, duration=40.0)
+    assert (found.heard, found.drug) == ("Ciprofloxacin", UNCLEAR)
+    assert len(calls) == 2  # the first listen read its names out: heard once more, with fewer names
+    assert "ciprofloxacin" in calls[1]  # the name itself was offered: a name truly said is heard again
+    result = draft_transcript([seg], draft_note, [found])
+    assert result.content.medications == []
+    assert result.segments[0].text == seg.text
+
+
+def test_a_generic_heard_again_stands() -> None:
+    seg = _segment("continue the metformin 500 mg twice a day.")
+    decode, _ = _saying("continue the metformin 500 mg twice a day")
+    assert second_pass([seg], decode, duration=20.0) == []
+    (med,) = draft_transcript([seg], draft_note).content.medications
+    assert med.name.lower() == "metformin"
 
 
 def test_a_brand_heard_again_stands() -> None:

@@ -9,6 +9,7 @@ from backend.domain.medications.second_pass import (
     accept,
     candidates,
     find_stretches,
+    is_hallucinated,
     offered_spelling,
     second_pass,
     word_room,
@@ -83,6 +84,11 @@ def test_a_decode_that_reads_out_a_list_or_holds_too_many_words_is_refused() -> 
     said = "so tramadol, 50 milligrams, every six hours"
     assert accept(stretch, said, offered, room=8) is not None
     assert accept(stretch, said + " and then we will see you again in two weeks okay", offered, room=8) is None
+    # The offered names in a run with nothing between them, one coming back, even when the recording names it.
+    readout = "so tramadol, tramadol, tramadol, 50 milligrams"
+    assert accept(stretch, readout, offered, frozenset({"tramadol"}), room=8) is None
+    assert is_hallucinated(readout, frozenset({"tramadol"}), room=8, offered=offered)
+    assert not is_hallucinated(readout, frozenset({"tramadol"}), room=8)  # without the names, only the count
 
 
 def test_a_decoded_word_one_letter_off_an_offered_name_is_that_name() -> None:
@@ -359,3 +365,18 @@ def test_a_word_that_names_a_medicine_class_is_what_was_said() -> None:
         _segment("continue with your simvastin 20 milligrams", 2, 60.0),  # a misheard name in the same slot
     ]
     assert [(s.segment_id, s.heard) for s in find_stretches(segs)] == [(2, "simvastin")]
+
+
+def test_a_drug_the_second_listen_found_is_one_the_recording_names_for_later_stretches() -> None:
+    # ACI-Bench: "continue on the project 20 milligrams" was Prozac; later "a refill of product, 20 milligrams"
+    # was Prozac again, and its listen named Pradaxa, which sounds no closer: it is not a new drug.
+    first = _segment("let's continue on the project 20 milligrams a day.", 0, 10.0)
+    later = _segment("order a refill of product, 20 milligrams daily.", 1, 40.0)
+
+    def decode(start: float, end: float, hot: str) -> str:
+        return "continue on the Prozac, 20 milligrams" if start < 30 else "a refill of Pradaxa, 20 milligrams"
+
+    found = second_pass([first, later], decode, duration=60.0)
+    assert [(r.segment_id, r.heard, r.drug) for r in found] == [(0, "project", "fluoxetine")]
+    alone = second_pass([later], decode, duration=60.0)  # without the earlier one, Pradaxa is what was heard
+    assert [(r.heard, r.drug) for r in alone] == [("product", "dabigatran")]

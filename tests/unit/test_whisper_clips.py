@@ -14,9 +14,10 @@ from numpy.typing import NDArray
 
 from backend.adapters.speech import whisper_stt
 from backend.adapters.speech.whisper_plan import SAMPLE_RATE, SpeechPlan, pack_clips, split_at_longest_pause
-from backend.adapters.speech.whisper_repetition import is_loop, repetition_problem, without_loops, words_of
+from backend.adapters.speech.whisper_repetition import is_loop, repetition_problem, without_loops
 from backend.adapters.speech.whisper_stt import WhisperTranscriber
 from backend.domain.errors import ProviderUnavailable
+from backend.domain.prompt_readout import words_of
 
 
 def _turns(n: int, sentence: float = 2.5, breath: float = 0.25, turn_gap: float = 1.0) -> list[tuple[float, float]]:

@@ -8,9 +8,10 @@ deterministically; these checks, on plain text and seconds, decide when.
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Iterator, Sequence
+
+from backend.domain.prompt_readout import words_of
 
 # Whisper's own threshold: text that gzip shrinks more than 2.4 times is a loop, not speech.
 COMPRESSION_RATIO_MAX = 2.4
@@ -32,13 +33,6 @@ _SHORT_MIN_SECONDS = 5.0
 # No word takes 2.5 s of speech to say (the longest in 8 espeak-ng consultations: under 2 s). Whisper's word
 # alignment stretches the word before a skipped passage over it ("you" from 219.6 to 235.4 s).
 MAX_WORD_SECONDS = 2.5
-
-_WORD = re.compile(r"[\w'-]+")
-
-
-def words_of(text: str) -> list[str]:
-    """Lower-case words without punctuation ("Ciprofloxacin, ciprofloxacin." -> two equal words)."""
-    return [w.lower() for w in _WORD.findall(text)]
 
 
 def compression_ratio(text: str) -> float:

@@ -34,10 +34,10 @@ from backend.adapters.speech.whisper_plan import (
     plan_speech,
     split_at_longest_pause,
 )
-from backend.adapters.speech.whisper_readout import prompt_names, readout_words
 from backend.adapters.speech.whisper_repetition import MAX_WORD_SECONDS, repetition_problem, without_loops
 from backend.domain.errors import CopilotError, ProviderUnavailable
 from backend.domain.models import Segment, Word
+from backend.domain.prompt_readout import prompt_names, readout_words
 from backend.ports import Transcriber
 
 log = logging.getLogger(__name__)

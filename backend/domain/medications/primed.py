@@ -1,16 +1,21 @@
-"""Brand names the recogniser was primed with, heard again before they are drafted.
+"""Names the recogniser was primed with, heard again before they are drafted.
 
-The first pass hears every clip with the hot-word list of ``backend/data/drug_prompt.txt``. Its brands are names
-Whisper has rarely heard, and being primed with them it also writes them where something else was said: on US
-speech "history of eczema" came out "Ecosprin", "Pepcid" came out "Pantocid", "but I don't" came out "Budecort".
-So each brand of that list that the first pass wrote is decoded once more on its own few seconds, with only the
-drug names that sound nearest to it (the brand itself among them, so a brand truly said is heard again):
+The first pass hears every clip with the hot-word list of ``backend/data/drug_prompt.txt``. Being primed with
+those names, Whisper also writes them where something else was said. Its brands are names it has rarely heard: on
+US speech "history of eczema" came out "Ecosprin", "Pepcid" came out "Pantocid", "but I don't" came out
+"Budecort". Its generics are pulled onto other words too: a closing "Great!" came out "Ciprofloxacin, rate.", and
+"cephalexin" in a list of tried drugs came out "cetirizine" (MTS-Dialog). So each name of that list that the first
+pass wrote is decoded once more on its own few seconds, with only the drug names that sound nearest to it (the
+name itself among them, so a name truly said is heard again):
 
-- the short listen names the brand again: it stands, as the first pass drafted it;
+- the short listen names it again: it stands, as the first pass drafted it;
 - it names one other of the offered drugs instead ("Pepcid"): that drug is recovered, unverified, heard as the
   first-pass word;
 - it names no drug (or several): the name is not known; the draft reads "(unclear)" there and lists nothing;
 - it reads out its prompt both times (a list of names, more words than fit): nothing is changed.
+
+When a recording has more such words than :data:`MAX_PRIMED`, brands are heard again first (they are pulled
+onto other words most often), then generics, each in time order.
 
 The transcript always keeps what was first heard; what was decided is kept as a recovery (``heard`` -> drug or
 "(unclear)") in the note's provenance, so a reviewer sees both readings.
@@ -47,26 +52,24 @@ class PrimedWord:
 
 
 @cache
-def prompt_brands() -> dict[str, str]:
-    """Brands of the hot-word list (``drug_prompt.txt``), by the letters of their first word, with their generic.
-
-    A generic of that list is left out: Whisper knows those names, and they are not pulled onto other words.
-    """
-    out: dict[str, str] = {}
+def prompt_names() -> dict[str, tuple[str, bool]]:
+    """Names of the hot-word list (``drug_prompt.txt``) by the letters of their first word: their generic, and
+    whether the name is a brand (spelt otherwise than its generic)."""
+    out: dict[str, tuple[str, bool]] = {}
     text = (DATA_DIR / "drug_prompt.txt").read_text(encoding="utf-8")
     for line in text.splitlines():
         name = line.split("#", 1)[0].strip()
         match = (exact_lookup(name) or exact_lookup(name.split()[0])) if name else None  # "Dolo 650": Dolo
-        if match is None or _letters(match.generic) == _letters(name):
-            continue
-        out[_letters(name.split()[0])] = match.generic
+        if match is not None:
+            out[_letters(name.split()[0])] = (match.generic, _letters(match.generic) != _letters(name))
     return out
 
 
 def find_primed(segments: Sequence[Segment]) -> list[PrimedWord]:
-    """First-pass words that spell a brand of the hot-word list (at most :data:`MAX_PRIMED`, in time order)."""
-    brands = prompt_brands()
-    out: list[PrimedWord] = []
+    """First-pass words that spell a name of the hot-word list, in time order: at most :data:`MAX_PRIMED`,
+    brands before generics when there are more."""
+    names = prompt_names()
+    found: list[tuple[bool, PrimedWord]] = []
     for seg in segments:
         pos = 0
         for w in seg.words:
@@ -75,10 +78,11 @@ def find_primed(segments: Sequence[Segment]) -> list[PrimedWord]:
             if at < 0:
                 continue
             pos = at + len(word)
-            generic = brands.get(_letters(word))
-            if generic is not None:
-                out.append(PrimedWord(seg.id, word, at, at + len(word), w.start, w.end, generic))
-    return out[:MAX_PRIMED]
+            named = names.get(_letters(word))
+            if named is not None:
+                found.append((named[1], PrimedWord(seg.id, word, at, at + len(word), w.start, w.end, named[0])))
+    kept = sorted(range(len(found)), key=lambda k: (not found[k][0], k))[:MAX_PRIMED]
+    return [found[k][1] for k in sorted(kept)]
 
 
 def named_generics(text: str) -> set[str]:

@@ -36,6 +36,7 @@ from backend.domain.medications.recovery import (
     recover_drug_names,
 )
 from backend.domain.models import Segment
+from backend.domain.prompt_readout import prompt_names, readout_words
 
 MAX_STRETCHES = 8  # decodes per recording: each costs about one 30 s Whisper window (~1-2 CPU-s)
 N_CANDIDATES = 12  # names in the biased prompt: short, so each one weighs
@@ -273,10 +274,16 @@ def word_room(segments: Sequence[Segment], start: float, end: float) -> int:
     return min(by_rate, MAX_WORDS_FACTOR * heard + MAX_WORDS_SLACK) if heard else by_rate
 
 
-def is_hallucinated(biased_text: str, known: frozenset[str], room: int | None = None) -> bool:
-    """True when a biased decode cannot be what was said: the prompt read back ("Medicines: ..."), more words
-    than ``room``, or a list of drugs (:data:`LIST_NAMES` or more) the recording does not name elsewhere."""
+def is_hallucinated(
+    biased_text: str, known: frozenset[str], room: int | None = None, offered: Sequence[str] = ()
+) -> bool:
+    """True when a biased decode cannot be what was said: the prompt read back ("Medicines: ...", or its
+    ``offered`` names in a run with nothing between them, one coming back or in the prompt's order:
+    ``backend.domain.prompt_readout``), more words than ``room``, or a list of drugs (:data:`LIST_NAMES` or more)
+    the recording does not name elsewhere."""
     if "medicines" in biased_text.lower():
+        return True
+    if offered and readout_words(biased_text.split(), prompt_names(offered)):
         return True
     if room is not None and len(_TOKEN.findall(biased_text)) > room:
         return True
@@ -327,7 +334,7 @@ def accept(
     recording already names; a new drug that sounds no closer than one of them is not taken (the stretch is
     most likely the drug already talked about: "product" for Prozac, not Pradaxa).
     """
-    if is_hallucinated(biased_text, known, room):
+    if is_hallucinated(biased_text, known, room, offered):
         return None
     spelled = {n.lower(): n for n in offered}
     generic = {d.name.lower(): d.generic for d in _drugs()}
@@ -391,7 +398,7 @@ def _listen(
         offered = candidates(heard, n)
         lo, hi = max(0.0, stretch.t_start - pad), min(duration, stretch.t_end + pad)
         text, room = decode(lo, hi, "Medicines: " + ", ".join(offered) + "."), word_room(segments, lo, hi)
-        if not is_hallucinated(text, known, room):
+        if not is_hallucinated(text, known, room, offered):
             return accept(stretch, text, offered, known, room)
     return None
 
@@ -399,13 +406,13 @@ def _listen(
 def _recheck(
     word: PrimedWord, segments: Sequence[Segment], decode: Decode, duration: float, known: frozenset[str]
 ) -> Recovery | None:
-    """A brand of the hot-word list heard again with only its nearest names (``backend.domain.medications.primed``);
+    """A name of the hot-word list heard again with only its nearest names (``backend.domain.medications.primed``);
     None when it stands or when both listens read out their prompt (nothing can be told then)."""
     for n, pad in ((N_CANDIDATES, PAD_SECONDS), (RETRY_CANDIDATES, RETRY_PAD_SECONDS)):
         offered = candidates(word.heard, n)
         lo, hi = max(0.0, word.t_start - pad), min(duration, word.t_end + pad)
         text, room = decode(lo, hi, "Medicines: " + ", ".join(offered) + "."), word_room(segments, lo, hi)
-        if not is_hallucinated(text, known, room):
+        if not is_hallucinated(text, known, room, offered):
             return verdict(word, text, offered)
     return None
 
@@ -413,7 +420,7 @@ def _recheck(
 def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) -> list[Recovery]:
     """Decode each stretch again with its nearest drug names as hot words; the drugs found, as recoveries.
 
-    Brands of the first pass's hot-word list that it wrote are heard again too (:func:`_recheck`): one the
+    Names of the first pass's hot-word list that it wrote are heard again too (:func:`_recheck`): one the
     short listen does not hear again comes back as the drug it heard instead, or as "(unclear)".
 
     Args:
@@ -430,6 +437,9 @@ def second_pass(segments: Sequence[Segment], decode: Decode, duration: float) ->
             r.segment_id == got.segment_id and r.start < got.end and got.start < r.end for r in out
         ):
             out.append(got)
+            # A drug heard here is one the recording names: a later stretch that sounds as much like it is that
+            # drug again, not a new one ("project" heard as Prozac, then "product": not Pradaxa).
+            known |= {got.drug}
     for word in find_primed(segments):
         got = _recheck(word, segments, decode, duration, known)
         if got is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.adapters.speech.whisper_readout import prompt_names, readout_words
+from backend.domain.prompt_readout import prompt_names, readout_words
 
 
 def _words(text: str) -> list[str]:

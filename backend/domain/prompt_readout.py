@@ -12,11 +12,16 @@ or whose names follow the list's own order, is taken as the prompt read out.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 
-from backend.adapters.speech.whisper_repetition import words_of
-
 READOUT_MIN_NAMES = 3
+_WORD = re.compile(r"[\w'-]+")
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words without punctuation ("Ciprofloxacin, ciprofloxacin." -> two equal words)."""
+    return [w.lower() for w in _WORD.findall(text)]
 
 
 def prompt_names(names: Sequence[str]) -> tuple[str, ...]:
