@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.domain.drafting import draft_note
-from backend.domain.medications.primed import MAX_PRIMED, find_primed, prompt_names
+from backend.domain.medications.primed import MAX_PRIMED, find_primed, hint_names
 from backend.domain.medications.recovery import UNCLEAR
 from backend.domain.medications.second_pass import second_pass
 from backend.domain.models import Segment, Word
@@ -27,7 +27,7 @@ def _saying(text: str):  # type: ignore[no-untyped-def]
 
 
 def test_brands_and_generics_of_the_hot_word_list_are_checked() -> None:
-    names = prompt_names()
+    names = hint_names()
     assert names["pantocid"] == ("pantoprazole", True) and names["dolo"] == ("paracetamol", True)
     assert names["metformin"] == ("metformin", False)
     assert "ibuprofen" not in names  # not on the list: Whisper was not primed with it

@@ -52,7 +52,7 @@ class PrimedWord:
 
 
 @cache
-def prompt_names() -> dict[str, tuple[str, bool]]:
+def hint_names() -> dict[str, tuple[str, bool]]:
     """Names of the hot-word list (``drug_prompt.txt``) by the letters of their first word: their generic, and
     whether the name is a brand (spelt otherwise than its generic)."""
     out: dict[str, tuple[str, bool]] = {}
@@ -68,7 +68,7 @@ def prompt_names() -> dict[str, tuple[str, bool]]:
 def find_primed(segments: Sequence[Segment]) -> list[PrimedWord]:
     """First-pass words that spell a name of the hot-word list, in time order: at most :data:`MAX_PRIMED`,
     brands before generics when there are more."""
-    names = prompt_names()
+    names = hint_names()
     found: list[tuple[bool, PrimedWord]] = []
     for seg in segments:
         pos = 0
