@@ -253,6 +253,7 @@ def score_consultation(wav: Path, transcriber: Any, drafter: Any, scorer: Any) -
         "_drugs": {k: drug_counts(ref_drugs, p["drugs_found"]) for k, p in paths.items()},
         "_words": (normalise(ref_text), normalise(hyp_text)),
         "_processing": done_at - started,
+        "_audio_report": outputs["audio"],
     }
 
 
@@ -272,6 +273,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--first", type=int, default=0, help="the first row to take (0: the first N rows)")
     parser.add_argument("--audio-dir", type=Path, required=True, help="where aci_NN / mts_NNN .wav + .json are (made)")
     parser.add_argument("--model", help="Whisper model folder (default: COPILOT_WHISPER_MODEL or provisioned)")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="write what the audio path gave (transcript, note, medications as found) to <audio-dir>/<name>.draft.json",
+    )
+
+
+def keep_draft(wav: Path, row: dict[str, Any]) -> Path:
+    """The audio path's report of one consultation, with its reference words, beside its recording: what was
+    heard and drafted can be read against what was said when a figure moves."""
+    ref_words, hyp_words = row["_words"]
+    kept = {**row["_audio_report"], "reference_words": ref_words, "heard_words": hyp_words}
+    path = wav.with_suffix(".draft.json")
+    path.write_text(json.dumps(kept, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def _transcriber(model: str | None) -> tuple[Any, str | None, float]:
@@ -345,6 +361,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     transcriber, fallback_reason, load_s = _transcriber(args.model)
     scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
     rows = [score_consultation(wav, transcriber, draft_note, scorer) for wav in wavs]
+    if getattr(args, "keep", False):
+        for wav, row in zip(wavs, rows, strict=True):
+            keep_draft(wav, row)
     _print_rows(rows)
     return {
         "file": csv_path.name,

@@ -119,11 +119,29 @@ def test_the_room_of_a_span_is_bounded_by_the_rate_of_speech_and_the_words_first
 def test_a_name_no_closer_than_a_nearer_offered_one_or_a_drug_already_named_is_refused() -> None:
     prasak = find_stretches([_segment("order a refill of prasak 20 milligrams")])[0]
     assert accept(prasak, "order Pradaxa 20 milligrams", candidates("prasak")) is None  # Prozac sounds far closer
-    product = find_stretches([_segment("order a refill of product 20 milligrams")])[0]
+    product = find_stretches([_segment("order a refill of product 150 milligrams")])[0]
     offered = candidates("product")
-    assert accept(product, "order Pradaxa 20 milligrams", offered) is not None  # a near tie: the audio picks
+    assert accept(product, "order Pradaxa 150 milligrams", offered) is not None  # a near tie: the audio picks
     # ... unless the recording already names a drug that sounds as close: the stretch is most likely that one.
-    assert accept(product, "order Pradaxa 20 milligrams", offered, frozenset({"fluoxetine"})) is None
+    assert accept(product, "order Pradaxa 150 milligrams", offered, frozenset({"fluoxetine"})) is None
+
+
+def test_a_drug_not_made_in_the_strength_said_is_neither_offered_nor_taken() -> None:
+    # ACI-Bench: "product 20MG" was Prozac (10, 20, 40, 60 mg); the listen offered Pradaxa (75, 110, 150 mg)
+    # first, and named it.
+    (product,) = find_stretches([_segment("and the product 20MG once a day")])
+    assert product.said == (20.0, "mg")
+    offered = candidates("product", said=product.said)
+    assert "Prozac" in offered and "Pradaxa" not in offered
+    assert "Pradaxa" in candidates("product", said=(150.0, "mg"))
+    assert accept(product, "and the Pradaxa 20MG once a day", candidates("product")) is None
+    got = accept(product, "and the Prozac 20MG once a day", offered)
+    assert got is not None and got.drug == "fluoxetine"
+    # In words, and in grams; a strength in units (or none) says nothing of the drug.
+    (in_words,) = find_stretches([_segment("refill of product, twenty milligrams daily")])
+    assert in_words.said == (20.0, "milligrams")
+    (units,) = find_stretches([_segment("and the product 20 units once a day")])
+    assert units.said is None and "Pradaxa" in candidates("product", said=units.said)
 
 
 def test_a_name_heard_split_in_words_is_matched_on_the_run() -> None:
@@ -368,13 +386,13 @@ def test_a_word_that_names_a_medicine_class_is_what_was_said() -> None:
 
 
 def test_a_drug_the_second_listen_found_is_one_the_recording_names_for_later_stretches() -> None:
-    # ACI-Bench: "continue on the project 20 milligrams" was Prozac; later "a refill of product, 20 milligrams"
-    # was Prozac again, and its listen named Pradaxa, which sounds no closer: it is not a new drug.
+    # ACI-Bench: "continue on the project 20 milligrams" was Prozac; later "a refill of product" was Prozac
+    # again, and its listen named Pradaxa, which sounds no closer: it is not a new drug.
     first = _segment("let's continue on the project 20 milligrams a day.", 0, 10.0)
-    later = _segment("order a refill of product, 20 milligrams daily.", 1, 40.0)
+    later = _segment("order a refill of product, 150 milligrams daily.", 1, 40.0)
 
     def decode(start: float, end: float, hot: str) -> str:
-        return "continue on the Prozac, 20 milligrams" if start < 30 else "a refill of Pradaxa, 20 milligrams"
+        return "continue on the Prozac, 20 milligrams" if start < 30 else "a refill of Pradaxa, 150 milligrams"
 
     found = second_pass([first, later], decode, duration=60.0)
     assert [(r.segment_id, r.heard, r.drug) for r in found] == [(0, "project", "fluoxetine")]

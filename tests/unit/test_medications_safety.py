@@ -11,7 +11,7 @@ import pytest
 from backend.__main__ import main
 from backend.domain.medications import parse_line
 from backend.domain.medications.ocr_digits import read_numbers
-from backend.domain.medications.strengths import check_strength
+from backend.domain.medications.strengths import check_strength, could_be_made_in, teen_or_ten
 
 
 @pytest.mark.parametrize(
@@ -110,3 +110,14 @@ def test_a_strength_heard_in_speech_gets_the_same_check() -> None:
     meds = draft_note(segments).medications
     assert [m.name for m in meds] == ["losartan"]
     assert meds[0].strength == "5 mg" and any("tenfold" in f for f in meds[0].flags)
+
+
+def test_a_strength_said_could_be_whole_or_half_tablets_or_the_number_that_sounds_like_it() -> None:
+    assert could_be_made_in("dabigatran", 150, "mg") and could_be_made_in("dabigatran", 300, "milligrams")  # 2 x 150
+    assert not could_be_made_in("dabigatran", 20, "mg")  # 75, 110, 150: no whole or half tablets make 20
+    assert could_be_made_in("metformin", 2, "g") and not could_be_made_in("metformin", 100, "mg")
+    assert could_be_made_in("meloxicam", 50, "mg")  # "fifteen" heard "fifty"
+    assert (teen_or_ten(15), teen_or_ten(50), teen_or_ten(20), teen_or_ten(7.5)) == (50, 15, None, None)
+    assert could_be_made_in("levothyroxine", 88, "micrograms") and not could_be_made_in("levothyroxine", 7, "mcg")
+    # The table knows nothing of the drug, of the unit, or of a combination: it could be.
+    assert could_be_made_in("nodrugatall", 3, "mg") and could_be_made_in("levothyroxine", 50, "mg")

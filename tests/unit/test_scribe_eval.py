@@ -220,3 +220,7 @@ def test_a_consultation_is_scored_on_all_three_paths(tmp_path: Path) -> None:
         "precision": 1.0, "recall": 0.5, "found": 2, "reference": 4, "correct": 2
     }  # fmt: skip
     assert figures["rouge"]["audio"]["rouge1"] == row["rouge"]["audio"]["rouge1"]
+    # Kept beside the recording: the audio path's report and the words it is scored on.
+    kept = json.loads(scribe.keep_draft(wav, row).read_text(encoding="utf-8"))
+    assert kept["note_text"] and [t["text"] for t in kept["transcript"]] == [t["text"] for t in turns]
+    assert kept["heard_words"] == kept["reference_words"] == row["_words"][0]

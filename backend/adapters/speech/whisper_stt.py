@@ -17,7 +17,6 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +35,7 @@ from backend.adapters.speech.whisper_plan import (
 )
 from backend.adapters.speech.whisper_repetition import MAX_WORD_SECONDS, repetition_problem, without_loops
 from backend.domain.errors import CopilotError, ProviderUnavailable
+from backend.domain.medications.hint_list import hint_list_names
 from backend.domain.models import Segment, Word
 from backend.domain.prompt_readout import prompt_names, readout_words
 from backend.ports import Transcriber
@@ -115,16 +115,10 @@ _SPLIT_AGAIN_S = 10.0
 #   trained on padded 30 s windows; not tried for accuracy.
 
 
-def drug_prompt_names() -> tuple[str, ...]:
-    """The names of ``backend/data/drug_prompt.txt`` (one per line), in its order."""
-    text = resources.files("backend.data").joinpath("drug_prompt.txt").read_text(encoding="utf-8")
-    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
-
-
 @lru_cache(maxsize=1)
 def drug_prompt() -> str:
     """The spelling hint built from ``backend/data/drug_prompt.txt``."""
-    prompt = _PROMPT_HEAD + ", ".join(drug_prompt_names()) + "."
+    prompt = _PROMPT_HEAD + ", ".join(hint_list_names()) + "."
     if len(prompt) > _PROMPT_MAX_CHARS:
         # Whisper keeps only the last ~223 prompt tokens: the first names would silently be dropped.
         log.warning("drug prompt has %d characters; keep it under %d", len(prompt), _PROMPT_MAX_CHARS)

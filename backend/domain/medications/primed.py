@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from backend.domain.medications.lexicon import DATA_DIR
+from backend.domain.medications.hint_list import hint_list_names
 from backend.domain.medications.names import exact_lookup
 from backend.domain.medications.parser import find_names
 from backend.domain.medications.recovery import UNCLEAR, Recovery, _letters
@@ -56,10 +56,8 @@ def hint_names() -> dict[str, tuple[str, bool]]:
     """Names of the hot-word list (``drug_prompt.txt``) by the letters of their first word: their generic, and
     whether the name is a brand (spelt otherwise than its generic)."""
     out: dict[str, tuple[str, bool]] = {}
-    text = (DATA_DIR / "drug_prompt.txt").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        name = line.split("#", 1)[0].strip()
-        match = (exact_lookup(name) or exact_lookup(name.split()[0])) if name else None  # "Dolo 650": Dolo
+    for name in hint_list_names():
+        match = exact_lookup(name) or exact_lookup(name.split()[0])  # "Dolo 650": Dolo
         if match is not None:
             out[_letters(name.split()[0])] = (match.generic, _letters(match.generic) != _letters(name))
     return out

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel, Levenshtein
 
+from backend.domain.drafting.numbers import spoken_numbers_to_digits
 from backend.domain.drug_classes import names_a_class
 from backend.domain.medications.parser import find_names
 from backend.domain.medications.primed import PrimedWord, find_primed, verdict
@@ -35,6 +36,7 @@ from backend.domain.medications.recovery import (
     is_english_word,
     recover_drug_names,
 )
+from backend.domain.medications.strengths import could_be_made_in
 from backend.domain.models import Segment
 from backend.domain.prompt_readout import prompt_names, readout_words
 
@@ -85,6 +87,7 @@ _DOSE = re.compile(r"^(?:\S+ )?\d+(?:\.\d+)?\s*(?:mg|mcg|milligrams?|micrograms?
 _WORDS_DOSE = re.compile(
     r"^(?:\S+ )?(?:\d+(?:\.\d+)?|[a-z]+(?:[- ][a-z]+)?)\s*(?:mg|mcg|milligrams?|micrograms?|units?|ml)\b", re.IGNORECASE
 )
+_SAID_STRENGTH = re.compile(r"^(?:\S+ )?(\d+(?:\.\d+)?)\s*(mg|mcg|milligrams?|micrograms?)\b", re.IGNORECASE)
 _LISTED = re.compile(r"[\s,]*(?:and|or)[\s,]+(?:(?:the|your|his|her|some)\s+)?", re.IGNORECASE)  # "X, and the "
 _GLUED_NUMBER = re.compile(r"\b[A-Za-z](\d)")  # the last sound of a name glued to its strength ("M50 milligrams")
 _TOKEN = re.compile(r"[A-Za-z0-9.]+")
@@ -108,6 +111,7 @@ class Stretch:
     runs: tuple[tuple[str, int, int], ...] = ()
     dosed: bool = False  # a strength follows the heard word in the first pass
     strength_after: bool = False  # ... or one in words ("twenty milligrams"): not an English word then
+    said: tuple[float, str] | None = None  # that strength, when in mg or mcg: (20.0, "mg")
 
     def heard_runs(self) -> tuple[tuple[str, int, int], ...]:
         """The runs, or the heard word alone."""
@@ -223,6 +227,8 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
                     continue
                 first = next(j for j in range(i) if offsets[j][0] == runs[-1][1])
                 t_start = seg.words[first].start
+            strength = " ".join(_TOKEN.findall(spoken_numbers_to_digits(" ".join([after, *onward]))))
+            said = _SAID_STRENGTH.match(_GLUED_NUMBER.sub(r"\1", strength))
             out.append(
                 Stretch(
                     seg.id,
@@ -234,6 +240,7 @@ def find_stretches(segments: Sequence[Segment]) -> list[Stretch]:
                     tuple(runs),
                     bool(_DOSE.match(_GLUED_NUMBER.sub(r"\1", after))),
                     bool(_WORDS_DOSE.match(" ".join(_TOKEN.findall(" ".join([after, *onward]))))),
+                    (float(said.group(1)), said.group(2).lower()) if said else None,
                 )
             )
     kept = sorted(out, key=lambda s: (is_english_word(s.heard.replace("-", "")), s.t_start))[:MAX_STRETCHES]
@@ -248,9 +255,11 @@ def sound_score(heard: str, name: str) -> float:
     return (Levenshtein.normalized_similarity(_key(hl), _key(nl)) + Indel.normalized_similarity(hl, nl)) / 2
 
 
-def candidates(heard: str | Sequence[str], n: int = N_CANDIDATES) -> list[str]:
+def candidates(heard: str | Sequence[str], n: int = N_CANDIDATES, said: tuple[float, str] | None = None) -> list[str]:
     """The ``n`` names of the recovery list that sound nearest to ``heard`` (to the best fitting of several
-    readings when given several; ties broken by list order)."""
+    readings when given several; ties broken by list order). With the strength ``said`` after the heard words,
+    only drugs that could be made in it (``strengths.could_be_made_in``): "product 20 mg" is not Pradaxa, which
+    comes as 75, 110 and 150 mg, and the prompt must not steer the decode there."""
     heards = [heard] if isinstance(heard, str) else list(heard)
 
     def score(name: str) -> float:
@@ -259,6 +268,8 @@ def candidates(heard: str | Sequence[str], n: int = N_CANDIDATES) -> list[str]:
     scored = sorted(enumerate(_drugs()), key=lambda d: (-score(d[1].name), d[0]))
     names: list[str] = []
     for _, drug in scored:
+        if said is not None and not could_be_made_in(drug.generic, *said):
+            continue
         if drug.name not in names:
             names.append(drug.name)
         if len(names) == n:
@@ -332,7 +343,8 @@ def accept(
     than the offered name nearest in sound; an English word with no strength after it needs
     :data:`MIN_SOUND_ENGLISH`. ``known``: generics the
     recording already names; a new drug that sounds no closer than one of them is not taken (the stretch is
-    most likely the drug already talked about: "product" for Prozac, not Pradaxa).
+    most likely the drug already talked about: "product" for Prozac, not Pradaxa). A drug not made in the
+    strength said after the heard words (``Stretch.said``) is not taken either.
     """
     if is_hallucinated(biased_text, known, room, offered):
         return None
@@ -366,6 +378,8 @@ def accept(
     if not fits:
         return None
     (score, (heard, start, end)), drug = fits[0]
+    if stretch.said is not None and not could_be_made_in(drug, *stretch.said):
+        return None  # the strength said is none this drug is made in: the prompt's name, not the audio's
     bar = MIN_SOUND_DOSED if stretch.dosed and drug in dosed else MIN_SOUND
     if (
         not (stretch.dosed or stretch.strength_after)
@@ -395,7 +409,7 @@ def _listen(
     of the speech around (a short span with a long list is where Whisper lists instead of listening)."""
     heard = [r[0] for r in stretch.heard_runs()]
     for n, pad in ((N_CANDIDATES, PAD_SECONDS), (RETRY_CANDIDATES, RETRY_PAD_SECONDS)):
-        offered = candidates(heard, n)
+        offered = candidates(heard, n, stretch.said)
         lo, hi = max(0.0, stretch.t_start - pad), min(duration, stretch.t_end + pad)
         text, room = decode(lo, hi, "Medicines: " + ", ".join(offered) + "."), word_room(segments, lo, hi)
         if not is_hallucinated(text, known, room, offered):

@@ -62,3 +62,39 @@ def strength_flags(med: Medication) -> list[str]:
     if len(names) != len(amounts):
         return [] if len(names) > 1 else [f for f in [check_strength(names[0], med.strength)] if f]
     return [f for name, amount in zip(names, amounts, strict=True) if (f := check_strength(name, amount))]
+
+
+# A strength said with a name the speech engine did not know is looser evidence than one written on a label: a
+# dose may be two or more tablets, or half of one, and speech swaps "fifteen" and "fifty" (any teen and its ten).
+DOSE_MULTIPLES = (0.5, 1.0, 2.0, 3.0, 4.0)
+_SPOKEN_UNITS = {"mg": "mg", "milligram": "mg", "milligrams": "mg", "mcg": "mcg", "microgram": "mcg"}
+_SPOKEN_UNITS |= {"micrograms": "mcg", "g": "g", "gram": "g", "grams": "g"}
+
+
+def teen_or_ten(value: float) -> float | None:
+    """The number said alike: 15 for 50, 50 for 15 (13-19 and 30-90); None for any other."""
+    if not float(value).is_integer():
+        return None
+    n = int(value)
+    if 13 <= n <= 19:
+        return float((n - 10) * 10)
+    if 30 <= n <= 90 and n % 10 == 0:
+        return float(n // 10 + 10)
+    return None
+
+
+def could_be_made_in(generic: str, value: float, unit: str) -> bool:
+    """False only when the table knows the strengths ``generic`` is made in (in ``unit``: "mg", "milligrams",
+    "mcg", "g") and no dose of whole or half tablets of them (:data:`DOSE_MULTIPLES`) is ``value`` or the number
+    that sounds like it (:func:`teen_or_ten`). Unknown drugs, units and combinations could be."""
+    unit = _SPOKEN_UNITS.get(unit.lower(), unit.lower())
+    if unit in _TO_MG:
+        unit, factor = _TO_MG[unit]
+        value, alike = value * factor, None
+    else:
+        alike = teen_or_ten(value)
+    made = strength_table().get((generic.lower(), unit))
+    if not made:
+        return True
+    said = [value] if alike is None else [value, alike]
+    return any(abs(v - k * s) < 1e-9 for v in said for k in DOSE_MULTIPLES for s in made)
